@@ -1,0 +1,157 @@
+package store
+
+// keyspace builds every Redis key name Waymark uses. Nothing else in the
+// code base spells a key. Names hold only the tenant, fixed words, random
+// letter-only ids (internal/randid), admin-chosen team ids (no digit runs,
+// config checks), and letter-only HMAC tags and blind-index buckets: never a
+// phone number, name, date, username, IP address or other personal detail.
+// docs/redis-keys.md lists each key with its type and lifetime.
+type keyspace struct {
+	p string // "wm:{tenant}:"
+}
+
+func newKeyspace(tenant string) keyspace {
+	if tenant == "" {
+		tenant = "default"
+	}
+	return keyspace{p: "wm:{" + tenant + "}:"}
+}
+
+// prefix is the tenant's prefix, for scans and tests.
+func (k keyspace) prefix() string { return k.p }
+
+// probe is a key used only by the readiness round trip.
+func (k keyspace) probe() string { return k.p + "probe" }
+
+// --- staff, sessions, teams ---
+
+// staff is a staff account (hash).
+func (k keyspace) staff(id string) string { return k.p + "staff:" + id }
+
+// staffNames maps a tag of each lower-cased username to a staff id (hash).
+func (k keyspace) staffNames() string { return k.p + "staff:names" }
+
+// staffAll is the set of every staff id.
+func (k keyspace) staffAll() string { return k.p + "staff:all" }
+
+// staffPhones is a blind-index bucket of staff ids by page phone (set).
+func (k keyspace) staffPhones(bucket string) string { return k.p + "staff:phone:" + bucket }
+
+// staffSessions is the set of a staff member's session tags, so disabling
+// the account ends them all.
+func (k keyspace) staffSessions(id string) string { return k.p + "staff:" + id + ":sessions" }
+
+// setupLink maps the tag of a one-time setup token to a staff id (string, 24 h).
+func (k keyspace) setupLink(tag string) string { return k.p + "setup:" + tag }
+
+// session is a signed-in session by the tag of its token (hash).
+func (k keyspace) session(tag string) string { return k.p + "session:" + tag }
+
+// throttle counts failed sign-ins for a tag of a username or address.
+func (k keyspace) throttle(kind, tag string) string { return k.p + "throttle:" + kind + ":" + tag }
+
+// team is a team (hash); teams is the set of team ids.
+func (k keyspace) team(id string) string { return k.p + "team:" + id }
+func (k keyspace) teams() string         { return k.p + "teams" }
+
+// wsTicket is a single-use WebSocket ticket by tag (string, 30 s).
+func (k keyspace) wsTicket(tag string) string { return k.p + "ticket:" + tag }
+
+// revoked is the pub/sub channel announcing ended sessions to every instance.
+func (k keyspace) revoked() string { return k.p + "revoked" }
+
+// --- cases, devices, enrolment ---
+
+// caseRecord is a survivor's case (hash; personal fields sealed under the
+// case's data key).
+func (k keyspace) caseRecord(id string) string { return k.p + "case:" + id }
+
+// caseDataKey is the case's data key, wrapped by a key-encryption key
+// (string). Deleting it erases every sealed field of the case at once.
+func (k keyspace) caseDataKey(id string) string { return k.p + "case:" + id + ":dk" }
+
+// teamCases is the set of case ids of a team.
+func (k keyspace) teamCases(team string) string { return k.p + "team:" + team + ":cases" }
+
+// casePhones is a blind-index bucket of case ids by phone (set).
+func (k keyspace) casePhones(bucket string) string { return k.p + "case:phone:" + bucket }
+
+// caseExpiry orders case ids by expiry time (sorted set).
+func (k keyspace) caseExpiry() string { return k.p + "cases:expiry" }
+
+// caseDevices maps a case's device ids to their token tags (hash).
+func (k keyspace) caseDevices(id string) string { return k.p + "case:" + id + ":devices" }
+
+// device is an enrolled app device by the tag of its token (hash).
+func (k keyspace) device(tag string) string { return k.p + "device:" + tag }
+
+// enrolCode is a one-time app enrolment code by tag (string, 15 min).
+func (k keyspace) enrolCode(tag string) string { return k.p + "enrol:" + tag }
+
+// checkins is a case's check-in schedule (hash).
+func (k keyspace) checkins(caseID string) string { return k.p + "case:" + caseID + ":checkins" }
+
+// --- alerts ---
+
+// alertRecord is an alert (hash; personal fields sealed).
+func (k keyspace) alertRecord(id string) string { return k.p + "alert:" + id }
+
+// alertTimeline is an alert's sealed timeline entries (list).
+func (k keyspace) alertTimeline(id string) string { return k.p + "alert:" + id + ":timeline" }
+
+// alertTrail is an alert's sealed location trail (list).
+func (k keyspace) alertTrail(id string) string { return k.p + "alert:" + id + ":trail" }
+
+// alertSeen maps responder ids to their first receipt time (hash).
+func (k keyspace) alertSeen(id string) string { return k.p + "alert:" + id + ":seen" }
+
+// openAlerts orders open alerts by priority then age (sorted set).
+func (k keyspace) openAlerts() string { return k.p + "alerts:open" }
+
+// teamAlerts orders a team's alerts, open and recent, by raise time.
+func (k keyspace) teamAlerts(team string) string { return k.p + "team:" + team + ":alerts" }
+
+// caseOpenAlert holds the id of the case's one open alert (string).
+func (k keyspace) caseOpenAlert(caseID string) string { return k.p + "case:" + caseID + ":open" }
+
+// caseLastAlert holds the id of the case's most recent alert (string).
+func (k keyspace) caseLastAlert(caseID string) string { return k.p + "case:" + caseID + ":last" }
+
+// dedupe remembers a signal's dedupe tag (MessageSid or request_id) for 48 h.
+func (k keyspace) dedupe(tag string) string { return k.p + "dedupe:" + tag }
+
+// events is the stream of alert events every instance's hub reads.
+func (k keyspace) events() string { return k.p + "events" }
+
+// --- the one scheduler, the outbox, audit ---
+
+// schedule is the one sorted set of due entries (score: due time in ms).
+func (k keyspace) schedule() string { return k.p + "schedule" }
+
+// scheduleEntry holds a due entry's kind, target and fence token (hash).
+func (k keyspace) scheduleEntry(id string) string { return k.p + "schedule:" + id }
+
+// outbox is the stream of pages to send; outboxDead holds those that failed
+// repeatedly.
+func (k keyspace) outbox() string     { return k.p + "outbox" }
+func (k keyspace) outboxDead() string { return k.p + "outbox:dead" }
+
+// smsStatus keeps the most final delivery status per outbound message tag.
+func (k keyspace) smsStatus(tag string) string { return k.p + "sms:status:" + tag }
+
+// audit is the hash-chained audit stream; auditHead its latest hash.
+func (k keyspace) audit() string     { return k.p + "audit" }
+func (k keyspace) auditHead() string { return k.p + "audit:head" }
+
+// --- directory (public data) ---
+
+// directory holds every service as JSON by service id (hash): ids come from
+// outside (ORUK UUIDs) and so stay out of key names.
+func (k keyspace) directory() string { return k.p + "dir:services" }
+
+// directorySealed holds confidential addresses, sealed, by service id (hash).
+func (k keyspace) directorySealed() string { return k.p + "dir:sealed" }
+
+// directoryVersion counts directory changes; instances poll it to rebuild
+// their in-memory index.
+func (k keyspace) directoryVersion() string { return k.p + "dir:version" }

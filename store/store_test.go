@@ -1,0 +1,161 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"waymark/seal"
+
+	"waymark/internal/testenv"
+	"waymark/problem"
+)
+
+// newTestStore connects a Store to a private real redis-server.
+func newTestStore(t *testing.T, opts testenv.RedisOptions) (*Store, *testenv.Redis) {
+	t.Helper()
+	r := testenv.StartRedis(t, opts)
+	s, err := Open(Options{Tenant: "test", URL: r.URL()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.SetCrypto(testCrypto(t))
+	t.Cleanup(func() {
+		checkKeyNames(t, s)
+		s.Close()
+	})
+	return s, r
+}
+
+// testCrypto makes fresh keys for one test.
+func testCrypto(t *testing.T) Crypto {
+	t.Helper()
+	kr, err := seal.NewKeyring([]seal.Key{{ID: "k1", Secret: seal.NewRandomKey()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix, err := seal.NewIndex(seal.NewRandomKey(), 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Crypto{Keyring: kr, Index: ix, TagKey: seal.NewRandomKey()}
+}
+
+var digitRun = regexp.MustCompile(`[0-9]{7,}`)
+
+// checkKeyNames runs after every store test: no key name may hold a run of
+// seven or more digits (a phone number or a date would) and every key
+// carries the tenant's prefix.
+func checkKeyNames(t *testing.T, s *Store) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	iter := s.rdb.Scan(ctx, 0, "*", 1000).Iterator()
+	for iter.Next(ctx) {
+		key := iter.Val()
+		if digitRun.MatchString(key) {
+			t.Errorf("redis key %q holds a run of 7+ digits", key)
+		}
+		if !strings.HasPrefix(key, s.k.prefix()) {
+			t.Errorf("redis key %q lacks the tenant prefix %q", key, s.k.prefix())
+		}
+	}
+	// A stopped redis cannot be scanned; that is not this check's business.
+	_ = iter.Err()
+}
+
+func TestPingFollowsRedis(t *testing.T) {
+	s, r := newTestStore(t, testenv.RedisOptions{})
+	ctx := context.Background()
+	if err := s.Ping(ctx); err != nil {
+		t.Fatalf("Ping with redis up: %v", err)
+	}
+	r.Kill()
+	start := time.Now()
+	err := s.Ping(ctx)
+	if !errors.Is(err, problem.ErrUnavailable) {
+		t.Fatalf("Ping with redis down = %v, want ErrUnavailable", err)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("Ping with redis down took %v, want under 3s", d)
+	}
+	r.Start()
+	if err := s.Ping(ctx); err != nil {
+		t.Fatalf("Ping after restart: %v", err)
+	}
+}
+
+func TestPingFrozenRedisGivesUp(t *testing.T) {
+	s, r := newTestStore(t, testenv.RedisOptions{})
+	ctx := context.Background()
+	if err := s.Ping(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r.Freeze()
+	defer r.Thaw()
+	start := time.Now()
+	err := s.Ping(ctx)
+	if !errors.Is(err, problem.ErrUnavailable) {
+		t.Fatalf("Ping on frozen redis = %v, want ErrUnavailable", err)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("gave up after %v, want within 3s", d)
+	}
+}
+
+func TestInspect(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		aof      bool
+		warnings int
+	}{
+		{"aof always", true, 0},
+		{"aof off", false, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, _ := newTestStore(t, testenv.RedisOptions{AOF: tc.aof})
+			info, err := s.Inspect(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !info.Known || info.Version == "" {
+				t.Fatalf("Inspect = %+v, want a known version", info)
+			}
+			if got := len(info.Warnings()); got != tc.warnings {
+				t.Errorf("warnings = %v, want %d", info.Warnings(), tc.warnings)
+			}
+		})
+	}
+}
+
+func TestEmbeddedAnswersWithoutInfo(t *testing.T) {
+	s, err := OpenEmbedded(Options{Tenant: "demo"}, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	if err := s.Ping(ctx); err != nil {
+		t.Fatal(err)
+	}
+	info, err := s.Inspect(ctx)
+	if err != nil {
+		t.Fatalf("Inspect on embedded = %v, want no error", err)
+	}
+	if info.Known {
+		t.Errorf("embedded Inspect = %+v, want unknown", info)
+	}
+	if !s.Embedded() {
+		t.Error("Embedded() = false")
+	}
+}
+
+func TestKeyspaceHashTag(t *testing.T) {
+	k := newKeyspace("south")
+	if got, want := k.probe(), "wm:{south}:probe"; got != want {
+		t.Errorf("probe key = %q, want %q", got, want)
+	}
+}
