@@ -1,0 +1,4 @@
+package alert
+
+// Cases enrols, updates, renews, reveals and erases survivors' cases.
+type Cases struct{}

@@ -1,0 +1,62 @@
+package server
+
+import (
+	"errors"
+	"net/http"
+
+	"waymark/problem"
+)
+
+var (
+	errPanic       = errors.New("server: handler panicked")
+	errCrossOrigin = errors.New("server: cross-origin request refused")
+)
+
+// errorBody is every error answer's shape.
+type errorBody struct {
+	Error     string          `json:"error"`
+	Fields    []problem.Field `json:"fields,omitempty"`
+	ClaimedBy string          `json:"claimed_by,omitempty"`
+	RequestID string          `json:"request_id"`
+}
+
+// error answers err with its status and fixed public message. This is the
+// only place errors become statuses. Unknown errors are 500 "internal
+// error"; their full text goes to the log with the request id, never to the
+// client.
+func (s *server) error(w http.ResponseWriter, r *http.Request, err error) {
+	body := errorBody{RequestID: requestID(r)}
+	status := http.StatusInternalServerError
+	var inv *problem.Invalid
+	var claimed *problem.Claimed
+	switch {
+	case errors.As(err, &inv):
+		status, body.Error, body.Fields = http.StatusUnprocessableEntity, "invalid request", inv.Fields
+	case errors.As(err, &claimed):
+		status, body.Error, body.ClaimedBy = http.StatusConflict, "already claimed", claimed.By
+	case errors.Is(err, errCrossOrigin):
+		status, body.Error = http.StatusForbidden, "cross-origin request refused"
+	case errors.Is(err, problem.ErrTooLarge):
+		status, body.Error = http.StatusRequestEntityTooLarge, "request body too large"
+	case errors.Is(err, problem.ErrNotFound):
+		status, body.Error = http.StatusNotFound, "not found"
+	case errors.Is(err, problem.ErrConflict):
+		status, body.Error = http.StatusConflict, "conflict"
+	case errors.Is(err, problem.ErrUnauthorized):
+		status, body.Error = http.StatusUnauthorized, "unauthorized"
+	case errors.Is(err, problem.ErrForbidden):
+		status, body.Error = http.StatusForbidden, "forbidden"
+	case errors.Is(err, problem.ErrTooMany):
+		status, body.Error = http.StatusTooManyRequests, "too many requests"
+		w.Header().Set("Retry-After", "5")
+	case errors.Is(err, problem.ErrUnavailable):
+		status, body.Error = http.StatusServiceUnavailable, "service unavailable"
+		w.Header().Set("Retry-After", "1")
+	default:
+		body.Error = "internal error"
+	}
+	if status >= 500 {
+		s.Logger.Error("request failed", "request_id", body.RequestID, "status", status, "err", err)
+	}
+	s.json(w, r, status, body)
+}

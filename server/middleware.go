@@ -1,0 +1,153 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"waymark/internal/randid"
+)
+
+type ctxKey int
+
+const requestIDKey ctxKey = iota
+
+// requestID returns the id given to r by the outer middleware.
+func requestID(r *http.Request) string {
+	id, _ := r.Context().Value(requestIDKey).(string)
+	return id
+}
+
+// outer wraps every request: a request id, panic recovery, security
+// headers. It never logs bodies, forms or query strings.
+func (s *server) outer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := randid.New("r_", 16)
+		r = r.WithContext(context.WithValue(r.Context(), requestIDKey, id))
+		h := w.Header()
+		h.Set("X-Request-Id", id)
+		h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		h.Set("Cross-Origin-Resource-Policy", "same-origin")
+		if !strings.HasPrefix(h.Get("Content-Security-Policy"), "default-src") {
+			h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+		}
+		if isAPI(r.URL.Path) {
+			h.Set("Cache-Control", "no-store")
+		}
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				// The panic value may hold request data: log its type and
+				// the stack (frames, not values), never the value itself.
+				s.Logger.Error("panic in handler", "request_id", id, "panic_type", fmt.Sprintf("%T", v), "stack", string(debug.Stack()))
+				s.error(w, r, errPanic)
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+func isAPI(path string) bool {
+	return strings.HasPrefix(path, "/v1/") || strings.HasPrefix(path, "/sms/") ||
+		path == "/healthz" || path == "/readyz"
+}
+
+// handle registers h under pattern with metrics and an access log line.
+func (s *server) handle(mux *http.ServeMux, pattern string, h http.Handler) {
+	mux.Handle(pattern, s.instrument(pattern, h))
+}
+
+type httpMetrics struct {
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+	inflight prometheus.Gauge
+}
+
+func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
+	m := &httpMetrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "waymark_http_requests_total",
+			Help: "HTTP requests by route pattern and status code.",
+		}, []string{"route", "code"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "waymark_http_request_duration_seconds",
+			Help:    "HTTP request latency by route pattern.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+		}, []string{"route"}),
+		inflight: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "waymark_http_requests_in_flight",
+			Help: "HTTP requests being served.",
+		}),
+	}
+	reg.MustRegister(m.requests, m.duration, m.inflight)
+	return m
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection (WebSocket
+// upgrades and write deadlines need it).
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func (s *server) instrument(pattern string, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		s.metrics.inflight.Inc()
+		sw := &statusWriter{ResponseWriter: w}
+		defer func() {
+			s.metrics.inflight.Dec()
+			code := sw.status
+			if code == 0 {
+				code = http.StatusOK
+			}
+			d := time.Since(start)
+			s.metrics.requests.WithLabelValues(pattern, strconv.Itoa(code)).Inc()
+			s.metrics.duration.WithLabelValues(pattern).Observe(d.Seconds())
+			if code >= 500 || s.Logger.Enabled(r.Context(), slog.LevelDebug) {
+				s.Logger.LogAttrs(r.Context(), levelFor(code), "request",
+					slog.String("request_id", requestID(r)),
+					slog.String("route", pattern),
+					slog.Int("status", code),
+					slog.Duration("duration", d))
+			}
+		}()
+		h.ServeHTTP(sw, r)
+	})
+}
+
+func levelFor(code int) slog.Level {
+	if code >= 500 {
+		return slog.LevelWarn
+	}
+	return slog.LevelDebug
+}

@@ -1,0 +1,81 @@
+// Package server is Waymark's HTTP adapter: routes.go lists every route,
+// handlers decode and validate at the edge, call the domain, and encode the
+// answer; errors.go maps every error to a status and a fixed public message.
+package server
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/go-playground/validator/v10"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"waymark/alert"
+	"waymark/staff"
+)
+
+// Deps is everything the HTTP layer needs. Zero-valued optional fields turn
+// their routes off rather than panic, so tests can build a partial server.
+type Deps struct {
+	Logger *slog.Logger
+	// Registry receives the HTTP metrics and is served at /metrics.
+	Registry *prometheus.Registry
+	// Ready reports whether this instance can serve: Redis reachable and
+	// keys loaded. nil means always ready.
+	Ready func(context.Context) error
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// AllowedOrigins are the dashboard origins trusted for cross-origin
+	// state-changing requests and WebSocket handshakes.
+	AllowedOrigins []string
+	// InsecureCookies drops the Secure flag and __Host- prefix for plain-http
+	// development (WAYMARK_INSECURE_COOKIES).
+	InsecureCookies bool
+
+	// Domain services; a nil service turns its routes off.
+	Staff  *staff.Service
+	Cases  *alert.Cases
+	Alerts *alert.Service
+}
+
+// server holds the dependencies the handlers share.
+type server struct {
+	Deps
+	validate *validator.Validate
+	metrics  *httpMetrics
+	csrf     *http.CrossOriginProtection
+}
+
+// New returns the Waymark HTTP handler.
+func New(d Deps) http.Handler {
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Registry == nil {
+		d.Registry = prometheus.NewRegistry()
+	}
+	s := &server{
+		Deps:     d,
+		validate: newValidator(),
+		metrics:  newHTTPMetrics(d.Registry),
+		csrf:     http.NewCrossOriginProtection(),
+	}
+	for _, o := range d.AllowedOrigins {
+		// Origins were validated by config; a bad one here is a bug, and
+		// refusing it only makes cross-origin requests fail closed.
+		if err := s.csrf.AddTrustedOrigin(o); err != nil {
+			d.Logger.Error("ignoring allowed origin", "err", err)
+		}
+	}
+	s.csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.error(w, r, errCrossOrigin)
+	}))
+	mux := http.NewServeMux()
+	s.routes(mux)
+	return s.outer(mux)
+}
