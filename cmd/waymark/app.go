@@ -1,0 +1,140 @@
+package main
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"waymark/config"
+	"waymark/seal"
+	"waymark/store"
+)
+
+// app is one running Waymark: its configuration, keys, store and metrics.
+// Subcommands build one, use what they need and close it.
+type app struct {
+	cfg      *config.Config
+	log      *slog.Logger
+	now      func() time.Time
+	keyring  *seal.Keyring
+	index    *seal.Index
+	pins     *seal.PINKey
+	store    *store.Store
+	registry *prometheus.Registry
+}
+
+// buildApp opens the store (the embedded server when no Redis is
+// configured, never as a silent fallback for a configured one) and loads
+// the keys. Keys for the embedded server are made up on the spot.
+func buildApp(ctx context.Context, cfg *config.Config, log *slog.Logger, embeddedAddr string) (*app, error) {
+	a := &app{cfg: cfg, log: log, now: time.Now, registry: prometheus.NewRegistry()}
+	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	keys, indexKey, pinKey := cfg.Keys, cfg.IndexKey, cfg.PINKey
+	if cfg.Embedded() && len(keys) == 0 {
+		keys = []config.Key{{ID: "demo", Secret: seal.NewRandomKey()}}
+		indexKey, pinKey = seal.NewRandomKey(), seal.NewRandomKey()
+		log.Warn("embedded redis: using throwaway keys made for this run")
+	}
+	if len(keys) == 0 || indexKey == nil || pinKey == nil {
+		return nil, &exitError{code: 2, err: errors.New("waymark: WAYMARK_KEYS, WAYMARK_INDEX_KEY and WAYMARK_PIN_KEY are required with a real Redis; run `waymark keys new` to make them")}
+	}
+	sk := make([]seal.Key, len(keys))
+	for i, k := range keys {
+		sk[i] = seal.Key{ID: k.ID, Secret: k.Secret}
+	}
+	var err error
+	if a.keyring, err = seal.NewKeyring(sk); err != nil {
+		return nil, &exitError{code: 2, err: fmt.Errorf("waymark: WAYMARK_KEYS: %w", err)}
+	}
+	bits := seal.IndexBits(cfg.ExpectedCases)
+	if a.index, err = seal.NewIndex(indexKey, bits); err != nil {
+		return nil, &exitError{code: 2, err: fmt.Errorf("waymark: WAYMARK_INDEX_KEY: %w", err)}
+	}
+	if w := seal.SparseWarning(cfg.ExpectedCases, bits); w != "" {
+		log.Warn(w)
+	}
+	if a.pins, err = seal.NewPINKey(pinKey); err != nil {
+		return nil, &exitError{code: 2, err: fmt.Errorf("waymark: WAYMARK_PIN_KEY: %w", err)}
+	}
+
+	opts := store.Options{
+		Tenant:         cfg.Tenant,
+		URL:            cfg.RedisURL,
+		SentinelMaster: cfg.RedisSentinelMaster,
+		SentinelAddrs:  cfg.RedisSentinelAddrs,
+		ClusterAddrs:   cfg.RedisClusterAddrs,
+		Username:       cfg.RedisUsername,
+		Password:       cfg.RedisPassword,
+		TLS:            cfg.RedisTLS,
+		TLSCAFile:      cfg.RedisTLSCAFile,
+		Now:            a.now,
+		Logger:         log,
+	}
+	if cfg.Embedded() {
+		a.store, err = store.OpenEmbedded(opts, embeddedAddr)
+		if err != nil {
+			return nil, err
+		}
+		log.Warn("no Redis configured: running an embedded in-memory Redis; NOTHING WILL SURVIVE A RESTART", "addr", a.store.EmbeddedAddr())
+	} else {
+		if a.store, err = store.Open(opts); err != nil {
+			return nil, &exitError{code: 2, err: err}
+		}
+		a.inspectRedis(ctx)
+	}
+	return a, nil
+}
+
+// inspectRedis logs the server version and warns about persistence that
+// could lose an acknowledged alert. Redis being away at start-up is not
+// fatal: readiness reports it until it is back.
+func (a *app) inspectRedis(ctx context.Context) {
+	info, err := a.store.Inspect(ctx)
+	switch {
+	case err != nil:
+		a.log.Warn("redis not reachable at start-up; /readyz fails until it is", "err", err)
+	case !info.Known:
+		a.log.Warn("redis answers no INFO or CONFIG; persistence settings cannot be checked")
+	default:
+		a.log.Info("redis", "version", info.Version, "appendonly", info.AppendOnly, "appendfsync", info.AppendFsync)
+		for _, w := range info.Warnings() {
+			a.log.Warn(w)
+		}
+	}
+}
+
+// ready is /readyz: Redis answers and the keys are loaded.
+func (a *app) ready(ctx context.Context) error {
+	if a.keyring == nil {
+		return errors.New("keys not loaded")
+	}
+	return a.store.Ping(ctx)
+}
+
+func (a *app) close() {
+	if a.store != nil {
+		a.store.Close()
+	}
+}
+
+func isLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }

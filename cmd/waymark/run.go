@@ -1,0 +1,169 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+	"strings"
+
+	"waymark/config"
+)
+
+// exitError carries an exit status other than 1: 2 for bad usage or
+// configuration, as the contract says.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return ""
+	}
+	return e.err.Error()
+}
+
+func (e *exitError) Unwrap() error { return e.err }
+
+func usageError(format string, a ...any) error {
+	return &exitError{code: 2, err: fmt.Errorf(format, a...)}
+}
+
+// cli is what every subcommand may use: the environment it was given, never
+// the process's own.
+type cli struct {
+	getenv func(string) string
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+}
+
+// run is the whole program: args is os.Args, getenv the environment lookup.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	return runWith(ctx, args, &cli{getenv: getenv, stdin: os.Stdin, stdout: stdout, stderr: stderr})
+}
+
+const usage = `Waymark: silent alerts and signposting for domestic-abuse services.
+
+Usage:
+  waymark serve [flags]           run the server (embedded in-memory Redis when none is configured)
+  waymark demo [--simulate]       run with seeded demo data on the embedded Redis
+  waymark config check [flags]    validate the configuration and print it, secrets redacted
+  waymark keys new                print fresh WAYMARK_KEYS, WAYMARK_INDEX_KEY and WAYMARK_PIN_KEY lines
+  waymark version                 print the version
+
+Every command takes the settings below as flags or WAYMARK_* variables;
+secrets only as variables or *_FILE paths. "waymark serve -h" lists them.
+`
+
+func runWith(ctx context.Context, args []string, c *cli) error {
+	if len(args) < 2 {
+		fmt.Fprint(c.stderr, usage)
+		return &exitError{code: 2}
+	}
+	cmd, rest := args[1], args[2:]
+	switch cmd {
+	case "serve":
+		return serve(ctx, c, rest, serveOptions{})
+	case "demo":
+		return demo(ctx, c, rest)
+	case "config":
+		return configCmd(c, rest)
+	case "keys":
+		return keysCmd(c, rest)
+	case "version", "--version":
+		fmt.Fprintln(c.stdout, "waymark", version())
+		return nil
+	case "-h", "--help", "help":
+		fmt.Fprint(c.stdout, usage)
+		fmt.Fprintln(c.stdout)
+		config.Usage(c.stdout)
+		return nil
+	default:
+		fmt.Fprint(c.stderr, usage)
+		return usageError("waymark: unknown command %q", cmd)
+	}
+}
+
+// loadConfig parses settings for a subcommand. -h prints the whole
+// configuration surface; bad settings exit 2 with one line each.
+func loadConfig(c *cli, name string, args []string) (*config.Config, error) {
+	cfg, err := config.Load(args, c.getenv)
+	if err == nil {
+		return cfg, nil
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintf(c.stdout, "Usage: waymark %s [flags]\n\n", name)
+		config.Usage(c.stdout)
+		return nil, errHelpShown
+	}
+	var ce config.Errors
+	if errors.As(err, &ce) {
+		return nil, &exitError{code: 2, err: errors.New("waymark: bad configuration:\n" + ce.Error())}
+	}
+	return nil, &exitError{code: 2, err: err}
+}
+
+// errHelpShown ends a command after -h with status 0.
+var errHelpShown = errors.New("help shown")
+
+func version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown"
+	}
+	v := bi.Main.Version
+	for _, s := range bi.Settings {
+		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+			v += " " + s.Value[:12]
+		}
+	}
+	return strings.TrimSpace(v)
+}
+
+func configCmd(c *cli, args []string) error {
+	if len(args) == 0 || args[0] != "check" {
+		return usageError("usage: waymark config check [flags]")
+	}
+	cfg, err := loadConfig(c, "config check", args[1:])
+	if err != nil {
+		return helpOK(err)
+	}
+	for _, s := range cfg.Redacted() {
+		fmt.Fprintf(c.stdout, "%-40s %-10s %s\n", s.Env, s.Source, s.Value)
+	}
+	problems := 0
+	for _, w := range cfg.Warnings() {
+		fmt.Fprintln(c.stderr, "warning:", w)
+	}
+	for _, p := range deploymentChecks(cfg) {
+		fmt.Fprintln(c.stderr, "problem:", p)
+		problems++
+	}
+	if problems > 0 {
+		return &exitError{code: 2, err: fmt.Errorf("waymark: %d deployment problem(s); see above", problems)}
+	}
+	fmt.Fprintln(c.stdout, "configuration ok")
+	return nil
+}
+
+// deploymentChecks are problems that do not stop a development server but
+// must be fixed before real survivors rely on this deployment.
+func deploymentChecks(cfg *config.Config) []string {
+	var p []string
+	if cfg.TwilioAccountSID != "" && !cfg.TwilioOptOutReviewed {
+		p = append(p, "WAYMARK_TWILIO_OPTOUT_REVIEWED: Twilio answers STOP, HELP and similar words itself, and that reply lands on the survivor's phone; configure neutral Advanced Opt-Out replies on the Messaging Service (README, \"SMS and Twilio\"), then set WAYMARK_TWILIO_OPTOUT_REVIEWED=true")
+	}
+	return p
+}
+
+func helpOK(err error) error {
+	if errors.Is(err, errHelpShown) {
+		return nil
+	}
+	return err
+}

@@ -1,0 +1,229 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"waymark/internal/testenv"
+	"waymark/seal"
+)
+
+// syncBuffer is a bytes.Buffer safe for a writer and a reader goroutine.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// instance is a Waymark started through run, as main would.
+type instance struct {
+	base   string
+	stderr *syncBuffer
+	cancel context.CancelFunc
+	done   chan error
+}
+
+// startWaymark calls run with args and env and waits for the listening line.
+func startWaymark(t *testing.T, env map[string]string, args ...string) *instance {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	inst := &instance{stderr: &syncBuffer{}, cancel: cancel, done: make(chan error, 1)}
+	getenv := func(k string) string { return env[k] }
+	go func() {
+		err := run(ctx, append([]string{"waymark"}, args...), getenv, pw, inst.stderr)
+		pw.Close()
+		inst.done <- err
+	}()
+	lines := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			if after, ok := strings.CutPrefix(sc.Text(), "listening on "); ok {
+				lines <- after
+			}
+		}
+	}()
+	select {
+	case inst.base = <-lines:
+	case err := <-inst.done:
+		t.Fatalf("waymark exited before listening: %v\n%s", err, inst.stderr)
+	case <-time.After(15 * time.Second):
+		t.Fatalf("waymark did not print its address\n%s", inst.stderr)
+	}
+	t.Cleanup(func() { inst.stop(t) })
+	return inst
+}
+
+func (i *instance) stop(t *testing.T) {
+	t.Helper()
+	i.cancel()
+	select {
+	case err := <-i.done:
+		if err != nil {
+			t.Errorf("run returned %v after shutdown, want nil", err)
+		}
+		i.done <- nil // later stops see a clean exit
+	case <-time.After(20 * time.Second):
+		t.Error("waymark did not stop within 20s")
+	}
+}
+
+func (i *instance) get(t *testing.T, path string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(i.base + path)
+	if err != nil {
+		t.Fatalf("GET %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func TestServeEmbedded(t *testing.T) {
+	inst := startWaymark(t, map[string]string{}, "serve", "--addr", "127.0.0.1:0")
+	if code, _ := inst.get(t, "/healthz"); code != 200 {
+		t.Errorf("healthz = %d", code)
+	}
+	if code, _ := inst.get(t, "/readyz"); code != 200 {
+		t.Errorf("readyz = %d", code)
+	}
+	code, body := inst.get(t, "/metrics")
+	if code != 200 || !strings.Contains(body, "go_goroutines") || !strings.Contains(body, "process_") {
+		t.Errorf("metrics = %d, want Go and process metrics", code)
+	}
+	if !strings.Contains(inst.stderr.String(), "NOTHING WILL SURVIVE A RESTART") {
+		t.Errorf("no loud warning about the embedded redis in the log:\n%s", inst.stderr)
+	}
+}
+
+func keyEnv() map[string]string {
+	return map[string]string{
+		"WAYMARK_KEYS":      seal.FormatKey("k1", seal.NewRandomKey()),
+		"WAYMARK_INDEX_KEY": b64(seal.NewRandomKey()),
+		"WAYMARK_PIN_KEY":   b64(seal.NewRandomKey()),
+	}
+}
+
+// TestReadinessFollowsRedis: /readyz turns 503 within seconds of Redis
+// stopping and 200 again once it is back, without restarting Waymark.
+func TestReadinessFollowsRedis(t *testing.T) {
+	r := testenv.StartRedis(t, testenv.RedisOptions{AOF: true})
+	env := keyEnv()
+	env["WAYMARK_REDIS_URL"] = r.URL()
+	inst := startWaymark(t, env, "serve", "--addr", "127.0.0.1:0")
+	if code, _ := inst.get(t, "/readyz"); code != 200 {
+		t.Fatalf("readyz = %d with redis up", code)
+	}
+	r.Kill()
+	start := time.Now()
+	if code, _ := inst.get(t, "/readyz"); code != 503 {
+		t.Fatalf("readyz = %d with redis down, want 503", code)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("readyz took %v to fail", d)
+	}
+	if code, _ := inst.get(t, "/healthz"); code != 200 {
+		t.Errorf("healthz = %d with redis down, want 200", code)
+	}
+	r.Start()
+	if code, _ := inst.get(t, "/readyz"); code != 200 {
+		t.Errorf("readyz = %d after redis is back, want 200", code)
+	}
+}
+
+func TestBadConfigurationExits2(t *testing.T) {
+	env := map[string]string{
+		"WAYMARK_PUBLIC_URL": "ftp://example.org",
+		"WAYMARK_REDIS_URL":  "redis://127.0.0.1:1",
+		"WAYMARK_LOG_LEVEL":  "loud",
+	}
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), []string{"waymark", "serve"}, func(k string) string { return env[k] }, &stdout, &stderr)
+	var ee *exitError
+	if !errors.As(err, &ee) || ee.code != 2 {
+		t.Fatalf("run = %v, want exit status 2", err)
+	}
+	for _, want := range []string{"WAYMARK_PUBLIC_URL:", "WAYMARK_LOG_LEVEL:", "WAYMARK_KEYS:"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not name %s:\n%v", want, err)
+		}
+	}
+}
+
+func TestEmbeddedRefusesPublicAddressWithoutEphemeral(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), []string{"waymark", "serve", "--addr", "0.0.0.0:0"}, func(string) string { return "" }, &stdout, &stderr)
+	var ee *exitError
+	if !errors.As(err, &ee) || ee.code != 2 || !strings.Contains(err.Error(), "--ephemeral") {
+		t.Fatalf("run = %v, want exit 2 mentioning --ephemeral", err)
+	}
+}
+
+func TestDemoRefusesConfiguredRedis(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	env := keyEnv()
+	env["WAYMARK_REDIS_URL"] = "redis://127.0.0.1:1/0"
+	err := run(context.Background(), []string{"waymark", "demo"}, func(k string) string { return env[k] }, &stdout, &stderr)
+	if err == nil || !strings.Contains(err.Error(), "embedded") {
+		t.Fatalf("demo with a configured redis = %v, want a refusal", err)
+	}
+}
+
+func TestKeysNewLoads(t *testing.T) {
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"waymark", "keys", "new"}, func(string) string { return "" }, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"WAYMARK_REDIS_URL": "redis://127.0.0.1:1/0"}
+	for line := range strings.SplitSeq(out.String(), "\n") {
+		if k, v, ok := strings.Cut(line, "="); ok && strings.HasPrefix(k, "WAYMARK_") {
+			env[k] = v
+		}
+	}
+	if len(env) != 4 {
+		t.Fatalf("keys new printed %d settings, want 3:\n%s", len(env)-1, out.String())
+	}
+	var stdout bytes.Buffer
+	if err := run(context.Background(), []string{"waymark", "config", "check"}, func(k string) string { return env[k] }, &stdout, io.Discard); err != nil {
+		t.Fatalf("config check with fresh keys: %v", err)
+	}
+	for _, v := range env {
+		if len(v) > 30 && strings.Contains(stdout.String(), v) {
+			t.Errorf("config check printed a secret")
+		}
+	}
+}
+
+func TestHelpShowsConfiguration(t *testing.T) {
+	for _, args := range [][]string{{"waymark", "-h"}, {"waymark", "serve", "-h"}} {
+		var out bytes.Buffer
+		if err := run(context.Background(), args, func(string) string { return "" }, &out, io.Discard); err != nil {
+			t.Fatalf("%v: %v", args, err)
+		}
+		for _, want := range []string{"WAYMARK_REDIS_URL", "WAYMARK_PUBLIC_URL", "WAYMARK_KEYS", "--addr"} {
+			if !strings.Contains(out.String(), want) {
+				t.Errorf("%v output lacks %s", args, want)
+			}
+		}
+	}
+}

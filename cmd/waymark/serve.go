@@ -1,0 +1,124 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"waymark/config"
+	"waymark/pii"
+	"waymark/server"
+	"waymark/store"
+)
+
+type serveOptions struct {
+	demo bool
+	// onReady runs after the listener is up, before serving (the demo seeds
+	// and prints its welcome there).
+	onReady func(ctx context.Context, a *app, baseURL string) error
+}
+
+// serve runs the HTTP server until ctx ends (SIGINT or SIGTERM), then stops
+// accepting, lets in-flight requests finish, closes Redis and returns nil.
+func serve(ctx context.Context, c *cli, args []string, o serveOptions) error {
+	name := "serve"
+	if o.demo {
+		name = "demo"
+	}
+	cfg, err := loadConfig(c, name, args)
+	if err != nil {
+		return helpOK(err)
+	}
+	if o.demo && !cfg.Embedded() {
+		return usageError("waymark demo runs on the embedded in-memory Redis only; unset WAYMARK_REDIS_URL and the Sentinel and Cluster settings")
+	}
+	if cfg.Embedded() && !cfg.Ephemeral && !isLoopback(cfg.Addr) {
+		return usageError("waymark: WAYMARK_ADDR: with the embedded in-memory Redis Waymark listens on loopback only; pass --ephemeral to accept that all state is lost at exit and listen on %s", cfg.Addr)
+	}
+	logger, err := pii.NewLogger(c.stderr, cfg.LogLevel, cfg.LogFormat)
+	if err != nil {
+		return usageError("waymark: %v", err)
+	}
+	store.SetDriverLogger(logger)
+	logger.Info("starting", "command", name, "version", version(), "config", cfg)
+	for _, w := range cfg.Warnings() {
+		logger.Warn(w)
+	}
+
+	a, err := buildApp(ctx, cfg, logger, "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	defer a.close()
+
+	l, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("waymark: listen: %w", err)
+	}
+	base := "http://" + l.Addr().String()
+
+	h := server.New(server.Deps{
+		Logger:         logger,
+		Registry:       a.registry,
+		Ready:          a.ready,
+		Now:            a.now,
+		AllowedOrigins: allowedOrigins(cfg, base),
+	})
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    32 << 10,
+		ErrorLog:          log.New(slogWriter{logger}, "", 0),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(l) }()
+
+	// The listener accepts connections from here on: tests wait for this line.
+	fmt.Fprintf(c.stdout, "listening on %s\n", base)
+	if o.onReady != nil {
+		if err := o.onReady(ctx, a, base); err != nil {
+			srv.Close()
+			return err
+		}
+	}
+
+	select {
+	case err := <-errc:
+		return fmt.Errorf("waymark: serve: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down: finishing in-flight requests", "timeout", cfg.ShutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		logger.Warn("shutdown incomplete", "err", err)
+	}
+	logger.Info("stopped")
+	return nil
+}
+
+// allowedOrigins trusts the configured dashboard origins, and on loopback
+// the server's own origin so a local dashboard works out of the box.
+func allowedOrigins(cfg *config.Config, base string) []string {
+	o := append([]string(nil), cfg.AllowedOrigins...)
+	if len(o) == 0 && isLoopback(cfg.Addr) {
+		o = append(o, base)
+	}
+	return o
+}
+
+// slogWriter feeds net/http's own error log (TLS handshake errors and the
+// like) into the structured log.
+type slogWriter struct{ log *slog.Logger }
+
+func (w slogWriter) Write(p []byte) (int, error) {
+	w.log.Warn("http server", "detail", string(p))
+	return len(p), nil
+}
