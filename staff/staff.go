@@ -4,10 +4,14 @@
 package staff
 
 import (
+	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
 	"slices"
 	"time"
 
+	"waymark/pii"
 	"waymark/problem"
 )
 
@@ -53,12 +57,102 @@ type Principal struct {
 // Has reports whether p holds role r.
 func (p *Principal) Has(r Role) bool { return p != nil && slices.Contains(p.Roles, r) }
 
+// AuthWithin reports whether p signed in (or re-authenticated) within d
+// before now; a reveal asks for AuthWithin(now, ReauthWindow).
+func (p *Principal) AuthWithin(now time.Time, d time.Duration) bool {
+	return p != nil && !p.AuthAt.IsZero() && !now.Before(p.AuthAt) && now.Sub(p.AuthAt) <= d
+}
+
 // InTeam reports whether p belongs to team.
 func (p *Principal) InTeam(team string) bool { return p != nil && slices.Contains(p.Teams, team) }
 
-// Service manages accounts and sessions. It is built by NewService.
-type Service struct{}
+// Account is a staff account as stored. Username, display name and phone
+// are personal data: the store seals them. The credential fields are
+// Secrets, which redact themselves wherever they are printed or logged.
+type Account struct {
+	ID          string
+	Username    string // lower case, as typed at sign-in
+	DisplayName string
+	Roles       []Role
+	Teams       []string
+	// Phone is where pages go; zero when the account has none.
+	Phone    pii.Phone
+	Disabled bool
+	Created  time.Time
 
-// ErrInvalid marks validation failures of the staff domain; they come as a
-// *problem.Invalid naming each bad field.
-var ErrDisabled = fmt.Errorf("staff: account disabled: %w", problem.ErrUnauthorized)
+	// PasswordHash is an argon2id PHC string; empty until set up.
+	PasswordHash Secret
+	// TOTPSecret is the enrolled second factor (base32); empty until the
+	// setup is confirmed. TOTPPending is a secret offered during setup and
+	// not yet confirmed.
+	TOTPSecret  Secret
+	TOTPPending Secret
+	// TOTPStep is the last 30-second step whose code was accepted: a code
+	// is good once.
+	TOTPStep int64
+}
+
+// Active reports whether the account can sign in: it has a password and a
+// confirmed second factor and is not disabled.
+func (a *Account) Active() bool {
+	return a != nil && !a.Disabled && a.PasswordHash != "" && a.TOTPSecret != ""
+}
+
+// Status is "active", "setup pending" or "disabled", for listings.
+func (a *Account) Status() string {
+	switch {
+	case a.Disabled:
+		return "disabled"
+	case a.Active():
+		return "active"
+	default:
+		return "setup pending"
+	}
+}
+
+// principal is the Principal of a's session with tag and auth time.
+func (a *Account) principal(tag string, authAt time.Time) *Principal {
+	return &Principal{
+		StaffID:     a.ID,
+		Username:    a.Username,
+		DisplayName: a.DisplayName,
+		Roles:       slices.Clone(a.Roles),
+		Teams:       slices.Clone(a.Teams),
+		SessionTag:  tag,
+		AuthAt:      authAt,
+	}
+}
+
+// Secret is a credential (a password hash, a TOTP secret, a session token).
+// It prints, logs and marshals as "[redacted]"; Reveal is the only way out.
+type Secret string
+
+// Reveal returns the secret itself.
+func (s Secret) Reveal() string { return string(s) }
+
+// String returns "[redacted]".
+func (s Secret) String() string { return pii.Redacted }
+
+// GoString returns "[redacted]", for %#v.
+func (s Secret) GoString() string { return pii.Redacted }
+
+// Format prints "[redacted]" for every verb.
+func (s Secret) Format(f fmt.State, _ rune) { io.WriteString(f, pii.Redacted) }
+
+// LogValue keeps the secret out of structured logs.
+func (s Secret) LogValue() slog.Value { return slog.StringValue(pii.Redacted) }
+
+// MarshalJSON writes "[redacted]": answers carry secrets only through an
+// explicit Reveal.
+func (s Secret) MarshalJSON() ([]byte, error) { return json.Marshal(pii.Redacted) }
+
+// Session is a signed-in session as stored, by the tag of its token.
+type Session struct {
+	Tag     string
+	StaffID string
+	// Created starts the absolute lifetime; Seen the idle timeout.
+	Created time.Time
+	Seen    time.Time
+	// AuthAt is when the password and second factor were last checked.
+	AuthAt time.Time
+}
