@@ -1,0 +1,264 @@
+package signpost
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"waymark/postcode"
+)
+
+// generateDirectory makes n services spread over Great Britain's sector
+// centroids, deterministically: a mix of categories, languages, opening
+// patterns (24/7, office hours, split days, overnight, unknown), service
+// areas and confidential refuges, roughly as a national directory would
+// hold them.
+func generateDirectory(pc *postcode.Directory, n int) []Service {
+	rng := rand.New(rand.NewPCG(2026, 3))
+	sectors := validSectors(pc)
+	words := []string{"support", "advice", "women", "families", "counselling", "outreach", "refuge", "recovery", "safety", "housing", "legal", "young", "community", "helpline", "wellbeing"}
+	places := []string{"Harbour", "Bridge", "Meadow", "Castle", "River", "Hill", "Forest", "Market", "Station", "Park"}
+	schedules := [][]Schedule{
+		{{ByDay: "MO,TU,WE,TH,FR", OpensAt: "09:00", ClosesAt: "17:00"}},
+		{{ByDay: "MO,TU,WE,TH,FR", OpensAt: "09:00", ClosesAt: "13:00"}, {ByDay: "MO,TU,WE,TH,FR", OpensAt: "14:00", ClosesAt: "17:00"}},
+		{{ByDay: "MO,TU,WE,TH,FR,SA,SU", OpensAt: "20:00", ClosesAt: "02:00", Overnight: true}},
+		{{ByDay: "TU,TH", OpensAt: "10:00", ClosesAt: "16:00"}, {ByDay: "SA", OpensAt: "10:00", ClosesAt: "12:00"}},
+	}
+	out := make([]Service, 0, n)
+	for i := range n {
+		sector := sectors[rng.IntN(len(sectors))]
+		centre, _ := pc.Sector(sector)
+		district := strings.Fields(sector)[0]
+		cat := categories[rng.IntN(len(categories))]
+		s := Service{
+			ID:           fmt.Sprintf("gen-%05d", i),
+			Name:         fmt.Sprintf("%s %s %s", places[rng.IntN(len(places))], strings.ToUpper(words[rng.IntN(len(words))][:1])+words[rng.IntN(len(words))][1:], cat),
+			Organisation: Organisation{Name: places[rng.IntN(len(places))] + " Trust"},
+			Description:  fmt.Sprintf("Local %s and %s for people in %s.", words[rng.IntN(len(words))], words[rng.IntN(len(words))], district),
+			Categories:   []Category{cat, CategoryDomesticAbuse},
+			Phones:       []Phone{{Number: fmt.Sprintf("023 8049 6%03d", i%1000)}},
+			LastVerified: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, rng.IntN(400)).Format(time.DateOnly),
+			Eligibility:  Eligibility{Gender: []Gender{GenderAny, GenderAny, GenderWomen, GenderMen}[rng.IntN(4)]},
+		}
+		switch r := rng.IntN(10); {
+		case r == 0:
+			s.Hours.Open247 = true
+		case r == 9: // no hours known
+		default:
+			s.Hours.Schedules = schedules[r%len(schedules)]
+		}
+		if rng.IntN(7) == 0 {
+			s.Languages = []string{[]string{"ur", "pl", "pa", "cy", "bn", "ar"}[rng.IntN(6)], "en"}
+		}
+		switch r := rng.IntN(100); {
+		case r < 3: // a confidential refuge
+			s.Categories = []Category{CategoryRefuge, CategoryDomesticAbuse}
+			s.ConfidentialAddress = true
+			s.Locations = []Location{{District: district}}
+			s.Gateway = &Gateway{Phone: "0808 157 0101"}
+		case r < 7: // serves its district, no office
+			s.Area.Districts = []string{district}
+		case r < 8: // serves a circle
+			s.Area.Centre, s.Area.RadiusKm = &centre, 10
+		default:
+			pt := postcode.Point{Lat: centre.Lat + (rng.Float64()-0.5)*0.01, Lon: centre.Lon + (rng.Float64()-0.5)*0.015}
+			s.Locations = []Location{{Name: "Office", Point: &pt, District: district}}
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// validSectors lists the data's sectors that ParseArea accepts (not the
+// retired NPT and W1N-style ones).
+func validSectors(pc *postcode.Directory) []string {
+	var out []string
+	for _, s := range pc.Sectors() {
+		if a, err := postcode.ParseArea(s); err == nil && a.Kind == postcode.Sector {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+type benchFixture struct {
+	ix      *Index
+	queries map[string][]Query
+}
+
+var benchOnce sync.Once
+var bench benchFixture
+
+func benchSetup(b *testing.B) benchFixture {
+	benchOnce.Do(func() {
+		pc := testPostcodes(b)
+		national, err := Seed()
+		if err != nil {
+			b.Fatal(err)
+		}
+		svcs := append(generateDirectory(pc, 50_000), national...)
+		start := time.Now()
+		bench.ix = NewIndex(svcs, pc, mustHolidays(b))
+		b.Logf("NewIndex over %d services: %v", bench.ix.Len(), time.Since(start))
+
+		rng := rand.New(rand.NewPCG(7, 8))
+		sectors := validSectors(pc)
+		q := map[string][]Query{}
+		for range 2000 {
+			sec := sectors[rng.IntN(len(sectors))]
+			pt, _ := pc.Sector(sec)
+			cat := categories[rng.IntN(len(categories))]
+			q["postcode+category"] = append(q["postcode+category"], Query{Near: sec, Categories: []Category{cat}})
+			q["postcode+open_now"] = append(q["postcode+open_now"], Query{Near: strings.Fields(sec)[0], OpenNow: true})
+			lat, lon := pt.Lat+0.003, pt.Lon-0.004
+			q["point+language"] = append(q["point+language"], Query{Lat: &lat, Lon: &lon, Language: "ur"})
+			q["postcode+text"] = append(q["postcode+text"], Query{Near: sec, Text: []string{"refuge", "counselling support", "legal advice", "young"}[rng.IntN(4)]})
+			q["text only"] = append(q["text only"], Query{Text: []string{"harbour refuge", "counselling", "wellbeing", "legal advice"}[rng.IntN(4)]})
+			q["postcode+refuge 50km"] = append(q["postcode+refuge 50km"], Query{Near: sec, Categories: []Category{CategoryRefuge}, RadiusKm: 50})
+		}
+		for _, k := range []string{"postcode+category", "postcode+open_now", "point+language", "postcode+text", "text only", "postcode+refuge 50km"} {
+			q["mixed"] = append(q["mixed"], q[k]...)
+		}
+		rand.New(rand.NewPCG(9, 10)).Shuffle(len(q["mixed"]), func(i, j int) { q["mixed"][i], q["mixed"][j] = q["mixed"][j], q["mixed"][i] })
+		bench.queries = q
+	})
+	if bench.ix == nil {
+		b.Fatal("bench setup failed")
+	}
+	return bench
+}
+
+// BenchmarkSearch measures typical queries over 50,000 generated services
+// plus the national seed.
+func BenchmarkSearch(b *testing.B) {
+	fx := benchSetup(b)
+	now := time.Date(2026, 3, 3, 11, 0, 0, 0, time.UTC)
+	for _, kind := range []string{"postcode+category", "postcode+open_now", "point+language", "postcode+text", "text only", "postcode+refuge 50km", "mixed"} {
+		qs := fx.queries[kind]
+		b.Run(strings.ReplaceAll(kind, " ", "_"), func(b *testing.B) {
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				if _, err := fx.ix.Search(qs[i%len(qs)], now); err != nil {
+					b.Fatal(err)
+				}
+				i++
+			}
+		})
+	}
+}
+
+// BenchmarkSearchLatency runs the mixed queries one at a time and reports
+// the 50th and 99th percentiles of single searches, both in wall-clock time
+// (p50-ns, p99-ns) and in the thread's CPU time (cpu-p50-ns, cpu-p99-ns),
+// which a busy shared machine does not inflate. Run it with
+// -benchtime=20000x for 20,000 queries.
+func BenchmarkSearchLatency(b *testing.B) {
+	fx := benchSetup(b)
+	qs := fx.queries["mixed"]
+	now := time.Date(2026, 3, 3, 11, 0, 0, 0, time.UTC)
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	wall := make([]time.Duration, 0, b.N)
+	cpu := make([]time.Duration, 0, b.N)
+	i := 0
+	for b.Loop() {
+		start, startCPU := time.Now(), threadCPU()
+		if _, err := fx.ix.Search(qs[i%len(qs)], now); err != nil {
+			b.Fatal(err)
+		}
+		cpu = append(cpu, threadCPU()-startCPU)
+		wall = append(wall, time.Since(start))
+		i++
+	}
+	report := func(ds []time.Duration, prefix string) {
+		slices.Sort(ds)
+		pct := func(p float64) float64 { return float64(ds[min(len(ds)-1, int(p*float64(len(ds))))].Nanoseconds()) }
+		b.ReportMetric(pct(0.50), prefix+"p50-ns")
+		b.ReportMetric(pct(0.99), prefix+"p99-ns")
+	}
+	report(wall, "")
+	report(cpu, "cpu-")
+}
+
+func BenchmarkNewIndex(b *testing.B) {
+	pc := testPostcodes(b)
+	svcs := generateDirectory(pc, 50_000)
+	hol := mustHolidays(b)
+	for b.Loop() {
+		NewIndex(svcs, pc, hol)
+	}
+}
+
+// TestGeneratedSearchAgreesWithScan checks the spatial grid and the word
+// index against a plain scan over a generated directory.
+func TestGeneratedSearchAgreesWithScan(t *testing.T) {
+	pc := testPostcodes(t)
+	svcs := generateDirectory(pc, 3000)
+	ix := NewIndex(svcs, pc, mustHolidays(t))
+	rng := rand.New(rand.NewPCG(11, 12))
+	sectors := validSectors(pc)
+	now := time.Date(2026, 3, 3, 11, 0, 0, 0, time.UTC)
+	for range 200 {
+		sec := sectors[rng.IntN(len(sectors))]
+		q := Query{Near: sec, RadiusKm: float64(5 + rng.IntN(100)), Limit: MaxLimit}
+		res, err := ix.Search(q, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		origin, _ := pc.Sector(sec)
+		var want []float64 // distances of located services in the radius
+		for _, e := range ix.entries {
+			if e.national || e.area || len(e.points) == 0 {
+				continue
+			}
+			best := -1.0
+			for _, p := range e.points {
+				if d := postcode.Distance(origin, p); best < 0 || d < best {
+					best = d
+				}
+			}
+			if best <= q.RadiusKm {
+				want = append(want, best)
+			}
+		}
+		slices.Sort(want)
+		got, covers, far := 0, 0, 0.0
+		for _, r := range res.Results {
+			switch {
+			case r.National:
+			case strings.Contains(strings.Join(r.Why, " "), "covers"):
+				covers++
+			default:
+				got++
+				if r.DistanceKm != nil {
+					far = max(far, *r.DistanceKm)
+				}
+			}
+		}
+		if wantN := min(len(want), MaxLimit-covers); got != wantN {
+			t.Errorf("near %s within %.0f km: scan finds %d, search returned %d (and %d covering)", sec, q.RadiusKm, len(want), got, covers)
+		} else if got > 0 && far > want[got-1]+0.051 {
+			t.Errorf("near %s: farthest result %.1f km, but the %d nearest are within %.2f km", sec, far, got, want[got-1])
+		}
+	}
+	// Text: every word must match the start of a word.
+	res, err := ix.Search(Query{Text: "counsel", Limit: MaxLimit}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res.Results {
+		text := strings.ToLower(r.Name + " " + r.Description + " " + r.Organisation)
+		if !strings.Contains(text, "counsel") {
+			t.Errorf("%s matched 'counsel' without it", r.ID)
+		}
+	}
+	if len(res.Results) == 0 {
+		t.Error("no result for 'counsel'")
+	}
+}

@@ -1,0 +1,347 @@
+package signpost
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"waymark/postcode"
+)
+
+func decodeFile(t *testing.T, path string) []ImportItem {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	items, err := DecodeORUK(f)
+	if err != nil {
+		t.Fatalf("DecodeORUK(%s): %v", path, err)
+	}
+	return items
+}
+
+// The Open Referral UK examples must import: their impossible coordinates
+// (latitude 100, longitude 101) are dropped with warnings naming the
+// fields, and nothing is rejected.
+func TestDecodeORUKExamples(t *testing.T) {
+	for _, name := range []string{"uk-profile-3.0_service_full.json", "uk-profile-3.0_service_list.json"} {
+		items := decodeFile(t, filepath.Join("testdata", "oruk", name))
+		if len(items) != 1 {
+			t.Fatalf("%s: %d items, want 1", name, len(items))
+		}
+		it := items[0]
+		if it.Err != nil || it.Service == nil {
+			t.Fatalf("%s: rejected: %v", name, it.Err)
+		}
+		if it.ID != "ac148810-d857-441c-9679-408f346de14b" || it.Service.Name != "Community Counselling" {
+			t.Errorf("%s: id %q name %q", name, it.ID, it.Service.Name)
+		}
+		s := it.Service
+		if s.Organisation.Name != "Example Organization Inc." || s.Eligibility.MinAge != 12 || s.Eligibility.MaxAge != 100 || s.Email != "email@example.com" {
+			t.Errorf("%s: fields not mapped: %+v", name, s)
+		}
+		if name == "uk-profile-3.0_service_full.json" {
+			wantWarn := []string{
+				"attributes[0].taxonomy_term",
+				"service_at_locations[0].location.latitude",
+				"service_at_locations[0].location.longitude",
+				"service_at_locations[0].location.addresses[0].postal_code",
+				"service_areas[0].extent",
+				"schedules[0].bymonthday",
+				"languages[0]",
+			}
+			if diff := cmp.Diff(wantWarn, fields(it.Warnings)); diff != "" {
+				t.Errorf("%s: warnings (-want +got):\n%s", name, diff)
+			}
+			if len(s.Locations) != 1 || s.Locations[0].Point != nil || s.Locations[0].Name != "MyCity Civic Center" {
+				t.Errorf("%s: location %+v", name, s.Locations)
+			}
+			want := []Schedule{{ByDay: "TH,FR", OpensAt: "10:00", ClosesAt: "18:00", ValidFrom: "2005-01-01", ValidTo: "2005-01-01",
+				Description: "The service is available from 10 am to 6pm weekdays. The service is not available on public holidays."}}
+			if diff := cmp.Diff(want, s.Hours.Schedules); diff != "" {
+				t.Errorf("%s: schedules (-want +got):\n%s", name, diff)
+			}
+			if s.LastVerified != "2005-01-01" || !strings.HasPrefix(s.Area.Description, "The service is available to all residents") {
+				t.Errorf("%s: last verified %q, area %q", name, s.LastVerified, s.Area.Description)
+			}
+		}
+	}
+}
+
+func TestDecodeORUKShapes(t *testing.T) {
+	svc := func(id string) string {
+		return `{"id":"` + id + `","name":"Service ` + id + `","schedules":[{"freq":"WEEKLY","byday":"MO","opens_at":"09:00","closes_at":"17:00"}]}`
+	}
+	bad := `{"id":"bad","name":"Bad","schedules":[{"byday":"MO","opens_at":"25:00","closes_at":"26:00"}]}`
+	tests := []struct {
+		name     string
+		in       string
+		ids      []string
+		rejected []string // ids (or "#index") of rejected records
+	}{
+		{"single", svc("a"), []string{"a"}, nil},
+		{"hsds page", `{"total_items":2,"total_pages":1,"page_number":1,"size":2,"first_page":true,"last_page":true,"empty":false,"contents":[` + svc("a") + `,` + svc("b") + `]}`, []string{"a", "b"}, nil},
+		{"old oruk page", `{"totalElements":2,"totalPages":1,"number":1,"size":2,"first":true,"last":true,"content":[` + svc("a") + `,` + svc("b") + `]}`, []string{"a", "b"}, nil},
+		{"empty page", `{"total_items":0,"empty":true,"contents":[]}`, nil, nil},
+		{"array", `[` + svc("a") + `,` + svc("b") + `]`, []string{"a", "b"}, nil},
+		{"ndjson", svc("a") + "\n\n" + svc("b") + "\r\n" + svc("c") + "\n", []string{"a", "b", "c"}, nil},
+		{"ndjson with a broken line", svc("a") + "\n{\"id\":\"x\",\n" + svc("c"), []string{"a", "", "c"}, []string{"#1"}},
+		{"bad record in a page", `{"contents":[` + svc("a") + `,` + bad + `,` + svc("c") + `]}`, []string{"a", "bad", "c"}, []string{"bad"}},
+		{"wrong type", `{"contents":[` + svc("a") + `,{"id":"t","name":7},"str"]}`, []string{"a", "t", ""}, []string{"t", "#2"}},
+		{"missing id and name", `{"contents":[{"description":"nothing"}]}`, []string{""}, []string{"#0"}},
+		{"numeric id", `{"id":42,"name":"Number"}`, []string{"42"}, []string{"42"}},
+		{"byte order mark", "\xef\xbb\xbf" + svc("a"), []string{"a"}, nil},
+	}
+	for _, tt := range tests {
+		items, err := DecodeORUK(strings.NewReader(tt.in))
+		if err != nil {
+			t.Errorf("%s: DecodeORUK error %v", tt.name, err)
+			continue
+		}
+		var ids, rejected []string
+		for i, it := range items {
+			if it.Index != i {
+				t.Errorf("%s: item %d has Index %d", tt.name, i, it.Index)
+			}
+			ids = append(ids, it.ID)
+			if it.Err != nil {
+				if it.Service != nil {
+					t.Errorf("%s: rejected item %d has a service", tt.name, i)
+				}
+				key := it.ID
+				if key == "" {
+					key = "#" + string(rune('0'+i))
+				}
+				rejected = append(rejected, key)
+			} else if it.Service == nil {
+				t.Errorf("%s: item %d has neither service nor error", tt.name, i)
+			}
+		}
+		if diff := cmp.Diff(tt.ids, ids); diff != "" {
+			t.Errorf("%s: ids (-want +got):\n%s", tt.name, diff)
+		}
+		if diff := cmp.Diff(tt.rejected, rejected); diff != "" {
+			t.Errorf("%s: rejected (-want +got):\n%s", tt.name, diff)
+		}
+	}
+}
+
+func TestDecodeORUKRejectionNamesField(t *testing.T) {
+	in := `{"id":"x","name":"X","schedules":[{"byday":"MO","opens_at":"09:00","closes_at":"08:00"}]}`
+	items, err := DecodeORUK(strings.NewReader(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ve *ValidationError
+	if !errors.As(items[0].Err, &ve) || ve.Problems[0].Field != "schedules[0].closes_at" {
+		t.Fatalf("error = %v, want one naming schedules[0].closes_at", items[0].Err)
+	}
+	in = `{"id":"x","name":"X","schedules":[{"freq":"MONTHLY","byday":"1MO","opens_at":"09:00","closes_at":"10:00"},{"byday":"TU","opens_at":"09:00","closes_at":"10:00"}]}`
+	items, _ = DecodeORUK(strings.NewReader(in))
+	if items[0].Err != nil || !items[0].Service.Hours.Unverified || len(items[0].Service.Hours.Schedules) != 1 {
+		t.Errorf("monthly schedule: %+v", items[0])
+	}
+	if got := fields(items[0].Warnings); !cmp.Equal(got, []string{"schedules[0].freq"}) {
+		t.Errorf("monthly schedule warnings %v", got)
+	}
+}
+
+func TestDecodeORUKWholeInputErrors(t *testing.T) {
+	for _, in := range []string{"", "   ", "not json", `"a string"`, `{"contents": 5}`, "{\n\"id\": \"a\",\n", "42"} {
+		if items, err := DecodeORUK(strings.NewReader(in)); !errors.Is(err, ErrORUK) {
+			t.Errorf("DecodeORUK(%q) = %v, %v; want ErrORUK", in, items, err)
+		}
+	}
+}
+
+func allSeeds(t testing.TB) []Service {
+	t.Helper()
+	national, err := Seed()
+	if err != nil {
+		t.Fatalf("Seed: %v", err)
+	}
+	demo, err := DemoSeed()
+	if err != nil {
+		t.Fatalf("DemoSeed: %v", err)
+	}
+	return append(national, demo...)
+}
+
+func importAll(t *testing.T, r *bytes.Buffer) []Service {
+	t.Helper()
+	items, err := DecodeORUK(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []Service
+	for _, it := range items {
+		if it.Err != nil || len(it.Warnings) > 0 {
+			t.Fatalf("record %s: %v %v", it.ID, it.Err, it.Warnings)
+		}
+		out = append(out, *it.Service)
+	}
+	return out
+}
+
+// Import → export → import gives the same services, for the seeds, the
+// ORUK examples and a record using every field.
+func TestORUKRoundTrip(t *testing.T) {
+	first := allSeeds(t)
+	for _, name := range []string{"uk-profile-3.0_service_full.json", "uk-profile-3.0_service_list.json"} {
+		first = append(first, *decodeFile(t, filepath.Join("testdata", "oruk", name))[0].Service)
+	}
+	first[len(first)-1].ID = "list-copy" // the two examples share an id
+	full := Service{
+		ID: "every-field", Name: "Every Field", ShortName: "Every", Description: "All of it.", Status: StatusTemporarilyClosed,
+		Organisation: Organisation{ID: "org-1", Name: "Org", Description: "An org", URL: "https://example.org", Email: "org@example.org"},
+		Categories:   []Category{CategoryPerpetratorProgramme, CategoryLGBT}, RespectAccredited: true,
+		Phones: []Phone{{Number: "023 8049 6999", Extension: "12", Type: PhoneVoice, Description: "Main", Languages: []string{"cy"}},
+			{Number: "07700 900999", Type: PhoneText}, {Number: "0808 157 0999", Type: PhoneTextphone}},
+		URL: "https://example.org/svc", Email: "svc@example.org",
+		Locations: []Location{{Name: "Hall", Description: "Back door", Point: &postcode.Point{Lat: 50.91, Lon: -1.41},
+			Address: &Address{Line1: "1 Road", Line2: "Flat 2", City: "Southampton", Region: "Hampshire", PostalCode: "SO14 7DU", Country: "GB"}}},
+		Area:    ServiceArea{Districts: []string{"SO14", "SO15"}, Centre: &postcode.Point{Lat: 50.9, Lon: -1.4}, RadiusKm: 12.5, Description: "Around"},
+		Nations: []Nation{England, Wales},
+		Hours: Hours{Schedules: []Schedule{
+			{ByDay: "MO,WE", OpensAt: "09:00", ClosesAt: "17:30", ValidFrom: "2026-01-01", ValidTo: "2026-12-31", Description: "Days"},
+			{ByDay: "FR,SA", OpensAt: "22:00", ClosesAt: "02:00", Overnight: true},
+			{ByDay: "MO,TU,WE,TH,FR,SA,SU", OpensAt: "10:00", ClosesAt: "12:00", BankHoliday: true},
+		}, BankHolidays: BankHolidaysClosed, Unverified: true, Text: "Days and nights"},
+		Languages: []string{"en", "bfi"}, Interpreting: true,
+		Eligibility:  Eligibility{Gender: GenderMen, MinAge: 16, MaxAge: 99, AcceptsChildren: true, ChildrenMaxAge: 10, NRPF: true, WheelchairAccess: true, Description: "Men"},
+		Referral:     Referral{Self: true, Professional: true, Description: "Ring us"},
+		Vacancies:    &Vacancies{Count: 2, UpdatedAt: time.Date(2026, 2, 1, 8, 30, 0, 0, time.UTC), Note: "Two rooms"},
+		LastVerified: "2026-01-20", Sources: []string{"https://example.org/a", "phone call"}, VerificationNote: "Rang them", Reverify: true, Example: true,
+	}
+	if w, err := Validate(&full); err != nil || len(w) > 0 {
+		t.Fatalf("full record: %v %v", w, err)
+	}
+	first = append(first, full)
+
+	var buf bytes.Buffer
+	if err := EncodeORUK(&buf, first); err != nil {
+		t.Fatal(err)
+	}
+	second := importAll(t, &buf)
+	if diff := cmp.Diff(first, second); diff != "" {
+		t.Errorf("round trip (-first +second):\n%s", diff)
+	}
+	buf.Reset()
+	if err := EncodeORUK(&buf, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := importAll(t, &buf); len(got) != 0 {
+		t.Errorf("empty export re-imports %d services", len(got))
+	}
+}
+
+// The confidential address never reaches an export, even when a Service
+// value that skipped Validate holds one.
+func TestORUKExportOmitsConfidentialAddress(t *testing.T) {
+	s := Service{
+		ID: "refuge", Name: "Refuge", ConfidentialAddress: true, Gateway: &Gateway{Phone: "0808 157 0101"},
+		Locations: []Location{{Name: "Secret House", Description: "By the park", District: "SO15",
+			Point:   &postcode.Point{Lat: 50.9171234, Lon: -1.4261234},
+			Address: &Address{Line1: "12 Secret Road", City: "Southampton", PostalCode: "SO15 2ZZ"}}},
+	}
+	var buf bytes.Buffer
+	if err := EncodeORUK(&buf, []Service{s}); err != nil {
+		t.Fatal(err)
+	}
+	if err := EncodeORUKService(&buf, s); err != nil {
+		t.Fatal(err)
+	}
+	for _, leak := range []string{"Secret", "12 ", "SO15 2ZZ", "50.917", "-1.426", "park", "latitude", "addresses"} {
+		if bytes.Contains(buf.Bytes(), []byte(leak)) {
+			t.Errorf("export contains %q:\n%s", leak, buf.String())
+		}
+	}
+	if !bytes.Contains(buf.Bytes(), []byte(`"x_waymark_district": "SO15"`)) {
+		t.Errorf("export lost the district:\n%s", buf.String())
+	}
+}
+
+func TestEncodeORUKServiceShape(t *testing.T) {
+	s := allSeeds(t)[0]
+	var buf bytes.Buffer
+	if err := EncodeORUKService(&buf, s); err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &m); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"id", "name", "phones", "x_waymark"} {
+		if _, ok := m[k]; !ok {
+			t.Errorf("service JSON lacks %q", k)
+		}
+	}
+	items, err := DecodeORUK(&buf)
+	if err != nil || len(items) != 1 || !cmp.Equal(*items[0].Service, s) {
+		t.Errorf("single service does not re-import: %v %v", err, items)
+	}
+}
+
+func FuzzDecodeORUK(f *testing.F) {
+	for _, p := range []string{"uk-profile-3.0_service_full.json", "uk-profile-3.0_service_list.json"} {
+		b, err := os.ReadFile(filepath.Join("testdata", "oruk", p))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte(`{"id":"a","name":"A","schedules":[{"byday":"MO","opens_at":"22:00","closes_at":"02:00","x_waymark_overnight":true}]}` + "\n" + `{"id":"b"}`))
+	f.Add([]byte(`{"content":[{"id":"c","name":"C","x_waymark":{"confidential_address":true},"service_at_locations":[{"location":{"latitude":"50.9","longitude":"-1.4","x_waymark_district":"so15"}}]}]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		items, err := DecodeORUK(bytes.NewReader(data))
+		if err != nil {
+			return
+		}
+		var good []Service
+		for _, it := range items {
+			if (it.Err == nil) == (it.Service == nil) {
+				t.Fatalf("item %d: service %v, err %v", it.Index, it.Service != nil, it.Err)
+			}
+			if it.Service == nil {
+				continue
+			}
+			s := *it.Service
+			if s.ConfidentialAddress {
+				for _, l := range s.Locations {
+					if l.Address != nil || l.Point != nil || l.Name != "" {
+						t.Fatalf("confidential service kept a place: %+v", l)
+					}
+				}
+			}
+			// A validated service validates again without change.
+			again := cloneService(s)
+			if _, err := Validate(&again); err != nil {
+				t.Fatalf("validated service fails again: %v", err)
+			}
+			good = append(good, s)
+		}
+		// What imports, exports and re-imports.
+		var buf bytes.Buffer
+		if err := EncodeORUK(&buf, good); err != nil {
+			t.Fatal(err)
+		}
+		back, err := DecodeORUK(&buf)
+		if err != nil {
+			t.Fatalf("re-import: %v", err)
+		}
+		for _, it := range back {
+			if it.Err != nil {
+				t.Fatalf("re-import rejects %s: %v", it.ID, it.Err)
+			}
+		}
+	})
+}

@@ -1,0 +1,412 @@
+package signpost
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"waymark/postcode"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/*.golden")
+
+// pcOnce shares the postcode directory between tests; postcode.Load keeps
+// no state of its own.
+var pcOnce = sync.OnceValues(postcode.Load)
+
+func testPostcodes(t testing.TB) *postcode.Directory {
+	t.Helper()
+	d, err := pcOnce()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func seedIndex(t testing.TB, extra ...Service) *Index {
+	t.Helper()
+	return NewIndex(append(allSeeds(t), extra...), testPostcodes(t), mustHolidays(t))
+}
+
+func fptr(f float64) *float64 { return &f }
+
+var (
+	tuesdayMorning = time.Date(2026, 3, 3, 11, 0, 0, 0, time.UTC)  // 11:00 GMT
+	springNight    = time.Date(2026, 3, 29, 0, 30, 0, 0, time.UTC) // 00:30 GMT, Sunday, clocks go forward at 01:00
+	easterMonday   = time.Date(2026, 4, 6, 10, 0, 0, 0, time.UTC)  // 11:00 BST
+)
+
+func TestSearchGolden(t *testing.T) {
+	ix := seedIndex(t)
+	tests := []struct {
+		name string
+		q    Query
+		at   time.Time
+	}{
+		{"refuge_near_SO14_7DU", Query{Near: "SO14 7DU", Categories: []Category{CategoryRefuge}}, tuesdayMorning},
+		{"near_SO14_7DU", Query{Near: "SO14 7DU"}, tuesdayMorning},
+		{"open_now_spring_night", Query{Near: "SO14 7DU", OpenNow: true}, springNight},
+		{"urdu_near_point", Query{Lat: fptr(50.92), Lon: fptr(-1.40), Language: "ur"}, tuesdayMorning},
+		{"text_lgbt_anywhere", Query{Text: "LGBT"}, tuesdayMorning},
+		{"northern_ireland", Query{Near: "BT1 5GS", Categories: []Category{CategoryHelpline}}, tuesdayMorning},
+		{"unknown_area", Query{Near: "YY99 9ZZ", Categories: []Category{CategoryRefuge}}, tuesdayMorning},
+		{"men_easter_monday", Query{Near: "SO14", Audience: []Audience{AudienceMen}, Categories: []Category{CategoryMaleVictims, CategoryDomesticAbuse}}, easterMonday},
+		{"outside_idva_area", Query{Near: "SO50", Categories: []Category{CategoryIDVAISVA}}, tuesdayMorning},
+		{"edinburgh", Query{Near: "EH1 1", Categories: []Category{CategoryRefuge}}, tuesdayMorning},
+		{"perpetrator_programme", Query{Near: "SO15", Categories: []Category{CategoryPerpetratorProgramme}, Limit: 3}, tuesdayMorning},
+		{"wales_nrpf", Query{Near: "CF10", Audience: []Audience{AudienceNRPF}}, tuesdayMorning},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := ix.Search(tt.q, tt.at)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := renderResults(tt.q, tt.at, res)
+			path := filepath.Join("testdata", "search_"+tt.name+".golden")
+			if *update {
+				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run with -update to create)", err)
+			}
+			if diff := cmp.Diff(string(want), got); diff != "" {
+				t.Errorf("results differ from %s (-want +got):\n%s", path, diff)
+			}
+		})
+	}
+}
+
+func renderResults(q Query, at time.Time, res Results) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "query: %+v\n", struct {
+		Near, Language, Text string
+		Categories           []Category
+		Audience             []Audience
+		OpenNow              bool
+		Limit                int
+		Point                bool
+	}{q.Near, q.Language, q.Text, q.Categories, q.Audience, q.OpenNow, q.Limit, q.Lat != nil})
+	fmt.Fprintf(&b, "at: %s (%s)\n", at.Format(time.RFC3339), at.In(mustLondon()).Format("Mon 2006-01-02 15:04 MST"))
+	if res.Origin != nil {
+		fmt.Fprintf(&b, "origin: %s (%s, %s)\n", res.Origin.Area, res.Origin.Precision, res.Origin.Nation)
+	}
+	for _, n := range res.Notes {
+		fmt.Fprintf(&b, "note: %s\n", n)
+	}
+	for i, r := range res.Results {
+		dist := "-"
+		if r.DistanceKm != nil {
+			dist = fmt.Sprintf("%.1fkm", *r.DistanceKm)
+		}
+		open := "closed"
+		if r.OpenNow {
+			open = "open"
+		}
+		if !r.OpenKnown {
+			open += "?"
+		}
+		fmt.Fprintf(&b, "%2d. %-28s %-7s %-6s district=%-4s why=%q\n", i+1, r.ID, open, dist, r.District, r.Why)
+	}
+	fmt.Fprintf(&b, "sms1: %s\n", FormatSMS(res, 1))
+	fmt.Fprintf(&b, "sms2: %s\n", FormatSMS(res, 2))
+	return b.String()
+}
+
+func mustLondon() *time.Location {
+	l, err := time.LoadLocation("Europe/London")
+	if err != nil {
+		panic(err)
+	}
+	return l
+}
+
+// A confidential refuge's address never appears in a search answer, its
+// JSON or its SMS rendering, whatever the record it was built from held.
+func TestSearchConfidentialRefuge(t *testing.T) {
+	secret := Service{
+		ID: "secret-refuge", Name: "Quiet Harbour Refuge", ConfidentialAddress: true,
+		Categories: []Category{CategoryRefuge}, Gateway: &Gateway{Name: "Gateway", Phone: "0808 157 0999"},
+		Hours: Hours{Open247: true},
+		Locations: []Location{{Name: "Hidden House", Description: "Blue door", District: "SO14",
+			Point:   &postcode.Point{Lat: 50.9087123, Lon: -1.4041123},
+			Address: &Address{Line1: "99 Hidden Lane", City: "Southampton", PostalCode: "SO14 7DU"}}},
+	}
+	ix := seedIndex(t, secret)
+	for _, q := range []Query{
+		{Near: "SO14 7DU", Categories: []Category{CategoryRefuge}},
+		{Near: "SO14 7DU"},
+		{Lat: fptr(50.9087), Lon: fptr(-1.4041), Categories: []Category{CategoryRefuge}},
+		{Near: "SO15", Categories: []Category{CategoryRefuge}, RadiusKm: 200},
+		{Text: "quiet harbour"},
+	} {
+		res, err := ix.Search(q, tuesdayMorning)
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, r := range res.Results {
+			if r.ID != "secret-refuge" {
+				continue
+			}
+			found = true
+			if r.DistanceKm != nil || !r.Confidential || r.Gateway == nil || r.Gateway.Phone != "0808 157 0999" || r.District != "SO14" {
+				t.Errorf("query %+v: confidential result %+v", q, r)
+			}
+		}
+		if !found {
+			t.Errorf("query %+v: refuge not found", q)
+		}
+		js, _ := json.Marshal(res)
+		sms := FormatSMS(res, 2)
+		for _, leak := range []string{"Hidden", "Blue door", "99 Hidden", "SO14 7DU", "50.9087", "-1.4041", "latitude", "\"lat\""} {
+			if bytes.Contains(js, []byte(leak)) {
+				t.Errorf("query %+v: JSON contains %q", q, leak)
+			}
+			if strings.Contains(sms, leak) {
+				t.Errorf("query %+v: SMS contains %q", q, leak)
+			}
+		}
+	}
+	// Nor does the service record the index hands out, nor its export.
+	s, ok := ix.Service("secret-refuge")
+	if !ok {
+		t.Fatal("Service(secret-refuge) not found")
+	}
+	var buf bytes.Buffer
+	if err := EncodeORUKService(&buf, s); err != nil {
+		t.Fatal(err)
+	}
+	js, _ := json.Marshal(s)
+	for _, leak := range []string{"Hidden", "99 Hidden", "SO14 7DU", "50.9087"} {
+		if bytes.Contains(buf.Bytes(), []byte(leak)) || bytes.Contains(js, []byte(leak)) {
+			t.Errorf("service record or export contains %q", leak)
+		}
+	}
+	// The caller's value is untouched (the index validated a copy).
+	if secret.Locations[0].Address == nil {
+		t.Error("NewIndex changed its caller's service")
+	}
+}
+
+func TestSearchBehaviour(t *testing.T) {
+	ix := seedIndex(t)
+	ids := func(res Results) []string {
+		var out []string
+		for _, r := range res.Results {
+			out = append(out, r.ID)
+		}
+		return out
+	}
+	search := func(q Query, at time.Time) Results {
+		t.Helper()
+		res, err := ix.Search(q, at)
+		if err != nil {
+			t.Fatalf("Search(%+v): %v", q, err)
+		}
+		return res
+	}
+
+	// Filters combine: category and language and distance.
+	res := search(Query{Near: "SO14 7DU", Categories: []Category{CategoryOutreach}, Language: "pl"}, tuesdayMorning)
+	if got := ids(res); len(got) == 0 || got[0] != "demo-saheli-siostry" {
+		t.Errorf("outreach in Polish: %v", got)
+	}
+	for _, r := range res.Results {
+		if !r.National && !strings.Contains(strings.Join(r.Why, ","), "speaks pl") {
+			t.Errorf("local result %s without 'speaks pl': %v", r.ID, r.Why)
+		}
+	}
+	// Open now at 00:30 on a Sunday: the overnight line and 24/7 services only.
+	res = search(Query{Near: "SO14 7DU", OpenNow: true}, springNight)
+	for _, r := range res.Results {
+		if !r.OpenNow {
+			t.Errorf("open_now returned closed %s", r.ID)
+		}
+	}
+	if got := ids(res); !contains(got, "demo-night-harbour-line") || contains(got, "demo-bargate-outreach") {
+		t.Errorf("open now at night: %v", got)
+	}
+	// Radius: a small radius drops further services but keeps those that cover the area.
+	small := ids(search(Query{Near: "SO14 7DU", RadiusKm: 1, Limit: 50}, tuesdayMorning))
+	if contains(small, "demo-pride-path") || !contains(small, "demo-safe-at-home") || !contains(small, "demo-bargate-outreach") {
+		t.Errorf("radius 1 km: %v", small)
+	}
+	// Limit is honoured and national services fill the rest.
+	res = search(Query{Near: "SO14 7DU", Categories: []Category{CategoryLegal}, Limit: 3}, tuesdayMorning)
+	if len(res.Results) != 3 || res.Results[0].ID != "demo-solent-family-law" || !res.Results[1].National {
+		t.Errorf("legal, limit 3: %v", ids(res))
+	}
+	// Ranking: distance first.
+	res = search(Query{Near: "SO14 7DU", Limit: 50}, tuesdayMorning)
+	last := -1.0
+	for _, r := range res.Results {
+		if r.DistanceKm != nil {
+			if *r.DistanceKm < last {
+				t.Errorf("results not by distance: %v", ids(res))
+			}
+			last = *r.DistanceKm
+		}
+	}
+	// Audience men excludes women-only services.
+	for _, r := range search(Query{Near: "SO14", Audience: []Audience{AudienceMen}, Limit: 50}, tuesdayMorning).Results {
+		if r.Eligibility.Gender == GenderWomen {
+			t.Errorf("audience men returned women-only %s", r.ID)
+		}
+	}
+	// Text matches word prefixes, case-insensitively, all words.
+	if got := ids(search(Query{Text: "SANCTUARY sch"}, tuesdayMorning)); len(got) == 0 || got[0] != "demo-safe-at-home" {
+		t.Errorf("text search: %v", got)
+	}
+	if got := ids(search(Query{Text: "sanctuary zebra"}, tuesdayMorning)); len(got) != 0 {
+		t.Errorf("text with an unmatched word: %v", got)
+	}
+	// Northern Ireland: nation-wide services that serve NI, with a note.
+	res = search(Query{Near: "BT48 6"}, tuesdayMorning)
+	if len(res.Notes) != 1 || res.Notes[0] != NoteNorthernIreland {
+		t.Errorf("NI notes %v", res.Notes)
+	}
+	for _, r := range res.Results {
+		if !r.National || !containsNation(r.Nations, NorthernIreland) {
+			t.Errorf("NI result %s serves %v", r.ID, r.Nations)
+		}
+	}
+	// Scotland gets Scotland's line, not England's.
+	got := ids(search(Query{Near: "EH1", Categories: []Category{CategoryRefuge}}, tuesdayMorning))
+	if !contains(got, "scotland-da-fm-helpline") || contains(got, "national-da-helpline") {
+		t.Errorf("Edinburgh refuge: %v", got)
+	}
+	// Vacancy reports older than a day are stale.
+	for _, r := range search(Query{Near: "SO15", Categories: []Category{CategoryRefuge}}, tuesdayMorning).Results {
+		if r.Vacancies != nil && !r.Vacancies.Stale {
+			t.Errorf("%s vacancy from %s not stale in March", r.ID, r.Vacancies.UpdatedAt)
+		}
+	}
+	fresh := search(Query{Near: "SO15", Categories: []Category{CategoryRefuge}}, time.Date(2026, 1, 14, 12, 0, 0, 0, time.UTC))
+	if v := fresh.Results[0].Vacancies; fresh.Results[0].ID != "demo-solent-harbour-refuge" || v == nil || v.Stale {
+		t.Errorf("fresh vacancy: %+v", fresh.Results[0])
+	}
+	// Results are copies: changing one does not change the index.
+	res = search(Query{Near: "SO14 7DU", Limit: 1}, tuesdayMorning)
+	res.Results[0].Phones[0].Number = "changed"
+	if again := search(Query{Near: "SO14 7DU", Limit: 1}, tuesdayMorning); again.Results[0].Phones[0].Number == "changed" {
+		t.Error("a result shares memory with the index")
+	}
+}
+
+func contains(ids []string, id string) bool {
+	for _, x := range ids {
+		if x == id {
+			return true
+		}
+	}
+	return false
+}
+
+func containsNation(ns []Nation, n Nation) bool {
+	for _, x := range ns {
+		if x == n {
+			return true
+		}
+	}
+	return false
+}
+
+func TestSearchRejectsBadQuery(t *testing.T) {
+	ix := seedIndex(t)
+	_, err := ix.Search(Query{Near: "nowhere", Limit: 99}, tuesdayMorning)
+	var ve *ValidationError
+	if !errors.As(err, &ve) || !errors.Is(err, ErrInvalid) {
+		t.Fatalf("error = %v", err)
+	}
+	if diff := cmp.Diff([]string{"near", "limit"}, fields(ve.Problems)); diff != "" {
+		t.Errorf("fields (-want +got):\n%s", diff)
+	}
+	if strings.Contains(err.Error(), "nowhere") {
+		t.Errorf("error repeats the input: %v", err)
+	}
+}
+
+func TestParseQuery(t *testing.T) {
+	tests := []struct {
+		qs     string
+		want   Query
+		fields []string
+	}{
+		{"near=SO14+7DU&category=refuge,IDVA&open_now=true&limit=5", Query{Near: "SO14 7DU", Categories: []Category{CategoryRefuge, CategoryIDVAISVA}, OpenNow: true, Limit: 5}, nil},
+		{"lat=50.9&lon=-1.4&radius_km=10&language=UR&audience=women&audience=nrpf&q=refuge", Query{Lat: fptr(50.9), Lon: fptr(-1.4), RadiusKm: 10, Language: "ur", Audience: []Audience{AudienceWomen, AudienceNRPF}, Text: "refuge"}, nil},
+		{"", Query{}, nil},
+		{"near=SO14&lat=50.9&lon=-1.4", Query{Near: "SO14", Lat: fptr(50.9), Lon: fptr(-1.4)}, []string{"near"}},
+		{"near=123", Query{Near: "123"}, []string{"near"}},
+		{"lat=100&lon=-1.4", Query{Lat: fptr(100), Lon: fptr(-1.4)}, []string{"lat"}},
+		{"lat=50.9", Query{Lat: fptr(50.9)}, []string{"lon"}},
+		{"lat=abc&lon=1", Query{Lon: fptr(1)}, []string{"lat"}},
+		{"radius_km=500", Query{RadiusKm: 500}, []string{"radius_km"}},
+		{"radius_km=0", Query{}, []string{"radius_km"}},
+		{"radius_km=-1", Query{RadiusKm: -1}, []string{"radius_km"}},
+		{"radius_km=NaN", Query{}, []string{"radius_km"}},
+		{"category=refuge,astrology", Query{Categories: []Category{CategoryRefuge, "astrology"}}, []string{"category"}},
+		{"language=klingon", Query{Language: "klingon"}, []string{"language"}},
+		{"audience=aliens", Query{Audience: []Audience{"aliens"}}, []string{"audience"}},
+		{"open_now=maybe", Query{}, []string{"open_now"}},
+		{"limit=0", Query{}, []string{"limit"}},
+		{"limit=51", Query{Limit: 51}, []string{"limit"}},
+		{"limit=ten", Query{}, []string{"limit"}},
+		{"q=" + strings.Repeat("a", 201), Query{Text: strings.Repeat("a", 201)}, []string{"q"}},
+		{"nearr=SO14", Query{}, []string{"nearr"}},
+		{"near=SO14&near=SO15", Query{Near: "SO14"}, []string{"near"}},
+	}
+	for _, tt := range tests {
+		v, err := url.ParseQuery(tt.qs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, probs := ParseQuery(v)
+		if diff := cmp.Diff(tt.want, got); diff != "" {
+			t.Errorf("ParseQuery(%q) (-want +got):\n%s", tt.qs, diff)
+		}
+		if diff := cmp.Diff(tt.fields, fields(probs)); diff != "" {
+			t.Errorf("ParseQuery(%q) problems (-want +got):\n%s\n%v", tt.qs, diff, probs)
+		}
+	}
+}
+
+func FuzzParseQuery(f *testing.F) {
+	for _, s := range []string{"near=SO14+7DU&category=refuge", "lat=50.9&lon=-1.4&radius_km=10", "limit=0&open_now=yes", "q=%F0%9F%86%98&language=ur", "audience=women,men&category=,,"} {
+		f.Add(s)
+	}
+	ix := seedIndex(f)
+	f.Fuzz(func(t *testing.T, qs string) {
+		v, err := url.ParseQuery(qs)
+		if err != nil {
+			return
+		}
+		q, probs := ParseQuery(v)
+		res, err := ix.Search(q, tuesdayMorning)
+		if (len(probs) == 0) != (err == nil) {
+			// ParseQuery may find problems Search cannot see (unknown
+			// parameters, repeats, bad numbers), never the other way round.
+			if err != nil {
+				t.Fatalf("ParseQuery accepted %q but Search rejects it: %v", qs, err)
+			}
+			return
+		}
+		if err == nil && len(res.Results) > max(q.Limit, DefaultLimit) {
+			t.Fatalf("%d results for limit %d", len(res.Results), q.Limit)
+		}
+	})
+}

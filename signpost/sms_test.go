@@ -1,0 +1,74 @@
+package signpost
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestFormatSMS(t *testing.T) {
+	r := func(name string, open, always bool, phones ...Phone) Result {
+		return Result{Name: name, OpenNow: open, OpenKnown: true, Hours: Hours{Open247: always}, Phones: phones}
+	}
+	voice := func(n string) Phone { return Phone{Number: n, Type: PhoneVoice} }
+	tests := []struct {
+		name string
+		res  Results
+		segs int
+		want string
+	}{
+		{"open and closed", Results{Results: []Result{
+			r("Men's Advice Line", false, false, voice("0808 801 0327")),
+			{Name: "National Domestic Abuse Helpline", ShortName: "Nat. DA Helpline", OpenNow: true, OpenKnown: true, Hours: Hours{Open247: true}, Phones: []Phone{voice("0808 2000 247")}},
+		}}, 1, "Open now: Nat. DA Helpline 0808 2000 247 (24h). Also: Men's Advice Line 0808 801 0327."},
+		{"text only and unknown hours", Results{Results: []Result{
+			{Name: "Text Line", OpenNow: true, Phones: []Phone{{Number: "07700 900001", Type: PhoneText}}},
+		}}, 1, "Open now: Text Line text 07700 900001 (may be open)."},
+		{"confidential uses the gateway", Results{Results: []Result{
+			{Name: "Refuge", Confidential: true, OpenNow: true, OpenKnown: true, Gateway: &Gateway{Phone: "0808 157 0101"}, Phones: []Phone{voice("023 8049 6999")}},
+		}}, 1, "Open now: Refuge via 0808 157 0101."},
+		{"nothing reachable", Results{Results: []Result{{Name: "No Contact"}}}, 1, "No matching services found."},
+		{"empty", Results{}, 2, "No matching services found."},
+		{"typography", Results{Results: []Result{r("Women’s Aid – “Hope” 🆘", true, false, voice("023 8049 6001"))}}, 1,
+			"Open now: Women's Aid - \"Hope\" 023 8049 6001."},
+		{"duplicates once", Results{Results: []Result{r("A", true, false, voice("1")), r("A", true, false, voice("1"))}}, 1, ""},
+	}
+	for _, tt := range tests {
+		got := FormatSMS(tt.res, tt.segs)
+		if tt.want != "" && got != tt.want {
+			t.Errorf("%s: FormatSMS = %q\nwant %q", tt.name, got, tt.want)
+		}
+		if tt.name == "duplicates once" && strings.Count(got, "A 1") != 1 {
+			t.Errorf("%s: %q", tt.name, got)
+		}
+	}
+}
+
+func TestFormatSMSFits(t *testing.T) {
+	ix := seedIndex(t)
+	for _, q := range []Query{{Near: "SO14 7DU", Limit: 50}, {Near: "BT1", Limit: 50}, {Limit: 50}, {Near: "SO14", OpenNow: true, Limit: 50}} {
+		res, err := ix.Search(q, springNight)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for segs, limit := range map[int]int{0: 160, 1: 160, 2: 306, 5: 306} {
+			msg := FormatSMS(res, segs)
+			if n := gsmLen(msg); n > limit || n == 0 {
+				t.Errorf("query %+v, %d segments: %d septets: %q", q, segs, n, msg)
+			}
+			if gsmSafe(msg) != msg {
+				t.Errorf("not GSM-7: %q", msg)
+			}
+		}
+		if one, two := FormatSMS(res, 1), FormatSMS(res, 2); len(two) < len(one) {
+			t.Errorf("two segments say less than one: %q vs %q", two, one)
+		}
+	}
+}
+
+func TestGSMLen(t *testing.T) {
+	for s, want := range map[string]int{"abc": 3, "€": 2, "[x]": 5, "£é": 2, "": 0} {
+		if got := gsmLen(s); got != want {
+			t.Errorf("gsmLen(%q) = %d, want %d", s, got, want)
+		}
+	}
+}
