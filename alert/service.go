@@ -1,6 +1,502 @@
 package alert
 
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"time"
+
+	"waymark/internal/randid"
+	"waymark/pii"
+	"waymark/problem"
+	"waymark/staff"
+)
+
+// Store is what the alert service needs from Redis. Package store
+// implements it; every change goes through DecideCase or DecideAlert, which
+// read, let the rules decide, and commit in one atomic step only if nothing
+// read has changed meanwhile (retrying otherwise).
+type Store interface {
+	// DecideCase reads a case's open and last alert and check-in state
+	// (nothing for caseID ""), calls decide, and commits what it returns.
+	// A nil Commit changes nothing.
+	DecideCase(ctx context.Context, caseID string, decide func(CaseState) (*Commit, error)) (Result, error)
+	// DecideAlert does the same for one alert; ErrNotFound if it is gone.
+	DecideAlert(ctx context.Context, alertID string, decide func(*Alert) (*Commit, error)) (Result, error)
+	// Alert reads an alert with its timeline and trail.
+	Alert(ctx context.Context, id string) (*Alert, error)
+	// OpenAlerts lists the open alerts (plain fields only), highest
+	// priority first, then oldest.
+	OpenAlerts(ctx context.Context) ([]*Alert, error)
+	// TeamAlerts lists a team's alerts raised since since, newest first.
+	TeamAlerts(ctx context.Context, team string, since time.Time) ([]*Alert, error)
+	// OutcomeCounts counts a case's alert outcomes.
+	OutcomeCounts(ctx context.Context, caseID string) (map[Outcome]int, error)
+	// Checkins reads a case's check-in state (nil if none) and its log.
+	Checkins(ctx context.Context, caseID string) (*Checkins, []Entry, error)
+	// ClaimTimers claims up to limit timers due at now, leasing each for
+	// lease: another instance may claim it again only after that.
+	ClaimTimers(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]Timer, error)
+	// FinishTimer removes a claimed timer if it still carries t's fence.
+	FinishTimer(ctx context.Context, t Timer) error
+}
+
+// CaseBrief is what a responder sees of a case on an alert: never code
+// words, PINs or the phone number, which it does not even hold.
+type CaseBrief struct {
+	CaseFacts
+	Alias         pii.Text
+	RiskDate      time.Time
+	MARAC         MARAC
+	Children      Children
+	Communication Communication
+	ResponsePlan  pii.Text
+	Contact       ContactPlan
+	// Excluded are staff ids who must never see the case.
+	Excluded []string
+	// Review is the case's review flag.
+	Review bool
+}
+
+// CaseSource is what alerts need from the cases service.
+type CaseSource interface {
+	// Facts returns what raising needs about a case and checks pin
+	// against its real and duress PINs, always computing both comparisons
+	// (so which matched costs no time to tell). ErrNotFound when the case
+	// does not exist.
+	Facts(ctx context.Context, caseID, pin string) (CaseFacts, PIN, error)
+	// Brief returns the responder's view of a case.
+	Brief(ctx context.Context, caseID string) (*CaseBrief, error)
+	// FlagReview flags the case for a caseworker's review.
+	FlagReview(ctx context.Context, caseID string) error
+}
+
+// CasesSource adapts the cases service to what alerts need.
+func CasesSource(c *Cases) CaseSource { return casesSource{c} }
+
+type casesSource struct{ c *Cases }
+
+func (s casesSource) Facts(ctx context.Context, caseID, pin string) (CaseFacts, PIN, error) {
+	c, err := s.c.Load(ctx, caseID)
+	if err != nil {
+		return CaseFacts{}, PINNone, err
+	}
+	// Check even an empty PIN: every path costs the same.
+	isReal, isDuress := s.c.CheckPIN(c, pin)
+	p := PINWrong
+	switch {
+	case isDuress:
+		p = PINDuress
+	case isReal:
+		p = PINReal
+	}
+	return factsOf(c), p, nil
+}
+
+func factsOf(c *Case) CaseFacts {
+	return CaseFacts{ID: c.ID, Team: c.Team, Risk: c.Risk, Owner: c.Owner, Expired: c.Expired}
+}
+
+func (s casesSource) Brief(ctx context.Context, caseID string) (*CaseBrief, error) {
+	c, err := s.c.Load(ctx, caseID)
+	if err != nil {
+		return nil, err
+	}
+	return &CaseBrief{
+		CaseFacts:     factsOf(c),
+		Alias:         c.Alias,
+		RiskDate:      c.RiskDate,
+		MARAC:         c.MARAC,
+		Children:      c.Children,
+		Communication: c.Communication,
+		ResponsePlan:  c.ResponsePlan,
+		Contact:       c.Contact,
+		Excluded:      slices.Clone(c.Excluded),
+		Review:        c.Review,
+	}, nil
+}
+
+func (s casesSource) FlagReview(ctx context.Context, caseID string) error {
+	return s.c.FlagReview(ctx, caseID)
+}
+
+// Config tunes a Service.
+type Config struct {
+	Rules Rules
+	// TriageTeam receives alerts from unknown senders.
+	TriageTeam string
+	// Lease is how long a claimed timer is held before another instance
+	// may take it over; default 30 s.
+	Lease time.Duration
+	// Batch is how many due timers one tick claims; default 100.
+	Batch int
+}
+
 // Service raises, joins, claims and resolves alerts. It is built by
 // NewService and used by every intake (app, SMS, missed check-ins) and by
-// the responder API.
-type Service struct{}
+// the responder API. It keeps nothing timed in memory: any instance's
+// scheduler loop can pick up any due timer.
+type Service struct {
+	store Store
+	cases CaseSource
+	cfg   Config
+	now   func() time.Time
+	log   *slog.Logger
+}
+
+// NewService builds a Service. now is the clock every decision is made
+// against; nil means time.Now.
+func NewService(st Store, cases CaseSource, cfg Config, now func() time.Time, log *slog.Logger) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Lease <= 0 {
+		cfg.Lease = 30 * time.Second
+	}
+	if cfg.Batch <= 0 {
+		cfg.Batch = 100
+	}
+	def := DefaultRules()
+	r := &cfg.Rules
+	if r.CancelWindow <= 0 {
+		r.CancelWindow = def.CancelWindow
+	}
+	if r.AckTimeout <= 0 {
+		r.AckTimeout = def.AckTimeout
+	}
+	if r.MessageExpiry <= 0 {
+		r.MessageExpiry = def.MessageExpiry
+	}
+	if r.WrongPINLimit <= 0 {
+		r.WrongPINLimit = def.WrongPINLimit
+	}
+	if r.Retention <= 0 {
+		r.Retention = def.Retention
+	}
+	if r.TrailRetention <= 0 {
+		r.TrailRetention = def.TrailRetention
+	}
+	if r.EventRetention <= 0 {
+		r.EventRetention = def.EventRetention
+	}
+	return &Service{store: st, cases: cases, cfg: cfg, now: now, log: log}
+}
+
+// Rules returns the rules in force.
+func (s *Service) Rules() Rules { return s.cfg.Rules }
+
+// Raise records a signal: the intakes (SMS, the app through App) call it.
+// It returns only once the alert is stored; Redis slow or down gives an
+// error wrapping problem.ErrUnavailable, never a false success.
+func (s *Service) Raise(ctx context.Context, sig Signal) (Result, error) {
+	if sig.At.IsZero() {
+		sig.At = s.now()
+	}
+	var facts CaseFacts
+	if sig.CaseID != "" {
+		var err error
+		facts, _, err = s.cases.Facts(ctx, sig.CaseID, "")
+		if err != nil {
+			return Result{}, err
+		}
+	} else if sig.Team == "" {
+		sig.Team = s.cfg.TriageTeam
+	}
+	return s.raise(ctx, facts, sig)
+}
+
+func (s *Service) raise(ctx context.Context, facts CaseFacts, sig Signal) (Result, error) {
+	if err := sig.Validate(); err != nil {
+		return Result{}, err
+	}
+	res, err := s.store.DecideCase(ctx, sig.CaseID, func(st CaseState) (*Commit, error) {
+		st.Case = facts
+		return s.cfg.Rules.OnSignal(st, sig)
+	})
+	if err != nil {
+		return Result{}, fmt.Errorf("alert: %s signal: %w", sig.Kind, err)
+	}
+	return res, nil
+}
+
+// AppSignal is one request of the disguised app, after its device token
+// named the case.
+type AppSignal struct {
+	// RequestID is the app's random id (≥128 bits); it dedupes retries.
+	RequestID string
+	Kind      Kind
+	PIN       string
+	Location  pii.Location
+	Message   pii.Text
+	// Schedule is the new check-in schedule for KindSchedule; nil stops
+	// check-ins.
+	Schedule *Schedule
+}
+
+// App records a signal from a case's app. Every accepted signal returns
+// nil, whether the PIN was real, duress or wrong, and takes the same steps
+// (one case read with both PIN comparisons, one state read, one atomic
+// commit), so nothing about the answer tells them apart.
+func (s *Service) App(ctx context.Context, caseID string, in AppSignal) error {
+	facts, pin, err := s.cases.Facts(ctx, caseID, in.PIN)
+	if err != nil {
+		return err
+	}
+	if in.PIN == "" {
+		pin = PINNone
+	}
+	id := in.RequestID
+	if id == "" {
+		id = randid.Token(18)
+	}
+	sig := Signal{
+		Source:    SourceApp,
+		Kind:      in.Kind,
+		CaseID:    caseID,
+		PIN:       pin,
+		Location:  in.Location,
+		Message:   in.Message,
+		At:        s.now(),
+		DedupeKey: "app:" + caseID + "." + id,
+		Schedule:  in.Schedule,
+	}
+	_, err = s.raise(ctx, facts, sig)
+	return err
+}
+
+// --- responder API ---
+
+// mayView reports whether p may see alerts of the case: a responder or
+// caseworker of the alert's team, not excluded from the case.
+func mayView(p *staff.Principal, a *Alert, brief *CaseBrief) bool {
+	if p == nil || !p.InTeam(a.Team) || !(p.Has(staff.RoleResponder) || p.Has(staff.RoleCaseworker)) {
+		return false
+	}
+	return brief == nil || !slices.Contains(brief.Excluded, p.StaffID)
+}
+
+// brief reads the case of an alert; nil for an unknown sender or an erased
+// case (its alert then shows no case detail).
+func (s *Service) brief(ctx context.Context, a *Alert) (*CaseBrief, error) {
+	if a.CaseID == "" {
+		return nil, nil
+	}
+	b, err := s.cases.Brief(ctx, a.CaseID)
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil
+	}
+	return b, err
+}
+
+// List returns the alerts p may see: state "open" (the queue: highest
+// priority first, then oldest) or "recent" (every alert of p's teams within
+// retention, newest first).
+func (s *Service) List(ctx context.Context, p *staff.Principal, state string) ([]*Alert, error) {
+	ls, err := s.ListBriefs(ctx, p, state)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*Alert, len(ls))
+	for i, l := range ls {
+		out[i] = l.Alert
+	}
+	return out, nil
+}
+
+// Listed is one line of an alert list: the alert's plain fields and its
+// case's brief (nil for an unknown sender or an erased case).
+type Listed struct {
+	Alert *Alert
+	Case  *CaseBrief
+}
+
+// ListBriefs is List with each alert's case brief, for the dashboard.
+func (s *Service) ListBriefs(ctx context.Context, p *staff.Principal, state string) ([]Listed, error) {
+	if p == nil {
+		return nil, nil
+	}
+	var all []*Alert
+	switch state {
+	case "", "open":
+		open, err := s.store.OpenAlerts(ctx)
+		if err != nil {
+			return nil, err
+		}
+		all = open
+	case "recent":
+		since := s.now().Add(-s.cfg.Rules.Retention)
+		for _, t := range p.Teams {
+			as, err := s.store.TeamAlerts(ctx, t, since)
+			if err != nil {
+				return nil, err
+			}
+			all = append(all, as...)
+		}
+		slices.SortStableFunc(all, func(a, b *Alert) int { return b.RaisedAt.Compare(a.RaisedAt) })
+	default:
+		return nil, errBadState()
+	}
+	briefs := map[string]*CaseBrief{}
+	out := make([]Listed, 0, len(all))
+	for _, a := range all {
+		if !p.InTeam(a.Team) {
+			continue
+		}
+		b, ok := briefs[a.CaseID]
+		if !ok {
+			var err error
+			if b, err = s.brief(ctx, a); err != nil {
+				return nil, err
+			}
+			briefs[a.CaseID] = b
+		}
+		if mayView(p, a, b) {
+			out = append(out, Listed{Alert: a, Case: b})
+		}
+	}
+	return out, nil
+}
+
+// View is everything a responder sees on one alert.
+type View struct {
+	Alert *Alert
+	// Case is nil for an unknown sender or an erased case.
+	Case    *CaseBrief
+	Verdict Verdict
+	// Review says the case is flagged for review by repeated accidental
+	// or suspected-third-party outcomes.
+	Review bool
+	// Checkins is the case's check-in state, nil if none.
+	Checkins *Checkins
+}
+
+// Get returns the full view of an alert p may see; anyone else's alert is
+// ErrNotFound, exactly as one that does not exist.
+func (s *Service) Get(ctx context.Context, p *staff.Principal, id string) (*View, error) {
+	a, err := s.store.Alert(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	b, err := s.brief(ctx, a)
+	if err != nil {
+		return nil, err
+	}
+	if !mayView(p, a, b) {
+		return nil, ErrNotFound
+	}
+	v := &View{Alert: a, Case: b}
+	if b != nil {
+		v.Verdict = b.Contact.VerdictAt(s.now(), a.Duress())
+		counts, err := s.store.OutcomeCounts(ctx, a.CaseID)
+		if err != nil {
+			return nil, err
+		}
+		v.Review = b.Review || Review(counts)
+		if v.Checkins, _, err = s.store.Checkins(ctx, a.CaseID); err != nil {
+			return nil, err
+		}
+	} else {
+		v.Verdict = ContactPlan{}.VerdictAt(s.now(), a.Duress())
+	}
+	return v, nil
+}
+
+// act runs one responder action on an alert p may see.
+func (s *Service) act(ctx context.Context, p *staff.Principal, id string, decide func(a *Alert, b *CaseBrief, now time.Time) (*Commit, error)) error {
+	if p == nil || !p.Has(staff.RoleResponder) {
+		return ErrNotFound
+	}
+	var brief *CaseBrief
+	var briefCase string
+	_, err := s.store.DecideAlert(ctx, id, func(a *Alert) (*Commit, error) {
+		if a.CaseID != briefCase || brief == nil {
+			// Read once per case: the retry loop may call decide again.
+			b, err := s.brief(ctx, a)
+			if err != nil {
+				return nil, err
+			}
+			brief, briefCase = b, a.CaseID
+		}
+		if !mayView(p, a, brief) {
+			return nil, ErrNotFound
+		}
+		return decide(a, brief, s.now())
+	})
+	return err
+}
+
+func actor(p *staff.Principal) Actor {
+	name := p.DisplayName
+	if name == "" {
+		name = p.Username
+	}
+	return Actor{ID: p.StaffID, Name: name}
+}
+
+// Ack claims an alert for p; the first claim wins, and anyone else gets a
+// *problem.Claimed naming who has it.
+func (s *Service) Ack(ctx context.Context, p *staff.Principal, id string) error {
+	return s.act(ctx, p, id, func(a *Alert, _ *CaseBrief, now time.Time) (*Commit, error) {
+		return s.cfg.Rules.Ack(a, actor(p), now)
+	})
+}
+
+// Working marks p's alert as being worked on.
+func (s *Service) Working(ctx context.Context, p *staff.Principal, id string) error {
+	return s.act(ctx, p, id, func(a *Alert, _ *CaseBrief, now time.Time) (*Commit, error) {
+		return s.cfg.Rules.Working(a, actor(p), now)
+	})
+}
+
+// Note adds p's note to an alert.
+func (s *Service) Note(ctx context.Context, p *staff.Principal, id string, text pii.Text) error {
+	return s.act(ctx, p, id, func(a *Alert, _ *CaseBrief, now time.Time) (*Commit, error) {
+		return s.cfg.Rules.Note(a, actor(p), text, now)
+	})
+}
+
+// Resolve closes an alert with an outcome.
+func (s *Service) Resolve(ctx context.Context, p *staff.Principal, id string, res Resolution) error {
+	err := s.act(ctx, p, id, func(a *Alert, b *CaseBrief, now time.Time) (*Commit, error) {
+		children := 0
+		if b != nil {
+			children = b.Children.Count
+		}
+		return s.cfg.Rules.Resolve(a, actor(p), res, children, now)
+	})
+	if err != nil || !res.Outcome.Review() {
+		return err
+	}
+	s.review(ctx, id)
+	return nil
+}
+
+// review flags the alert's case once repeated accidental or
+// suspected-third-party outcomes add up. The resolve already stood; a
+// failure here is logged and the flag is set by the next such outcome.
+func (s *Service) review(ctx context.Context, alertID string) {
+	a, err := s.store.Alert(ctx, alertID)
+	if err != nil || a.CaseID == "" {
+		return
+	}
+	counts, err := s.store.OutcomeCounts(ctx, a.CaseID)
+	if err == nil && Review(counts) {
+		err = s.cases.FlagReview(ctx, a.CaseID)
+	}
+	if err != nil {
+		s.log.Warn("flagging case for review failed", "case", a.CaseID, "err", err)
+	}
+}
+
+// CheckinLog returns a case's check-in state and the log of changes the
+// case owner sees.
+func (s *Service) CheckinLog(ctx context.Context, caseID string) (*Checkins, []Entry, error) {
+	return s.store.Checkins(ctx, caseID)
+}
+
+func errBadState() error { return problem.Invalidf("state", "must be open or recent") }

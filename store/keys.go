@@ -91,15 +91,27 @@ func (k keyspace) enrolCode(tag string) string { return k.p + "enrol:" + tag }
 // checkins is a case's check-in schedule (hash).
 func (k keyspace) checkins(caseID string) string { return k.p + "case:" + caseID + ":checkins" }
 
+// caseEnrolCodes orders the tags of a case's pending enrolment codes by
+// expiry (sorted set), so erasure can destroy them.
+func (k keyspace) caseEnrolCodes(id string) string { return k.p + "case:" + id + ":enrols" }
+
+// revealLimit counts a staff member's reveal attempts in the current window (hash).
+func (k keyspace) revealLimit(staffID string) string { return k.p + "reveal:" + staffID }
+
+// auditDataKey is the audit trail's data key, wrapped by a key-encryption
+// key (string): audit reasons are sealed under it, so rotating the KEK
+// re-wraps one key and never rewrites an append-only entry.
+func (k keyspace) auditDataKey() string { return k.p + "audit:dk" }
+
 // --- alerts ---
 
 // alertRecord is an alert (hash; personal fields sealed).
 func (k keyspace) alertRecord(id string) string { return k.p + "alert:" + id }
 
-// alertTimeline is an alert's sealed timeline entries (list).
+// alertTimeline is an alert's sealed timeline entries (hash: "t000001"…).
 func (k keyspace) alertTimeline(id string) string { return k.p + "alert:" + id + ":timeline" }
 
-// alertTrail is an alert's sealed location trail (list).
+// alertTrail is an alert's sealed location trail (hash: "p000001"…).
 func (k keyspace) alertTrail(id string) string { return k.p + "alert:" + id + ":trail" }
 
 // alertSeen maps responder ids to their first receipt time (hash).
@@ -122,6 +134,25 @@ func (k keyspace) dedupe(tag string) string { return k.p + "dedupe:" + tag }
 
 // events is the stream of alert events every instance's hub reads.
 func (k keyspace) events() string { return k.p + "events" }
+
+// caseCheckinLog is the sealed log of a case's check-in schedule changes
+// that its owner sees (hash: "l000001"…, last 100 kept).
+func (k keyspace) caseCheckinLog(caseID string) string {
+	return k.p + "case:" + caseID + ":checkins:log"
+}
+
+// caseOutcomes counts a case's alert outcomes (hash: outcome → count).
+func (k keyspace) caseOutcomes(caseID string) string { return k.p + "case:" + caseID + ":outcomes" }
+
+// --- live hub ---
+
+// presence orders a team's live dashboard sockets ("staff conn" members)
+// by when their entry lapses unless refreshed (sorted set, ms).
+func (k keyspace) presence(team string) string { return k.p + "team:" + team + ":presence" }
+
+// onDuty holds the same members for the sockets whose responder is on
+// duty (sorted set, ms).
+func (k keyspace) onDuty(team string) string { return k.p + "team:" + team + ":duty" }
 
 // --- the one scheduler, the outbox, audit ---
 

@@ -1,0 +1,97 @@
+package alert
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Tick runs one pass of the scheduler: it claims the timers due now (each
+// claimed by exactly one instance, leased so a crashed claimer's timers
+// come back) and acts on each. Acting re-checks the timer's fence against
+// the target inside the same atomic commit, so a stale or duplicate worker
+// changes nothing. It returns how many timers it claimed.
+func (s *Service) Tick(ctx context.Context) (int, error) {
+	now := s.now()
+	timers, err := s.store.ClaimTimers(ctx, now, s.cfg.Lease, s.cfg.Batch)
+	if err != nil {
+		return 0, err
+	}
+	var firstErr error
+	for _, t := range timers {
+		if err := s.runTimer(ctx, t, now); err != nil {
+			// The lease brings the timer back: nothing is lost.
+			s.log.Warn("scheduler: timer failed; retried after its lease", "timer", t.ID(), "err", err)
+			if firstErr == nil {
+				firstErr = err
+			}
+			continue
+		}
+		if err := s.store.FinishTimer(ctx, t); err != nil && firstErr == nil {
+			firstErr = err
+		}
+	}
+	return len(timers), firstErr
+}
+
+func (s *Service) runTimer(ctx context.Context, t Timer, now time.Time) error {
+	var err error
+	switch t.Kind {
+	case TimerCheckin:
+		var facts CaseFacts
+		facts, _, err = s.cases.Facts(ctx, t.Target, "")
+		if err != nil {
+			break
+		}
+		_, err = s.store.DecideCase(ctx, t.Target, func(st CaseState) (*Commit, error) {
+			st.Case = facts
+			return s.cfg.Rules.OnCheckinTimer(st, t.Fence, now), nil
+		})
+	case TimerStep, TimerAck, TimerExpire:
+		_, err = s.store.DecideAlert(ctx, t.Target, func(a *Alert) (*Commit, error) {
+			return s.cfg.Rules.OnTimer(a, t, now), nil
+		})
+	default:
+		// Unknown kinds (a newer instance's) are left for their owner.
+		return errUnknownTimer
+	}
+	if errors.Is(err, ErrNotFound) {
+		// The case was erased or the alert expired: nothing left to do.
+		return nil
+	}
+	return err
+}
+
+var errUnknownTimer = errors.New("alert: unknown timer kind")
+
+// RunScheduler ticks every tick until ctx ends. Every instance runs one;
+// the timers live in Redis, so any of them may act on any timer and a
+// restart of all of them loses nothing.
+func (s *Service) RunScheduler(ctx context.Context, tick time.Duration) error {
+	if tick <= 0 {
+		tick = time.Second
+	}
+	t := time.NewTicker(tick)
+	defer t.Stop()
+	for {
+		// Drain everything due before waiting again.
+		for {
+			n, err := s.Tick(ctx)
+			if err != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
+				s.log.Warn("scheduler tick failed", "err", err)
+				break
+			}
+			if n < s.cfg.Batch {
+				break
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}

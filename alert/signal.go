@@ -1,0 +1,149 @@
+package alert
+
+import (
+	"time"
+
+	"waymark/pii"
+	"waymark/problem"
+)
+
+// Source is where a signal came from.
+type Source string
+
+// Sources of signals.
+const (
+	SourceApp     Source = "app"
+	SourceSMS     Source = "sms"
+	SourceCheckin Source = "checkin" // the scheduler noticing a missed check-in
+)
+
+// Valid reports whether s is a known source.
+func (s Source) Valid() bool { return s == SourceApp || s == SourceSMS || s == SourceCheckin }
+
+// Kind is what a signal asks for.
+type Kind string
+
+// Kinds of signals. Panic, message and missed check-in raise an alert (or
+// join the case's open one); the others act on the open alert or the
+// check-in schedule and raise only when they carry a duress PIN.
+const (
+	KindPanic    Kind = "panic"
+	KindCheckin  Kind = "checkin"
+	KindCancel   Kind = "cancel"
+	KindLocation Kind = "location"
+	KindMessage  Kind = "message"
+	KindMissed   Kind = "missed-checkin"
+	// KindSchedule is a change to the check-in schedule (PUT or DELETE
+	// /v1/app/checkins): it needs the real PIN like a check-in.
+	KindSchedule Kind = "schedule"
+)
+
+// AppKinds are the kinds the disguised app may send to /v1/app/signal.
+var appKinds = []Kind{KindPanic, KindCheckin, KindCancel, KindLocation, KindMessage}
+
+// ValidAppKind reports whether k may come from the app's signal endpoint.
+func ValidAppKind(k Kind) bool {
+	for _, a := range appKinds {
+		if a == k {
+			return true
+		}
+	}
+	return false
+}
+
+// PIN is what the PIN check said about the PIN a signal carried.
+type PIN int
+
+// PIN check results. Every PIN check computes both comparisons
+// (seal.PINKey.Check), so which of these it is costs no time to learn.
+const (
+	PINNone   PIN = iota // no PIN sent
+	PINReal              // the survivor's own PIN
+	PINDuress            // the duress PIN: looks like success, raises the alarm
+	PINWrong             // neither
+)
+
+// Signal is one input from a survivor or about one: an SMS code word, an app
+// button, a location fix, a check-in, a missed check-in.
+type Signal struct {
+	Source Source
+	Kind   Kind
+	// CaseID is the survivor's case; "" for an unknown sender (an SMS code
+	// word from a number not enrolled goes to triage).
+	CaseID string
+	// Team routes an unknown sender's alert (the triage team); a case's
+	// alert always goes to the case's team.
+	Team string
+	// PIN is the result of checking the PIN the signal carried.
+	PIN PIN
+	// DuressWord is set when an SMS carried a duress code word.
+	DuressWord bool
+	// Unconfirmed is set when an SMS only nearly matched a code word: it
+	// still raises (unclear goes to a human), marked for the responder.
+	Unconfirmed bool
+	Location    pii.Location
+	// Message is the survivor's text. Responders see it for app signals
+	// and SMS messages; for an SMS that matched a code word it is never
+	// shown (it holds the word, perhaps a PIN): Hint is shown instead.
+	Message pii.Text
+	// Hint is an SMS's free text around the matched code word, with the
+	// word and any PIN removed (codeword.Match.Hint).
+	Hint pii.Text
+	// Sender is an unknown SMS sender's number, kept sealed on the alert so
+	// triage can reveal it; zero for cases.
+	Sender pii.Phone
+	// At is when Waymark received the signal.
+	At time.Time
+	// DedupeKey makes retries harmless: "app:" + request_id, "sms:" +
+	// MessageSid, "missed:" + case + fence. The store keeps a keyed tag of
+	// it for 48 hours.
+	DedupeKey string
+	// Schedule is the new check-in schedule for KindSchedule; nil stops
+	// check-ins.
+	Schedule *Schedule
+}
+
+// Duress reports whether the signal carries duress: a duress PIN or word.
+func (s Signal) Duress() bool { return s.PIN == PINDuress || s.DuressWord }
+
+// Validate checks the signal's shape; problems name the JSON fields of the
+// app API. It never echoes a value.
+func (s Signal) Validate() error {
+	inv := &problem.Invalid{}
+	if !s.Source.Valid() {
+		inv.Add("source", "unknown source")
+	}
+	switch s.Kind {
+	case KindPanic, KindCheckin, KindCancel, KindLocation, KindMessage, KindMissed, KindSchedule:
+	default:
+		inv.Add("kind", "must be one of: panic, checkin, cancel, location, message")
+	}
+	if s.CaseID == "" && s.Team == "" {
+		inv.Add("case", "a signal needs a case or a team to route to")
+	}
+	if s.CaseID == "" && s.Kind != KindPanic && s.Kind != KindMessage {
+		inv.Add("kind", "only panic and message signals may come from an unknown sender")
+	}
+	if s.Kind == KindLocation && s.Location.IsZero() {
+		inv.Add("location", "is required for a location signal")
+	}
+	if s.Kind == KindMessage && s.Message.IsZero() {
+		inv.Add("message", "is required for a message signal")
+	}
+	if s.Message.Len() > MaxMessage {
+		inv.Add("message", "is too long")
+	}
+	if s.DedupeKey == "" {
+		inv.Add("request_id", "is required")
+	}
+	if s.At.IsZero() {
+		inv.Add("at", "is required")
+	}
+	if s.Schedule != nil {
+		s.Schedule.Validate(inv)
+	}
+	return inv.Err()
+}
+
+// MaxMessage caps a survivor's message, in bytes.
+const MaxMessage = 2000

@@ -1,0 +1,705 @@
+package alert
+
+import (
+	"fmt"
+	"time"
+
+	"waymark/internal/randid"
+	"waymark/pii"
+	"waymark/problem"
+)
+
+// Rules are the numbers the alert state machine runs on. The functions on
+// Rules are pure: they take what was read and return the Commit to write,
+// so the same code decides in production and in the property tests.
+type Rules struct {
+	// CancelWindow is how long after an app panic the survivor's real PIN
+	// cancels it.
+	CancelWindow time.Duration
+	// AckTimeout returns an acknowledged alert nobody marked working to
+	// the queue; it is renewed by marking working and by the owner's notes.
+	AckTimeout time.Duration
+	// MessageExpiry ends a message alert nobody acknowledged.
+	MessageExpiry time.Duration
+	// WrongPINLimit is how many wrong PINs in a row raise the priority.
+	WrongPINLimit int
+	// Retention keeps closed alerts; TrailRetention their location trails.
+	Retention      time.Duration
+	TrailRetention time.Duration
+	// EventRetention trims the events stream by age.
+	EventRetention time.Duration
+}
+
+// DefaultRules are the defaults of the configuration.
+func DefaultRules() Rules {
+	return Rules{
+		CancelWindow:   30 * time.Second,
+		AckTimeout:     15 * time.Minute,
+		MessageExpiry:  72 * time.Hour,
+		WrongPINLimit:  3,
+		Retention:      90 * 24 * time.Hour,
+		TrailRetention: 24 * time.Hour,
+		EventRetention: 7 * 24 * time.Hour,
+	}
+}
+
+// CaseFacts is what deciding on a signal needs to know about its case.
+type CaseFacts struct {
+	ID    string
+	Team  string
+	Risk  Risk
+	Owner string // caseworker who owns the case
+	// Expired says the case is past its expiry: its signals still raise
+	// alerts, flagged so a caseworker renews or closes it.
+	Expired bool
+}
+
+// CaseState is what a signal for a case is decided on, read in one go.
+type CaseState struct {
+	Case CaseFacts
+	// Open is the case's open (live) alert, nil if none.
+	Open *Alert
+	// Last is the case's most recent alert, nil if none; it may be Open.
+	Last *Alert
+	// Checkins is the case's check-in state, nil if none was ever set.
+	Checkins *Checkins
+}
+
+// Actor is a staff member acting on an alert.
+type Actor struct {
+	ID   string
+	Name string
+}
+
+// Resolution closes an alert.
+type Resolution struct {
+	Outcome     Outcome
+	Note        pii.Text
+	PoliceRef   pii.Text
+	ChildrenRef pii.Text
+}
+
+// DedupeFor is how long a dedupe key is remembered (DESIGN.md, Expiry).
+const DedupeFor = 48 * time.Hour
+
+// stepWait is how long an unacknowledged alert waits before the next
+// escalation step: duress and high risk shortest. Issue 9's per-team
+// policies replace this table.
+func stepWait(c Class, r Risk) time.Duration {
+	switch {
+	case c == ClassDuress:
+		return time.Minute
+	case c == ClassMessage:
+		return 30 * time.Minute
+	case r == RiskHigh:
+		return 2 * time.Minute
+	case r == RiskMedium:
+		return 5 * time.Minute
+	}
+	return 10 * time.Minute
+}
+
+func newFence() string { return randid.New("", 12) }
+
+// errNeedPIN refuses an app check-in, cancel or schedule change without a
+// PIN.
+func errNeedPIN() error { return problem.Invalidf("pin", "is required for this kind") }
+
+// OnSignal decides what a signal does to its case: raise a new alert, join
+// the open one, cancel it, note a check-in, move the check-in schedule.
+// One incident, one alert: a case has at most one open alert.
+func (r Rules) OnSignal(st CaseState, sig Signal) (*Commit, error) {
+	if err := sig.Validate(); err != nil {
+		return nil, err
+	}
+	needsPIN := sig.Kind == KindCheckin || sig.Kind == KindCancel || sig.Kind == KindSchedule
+	if needsPIN && sig.PIN == PINNone {
+		if sig.Source == SourceApp {
+			return nil, errNeedPIN()
+		}
+		// An SMS check-in word without its PIN proves nothing: it counts
+		// as a wrong PIN (recorded; repeated ones reach a human).
+		sig.PIN = PINWrong
+	}
+	if st.Open != nil && !st.Open.State.Live() {
+		st.Open = nil
+	}
+	c := &Commit{DedupeKey: sig.DedupeKey, EventRetention: r.EventRetention, Retention: r.Retention}
+	now := sig.At
+
+	if needsPIN && sig.PIN == PINWrong {
+		return r.wrongPIN(c, st, sig)
+	}
+	if sig.PIN == PINReal || sig.PIN == PINDuress {
+		// Either PIN proves the survivor's hand; the counter restarts.
+		if st.Checkins != nil && st.Checkins.WrongPINs != 0 {
+			c.Checkins = st.Checkins.clone()
+			c.Checkins.WrongPINs = 0
+			c.Checkins.UpdatedAt = now
+		}
+	}
+
+	switch sig.Kind {
+	case KindCheckin:
+		r.checkedIn(c, st, now)
+		if !sig.Duress() {
+			if st.Open != nil {
+				a := st.Open.clone()
+				r.entry(c, a, Entry{At: now, Type: EntrySafe, By: BySurvivor, Detail: "checked in with the real PIN"})
+				c.Alert = a
+				c.Events = append(c.Events, r.event(EventJoined, a, now))
+			}
+			return c, nil
+		}
+	case KindSchedule:
+		if !sig.Duress() {
+			r.setSchedule(c, st, sig)
+			return c, nil
+		}
+		ci := st.Checkins.clone()
+		if c.Checkins != nil {
+			ci = c.Checkins
+		}
+		r.logCheckins(c, ci, Entry{At: now, Type: EntryDuressChange, By: BySurvivor, Detail: "schedule change with the duress PIN: not applied"})
+		c.Events = append(c.Events, Event{Type: EventCheckins, Case: st.Case.ID, Team: st.Case.Team, At: now})
+	case KindCancel:
+		if !sig.Duress() {
+			r.cancel(c, st, now)
+			return c, nil
+		}
+	case KindLocation:
+		if !sig.Duress() {
+			r.location(c, st, sig)
+			return c, nil
+		}
+	}
+	// Everything left raises or joins: panic, message, missed check-in,
+	// and any kind carrying duress.
+	r.raise(c, st, sig)
+	return c, nil
+}
+
+// raise joins the case's open alert or starts a new one.
+func (r Rules) raise(c *Commit, st CaseState, sig Signal) {
+	now := sig.At
+	cls := classOf(sig)
+	detail := signalDetail(sig)
+	if st.Open != nil {
+		a := st.Open.clone()
+		r.entry(c, a, Entry{At: now, Type: EntryJoined, By: BySurvivor, Detail: detail})
+		if st.Case.Risk.Rank() > a.Risk.Rank() {
+			a.Risk = st.Case.Risk
+		}
+		if cls > a.Class {
+			wasMessage := a.Class == ClassMessage
+			a.Class = cls
+			if cls == ClassDuress {
+				r.entry(c, a, Entry{At: now, Type: EntryDuress, By: BySystem, Detail: "alert is now duress: do not contact"})
+				// A duress alert cannot be cancelled from the phone:
+				// whoever holds it may be forcing the survivor.
+				a.CancelUntil = time.Time{}
+			}
+			if wasMessage {
+				c.Drop = append(c.Drop, Timer{Kind: TimerExpire, Target: a.ID})
+				delete(a.Fences, TimerExpire)
+			}
+			if a.State == StateRaised {
+				// Escalate at once at the new class's pace.
+				r.setTimer(c, a, TimerStep, now)
+			}
+		}
+		r.attach(c, a, sig)
+		a.Priority = r.priority(a)
+		c.Alert = a
+		c.Events = append(c.Events, r.event(EventJoined, a, now))
+		return
+	}
+	a := &Alert{
+		ID:       randid.New("a_", 20),
+		CaseID:   st.Case.ID,
+		Team:     st.Case.Team,
+		Source:   sig.Source,
+		Class:    cls,
+		Risk:     st.Case.Risk,
+		State:    StateRaised,
+		RaisedAt: now,
+		Fences:   map[TimerKind]string{},
+		Sender:   sig.Sender,
+	}
+	if a.CaseID == "" {
+		a.Team = sig.Team
+	}
+	if !a.Risk.Valid() {
+		a.Risk = RiskStandard
+	}
+	if st.Checkins != nil {
+		a.WrongPINs = st.Checkins.WrongPINs
+	}
+	if st.Case.Expired {
+		detail += " (expired case)"
+	}
+	r.entry(c, a, Entry{At: now, Type: EntryRaised, By: BySurvivor, Detail: detail})
+	if cls == ClassDuress {
+		r.entry(c, a, Entry{At: now, Type: EntryDuress, By: BySystem, Detail: "duress: do not contact"})
+	}
+	first := now
+	if sig.Source == SourceApp && sig.Kind == KindPanic && cls != ClassDuress && r.CancelWindow > 0 {
+		a.CancelUntil = now.Add(r.CancelWindow)
+		first = a.CancelUntil
+	}
+	r.setTimer(c, a, TimerStep, first)
+	if cls == ClassMessage && r.MessageExpiry > 0 {
+		r.setTimer(c, a, TimerExpire, now.Add(r.MessageExpiry))
+	}
+	r.attach(c, a, sig)
+	a.Priority = r.priority(a)
+	c.Alert, c.Created = a, true
+	c.Events = append(c.Events, r.event(EventRaised, a, now))
+}
+
+// attach puts a signal's message and location on the alert. An SMS that
+// matched a code word shows only its hint: its text holds the word (and
+// perhaps a PIN), which no responder may see.
+func (r Rules) attach(c *Commit, a *Alert, sig Signal) {
+	text := sig.Message
+	if sig.Source == SourceSMS && sig.Kind != KindMessage {
+		text = sig.Hint
+	}
+	if !text.IsZero() {
+		r.entry(c, a, Entry{At: sig.At, Type: EntryMessage, By: BySurvivor, Text: text})
+	}
+	if !sig.Location.IsZero() {
+		a.TrailSeq++
+		c.Trail = append(c.Trail, TrailPoint{Seq: a.TrailSeq, Location: sig.Location, Received: sig.At})
+	}
+	a.UpdatedAt = sig.At
+}
+
+func signalDetail(sig Signal) string {
+	d := string(sig.Kind) + " via " + string(sig.Source)
+	switch {
+	case sig.PIN == PINDuress:
+		d += " with the duress PIN"
+	case sig.DuressWord:
+		d += " with a duress word"
+	}
+	if sig.Unconfirmed {
+		d += " (unconfirmed: a near miss of a code word)"
+	}
+	return d
+}
+
+// location adds a fix to the open alert's trail; with none open it goes on
+// the last alert's timeline, and with no alert at all it is dropped (a
+// location alone is not a call for help). Never an error.
+func (r Rules) location(c *Commit, st CaseState, sig Signal) {
+	switch {
+	case st.Open != nil:
+		a := st.Open.clone()
+		r.attach(c, a, sig)
+		c.Alert = a
+		c.Events = append(c.Events, r.event(EventLocation, a, sig.At))
+	case st.Last != nil:
+		a := st.Last.clone()
+		r.entry(c, a, Entry{At: sig.At, Type: EntryLocation, By: BySurvivor, Location: sig.Location, Detail: "location after the alert closed"})
+		r.retain(c, a, sig.At)
+		c.Alert = a
+	}
+}
+
+// cancel handles the real PIN on cancel: within the window the open alert
+// is cancelled (a high-risk one stays visible for welfare follow-up);
+// after it, or for a duress alert, the request is only noted.
+func (r Rules) cancel(c *Commit, st CaseState, now time.Time) {
+	switch {
+	case st.Open != nil && !st.Open.Duress() && !st.Open.CancelUntil.IsZero() && !now.After(st.Open.CancelUntil):
+		a := st.Open.clone()
+		a.State = StateCancelled
+		a.ClosedAt, a.UpdatedAt = now, now
+		a.FollowUp = a.Risk == RiskHigh
+		detail := "cancelled with the real PIN inside the cancel window"
+		if a.FollowUp {
+			detail += "; welfare follow-up due"
+		}
+		r.entry(c, a, Entry{At: now, Type: EntryCancelled, By: BySurvivor, Detail: detail})
+		r.dropAll(c, a)
+		r.retain(c, a, now)
+		c.Alert = a
+		c.Events = append(c.Events, r.event(EventCancelled, a, now))
+	case st.Open != nil:
+		a := st.Open.clone()
+		r.entry(c, a, Entry{At: now, Type: EntryCancelLate, By: BySurvivor, Detail: "cancel asked after the cancel window: still open"})
+		a.UpdatedAt = now
+		c.Alert = a
+		c.Events = append(c.Events, r.event(EventJoined, a, now))
+	case st.Last != nil:
+		a := st.Last.clone()
+		r.entry(c, a, Entry{At: now, Type: EntryCancelLate, By: BySurvivor, Detail: "cancel asked with no open alert"})
+		r.retain(c, a, now)
+		c.Alert = a
+	}
+}
+
+// wrongPIN records a wrong PIN on cancel, check-in or schedule change. The
+// survivor's answer is the usual one; after repeated failures the open
+// alert's priority goes up, and with no open alert a low-priority alert
+// asks a human to look (someone else may hold the phone).
+func (r Rules) wrongPIN(c *Commit, st CaseState, sig Signal) (*Commit, error) {
+	now := sig.At
+	ci := st.Checkins.clone()
+	ci.WrongPINs++
+	ci.UpdatedAt = now
+	c.Checkins = ci
+	detail := fmt.Sprintf("wrong PIN on %s (%d in a row)", sig.Kind, ci.WrongPINs)
+	if sig.Kind == KindSchedule {
+		r.logCheckins(c, ci, Entry{At: now, Type: EntryWrongPIN, By: BySurvivor, Detail: "schedule change with a wrong PIN: not applied"})
+	}
+	switch {
+	case st.Open != nil:
+		a := st.Open.clone()
+		a.WrongPINs++
+		r.entry(c, a, Entry{At: now, Type: EntryWrongPIN, By: BySurvivor, Detail: detail})
+		a.Priority = r.priority(a)
+		a.UpdatedAt = now
+		c.Alert = a
+		c.Events = append(c.Events, r.event(EventJoined, a, now))
+	case r.WrongPINLimit > 0 && ci.WrongPINs == r.WrongPINLimit:
+		msg := sig
+		msg.Kind, msg.PIN, msg.Message = KindMessage, PINNone, pii.Text{}
+		r.raise(c, CaseState{Case: st.Case, Checkins: ci}, msg)
+		r.entry(c, c.Alert, Entry{At: now, Type: EntryWrongPIN, By: BySurvivor, Detail: detail})
+		c.Alert.Priority = r.priority(c.Alert)
+	case st.Last != nil:
+		a := st.Last.clone()
+		r.entry(c, a, Entry{At: now, Type: EntryWrongPIN, By: BySurvivor, Detail: detail})
+		r.retain(c, a, now)
+		c.Alert = a
+	}
+	return c, nil
+}
+
+// checkedIn moves the schedule on after a check-in (real or duress: the
+// two must look the same from the phone).
+func (r Rules) checkedIn(c *Commit, st CaseState, now time.Time) {
+	ci := st.Checkins.clone()
+	if c.Checkins != nil {
+		ci = c.Checkins
+	}
+	ci.Last, ci.UpdatedAt = now, now
+	ci.Paused = false
+	if ci.Active {
+		ci.NextDue = ci.Schedule.Next(now)
+		r.armCheckin(c, ci, st.Case.ID)
+	}
+	c.Checkins = ci
+}
+
+// setSchedule applies a schedule change made with the real PIN; the case
+// owner sees it in the check-in log.
+func (r Rules) setSchedule(c *Commit, st CaseState, sig Signal) {
+	now := sig.At
+	ci := st.Checkins.clone()
+	if c.Checkins != nil {
+		ci = c.Checkins
+	}
+	ci.UpdatedAt = now
+	ci.Paused = false
+	if sig.Schedule == nil {
+		ci.Active = false
+		ci.NextDue = time.Time{}
+		if ci.Fence != "" {
+			c.Drop = append(c.Drop, Timer{Kind: TimerCheckin, Target: st.Case.ID})
+		}
+		ci.Fence = ""
+		r.logCheckins(c, ci, Entry{At: now, Type: EntrySchedule, By: BySurvivor, Detail: "check-ins stopped"})
+	} else {
+		ci.Active = true
+		ci.Schedule = sig.Schedule.Normalize()
+		ci.NextDue = ci.Schedule.Next(now)
+		r.armCheckin(c, ci, st.Case.ID)
+		r.logCheckins(c, ci, Entry{At: now, Type: EntrySchedule, By: BySurvivor, Detail: "check-ins set: " + ci.Schedule.String()})
+	}
+	c.Checkins = ci
+	c.Events = append(c.Events, Event{Type: EventCheckins, Case: st.Case.ID, Team: st.Case.Team, At: now})
+	if st.Open != nil {
+		// Whoever works the open alert sees the change too.
+		a := st.Open.clone()
+		detail := c.CheckinLog[len(c.CheckinLog)-1].Detail
+		r.entry(c, a, Entry{At: now, Type: EntrySchedule, By: BySurvivor, Detail: detail})
+		a.UpdatedAt = now
+		c.Alert = a
+		c.Events = append(c.Events, r.event(EventJoined, a, now))
+	}
+}
+
+// armCheckin schedules the missed-check-in timer with a fresh fence.
+func (r Rules) armCheckin(c *Commit, ci *Checkins, caseID string) {
+	ci.Fence = newFence()
+	c.Timers = append(c.Timers, Timer{Kind: TimerCheckin, Target: caseID, Due: ci.AlarmAt(), Fence: ci.Fence})
+}
+
+func (r Rules) logCheckins(c *Commit, ci *Checkins, e Entry) {
+	ci.LogSeq++
+	e.Seq = ci.LogSeq
+	c.CheckinLog = append(c.CheckinLog, e)
+	c.Checkins = ci
+}
+
+// OnCheckinTimer raises the one missed-check-in alert when the check-in
+// timer with fence is still current and past due plus grace, and pauses
+// the schedule until the next check-in. A stale timer does nothing (nil).
+func (r Rules) OnCheckinTimer(st CaseState, fence string, now time.Time) *Commit {
+	ci := st.Checkins
+	if ci == nil || !ci.Active || ci.Paused || ci.Fence == "" || ci.Fence != fence || now.Before(ci.AlarmAt()) {
+		return nil
+	}
+	if st.Open != nil && !st.Open.State.Live() {
+		st.Open = nil
+	}
+	c := &Commit{
+		// Even two instances acting on the same timer raise one alert.
+		DedupeKey:      "missed:" + st.Case.ID + "." + fence,
+		EventRetention: r.EventRetention,
+		Retention:      r.Retention,
+	}
+	n := ci.clone()
+	n.Paused, n.Fence, n.UpdatedAt = true, "", now
+	c.Checkins = n
+	c.Drop = append(c.Drop, Timer{Kind: TimerCheckin, Target: st.Case.ID})
+	r.raise(c, st, Signal{Source: SourceCheckin, Kind: KindMissed, CaseID: st.Case.ID, At: now})
+	return c
+}
+
+// OnTimer decides what an alert timer does when it falls due. A timer whose
+// fence is no longer on the alert, or that no longer applies, does nothing
+// (nil): a stale or duplicate worker changes nothing.
+func (r Rules) OnTimer(a *Alert, t Timer, now time.Time) *Commit {
+	if a == nil || t.Fence == "" || a.Fences[t.Kind] != t.Fence {
+		return nil
+	}
+	c := &Commit{EventRetention: r.EventRetention, Retention: r.Retention}
+	n := a.clone()
+	delete(n.Fences, t.Kind)
+	c.Drop = append(c.Drop, Timer{Kind: t.Kind, Target: a.ID})
+	switch t.Kind {
+	case TimerStep:
+		if a.State != StateRaised {
+			return c
+		}
+		n.Step++
+		r.entry(c, n, Entry{At: now, Type: EntryEscalated, By: BySystem, Detail: fmt.Sprintf("escalation step %d", n.Step)})
+		r.setTimer(c, n, TimerStep, now.Add(stepWait(n.Class, n.Risk)))
+		c.Events = append(c.Events, r.event(EventEscalated, n, now))
+	case TimerAck:
+		switch a.State {
+		case StateAcknowledged:
+			n.State, n.Owner, n.OwnerName, n.Step = StateRaised, "", "", 0
+			r.entry(c, n, Entry{At: now, Type: EntryRequeued, By: BySystem, Detail: "not marked working within the acknowledgement timeout: back in the queue"})
+			r.setTimer(c, n, TimerStep, now)
+			c.Events = append(c.Events, r.event(EventReturned, n, now))
+		case StateWorking:
+			r.entry(c, n, Entry{At: now, Type: EntryQuiet, By: BySystem, Detail: "no note within the acknowledgement timeout"})
+			c.Events = append(c.Events, r.event(EventQuiet, n, now))
+		default:
+			return c
+		}
+	case TimerExpire:
+		if a.State != StateRaised || a.Class != ClassMessage {
+			return c
+		}
+		n.State, n.ClosedAt = StateExpired, now
+		r.entry(c, n, Entry{At: now, Type: EntryExpired, By: BySystem, Detail: "message not acknowledged in time"})
+		r.dropAll(c, n)
+		r.retain(c, n, now)
+		c.Events = append(c.Events, r.event(EventExpired, n, now))
+	default:
+		return nil
+	}
+	n.UpdatedAt = now
+	c.Alert = n
+	return c
+}
+
+// Ack claims an alert: the first claim wins; anyone else learns who has it.
+// Claiming one's own alert again changes nothing (nil).
+func (r Rules) Ack(a *Alert, by Actor, now time.Time) (*Commit, error) {
+	if !a.Open() {
+		return nil, ErrClosed
+	}
+	if a.Owner != "" {
+		if a.Owner == by.ID {
+			return nil, nil
+		}
+		return nil, &problem.Claimed{By: a.OwnerName}
+	}
+	c := &Commit{EventRetention: r.EventRetention, Retention: r.Retention}
+	n := a.clone()
+	n.Owner, n.OwnerName, n.AckedAt, n.ActiveAt, n.UpdatedAt = by.ID, by.Name, now, now, now
+	r.entry(c, n, Entry{At: now, Type: EntryAcknowledged, By: by.ID, ByName: by.Name})
+	if n.State.Live() {
+		n.State = StateAcknowledged
+		r.dropTimer(c, n, TimerStep)
+		r.dropTimer(c, n, TimerExpire)
+		r.setTimer(c, n, TimerAck, now.Add(r.AckTimeout))
+	}
+	c.Alert = n
+	c.Events = append(c.Events, r.event(EventAcknowledged, n, now))
+	return c, nil
+}
+
+// Working marks the owner's alert as being worked on (claiming it first if
+// nobody has) and renews the acknowledgement timeout.
+func (r Rules) Working(a *Alert, by Actor, now time.Time) (*Commit, error) {
+	if !a.State.Live() {
+		return nil, ErrClosed
+	}
+	if a.Owner != "" && a.Owner != by.ID {
+		return nil, &problem.Claimed{By: a.OwnerName}
+	}
+	c := &Commit{EventRetention: r.EventRetention, Retention: r.Retention}
+	n := a.clone()
+	if n.Owner == "" {
+		n.Owner, n.OwnerName, n.AckedAt = by.ID, by.Name, now
+		r.dropTimer(c, n, TimerStep)
+		r.dropTimer(c, n, TimerExpire)
+	}
+	n.State, n.ActiveAt, n.UpdatedAt = StateWorking, now, now
+	r.entry(c, n, Entry{At: now, Type: EntryWorking, By: by.ID, ByName: by.Name})
+	r.setTimer(c, n, TimerAck, now.Add(r.AckTimeout))
+	c.Alert = n
+	c.Events = append(c.Events, r.event(EventWorking, n, now))
+	return c, nil
+}
+
+// Note adds a responder's note. The owner's note on a claimed alert renews
+// the acknowledgement timeout. Notes may follow a close (the record is
+// still kept), but not after its retention.
+func (r Rules) Note(a *Alert, by Actor, text pii.Text, now time.Time) (*Commit, error) {
+	if text.IsZero() {
+		return nil, problem.Invalidf("note", "is required")
+	}
+	c := &Commit{EventRetention: r.EventRetention, Retention: r.Retention}
+	n := a.clone()
+	r.entry(c, n, Entry{At: now, Type: EntryNote, By: by.ID, ByName: by.Name, Text: text})
+	n.UpdatedAt = now
+	if n.Owner == by.ID && (n.State == StateAcknowledged || n.State == StateWorking) {
+		n.ActiveAt = now
+		r.setTimer(c, n, TimerAck, now.Add(r.AckTimeout))
+	}
+	if n.State.Terminal() && !n.FollowUp {
+		r.retain(c, n, now)
+	}
+	c.Alert = n
+	c.Events = append(c.Events, r.event(EventNote, n, now))
+	return c, nil
+}
+
+// Resolve closes an alert with an outcome, or closes the welfare follow-up
+// of a cancelled one. police-attended with children in the household needs
+// the children's services reference.
+func (r Rules) Resolve(a *Alert, by Actor, res Resolution, children int, now time.Time) (*Commit, error) {
+	inv := &problem.Invalid{}
+	if !res.Outcome.Valid() {
+		inv.Add("outcome", "must be one of: safe, police-attended, referred, accidental, suspected-third-party, unverified, no-contact")
+	}
+	if res.Outcome == OutcomePoliceAttended && children > 0 && res.ChildrenRef.IsZero() {
+		inv.Add("childrens_services_reference", "is required when police attended a household with children")
+	}
+	if err := inv.Err(); err != nil {
+		return nil, err
+	}
+	if !a.Open() {
+		return nil, ErrClosed
+	}
+	if a.Owner != "" && a.Owner != by.ID {
+		return nil, &problem.Claimed{By: a.OwnerName}
+	}
+	c := &Commit{EventRetention: r.EventRetention, Retention: r.Retention, CountOutcome: res.Outcome}
+	n := a.clone()
+	if n.Owner == "" {
+		n.Owner, n.OwnerName = by.ID, by.Name
+	}
+	n.Outcome, n.PoliceRef, n.ChildrenRef, n.UpdatedAt = res.Outcome, res.PoliceRef, res.ChildrenRef, now
+	if !res.Note.IsZero() {
+		r.entry(c, n, Entry{At: now, Type: EntryNote, By: by.ID, ByName: by.Name, Text: res.Note})
+	}
+	if n.FollowUp {
+		n.FollowUp = false
+		r.entry(c, n, Entry{At: now, Type: EntryFollowUp, By: by.ID, ByName: by.Name, Detail: "welfare follow-up closed: " + string(res.Outcome)})
+	} else {
+		n.State, n.ClosedAt = StateResolved, now
+		r.entry(c, n, Entry{At: now, Type: EntryResolved, By: by.ID, ByName: by.Name, Detail: "outcome: " + string(res.Outcome)})
+		r.dropAll(c, n)
+	}
+	r.retain(c, n, now)
+	c.Alert = n
+	c.Events = append(c.Events, r.event(EventResolved, n, now))
+	return c, nil
+}
+
+// Review reports whether a case's outcome counts flag it for review:
+// repeated accidental or suspected-third-party outcomes.
+func Review(counts map[Outcome]int) bool {
+	return counts[OutcomeAccidental]+counts[OutcomeSuspectedThirdParty] >= 2
+}
+
+// --- helpers shared by the rules ---
+
+func (r Rules) priority(a *Alert) Priority {
+	return PriorityOf(a.Class, a.Risk, a.WrongPINs, r.WrongPINLimit)
+}
+
+func (r Rules) entry(c *Commit, a *Alert, e Entry) {
+	a.Seq++
+	e.Seq = a.Seq
+	c.Entries = append(c.Entries, e)
+}
+
+func (r Rules) event(typ EventType, a *Alert, now time.Time) Event {
+	return Event{Type: typ, Alert: a.ID, Case: a.CaseID, Team: a.Team, Priority: int(a.Priority), At: now}
+}
+
+// setTimer (re)arms the alert's timer of kind with a fresh fence.
+func (r Rules) setTimer(c *Commit, a *Alert, kind TimerKind, due time.Time) {
+	f := newFence()
+	a.Fences[kind] = f
+	for i, t := range c.Timers {
+		if t.Kind == kind && t.Target == a.ID {
+			c.Timers = append(c.Timers[:i], c.Timers[i+1:]...)
+			break
+		}
+	}
+	c.Timers = append(c.Timers, Timer{Kind: kind, Target: a.ID, Due: due, Fence: f})
+}
+
+func (r Rules) dropTimer(c *Commit, a *Alert, kind TimerKind) {
+	if _, ok := a.Fences[kind]; !ok {
+		return
+	}
+	delete(a.Fences, kind)
+	c.Drop = append(c.Drop, Timer{Kind: kind, Target: a.ID})
+}
+
+func (r Rules) dropAll(c *Commit, a *Alert) {
+	for _, k := range []TimerKind{TimerStep, TimerAck, TimerExpire} {
+		r.dropTimer(c, a, k)
+	}
+}
+
+// retain sets how long a closed alert's records stay, counted from its
+// close, so late notes do not stretch it.
+func (r Rules) retain(c *Commit, a *Alert, now time.Time) {
+	if !a.State.Terminal() {
+		return
+	}
+	left := r.Retention - now.Sub(a.ClosedAt)
+	if left < time.Minute {
+		left = time.Minute
+	}
+	c.Retain = left
+	trail := r.TrailRetention - now.Sub(a.ClosedAt)
+	if trail < time.Minute {
+		trail = time.Minute
+	}
+	c.TrailRetain = trail
+}

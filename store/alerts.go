@@ -1,0 +1,907 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"waymark/alert"
+	"waymark/pii"
+	"waymark/seal"
+)
+
+// Alerts. Every change to an alert, a case's open-alert pointer, its
+// check-in state or the one scheduler goes through one Lua script,
+// commitScript: the alert service reads, its pure rules decide, and the
+// script applies the decision only if nothing read has changed since (each
+// record carries a version), after checking the dedupe key. So a raise is
+// one atomic step — dedupe key, sealed alert or the join onto the open one,
+// open-alerts index, event appended to the stream, first timer with its
+// fence — and a retry or a concurrent duplicate changes nothing.
+// docs/decisions/alerts.md says why Lua and not MULTI/EXEC.
+
+var _ alert.Store = (*Store)(nil)
+
+// maxCommitAttempts bounds the read-decide-commit loop. Conflicts need
+// another writer on the same case or alert in the same few milliseconds.
+const maxCommitAttempts = 25
+
+// openScoreBase keeps priority in the open-alerts score: (base − priority)
+// × 1e13 + raised_at in ms sorts highest priority first, then oldest, and
+// stays below 2^53 so the float64 score is exact.
+const openScoreBase = 900
+
+// Plain fields of the alert hash. case, team, state, owner, priority and
+// raised_at are read by other parts of Waymark (cases, the hub, reports).
+const (
+	afCase        = "case"
+	afTeam        = "team"
+	afState       = "state"
+	afOwner       = "owner"
+	afPriority    = "priority"
+	afRaisedAt    = "raised_at"
+	afClass       = "class"
+	afRisk        = "risk"
+	afSource      = "source"
+	afVersion     = "ver"
+	afSeq         = "seq"
+	afTrailSeq    = "tseq"
+	afUpdatedAt   = "updated_at"
+	afAckedAt     = "acked_at"
+	afActiveAt    = "active_at"
+	afClosedAt    = "closed_at"
+	afCancelUntil = "cancel_until"
+	afFollowUp    = "followup"
+	afOutcome     = "outcome"
+	afWrongPINs   = "wrong_pins"
+	afStep        = "step"
+	afFencePrefix = "f_"
+	// Sealed fields.
+	afOwnerName = "owner_name" // staff display name, under the KEK
+	afSender    = "sender"     // unknown sender's number, under the KEK
+	afPoliceRef = "police_ref" // under the case's data key (or the KEK)
+	afChildRef  = "cs_ref"
+)
+
+var timerKinds = []alert.TimerKind{alert.TimerStep, alert.TimerAck, alert.TimerExpire}
+
+// commitScript applies a program built by commitProg: dedupe check, guards
+// (a GET or HGET must still read what the caller read; "" for absent),
+// then a list of whitelisted writes, then the dedupe key. Every key is in
+// KEYS and every value in ARGV (ARGV[1] is the program as JSON of indexes),
+// so values are never parsed and the script works on Redis Cluster: all
+// keys share the tenant's hash tag.
+var commitScript = redis.NewScript(`
+local p = cjson.decode(ARGV[1])
+if p.d then
+  local cur = redis.call('GET', KEYS[p.d[1]])
+  if cur then return {'dup', cur} end
+end
+for i, g in ipairs(p.g) do
+  local cur
+  if g[2] == 0 then cur = redis.call('GET', KEYS[g[1]]) else cur = redis.call('HGET', KEYS[g[1]], ARGV[g[2]]) end
+  if not cur then cur = '' end
+  if cur ~= ARGV[g[3]] then return {'stale', tostring(i)} end
+end
+local allowed = {HSET=true, HDEL=true, HINCRBY=true, SET=true, DEL=true, ZADD=true, ZREM=true,
+  ZREMRANGEBYSCORE=true, PEXPIRE=true}
+local xid = ''
+for _, o in ipairs(p.o) do
+  local cmd, key = o[1], KEYS[o[2]]
+  local args = {}
+  for j = 3, #o do args[#args + 1] = ARGV[o[j]] end
+  if cmd == 'EVENT' then
+    -- Trim by age relative to the new entry's own id (Redis time), never
+    -- by count: a burst of alerts must not push unread events out.
+    local keep = tonumber(table.remove(args, 1))
+    xid = redis.call('XADD', key, '*', unpack(args))
+    local t = tonumber(string.match(xid, '^(%d+)'))
+    redis.call('XTRIM', key, 'MINID', string.format('%.0f', t - keep))
+  elseif cmd == 'DELEQ' then
+    if redis.call('GET', key) == args[1] then redis.call('DEL', key) end
+  elseif cmd == 'PEXPIREEQ' then
+    if redis.call('GET', key) == args[1] then redis.call('PEXPIRE', key, args[2]) end
+  elseif allowed[cmd] then
+    redis.call(cmd, key, unpack(args))
+  else
+    return redis.error_reply('ERR commit: op not allowed')
+  end
+end
+if p.d then redis.call('SET', KEYS[p.d[1]], ARGV[p.d[2]], 'PX', ARGV[p.d[3]]) end
+return {'ok', xid}
+`)
+
+// commitProg builds one commitScript call.
+type commitProg struct {
+	keys []string
+	kidx map[string]int
+	argv []any
+	P    struct {
+		D []int   `json:"d,omitempty"`
+		G [][]int `json:"g"`
+		O [][]any `json:"o"`
+	}
+}
+
+func newCommitProg() *commitProg {
+	p := &commitProg{kidx: map[string]int{}, argv: []any{""}}
+	p.P.G, p.P.O = [][]int{}, [][]any{}
+	return p
+}
+
+func (p *commitProg) key(k string) int {
+	if i, ok := p.kidx[k]; ok {
+		return i
+	}
+	p.keys = append(p.keys, k)
+	p.kidx[k] = len(p.keys)
+	return len(p.keys)
+}
+
+func (p *commitProg) arg(v any) int {
+	p.argv = append(p.argv, v)
+	return len(p.argv)
+}
+
+// guard requires GET key (field "") or HGET key field to read want.
+func (p *commitProg) guard(key, field, want string) {
+	f := 0
+	if field != "" {
+		f = p.arg(field)
+	}
+	p.P.G = append(p.P.G, []int{p.key(key), f, p.arg(want)})
+}
+
+// op adds cmd key args… to the writes.
+func (p *commitProg) op(cmd, key string, args ...any) {
+	o := []any{cmd, p.key(key)}
+	for _, a := range args {
+		o = append(o, p.arg(a))
+	}
+	p.P.O = append(p.P.O, o)
+}
+
+func (p *commitProg) dedupe(key, value string, ttl time.Duration) {
+	p.P.D = []int{p.key(key), p.arg(value), p.arg(ttl.Milliseconds())}
+}
+
+func (p *commitProg) empty() bool { return len(p.P.O) == 0 && p.P.D == nil }
+
+type commitOutcome int
+
+const (
+	committed commitOutcome = iota
+	duplicate
+	stale
+)
+
+func (s *Store) runCommit(ctx context.Context, p *commitProg) (commitOutcome, string, error) {
+	prog, err := json.Marshal(p.P)
+	if err != nil {
+		return 0, "", fmt.Errorf("store: encode commit: %w", err)
+	}
+	p.argv[0] = prog
+	res, err := commitScript.Run(ctx, s.rdb, p.keys, p.argv...).StringSlice()
+	if err != nil {
+		return 0, "", err
+	}
+	if len(res) != 2 {
+		return 0, "", fmt.Errorf("store: commit: unexpected reply of %d items", len(res))
+	}
+	switch res[0] {
+	case "ok":
+		return committed, res[1], nil
+	case "dup":
+		return duplicate, res[1], nil
+	case "stale":
+		return stale, "", nil
+	}
+	return 0, "", fmt.Errorf("store: commit: unexpected reply %q", res[0])
+}
+
+// sealer seals and opens an alert's records: under the case's data key
+// when the alert has a case (erasing the case destroys them), else under
+// the key-encryption key.
+type sealer struct {
+	s  *Store
+	dk *seal.DataKey
+	// gone is set for a case whose data key no longer exists (erased):
+	// nothing of it opens, and nothing new is sealed for it.
+	gone bool
+}
+
+func (z sealer) seal(key, field string, pt []byte) ([]byte, error) {
+	if z.gone {
+		return nil, fmt.Errorf("store: seal %s: %w", key, alert.ErrNotFound)
+	}
+	if z.dk != nil {
+		ct, err := z.dk.Seal(pt, seal.AD{Key: key, Field: field})
+		if err != nil {
+			return nil, fmt.Errorf("store: seal %s field %s: %w", key, field, err)
+		}
+		return ct, nil
+	}
+	return z.s.sealKEK(key, field, pt)
+}
+
+func (z sealer) open(key, field string, ct []byte) ([]byte, error) {
+	if z.gone {
+		return nil, fmt.Errorf("store: open %s: %w", key, alert.ErrNotFound)
+	}
+	if z.dk != nil {
+		pt, err := z.dk.Open(ct, seal.AD{Key: key, Field: field})
+		if err != nil {
+			return nil, fmt.Errorf("store: open %s field %s: %w", key, field, err)
+		}
+		return pt, nil
+	}
+	return z.s.openKEK(key, field, ct)
+}
+
+// sealerFor unwraps the case's data key ("" wrapped means the case has
+// none: erased, or no case at all).
+func (s *Store) sealerFor(caseID, wrapped string) (sealer, error) {
+	if caseID == "" {
+		return sealer{s: s}, nil
+	}
+	if wrapped == "" {
+		return sealer{s: s, gone: true}, nil
+	}
+	dk, err := s.crypto.Keyring.UnwrapDataKey([]byte(wrapped), seal.AD{Key: s.k.caseDataKey(caseID)})
+	if err != nil {
+		return sealer{}, fmt.Errorf("store: unwrap data key of case %s: %w", caseID, err)
+	}
+	return sealer{s: s, dk: dk}, nil
+}
+
+// caseRead is what DecideCase read, and so what its commit guards.
+type caseRead struct {
+	openID, lastID   string
+	open, last       *alert.Alert
+	openVer, lastVer string
+	ci               *alert.Checkins
+	ciVer            string
+	z                sealer
+}
+
+func (s *Store) readCase(ctx context.Context, caseID string) (*caseRead, error) {
+	rd := &caseRead{z: sealer{s: s}}
+	if caseID == "" {
+		return rd, nil
+	}
+	pipe := s.rdb.Pipeline()
+	openCmd := pipe.Get(ctx, s.k.caseOpenAlert(caseID))
+	lastCmd := pipe.Get(ctx, s.k.caseLastAlert(caseID))
+	ciCmd := pipe.HGetAll(ctx, s.k.checkins(caseID))
+	dkCmd := pipe.Get(ctx, s.k.caseDataKey(caseID))
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return nil, s.wrap("read case alerts", err)
+	}
+	rd.openID, rd.lastID = openCmd.Val(), lastCmd.Val()
+	z, err := s.sealerFor(caseID, dkCmd.Val())
+	if err != nil {
+		return nil, err
+	}
+	rd.z = z
+	if h := ciCmd.Val(); len(h) > 0 {
+		rd.ciVer = h[cfVersion]
+		if rd.ci, err = s.decodeCheckins(caseID, h, z); err != nil {
+			return nil, err
+		}
+	}
+	if rd.openID == "" && rd.lastID == "" {
+		return rd, nil
+	}
+	pipe = s.rdb.Pipeline()
+	var openH, lastH *redis.MapStringStringCmd
+	if rd.openID != "" {
+		openH = pipe.HGetAll(ctx, s.k.alertRecord(rd.openID))
+	}
+	if rd.lastID != "" && rd.lastID != rd.openID {
+		lastH = pipe.HGetAll(ctx, s.k.alertRecord(rd.lastID))
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, s.wrap("read case alerts", err)
+	}
+	if openH != nil && len(openH.Val()) > 0 {
+		rd.openVer = openH.Val()[afVersion]
+		if rd.open, err = s.decodeAlert(rd.openID, openH.Val(), z); err != nil {
+			return nil, err
+		}
+	}
+	switch {
+	case rd.lastID == rd.openID:
+		rd.last, rd.lastVer = rd.open, rd.openVer
+	case lastH != nil && len(lastH.Val()) > 0:
+		rd.lastVer = lastH.Val()[afVersion]
+		if rd.last, err = s.decodeAlert(rd.lastID, lastH.Val(), z); err != nil {
+			return nil, err
+		}
+	}
+	return rd, nil
+}
+
+func cloneAlert(a *alert.Alert) *alert.Alert {
+	if a == nil {
+		return nil
+	}
+	c := *a
+	c.Fences = maps.Clone(a.Fences)
+	return &c
+}
+
+// DecideCase reads a case's open and last alert and check-in state, lets
+// decide choose a change, and commits it in one atomic step if nothing read
+// changed meanwhile; otherwise it reads and decides again.
+func (s *Store) DecideCase(ctx context.Context, caseID string, decide func(alert.CaseState) (*alert.Commit, error)) (alert.Result, error) {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
+	for range maxCommitAttempts {
+		rd, err := s.readCase(ctx, caseID)
+		if err != nil {
+			return alert.Result{}, err
+		}
+		st := alert.CaseState{Open: cloneAlert(rd.open), Last: cloneAlert(rd.last), Checkins: rd.ci}
+		c, err := decide(st)
+		if err != nil || c == nil {
+			return alert.Result{}, err
+		}
+		p := newCommitProg()
+		if caseID != "" {
+			p.guard(s.k.caseOpenAlert(caseID), "", rd.openID)
+			p.guard(s.k.caseLastAlert(caseID), "", rd.lastID)
+			p.guard(s.k.checkins(caseID), cfVersion, rd.ciVer)
+			if rd.openID != "" {
+				p.guard(s.k.alertRecord(rd.openID), afVersion, rd.openVer)
+			}
+			if rd.lastID != "" && rd.lastID != rd.openID {
+				p.guard(s.k.alertRecord(rd.lastID), afVersion, rd.lastVer)
+			}
+		}
+		res, done, err := s.commit(ctx, p, caseID, c, rd.z)
+		if err != nil || done {
+			return res, err
+		}
+	}
+	return alert.Result{}, fmt.Errorf("store: commit for case %s: %w", caseID, alert.ErrStale)
+}
+
+// DecideAlert is DecideCase for one alert (responder actions and timers).
+func (s *Store) DecideAlert(ctx context.Context, id string, decide func(*alert.Alert) (*alert.Commit, error)) (alert.Result, error) {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
+	for range maxCommitAttempts {
+		a, ver, z, err := s.readAlert(ctx, id, false)
+		if err != nil {
+			return alert.Result{}, err
+		}
+		c, err := decide(a)
+		if err != nil || c == nil {
+			return alert.Result{}, err
+		}
+		p := newCommitProg()
+		p.guard(s.k.alertRecord(id), afVersion, ver)
+		res, done, err := s.commit(ctx, p, a.CaseID, c, z)
+		if err != nil || done {
+			return res, err
+		}
+	}
+	return alert.Result{}, fmt.Errorf("store: commit for alert %s: %w", id, alert.ErrStale)
+}
+
+// commit adds c's writes to p and runs it. done is false when a guard
+// failed and the caller must read and decide again.
+func (s *Store) commit(ctx context.Context, p *commitProg, caseID string, c *alert.Commit, z sealer) (alert.Result, bool, error) {
+	res := alert.Result{}
+	if c.Alert != nil {
+		res.AlertID = c.Alert.ID
+	}
+	if err := s.addCommit(p, caseID, c, z); err != nil {
+		return res, true, err
+	}
+	if p.empty() {
+		return res, true, nil
+	}
+	out, v, err := s.runCommit(ctx, p)
+	if err != nil {
+		return alert.Result{}, true, s.wrap("commit", err)
+	}
+	switch out {
+	case duplicate:
+		if v == "-" {
+			v = ""
+		}
+		return alert.Result{AlertID: v, Duplicate: true}, true, nil
+	case stale:
+		return alert.Result{}, false, nil
+	}
+	res.EventID = v
+	return res, true, nil
+}
+
+// addCommit translates a domain commit into writes.
+func (s *Store) addCommit(p *commitProg, caseID string, c *alert.Commit, z sealer) error {
+	now := s.now()
+	if a := c.Alert; a != nil {
+		if err := s.addAlert(p, c, a, z, now); err != nil {
+			return err
+		}
+	}
+	for _, t := range c.Drop {
+		p.op("ZREM", s.k.schedule(), t.ID())
+		p.op("DEL", s.k.scheduleEntry(t.ID()))
+	}
+	for _, t := range c.Timers {
+		p.op("ZADD", s.k.schedule(), t.Due.UnixMilli(), t.ID())
+		p.op("HSET", s.k.scheduleEntry(t.ID()), "kind", string(t.Kind), "target", t.Target,
+			"fence", t.Fence, "due", t.Due.UnixMilli(), "claims", 0)
+	}
+	if caseID != "" && (c.Checkins != nil || len(c.CheckinLog) > 0) {
+		if err := s.addCheckins(p, caseID, c, z); err != nil {
+			return err
+		}
+	}
+	if c.CountOutcome != "" && caseID != "" {
+		p.op("HINCRBY", s.k.caseOutcomes(caseID), string(c.CountOutcome), 1)
+	}
+	for _, e := range c.Events {
+		args := append([]any{retentionMS(c.EventRetention, alert.DefaultRules().EventRetention)}, eventFields(e)...)
+		p.op("EVENT", s.k.events(), args...)
+	}
+	if c.DedupeKey != "" {
+		id := "-"
+		if c.Alert != nil {
+			id = c.Alert.ID
+		}
+		p.dedupe(s.k.dedupe(s.tag("dedupe", c.DedupeKey)), id, alert.DedupeFor)
+	}
+	return nil
+}
+
+func retentionMS(d, def time.Duration) int64 {
+	if d <= 0 {
+		d = def
+	}
+	return d.Milliseconds()
+}
+
+func (s *Store) addAlert(p *commitProg, c *alert.Commit, a *alert.Alert, z sealer, now time.Time) error {
+	ak := s.k.alertRecord(a.ID)
+	if c.Created {
+		// Ids are random; this only makes a collision impossible to miss.
+		p.guard(ak, afVersion, "")
+	}
+	fields, err := s.alertFields(a, z)
+	if err != nil {
+		return err
+	}
+	p.op("HSET", ak, fields...)
+	var gone []any
+	for _, k := range timerKinds {
+		if a.Fences[k] == "" {
+			gone = append(gone, afFencePrefix+string(k))
+		}
+	}
+	if len(gone) > 0 {
+		p.op("HDEL", ak, gone...)
+	}
+	tk := s.k.alertTimeline(a.ID)
+	for _, e := range c.Entries {
+		f := "t" + seqField(e.Seq)
+		ct, err := z.seal(tk, f, encodeEntry(e))
+		if err != nil {
+			return err
+		}
+		p.op("HSET", tk, f, ct)
+	}
+	trk := s.k.alertTrail(a.ID)
+	for _, pt := range c.Trail {
+		f := "p" + seqField(pt.Seq)
+		ct, err := z.seal(trk, f, encodeTrail(pt))
+		if err != nil {
+			return err
+		}
+		p.op("HSET", trk, f, ct)
+	}
+	if a.Open() {
+		p.op("ZADD", s.k.openAlerts(), openScore(a), a.ID)
+	} else {
+		p.op("ZREM", s.k.openAlerts(), a.ID)
+	}
+	if c.Created {
+		if a.CaseID != "" {
+			p.op("SET", s.k.caseOpenAlert(a.CaseID), a.ID)
+			p.op("SET", s.k.caseLastAlert(a.CaseID), a.ID)
+		}
+		tak := s.k.teamAlerts(a.Team)
+		p.op("ZADD", tak, a.RaisedAt.UnixMilli(), a.ID)
+		// Trimming rule: members raised more than twice the retention ago
+		// are long gone (listing skips any whose record expired).
+		p.op("ZREMRANGEBYSCORE", tak, "-inf", "("+strconv.FormatInt(now.Add(-2*retentionOr(c.Retention)).UnixMilli(), 10))
+	}
+	if !a.State.Live() && a.CaseID != "" {
+		p.op("DELEQ", s.k.caseOpenAlert(a.CaseID), a.ID)
+	}
+	if c.Retain > 0 {
+		keep := c.Retain.Milliseconds()
+		p.op("PEXPIRE", ak, keep)
+		p.op("PEXPIRE", tk, keep)
+		p.op("PEXPIRE", s.k.alertSeen(a.ID), keep)
+		trail := c.TrailRetain
+		if trail <= 0 || trail > c.Retain {
+			trail = c.Retain
+		}
+		p.op("PEXPIRE", trk, trail.Milliseconds())
+		if a.CaseID != "" {
+			p.op("PEXPIREEQ", s.k.caseLastAlert(a.CaseID), a.ID, keep)
+		}
+	}
+	return nil
+}
+
+func retentionOr(d time.Duration) time.Duration {
+	if d <= 0 {
+		return alert.DefaultRules().Retention
+	}
+	return d
+}
+
+func openScore(a *alert.Alert) float64 {
+	pr := min(max(int(a.Priority), 0), openScoreBase-1)
+	return float64(openScoreBase-pr)*1e13 + float64(a.RaisedAt.UnixMilli())
+}
+
+func seqField(n int) string { return fmt.Sprintf("%06d", n) }
+
+func (s *Store) alertFields(a *alert.Alert, z sealer) ([]any, error) {
+	ak := s.k.alertRecord(a.ID)
+	f := []any{
+		afCase, a.CaseID, afTeam, a.Team, afState, string(a.State), afOwner, a.Owner,
+		afPriority, int(a.Priority), afRaisedAt, a.RaisedAt.UnixMilli(),
+		afClass, a.Class.String(), afRisk, string(a.Risk), afSource, string(a.Source),
+		afVersion, a.Version + 1, afSeq, a.Seq, afTrailSeq, a.TrailSeq,
+		afUpdatedAt, ms(a.UpdatedAt), afAckedAt, ms(a.AckedAt), afActiveAt, ms(a.ActiveAt),
+		afClosedAt, ms(a.ClosedAt), afCancelUntil, ms(a.CancelUntil), afFollowUp, flag(a.FollowUp),
+		afOutcome, string(a.Outcome), afWrongPINs, a.WrongPINs, afStep, a.Step,
+	}
+	for _, k := range timerKinds {
+		if v := a.Fences[k]; v != "" {
+			f = append(f, afFencePrefix+string(k), v)
+		}
+	}
+	// The claimer's name is staff data, not the survivor's: under the KEK,
+	// so it stays readable after the case is erased.
+	name := []byte{}
+	if a.OwnerName != "" {
+		name = []byte(a.OwnerName)
+	}
+	ct, err := s.sealKEK(ak, afOwnerName, name)
+	if err != nil {
+		return nil, err
+	}
+	f = append(f, afOwnerName, ct)
+	if !a.Sender.IsZero() {
+		ct, err := s.sealKEK(ak, afSender, []byte(a.Sender.Reveal()))
+		if err != nil {
+			return nil, err
+		}
+		f = append(f, afSender, ct)
+	}
+	for _, r := range []struct {
+		field string
+		v     pii.Text
+	}{{afPoliceRef, a.PoliceRef}, {afChildRef, a.ChildrenRef}} {
+		if r.v.IsZero() {
+			continue
+		}
+		ct, err := z.seal(ak, r.field, []byte(r.v.Reveal()))
+		if err != nil {
+			return nil, err
+		}
+		f = append(f, r.field, ct)
+	}
+	return f, nil
+}
+
+func atoi(s string) int {
+	n, _ := strconv.Atoi(s)
+	return n
+}
+
+// decodeAlert reads an alert hash. Sealed fields that do not open (the
+// case was erased) are left empty rather than failing the read.
+func (s *Store) decodeAlert(id string, h map[string]string, z sealer) (*alert.Alert, error) {
+	if h[afState] == "" {
+		return nil, fmt.Errorf("store: alert %s: %w", id, alert.ErrNotFound)
+	}
+	ver, _ := strconv.ParseInt(h[afVersion], 10, 64)
+	a := &alert.Alert{
+		ID:          id,
+		CaseID:      h[afCase],
+		Team:        h[afTeam],
+		Source:      alert.Source(h[afSource]),
+		Class:       alert.ParseClass(h[afClass]),
+		Risk:        alert.Risk(h[afRisk]),
+		Priority:    alert.Priority(atoi(h[afPriority])),
+		State:       alert.State(h[afState]),
+		Owner:       h[afOwner],
+		RaisedAt:    fromMS(h[afRaisedAt]),
+		UpdatedAt:   fromMS(h[afUpdatedAt]),
+		AckedAt:     fromMS(h[afAckedAt]),
+		ActiveAt:    fromMS(h[afActiveAt]),
+		ClosedAt:    fromMS(h[afClosedAt]),
+		CancelUntil: fromMS(h[afCancelUntil]),
+		FollowUp:    h[afFollowUp] == "1",
+		Outcome:     alert.Outcome(h[afOutcome]),
+		WrongPINs:   atoi(h[afWrongPINs]),
+		Step:        atoi(h[afStep]),
+		Version:     ver,
+		Seq:         atoi(h[afSeq]),
+		TrailSeq:    atoi(h[afTrailSeq]),
+		Fences:      map[alert.TimerKind]string{},
+	}
+	if !a.State.Valid() {
+		return nil, fmt.Errorf("store: alert %s: unknown state", id)
+	}
+	for _, k := range timerKinds {
+		if v := h[afFencePrefix+string(k)]; v != "" {
+			a.Fences[k] = v
+		}
+	}
+	ak := s.k.alertRecord(id)
+	if ct := h[afOwnerName]; ct != "" {
+		pt, err := s.openKEK(ak, afOwnerName, []byte(ct))
+		if err != nil {
+			return nil, err
+		}
+		a.OwnerName = string(pt)
+	}
+	if ct := h[afSender]; ct != "" {
+		pt, err := s.openKEK(ak, afSender, []byte(ct))
+		if err != nil {
+			return nil, err
+		}
+		ph, err := pii.ParsePhone(string(pt), "GB")
+		if err != nil {
+			return nil, fmt.Errorf("store: alert %s: stored sender does not parse", id)
+		}
+		a.Sender = ph
+	}
+	if !z.gone {
+		for _, r := range []struct {
+			field string
+			v     *pii.Text
+		}{{afPoliceRef, &a.PoliceRef}, {afChildRef, &a.ChildrenRef}} {
+			if ct := h[r.field]; ct != "" {
+				pt, err := z.open(ak, r.field, []byte(ct))
+				if err != nil {
+					return nil, err
+				}
+				*r.v = pii.NewText(string(pt))
+			}
+		}
+	}
+	return a, nil
+}
+
+// entryJSON is a timeline entry as sealed; every field is inside the seal.
+type entryJSON struct {
+	At     int64           `json:"at"`
+	Type   alert.EntryType `json:"type"`
+	By     string          `json:"by,omitempty"`
+	ByName string          `json:"by_name,omitempty"`
+	Text   string          `json:"text,omitempty"`
+	Detail string          `json:"detail,omitempty"`
+	Loc    *trailJSON      `json:"loc,omitempty"`
+}
+
+type trailJSON struct {
+	Lat float64 `json:"lat"`
+	Lon float64 `json:"lon"`
+	Acc float64 `json:"acc"`
+	At  int64   `json:"at,omitempty"` // the fix's own time
+	Rx  int64   `json:"rx,omitempty"` // when Waymark received it
+}
+
+func locJSON(l pii.Location) *trailJSON {
+	if l.IsZero() {
+		return nil
+	}
+	lat, lon, acc, at := l.Reveal()
+	t := &trailJSON{Lat: lat, Lon: lon, Acc: acc}
+	if !at.IsZero() {
+		t.At = at.UnixMilli()
+	}
+	return t
+}
+
+func (t *trailJSON) location() pii.Location {
+	if t == nil {
+		return pii.Location{}
+	}
+	var at time.Time
+	if t.At != 0 {
+		at = time.UnixMilli(t.At)
+	}
+	l, err := pii.NewLocation(t.Lat, t.Lon, t.Acc, at)
+	if err != nil {
+		return pii.Location{}
+	}
+	return l
+}
+
+func encodeEntry(e alert.Entry) []byte {
+	b, _ := json.Marshal(entryJSON{At: e.At.UnixMilli(), Type: e.Type, By: e.By, ByName: e.ByName,
+		Text: e.Text.Reveal(), Detail: e.Detail, Loc: locJSON(e.Location)})
+	return b
+}
+
+func decodeEntry(seq int, b []byte) (alert.Entry, error) {
+	var j entryJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return alert.Entry{}, fmt.Errorf("store: timeline entry: %w", err)
+	}
+	return alert.Entry{Seq: seq, At: time.UnixMilli(j.At), Type: j.Type, By: j.By, ByName: j.ByName,
+		Text: pii.NewText(j.Text), Detail: j.Detail, Location: j.Loc.location()}, nil
+}
+
+func encodeTrail(p alert.TrailPoint) []byte {
+	t := locJSON(p.Location)
+	if t == nil {
+		t = &trailJSON{}
+	}
+	t.Rx = p.Received.UnixMilli()
+	b, _ := json.Marshal(t)
+	return b
+}
+
+func decodeTrail(seq int, b []byte) (alert.TrailPoint, error) {
+	var j trailJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return alert.TrailPoint{}, fmt.Errorf("store: trail point: %w", err)
+	}
+	return alert.TrailPoint{Seq: seq, Location: j.location(), Received: time.UnixMilli(j.Rx)}, nil
+}
+
+// readAlert reads an alert's hash (and with full, its timeline and trail)
+// and the sealer for it. It returns the version as stored, for guarding.
+func (s *Store) readAlert(ctx context.Context, id string, full bool) (*alert.Alert, string, sealer, error) {
+	pipe := s.rdb.Pipeline()
+	hc := pipe.HGetAll(ctx, s.k.alertRecord(id))
+	var tl, tr *redis.MapStringStringCmd
+	if full {
+		tl = pipe.HGetAll(ctx, s.k.alertTimeline(id))
+		tr = pipe.HGetAll(ctx, s.k.alertTrail(id))
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, "", sealer{}, s.wrap("read alert", err)
+	}
+	h := hc.Val()
+	if len(h) == 0 {
+		return nil, "", sealer{}, fmt.Errorf("store: alert %s: %w", id, alert.ErrNotFound)
+	}
+	z := sealer{s: s}
+	if caseID := h[afCase]; caseID != "" {
+		wrapped, err := s.rdb.Get(ctx, s.k.caseDataKey(caseID)).Result()
+		if err != nil && !errors.Is(err, redis.Nil) {
+			return nil, "", sealer{}, s.wrap("read alert", err)
+		}
+		if z, err = s.sealerFor(caseID, wrapped); err != nil {
+			return nil, "", sealer{}, err
+		}
+	}
+	a, err := s.decodeAlert(id, h, z)
+	if err != nil {
+		return nil, "", sealer{}, err
+	}
+	if full && !z.gone {
+		tk, trk := s.k.alertTimeline(id), s.k.alertTrail(id)
+		for _, f := range slices.Sorted(maps.Keys(tl.Val())) {
+			pt, err := z.open(tk, f, []byte(tl.Val()[f]))
+			if err != nil {
+				return nil, "", sealer{}, err
+			}
+			e, err := decodeEntry(atoi(f[1:]), pt)
+			if err != nil {
+				return nil, "", sealer{}, err
+			}
+			a.Timeline = append(a.Timeline, e)
+		}
+		for _, f := range slices.Sorted(maps.Keys(tr.Val())) {
+			pt, err := z.open(trk, f, []byte(tr.Val()[f]))
+			if err != nil {
+				return nil, "", sealer{}, err
+			}
+			p, err := decodeTrail(atoi(f[1:]), pt)
+			if err != nil {
+				return nil, "", sealer{}, err
+			}
+			a.Trail = append(a.Trail, p)
+		}
+	}
+	return a, h[afVersion], z, nil
+}
+
+// Alert reads an alert with its timeline and trail. For an alert whose
+// case was erased, the plain fields remain and nothing sealed opens.
+func (s *Store) Alert(ctx context.Context, id string) (*alert.Alert, error) {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
+	a, _, _, err := s.readAlert(ctx, id, true)
+	return a, err
+}
+
+// alertsByID reads the plain fields (and the claimer's name) of many
+// alerts in one round trip, skipping any that expired.
+func (s *Store) alertsByID(ctx context.Context, ids []string) ([]*alert.Alert, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	pipe := s.rdb.Pipeline()
+	cmds := make([]*redis.MapStringStringCmd, len(ids))
+	for i, id := range ids {
+		cmds[i] = pipe.HGetAll(ctx, s.k.alertRecord(id))
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, s.wrap("list alerts", err)
+	}
+	out := make([]*alert.Alert, 0, len(ids))
+	for i, c := range cmds {
+		if len(c.Val()) == 0 {
+			continue
+		}
+		// Listing needs no sealed field of the case; gone skips them.
+		a, err := s.decodeAlert(ids[i], c.Val(), sealer{s: s, gone: true})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+// OpenAlerts lists the open alerts, highest priority first, then oldest.
+func (s *Store) OpenAlerts(ctx context.Context) ([]*alert.Alert, error) {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
+	ids, err := s.rdb.ZRange(ctx, s.k.openAlerts(), 0, -1).Result()
+	if err != nil {
+		return nil, s.wrap("open alerts", err)
+	}
+	return s.alertsByID(ctx, ids)
+}
+
+// TeamAlerts lists a team's alerts raised since since, newest first.
+func (s *Store) TeamAlerts(ctx context.Context, team string, since time.Time) ([]*alert.Alert, error) {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
+	ids, err := s.rdb.ZRevRangeByScore(ctx, s.k.teamAlerts(team), &redis.ZRangeBy{
+		Min: strconv.FormatInt(since.UnixMilli(), 10), Max: "+inf",
+	}).Result()
+	if err != nil {
+		return nil, s.wrap("team alerts", err)
+	}
+	return s.alertsByID(ctx, ids)
+}
+
+// OutcomeCounts counts a case's alert outcomes.
+func (s *Store) OutcomeCounts(ctx context.Context, caseID string) (map[alert.Outcome]int, error) {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
+	h, err := s.rdb.HGetAll(ctx, s.k.caseOutcomes(caseID)).Result()
+	if err != nil {
+		return nil, s.wrap("outcome counts", err)
+	}
+	out := make(map[alert.Outcome]int, len(h))
+	for k, v := range h {
+		out[alert.Outcome(k)] = atoi(v)
+	}
+	return out, nil
+}

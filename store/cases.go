@@ -1,0 +1,869 @@
+package store
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"waymark/alert"
+	"waymark/internal/randid"
+	"waymark/pii"
+	"waymark/seal"
+)
+
+var _ alert.CaseStore = (*Store)(nil)
+
+// A case is one hash (keys.caseRecord). Plain fields hold what access
+// checks, listings, expiry and the intake decide on; every field that could
+// identify the survivor is sealed under the case's own data key
+// (keys.caseDataKey), bound to the record's key and the field name. PIN
+// hashes are keyed HMACs (seal.PINKey), stored base64url so that no raw
+// hash can be mistaken for a sealed record by rotation's scan.
+const (
+	fTeam       = "team"
+	fRisk       = "risk"
+	fRiskDate   = "risk_date"
+	fMARAC      = "marac"
+	fMARACDate  = "marac_date"
+	fOwner      = "owner"
+	fExcluded   = "excluded"
+	fLinked     = "linked"
+	fUnder18    = "under_18"
+	fLegalHold  = "legal_hold"
+	fCreated    = "created_at"
+	fRenewed    = "renewed_at"
+	fExpires    = "expires_at"
+	fSMSBlocked = "sms_blocked"
+	fReview     = "review"
+	fVersion    = "version"
+	fBucket     = "bucket"
+	fPIN        = "pin"
+	fDuressPIN  = "duress_pin"
+	fTechAt     = "tech_at"
+	fTechBy     = "tech_by"
+	fTechOthers = "tech_others"
+
+	// Sealed under the case's data key.
+	fPhone    = "phone"
+	fAlias    = "alias"
+	fWords    = "words"
+	fContact  = "contact"
+	fComm     = "comm"
+	fChildren = "children"
+	fPlan     = "response_plan"
+	fNotes    = "safety_notes"
+	fLead     = "safeguarding_lead"
+	fTechNote = "tech_notes"
+)
+
+// metaFields are the plain fields LoadCaseMeta reads.
+var metaFields = []string{fTeam, fRisk, fRiskDate, fMARAC, fMARACDate, fOwner, fExcluded, fLinked,
+	fUnder18, fLegalHold, fCreated, fRenewed, fExpires, fSMSBlocked, fReview, fVersion, fBucket,
+	fPIN, fDuressPIN, fTechAt, fTechBy, fTechOthers}
+
+// sealedFields are sealed under the case's data key, always all present.
+var sealedFields = []string{fPhone, fAlias, fWords, fContact, fComm, fChildren, fPlan, fNotes, fLead, fTechNote}
+
+type wordsJSON struct {
+	Code   []string `json:"code"`
+	Duress []string `json:"duress"`
+}
+
+type contactJSON struct {
+	Windows     []alert.Window `json:"windows"`
+	Channels    alert.Channels `json:"channels"`
+	OpeningLine string         `json:"opening_line"`
+}
+
+func ms(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return strconv.FormatInt(t.UnixMilli(), 10)
+}
+
+func fromMS(s string) time.Time {
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(n)
+}
+
+func date(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.In(alert.London()).Format(time.DateOnly)
+}
+
+func fromDate(s string) time.Time {
+	t, err := time.ParseInLocation(time.DateOnly, s, alert.London())
+	if err != nil {
+		return time.Time{}
+	}
+	return t
+}
+
+func flag(b bool) string {
+	if b {
+		return "1"
+	}
+	return "0"
+}
+
+func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
+
+func unb64(s string) []byte {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return nil
+	}
+	return b
+}
+
+// caseValues encodes c as field/value pairs for HSET, sealing personal
+// fields under dk. The version written is c.Version+1.
+func (s *Store) caseValues(c *alert.Case, dk *seal.DataKey) ([]any, error) {
+	plain := map[string]string{
+		fTeam: c.Team, fRisk: string(c.Risk), fRiskDate: date(c.RiskDate),
+		fMARAC: flag(c.MARAC.Referred), fMARACDate: date(c.MARAC.Date),
+		fOwner: c.Owner, fExcluded: strings.Join(c.Excluded, " "), fLinked: c.LinkedCase,
+		fUnder18: flag(c.Under18), fLegalHold: flag(c.LegalHold),
+		fCreated: ms(c.CreatedAt), fRenewed: ms(c.RenewedAt), fExpires: ms(c.ExpiresAt),
+		fSMSBlocked: flag(c.SMSBlocked), fReview: flag(c.Review),
+		fVersion: strconv.FormatInt(c.Version+1, 10), fBucket: c.Bucket,
+		fPIN: b64(c.PINHash), fDuressPIN: b64(c.DuressPINHash),
+		fTechAt: "", fTechBy: "", fTechOthers: "",
+	}
+	techNotes := ""
+	if t := c.TechSafety; t != nil {
+		plain[fTechAt], plain[fTechBy], plain[fTechOthers] = ms(t.RecordedAt), t.RecordedBy, flag(t.OthersHaveAccess)
+		techNotes = t.Notes.Reveal()
+	}
+	words, err := json.Marshal(wordsJSON{Code: c.CodeWords, Duress: c.DuressWords})
+	if err != nil {
+		return nil, err
+	}
+	contact, err := json.Marshal(contactJSON{Windows: c.Contact.Windows, Channels: c.Contact.Channels, OpeningLine: c.Contact.OpeningLine.Reveal()})
+	if err != nil {
+		return nil, err
+	}
+	comm, err := json.Marshal(c.Communication)
+	if err != nil {
+		return nil, err
+	}
+	children, err := json.Marshal(c.Children)
+	if err != nil {
+		return nil, err
+	}
+	secret := map[string][]byte{
+		fPhone: []byte(c.Phone.Reveal()), fAlias: []byte(c.Alias.Reveal()), fWords: words,
+		fContact: contact, fComm: comm, fChildren: children,
+		fPlan: []byte(c.ResponsePlan.Reveal()), fNotes: []byte(c.SafetyNotes.Reveal()),
+		fLead: []byte(c.SafeguardingLead.Reveal()), fTechNote: []byte(techNotes),
+	}
+	key := s.k.caseRecord(c.ID)
+	out := make([]any, 0, 2*(len(plain)+len(secret)))
+	for _, f := range metaFields {
+		out = append(out, f, plain[f])
+	}
+	for _, f := range sealedFields {
+		ct, err := dk.Seal(secret[f], seal.AD{Key: key, Field: f})
+		clear(secret[f])
+		if err != nil {
+			return nil, fmt.Errorf("store: seal case %s field %s: %w", c.ID, f, err)
+		}
+		out = append(out, f, ct)
+	}
+	return out, nil
+}
+
+// decodeMeta reads the plain fields of a case hash.
+func decodeMeta(id string, h map[string]string) *alert.Case {
+	c := &alert.Case{
+		ID: id, Team: h[fTeam], Risk: alert.Risk(h[fRisk]), RiskDate: fromDate(h[fRiskDate]),
+		MARAC:      alert.MARAC{Referred: h[fMARAC] == "1", Date: fromDate(h[fMARACDate])},
+		Owner:      h[fOwner],
+		LinkedCase: h[fLinked], Under18: h[fUnder18] == "1", LegalHold: h[fLegalHold] == "1",
+		CreatedAt: fromMS(h[fCreated]), RenewedAt: fromMS(h[fRenewed]), ExpiresAt: fromMS(h[fExpires]),
+		SMSBlocked: h[fSMSBlocked] == "1", Review: h[fReview] == "1", Bucket: h[fBucket],
+		PINHash: unb64(h[fPIN]), DuressPINHash: unb64(h[fDuressPIN]),
+	}
+	c.Version, _ = strconv.ParseInt(h[fVersion], 10, 64)
+	if ex := h[fExcluded]; ex != "" {
+		c.Excluded = strings.Fields(ex)
+	}
+	if at := fromMS(h[fTechAt]); !at.IsZero() {
+		c.TechSafety = &alert.TechSafetyCheck{RecordedAt: at, RecordedBy: h[fTechBy], OthersHaveAccess: h[fTechOthers] == "1"}
+	}
+	return c
+}
+
+// openField opens one sealed field of case id.
+func (s *Store) openField(dk *seal.DataKey, id string, h map[string]string, f string) ([]byte, error) {
+	v, ok := h[f]
+	if !ok {
+		return nil, fmt.Errorf("store: case %s lacks field %s", id, f)
+	}
+	pt, err := dk.Open([]byte(v), seal.AD{Key: s.k.caseRecord(id), Field: f})
+	if err != nil {
+		return nil, fmt.Errorf("store: open case %s field %s: %w", id, f, err)
+	}
+	return pt, nil
+}
+
+// decodeCase opens every sealed field of a case hash.
+func (s *Store) decodeCase(id string, h map[string]string, dk *seal.DataKey) (*alert.Case, error) {
+	c := decodeMeta(id, h)
+	open := map[string][]byte{}
+	for _, f := range sealedFields {
+		pt, err := s.openField(dk, id, h, f)
+		if err != nil {
+			return nil, err
+		}
+		open[f] = pt
+	}
+	var err error
+	if len(open[fPhone]) > 0 {
+		if c.Phone, err = pii.ParsePhone(string(open[fPhone]), "GB"); err != nil {
+			return nil, fmt.Errorf("store: case %s: stored phone: %w", id, err)
+		}
+	}
+	c.Alias = pii.NewText(string(open[fAlias]))
+	var w wordsJSON
+	var ct contactJSON
+	for f, v := range map[string]any{fWords: &w, fContact: &ct, fComm: &c.Communication, fChildren: &c.Children} {
+		if err := json.Unmarshal(open[f], v); err != nil {
+			return nil, fmt.Errorf("store: case %s field %s: %w", id, f, err)
+		}
+	}
+	c.CodeWords, c.DuressWords = w.Code, w.Duress
+	c.Contact = alert.ContactPlan{Windows: ct.Windows, Channels: ct.Channels, OpeningLine: pii.NewText(ct.OpeningLine)}
+	c.ResponsePlan = pii.NewText(string(open[fPlan]))
+	c.SafetyNotes = pii.NewText(string(open[fNotes]))
+	c.SafeguardingLead = pii.NewText(string(open[fLead]))
+	if c.TechSafety != nil {
+		c.TechSafety.Notes = pii.NewText(string(open[fTechNote]))
+	}
+	for _, v := range open {
+		clear(v)
+	}
+	return c, nil
+}
+
+// unwrap opens a case's wrapped data key. The key lives only for the call
+// that needed it.
+func (s *Store) unwrap(id string, wrapped string) (*seal.DataKey, error) {
+	dk, err := s.crypto.Keyring.UnwrapDataKey([]byte(wrapped), seal.AD{Key: s.k.caseDataKey(id)})
+	if err != nil {
+		return nil, fmt.Errorf("store: unwrap data key of case %s: %w", id, err)
+	}
+	return dk, nil
+}
+
+// snapshot is the fingerprint of a bucket's members, as the scripts compute it.
+func snapshot(ids []string) alert.PhoneSnapshot {
+	ids = slices.Clone(ids)
+	slices.Sort(ids)
+	return alert.PhoneSnapshot(strings.Join(ids, ","))
+}
+
+// luaFingerprint computes snapshot in Lua. Lua's default string order is
+// byte order (strcoll in the C locale, which Redis uses), as Go's is.
+const luaFingerprint = `
+local function fingerprint(key)
+  local m = redis.call('SMEMBERS', key)
+  table.sort(m)
+  return table.concat(m, ',')
+end
+`
+
+var createCaseScript = redis.NewScript(luaFingerprint + `
+if redis.call('EXISTS', KEYS[1]) == 1 or redis.call('EXISTS', KEYS[2]) == 1 then return 'exists' end
+if fingerprint(KEYS[4]) ~= ARGV[2] then return 'stale' end
+redis.call('SET', KEYS[2], ARGV[3])
+redis.call('HSET', KEYS[1], unpack(ARGV, 5))
+redis.call('SADD', KEYS[3], ARGV[1])
+redis.call('SADD', KEYS[4], ARGV[1])
+redis.call('ZADD', KEYS[5], ARGV[4], ARGV[1])
+return 'ok'
+`)
+
+// CreateCase stores a new case: a fresh data key (wrapped under the active
+// key-encryption key), the sealed record, and its team, blind-index and
+// expiry entries, in one script. It fills c.Bucket.
+func (s *Store) CreateCase(ctx context.Context, c *alert.Case, snap alert.PhoneSnapshot) error {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
+	c.Bucket = s.crypto.Index.Phone(c.Phone)
+	if c.Bucket == "" {
+		return fmt.Errorf("store: create case %s: no phone", c.ID)
+	}
+	dk, wrapped, err := s.crypto.Keyring.NewDataKey(seal.AD{Key: s.k.caseDataKey(c.ID)})
+	if err != nil {
+		return fmt.Errorf("store: create case %s: %w", c.ID, err)
+	}
+	vals, err := s.caseValues(c, dk)
+	if err != nil {
+		return err
+	}
+	args := append([]any{c.ID, string(snap), wrapped, ms(c.ExpiresAt)}, vals...)
+	res, err := createCaseScript.Run(ctx, s.rdb,
+		[]string{s.k.caseRecord(c.ID), s.k.caseDataKey(c.ID), s.k.teamCases(c.Team), s.k.casePhones(c.Bucket), s.k.caseExpiry()},
+		args...).Text()
+	if err != nil {
+		return s.wrap("create case", err)
+	}
+	switch res {
+	case "ok":
+		c.Version++
+		return nil
+	case "stale":
+		return alert.ErrCaseStale
+	default:
+		return fmt.Errorf("store: create case %s: %w", c.ID, alert.ErrConflict)
+	}
+}
+
+// LoadCase returns the case with every sealed field opened.
+func (s *Store) LoadCase(ctx context.Context, id string) (*alert.Case, error) {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
+	pipe := s.rdb.Pipeline()
+	hc := pipe.HGetAll(ctx, s.k.caseRecord(id))
+	dc := pipe.Get(ctx, s.k.caseDataKey(id))
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return nil, s.wrap("load case", err)
+	}
+	h := hc.Val()
+	if len(h) == 0 {
+		return nil, fmt.Errorf("store: case %s: %w", id, alert.ErrNotFound)
+	}
+	if dc.Err() != nil {
+		return nil, fmt.Errorf("store: case %s has no data key", id)
+	}
+	dk, err := s.unwrap(id, dc.Val())
+	if err != nil {
+		return nil, err
+	}
+	return s.decodeCase(id, h, dk)
+}
+
+// LoadCaseMeta returns the plain fields of a case, unwrapping nothing.
+func (s *Store) LoadCaseMeta(ctx context.Context, id string) (*alert.Case, error) {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
+	vals, err := s.rdb.HMGet(ctx, s.k.caseRecord(id), metaFields...).Result()
+	if err != nil {
+		return nil, s.wrap("load case meta", err)
+	}
+	h := make(map[string]string, len(vals))
+	for i, v := range vals {
+		if str, ok := v.(string); ok {
+			h[metaFields[i]] = str
+		}
+	}
+	if h[fVersion] == "" {
+		return nil, fmt.Errorf("store: case %s: %w", id, alert.ErrNotFound)
+	}
+	return decodeMeta(id, h), nil
+}
+
+var updateCaseScript = redis.NewScript(luaFingerprint + `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 'missing' end
+if (redis.call('HGET', KEYS[1], 'version') or '') ~= ARGV[2] then return 'stale' end
+if ARGV[3] ~= '-' and fingerprint(KEYS[5]) ~= ARGV[3] then return 'stale' end
+redis.call('HSET', KEYS[1], unpack(ARGV, 4))
+if KEYS[2] ~= KEYS[3] then
+  redis.call('SREM', KEYS[2], ARGV[1])
+  redis.call('SADD', KEYS[3], ARGV[1])
+end
+if KEYS[4] ~= KEYS[5] then
+  redis.call('SREM', KEYS[4], ARGV[1])
+  redis.call('SADD', KEYS[5], ARGV[1])
+end
+return 'ok'
+`)
+
+// UpdateCase stores c over prev, refusing with ErrCaseStale if the record
+// moved since prev was loaded (or, when snap is set, the phone's bucket did).
+// Sealed fields are sealed afresh under the case's existing data key.
+func (s *Store) UpdateCase(ctx context.Context, c, prev *alert.Case, snap alert.PhoneSnapshot) error {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
+	wrapped, err := s.rdb.Get(ctx, s.k.caseDataKey(c.ID)).Result()
+	if errors.Is(err, redis.Nil) {
+		return fmt.Errorf("store: case %s: %w", c.ID, alert.ErrNotFound)
+	}
+	if err != nil {
+		return s.wrap("update case", err)
+	}
+	dk, err := s.unwrap(c.ID, wrapped)
+	if err != nil {
+		return err
+	}
+	c.Bucket = s.crypto.Index.Phone(c.Phone)
+	vals, err := s.caseValues(c, dk)
+	if err != nil {
+		return err
+	}
+	check := "-"
+	if snap != "" || !c.Phone.Equal(prev.Phone) {
+		check = string(snap)
+	}
+	args := append([]any{c.ID, strconv.FormatInt(prev.Version, 10), check}, vals...)
+	res, err := updateCaseScript.Run(ctx, s.rdb, []string{
+		s.k.caseRecord(c.ID), s.k.teamCases(prev.Team), s.k.teamCases(c.Team),
+		s.k.casePhones(prev.Bucket), s.k.casePhones(c.Bucket),
+	}, args...).Text()
+	if err != nil {
+		return s.wrap("update case", err)
+	}
+	switch res {
+	case "ok":
+		return nil
+	case "stale":
+		return alert.ErrCaseStale
+	default:
+		return fmt.Errorf("store: case %s: %w", c.ID, alert.ErrNotFound)
+	}
+}
+
+// CasesByPhone looks the phone up in the blind index and confirms each
+// candidate of its bucket by opening its sealed phone. It returns the
+// matching cases (opened) and a snapshot of the bucket. An erased or never
+// enrolled number gives no case and no error.
+func (s *Store) CasesByPhone(ctx context.Context, phone pii.Phone) ([]*alert.Case, alert.PhoneSnapshot, error) {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
+	bucket := s.crypto.Index.Phone(phone)
+	if bucket == "" {
+		return nil, "", nil
+	}
+	ids, err := s.rdb.SMembers(ctx, s.k.casePhones(bucket)).Result()
+	if err != nil {
+		return nil, "", s.wrap("cases by phone", err)
+	}
+	snap := snapshot(ids)
+	recs, err := s.loadRaw(ctx, ids)
+	if err != nil {
+		return nil, "", err
+	}
+	want := phone.Reveal()
+	var out []*alert.Case
+	for i, r := range recs {
+		if r.h == nil {
+			continue // erased between the two reads
+		}
+		// A candidate that does not open (its key-encryption key retired
+		// before rotation reached it, or damage) must not make the lookup
+		// fail for every other number in its bucket: it is skipped, loudly,
+		// and its sender is treated as unknown, which still reaches triage.
+		dk, err := s.unwrap(ids[i], r.wrapped)
+		if err != nil {
+			s.log.Error("case lookup: candidate does not open", "case", ids[i], "err", err)
+			continue
+		}
+		pt, err := s.openField(dk, ids[i], r.h, fPhone)
+		if err != nil {
+			s.log.Error("case lookup: candidate does not open", "case", ids[i], "err", err)
+			continue
+		}
+		match := string(pt) == want
+		clear(pt)
+		if !match {
+			continue
+		}
+		c, err := s.decodeCase(ids[i], r.h, dk)
+		if err != nil {
+			return nil, "", err
+		}
+		out = append(out, c)
+	}
+	return out, snap, nil
+}
+
+type rawCase struct {
+	h       map[string]string // nil if the case is gone
+	wrapped string
+}
+
+// loadRaw reads the hashes and wrapped data keys of ids in one round trip.
+func (s *Store) loadRaw(ctx context.Context, ids []string) ([]rawCase, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	pipe := s.rdb.Pipeline()
+	hs := make([]*redis.MapStringStringCmd, len(ids))
+	ds := make([]*redis.StringCmd, len(ids))
+	for i, id := range ids {
+		hs[i] = pipe.HGetAll(ctx, s.k.caseRecord(id))
+		ds[i] = pipe.Get(ctx, s.k.caseDataKey(id))
+	}
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return nil, s.wrap("load cases", err)
+	}
+	out := make([]rawCase, len(ids))
+	for i := range ids {
+		if h := hs[i].Val(); len(h) > 0 && ds[i].Err() == nil {
+			out[i] = rawCase{h: h, wrapped: ds[i].Val()}
+		}
+	}
+	return out, nil
+}
+
+// TeamCases returns the team's cases with their plain fields and alias.
+func (s *Store) TeamCases(ctx context.Context, team string) ([]*alert.Case, error) {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
+	ids, err := s.rdb.SMembers(ctx, s.k.teamCases(team)).Result()
+	if err != nil {
+		return nil, s.wrap("team cases", err)
+	}
+	slices.Sort(ids)
+	recs, err := s.loadRaw(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*alert.Case, 0, len(ids))
+	for i, r := range recs {
+		if r.h == nil {
+			continue
+		}
+		dk, err := s.unwrap(ids[i], r.wrapped)
+		if err != nil {
+			return nil, err
+		}
+		alias, err := s.openField(dk, ids[i], r.h, fAlias)
+		if err != nil {
+			return nil, err
+		}
+		c := decodeMeta(ids[i], r.h)
+		c.Alias = pii.NewText(string(alias))
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+var renewCaseScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 0 then return 'missing' end
+redis.call('HSET', KEYS[1], 'renewed_at', ARGV[2], 'expires_at', ARGV[3])
+redis.call('HINCRBY', KEYS[1], 'version', 1)
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
+return 'ok'
+`)
+
+// RenewCase sets the case's renewal and expiry times.
+func (s *Store) RenewCase(ctx context.Context, id string, renewedAt, expiresAt time.Time) error {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
+	res, err := renewCaseScript.Run(ctx, s.rdb, []string{s.k.caseRecord(id), s.k.caseExpiry()},
+		id, ms(renewedAt), ms(expiresAt)).Text()
+	if err != nil {
+		return s.wrap("renew case", err)
+	}
+	if res != "ok" {
+		return fmt.Errorf("store: case %s: %w", id, alert.ErrNotFound)
+	}
+	return nil
+}
+
+var setFlagScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 0 then return 'missing' end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('HINCRBY', KEYS[1], 'version', 1)
+return 'ok'
+`)
+
+// SetCaseFlag sets one of the case's plain flags: legal_hold, sms_blocked
+// or review.
+func (s *Store) SetCaseFlag(ctx context.Context, id, name string, on bool) error {
+	switch name {
+	case fLegalHold, fSMSBlocked, fReview:
+	default:
+		return fmt.Errorf("store: case flag %q unknown", name)
+	}
+	ctx, cancel := bounded(ctx)
+	defer cancel()
+	res, err := setFlagScript.Run(ctx, s.rdb, []string{s.k.caseRecord(id)}, name, flag(on)).Text()
+	if err != nil {
+		return s.wrap("set case flag", err)
+	}
+	if res != "ok" {
+		return fmt.Errorf("store: case %s: %w", id, alert.ErrNotFound)
+	}
+	return nil
+}
+
+var eraseCaseScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 0 then return 'missing' end
+if redis.call('HGET', KEYS[1], 'legal_hold') == '1' then return 'hold' end
+local tags = redis.call('HVALS', KEYS[3])
+table.sort(tags)
+local codes = redis.call('ZRANGE', KEYS[4], 0, -1)
+table.sort(codes)
+if table.concat(tags, ',') ~= ARGV[2] or table.concat(codes, ',') ~= ARGV[3] then return 'stale' end
+for i = 9, #KEYS do redis.call('DEL', KEYS[i]) end
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5])
+redis.call('SREM', KEYS[6], ARGV[1])
+redis.call('SREM', KEYS[7], ARGV[1])
+redis.call('ZREM', KEYS[8], ARGV[1])
+return 'ok'
+`)
+
+// EraseCase destroys a case in one script: its data key first among equals
+// (without it no copy of a sealed field opens again), the record, the
+// blind-index, team and expiry entries, its devices and their tokens, its
+// pending enrolment codes, its check-in schedule and log, its outcome
+// counts and its alert pointers. ErrLegalHold if held.
+func (s *Store) EraseCase(ctx context.Context, id string) error {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
+	for attempt := 0; attempt < 4; attempt++ {
+		pipe := s.rdb.Pipeline()
+		meta := pipe.HMGet(ctx, s.k.caseRecord(id), fTeam, fBucket)
+		devs := pipe.HVals(ctx, s.k.caseDevices(id))
+		codes := pipe.ZRange(ctx, s.k.caseEnrolCodes(id), 0, -1)
+		if _, err := pipe.Exec(ctx); err != nil {
+			return s.wrap("erase case", err)
+		}
+		mv := meta.Val()
+		team, _ := mv[0].(string)
+		bucket, _ := mv[1].(string)
+		keys := []string{s.k.caseRecord(id), s.k.caseDataKey(id), s.k.caseDevices(id), s.k.caseEnrolCodes(id),
+			s.k.checkins(id), s.k.teamCases(team), s.k.casePhones(bucket), s.k.caseExpiry()}
+		for _, t := range devs.Val() {
+			keys = append(keys, s.k.device(t))
+		}
+		for _, t := range codes.Val() {
+			keys = append(keys, s.k.enrolCode(t))
+		}
+		// What the alert work keeps per case goes too: the check-in log
+		// (unreadable without the data key, but its size and timing would
+		// remain), outcome counts and the alert pointers.
+		keys = append(keys, s.k.caseCheckinLog(id), s.k.caseOutcomes(id), s.k.caseOpenAlert(id), s.k.caseLastAlert(id))
+		tags, cs := slices.Sorted(slices.Values(devs.Val())), slices.Sorted(slices.Values(codes.Val()))
+		res, err := eraseCaseScript.Run(ctx, s.rdb, keys, id, strings.Join(tags, ","), strings.Join(cs, ",")).Text()
+		if err != nil {
+			return s.wrap("erase case", err)
+		}
+		switch res {
+		case "ok":
+			return nil
+		case "hold":
+			return alert.ErrLegalHold
+		case "missing":
+			return fmt.Errorf("store: case %s: %w", id, alert.ErrNotFound)
+		}
+	}
+	return fmt.Errorf("store: erase case %s: %w", id, alert.ErrCaseStale)
+}
+
+// CaseActivity reports the case's check-in schedule state and the latest
+// use of any of its devices.
+func (s *Store) CaseActivity(ctx context.Context, id string) (alert.CaseActivity, error) {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
+	pipe := s.rdb.Pipeline()
+	active := pipe.HGet(ctx, s.k.checkins(id), "active")
+	tags := pipe.HVals(ctx, s.k.caseDevices(id))
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return alert.CaseActivity{}, s.wrap("case activity", err)
+	}
+	var act alert.CaseActivity
+	switch active.Val() {
+	case "1", "true":
+		act.CheckinsActive = true
+	}
+	if len(tags.Val()) == 0 {
+		return act, nil
+	}
+	pipe = s.rdb.Pipeline()
+	used := make([]*redis.StringCmd, len(tags.Val()))
+	for i, t := range tags.Val() {
+		used[i] = pipe.HGet(ctx, s.k.device(t), "last_used_at")
+	}
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return alert.CaseActivity{}, s.wrap("case activity", err)
+	}
+	for _, u := range used {
+		if t := fromMS(u.Val()); t.After(act.LastDeviceUse) {
+			act.LastDeviceUse = t
+		}
+	}
+	return act, nil
+}
+
+// ExpiringCaseIDs lists the cases whose expiry is at or before until.
+func (s *Store) ExpiringCaseIDs(ctx context.Context, until time.Time) ([]string, error) {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
+	ids, err := s.rdb.ZRangeByScore(ctx, s.k.caseExpiry(), &redis.ZRangeBy{Min: "-inf", Max: ms(until)}).Result()
+	if err != nil {
+		return nil, s.wrap("expiring cases", err)
+	}
+	return ids, nil
+}
+
+// OpenAlertClaim returns the state and owner of the case's open alert, as
+// the alert service keeps them (keys.caseOpenAlert → the alert hash's plain
+// state and owner fields); "", "" when there is none.
+func (s *Store) OpenAlertClaim(ctx context.Context, caseID string) (state, owner string, err error) {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
+	aid, err := s.rdb.Get(ctx, s.k.caseOpenAlert(caseID)).Result()
+	if errors.Is(err, redis.Nil) {
+		return "", "", nil
+	}
+	if err != nil {
+		return "", "", s.wrap("open alert claim", err)
+	}
+	v, err := s.rdb.HMGet(ctx, s.k.alertRecord(aid), "case", "state", "owner").Result()
+	if err != nil {
+		return "", "", s.wrap("open alert claim", err)
+	}
+	c, _ := v[0].(string)
+	if c != caseID {
+		return "", "", nil
+	}
+	state, _ = v[1].(string)
+	owner, _ = v[2].(string)
+	return state, owner, nil
+}
+
+var takeRevealScript = redis.NewScript(`
+local now = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+local start = tonumber(redis.call('HGET', KEYS[1], 'start') or '0')
+if now - start >= window or now < start then
+  redis.call('HSET', KEYS[1], 'start', ARGV[1], 'n', 0)
+end
+local n = redis.call('HINCRBY', KEYS[1], 'n', 1)
+redis.call('PEXPIRE', KEYS[1], window * 2)
+if n > tonumber(ARGV[3]) then return 0 end
+return 1
+`)
+
+// TakeReveal counts one reveal attempt of staffID in a fixed window that
+// starts at its first attempt, decided against the stored start and the
+// store's clock (the key's TTL only cleans up).
+func (s *Store) TakeReveal(ctx context.Context, staffID string, limit int, window time.Duration) (bool, error) {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
+	n, err := takeRevealScript.Run(ctx, s.rdb, []string{s.k.revealLimit(staffID)},
+		ms(s.now()), window.Milliseconds(), limit).Int()
+	if err != nil {
+		return false, s.wrap("reveal limit", err)
+	}
+	return n == 1, nil
+}
+
+// auditKey returns the audit trail's data key, making it on first use. Only
+// its wrapped form is stored; a key-encryption-key rotation re-wraps it.
+func (s *Store) auditKey(ctx context.Context) (*seal.DataKey, error) {
+	ad := seal.AD{Key: s.k.auditDataKey()}
+	for range 2 {
+		wrapped, err := s.rdb.Get(ctx, s.k.auditDataKey()).Bytes()
+		if err == nil {
+			dk, err := s.crypto.Keyring.UnwrapDataKey(wrapped, ad)
+			if err != nil {
+				return nil, fmt.Errorf("store: unwrap audit key: %w", err)
+			}
+			return dk, nil
+		}
+		if !errors.Is(err, redis.Nil) {
+			return nil, s.wrap("audit key", err)
+		}
+		dk, fresh, err := s.crypto.Keyring.NewDataKey(ad)
+		if err != nil {
+			return nil, fmt.Errorf("store: audit key: %w", err)
+		}
+		ok, err := s.rdb.SetNX(ctx, s.k.auditDataKey(), fresh, 0).Result()
+		if err != nil {
+			return nil, s.wrap("audit key", err)
+		}
+		if ok {
+			return dk, nil
+		}
+		// Another instance made it first: use theirs.
+	}
+	return nil, errors.New("store: audit key: could not settle")
+}
+
+// AppendAudit appends one entry to the audit stream (keys.audit): when,
+// who, what, which case, outcome, and the reason sealed under the audit
+// trail's data key, bound to the entry's own id. Entries are never
+// rewritten, so a later hash chain over them stays valid across key
+// rotations. All audit writing goes through this one method.
+func (s *Store) AppendAudit(ctx context.Context, e alert.AuditEntry) error {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
+	eid := randid.New("e_", 16)
+	vals := []any{"eid", eid, "at", ms(e.At), "actor", e.Actor, "action", e.Action, "case", e.CaseID, "outcome", e.Outcome}
+	if !e.Reason.IsZero() {
+		dk, err := s.auditKey(ctx)
+		if err != nil {
+			return err
+		}
+		ct, err := dk.Seal([]byte(e.Reason.Reveal()), seal.AD{Key: s.k.audit(), Field: "reason:" + eid})
+		if err != nil {
+			return fmt.Errorf("store: seal audit reason: %w", err)
+		}
+		vals = append(vals, "reason", ct)
+	}
+	if err := s.rdb.XAdd(ctx, &redis.XAddArgs{Stream: s.k.audit(), Values: vals}).Err(); err != nil {
+		return s.wrap("append audit", err)
+	}
+	return nil
+}
+
+// AuditRecord is one audit entry as read back, reason opened.
+type AuditRecord struct {
+	ID      string
+	At      time.Time
+	Actor   string
+	Action  string
+	CaseID  string
+	Outcome string
+	Reason  pii.Text
+}
+
+// ReadAudit returns up to n audit entries from the oldest, reasons opened.
+func (s *Store) ReadAudit(ctx context.Context, n int64) ([]AuditRecord, error) {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
+	msgs, err := s.rdb.XRangeN(ctx, s.k.audit(), "-", "+", n).Result()
+	if err != nil {
+		return nil, s.wrap("read audit", err)
+	}
+	var dk *seal.DataKey
+	out := make([]AuditRecord, 0, len(msgs))
+	for _, m := range msgs {
+		str := func(k string) string { v, _ := m.Values[k].(string); return v }
+		r := AuditRecord{ID: m.ID, At: fromMS(str("at")), Actor: str("actor"), Action: str("action"),
+			CaseID: str("case"), Outcome: str("outcome")}
+		if ct := str("reason"); ct != "" {
+			if dk == nil {
+				if dk, err = s.auditKey(ctx); err != nil {
+					return nil, err
+				}
+			}
+			pt, err := dk.Open([]byte(ct), seal.AD{Key: s.k.audit(), Field: "reason:" + str("eid")})
+			if err != nil {
+				return nil, fmt.Errorf("store: open audit reason %s: %w", m.ID, err)
+			}
+			r.Reason = pii.NewText(string(pt))
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}

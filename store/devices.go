@@ -1,0 +1,210 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"waymark/alert"
+	"waymark/seal"
+)
+
+// App enrolment and devices. A code and a token never reach Redis: only
+// their tags (s.tag) do, in key names. keys.enrolCode(tag) holds
+// "caseID|expiresMS" until the code is used (TTL cleans up after expiry,
+// which is decided against the stored time). keys.device(tag) is the
+// device hash (case, device_id, created_at, last_used_at) and
+// keys.caseDevices(case) maps each device id to its token tag.
+
+// deviceTouchEvery limits writes of last_used_at: the 90-day liveness rule
+// needs days, not milliseconds, and the app API should cost one round trip
+// that rarely writes.
+const deviceTouchEvery = time.Minute
+
+var issueEnrolmentScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 0 then return 'missing' end
+redis.call('HSET', KEYS[1], 'tech_at', ARGV[4], 'tech_by', ARGV[5], 'tech_others', ARGV[6], 'tech_notes', ARGV[7])
+redis.call('HINCRBY', KEYS[1], 'version', 1)
+redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', ARGV[4])
+redis.call('SET', KEYS[2], ARGV[2] .. '|' .. ARGV[3], 'PX', ARGV[8])
+redis.call('ZADD', KEYS[3], ARGV[3], ARGV[1])
+return 'ok'
+`)
+
+// IssueEnrolment records the tech-safety check on the case (its notes
+// sealed under the case's data key) and stores the code's tag until
+// expiresAt, in one script.
+func (s *Store) IssueEnrolment(ctx context.Context, caseID, code string, check alert.TechSafetyCheck, expiresAt time.Time) error {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
+	wrapped, err := s.rdb.Get(ctx, s.k.caseDataKey(caseID)).Result()
+	if errors.Is(err, redis.Nil) {
+		return fmt.Errorf("store: case %s: %w", caseID, alert.ErrNotFound)
+	}
+	if err != nil {
+		return s.wrap("issue enrolment", err)
+	}
+	dk, err := s.unwrap(caseID, wrapped)
+	if err != nil {
+		return err
+	}
+	notes, err := dk.Seal([]byte(check.Notes.Reveal()), seal.AD{Key: s.k.caseRecord(caseID), Field: fTechNote})
+	if err != nil {
+		return fmt.Errorf("store: seal tech-safety notes of case %s: %w", caseID, err)
+	}
+	tag := s.tag("enrol", code)
+	// The key outlives the code a little, so a code is refused for being
+	// expired (decided against the stored time) rather than vanishing early.
+	ttl := expiresAt.Sub(s.now()) + time.Minute
+	res, err := issueEnrolmentScript.Run(ctx, s.rdb,
+		[]string{s.k.caseRecord(caseID), s.k.enrolCode(tag), s.k.caseEnrolCodes(caseID)},
+		tag, caseID, ms(expiresAt), ms(check.RecordedAt), check.RecordedBy, flag(check.OthersHaveAccess), notes,
+		max(ttl.Milliseconds(), 1)).Text()
+	if err != nil {
+		return s.wrap("issue enrolment", err)
+	}
+	if res != "ok" {
+		return fmt.Errorf("store: case %s: %w", caseID, alert.ErrNotFound)
+	}
+	return nil
+}
+
+var redeemEnrolmentScript = redis.NewScript(`
+local v = redis.call('GET', KEYS[1])
+if not v then return 'missing' end
+local sep = string.find(v, '|', 1, true)
+if not sep then return 'missing' end
+if string.sub(v, 1, sep - 1) ~= ARGV[1] then return 'missing' end
+if tonumber(ARGV[2]) >= tonumber(string.sub(v, sep + 1)) then return 'missing' end
+if redis.call('EXISTS', KEYS[2]) == 0 then return 'missing' end
+if redis.call('EXISTS', KEYS[5]) == 1 then return 'missing' end
+redis.call('DEL', KEYS[1])
+redis.call('ZREM', KEYS[4], ARGV[5])
+redis.call('HSET', KEYS[5], 'case', ARGV[1], 'device_id', ARGV[3], 'created_at', ARGV[2], 'last_used_at', ARGV[2])
+redis.call('HSET', KEYS[3], ARGV[3], ARGV[4])
+return 'ok'
+`)
+
+// RedeemEnrolment uses up a valid, unexpired code and enrols a device with
+// token in one script. A wrong, expired or used code is ErrNotFound and
+// writes nothing.
+func (s *Store) RedeemEnrolment(ctx context.Context, code, token, deviceID string) (string, error) {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
+	ctag, dtag := s.tag("enrol", code), s.tag("device", token)
+	v, err := s.rdb.Get(ctx, s.k.enrolCode(ctag)).Result()
+	if errors.Is(err, redis.Nil) {
+		return "", alert.ErrNotFound
+	}
+	if err != nil {
+		return "", s.wrap("redeem enrolment", err)
+	}
+	caseID, _, _ := strings.Cut(v, "|")
+	if !alert.ValidCaseID(caseID) {
+		return "", alert.ErrNotFound
+	}
+	res, err := redeemEnrolmentScript.Run(ctx, s.rdb, []string{
+		s.k.enrolCode(ctag), s.k.caseRecord(caseID), s.k.caseDevices(caseID), s.k.caseEnrolCodes(caseID), s.k.device(dtag),
+	}, caseID, ms(s.now()), deviceID, dtag, ctag).Text()
+	if err != nil {
+		return "", s.wrap("redeem enrolment", err)
+	}
+	if res != "ok" {
+		return "", alert.ErrNotFound
+	}
+	return caseID, nil
+}
+
+var deviceByTokenScript = redis.NewScript(`
+local h = redis.call('HMGET', KEYS[1], 'case', 'device_id', 'last_used_at')
+if not h[1] then return false end
+if tonumber(ARGV[1]) - tonumber(h[3] or '0') >= tonumber(ARGV[2]) then
+  redis.call('HSET', KEYS[1], 'last_used_at', ARGV[1])
+end
+return {h[1], h[2]}
+`)
+
+// DeviceByToken resolves an app token to its case and device in one round
+// trip, recording the use at most once a minute. Unknown or revoked tokens
+// are alert.ErrNotFound.
+func (s *Store) DeviceByToken(ctx context.Context, token string) (caseID, deviceID string, err error) {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
+	res, err := deviceByTokenScript.Run(ctx, s.rdb, []string{s.k.device(s.tag("device", token))},
+		ms(s.now()), deviceTouchEvery.Milliseconds()).StringSlice()
+	if errors.Is(err, redis.Nil) {
+		return "", "", alert.ErrNotFound
+	}
+	if err != nil {
+		return "", "", s.wrap("device by token", err)
+	}
+	if len(res) != 2 {
+		return "", "", alert.ErrNotFound
+	}
+	return res[0], res[1], nil
+}
+
+// Devices lists the case's enrolled devices, oldest first.
+func (s *Store) Devices(ctx context.Context, caseID string) ([]alert.Device, error) {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
+	m, err := s.rdb.HGetAll(ctx, s.k.caseDevices(caseID)).Result()
+	if err != nil {
+		return nil, s.wrap("devices", err)
+	}
+	if len(m) == 0 {
+		return nil, nil
+	}
+	ids := slices.Sorted(maps.Keys(m))
+	pipe := s.rdb.Pipeline()
+	cmds := make([]*redis.SliceCmd, len(ids))
+	for i, id := range ids {
+		cmds[i] = pipe.HMGet(ctx, s.k.device(m[id]), "created_at", "last_used_at")
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, s.wrap("devices", err)
+	}
+	out := make([]alert.Device, 0, len(ids))
+	for i, id := range ids {
+		v := cmds[i].Val()
+		created, _ := v[0].(string)
+		used, _ := v[1].(string)
+		out = append(out, alert.Device{ID: id, CreatedAt: fromMS(created), LastUsedAt: fromMS(used)})
+	}
+	slices.SortStableFunc(out, func(a, b alert.Device) int { return a.CreatedAt.Compare(b.CreatedAt) })
+	return out, nil
+}
+
+var revokeDeviceScript = redis.NewScript(`
+if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 'missing' end
+redis.call('HDEL', KEYS[1], ARGV[1])
+redis.call('DEL', KEYS[2])
+return 'ok'
+`)
+
+// RevokeDevice removes the device and its token at once.
+func (s *Store) RevokeDevice(ctx context.Context, caseID, deviceID string) error {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
+	tag, err := s.rdb.HGet(ctx, s.k.caseDevices(caseID), deviceID).Result()
+	if errors.Is(err, redis.Nil) {
+		return fmt.Errorf("store: device %s of case %s: %w", deviceID, caseID, alert.ErrNotFound)
+	}
+	if err != nil {
+		return s.wrap("revoke device", err)
+	}
+	res, err := revokeDeviceScript.Run(ctx, s.rdb, []string{s.k.caseDevices(caseID), s.k.device(tag)}, deviceID, tag).Text()
+	if err != nil {
+		return s.wrap("revoke device", err)
+	}
+	if res != "ok" {
+		return fmt.Errorf("store: device %s of case %s: %w", deviceID, caseID, alert.ErrNotFound)
+	}
+	return nil
+}

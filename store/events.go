@@ -1,0 +1,29 @@
+package store
+
+import (
+	"waymark/alert"
+)
+
+// The events stream (keys.events()). commitScript appends one entry per
+// alert change, in the same atomic step as the change itself, so nothing is
+// announced that was not stored and nothing stored goes unannounced. Fields:
+//
+//	type      alert.EventType
+//	alert     alert id ("" for a case-level event such as "checkins")
+//	team      team id
+//	case      case id, or "" for an unknown sender (the hub uses it only to
+//	          leave out staff excluded from the case)
+//	priority  integer
+//	at        unix ms, from the injected clock
+//
+// Ids and numbers only: nothing personal. The stream is trimmed by age
+// (XTRIM MINID at the new entry's own Redis time minus the retention, exact,
+// in the same script), never by count, so a burst of alerts cannot push out
+// events a reconnecting dashboard has not seen yet. The hub's reading side
+// is in hub.go.
+
+// eventFields are the stream fields of e, in XADD order.
+func eventFields(e alert.Event) []any {
+	return []any{"type", string(e.Type), "alert", e.Alert, "team", e.Team, "case", e.Case,
+		"priority", e.Priority, "at", e.At.UnixMilli()}
+}
