@@ -269,15 +269,26 @@ func (f *FakeTwilio) created(w http.ResponseWriter, rec TwilioRequest, seq int) 
 	case "message":
 		sid := fmt.Sprintf("SM%032x", seq)
 		v = map[string]any{
-			"account_sid": f.AccountSID, "api_version": "2010-04-01",
-			"body": rec.Form.Get("Body"), "date_created": now, "date_updated": now, "date_sent": nil,
-			"direction": "outbound-api", "error_code": nil, "error_message": nil,
-			"from": rec.Form.Get("From"), "to": rec.Form.Get("To"),
+			"account_sid":           f.AccountSID,
+			"api_version":           "2010-04-01",
+			"body":                  rec.Form.Get("Body"),
+			"date_created":          now,
+			"date_updated":          now,
+			"date_sent":             nil,
+			"direction":             "outbound-api",
+			"error_code":            nil,
+			"error_message":         nil,
+			"from":                  rec.Form.Get("From"),
+			"to":                    rec.Form.Get("To"),
 			"messaging_service_sid": nilIfEmpty(rec.Form.Get("MessagingServiceSid")),
-			"num_media":             "0", "num_segments": "1", "price": nil, "price_unit": "USD",
-			"sid": sid, "status": "queued",
-			"subresource_uris": map[string]string{"media": "/2010-04-01/Accounts/" + f.AccountSID + "/Messages/" + sid + "/Media.json"},
-			"uri":              "/2010-04-01/Accounts/" + f.AccountSID + "/Messages/" + sid + ".json",
+			"num_media":             "0",
+			"num_segments":          "1",
+			"price":                 nil,
+			"price_unit":            "USD",
+			"sid":                   sid,
+			"status":                "queued",
+			"subresource_uris":      map[string]string{"media": "/2010-04-01/Accounts/" + f.AccountSID + "/Messages/" + sid + "/Media.json"},
+			"uri":                   "/2010-04-01/Accounts/" + f.AccountSID + "/Messages/" + sid + ".json",
 		}
 	case "call":
 		sid := fmt.Sprintf("CA%032x", seq)

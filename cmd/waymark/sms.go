@@ -1,0 +1,47 @@
+package main
+
+import (
+	"waymark/server"
+	"waymark/sms"
+)
+
+// buildSMS wires Twilio: the webhooks when an auth token is configured
+// (nothing can be verified without one, so the routes stay off), and the
+// sender when the account is. Credentials go to twilio-go explicitly;
+// nothing reads TWILIO_* from the environment.
+func (a *app) buildSMS() error {
+	cfg := a.cfg
+	if cfg.TwilioAuthToken == "" {
+		return nil
+	}
+	intake, err := sms.NewIntake(sms.IntakeConfig{
+		Cases:      a.cases,
+		Alerts:     a.alerts,
+		Staff:      a.staff,
+		Postcodes:  a.postcodes,
+		TriageTeam: cfg.TriageTeam,
+		CodeWords:  cfg.SMSCodeWords,
+		Now:        a.now,
+		Logger:     a.log.With("component", "sms"),
+	})
+	if err != nil {
+		return err
+	}
+	a.smsHooks = &server.SMS{
+		Verifier: sms.NewVerifier(cfg.PublicURL, cfg.TwilioAuthToken, cfg.TwilioPreviousAuthToken),
+		Intake:   intake,
+		Statuses: a.store,
+		Reply:    cfg.SMSReply,
+	}
+	a.smsSender, err = sms.NewSender(sms.SenderConfig{
+		AccountSID:          cfg.TwilioAccountSID,
+		AuthToken:           cfg.TwilioAuthToken,
+		From:                cfg.TwilioFrom,
+		MessagingServiceSID: cfg.TwilioMessagingServiceSID,
+		SurvivorFrom:        cfg.TwilioSurvivorFrom,
+		PublicURL:           cfg.PublicURL,
+		APIURL:              cfg.TwilioAPIURL,
+		Logger:              a.log.With("component", "twilio"),
+	})
+	return err
+}

@@ -1,0 +1,7 @@
+//go:build race
+
+package server
+
+// raceEnabled: load tests shrink and only report under the race detector,
+// whose overhead swamps the latencies they measure.
+const raceEnabled = true

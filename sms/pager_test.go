@@ -1,0 +1,48 @@
+package sms
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"waymark/alert"
+	"waymark/internal/testenv"
+)
+
+func TestPager(t *testing.T) {
+	tests := []struct {
+		name   string
+		script []testenv.Reply
+		want   []error
+	}{
+		{"sent", nil, nil},
+		{"unsubscribed", []testenv.Reply{{Status: 400, Code: testenv.TwilioUnsubscribed}}, []error{alert.ErrPageRefused, ErrUnsubscribed}},
+		{"bad number", []testenv.Reply{{Status: 400, Code: testenv.TwilioInvalidTo}}, []error{alert.ErrPageRefused, ErrBadNumber}},
+		{"down", []testenv.Reply{{Status: 503}, {Status: 503}, {Status: 503}, {Status: 503}, {Status: 503}, {Status: 503}, {Status: 503}, {Status: 503}},
+			[]error{alert.ErrPageUndelivered, ErrUndelivered}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := testenv.StartTwilio(t)
+			f.Script(tc.script...)
+			s, _ := newTestSender(t, f, func(c *SenderConfig) { c.MinBackoff, c.MaxBackoff = 20*time.Millisecond, 40*time.Millisecond })
+			ctx, cancel := context.WithTimeout(context.Background(), 150*time.Millisecond)
+			defer cancel()
+			err := Pager{Sender: s}.Text(ctx, mustPhone(t, responder), ResponderPage("South"))
+			if len(tc.want) == 0 && err != nil {
+				t.Fatalf("Text = %v", err)
+			}
+			for _, w := range tc.want {
+				if !errors.Is(err, w) {
+					t.Errorf("Text = %v, want it to wrap %v", err, w)
+				}
+			}
+		})
+	}
+	f := testenv.StartTwilio(t)
+	s, _ := newTestSender(t, f, nil)
+	if err := (Pager{Sender: s}).Call(context.Background(), mustPhone(t, responder), VoicePage("South")); err != nil || len(f.Calls()) != 1 {
+		t.Errorf("Call = %v, %d calls", err, len(f.Calls()))
+	}
+}
