@@ -1,0 +1,279 @@
+package server
+
+import (
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"waymark/alert"
+	"waymark/pii"
+	"waymark/problem"
+	"waymark/seal"
+)
+
+// The disguised app's API. Every accepted request answers exactly
+// `202 {"status":"ok"}` with the same headers, whatever its PIN turned out
+// to be (real, duress or wrong): someone may be watching the phone, and the
+// answer must not tell them anything (DESIGN.md, Discretion rules 2 and 3).
+// The service takes the same Redis round trips on every path, so the time
+// does not tell either.
+
+// appAcceptedBody is the one answer to every accepted app request.
+var appAcceptedBody = []byte(`{"status":"ok"}` + "\n")
+
+// Request id limits: at least 128 random bits, base64url.
+const (
+	minRequestIDBytes = 16
+	maxRequestIDLen   = 128
+)
+
+type appLocationRequest struct {
+	Lat       *float64 `json:"lat" validate:"required,gte=-90,lte=90"`
+	Lon       *float64 `json:"lon" validate:"required,gte=-180,lte=180"`
+	AccuracyM *float64 `json:"accuracy_m" validate:"omitempty,gte=0,lte=100000"`
+	// At is when the fix was taken (RFC 3339); the receive time if absent.
+	At string `json:"at,omitempty" validate:"max=40"`
+}
+
+type appSignalRequest struct {
+	RequestID string              `json:"request_id" validate:"required"`
+	Kind      string              `json:"kind" validate:"required,oneof=panic checkin cancel location message"`
+	PIN       *string             `json:"pin,omitempty"`
+	Location  *appLocationRequest `json:"location,omitempty"`
+	Message   string              `json:"message,omitempty"`
+}
+
+type appCheckinsRequest struct {
+	RequestID    string   `json:"request_id,omitempty"`
+	PIN          *string  `json:"pin"`
+	EveryMinutes int      `json:"every_minutes,omitempty"`
+	Times        []string `json:"times,omitempty"`
+	GraceMinutes int      `json:"grace_minutes,omitempty"`
+}
+
+type appCheckinsStopRequest struct {
+	RequestID string  `json:"request_id,omitempty"`
+	PIN       *string `json:"pin"`
+}
+
+// withApp answers 401 for every app route when no service is wired, as for
+// an unknown token.
+func (s *server) withApp(h func(w http.ResponseWriter, r *http.Request, caseID string)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.Cases == nil || s.Alerts == nil {
+			s.error(w, r, alert.ErrUnauthorized)
+			return
+		}
+		token, ok := appBearer(r)
+		if !ok {
+			s.error(w, r, alert.ErrUnauthorized)
+			return
+		}
+		caseID, _, err := s.Cases.DeviceByToken(r.Context(), token)
+		if err != nil {
+			if isAppNotFound(err) {
+				// Unknown or revoked: the same 401 as any other.
+				err = alert.ErrUnauthorized
+			}
+			s.error(w, r, err)
+			return
+		}
+		h(w, r, caseID)
+	})
+}
+
+func isAppNotFound(err error) bool { return errors.Is(err, problem.ErrNotFound) }
+
+// appBearer returns the token of an "Authorization: Bearer" header.
+func appBearer(r *http.Request) (string, bool) {
+	h := r.Header.Get("Authorization")
+	const p = "Bearer "
+	if len(h) <= len(p) || !strings.EqualFold(h[:len(p)], p) {
+		return "", false
+	}
+	t := strings.TrimSpace(h[len(p):])
+	return t, t != "" && len(t) <= 256
+}
+
+// appAccepted writes the one answer every accepted app request gets.
+func (s *server) appAccepted(w http.ResponseWriter) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusAccepted)
+	w.Write(appAcceptedBody)
+}
+
+// appSignal is POST /v1/app/signal.
+func (s *server) appSignal() http.Handler {
+	return s.withApp(func(w http.ResponseWriter, r *http.Request, caseID string) {
+		var req appSignalRequest
+		if err := s.decode(w, r, &req); err != nil {
+			s.error(w, r, err)
+			return
+		}
+		in, err := s.appSignalInput(req)
+		if err != nil {
+			s.error(w, r, err)
+			return
+		}
+		if err := s.Alerts.App(r.Context(), caseID, in); err != nil {
+			s.error(w, r, err)
+			return
+		}
+		s.appAccepted(w)
+	})
+}
+
+// appSignalInput checks what struct tags cannot and builds the service input.
+// Nothing is stored when it fails.
+func (s *server) appSignalInput(req appSignalRequest) (alert.AppSignal, error) {
+	inv := &problem.Invalid{}
+	checkAppRequestID(inv, req.RequestID, true)
+	kind := alert.Kind(req.Kind)
+	in := alert.AppSignal{RequestID: req.RequestID, Kind: kind}
+	if req.PIN != nil {
+		checkAppPIN(inv, *req.PIN)
+		in.PIN = *req.PIN
+	} else if kind == alert.KindCheckin || kind == alert.KindCancel {
+		inv.Add("pin", "is required for "+req.Kind)
+	}
+	if req.Location != nil {
+		loc, ok := s.appLocation(inv, req.Location)
+		if ok {
+			in.Location = loc
+		}
+	} else if kind == alert.KindLocation {
+		inv.Add("location", "is required for location")
+	}
+	switch {
+	case len(req.Message) > alert.MaxMessage:
+		inv.Add("message", "must be at most "+strconv.Itoa(alert.MaxMessage)+" bytes")
+	case kind == alert.KindMessage && strings.TrimSpace(req.Message) == "":
+		inv.Add("message", "is required for message")
+	}
+	in.Message = pii.NewText(req.Message)
+	return in, inv.Err()
+}
+
+func checkAppRequestID(inv *problem.Invalid, id string, required bool) {
+	if id == "" {
+		if required {
+			inv.Add("request_id", "is required")
+		}
+		return
+	}
+	b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(id, "="))
+	if err != nil || len(id) > maxRequestIDLen {
+		inv.Add("request_id", "must be base64url")
+		return
+	}
+	if len(b) < minRequestIDBytes {
+		inv.Add("request_id", "must carry at least 128 random bits (22 base64url characters)")
+	}
+}
+
+func checkAppPIN(inv *problem.Invalid, pin string) {
+	if !seal.ValidPIN(pin) {
+		inv.Add("pin", "must be 4 to 8 digits")
+	}
+}
+
+func (s *server) appLocation(inv *problem.Invalid, l *appLocationRequest) (pii.Location, bool) {
+	if l.Lat == nil || l.Lon == nil {
+		return pii.Location{}, false // the struct tags reported it
+	}
+	acc := 0.0
+	if l.AccuracyM != nil {
+		acc = *l.AccuracyM
+	}
+	at := time.Time{}
+	if l.At != "" {
+		t, err := time.Parse(time.RFC3339, l.At)
+		if err != nil {
+			inv.Add("location.at", "must be a time in RFC 3339 form")
+			return pii.Location{}, false
+		}
+		at = t
+	}
+	loc, err := pii.NewLocation(*l.Lat, *l.Lon, acc, at)
+	if err != nil {
+		inv.Add("location", "coordinates out of range")
+		return pii.Location{}, false
+	}
+	return loc, true
+}
+
+// appSetCheckins is PUT /v1/app/checkins: every N minutes or daily at
+// Europe/London times, with a grace period. It needs the real PIN; the
+// duress PIN answers the same, changes nothing and raises a duress alert.
+func (s *server) appSetCheckins() http.Handler {
+	return s.withApp(func(w http.ResponseWriter, r *http.Request, caseID string) {
+		var req appCheckinsRequest
+		if err := s.decode(w, r, &req); err != nil {
+			s.error(w, r, err)
+			return
+		}
+		inv := &problem.Invalid{}
+		checkAppRequestID(inv, req.RequestID, false)
+		pin := appPIN(inv, req.PIN)
+		if req.EveryMinutes < 0 {
+			inv.Add("every_minutes", "must not be negative")
+		}
+		if req.GraceMinutes < 0 {
+			inv.Add("grace_minutes", "must not be negative")
+		}
+		sched := &alert.Schedule{
+			Every: time.Duration(req.EveryMinutes) * time.Minute,
+			Times: req.Times,
+			Grace: time.Duration(req.GraceMinutes) * time.Minute,
+		}
+		if req.EveryMinutes >= 0 && req.GraceMinutes >= 0 {
+			sched.Validate(inv)
+		}
+		if err := inv.Err(); err != nil {
+			s.error(w, r, err)
+			return
+		}
+		in := alert.AppSignal{RequestID: req.RequestID, Kind: alert.KindSchedule, PIN: pin, Schedule: sched}
+		if err := s.Alerts.App(r.Context(), caseID, in); err != nil {
+			s.error(w, r, err)
+			return
+		}
+		s.appAccepted(w)
+	})
+}
+
+// appStopCheckins is DELETE /v1/app/checkins, with the same PIN rules.
+func (s *server) appStopCheckins() http.Handler {
+	return s.withApp(func(w http.ResponseWriter, r *http.Request, caseID string) {
+		var req appCheckinsStopRequest
+		if err := s.decode(w, r, &req); err != nil {
+			s.error(w, r, err)
+			return
+		}
+		inv := &problem.Invalid{}
+		checkAppRequestID(inv, req.RequestID, false)
+		pin := appPIN(inv, req.PIN)
+		if err := inv.Err(); err != nil {
+			s.error(w, r, err)
+			return
+		}
+		if err := s.Alerts.App(r.Context(), caseID, alert.AppSignal{RequestID: req.RequestID, Kind: alert.KindSchedule, PIN: pin}); err != nil {
+			s.error(w, r, err)
+			return
+		}
+		s.appAccepted(w)
+	})
+}
+
+func appPIN(inv *problem.Invalid, pin *string) string {
+	if pin == nil {
+		inv.Add("pin", "is required")
+		return ""
+	}
+	checkAppPIN(inv, *pin)
+	return *pin
+}
