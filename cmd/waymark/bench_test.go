@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"waymark/internal/testenv"
+)
+
+// TestMain lets the bench's children run from the test binary: the bench
+// starts os.Executable() with "serve" or "bench floor", which under
+// `go test` is this binary; marked as a bench child, it runs the command
+// instead of the tests.
+func TestMain(m *testing.M) {
+	if os.Getenv("WAYMARK_BENCH_CHILD") == "1" {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		err := run(ctx, os.Args, os.Getenv, os.Stdout, os.Stderr)
+		stop()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// TestBenchSummary runs a small bench against a private redis-server and
+// a child server, with the floor, and checks the contract's last line.
+func TestBenchSummary(t *testing.T) {
+	testenv.RequireBinary(t, "redis-server", "apt-get install -y redis-server")
+	start := time.Now()
+	out, errOut, err := staffRun(t, map[string]string{}, "", "bench",
+		"--responders", "3", "--teams", "2", "--rate", "20", "--duration", "1s", "--floor", "--settle", "0s")
+	if err != nil {
+		t.Fatalf("bench: %v\n%s\n%s", err, out, errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	var sum map[string]any
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &sum); err != nil {
+		t.Fatalf("last line is not one JSON object: %v\n%s", err, out)
+	}
+	for _, k := range []string{"p50_ms", "p99_ms", "lost", "errors", "floor_p50_ms", "floor_p99_ms"} {
+		if _, ok := sum[k]; !ok {
+			t.Errorf("summary lacks %s: %s", k, lines[len(lines)-1])
+		}
+	}
+	if sum["lost"] != 0.0 || sum["errors"] != 0.0 || sum["delivered"] != 30.0 {
+		t.Errorf("lost %v errors %v delivered %v, want 0, 0, 30 (10 requests per team; teams of 2 and 1)", sum["lost"], sum["errors"], sum["delivered"])
+	}
+	if p, _ := sum["p50_ms"].(float64); p <= 0 {
+		t.Errorf("p50_ms = %v, want a latency", sum["p50_ms"])
+	}
+	if p, _ := sum["floor_p50_ms"].(float64); p <= 0 {
+		t.Errorf("floor_p50_ms = %v, want a latency", sum["floor_p50_ms"])
+	}
+	t.Logf("bench took %v:\n%s", time.Since(start), out)
+}
+
+func TestBenchHelpers(t *testing.T) {
+	for k, want := range map[int]string{0: "a", 23: "z", 24: "aa", 25: "ab", 24 + 24*24: "aaa"} {
+		if got := letters(k); got != want {
+			t.Errorf("letters(%d) = %q, want %q", k, got, want)
+		}
+	}
+	seen := map[string]bool{}
+	for i := range benchPhones() {
+		p := benchPhone(i)
+		if seen[p] || len(p) != 11 {
+			t.Fatalf("benchPhone(%d) = %q: duplicate or not 11 digits", i, p)
+		}
+		seen[p] = true
+	}
+	ds := []time.Duration{5, 1, 4, 2, 3}
+	for i := range ds {
+		ds[i] *= time.Millisecond
+	}
+	if got := pct(ds, 50); got != 3 {
+		t.Errorf("p50 = %v, want 3", got)
+	}
+	if got := pct(ds, 100); got != 5 {
+		t.Errorf("max = %v, want 5", got)
+	}
+	if !parsePos("9-5").less(parsePos("10-0")) || parsePos("10-1").less(parsePos("10-0")) {
+		t.Error("stream positions compare wrongly")
+	}
+}

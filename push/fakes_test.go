@@ -1,0 +1,308 @@
+package push
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"waymark/alert"
+	"waymark/internal/randid"
+	"waymark/problem"
+	"waymark/staff"
+)
+
+// fakeStream is an in-memory events stream with Redis's id order.
+type fakeStream struct {
+	mu      sync.Mutex
+	evs     []alert.Event
+	removed streamID
+	wake    chan struct{}
+	n       uint64
+}
+
+func newFakeStream() *fakeStream { return &fakeStream{wake: make(chan struct{})} }
+
+func (s *fakeStream) add(typ alert.EventType, team, caseID, alertID string) alert.Event {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.n++
+	ev := alert.Event{ID: streamID{1000, s.n}.String(), Type: typ, Alert: alertID, Team: team, Case: caseID, Priority: 3, At: time.UnixMilli(1000).UTC()}
+	s.evs = append(s.evs, ev)
+	close(s.wake)
+	s.wake = make(chan struct{})
+	return ev
+}
+
+// trim drops every event up to and including the n-th oldest.
+func (s *fakeStream) trim(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.removed, _ = parseID(s.evs[n-1].ID)
+	s.evs = append([]alert.Event(nil), s.evs[n:]...)
+}
+
+func (s *fakeStream) after(after string, count int) []alert.Event {
+	from, _ := parseID(after)
+	var out []alert.Event
+	for _, e := range s.evs {
+		id, _ := parseID(e.ID)
+		if from.less(id) && len(out) < count {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func (s *fakeStream) Tail(ctx context.Context, after string, block time.Duration, count int) ([]alert.Event, error) {
+	t := time.NewTimer(block)
+	defer t.Stop()
+	for {
+		s.mu.Lock()
+		out, wake := s.after(after, count), s.wake
+		s.mu.Unlock()
+		if len(out) > 0 {
+			return out, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-t.C:
+			return nil, nil
+		case <-wake:
+		}
+	}
+}
+
+func (s *fakeStream) Range(ctx context.Context, after string, count int) ([]alert.Event, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.after(after, count), nil
+}
+
+func (s *fakeStream) Bounds(ctx context.Context) (string, string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	last := s.removed
+	if len(s.evs) > 0 {
+		last, _ = parseID(s.evs[len(s.evs)-1].ID)
+	}
+	return last.String(), s.removed.String(), nil
+}
+
+// fakeAuth hands out single-use tickets for principals.
+type fakeAuth struct {
+	mu      sync.Mutex
+	tickets map[string]*staff.Principal
+	ended   map[string]bool
+	end     time.Time
+}
+
+func newFakeAuth() *fakeAuth {
+	return &fakeAuth{tickets: map[string]*staff.Principal{}, ended: map[string]bool{}}
+}
+
+func (a *fakeAuth) ticket(p *staff.Principal) string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	t := randid.Token(18)
+	a.tickets[t] = p
+	return t
+}
+
+func (a *fakeAuth) Redeem(ctx context.Context, ticket string) (*staff.Principal, time.Time, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	p, ok := a.tickets[ticket]
+	delete(a.tickets, ticket)
+	if !ok || a.ended[p.SessionTag] {
+		return nil, time.Time{}, fmt.Errorf("fake: %w", problem.ErrUnauthorized)
+	}
+	return p, a.end, nil
+}
+
+func (a *fakeAuth) Check(ctx context.Context, p *staff.Principal) (time.Time, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.ended[p.SessionTag] {
+		return time.Time{}, fmt.Errorf("fake: %w", problem.ErrUnauthorized)
+	}
+	return a.end, nil
+}
+
+type fakeAccess map[string][]string
+
+func (f fakeAccess) Excluded(ctx context.Context, cases []string) (map[string][]string, error) {
+	out := map[string][]string{}
+	for _, c := range cases {
+		out[c] = f[c]
+	}
+	return out, nil
+}
+
+type fakeSnapshot struct{}
+
+func (fakeSnapshot) OpenAlerts(ctx context.Context, p *staff.Principal) (json.RawMessage, error) {
+	return json.RawMessage(`[{"id":"a_snapshot","team":"` + p.Teams[0] + `"}]`), nil
+}
+
+type fakeReceipts struct{ ch chan Receipt }
+
+func (f fakeReceipts) SaveReceipts(ctx context.Context, rs []Receipt) error {
+	for _, r := range rs {
+		f.ch <- r
+	}
+	return nil
+}
+
+type fakePresence struct{ ch chan []Presence }
+
+func (f fakePresence) SetPresence(ctx context.Context, ps []Presence, until time.Time) error {
+	f.ch <- ps
+	return nil
+}
+
+func (f fakePresence) ClearPresence(ctx context.Context, ps []Presence) error { return nil }
+
+// clock is a settable clock for session ends.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) set(t time.Time) {
+	c.mu.Lock()
+	c.t = t
+	c.mu.Unlock()
+}
+
+// testHub is a Hub behind an httptest server, with fakes.
+type testHub struct {
+	h        *Hub
+	url      string
+	origin   string
+	stream   *fakeStream
+	auth     *fakeAuth
+	receipts chan Receipt
+	presence chan []Presence
+	clock    *clock
+}
+
+func newTestHub(t *testing.T, lim Limits, access fakeAccess) *testHub {
+	t.Helper()
+	th := &testHub{
+		stream:   newFakeStream(),
+		auth:     newFakeAuth(),
+		receipts: make(chan Receipt, 1000),
+		presence: make(chan []Presence, 1000),
+		clock:    &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)},
+	}
+	th.auth.end = th.clock.now().Add(time.Hour)
+	h, err := New(Options{
+		Stream:   th.stream,
+		Auth:     th.auth,
+		Access:   access,
+		Snapshot: fakeSnapshot{},
+		Receipts: fakeReceipts{th.receipts},
+		Presence: fakePresence{th.presence},
+		Now:      th.clock.now,
+		Limits:   lim,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	th.h = h
+	var allowed []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.Accept(w, r, allowed)
+	}))
+	allowed = []string{srv.URL}
+	th.origin = srv.URL
+	th.url = "ws" + strings.TrimPrefix(srv.URL, "http") + "/v1/ws"
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { h.Run(ctx); close(done) }()
+	waitFor(t, func() bool { h.mu.RLock(); defer h.mu.RUnlock(); return h.running })
+	t.Cleanup(func() {
+		cancel()
+		<-done
+		srv.Close()
+	})
+	return th
+}
+
+// waitFor polls cond (it must become true within 5 s). It yields with a
+// short timer rather than sleeping a guessed duration.
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met within 5s")
+		}
+		<-time.After(time.Millisecond)
+	}
+}
+
+func responder(id string, teams ...string) *staff.Principal {
+	return &staff.Principal{StaffID: id, Roles: []staff.Role{staff.RoleResponder}, Teams: teams, SessionTag: "tag" + id}
+}
+
+// dial connects p and reads up to ready, returning the frames before it.
+func (th *testHub) dial(t *testing.T, p *staff.Principal, since string) (*Client, []Message) {
+	t.Helper()
+	c, err := Dial(context.Background(), th.url, th.auth.ticket(p), ClientOptions{Origin: th.origin, Since: since})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	var before []Message
+	for {
+		m := next(t, c)
+		if m.Type == TypeReady {
+			return c, before
+		}
+		before = append(before, m)
+	}
+}
+
+func next(t *testing.T, c *Client) Message {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	m, err := c.Next(ctx)
+	if err != nil {
+		t.Fatalf("next frame: %v", err)
+	}
+	return m
+}
+
+// closeCode reads until the hub closes c and returns the code.
+func closeCode(t *testing.T, c *Client) int {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for {
+		_, err := c.Next(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				t.Fatal("hub did not close the socket within 5s")
+			}
+			if CloseCode(err) == 0 {
+				t.Logf("socket ended without a close code: %v", err)
+			}
+			return CloseCode(err)
+		}
+	}
+}

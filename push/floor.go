@@ -1,0 +1,134 @@
+package push
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"waymark/alert"
+)
+
+// Floor is a trivial hub that stores nothing, for measuring the machine's
+// floor beside Waymark in the same run (waymark bench --floor). It speaks
+// the same protocol to the same client: GET /ws?team=T takes any
+// well-formed ticket, answers ready, and sends events; POST /signal with
+// {"team","alert"} makes one event and fans it out to that team's sockets
+// before answering 202. It has no auth, no origin check, no resume and no
+// persistence: never serve it beyond loopback.
+type Floor struct {
+	up  websocket.Upgrader
+	seq atomic.Uint64
+
+	mu     sync.RWMutex
+	byTeam map[string]map[*floorConn]struct{}
+}
+
+type floorConn struct {
+	ws   *websocket.Conn
+	send chan []byte
+}
+
+// NewFloor returns an empty floor hub.
+func NewFloor() *Floor {
+	return &Floor{
+		up: websocket.Upgrader{
+			ReadBufferSize: 1024, WriteBufferSize: 4096, WriteBufferPool: &sync.Pool{},
+			CheckOrigin: func(*http.Request) bool { return true }, // loopback benchmark only
+		},
+		byTeam: map[string]map[*floorConn]struct{}{},
+	}
+}
+
+// ServeHTTP serves /ws and /signal.
+func (f *Floor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch {
+	case r.URL.Path == "/ws" && r.Method == http.MethodGet:
+		f.serveWS(w, r)
+	case r.URL.Path == "/signal" && r.Method == http.MethodPost:
+		f.signal(w, r)
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+func (f *Floor) signal(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Team  string `json:"team"`
+		Alert string `json:"alert"`
+	}
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096)).Decode(&in); err != nil {
+		http.Error(w, "bad request", http.StatusBadRequest)
+		return
+	}
+	// One at a time, so every socket gets events in id order.
+	f.mu.Lock()
+	n := f.seq.Add(1)
+	ev := alert.Event{ID: "1-" + strconv.FormatUint(n, 10), Type: alert.EventRaised, Alert: in.Alert, Team: in.Team, At: time.Now().UTC()}
+	data := encodeEvent(&ev)
+	for c := range f.byTeam[in.Team] {
+		select {
+		case c.send <- data:
+		default: // a full queue: the floor drops, it does not wait
+		}
+	}
+	f.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusAccepted)
+	w.Write([]byte(`{"status":"ok"}` + "\n"))
+}
+
+func (f *Floor) serveWS(w http.ResponseWriter, r *http.Request) {
+	team := r.URL.Query().Get("team")
+	ws, err := f.up.Upgrade(hijacker(w), r, nil)
+	if err != nil {
+		return
+	}
+	ws.SetReadLimit(MaxFrame)
+	ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, _, err := ws.ReadMessage(); err != nil {
+		ws.Close()
+		return
+	}
+	ws.SetReadDeadline(time.Time{})
+	c := &floorConn{ws: ws, send: make(chan []byte, 4096)}
+	c.send <- mustJSON(Message{Type: TypeReady, ID: "0-0", Teams: []string{team}})
+	f.mu.Lock()
+	m := f.byTeam[team]
+	if m == nil {
+		m = map[*floorConn]struct{}{}
+		f.byTeam[team] = m
+	}
+	m[c] = struct{}{}
+	f.mu.Unlock()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			if _, _, err := ws.ReadMessage(); err != nil {
+				return
+			}
+		}
+	}()
+	defer func() {
+		f.mu.Lock()
+		delete(f.byTeam[team], c)
+		f.mu.Unlock()
+		ws.Close()
+	}()
+	for {
+		select {
+		case <-done:
+			return
+		case b := <-c.send:
+			ws.SetWriteDeadline(time.Now().Add(10 * time.Second))
+			if err := ws.WriteMessage(websocket.TextMessage, b); err != nil {
+				return
+			}
+		}
+	}
+}

@@ -1,0 +1,56 @@
+package push
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestFloorFansOutByTeamInOrder(t *testing.T) {
+	srv := httptest.NewServer(NewFloor())
+	defer srv.Close()
+	ws := "ws" + strings.TrimPrefix(srv.URL, "http") + "/ws?team="
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	dial := func(team string) *Client {
+		c, err := Dial(ctx, ws+team, strings.Repeat("t", 24), ClientOptions{Origin: srv.URL})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m, err := c.Next(ctx); err != nil || m.Type != TypeReady {
+			t.Fatalf("first frame = %+v, %v; want ready", m, err)
+		}
+		return c
+	}
+	north, south := dial("north"), dial("south")
+	defer north.Close()
+	defer south.Close()
+	for _, a := range []string{"a_one", "a_two", "a_three"} {
+		resp, err := http.Post(srv.URL+"/signal", "application/json", strings.NewReader(`{"team":"north","alert":"`+a+`"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusAccepted {
+			t.Fatalf("signal = %d", resp.StatusCode)
+		}
+	}
+	http.Post(srv.URL+"/signal", "application/json", strings.NewReader(`{"team":"south","alert":"a_four"}`))
+	var got []string
+	for range 3 {
+		m, err := north.Next(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, m.Event.Alert)
+	}
+	if strings.Join(got, ",") != "a_one,a_two,a_three" {
+		t.Errorf("north got %v, want a_one, a_two, a_three in order", got)
+	}
+	if m, err := south.Next(ctx); err != nil || m.Event.Alert != "a_four" {
+		t.Errorf("south got %+v, %v; want a_four", m, err)
+	}
+}

@@ -1,0 +1,450 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"waymark/alert"
+)
+
+// This file is the live hub's side of Redis: reading the events stream,
+// storing receipts, presence per team, and who is excluded from a case.
+
+// maxBlock caps one blocking stream read: the hub never waits unboundedly.
+const maxBlock = 10 * time.Second
+
+// Tail waits up to block for events after the stream id after and returns
+// at most count of them, oldest first; none when block passes quietly.
+// block is capped at 10 s; zero or less does not wait.
+func (s *Store) Tail(ctx context.Context, after string, block time.Duration, count int) ([]alert.Event, error) {
+	block = min(block, maxBlock)
+	if block <= 0 {
+		block = -1 // go-redis: no BLOCK argument (BLOCK 0 would wait forever)
+	}
+	ctx, cancel := context.WithTimeout(ctx, max(block, 0)+opTimeout)
+	defer cancel()
+	res, err := s.rdb.XRead(ctx, &redis.XReadArgs{
+		Streams: []string{s.k.events(), after},
+		Count:   int64(count),
+		Block:   block,
+	}).Result()
+	if errors.Is(err, redis.Nil) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, s.wrap("read events", err)
+	}
+	if len(res) == 0 {
+		return nil, nil
+	}
+	return parseEvents(res[0].Messages), nil
+}
+
+// Range returns at most count events after the stream id after, oldest
+// first, without waiting.
+func (s *Store) Range(ctx context.Context, after string, count int) ([]alert.Event, error) {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
+	msgs, err := s.rdb.XRangeN(ctx, s.k.events(), "("+after, "+", int64(count)).Result()
+	if err != nil {
+		return nil, s.wrap("range events", err)
+	}
+	return parseEvents(msgs), nil
+}
+
+// Bounds returns the id of the newest event ever added ("0-0" for no
+// stream) and the newest id ever removed from it by trimming or deletion
+// ("0-0" when none was). A server that cannot say (the embedded one)
+// reports everything before the oldest retained entry as removed, which
+// errs towards sending a snapshot.
+func (s *Store) Bounds(ctx context.Context) (last, removed string, err error) {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
+	info, err := s.rdb.XInfoStream(ctx, s.k.events()).Result()
+	if err == nil && info.MaxDeletedEntryID != "" {
+		// XDEL moves max-deleted-entry-id; trimming does not, but then
+		// fewer entries remain than were ever added, and everything before
+		// the first retained one may be gone.
+		removed = orZero(info.MaxDeletedEntryID)
+		if info.EntriesAdded > info.Length {
+			first := info.RecordedFirstEntryID
+			if info.Length == 0 || first == "" || first == "0-0" {
+				first = nextID(info.LastGeneratedID)
+			}
+			if b := before(first); idLess(removed, b) {
+				removed = b
+			}
+		}
+		return orZero(info.LastGeneratedID), removed, nil
+	}
+	if err != nil && isUnavailable(err) {
+		return "", "", s.wrap("stream bounds", err)
+	}
+	if err != nil && strings.Contains(err.Error(), "no such key") {
+		return "0-0", "0-0", nil
+	}
+	// No XINFO (or no max-deleted-entry-id): read both ends.
+	newest, err := s.rdb.XRevRangeN(ctx, s.k.events(), "+", "-", 1).Result()
+	if err != nil {
+		return "", "", s.wrap("stream bounds", err)
+	}
+	if len(newest) == 0 {
+		return "0-0", "0-0", nil
+	}
+	oldest, err := s.rdb.XRangeN(ctx, s.k.events(), "-", "+", 1).Result()
+	if err != nil {
+		return "", "", s.wrap("stream bounds", err)
+	}
+	removed = "0-0"
+	if len(oldest) > 0 {
+		removed = before(oldest[0].ID)
+	}
+	return newest[0].ID, removed, nil
+}
+
+func orZero(id string) string {
+	if id == "" {
+		return "0-0"
+	}
+	return id
+}
+
+// idLess compares two stream ids; malformed ones count as 0-0.
+func idLess(a, b string) bool {
+	am, as := splitID(a)
+	bm, bs := splitID(b)
+	return am < bm || am == bm && as < bs
+}
+
+func splitID(id string) (ms, seq uint64) {
+	a, b, _ := strings.Cut(id, "-")
+	ms, _ = strconv.ParseUint(a, 10, 64)
+	seq, _ = strconv.ParseUint(b, 10, 64)
+	return ms, seq
+}
+
+// nextID is the stream id just after id.
+func nextID(id string) string {
+	ms, seq := splitID(id)
+	return strconv.FormatUint(ms, 10) + "-" + strconv.FormatUint(seq+1, 10)
+}
+
+// before is the stream id just before id.
+func before(id string) string {
+	ms, seq, ok := strings.Cut(id, "-")
+	if !ok {
+		return "0-0"
+	}
+	m, err1 := strconv.ParseUint(ms, 10, 64)
+	n, err2 := strconv.ParseUint(seq, 10, 64)
+	switch {
+	case err1 != nil || err2 != nil:
+		return "0-0"
+	case n > 0:
+		return ms + "-" + strconv.FormatUint(n-1, 10)
+	case m > 0:
+		return strconv.FormatUint(m-1, 10) + "-18446744073709551615"
+	default:
+		return "0-0"
+	}
+}
+
+// parseEvents turns stream entries into events. Fields are those the
+// alert store's commit script writes (see alert.Event).
+func parseEvents(msgs []redis.XMessage) []alert.Event {
+	out := make([]alert.Event, 0, len(msgs))
+	for _, m := range msgs {
+		str := func(k string) string {
+			v, _ := m.Values[k].(string)
+			return v
+		}
+		ev := alert.Event{
+			ID:    m.ID,
+			Type:  alert.EventType(str("type")),
+			Alert: str("alert"),
+			Team:  str("team"),
+			Case:  str("case"),
+		}
+		ev.Priority, _ = strconv.Atoi(str("priority"))
+		if ms, err := strconv.ParseInt(str("at"), 10, 64); err == nil {
+			ev.At = time.UnixMilli(ms).UTC()
+		}
+		out = append(out, ev)
+	}
+	return out
+}
+
+// --- receipts ---
+
+// Receipt is a responder's confirmation that an alert was shown.
+type Receipt struct {
+	Alert string
+	Staff string
+	// Teams are the responder's teams: a receipt counts only for an
+	// alert of one of them.
+	Teams []string
+	At    time.Time
+}
+
+// receiptTTL bounds a receipt hash whose alert has no expiry yet (open
+// alerts); a closed alert's expiry is copied onto it.
+const receiptTTL = 90 * 24 * time.Hour
+
+// receiptScript stores the first receipt per (alert, responder): only for
+// an alert that exists and belongs to one of the responder's teams. It
+// gives the receipts the alert's own expiry. Returns 1 for a first
+// receipt, 0 for a repeat, -1 for no such alert, -2 for another team's.
+var receiptScript = redis.NewScript(`
+local team = redis.call('HGET', KEYS[1], 'team')
+if not team then return -1 end
+local mine = false
+for i = 4, #ARGV do
+  if ARGV[i] == team then mine = true break end
+end
+if not mine then return -2 end
+local n = redis.call('HSETNX', KEYS[2], ARGV[1], ARGV[2])
+if n == 1 then
+  local ttl = redis.call('PTTL', KEYS[1])
+  if ttl < 0 then ttl = tonumber(ARGV[3]) end
+  redis.call('PEXPIRE', KEYS[2], ttl)
+end
+return n
+`)
+
+// SaveReceipts stores receipts in one pipelined round trip. Receipts for
+// alerts that do not exist or belong to none of the responder's teams are
+// dropped without error.
+func (s *Store) SaveReceipts(ctx context.Context, rs []Receipt) error {
+	if len(rs) == 0 {
+		return nil
+	}
+	ctx, cancel := bounded(ctx)
+	defer cancel()
+	run := func() ([]redis.Cmder, error) {
+		return s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for _, r := range rs {
+				args := make([]any, 0, 3+len(r.Teams))
+				args = append(args, r.Staff, r.At.UnixMilli(), receiptTTL.Milliseconds())
+				for _, t := range r.Teams {
+					args = append(args, t)
+				}
+				receiptScript.EvalSha(ctx, p, []string{s.k.alertRecord(r.Alert), s.k.alertSeen(r.Alert)}, args...)
+			}
+			return nil
+		})
+	}
+	cmds, err := run()
+	if err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") {
+		if err := receiptScript.Load(ctx, s.rdb).Err(); err != nil {
+			return s.wrap("load receipt script", err)
+		}
+		cmds, err = run()
+	}
+	if err != nil {
+		return s.wrap("save receipts", err)
+	}
+	for _, c := range cmds {
+		if err := c.Err(); err != nil {
+			return s.wrap("save receipts", err)
+		}
+	}
+	return nil
+}
+
+// SeenBy returns every responder's first receipt time for an alert.
+func (s *Store) SeenBy(ctx context.Context, alertID string) (map[string]time.Time, error) {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
+	h, err := s.rdb.HGetAll(ctx, s.k.alertSeen(alertID)).Result()
+	if err != nil {
+		return nil, s.wrap("seen by "+alertID, err)
+	}
+	out := make(map[string]time.Time, len(h))
+	for who, v := range h {
+		if ms, err := strconv.ParseInt(v, 10, 64); err == nil {
+			out[who] = time.UnixMilli(ms).UTC()
+		}
+	}
+	return out, nil
+}
+
+// SeenAt returns when responder first confirmed the alert; ok is false if
+// they have not.
+func (s *Store) SeenAt(ctx context.Context, alertID, responder string) (at time.Time, ok bool, err error) {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
+	v, err := s.rdb.HGet(ctx, s.k.alertSeen(alertID), responder).Result()
+	if errors.Is(err, redis.Nil) {
+		return time.Time{}, false, nil
+	}
+	if err != nil {
+		return time.Time{}, false, s.wrap("seen at "+alertID, err)
+	}
+	ms, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("store: seen at %s: malformed receipt", alertID)
+	}
+	return time.UnixMilli(ms).UTC(), true, nil
+}
+
+// SeenWithin reports whether responder confirmed the alert within d of
+// its being raised (the alert's raised_at): "delivered means seen".
+func (s *Store) SeenWithin(ctx context.Context, alertID, responder string, d time.Duration) (bool, error) {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
+	var seen, raised *redis.StringCmd
+	if _, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		seen = p.HGet(ctx, s.k.alertSeen(alertID), responder)
+		raised = p.HGet(ctx, s.k.alertRecord(alertID), "raised_at")
+		return nil
+	}); err != nil && !errors.Is(err, redis.Nil) {
+		return false, s.wrap("seen within "+alertID, err)
+	}
+	sv, err1 := seen.Int64()
+	rv, err2 := raised.Int64()
+	if err1 != nil || err2 != nil {
+		return false, nil
+	}
+	return sv-rv <= d.Milliseconds(), nil
+}
+
+// --- presence ---
+
+// Presence is one live dashboard socket of a staff member, as one team
+// sees it.
+type Presence struct {
+	Team  string
+	Staff string
+	Conn  string // tells apart several sockets of one person
+	Duty  bool
+}
+
+func (p Presence) member() string { return p.Staff + " " + p.Conn }
+
+// SetPresence records entries as present until until, and each entry's
+// on-duty state; lapsed entries of the same teams are pruned.
+func (s *Store) SetPresence(ctx context.Context, ps []Presence, until time.Time) error {
+	if len(ps) == 0 {
+		return nil
+	}
+	ctx, cancel := bounded(ctx)
+	defer cancel()
+	now := s.now().UnixMilli()
+	ttl := time.Until(until) + time.Minute
+	if ttl <= time.Minute {
+		ttl = time.Minute
+	}
+	teams := map[string]bool{}
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, e := range ps {
+			z := redis.Z{Score: float64(until.UnixMilli()), Member: e.member()}
+			p.ZAdd(ctx, s.k.presence(e.Team), z)
+			if e.Duty {
+				p.ZAdd(ctx, s.k.onDuty(e.Team), z)
+			} else {
+				p.ZRem(ctx, s.k.onDuty(e.Team), e.member())
+			}
+			teams[e.Team] = true
+		}
+		for t := range teams {
+			for _, k := range []string{s.k.presence(t), s.k.onDuty(t)} {
+				p.ZRemRangeByScore(ctx, k, "-inf", "("+strconv.FormatInt(now, 10))
+				p.PExpire(ctx, k, ttl)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return s.wrap("set presence", err)
+	}
+	return nil
+}
+
+// ClearPresence removes entries (their sockets closed).
+func (s *Store) ClearPresence(ctx context.Context, ps []Presence) error {
+	if len(ps) == 0 {
+		return nil
+	}
+	ctx, cancel := bounded(ctx)
+	defer cancel()
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, e := range ps {
+			p.ZRem(ctx, s.k.presence(e.Team), e.member())
+			p.ZRem(ctx, s.k.onDuty(e.Team), e.member())
+		}
+		return nil
+	})
+	if err != nil {
+		return s.wrap("clear presence", err)
+	}
+	return nil
+}
+
+// Present is a staff member connected to a team's live dashboard.
+type Present struct {
+	Staff  string
+	OnDuty bool
+}
+
+// TeamPresence lists who is connected to the team's live dashboard now
+// (on any instance), and whether they are on duty, by staff id.
+func (s *Store) TeamPresence(ctx context.Context, team string) ([]Present, error) {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
+	now := "(" + strconv.FormatInt(s.now().UnixMilli(), 10)
+	var conn, duty *redis.StringSliceCmd
+	if _, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		conn = p.ZRangeByScore(ctx, s.k.presence(team), &redis.ZRangeBy{Min: now, Max: "+inf"})
+		duty = p.ZRangeByScore(ctx, s.k.onDuty(team), &redis.ZRangeBy{Min: now, Max: "+inf"})
+		return nil
+	}); err != nil {
+		return nil, s.wrap("team presence", err)
+	}
+	on := map[string]bool{}
+	for _, m := range duty.Val() {
+		who, _, _ := strings.Cut(m, " ")
+		on[who] = true
+	}
+	var out []Present
+	seen := map[string]bool{}
+	for _, m := range conn.Val() {
+		who, _, _ := strings.Cut(m, " ")
+		if !seen[who] {
+			seen[who] = true
+			out = append(out, Present{Staff: who, OnDuty: on[who]})
+		}
+	}
+	return out, nil
+}
+
+// --- exclusions ---
+
+// CaseExclusions returns, for each case asked about, the staff ids the case
+// excludes (a conflict of interest), in one pipelined round trip. Cases
+// with none, or gone, are absent from the map.
+func (s *Store) CaseExclusions(ctx context.Context, caseIDs []string) (map[string][]string, error) {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
+	cmds := make([]*redis.StringCmd, len(caseIDs))
+	if _, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, id := range caseIDs {
+			cmds[i] = p.HGet(ctx, s.k.caseRecord(id), fExcluded)
+		}
+		return nil
+	}); err != nil && !errors.Is(err, redis.Nil) {
+		return nil, s.wrap("case exclusions", err)
+	}
+	out := map[string][]string{}
+	for i, c := range cmds {
+		if v := c.Val(); v != "" {
+			out[caseIDs[i]] = strings.Fields(v)
+		}
+	}
+	return out, nil
+}
