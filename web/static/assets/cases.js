@@ -1,0 +1,347 @@
+// cases.js is the caseworker's side: the team's cases, enrolling and
+// editing one (with the tech-safety check), issuing an app enrolment code
+// (shown once), renewing and erasing. Secrets (phone, code words, PINs,
+// safety notes) are write-only here: the server never sends them back, the
+// form shows only whether they are set, and the fields are emptied as soon
+// as they are sent.
+
+import { api, APIError, message } from './api.js';
+import { h, clear, $, field, showFieldErrors, announce, toast } from './dom.js';
+import { date } from './model.js';
+import { svgIcon } from './icons.js';
+
+const DAYS = [['mon', 'Mon'], ['tue', 'Tue'], ['wed', 'Wed'], ['thu', 'Thu'], ['fri', 'Fri'], ['sat', 'Sat'], ['sun', 'Sun']];
+const BANDS = ['0-4', '5-10', '11-15', '16-17'];
+// API_NAMES maps form controls to the API's field paths, so a 422 lands
+// next to the right control.
+const API_NAMES = {
+  marac_date: 'marac.date', opening_line: 'safe_contact.opening_line', language: 'communication.language',
+  children_count: 'children.count',
+};
+const NEEDS = [['voice', 'Voice'], ['text-only', 'Text only'], ['bsl', 'BSL'], ['interpreter', 'Interpreter']];
+
+export class CasesView {
+  constructor(app, deps) {
+    this.app = app;
+    this.deps = deps;
+    this.root = $('#view-cases');
+  }
+
+  open(which) {
+    if (which === 'new') this.form(null);
+    else if (which) this.detail(which);
+    else this.list();
+  }
+
+  async list() {
+    const root = clear(this.root);
+    const teams = (this.app.me && this.app.me.teams) || [];
+    root.append(h('div', { class: 'view-head' },
+      h('h1', { id: 'cases-title' }, 'Cases'),
+      h('button', { type: 'button', class: 'primary act', on: { click: () => this.deps.go('#/cases/new') } }, 'Enrol a survivor')));
+    // Cases that expire within 14 days (or have expired) and that nothing
+    // keeps alive: the owner is warned here, ahead of time, with a way to
+    // renew each one in place.
+    const banner = h('div', { id: 'expiry-banner', class: 'banner expiring', role: 'alert', hidden: true });
+    const soon = [];
+    root.append(banner);
+    for (const team of teams) {
+      const ul = h('ul', { class: 'list', 'aria-label': `Cases of team ${team}` });
+      root.append(h('h2', {}, `Team ${team}`), ul);
+      try {
+        const res = await api('GET', '/v1/cases?team=' + encodeURIComponent(team));
+        const cases = (res && res.cases) || [];
+        if (!cases.length) ul.append(h('li', { class: 'empty' }, 'No cases.'));
+        for (const c of cases) {
+          if (c.expiring_soon) soon.push(c);
+          ul.append(h('li', {},
+            h('a', { href: '#/cases/' + c.id, class: 'name' }, c.alias || c.id),
+            ' \u00b7 risk ', c.risk_level || 'not set',
+            c.expiring_soon ? h('span', { class: 'tag' }, c.expired ? ' Expired' : ` Expires ${date(c.expires_at)}`) : null));
+        }
+      } catch (e) {
+        ul.append(h('li', { class: 'error' }, message(e)));
+      }
+    }
+    this.expiryBanner(banner, soon);
+  }
+
+  expiryBanner(banner, soon) {
+    clear(banner);
+    banner.hidden = !soon.length;
+    if (!soon.length) return;
+    banner.append(svgIcon('warning'), h('div', {},
+      h('p', {}, h('strong', {}, soon.length === 1 ? '1 case expires soon.' : `${soon.length} cases expire soon.`),
+        ' Renew the ones still needed; an expired case stops reaching a responder in the normal way.'),
+      h('ul', { class: 'list', id: 'expiring-cases', 'aria-label': 'Cases that expire soon' }, soon.map((c) => h('li', {},
+        h('a', { href: '#/cases/' + c.id, class: 'name' }, c.alias || c.id),
+        c.expired ? ' \u00b7 expired ' : ' \u00b7 expires ', date(c.expires_at), ' ',
+        h('button', { type: 'button', class: 'act', 'aria-label': `Renew ${c.alias || 'case'}`, on: { click: async () => {
+          try {
+            const r = await api('POST', `/v1/cases/${c.id}/renew`, {});
+            toast(`Renewed until ${date(r.expires_at)}.`);
+            this.list();
+          } catch (e) {
+            toast(message(e));
+          }
+        } } }, 'Renew'))))));
+  }
+
+  async detail(id) {
+    const root = clear(this.root);
+    let c;
+    try {
+      c = await api('GET', '/v1/cases/' + id);
+    } catch (e) {
+      root.append(h('h1', { id: 'cases-title' }, 'Case'), h('p', { class: 'error' }, message(e)));
+      return;
+    }
+    const back = h('button', { type: 'button', class: 'quiet', on: { click: () => this.deps.go('#/cases') } }, '\u2190 Cases');
+    const expires = c.expires_at ? date(c.expires_at) : 'not set';
+    root.append(back,
+      h('h1', { id: 'cases-title' }, c.alias || 'Case'),
+      h('dl', { class: 'facts' },
+        kv('Team', c.team), kv('DASH risk', `${c.risk_level || 'not set'}${c.risk_date ? ' \u00b7 ' + date(c.risk_date) : ''}`),
+        kv('MARAC', c.marac && c.marac.referred ? `Referred ${date(c.marac.date)}` : 'Not referred'),
+        kv('Expires', c.expired ? `Expired (${expires})` : expires),
+        kv('Phone', c.phone_set ? 'Recorded' : 'Not recorded'),
+        kv('Code words', c.words_set && c.words_set.code ? `${c.words_set.code} set` : 'None'),
+        kv('PINs', c.pins_set ? 'Set' : 'Not set'),
+        kv('Tech-safety check', c.tech_safety_check ? `Recorded ${date(c.tech_safety_check.recorded_at)}${c.tech_safety_check.others_have_access ? ' \u2014 others have access' : ''}` : 'Not recorded'),
+        kv('Legal hold', c.legal_hold ? 'Yes' : 'No'),
+        c.review ? kv('Review', 'Flagged for review') : null),
+      h('div', { class: 'row' },
+        h('button', { type: 'button', class: 'act', on: { click: () => this.form(c) } }, 'Edit'),
+        h('button', { type: 'button', class: 'act', on: { click: () => this.renew(c) } }, 'Renew'),
+        h('button', { type: 'button', class: 'danger act', on: { click: () => this.erase(c) } }, 'Erase')),
+      this.enrolSection(c),
+      this.devicesSection(c));
+  }
+
+  enrolSection(c) {
+    const others = h('input', { type: 'checkbox', id: 'tsc-others', name: 'others_have_access' });
+    const notes = h('textarea', { id: 'tsc-notes', name: 'notes', maxlength: '4000' });
+    const out = h('div', { id: 'enrol-code', 'aria-live': 'polite' });
+    const form = h('form', { novalidate: true, on: { submit: async (e) => {
+      e.preventDefault();
+      clear(out);
+      try {
+        const res = await api('POST', `/v1/cases/${c.id}/enrolments`, {
+          tech_safety_check: { others_have_access: others.checked, notes: notes.value },
+        });
+        form.reset();
+        // Shown once: the code is not kept by the page and cannot be
+        // fetched again; a lost code means issuing a new one.
+        out.append(h('p', {}, 'Enrolment code (shown once, give it to the survivor in person):'),
+          h('p', { class: 'code-once', id: 'enrol-code-value' }, res.code),
+          h('p', { class: 'hint' }, `Valid until ${new Date(res.expires_at).toLocaleString('en-GB', { timeZone: 'Europe/London' })}.`),
+          h('button', { type: 'button', class: 'quiet', on: { click: () => clear(out) } }, 'Done, hide the code'));
+        announce('Enrolment code issued.');
+      } catch (err) {
+        const rest = showFieldErrors(form, prefixed(err.fields, 'tech_safety_check.'));
+        out.append(h('p', { class: 'error', role: 'alert' }, rest.length ? rest.map((p) => `${p.field} ${p.problem}`).join('; ') : message(err)));
+      }
+    } } },
+    h('fieldset', {}, h('legend', {}, 'Tech-safety check'),
+      h('p', { class: 'hint' }, 'Before installing the app: does anyone else have access to this phone, its accounts or backups?'),
+      h('label', { class: 'check', 'data-field': 'others_have_access' }, others, 'Someone else has access to the phone or its accounts'),
+      field('What was checked and agreed', notes)),
+    h('button', { type: 'submit', class: 'primary act' }, 'Record check and issue code'));
+    return h('section', { class: 'more' }, h('h2', {}, 'App enrolment'), form, out);
+  }
+
+  devicesSection(c) {
+    const devices = c.devices || [];
+    return h('section', { class: 'more' }, h('h2', {}, 'Enrolled devices'),
+      devices.length ? h('ul', { class: 'list' }, devices.map((d) => h('li', {},
+        `Enrolled ${date(d.created_at)}${d.last_used_at && !d.last_used_at.startsWith('0001') ? ', last used ' + date(d.last_used_at) : ''} `,
+        h('button', { type: 'button', class: 'danger act', on: { click: async () => {
+          if (!confirm('Revoke this device? The app on it stops working at once.')) return;
+          try { await api('DELETE', `/v1/cases/${c.id}/devices/${d.device_id}`); toast('Device revoked.'); this.detail(c.id); } catch (e) { toast(message(e)); }
+        } } }, 'Revoke')))) : h('p', { class: 'hint' }, 'No devices.'));
+  }
+
+  async renew(c) {
+    try {
+      const r = await api('POST', `/v1/cases/${c.id}/renew`, {});
+      toast(`Renewed until ${date(r.expires_at)}.`);
+      this.detail(c.id);
+    } catch (e) {
+      toast(message(e));
+    }
+  }
+
+  async erase(c) {
+    const typed = prompt(`Erase this case for good? Its data key is destroyed at once and nothing can bring it back. Type ERASE to confirm.`);
+    if (typed !== 'ERASE') return;
+    try {
+      await api('DELETE', '/v1/cases/' + c.id);
+      toast('Case erased.');
+      this.deps.go('#/cases');
+    } catch (e) {
+      toast(message(e));
+    }
+  }
+
+  // form enrols a new case (c null) or edits c.
+  form(c) {
+    const root = clear(this.root);
+    const edit = !!c;
+    const teams = (this.app.me && this.app.me.teams) || [];
+    const val = (v) => (v === undefined || v === null ? '' : v);
+    const input = (name, attrs = {}) => h('input', { name, id: 'case-' + name.replace(/_/g, '-'), 'data-api': API_NAMES[name], ...attrs });
+
+    const team = h('select', { name: 'team', id: 'case-team', required: true }, teams.map((t) => h('option', { value: t, selected: c && c.team === t }, t)));
+    const risk = h('select', { name: 'risk_level', id: 'case-risk-level' },
+      ['standard', 'medium', 'high'].map((r) => h('option', { value: r, selected: (c ? c.risk_level : 'standard') === r }, r[0].toUpperCase() + r.slice(1))));
+    const windows = h('div', { class: 'windows', id: 'case-windows' });
+    const addWindow = (w) => windows.append(windowRow(w));
+    for (const w of (c && c.safe_contact && c.safe_contact.windows) || []) addWindow(w);
+    const ch = (c && c.children) || { count: 0, age_bands: [] };
+    const comm = (c && c.communication) || {};
+    const sc = (c && c.safe_contact) || { channels: {} };
+    const secretHint = (set) => edit ? (set ? 'Recorded. Leave empty to keep; type to replace.' : 'Not recorded.') : null;
+
+    const form = h('form', { id: 'case-form', novalidate: true, autocomplete: 'off' },
+      h('h1', { id: 'cases-title' }, edit ? `Edit ${c.alias}` : 'Enrol a survivor'),
+      field('Alias (the name responders see)', input('alias', { value: val(c && c.alias), maxlength: '80', required: true })),
+      field('Team', team),
+      field('Phone number', input('phone', { type: 'tel', autocomplete: 'off', maxlength: '64' }), secretHint(c && c.phone_set) || 'The number they will text from. Never shown on alerts.'),
+      h('div', { class: 'row' },
+        field('DASH risk', risk),
+        field('DASH date', input('risk_date', { type: 'date', value: val(c && c.risk_date) }))),
+      h('fieldset', {}, h('legend', {}, 'MARAC'),
+        h('label', { class: 'check' }, input('marac_referred', { type: 'checkbox', checked: c && c.marac && c.marac.referred }), 'Referred to MARAC'),
+        field('Referral date', input('marac_date', { type: 'date', value: val(c && c.marac && c.marac.date) }))),
+      h('fieldset', {}, h('legend', {}, 'Safe contact'),
+        h('div', { class: 'days', role: 'group', 'aria-label': 'Channels' },
+          h('label', { class: 'check' }, input('ch_call', { type: 'checkbox', checked: sc.channels && sc.channels.call }), 'Calls'),
+          h('label', { class: 'check' }, input('ch_sms', { type: 'checkbox', checked: sc.channels && sc.channels.sms }), 'Texts'),
+          h('label', { class: 'check' }, input('ch_voicemail', { type: 'checkbox', checked: sc.channels && sc.channels.voicemail }), 'Voicemail')),
+        h('p', { class: 'hint' }, 'Windows (Europe/London) when contact is safe. Outside them the verdict is DO NOT CONTACT.'),
+        windows,
+        h('button', { type: 'button', class: 'quiet', on: { click: () => addWindow(null) } }, 'Add a window'),
+        field('Agreed opening line', input('opening_line', { value: val(sc.opening_line), maxlength: '300' }), 'What a responder says first, e.g. "Hi, it\u2019s the dentist about your appointment."')),
+      h('fieldset', {}, h('legend', {}, 'Code words and PINs'),
+        field('Code words (comma separated)', input('code_words', { autocomplete: 'off', spellcheck: 'false' }), secretHint(c && c.words_set && c.words_set.code)),
+        field('Duress words (comma separated)', input('duress_words', { autocomplete: 'off', spellcheck: 'false' }), secretHint(c && c.words_set && c.words_set.duress)),
+        h('div', { class: 'row' },
+          field('PIN (4\u20138 digits)', input('pin', { type: 'password', inputmode: 'numeric', autocomplete: 'new-password', maxlength: '8' }), secretHint(c && c.pins_set)),
+          field('Duress PIN', input('duress_pin', { type: 'password', inputmode: 'numeric', autocomplete: 'new-password', maxlength: '8' })))),
+      h('fieldset', {}, h('legend', {}, 'Household and communication'),
+        field('Children in the household', input('children_count', { type: 'number', min: '0', max: '20', value: String(ch.count || 0) })),
+        h('div', { class: 'days', role: 'group', 'aria-label': 'Children\u2019s age bands' },
+          BANDS.map((b) => h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'band', value: b, checked: (ch.age_bands || []).includes(b) }), b))),
+        field('Language (e.g. en, ur, pl)', input('language', { value: val(comm.language), maxlength: '8' })),
+        h('div', { class: 'days', role: 'group', 'aria-label': 'Communication needs' },
+          NEEDS.map(([v, l]) => h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'need', value: v, checked: (comm.needs || []).includes(v) }), l))),
+        field('Interpreter gender', h('select', { name: 'interpreter_gender', id: 'case-interpreter-gender', 'data-api': 'communication.interpreter_gender' },
+          ['', 'female', 'male', 'any'].map((g) => h('option', { value: g, selected: comm.interpreter_gender === g }, g || 'No preference recorded'))))),
+      field('Response plan (shown on alerts)', h('textarea', { name: 'response_plan', id: 'case-response-plan', maxlength: '4000', value: val(c && c.response_plan) })),
+      field('Safety notes (only through an audited reveal)', h('textarea', { name: 'notes', id: 'case-notes', maxlength: '4000' }), secretHint(c && c.notes_set)),
+      h('fieldset', {}, h('legend', {}, 'Under 18'),
+        h('label', { class: 'check' }, input('under_18', { type: 'checkbox', checked: c && c.under_18 }), 'The survivor is under 18'),
+        field('Safeguarding lead', input('safeguarding_lead', { value: val(c && c.safeguarding_lead), maxlength: '120' }))),
+      h('p', { class: 'error', id: 'case-error', role: 'alert', hidden: true }),
+      h('div', { class: 'row' },
+        h('button', { type: 'button', class: 'quiet', on: { click: () => this.deps.go(edit ? '#/cases/' + c.id : '#/cases') } }, 'Cancel'),
+        h('button', { type: 'submit', class: 'primary act' }, edit ? 'Save changes' : 'Enrol')));
+
+    form.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      const body = collect(form, edit);
+      const err = $('#case-error', form);
+      err.hidden = true;
+      try {
+        const res = edit ? await api('PATCH', '/v1/cases/' + c.id, body) : await api('POST', '/v1/cases', body);
+        // Secrets leave the page with the request.
+        for (const n of ['phone', 'code_words', 'duress_words', 'pin', 'duress_pin', 'notes']) form.elements[n].value = '';
+        toast(edit ? 'Case saved.' : 'Case enrolled.');
+        this.deps.go('#/cases/' + res.id);
+      } catch (ex) {
+        const rest = showFieldErrors(form, ex.fields);
+        err.textContent = rest.length ? rest.map((p) => `${p.field} ${p.problem}`).join('; ') : message(ex);
+        err.hidden = false;
+        const bad = form.querySelector('[aria-invalid=true]');
+        (bad || err).focus?.();
+      }
+    });
+    root.append(form);
+    $('#case-alias', form).focus();
+  }
+}
+
+function windowRow(w) {
+  w = w || { days: ['mon', 'tue', 'wed', 'thu', 'fri'], from: '09:00', to: '17:00' };
+  const row = h('div', { class: 'window', role: 'group', 'aria-label': 'Safe-contact window' });
+  row.append(
+    h('div', { class: 'days' }, DAYS.map(([v, l]) => h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'wday', value: v, checked: w.days.includes(v) }), l))),
+    h('div', { class: 'row' },
+      h('label', {}, 'From ', h('input', { type: 'time', name: 'wfrom', value: w.from })),
+      h('label', {}, 'To ', h('input', { type: 'time', name: 'wto', value: w.to === '24:00' ? '23:59' : w.to })),
+      h('button', { type: 'button', class: 'quiet', on: { click: () => row.remove() } }, 'Remove')));
+  return row;
+}
+
+function words(s) {
+  return s.split(',').map((w) => w.trim()).filter(Boolean);
+}
+
+// collect reads the form into the API's CaseInput. In an edit, empty
+// secret fields are left out so they keep their stored values.
+function collect(form, edit) {
+  const el = form.elements;
+  const b = {
+    alias: el.alias.value.trim(),
+    team: el.team.value,
+    risk_level: el.risk_level.value,
+    risk_date: el.risk_date.value,
+    marac: { referred: el.marac_referred.checked, date: el.marac_date.value },
+    safe_contact: {
+      channels: { call: el.ch_call.checked, sms: el.ch_sms.checked, voicemail: el.ch_voicemail.checked },
+      opening_line: el.opening_line.value.trim(),
+      windows: [...form.querySelectorAll('.window')].map((r) => ({
+        days: [...r.querySelectorAll('input[name=wday]:checked')].map((i) => i.value),
+        from: r.querySelector('input[name=wfrom]').value,
+        to: r.querySelector('input[name=wto]').value === '23:59' ? '24:00' : r.querySelector('input[name=wto]').value,
+      })),
+    },
+    children: {
+      count: Number(el.children_count.value) || 0,
+      age_bands: [...form.querySelectorAll('input[name=band]:checked')].map((i) => i.value),
+    },
+    communication: {
+      language: el.language.value.trim(),
+      needs: [...form.querySelectorAll('input[name=need]:checked')].map((i) => i.value),
+      interpreter_gender: el.interpreter_gender.value,
+    },
+    response_plan: el.response_plan.value,
+    under_18: el.under_18.checked,
+    safeguarding_lead: el.safeguarding_lead.value.trim(),
+  };
+  const secret = (name, conv = (v) => v) => {
+    const v = el[name].value.trim();
+    if (v || !edit) b[name] = conv(v);
+  };
+  secret('phone');
+  secret('code_words', words);
+  secret('duress_words', words);
+  secret('pin');
+  secret('duress_pin');
+  secret('notes');
+  if (!edit) {
+    for (const k of ['pin', 'duress_pin', 'phone', 'notes']) if (b[k] === '') delete b[k];
+  }
+  if (!b.risk_date) delete b.risk_date;
+  return b;
+}
+
+function prefixed(fields, prefix) {
+  return (fields || []).map((f) => ({ ...f, field: f.field.startsWith(prefix) ? f.field.slice(prefix.length) : f.field }));
+}
+
+function kv(k, v) {
+  return h('div', {}, h('dt', {}, k), h('dd', {}, v));
+}
+
+export { APIError };
