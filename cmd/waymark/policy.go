@@ -1,0 +1,332 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"waymark/alert"
+	"waymark/internal/randid"
+	"waymark/pii"
+	"waymark/sms"
+	"waymark/store"
+)
+
+const policyUsage = "usage: waymark policy set --team T FILE | show --team T (waymark policy set -h for flags)"
+
+// policyCmd is `waymark policy`: a team's escalation policies.
+func policyCmd(ctx context.Context, c *cli, args []string) error {
+	if len(args) == 0 {
+		return usageError(policyUsage)
+	}
+	switch args[0] {
+	case "set":
+		return policySet(ctx, c, args[1:])
+	case "show":
+		return policyShow(ctx, c, args[1:])
+	default:
+		return usageError("waymark policy: unknown command %q; %s", args[0], policyUsage)
+	}
+}
+
+func policySet(ctx context.Context, c *cli, args []string) error {
+	var team string
+	cmd := adminCommand{
+		name:  "policy set",
+		usage: "policy set --team T FILE|- [flags]",
+		flags: func(fs *flag.FlagSet) {
+			fs.StringVar(&team, "team", "", "team id whose escalation policies FILE (YAML or JSON) sets")
+		},
+	}
+	a, rest, err := openAdmin(ctx, c, cmd, args)
+	if err != nil {
+		return helpOK(err)
+	}
+	defer a.close()
+	if team == "" || len(rest) != 1 {
+		return usageError("usage: waymark policy set --team T FILE|-")
+	}
+	b, err := readAdminFile(c, rest[0])
+	if err != nil {
+		return err
+	}
+	var f alert.PolicyFile
+	if err := decodeAdminFile(b, &f); err != nil {
+		return &exitError{code: 2, err: fmt.Errorf("waymark policy set: %s: %v; what is in force is unchanged", rest[0], err)}
+	}
+	ps, err := a.oncall.SetPolicies(ctx, team, f, "admin-cli")
+	if err != nil {
+		return fileError("policy set", err)
+	}
+	if !a.oncall.Fallback().Set() {
+		fmt.Fprintln(c.stderr, "warning: WAYMARK_FALLBACK_PHONE is not set: fallback steps page the whole team instead of a 24/7 service")
+	}
+	fmt.Fprintf(c.stdout, "policies of team %s are now version %d; new alerts follow them\n", team, ps.Version)
+	return nil
+}
+
+func policyShow(ctx context.Context, c *cli, args []string) error {
+	var team string
+	cmd := adminCommand{
+		name:  "policy show",
+		usage: "policy show --team T [flags]",
+		flags: func(fs *flag.FlagSet) { fs.StringVar(&team, "team", "", "team id") },
+	}
+	a, rest, err := openAdmin(ctx, c, cmd, args)
+	if err != nil {
+		return helpOK(err)
+	}
+	defer a.close()
+	if team == "" || len(rest) != 0 {
+		return usageError("usage: waymark policy show --team T")
+	}
+	ps, err := a.oncall.Policies(ctx, team)
+	if err != nil {
+		return fileError("policy show", err)
+	}
+	enc := json.NewEncoder(c.stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(ps)
+}
+
+// --- wiring escalation ---
+
+// buildEscalation builds the on-call service and what escalation needs:
+// rotas, policies, people, presence, receipts, the outbox and the pager.
+func (a *app) buildEscalation() (*alert.EscalationDeps, error) {
+	var fb alert.Fallback
+	if a.cfg.FallbackPhone != "" {
+		ph, err := pii.ParsePhone(a.cfg.FallbackPhone, "GB")
+		if err != nil {
+			return nil, &exitError{code: 2, err: errors.New("waymark: WAYMARK_FALLBACK_PHONE is not a phone number")}
+		}
+		fb = alert.Fallback{Phone: ph, Name: a.cfg.FallbackName}
+	}
+	pp := people{store: a.store, staff: a.staff}
+	pr := presence{store: a.store}
+	a.oncall = alert.NewOnCall(a.store, pp, pr, fb, a.now)
+	host, _ := os.Hostname()
+	d := &alert.EscalationDeps{
+		Store:    a.store,
+		Policies: a.store,
+		Rotas:    a.store,
+		People:   pp,
+		Presence: pr,
+		Receipts: a.store,
+		Metrics:  newEscalationMetrics(a.registry, a.store),
+		Fallback: fb,
+		Tick:     time.Second,
+		Consumer: fmt.Sprintf("%s.%d.%s", host, os.Getpid(), randid.New("", 6)),
+	}
+	if a.cfg.TwilioAccountSID != "" && a.cfg.TwilioAuthToken != "" {
+		// The sender is built next (buildSMS); pager reads it when paging.
+		d.Pager = pager{a: a}
+		d.Statuses = smsStatuses{s: a.store}
+	}
+	if a.cfg.VAPIDPublicKey != "" {
+		d.WebPush = webPusher{a: a} // likewise built after (buildWebPush)
+	}
+	return d, nil
+}
+
+// startEscalation runs this instance's outbox consumer and auditor until
+// ctx ends; the returned function stops them and waits.
+func (a *app) startEscalation(ctx context.Context) func() {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{}, 2)
+	if !a.oncall.Fallback().Set() {
+		a.log.Warn("WAYMARK_FALLBACK_PHONE is not set: escalations end by paging the whole team, not a 24/7 service")
+	}
+	if a.cfg.TwilioAccountSID == "" {
+		a.log.Warn("Twilio is not configured: escalation pages by dashboard only; text and voice steps fall through")
+	}
+	go func() { a.alerts.RunOutbox(ctx); done <- struct{}{} }()
+	holder := randid.New("i", 12)
+	beat := heartbeat(a.cfg.AuditorHeartbeatURL)
+	go func() { a.alerts.RunAuditor(ctx, a.cfg.AuditorInterval, holder, beat); done <- struct{}{} }()
+	return func() { cancel(); <-done; <-done }
+}
+
+// heartbeat pings url (GET) after each clean auditor pass; nil when no URL
+// is configured.
+func heartbeat(url string) func(context.Context) error {
+	if url == "" {
+		return nil
+	}
+	client := &http.Client{Timeout: 5 * time.Second}
+	return func(ctx context.Context) error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if err != nil {
+			return err
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			return errors.New("heartbeat: request failed")
+		}
+		io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
+		resp.Body.Close()
+		if resp.StatusCode/100 != 2 {
+			return fmt.Errorf("heartbeat: answered %d", resp.StatusCode)
+		}
+		return nil
+	}
+}
+
+// pager sends pages through the SMS helper's Twilio sender.
+type pager struct{ a *app }
+
+var _ alert.TextIDPager = pager{}
+
+func (p pager) Text(ctx context.Context, to pii.Phone, body string) error {
+	_, err := p.TextID(ctx, to, body)
+	return err
+}
+
+// TextID sends a text and returns Twilio's id for it.
+func (p pager) TextID(ctx context.Context, to pii.Phone, body string) (string, error) {
+	s := p.a.smsSender
+	if s == nil {
+		return "", fmt.Errorf("%w: twilio not configured", alert.ErrPageRefused)
+	}
+	sid, err := s.Send(ctx, sms.Page{To: to, Body: body})
+	return sid, pageError(err)
+}
+
+// smsStatuses reads the delivery reports the SMS webhooks store.
+type smsStatuses struct{ s *store.Store }
+
+func (st smsStatuses) RecordPage(ctx context.Context, sid, alertID string) error {
+	// Twilio's first answer to a create is "queued", the least final.
+	return st.s.RecordPage(ctx, sid, alertID, "queued", 1)
+}
+
+func (st smsStatuses) Undelivered(ctx context.Context, sid string) (bool, error) {
+	s, ok, err := st.s.GetSMSStatus(ctx, sid)
+	if err != nil || !ok {
+		return false, err
+	}
+	return s.State == "undelivered" || s.State == "failed", nil
+}
+
+func (p pager) Call(ctx context.Context, to pii.Phone, twiml string) error {
+	s := p.a.smsSender
+	if s == nil {
+		return fmt.Errorf("%w: twilio not configured", alert.ErrPageRefused)
+	}
+	_, err := s.Call(ctx, to, twiml)
+	return pageError(err)
+}
+
+// webPusher sends Web Push pages through SCALE's sender.
+type webPusher struct{ a *app }
+
+func (w webPusher) Push(ctx context.Context, staffID, team string) error {
+	wp := w.a.webPush
+	if wp == nil {
+		return fmt.Errorf("%w: web push not configured", alert.ErrPageRefused)
+	}
+	// The payload names the team only: no survivor detail.
+	payload, _ := json.Marshal(map[string]string{"type": "alert", "team": team})
+	n, err := wp.Notify(ctx, webPushSubs{w.a.store}, staffID, payload)
+	switch {
+	case err != nil:
+		return fmt.Errorf("%w: web push failed", alert.ErrPageUndelivered)
+	case n == 0:
+		return fmt.Errorf("%w: no web push subscription", alert.ErrPageRefused)
+	}
+	return nil
+}
+
+// pageError maps the sender's errors (which carry Twilio codes, never
+// numbers) onto escalation's two kinds.
+func pageError(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, sms.ErrUnsubscribed), errors.Is(err, sms.ErrBadNumber), errors.Is(err, sms.ErrRejected),
+		errors.Is(err, sms.ErrNotAllowed), errors.Is(err, sms.ErrNotConfigured):
+		return fmt.Errorf("%w: %v", alert.ErrPageRefused, err)
+	}
+	return fmt.Errorf("%w: %v", alert.ErrPageUndelivered, err)
+}
+
+// escalationMetrics are escalation's Prometheus metrics (docs/operations.md
+// says what each means).
+type escalationMetrics struct {
+	steps     *prometheus.CounterVec
+	pages     *prometheus.CounterVec
+	dead      prometheus.Counter
+	repairs   *prometheus.CounterVec
+	audits    *prometheus.CounterVec
+	lastAudit prometheus.Gauge
+	returned  prometheus.Counter
+}
+
+func newEscalationMetrics(reg *prometheus.Registry, st *store.Store) *escalationMetrics {
+	m := &escalationMetrics{
+		steps: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "waymark_escalation_steps_total",
+			Help: "Escalation steps run, by whether the step paged the 24/7 fallback."}, []string{"fallback"}),
+		pages: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "waymark_pages_total",
+			Help: "Pages handled by the outbox, by channel and outcome (sent, refused, failed, stale)."}, []string{"channel", "outcome"}),
+		dead: prometheus.NewCounter(prometheus.CounterOpts{Name: "waymark_outbox_dead_letters_total",
+			Help: "Pages moved to the dead-letter stream after repeated failures (each is an operator alert)."}),
+		repairs: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "waymark_auditor_repairs_total",
+			Help: "Open alerts the auditor found with no future step (step) or no owner (owner) and repaired."}, []string{"repair"}),
+		audits: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "waymark_auditor_runs_total",
+			Help: "Auditor passes run on this instance, by result (ok, error)."}, []string{"result"}),
+		lastAudit: prometheus.NewGauge(prometheus.GaugeOpts{Name: "waymark_auditor_last_run_timestamp_seconds",
+			Help: "Unix time of this instance's last complete auditor pass."}),
+		returned: prometheus.NewCounter(prometheus.CounterOpts{Name: "waymark_handover_returned_total",
+			Help: "Claimed alerts returned to the queue because their owner went off duty without handing them over."}),
+	}
+	depth := func(name, help string, pick func(store.OutboxStats) int64) prometheus.Collector {
+		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, func() float64 {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			defer cancel()
+			s, err := st.Outbox(ctx)
+			if err != nil {
+				return -1
+			}
+			return float64(pick(s))
+		})
+	}
+	reg.MustRegister(m.steps, m.pages, m.dead, m.repairs, m.audits, m.lastAudit, m.returned,
+		depth("waymark_outbox_queued", "Pages waiting in the outbox, not yet handed to an instance (-1: Redis unreachable).",
+			func(s store.OutboxStats) int64 { return s.Queued }),
+		depth("waymark_outbox_pending", "Pages handed to an instance and not yet finished (-1: Redis unreachable).",
+			func(s store.OutboxStats) int64 { return s.Pending }),
+		depth("waymark_outbox_dead", "Pages in the dead-letter stream (-1: Redis unreachable).",
+			func(s store.OutboxStats) int64 { return s.Dead }))
+	return m
+}
+
+func (m *escalationMetrics) Step(fallback bool) {
+	m.steps.WithLabelValues(fmt.Sprint(fallback)).Inc()
+}
+
+func (m *escalationMetrics) Page(ch alert.Channel, o alert.PageOutcome) {
+	m.pages.WithLabelValues(string(ch), string(o)).Inc()
+}
+
+func (m *escalationMetrics) DeadLetter() { m.dead.Inc() }
+
+func (m *escalationMetrics) Repaired(what string) { m.repairs.WithLabelValues(what).Inc() }
+
+func (m *escalationMetrics) Audited(_ int, err error) {
+	if err != nil {
+		m.audits.WithLabelValues("error").Inc()
+		return
+	}
+	m.audits.WithLabelValues("ok").Inc()
+	m.lastAudit.SetToCurrentTime()
+}
+
+func (m *escalationMetrics) Returned() { m.returned.Inc() }

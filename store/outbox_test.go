@@ -1,0 +1,224 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"waymark/alert"
+	"waymark/internal/randid"
+	"waymark/internal/testenv"
+)
+
+// queuePage commits a raised alert with one page, as a step would, and
+// returns the page as queued.
+func queuePage(t *testing.T, e *alertEnv) (alert.Page, *alert.Alert) {
+	t.Helper()
+	ctx := context.Background()
+	caseID := e.newCase()
+	if err := e.svc.App(ctx, caseID, alert.AppSignal{RequestID: randid.Token(16), Kind: alert.KindPanic}); err != nil {
+		t.Fatal(err)
+	}
+	a := e.openAlert(caseID)
+	pg := alert.Page{Ref: randid.New("p_", 12), Alert: a.ID, Team: a.Team, Token: a.Esc.Token, Who: "s_one",
+		Channel: alert.ChannelSMS, Step: 1, Deadline: e.clk.Now().Add(2 * time.Minute)}
+	_, err := e.s.DecideAlert(ctx, a.ID, func(cur *alert.Alert) (*alert.Commit, error) {
+		return &alert.Commit{Pages: []alert.Page{pg}}, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pg, a
+}
+
+func TestOutboxLifecycle(t *testing.T) {
+	e := newAlertEnv(t, testenv.RedisOptions{})
+	ctx := context.Background()
+	if err := e.s.EnsureOutbox(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.s.EnsureOutbox(ctx); err != nil {
+		t.Fatalf("second EnsureOutbox: %v", err)
+	}
+	want, _ := queuePage(t, e)
+	got, err := e.s.ReadPages(ctx, "a", 10, 0)
+	if err != nil || len(got) != 1 {
+		t.Fatalf("ReadPages = %v, %v", got, err)
+	}
+	want.ID, want.Deliveries = got[0].ID, 1
+	want.Deadline = want.Deadline.Truncate(time.Millisecond)
+	if diff := cmp.Diff(want, got[0], cmp.Comparer(func(a, b time.Time) bool { return a.Equal(b) })); diff != "" {
+		t.Errorf("page (-want +got):\n%s", diff)
+	}
+	if again, _ := e.s.ReadPages(ctx, "b", 10, 0); len(again) != 0 {
+		t.Errorf("a page handed out twice: %v", again)
+	}
+	p := got[0]
+	if c, err := e.s.BeginPage(ctx, p, "b"); err != nil || c != alert.PageLost {
+		t.Errorf("BeginPage by another consumer = %s, %v; want lost", c, err)
+	}
+	if c, err := e.s.BeginPage(ctx, p, "a"); err != nil || c != alert.PageGo {
+		t.Errorf("BeginPage = %s, %v; want go", c, err)
+	}
+	if ok, err := e.s.RefreshPage(ctx, p, "a"); err != nil || !ok {
+		t.Errorf("RefreshPage = %v, %v", ok, err)
+	}
+	if ok, err := e.s.FinishPage(ctx, p, "b"); err != nil || ok {
+		t.Errorf("FinishPage by another consumer = %v, %v; want false", ok, err)
+	}
+	if ok, err := e.s.FinishPage(ctx, p, "a"); err != nil || !ok {
+		t.Fatalf("FinishPage = %v, %v", ok, err)
+	}
+	st, err := e.s.Outbox(ctx)
+	if err != nil || st != (OutboxStats{}) {
+		t.Errorf("stats after finishing = %+v, %v", st, err)
+	}
+}
+
+// TestOutboxDropsPagesOfClaimedAlerts: the check just before sending
+// removes a page whose alert was claimed, or queued afresh (new token).
+func TestOutboxDropsPagesOfClaimedAlerts(t *testing.T) {
+	e := newAlertEnv(t, testenv.RedisOptions{})
+	ctx := context.Background()
+	e.s.EnsureOutbox(ctx)
+	pg, a := queuePage(t, e)
+	stale := pg
+	stale.Token = "zzzz"
+	got, _ := e.s.ReadPages(ctx, "a", 10, 0)
+	stale.ID = got[0].ID
+	if c, err := e.s.BeginPage(ctx, stale, "a"); err != nil || c != alert.PageDrop {
+		t.Errorf("BeginPage with an old token = %s, %v; want drop", c, err)
+	}
+	pg2, a2 := queuePage(t, e)
+	got, _ = e.s.ReadPages(ctx, "a", 10, 0)
+	pg2.ID = got[0].ID
+	if err := e.svc.Ack(ctx, who("s_one"), a2.ID); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := e.s.BeginPage(ctx, pg2, "a"); err != nil || c != alert.PageDrop {
+		t.Errorf("BeginPage of a claimed alert = %s, %v; want drop", c, err)
+	}
+	if n := e.s.rdb.XLen(ctx, e.s.k.outbox()).Val(); n != 0 {
+		t.Errorf("outbox holds %d dropped pages", n)
+	}
+	_ = a
+}
+
+// TestOutboxTakeover: a consumer that stops refreshing loses its page to
+// another after the idle time; its own refresh then fails (it sends
+// nothing stale); pages handed out too often are counted.
+func TestOutboxTakeover(t *testing.T) {
+	e := newAlertEnv(t, testenv.RedisOptions{})
+	ctx := context.Background()
+	e.s.EnsureOutbox(ctx)
+	queuePage(t, e)
+	got, _ := e.s.ReadPages(ctx, "dead", 10, 0)
+	if len(got) != 1 {
+		t.Fatalf("read %d pages", len(got))
+	}
+	const idle = 50 * time.Millisecond
+	var taken []alert.Page
+	deadline := time.Now().Add(5 * time.Second)
+	for len(taken) == 0 && time.Now().Before(deadline) {
+		var err error
+		if taken, err = e.s.ClaimStalePages(ctx, "live", idle, 10); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(taken) != 1 || taken[0].ID != got[0].ID || taken[0].Deliveries != 2 {
+		t.Fatalf("takeover = %+v", taken)
+	}
+	if ok, err := e.s.RefreshPage(ctx, got[0], "dead"); err != nil || ok {
+		t.Errorf("the old consumer's refresh = %v, %v; want false", ok, err)
+	}
+	if c, _ := e.s.BeginPage(ctx, got[0], "dead"); c != alert.PageLost {
+		t.Errorf("the old consumer's check = %s, want lost", c)
+	}
+	if c, _ := e.s.BeginPage(ctx, taken[0], "live"); c != alert.PageGo {
+		t.Errorf("the new consumer's check = %s, want go", c)
+	}
+}
+
+func TestOutboxDeadLetter(t *testing.T) {
+	e := newAlertEnv(t, testenv.RedisOptions{})
+	ctx := context.Background()
+	e.s.EnsureOutbox(ctx)
+	pg, _ := queuePage(t, e)
+	got, _ := e.s.ReadPages(ctx, "a", 10, 0)
+	if ok, err := e.s.DeadPage(ctx, got[0], "b", "provider failing"); err != nil || ok {
+		t.Fatalf("DeadPage by another consumer = %v, %v; want false", ok, err)
+	}
+	if ok, err := e.s.DeadPage(ctx, got[0], "a", "provider failing"); err != nil || !ok {
+		t.Fatalf("DeadPage = %v, %v", ok, err)
+	}
+	dead, err := e.s.DeadPages(ctx, 10)
+	if err != nil || len(dead) != 1 {
+		t.Fatalf("dead = %v, %v", dead, err)
+	}
+	if d := dead[0]; d.Reason != "provider failing" || d.Page.Ref != pg.Ref || d.Page.Alert != pg.Alert || !d.FailedAt.Equal(e.clk.Now().Truncate(time.Millisecond)) {
+		t.Errorf("dead letter %+v", d)
+	}
+	st, _ := e.s.Outbox(ctx)
+	if st != (OutboxStats{Dead: 1}) {
+		t.Errorf("stats = %+v", st)
+	}
+}
+
+func TestTimerFences(t *testing.T) {
+	e := newAlertEnv(t, testenv.RedisOptions{})
+	ctx := context.Background()
+	_, a := queuePage(t, e)
+	got, err := e.s.TimerFences(ctx, alert.TimerStep, []string{a.ID, "a_nosuchalert"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(map[string]string{a.ID: a.Fences[alert.TimerStep]}, got); diff != "" {
+		t.Errorf("fences (-want +got):\n%s", diff)
+	}
+}
+
+func TestRotasAndPoliciesAreVersioned(t *testing.T) {
+	e := newAlertEnv(t, testenv.RedisOptions{})
+	ctx := context.Background()
+	if r, err := e.s.Rota(ctx, "south"); r != nil || err != nil {
+		t.Fatalf("no rota yet: %v, %v", r, err)
+	}
+	r1 := &alert.Rota{Team: "south", Version: 1, Shifts: []alert.Shift{{Tier: alert.TierPrimary, Staff: "s_a", Days: []time.Weekday{1}, Start: 540, End: 1020}}}
+	if err := e.s.SaveRota(ctx, r1); err != nil {
+		t.Fatal(err)
+	}
+	r2 := *r1
+	r2.Version = 2
+	r2.Shifts = append(r2.Shifts, alert.Shift{Tier: alert.TierSecondary, Staff: "s_b", Days: []time.Weekday{2}, Start: 0, End: 1440})
+	if err := e.s.SaveRota(ctx, &r2); err != nil {
+		t.Fatal(err)
+	}
+	// Someone who checked against version 1 cannot overwrite version 2.
+	stale := *r1
+	stale.Version = 2
+	if err := e.s.SaveRota(ctx, &stale); !errors.Is(err, alert.ErrConflict) {
+		t.Errorf("stale save = %v, want a conflict", err)
+	}
+	got, err := e.s.Rota(ctx, "south")
+	if err != nil || got.Version != 2 || len(got.Shifts) != 2 {
+		t.Errorf("rota in force = %+v, %v", got, err)
+	}
+	if prev := e.s.rdb.HGet(ctx, e.s.k.rota("south"), "previous").Val(); prev == "" {
+		t.Error("the previous version was not kept")
+	}
+	ps := alert.DefaultPolicies()
+	ps.Team, ps.Version = "south", 1
+	if err := e.s.SavePolicies(ctx, ps); err != nil {
+		t.Fatal(err)
+	}
+	back, err := e.s.Policies(ctx, "south")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(ps, back); diff != "" {
+		t.Errorf("policies (-want +got):\n%s", diff)
+	}
+}

@@ -1,0 +1,25 @@
+package store
+
+import (
+	"context"
+
+	"waymark/alert"
+)
+
+// Policies: stored like rotas (rotas.go), at keys.policy(team).
+
+// Policies reads a team's policy set in force; nil when it set none.
+func (s *Store) Policies(ctx context.Context, team string) (*alert.PolicySet, error) {
+	var p alert.PolicySet
+	ok, err := s.loadVersioned(ctx, "policies of "+team, s.k.policy(team), &p)
+	if err != nil || !ok {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// SavePolicies puts p in force for its team if the team's policies are
+// still at version p.Version-1; ErrConflict otherwise.
+func (s *Store) SavePolicies(ctx context.Context, p *alert.PolicySet) error {
+	return s.saveVersioned(ctx, "save policies of "+p.Team, s.k.policy(p.Team), p, p.Version)
+}
