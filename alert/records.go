@@ -1,0 +1,1044 @@
+package alert
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"waymark/pii"
+	"waymark/problem"
+	"waymark/staff"
+)
+
+// Records and practice (DESIGN.md). Waymark is the live layer, not the case
+// file: when an alert closes, its closing record goes to the service's
+// case-management system, signed, retried until that system acknowledges
+// it, and only then does the retention clock for the alert's sealed details
+// start. What outlives an alert is a set of counts without identity, for the
+// commissioners' report. A legal hold on the alert or its case stops every
+// expiry and erasure.
+
+// Handoff is where an alert's closing record is.
+type Handoff string
+
+// Hand-off states, stored as the alert hash's plain `handoff` field.
+const (
+	// HandoffNone: the alert has not closed yet.
+	HandoffNone Handoff = ""
+	// HandoffPending: closed; the record is not yet filed ("record not yet
+	// filed" on the dashboard). Retention has not started.
+	HandoffPending Handoff = "pending"
+	// HandoffFiled: the case-management endpoint acknowledged the record.
+	HandoffFiled Handoff = "filed"
+	// HandoffExported: `waymark export alert` wrote the record to a file.
+	HandoffExported Handoff = "exported"
+)
+
+// Done reports whether the record has left Waymark (filed or exported), so
+// the retention clock runs.
+func (h Handoff) Done() bool { return h == HandoffFiled || h == HandoffExported }
+
+// RecordState is the records side of an alert: its hand-off, the retention
+// clock and any legal hold. The store keeps it in plain fields of the alert
+// hash that the alert commit never writes, so the two cannot clobber each
+// other.
+type RecordState struct {
+	Handoff Handoff
+	// Rev counts closing-record revisions: a note added after the close
+	// queues the record again with the next revision.
+	Rev int
+	// Tries counts failed deliveries of the current revision; LastError
+	// is the last failure in fixed wording (never personal data).
+	Tries     int
+	LastError string
+	NextTry   time.Time
+	// FiledAt is when the current revision was filed or exported: the
+	// start of the retention clock.
+	FiledAt time.Time
+	// Hold is a legal hold on this alert (the case's hold is on the case).
+	Hold bool
+	// Summarized says the alert is already counted in the report.
+	Summarized bool
+}
+
+// NeedsHandoff reports whether a commit that leaves a with newEntries new
+// timeline entries must queue its closing record (again): when the alert
+// closes for good (terminal, no welfare follow-up outstanding), and when
+// anything is added to a closed alert's record afterwards.
+func NeedsHandoff(a *Alert, newEntries int) bool {
+	if !a.State.Terminal() || a.FollowUp {
+		return false
+	}
+	return a.Record.Handoff == HandoffNone || newEntries > 0
+}
+
+// PossibleRepeat reports whether an alert raised at `at` on a case with brief
+// b is a possible repeat: the case was referred to MARAC within the 12
+// months before (SafeLives' definition of a repeat incident).
+func PossibleRepeat(b *CaseBrief, at time.Time) bool {
+	if b == nil || !b.MARAC.Referred || b.MARAC.Date.IsZero() {
+		return false
+	}
+	return at.Before(b.MARAC.Date.AddDate(1, 0, 0))
+}
+
+// RepeatWindow is how far back another alert on the same case makes an
+// alert count as a repeat in the report.
+const RepeatWindow = 365 * 24 * time.Hour
+
+// --- the closing record -----------------------------------------------------
+
+// RecordFormat names the closing record's JSON layout.
+const RecordFormat = "waymark-closing-record-v1"
+
+// ClosingRecord is what the case-management system receives when an alert
+// closes: who the alert was about (alias and case reference), what
+// happened (timeline), who did what and when (actions), and how it ended.
+// Location fixes are not included: location trails end with their alert.
+type ClosingRecord struct {
+	Format        string `json:"format"`
+	RecordID      string `json:"record_id"` // alert id + "." + revision: the receiver's idempotency key
+	Revision      int    `json:"revision"`
+	AlertID       string `json:"alert_id"`
+	CaseReference string `json:"case_reference,omitempty"`
+	Alias         string `json:"alias,omitempty"`
+	Team          string `json:"team"`
+	Source        string `json:"source"`
+	Kind          string `json:"kind"`
+	Duress        bool   `json:"duress"`
+	Risk          string `json:"risk"`
+	State         string `json:"state"`
+	Outcome       string `json:"outcome,omitempty"`
+	// PossibleRepeat: the case was referred to MARAC within 12 months.
+	PossibleRepeat             bool           `json:"possible_repeat"`
+	RaisedAt                   time.Time      `json:"raised_at"`
+	AcknowledgedAt             time.Time      `json:"acknowledged_at,omitzero"`
+	ClosedAt                   time.Time      `json:"closed_at,omitzero"`
+	PoliceIncidentNumber       string         `json:"police_incident_number,omitempty"`
+	ChildrensServicesReference string         `json:"childrens_services_reference,omitempty"`
+	Timeline                   []RecordEntry  `json:"timeline"`
+	Actions                    []RecordAction `json:"actions"`
+	// SealedUnavailable says the case was erased before the record was
+	// built: its sealed timeline no longer opens, only plain facts remain.
+	SealedUnavailable bool      `json:"sealed_unavailable,omitempty"`
+	GeneratedAt       time.Time `json:"generated_at"`
+}
+
+// RecordEntry is one timeline line of a closing record.
+type RecordEntry struct {
+	Seq    int       `json:"seq"`
+	At     time.Time `json:"at"`
+	Type   string    `json:"type"`
+	By     string    `json:"by,omitempty"`
+	ByName string    `json:"by_name,omitempty"`
+	Detail string    `json:"detail,omitempty"`
+	Text   string    `json:"text,omitempty"`
+}
+
+// RecordAction is one thing a member of staff did on the alert.
+type RecordAction struct {
+	At        time.Time `json:"at"`
+	StaffID   string    `json:"staff_id"`
+	StaffName string    `json:"staff_name,omitempty"`
+	Action    string    `json:"action"`
+}
+
+// staffActions are the timeline entry types a member of staff makes.
+var staffActions = map[EntryType]bool{
+	EntryAcknowledged: true, EntryWorking: true, EntryNote: true, EntryResolved: true, EntryFollowUp: true,
+}
+
+// BuildClosingRecord assembles a's closing record at now. b is the case's
+// brief (nil for an unknown sender or an erased case).
+func BuildClosingRecord(a *Alert, b *CaseBrief, now time.Time) ClosingRecord {
+	rev := max(a.Record.Rev, 1)
+	r := ClosingRecord{
+		Format: RecordFormat, RecordID: a.ID + "." + strconv.Itoa(rev), Revision: rev,
+		AlertID: a.ID, CaseReference: a.CaseID, Team: a.Team, Source: string(a.Source), Kind: a.Class.String(),
+		Duress: a.Duress(), Risk: string(a.Risk), State: string(a.State), Outcome: string(a.Outcome),
+		PossibleRepeat: PossibleRepeat(b, a.RaisedAt),
+		RaisedAt:       a.RaisedAt.UTC(), AcknowledgedAt: utcOrZero(a.AckedAt), ClosedAt: utcOrZero(a.ClosedAt),
+		PoliceIncidentNumber: a.PoliceRef.Reveal(), ChildrensServicesReference: a.ChildrenRef.Reveal(),
+		Timeline: []RecordEntry{}, Actions: []RecordAction{}, GeneratedAt: now.UTC(),
+	}
+	if b != nil {
+		r.Alias = b.Alias.Reveal()
+	}
+	if a.CaseID != "" && b == nil && len(a.Timeline) == 0 {
+		r.SealedUnavailable = true
+	}
+	for _, e := range a.Timeline {
+		re := RecordEntry{Seq: e.Seq, At: e.At.UTC(), Type: string(e.Type), By: e.By, ByName: e.ByName,
+			Detail: e.Detail, Text: e.Text.Reveal()}
+		if !e.Location.IsZero() {
+			re.Detail = strings.TrimSpace(re.Detail + " (location fix not included in the record)")
+		}
+		r.Timeline = append(r.Timeline, re)
+		if staffActions[e.Type] && e.By != "" && e.By != BySystem && e.By != BySurvivor {
+			r.Actions = append(r.Actions, RecordAction{At: e.At.UTC(), StaffID: e.By, StaffName: e.ByName, Action: string(e.Type)})
+		}
+	}
+	return r
+}
+
+func utcOrZero(t time.Time) time.Time {
+	if t.IsZero() {
+		return t
+	}
+	return t.UTC()
+}
+
+// JSON is the record's exact bytes as sent and signed.
+func (r ClosingRecord) JSON() []byte {
+	b, _ := json.Marshal(r)
+	return b
+}
+
+// Filer delivers a closing record to the case-management system. body is
+// the exact JSON to send (and sign); recordID is its idempotency key. A nil
+// error means the system acknowledged it (2xx). Errors must be fixed
+// wording without personal data: they are stored and shown.
+type Filer interface {
+	File(ctx context.Context, recordID string, body []byte) error
+}
+
+// --- the records service ----------------------------------------------------
+
+// RecordStore is what Records needs from Redis.
+type RecordStore interface {
+	// Alert reads an alert with its timeline (ErrNotFound if gone).
+	Alert(ctx context.Context, id string) (*Alert, error)
+	// SeenBy returns every responder's first receipt of an alert.
+	SeenBy(ctx context.Context, alertID string) (map[string]time.Time, error)
+	// ClaimHandoffs leases up to limit alert ids whose hand-off is due at
+	// now until now+lease.
+	ClaimHandoffs(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]string, error)
+	// HandoffDone records that revision rev of the alert's record was
+	// filed or exported at `at` and starts the retention clock; false (and
+	// nothing changed) if a newer revision was queued meanwhile.
+	HandoffDone(ctx context.Context, alertID string, rev int, how Handoff, at time.Time) (bool, error)
+	// HandoffFailed records a failed delivery of rev and when to try again.
+	HandoffFailed(ctx context.Context, alertID string, rev, tries int, next time.Time, problem string) error
+	// HandoffLater leaves the hand-off pending until next (no endpoint).
+	HandoffLater(ctx context.Context, alertID string, next time.Time) error
+	// HandoffStats counts pending hand-offs.
+	HandoffStats(ctx context.Context) (HandoffStats, error)
+	// PriorAlert reports whether the case has another alert raised in
+	// [from, before).
+	PriorAlert(ctx context.Context, caseID, alertID string, from, before time.Time) (bool, error)
+	// Summarize adds one to each counter in fields (CountFields), once per
+	// alert, and drops its location trail unless a hold keeps it.
+	Summarize(ctx context.Context, alertID string, fields []string) error
+	// RetentionDue lists alerts whose record was filed at or before
+	// cutoff, oldest first, skipping the first offset.
+	RetentionDue(ctx context.Context, cutoff time.Time, offset, limit int) ([]string, error)
+	// EraseAlert deletes a closed alert whose record was filed at or
+	// before cutoff, unless it or its case is on legal hold.
+	EraseAlert(ctx context.Context, alertID string, cutoff time.Time) (EraseResult, error)
+	// SetAlertHold puts an alert on legal hold or lifts it.
+	SetAlertHold(ctx context.Context, alertID string, on bool) error
+	// CaseAlertIDs lists the alerts Waymark still holds for a case.
+	CaseAlertIDs(ctx context.Context, caseID string) ([]string, error)
+	// ReportCounts returns every anonymous counter.
+	ReportCounts(ctx context.Context) (map[string]int64, error)
+	// AppendAudit appends to the audit chain.
+	AppendAudit(ctx context.Context, e AuditEntry) error
+	// AuditChain calls fn with the checkpoint (nil if none) and then every
+	// entry in order with its reason opened.
+	AuditChain(ctx context.Context, fn func(cp *Checkpoint, e *ChainEntry, reason string) error) error
+	// TrimAudit drops entries older than cutoff (stopping at the first one
+	// about a held case or alert) and leaves a checkpoint; it returns how
+	// many went.
+	TrimAudit(ctx context.Context, cutoff time.Time, held func(caseID, alertID string) (bool, error)) (int, error)
+	// Held reports whether a case or an alert is on legal hold.
+	Held(ctx context.Context, caseID, alertID string) (bool, error)
+}
+
+// EraseResult is what EraseAlert did.
+type EraseResult string
+
+// Erase results.
+const (
+	Erased      EraseResult = "erased"
+	EraseHeld   EraseResult = "held"
+	EraseNotDue EraseResult = "not-due" // re-queued for hand-off, or filed again since
+	EraseGone   EraseResult = "gone"
+)
+
+// HandoffStats is what the dashboard shows about records not yet filed.
+type HandoffStats struct {
+	Pending int       `json:"pending"`
+	Failing int       `json:"failing"` // pending with at least one failed try
+	Oldest  time.Time `json:"oldest_closed_at,omitzero"`
+}
+
+// CaseLoader loads a whole case; *Cases satisfies it.
+type CaseLoader interface {
+	Load(ctx context.Context, id string) (*Case, error)
+}
+
+// RecordsOptions configures Records.
+type RecordsOptions struct {
+	Store RecordStore
+	Cases CaseSource
+	Case  CaseLoader
+	// Filer delivers closing records; nil leaves them pending for
+	// `waymark export alert`.
+	Filer Filer
+	// AuditKey is k_audit: it keys the chain and derives the signing key.
+	AuditKey []byte
+	// Retention keeps an alert's details after its record is filed
+	// (WAYMARK_RETENTION_ALERTS); AuditRetention the audit trail.
+	Retention      time.Duration
+	AuditRetention time.Duration
+	// Lease holds a claimed hand-off; default 2 minutes (longer than a
+	// delivery's timeout).
+	Lease time.Duration
+	// Batch is how many hand-offs one tick claims; default 20.
+	Batch  int
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// Backoff schedule for failed deliveries: 30 s doubling to at most an hour,
+// for ever. A record is never dropped.
+const (
+	firstBackoff = 30 * time.Second
+	maxBackoff   = time.Hour
+	// noFilerRecheck is how often a pending hand-off is looked at again
+	// when no endpoint is configured (it waits for an export).
+	noFilerRecheck = time.Hour
+)
+
+// Backoff is the wait after the n-th failed delivery (n ≥ 1).
+func Backoff(n int) time.Duration {
+	d := firstBackoff
+	for i := 1; i < n && d < maxBackoff; i++ {
+		d *= 2
+	}
+	return min(d, maxBackoff)
+}
+
+// Records hands closing records off, applies retention and legal holds,
+// keeps the audit chain and builds exports and the commissioners' report.
+type Records struct {
+	st     RecordStore
+	cases  CaseSource
+	loader CaseLoader
+	filer  Filer
+	key    []byte
+	o      RecordsOptions
+	now    func() time.Time
+	log    *slog.Logger
+}
+
+// NewRecords builds the records service.
+func NewRecords(o RecordsOptions) (*Records, error) {
+	if o.Store == nil || o.Cases == nil {
+		return nil, errors.New("alert: records need a store and a case source")
+	}
+	if len(o.AuditKey) < 32 {
+		return nil, errors.New("alert: records need an audit key of at least 32 bytes")
+	}
+	if o.Retention <= 0 {
+		o.Retention = DefaultRules().Retention
+	}
+	if o.AuditRetention <= 0 {
+		o.AuditRetention = 2 * 365 * 24 * time.Hour
+	}
+	if o.Lease <= 0 {
+		o.Lease = 2 * time.Minute
+	}
+	if o.Batch <= 0 {
+		o.Batch = 20
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Records{st: o.Store, cases: o.Cases, loader: o.Case, filer: o.Filer, key: o.AuditKey, o: o, now: o.Now, log: o.Logger}, nil
+}
+
+// Audit appends an entry, stamping the time if unset. A failure is logged:
+// the action it records already happened.
+func (r *Records) Audit(ctx context.Context, e AuditEntry) {
+	if e.At.IsZero() {
+		e.At = r.now()
+	}
+	if err := r.st.AppendAudit(ctx, e); err != nil {
+		r.log.Error("audit append failed", "action", e.Action, "case", e.CaseID, "alert", e.AlertID, "err", err)
+	}
+}
+
+func actorOf(p *staff.Principal) string {
+	if p == nil {
+		return ActorSystem
+	}
+	return p.StaffID
+}
+
+// Tick runs one pass of the hand-off queue: it claims due hand-offs, counts
+// newly closed alerts into the report, and delivers their records. It
+// returns how many it claimed. A failure leaves the hand-off queued with
+// its backoff: nothing is dropped.
+func (r *Records) Tick(ctx context.Context) (int, error) {
+	now := r.now()
+	ids, err := r.st.ClaimHandoffs(ctx, now, r.o.Lease, r.o.Batch)
+	if err != nil {
+		return 0, err
+	}
+	var first error
+	for _, id := range ids {
+		if err := r.process(ctx, id, now); err != nil {
+			r.log.Warn("records: hand-off step failed; retried after its lease", "alert", id, "err", err)
+			if first == nil {
+				first = err
+			}
+		}
+	}
+	return len(ids), first
+}
+
+func (r *Records) process(ctx context.Context, id string, now time.Time) error {
+	a, err := r.st.Alert(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		_, err = r.st.HandoffDone(ctx, id, 0, HandoffNone, now) // drops the queue entry
+		return err
+	}
+	if err != nil {
+		return err
+	}
+	if !a.Record.Summarized {
+		if err := r.summarize(ctx, a); err != nil {
+			return err
+		}
+	}
+	if a.Record.Handoff != HandoffPending {
+		_, err := r.st.HandoffDone(ctx, id, a.Record.Rev, a.Record.Handoff, a.Record.FiledAt)
+		return err
+	}
+	if r.filer == nil {
+		return r.st.HandoffLater(ctx, id, now.Add(noFilerRecheck))
+	}
+	b, err := r.brief(ctx, a)
+	if err != nil {
+		return err
+	}
+	rec := BuildClosingRecord(a, b, now)
+	if ferr := r.filer.File(ctx, rec.RecordID, rec.JSON()); ferr != nil {
+		tries := a.Record.Tries + 1
+		next := now.Add(Backoff(tries))
+		r.log.Warn("records: closing record not filed", "alert", id, "tries", tries, "next", next, "err", ferr)
+		return r.st.HandoffFailed(ctx, id, a.Record.Rev, tries, next, problemText(ferr))
+	}
+	ok, err := r.st.HandoffDone(ctx, id, a.Record.Rev, HandoffFiled, r.now())
+	if err != nil || !ok {
+		return err
+	}
+	r.Audit(ctx, AuditEntry{Actor: ActorSystem, Action: "alert.handoff", CaseID: a.CaseID, AlertID: id,
+		Outcome: "ok: filed revision " + strconv.Itoa(rec.Revision)})
+	return nil
+}
+
+// problemText bounds what a failure stores.
+func problemText(err error) string {
+	s := err.Error()
+	if len(s) > 200 {
+		s = s[:200]
+	}
+	return s
+}
+
+func (r *Records) brief(ctx context.Context, a *Alert) (*CaseBrief, error) {
+	if a.CaseID == "" {
+		return nil, nil
+	}
+	b, err := r.cases.Brief(ctx, a.CaseID)
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil
+	}
+	return b, err
+}
+
+// summarize counts a closed alert into the report.
+func (r *Records) summarize(ctx context.Context, a *Alert) error {
+	seen, err := r.st.SeenBy(ctx, a.ID)
+	if err != nil {
+		return err
+	}
+	var first time.Time
+	for _, t := range seen {
+		if first.IsZero() || t.Before(first) {
+			first = t
+		}
+	}
+	repeat := false
+	if a.CaseID != "" {
+		if repeat, err = r.st.PriorAlert(ctx, a.CaseID, a.ID, a.RaisedAt.Add(-RepeatWindow), a.RaisedAt); err != nil {
+			return err
+		}
+	}
+	return r.st.Summarize(ctx, a.ID, CountFields(Summarize(a, first, repeat)))
+}
+
+// Run ticks the hand-off queue every tick and sweeps retention every
+// sweep until ctx ends.
+func (r *Records) Run(ctx context.Context, tick, sweep time.Duration) {
+	t := time.NewTicker(tick)
+	defer t.Stop()
+	lastSweep := time.Time{}
+	for {
+		for {
+			n, err := r.Tick(ctx)
+			if err != nil || n < r.o.Batch {
+				break
+			}
+		}
+		if now := r.now(); now.Sub(lastSweep) >= sweep {
+			if _, err := r.Sweep(ctx); err != nil && ctx.Err() == nil {
+				r.log.Warn("records: retention sweep failed", "err", err)
+			}
+			lastSweep = now
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// SweepReport is what a retention sweep did.
+type SweepReport struct {
+	Erased       int
+	Held         int
+	AuditTrimmed int
+}
+
+// Sweep applies retention, decided against the stored filing times and
+// the injected clock: alerts whose record was filed more than the
+// retention ago are erased unless held, and audit entries older than the
+// audit retention are trimmed behind a checkpoint.
+func (r *Records) Sweep(ctx context.Context) (SweepReport, error) {
+	var rep SweepReport
+	now := r.now()
+	cutoff := now.Add(-r.o.Retention)
+	for {
+		// Held alerts stay in the list: skip past them.
+		ids, err := r.st.RetentionDue(ctx, cutoff, rep.Held, 200)
+		if err != nil {
+			return rep, err
+		}
+		for _, id := range ids {
+			res, err := r.st.EraseAlert(ctx, id, cutoff)
+			if err != nil {
+				return rep, err
+			}
+			switch res {
+			case Erased:
+				rep.Erased++
+				r.Audit(ctx, AuditEntry{At: now, Actor: ActorSystem, Action: "alert.erase", AlertID: id, Outcome: "ok: retention"})
+			case EraseHeld:
+				rep.Held++
+			}
+		}
+		if len(ids) < 200 {
+			break
+		}
+	}
+	n, err := r.st.TrimAudit(ctx, now.Add(-r.o.AuditRetention), func(caseID, alertID string) (bool, error) {
+		return r.st.Held(ctx, caseID, alertID)
+	})
+	rep.AuditTrimmed = n
+	return rep, err
+}
+
+// SetAlertHold puts an alert on legal hold or lifts it (admin). Nothing of
+// the alert is returned. The change is audited.
+func (r *Records) SetAlertHold(ctx context.Context, p *staff.Principal, id string, hold bool) error {
+	if !p.Has(staff.RoleAdmin) {
+		return ErrNotAllowed
+	}
+	if !validID(id, "a_", 20) {
+		return ErrNotFound
+	}
+	if err := r.st.SetAlertHold(ctx, id, hold); err != nil {
+		return err
+	}
+	r.Audit(ctx, AuditEntry{Actor: p.StaffID, Action: "alert.legal_hold", AlertID: id, Outcome: fmt.Sprintf("ok: hold=%t", hold)})
+	return nil
+}
+
+// HandoffStats reports records not yet filed, for the admin screen.
+func (r *Records) HandoffStats(ctx context.Context) (HandoffStats, error) {
+	return r.st.HandoffStats(ctx)
+}
+
+// --- exports -----------------------------------------------------------------
+
+// ErrExportRefused is an export the caller may not make; it is audited.
+var ErrExportRefused = fmt.Errorf("alert: export refused: %w", problem.ErrForbidden)
+
+// mayExport checks that p is a caseworker (or, for an alert, a responder)
+// of team and not excluded from the case.
+func mayExport(p *staff.Principal, team string, excluded []string, responderOK bool) bool {
+	if p == nil || !p.InTeam(team) || slices.Contains(excluded, p.StaffID) {
+		return false
+	}
+	return p.Has(staff.RoleCaseworker) || (responderOK && p.Has(staff.RoleResponder))
+}
+
+// ExportAlert writes a closed alert's closing record through write and marks
+// it exported, which starts its retention clock: the path for services
+// without a case-management endpoint. Refusals are audited.
+func (r *Records) ExportAlert(ctx context.Context, p *staff.Principal, id string, write func([]byte) error) error {
+	refuse := func(why string, err error) error {
+		r.Audit(ctx, AuditEntry{Actor: actorOf(p), Action: "alert.export", AlertID: auditAlertID(id), Outcome: "refused: " + why})
+		return err
+	}
+	if !validID(id, "a_", 20) {
+		return refuse("not found", ErrNotFound)
+	}
+	a, err := r.st.Alert(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return refuse("not found", ErrNotFound)
+	}
+	if err != nil {
+		return err
+	}
+	b, err := r.brief(ctx, a)
+	if err != nil {
+		return err
+	}
+	var excluded []string
+	if b != nil {
+		excluded = b.Excluded
+	}
+	if !mayExport(p, a.Team, excluded, true) {
+		return refuse("no right", ErrExportRefused)
+	}
+	if !a.State.Terminal() || a.FollowUp {
+		return refuse("alert still open", fmt.Errorf("alert: export: %w", ErrConflict))
+	}
+	rec := BuildClosingRecord(a, b, r.now())
+	out, _ := json.MarshalIndent(rec, "", "  ")
+	if err := write(append(out, '\n')); err != nil {
+		return err
+	}
+	if a.Record.Handoff == HandoffPending || a.Record.Handoff == HandoffNone {
+		if _, err := r.st.HandoffDone(ctx, id, a.Record.Rev, HandoffExported, r.now()); err != nil {
+			return err
+		}
+	}
+	r.Audit(ctx, AuditEntry{Actor: p.StaffID, Action: "alert.export", CaseID: a.CaseID, AlertID: id,
+		Outcome: "ok: revision " + strconv.Itoa(rec.Revision) + " sha256=" + EntryDigest(out)})
+	return nil
+}
+
+func auditAlertID(id string) string {
+	if validID(id, "a_", 20) {
+		return id
+	}
+	return "(malformed)"
+}
+
+// CaseBundleFormat names the case export's layout.
+const CaseBundleFormat = "waymark-case-bundle-v1"
+
+// CaseBundle is `waymark export case`: the case's facts, its alerts and its
+// audit entries, with what a third party needs to check them without any
+// secret (AuditBundle, verified by VerifyBundle with the published public
+// key), and third-party information marked for redaction.
+type CaseBundle struct {
+	Format string `json:"format"`
+	// Redactions are JSON pointers into Content's decoded form, each with
+	// why it must be reviewed before disclosure.
+	Redactions []Redaction `json:"redactions"`
+	AuditBundle
+}
+
+// Redaction marks third-party information in an export.
+type Redaction struct {
+	Path   string `json:"path"`
+	Reason string `json:"reason"`
+}
+
+// CaseFacts for export: the case as its caseworker sees it, never code
+// words, PINs or their hashes.
+type caseExport struct {
+	ID               string          `json:"id"`
+	Alias            string          `json:"alias"`
+	Phone            string          `json:"phone"`
+	Team             string          `json:"team"`
+	Owner            string          `json:"owner"`
+	Risk             string          `json:"risk_level"`
+	RiskDate         string          `json:"risk_date,omitempty"`
+	MARAC            MARACInput      `json:"marac"`
+	Children         Children        `json:"children"`
+	Communication    Communication   `json:"communication"`
+	ResponsePlan     string          `json:"response_plan"`
+	SafetyNotes      string          `json:"safety_notes"`
+	SafeguardingLead string          `json:"safeguarding_lead,omitempty"`
+	LinkedCase       string          `json:"linked_case,omitempty"`
+	Under18          bool            `json:"under_18"`
+	LegalHold        bool            `json:"legal_hold"`
+	CreatedAt        time.Time       `json:"created_at"`
+	RenewedAt        time.Time       `json:"renewed_at,omitzero"`
+	ExpiresAt        time.Time       `json:"expires_at"`
+	Excluded         int             `json:"excluded_staff_count"`
+	Alerts           []ClosingRecord `json:"alerts"`
+}
+
+// ExportCase writes the case bundle through write. Refused (and audited)
+// for a case on legal hold, and for anyone but a caseworker of the case's
+// team who is not excluded from it. The audit chain must verify first.
+func (r *Records) ExportCase(ctx context.Context, p *staff.Principal, caseID string, write func([]byte) error) error {
+	c, err := r.exportable(ctx, p, "case.export", caseID)
+	if err != nil {
+		return err
+	}
+	now := r.now()
+	ce := caseExport{
+		ID: c.ID, Alias: c.Alias.Reveal(), Phone: c.Phone.Reveal(), Team: c.Team, Owner: c.Owner, Risk: string(c.Risk),
+		RiskDate: dateText(c.RiskDate), MARAC: MARACInput{Referred: c.MARAC.Referred, Date: dateText(c.MARAC.Date)},
+		Children: c.Children, Communication: c.Communication, ResponsePlan: c.ResponsePlan.Reveal(),
+		SafetyNotes: c.SafetyNotes.Reveal(), SafeguardingLead: c.SafeguardingLead.Reveal(), LinkedCase: c.LinkedCase,
+		Under18: c.Under18, LegalHold: c.LegalHold, CreatedAt: c.CreatedAt.UTC(), RenewedAt: utcOrZero(c.RenewedAt),
+		ExpiresAt: c.ExpiresAt.UTC(), Excluded: len(c.Excluded), Alerts: []ClosingRecord{},
+	}
+	alertIDs, err := r.caseAlerts(ctx, c.ID)
+	if err != nil {
+		return err
+	}
+	brief := &CaseBrief{CaseFacts: factsOf(c), Alias: c.Alias, MARAC: c.MARAC}
+	for _, id := range alertIDs {
+		a, err := r.st.Alert(ctx, id)
+		if errors.Is(err, ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		ce.Alerts = append(ce.Alerts, BuildClosingRecord(a, brief, now))
+	}
+	red := caseRedactions(ce)
+	content, _ := json.Marshal(ce)
+	ab, err := r.auditBundle(ctx, "case "+c.ID, content, func(e *ChainEntry) bool {
+		return e.CaseID == c.ID || (e.AlertID != "" && slices.Contains(alertIDs, e.AlertID))
+	}, now)
+	if err != nil {
+		return err
+	}
+	for i, d := range ab.Disclosed {
+		if d.Reason != "" {
+			red = append(red, Redaction{Path: fmt.Sprintf("/disclosed/%d/reason", i), Reason: "free text typed by staff: may name third parties"})
+		}
+	}
+	out, _ := json.MarshalIndent(CaseBundle{Format: CaseBundleFormat, Redactions: red, AuditBundle: ab}, "", "  ")
+	if err := write(append(out, '\n')); err != nil {
+		return err
+	}
+	r.Audit(ctx, AuditEntry{At: now, Actor: p.StaffID, Action: "case.export", CaseID: c.ID,
+		Outcome: "ok: sha256=" + EntryDigest(content)})
+	return nil
+}
+
+// caseRedactions marks third-party information in a case export: other
+// people's names and references, staff names, and free text.
+func caseRedactions(ce caseExport) []Redaction {
+	var red []Redaction
+	add := func(path, reason string) { red = append(red, Redaction{Path: "/content" + path, Reason: reason}) }
+	if ce.SafeguardingLead != "" {
+		add("/safeguarding_lead", "third party: the safeguarding lead's name")
+	}
+	if ce.LinkedCase != "" {
+		add("/linked_case", "third party: another person's case")
+	}
+	if ce.Children.Count > 0 {
+		add("/children", "third party: children in the household")
+	}
+	add("/safety_notes", "free text: may name third parties (the abuser, family, neighbours)")
+	add("/response_plan", "free text: may name third parties")
+	add("/owner", "third party: staff identifier")
+	for i, a := range ce.Alerts {
+		p := fmt.Sprintf("/alerts/%d", i)
+		if a.ChildrensServicesReference != "" {
+			add(p+"/childrens_services_reference", "third party: children's services reference")
+		}
+		for j, e := range a.Timeline {
+			if e.ByName != "" {
+				add(fmt.Sprintf("%s/timeline/%d/by_name", p, j), "third party: staff name")
+			}
+			if e.Text != "" {
+				add(fmt.Sprintf("%s/timeline/%d/text", p, j), "free text: may name third parties")
+			}
+		}
+		for j, act := range a.Actions {
+			if act.StaffName != "" {
+				add(fmt.Sprintf("%s/actions/%d/staff_name", p, j), "third party: staff name")
+			}
+		}
+	}
+	return red
+}
+
+// auditBundle verifies the whole chain while reading it (an export never
+// vouches for a broken chain), discloses the entries match selects, and
+// signs the segment from the first to the last of them with the content.
+func (r *Records) auditBundle(ctx context.Context, subject string, content []byte, match func(*ChainEntry) bool, now time.Time) (AuditBundle, error) {
+	var v *ChainVerifier
+	var seg Segment
+	var pending []SegmentEntry // entries after the last match, kept in case another match follows
+	var disclosed []DisclosedEntry
+	prev := ""
+	started := false
+	err := r.st.AuditChain(ctx, func(cp *Checkpoint, e *ChainEntry, reason string) error {
+		if e == nil {
+			var b *Break
+			if v, b = NewChainVerifier(r.key, cp); b != nil {
+				return b
+			}
+			if cp != nil {
+				prev = cp.Hash
+			}
+			return nil
+		}
+		if b := v.Next(*e, &reason); b != nil {
+			return b
+		}
+		canon := e.Canonical()
+		se := SegmentEntry{Seq: e.Seq, Digest: EntryDigest(canon), Hash: e.Hash}
+		if match(e) {
+			if !started {
+				started, seg.PrevHash = true, prev
+			}
+			seg.Entries = append(seg.Entries, pending...)
+			seg.Entries = append(seg.Entries, se)
+			pending = pending[:0]
+			disclosed = append(disclosed, DisclosedEntry{Canonical: string(canon), Reason: reason})
+		} else if started {
+			pending = append(pending, se)
+		}
+		prev = e.Hash
+		return nil
+	})
+	if err != nil {
+		return AuditBundle{}, err
+	}
+	if seg.Entries == nil {
+		seg.Entries = []SegmentEntry{}
+	}
+	if disclosed == nil {
+		disclosed = []DisclosedEntry{}
+	}
+	m := Manifest{Format: "waymark-audit-bundle-v1", Subject: subject, GeneratedAt: now.UTC(),
+		ContentDigest: EntryDigest(content), Segment: seg}
+	return AuditBundle{Attestation: Attest(SigningKey(r.key), m), Disclosed: disclosed, Content: string(content)}, nil
+}
+
+// exportable loads a case for a disclosure export, refusing (and auditing)
+// a case on legal hold or a caller without the right.
+func (r *Records) exportable(ctx context.Context, p *staff.Principal, action, caseID string) (*Case, error) {
+	refuse := func(why string, err error) (*Case, error) {
+		r.Audit(ctx, AuditEntry{Actor: actorOf(p), Action: action, CaseID: auditID(caseID), Outcome: "refused: " + why})
+		return nil, err
+	}
+	if r.loader == nil {
+		return nil, errors.New("alert: records have no case loader")
+	}
+	if !ValidCaseID(caseID) {
+		return refuse("not found", ErrNotFound)
+	}
+	c, err := r.loader.Load(ctx, caseID)
+	if errors.Is(err, ErrNotFound) {
+		return refuse("not found", ErrNotFound)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !mayExport(p, c.Team, c.Excluded, false) {
+		return refuse("no right", ErrExportRefused)
+	}
+	if c.LegalHold {
+		return refuse("legal hold", ErrLegalHold)
+	}
+	return c, nil
+}
+
+func (r *Records) caseAlerts(ctx context.Context, caseID string) ([]string, error) {
+	ids, err := r.st.CaseAlertIDs(ctx, caseID)
+	if err != nil {
+		return nil, err
+	}
+	slices.Sort(ids)
+	return slices.Compact(ids), nil
+}
+
+func dateText(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.In(London()).Format(time.DateOnly)
+}
+
+// MARACShare is what `waymark export marac` shares with a MARAC meeting.
+type MARACShare struct {
+	Format        string          `json:"format"` // "waymark-marac-share-v1"
+	Meeting       string          `json:"meeting"`
+	LawfulBasis   string          `json:"lawful_basis"`
+	SharedBy      string          `json:"shared_by"`
+	SharedAt      time.Time       `json:"shared_at"`
+	CaseReference string          `json:"case_reference"`
+	Alias         string          `json:"alias"`
+	Team          string          `json:"team"`
+	Risk          string          `json:"risk_level"`
+	RiskDate      string          `json:"risk_date,omitempty"`
+	MARAC         MARACInput      `json:"marac_referral"`
+	Children      Children        `json:"children"`
+	Communication Communication   `json:"communication"`
+	ResponsePlan  string          `json:"response_plan"`
+	Incidents     []MARACIncident `json:"incidents"`
+	// Fields lists what was shared, for the audit record.
+	Fields []string `json:"fields_shared"`
+}
+
+// MARACIncident is one alert as shared with a MARAC: when, what kind, how it
+// ended, and the police reference. No timeline text, no locations.
+type MARACIncident struct {
+	RaisedAt  time.Time `json:"raised_at"`
+	Kind      string    `json:"kind"`
+	Duress    bool      `json:"duress"`
+	Outcome   string    `json:"outcome,omitempty"`
+	PoliceRef string    `json:"police_incident_number,omitempty"`
+}
+
+var maracFields = []string{"case_reference", "alias", "team", "risk_level", "risk_date", "marac_referral",
+	"children", "communication", "response_plan", "incidents(raised_at,kind,duress,outcome,police_incident_number)"}
+
+// ExportMARAC writes what is shared with a MARAC meeting about a case and
+// records who shared what, on what lawful basis, with which MARAC (an audit
+// entry whose sealed reason holds the meeting, basis and fields).
+func (r *Records) ExportMARAC(ctx context.Context, p *staff.Principal, caseID, meeting, basis string, write func([]byte) error) error {
+	meeting, basis = strings.TrimSpace(meeting), strings.TrimSpace(basis)
+	inv := &problem.Invalid{}
+	if msg := checkText(meeting, 120, true); msg != "" {
+		inv.Add("meeting", msg)
+	}
+	if msg := checkText(basis, maxReason, true); msg != "" {
+		inv.Add("basis", msg)
+	}
+	if err := inv.Err(); err != nil {
+		return err
+	}
+	c, err := r.exportable(ctx, p, "marac.share", caseID)
+	if err != nil {
+		return err
+	}
+	now := r.now()
+	sh := MARACShare{
+		Format: "waymark-marac-share-v1", Meeting: meeting, LawfulBasis: basis, SharedBy: p.StaffID, SharedAt: now.UTC(),
+		CaseReference: c.ID, Alias: c.Alias.Reveal(), Team: c.Team, Risk: string(c.Risk), RiskDate: dateText(c.RiskDate),
+		MARAC:    MARACInput{Referred: c.MARAC.Referred, Date: dateText(c.MARAC.Date)},
+		Children: c.Children, Communication: c.Communication, ResponsePlan: c.ResponsePlan.Reveal(),
+		Incidents: []MARACIncident{}, Fields: maracFields,
+	}
+	ids, err := r.caseAlerts(ctx, c.ID)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		a, err := r.st.Alert(ctx, id)
+		if errors.Is(err, ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		sh.Incidents = append(sh.Incidents, MARACIncident{RaisedAt: a.RaisedAt.UTC(), Kind: a.Class.String(),
+			Duress: a.Duress(), Outcome: string(a.Outcome), PoliceRef: a.PoliceRef.Reveal()})
+	}
+	slices.SortFunc(sh.Incidents, func(a, b MARACIncident) int { return a.RaisedAt.Compare(b.RaisedAt) })
+	out, _ := json.MarshalIndent(sh, "", "  ")
+	out = append(out, '\n')
+	// Sharing that cannot be recorded does not happen.
+	why, _ := json.Marshal(map[string]any{"meeting": meeting, "lawful_basis": basis, "fields": maracFields})
+	if err := r.st.AppendAudit(ctx, AuditEntry{At: now, Actor: p.StaffID, Action: "marac.share", CaseID: c.ID,
+		Reason: pii.NewText(string(why)), Outcome: "ok: sha256=" + EntryDigest(out)}); err != nil {
+		return err
+	}
+	if err := write(out); err != nil {
+		r.Audit(ctx, AuditEntry{Actor: p.StaffID, Action: "marac.share", CaseID: c.ID, Outcome: "failed: not written"})
+		return err
+	}
+	return nil
+}
+
+// Report builds the commissioners' report for q (admin).
+func (r *Records) Report(ctx context.Context, p *staff.Principal, q ReportQuery) (*Report, error) {
+	if !p.Has(staff.RoleAdmin) {
+		return nil, ErrNotAllowed
+	}
+	m, err := r.st.ReportCounts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return BuildReport(q, m), nil
+}
+
+// ChainReport is what a successful verification saw.
+type ChainReport struct {
+	Entries    int64
+	FirstSeq   int64
+	LastSeq    int64
+	Head       string
+	Checkpoint *Checkpoint
+}
+
+// VerifyAudit checks the whole audit chain from its checkpoint. A broken
+// chain is a *Break (naming the first bad entry); any other error is a
+// failure to read it.
+func (r *Records) VerifyAudit(ctx context.Context) (ChainReport, error) {
+	var rep ChainReport
+	var v *ChainVerifier
+	err := r.st.AuditChain(ctx, func(cp *Checkpoint, e *ChainEntry, reason string) error {
+		if e == nil {
+			rep.Checkpoint = cp
+			var b *Break
+			v, b = NewChainVerifier(r.key, cp)
+			if b != nil {
+				return b
+			}
+			return nil
+		}
+		if b := v.Next(*e, &reason); b != nil {
+			return b
+		}
+		if rep.FirstSeq == 0 {
+			rep.FirstSeq = e.Seq
+		}
+		rep.LastSeq = e.Seq
+		return nil
+	})
+	if err != nil {
+		return rep, err
+	}
+	rep.Head, rep.Entries = v.Head()
+	return rep, nil
+}
+
+// PublicKey is the deployment's audit signing public key, as published.
+func (r *Records) PublicKey() string {
+	return PublicKeyString(SigningKey(r.key).Public().(ed25519.PublicKey))
+}
+
+// ValidAlertID reports whether id has the shape of an alert id.
+func ValidAlertID(id string) bool { return validID(id, "a_", 20) }

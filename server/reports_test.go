@@ -1,0 +1,172 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"waymark/alert"
+	"waymark/postcode"
+	"waymark/staff"
+)
+
+// recordsEnv is the alert env with the records service wired (no
+// case-management endpoint: records wait for export).
+type recordsEnv struct {
+	*alertEnv
+	Records *alert.Records
+	admin   *http.Client
+}
+
+func newRecordsEnv(t *testing.T) *recordsEnv {
+	t.Helper()
+	a := newAlertEnv(t)
+	recs, err := alert.NewRecords(alert.RecordsOptions{Store: a.Store, Cases: alert.CasesSource(a.Cases), Case: a.Cases,
+		AuditKey: a.Store.AuditKey(), Now: a.Clock.Now, Logger: discard()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, err := postcode.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Server = httptest.NewTLSServer(New(Deps{
+		Logger: discard(), Now: a.Clock.Now, Staff: a.Staff, Cases: a.Cases, Alerts: a.Alerts, Postcodes: dir, Records: recs,
+	}))
+	t.Cleanup(a.Server.Close)
+	e := &recordsEnv{alertEnv: a, Records: recs}
+	e.admin = a.login(t, "ada", []staff.Role{staff.RoleAdmin}, nil)
+	return e
+}
+
+func TestAlertRecordRoutes(t *testing.T) {
+	e := newRecordsEnv(t)
+	ctx := context.Background()
+	responder := e.login(t, "rowan", []staff.Role{staff.RoleResponder}, []string{"south"})
+	if status, _, b := e.app(t, "POST", "/v1/app/signal", signal("panic")); status != http.StatusAccepted {
+		t.Fatalf("signal: %d %s", status, b)
+	}
+	alerts := e.openAlerts(t, responder)
+	if len(alerts) != 1 {
+		t.Fatalf("open alerts: %v", alerts)
+	}
+	id := alerts[0]["id"].(string)
+	e.Clock.Advance(45 * time.Second)
+	if status, _, b := e.call(t, responder, "POST", "/v1/alerts/"+id+"/ack", nil); status != http.StatusOK {
+		t.Fatalf("ack: %d %s", status, b)
+	}
+	status, _, b := e.call(t, responder, "POST", "/v1/alerts/"+id+"/resolve", map[string]any{
+		"outcome": "police-attended", "police_reference": "CAD-1", "childrens_services_reference": "CS-9"})
+	if status != http.StatusOK {
+		t.Fatalf("resolve: %d %s", status, b)
+	}
+	var v map[string]any
+	json.Unmarshal(b, &v)
+	// The case was referred to MARAC in February: a possible repeat; the
+	// record has not been filed yet.
+	if v["handoff"] != "pending" || v["record_status"] != "record not yet filed" || v["possible_repeat"] != true {
+		t.Errorf("resolved view: handoff %v, record_status %v, possible_repeat %v", v["handoff"], v["record_status"], v["possible_repeat"])
+	}
+	if _, err := e.Records.Tick(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	// Reports: admins only, small counts hidden, the chart as SVG.
+	if status, _, _ := e.call(t, responder, "GET", "/v1/reports/summary", nil); status != http.StatusForbidden {
+		t.Errorf("responder reading the report: %d", status)
+	}
+	status, _, b = e.call(t, e.admin, "GET", "/v1/reports/summary?area=south", nil)
+	if status != http.StatusOK {
+		t.Fatalf("report: %d %s", status, b)
+	}
+	var rep alert.Report
+	if err := json.Unmarshal(b, &rep); err != nil || rep.Alerts != "<5" {
+		t.Errorf("report: %s", b)
+	}
+	for _, bad := range []string{id, e.caseID, "CAD-1", "Wren"} {
+		if strings.Contains(string(b), bad) {
+			t.Errorf("report holds %q", bad)
+		}
+	}
+	if status, _, b := e.call(t, e.admin, "GET", "/v1/reports/summary?from=yesterday", nil); status != http.StatusUnprocessableEntity || !strings.Contains(string(b), `"from"`) {
+		t.Errorf("bad from: %d %s", status, b)
+	}
+	status, hdr, b := e.call(t, e.admin, "GET", "/v1/reports/chart.svg", nil)
+	if status != http.StatusOK || !strings.HasPrefix(hdr.Get("Content-Type"), "image/svg+xml") ||
+		!strings.Contains(hdr.Get("Content-Security-Policy"), "default-src 'none'") || !strings.HasPrefix(string(b), "<svg") {
+		t.Errorf("chart: %d %v %.80s", status, hdr, b)
+	}
+	status, _, b = e.call(t, e.admin, "GET", "/v1/reports/handoffs", nil)
+	if status != http.StatusOK || jsonNumber(t, b, "pending") != 1 {
+		t.Errorf("hand-offs: %d %s", status, b)
+	}
+
+	// Legal hold on the alert: admin only, audited, shown on the view.
+	if status, _, _ := e.call(t, responder, "PUT", "/v1/alerts/"+id+"/legal-hold", map[string]any{"hold": true}); status != http.StatusForbidden {
+		t.Errorf("responder setting a hold: %d", status)
+	}
+	if status, _, b := e.call(t, e.admin, "PUT", "/v1/alerts/"+id+"/legal-hold", map[string]any{"hold": true}); status != http.StatusNoContent {
+		t.Fatalf("hold: %d %s", status, b)
+	}
+	if status, _, _ := e.call(t, e.admin, "PUT", "/v1/alerts/a_nosuchalertnosuchale/legal-hold", map[string]any{"hold": true}); status != http.StatusNotFound {
+		t.Errorf("hold on a missing alert: %d", status)
+	}
+	status, _, b = e.call(t, responder, "GET", "/v1/alerts/"+id, nil)
+	json.Unmarshal(b, &v)
+	if status != http.StatusOK || v["legal_hold"] != true {
+		t.Errorf("view after hold: %d legal_hold=%v", status, v["legal_hold"])
+	}
+
+	// Sign-ins, the claim, the resolve and the hold are in the audit chain.
+	var got []string
+	if err := e.Store.AuditChain(ctx, func(_ *alert.Checkpoint, en *alert.ChainEntry, _ string) error {
+		if en != nil {
+			got = append(got, en.Action+" "+en.Outcome)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	all := strings.Join(got, "\n")
+	for _, want := range []string{"staff.login ok", "alert.claim ok", "alert.resolve ok", "alert.legal_hold ok: hold=true"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("audit lacks %q:\n%s", want, all)
+		}
+	}
+	if _, err := e.Records.VerifyAudit(ctx); err != nil {
+		t.Errorf("audit chain: %v", err)
+	}
+}
+
+func TestFailedSignInIsAuditedWithoutTheName(t *testing.T) {
+	e := newRecordsEnv(t)
+	status, _, _ := e.call(t, e.client(), "POST", "/v1/auth/login", map[string]string{
+		"username": "ada", "password": "wrong password here", "totp": "000000"})
+	if status != http.StatusUnauthorized {
+		t.Fatalf("bad login: %d", status)
+	}
+	var last *alert.ChainEntry
+	e.Store.AuditChain(context.Background(), func(_ *alert.Checkpoint, en *alert.ChainEntry, _ string) error {
+		if en != nil {
+			last = en
+		}
+		return nil
+	})
+	if last == nil || last.Action != "staff.login" || last.Outcome != "refused: bad credentials" || last.Actor != "(unknown)" {
+		t.Errorf("last audit entry = %+v", last)
+	}
+}
+
+func jsonNumber(t *testing.T, b []byte, name string) float64 {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatalf("not JSON: %s", b)
+	}
+	n, _ := m[name].(float64)
+	return n
+}

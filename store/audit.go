@@ -1,0 +1,394 @@
+package store
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"waymark/alert"
+	"waymark/internal/randid"
+	"waymark/pii"
+	"waymark/seal"
+)
+
+// The audit trail: one stream (keys.audit) whose entries form a hash chain,
+// h_i = HMAC-SHA256(k_audit, h_{i-1} ‖ canonical(entry_i)) (alert/audit.go).
+// Lua has no HMAC and k_audit never reaches Redis, so the hash is computed
+// in Go against the head it read (keys.auditHead: seq and h of the last
+// entry), and appendAuditScript adds the entry and moves the head only if
+// the head is still the one read; otherwise the append reads the head again
+// and retries. Entries are never rewritten; retention trims the oldest
+// behind a MAC'd checkpoint (keys.auditCheckpoint).
+
+var _ alert.RecordStore = (*Store)(nil)
+
+// maxAuditAttempts bounds the optimistic append; each conflict means
+// another append won, so the chain made progress.
+const maxAuditAttempts = 64
+
+// auditMAC is k_audit: the configured audit key, or, when none is
+// configured, one derived from the tag key (startup warns about that).
+func (s *Store) auditMAC() []byte {
+	if len(s.crypto.AuditKey) > 0 {
+		return s.crypto.AuditKey
+	}
+	m := hmac.New(sha256.New, s.crypto.TagKey)
+	m.Write([]byte("waymark audit key (derived)"))
+	return m.Sum(nil)
+}
+
+// AuditKey returns k_audit as the store uses it, for verification and
+// signing by the records service.
+func (s *Store) AuditKey() []byte { return s.auditMAC() }
+
+// appendAuditScript: KEYS[1] the stream, KEYS[2] the head; ARGV[1] the
+// head hash read ("" for none), ARGV[2] the new seq, ARGV[3] the new hash,
+// ARGV[4…] the entry's fields.
+var appendAuditScript = redis.NewScript(`
+local cur = redis.call('HGET', KEYS[2], 'h') or ''
+if cur ~= ARGV[1] then return 'stale' end
+local id = redis.call('XADD', KEYS[1], '*', unpack(ARGV, 4))
+redis.call('HSET', KEYS[2], 'seq', ARGV[2], 'h', ARGV[3])
+return id
+`)
+
+// auditKey returns the audit trail's data key, making it on first use. Only
+// its wrapped form is stored; a key-encryption-key rotation re-wraps it.
+func (s *Store) auditKey(ctx context.Context) (*seal.DataKey, error) {
+	ad := seal.AD{Key: s.k.auditDataKey()}
+	for range 2 {
+		wrapped, err := s.rdb.Get(ctx, s.k.auditDataKey()).Bytes()
+		if err == nil {
+			dk, err := s.crypto.Keyring.UnwrapDataKey(wrapped, ad)
+			if err != nil {
+				return nil, fmt.Errorf("store: unwrap audit key: %w", err)
+			}
+			return dk, nil
+		}
+		if !errors.Is(err, redis.Nil) {
+			return nil, s.wrap("audit key", err)
+		}
+		dk, fresh, err := s.crypto.Keyring.NewDataKey(ad)
+		if err != nil {
+			return nil, fmt.Errorf("store: audit key: %w", err)
+		}
+		ok, err := s.rdb.SetNX(ctx, s.k.auditDataKey(), fresh, 0).Result()
+		if err != nil {
+			return nil, s.wrap("audit key", err)
+		}
+		if ok {
+			return dk, nil
+		}
+		// Another instance made it first: use theirs.
+	}
+	return nil, errors.New("store: audit key: could not settle")
+}
+
+// AppendAudit appends one entry to the audit chain: when, who, what, which
+// case and alert, outcome, and the reason sealed under the audit trail's
+// data key, bound to the entry's own id, with its salted digest in the
+// chain. All audit writing goes through this one method.
+func (s *Store) AppendAudit(ctx context.Context, e alert.AuditEntry) error {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
+	if e.At.IsZero() {
+		e.At = s.now()
+	}
+	eid := randid.New("e_", 16)
+	ce := alert.ChainEntry{ID: eid, At: time.UnixMilli(e.At.UnixMilli()), Actor: e.Actor, Action: e.Action,
+		CaseID: e.CaseID, AlertID: e.AlertID, Outcome: e.Outcome}
+	var sealed []byte
+	if !e.Reason.IsZero() {
+		dk, err := s.auditKey(ctx)
+		if err != nil {
+			return err
+		}
+		reason := e.Reason.Reveal()
+		if sealed, err = dk.Seal([]byte(reason), seal.AD{Key: s.k.audit(), Field: "reason:" + eid}); err != nil {
+			return fmt.Errorf("store: seal audit reason: %w", err)
+		}
+		ce.ReasonDigest = alert.ReasonDigest(eid, reason)
+	}
+	key := s.auditMAC()
+	for range maxAuditAttempts {
+		head, err := s.rdb.HMGet(ctx, s.k.auditHead(), "seq", "h").Result()
+		if err != nil {
+			return s.wrap("append audit", err)
+		}
+		prevSeq, _ := head[0].(string)
+		prevH, _ := head[1].(string)
+		n, _ := strconv.ParseInt(prevSeq, 10, 64)
+		ce.Seq = n + 1
+		ce.Hash = alert.ChainHash(key, prevH, ce)
+		vals := []any{prevH, ce.Seq, ce.Hash,
+			"eid", eid, "seq", ce.Seq, "at", ms(ce.At), "actor", ce.Actor, "action", ce.Action,
+			"case", ce.CaseID, "alert", ce.AlertID, "outcome", ce.Outcome, "rd", ce.ReasonDigest, "h", ce.Hash}
+		if sealed != nil {
+			vals = append(vals, "reason", sealed)
+		}
+		res, err := appendAuditScript.Run(ctx, s.rdb, []string{s.k.audit(), s.k.auditHead()}, vals...).Text()
+		if err != nil {
+			return s.wrap("append audit", err)
+		}
+		if res != "stale" {
+			return nil
+		}
+	}
+	return errors.New("store: append audit: head kept moving")
+}
+
+// AuditRecord is one audit entry as read back, reason opened.
+type AuditRecord struct {
+	ID      string // stream id
+	Seq     int64
+	At      time.Time
+	Actor   string
+	Action  string
+	CaseID  string
+	AlertID string
+	Outcome string
+	Reason  pii.Text
+	Hash    string
+}
+
+// chainEntry reads a stream message into a chain entry.
+func chainEntry(m redis.XMessage) (alert.ChainEntry, string) {
+	str := func(k string) string { v, _ := m.Values[k].(string); return v }
+	seq, err := strconv.ParseInt(str("seq"), 10, 64)
+	if err != nil {
+		seq = -1
+	}
+	at, err := strconv.ParseInt(str("at"), 10, 64)
+	if err != nil {
+		at = -1
+	}
+	return alert.ChainEntry{Seq: seq, ID: str("eid"), StreamID: m.ID, At: time.UnixMilli(at), Actor: str("actor"),
+		Action: str("action"), CaseID: str("case"), AlertID: str("alert"), Outcome: str("outcome"),
+		ReasonDigest: str("rd"), Hash: str("h")}, str("reason")
+}
+
+func (s *Store) openReason(ctx context.Context, dk **seal.DataKey, eid, ct string) (string, error) {
+	if ct == "" {
+		return "", nil
+	}
+	if *dk == nil {
+		k, err := s.auditKey(ctx)
+		if err != nil {
+			return "", err
+		}
+		*dk = k
+	}
+	pt, err := (*dk).Open([]byte(ct), seal.AD{Key: s.k.audit(), Field: "reason:" + eid})
+	if err != nil {
+		return "", err
+	}
+	return string(pt), nil
+}
+
+// ReadAudit returns up to n audit entries from the oldest, reasons opened.
+func (s *Store) ReadAudit(ctx context.Context, n int64) ([]AuditRecord, error) {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
+	msgs, err := s.rdb.XRangeN(ctx, s.k.audit(), "-", "+", n).Result()
+	if err != nil {
+		return nil, s.wrap("read audit", err)
+	}
+	var dk *seal.DataKey
+	out := make([]AuditRecord, 0, len(msgs))
+	for _, m := range msgs {
+		e, ct := chainEntry(m)
+		r := AuditRecord{ID: m.ID, Seq: e.Seq, At: e.At, Actor: e.Actor, Action: e.Action, CaseID: e.CaseID,
+			AlertID: e.AlertID, Outcome: e.Outcome, Hash: e.Hash}
+		reason, err := s.openReason(ctx, &dk, e.ID, ct)
+		if err != nil {
+			return nil, fmt.Errorf("store: open audit reason %s: %w", m.ID, err)
+		}
+		r.Reason = pii.NewText(reason)
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// auditPage is how many entries one read of the chain takes.
+const auditPage = 500
+
+// readCheckpoint returns the checkpoint, nil if the chain was never trimmed.
+func (s *Store) readCheckpoint(ctx context.Context) (*alert.Checkpoint, error) {
+	h, err := s.rdb.HGetAll(ctx, s.k.auditCheckpoint()).Result()
+	if err != nil {
+		return nil, s.wrap("audit checkpoint", err)
+	}
+	if len(h) == 0 {
+		return nil, nil
+	}
+	seq, _ := strconv.ParseInt(h["seq"], 10, 64)
+	return &alert.Checkpoint{Seq: seq, Hash: h["h"], At: fromMS(h["at"]), MAC: h["mac"]}, nil
+}
+
+// AuditChain calls fn once with the checkpoint (nil if none) and no entry,
+// then with every entry in order and its reason opened. A reason that does
+// not open is passed as a marker that cannot match its digest, so
+// verification names that entry. Each page is read within its own
+// deadline, so a long chain is not cut short.
+func (s *Store) AuditChain(ctx context.Context, fn func(cp *alert.Checkpoint, e *alert.ChainEntry, reason string) error) error {
+	bctx, cancel := bounded(ctx)
+	cp, err := s.readCheckpoint(bctx)
+	cancel()
+	if err != nil {
+		return err
+	}
+	if err := fn(cp, nil, ""); err != nil {
+		return err
+	}
+	var dk *seal.DataKey
+	start := "-"
+	for {
+		bctx, cancel := bounded(ctx)
+		msgs, err := s.rdb.XRangeN(bctx, s.k.audit(), start, "+", auditPage).Result()
+		if err != nil {
+			cancel()
+			return s.wrap("read audit chain", err)
+		}
+		for _, m := range msgs {
+			e, ct := chainEntry(m)
+			reason, err := s.openReason(bctx, &dk, e.ID, ct)
+			if err != nil {
+				reason = "\x00(sealed reason does not open)"
+			}
+			if err := fn(nil, &e, reason); err != nil {
+				cancel()
+				return err
+			}
+		}
+		cancel()
+		if len(msgs) < auditPage {
+			return nil
+		}
+		start = "(" + msgs[len(msgs)-1].ID
+	}
+}
+
+// trimAuditScript: KEYS[1] the stream, KEYS[2] the checkpoint; ARGV[1] the
+// checkpoint seq read ("" for none), ARGV[2] the id of the first entry to
+// keep, ARGV[3…] the new checkpoint's fields.
+var trimAuditScript = redis.NewScript(`
+local cur = redis.call('HGET', KEYS[2], 'seq') or ''
+if cur ~= ARGV[1] then return 0 end
+redis.call('XTRIM', KEYS[1], 'MINID', ARGV[2])
+redis.call('HSET', KEYS[2], unpack(ARGV, 3))
+return 1
+`)
+
+// TrimAudit removes entries older than cutoff, oldest first, stopping at
+// the first one about a case or alert on legal hold, and always keeping the
+// newest entry. The trimmed part is verified first (a broken chain is never
+// trimmed away: the error names the break), and a checkpoint MAC'd under
+// k_audit keeps the seq and hash of the last entry removed.
+func (s *Store) TrimAudit(ctx context.Context, cutoff time.Time, held func(caseID, alertID string) (bool, error)) (int, error) {
+	key := s.auditMAC()
+	var v *alert.ChainVerifier
+	var oldSeq string
+	var last *alert.ChainEntry
+	keep := ""
+	count := 0
+	heldCache := map[string]bool{}
+	errStop := errors.New("stop")
+	err := s.AuditChain(ctx, func(cp *alert.Checkpoint, e *alert.ChainEntry, reason string) error {
+		if e == nil {
+			var b *alert.Break
+			if v, b = alert.NewChainVerifier(key, cp); b != nil {
+				return b
+			}
+			if cp != nil {
+				oldSeq = strconv.FormatInt(cp.Seq, 10)
+			}
+			return nil
+		}
+		if !e.At.Before(cutoff) {
+			keep = e.StreamID
+			return errStop
+		}
+		k := e.CaseID + "/" + e.AlertID
+		h, ok := heldCache[k]
+		if !ok && (e.CaseID != "" || e.AlertID != "") {
+			var err error
+			if h, err = held(e.CaseID, e.AlertID); err != nil {
+				return err
+			}
+			heldCache[k] = h
+		}
+		if h {
+			keep = e.StreamID
+			return errStop
+		}
+		if b := v.Next(*e, &reason); b != nil {
+			return b
+		}
+		count++
+		cur := *e
+		last = &cur
+		return nil
+	})
+	if err != nil && !errors.Is(err, errStop) {
+		return 0, err
+	}
+	if last == nil {
+		return 0, nil
+	}
+	n := count
+	if keep == "" {
+		// Everything is old enough: keep the newest entry all the same.
+		keep, n = last.StreamID, count-1
+	}
+	if n == 0 {
+		return 0, nil
+	}
+	// The checkpoint stands for the last entry removed: the one before keep.
+	ctx, cancel := bounded(ctx)
+	defer cancel()
+	before, err := s.rdb.XRevRangeN(ctx, s.k.audit(), "("+keep, "-", 1).Result()
+	if err != nil {
+		return 0, s.wrap("trim audit", err)
+	}
+	if len(before) == 0 {
+		return 0, nil
+	}
+	be, _ := chainEntry(before[0])
+	cp := alert.Checkpoint{Seq: be.Seq, Hash: be.Hash, At: s.now()}.Signed(key)
+	ok, err := trimAuditScript.Run(ctx, s.rdb, []string{s.k.audit(), s.k.auditCheckpoint()},
+		oldSeq, keep, "seq", cp.Seq, "h", cp.Hash, "at", ms(cp.At), "mac", cp.MAC).Int()
+	if err != nil {
+		return 0, s.wrap("trim audit", err)
+	}
+	if ok != 1 {
+		return 0, nil // another instance trimmed meanwhile
+	}
+	return n, nil
+}
+
+// Held reports whether a case or an alert is on legal hold.
+func (s *Store) Held(ctx context.Context, caseID, alertID string) (bool, error) {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
+	pipe := s.rdb.Pipeline()
+	var c, a *redis.StringCmd
+	if caseID != "" {
+		c = pipe.HGet(ctx, s.k.caseRecord(caseID), fLegalHold)
+	}
+	if alertID != "" {
+		a = pipe.HGet(ctx, s.k.alertRecord(alertID), rfHold)
+	}
+	if c == nil && a == nil {
+		return false, nil
+	}
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return false, s.wrap("legal hold", err)
+	}
+	return (c != nil && c.Val() == "1") || (a != nil && a.Val() == "1"), nil
+}

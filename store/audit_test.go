@@ -1,0 +1,333 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"waymark/alert"
+	"waymark/internal/testenv"
+	"waymark/pii"
+	"waymark/seal"
+	"waymark/staff"
+)
+
+func appendN(t *testing.T, s *Store, n int, caseID string) {
+	t.Helper()
+	for i := range n {
+		e := alert.AuditEntry{Actor: "s_someone", Action: "case.reveal", CaseID: caseID, Outcome: "ok"}
+		if i%2 == 0 {
+			e.Reason = pii.NewText(fmt.Sprintf("reason %d", i))
+		}
+		if err := s.AppendAudit(context.Background(), e); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// rewriteStream replaces the audit stream with its entries as edit leaves
+// them (same ids), as someone with write access to Redis could.
+func rewriteStream(t *testing.T, s *Store, edit func(i int, m *redis.XMessage) bool) {
+	t.Helper()
+	ctx := context.Background()
+	msgs, err := s.rdb.XRange(ctx, s.k.audit(), "-", "+").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.rdb.Del(ctx, s.k.audit()).Err(); err != nil {
+		t.Fatal(err)
+	}
+	for i := range msgs {
+		if !edit(i, &msgs[i]) {
+			continue
+		}
+		var vals []any
+		for k, v := range msgs[i].Values {
+			vals = append(vals, k, v)
+		}
+		if err := s.rdb.XAdd(ctx, &redis.XAddArgs{Stream: s.k.audit(), ID: msgs[i].ID, Values: vals}).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestAuditVerifyNamesTheEditedEntry(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		edit    func(i int, m *redis.XMessage) bool
+		wantSeq int64
+		problem string
+	}{
+		{"outcome changed", func(i int, m *redis.XMessage) bool {
+			if i == 3 {
+				m.Values["outcome"] = "refused: no claim"
+			}
+			return true
+		}, 4, "hash does not match"},
+		{"entry removed", func(i int, m *redis.XMessage) bool { return i != 2 }, 4, "sequence number 4 where 3 was due"},
+		{"reason swapped", func(i int, m *redis.XMessage) bool {
+			if i == 4 {
+				m.Values["reason"] = m.Values["reason"].(string)[:10] + "x"
+			}
+			return true
+		}, 5, "reason does not match"},
+		{"hash recomputed without the key", func(i int, m *redis.XMessage) bool {
+			if i == 1 {
+				m.Values["actor"] = "s_other"
+				m.Values["h"] = strings.Repeat("0", 64)
+			}
+			return true
+		}, 2, "hash does not match"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newAlertEnv(t, testenv.RedisOptions{})
+			recs := newRecords(t, e, nil, time.Hour*24)
+			appendN(t, e.s, 6, "c_abcdefghijklmnopqrst")
+			rep, err := recs.VerifyAudit(context.Background())
+			if err != nil || rep.Entries != 6 || rep.FirstSeq != 1 || rep.LastSeq != 6 {
+				t.Fatalf("untouched chain: %+v, %v", rep, err)
+			}
+			msgs, _ := e.s.rdb.XRange(context.Background(), e.s.k.audit(), "-", "+").Result()
+			rewriteStream(t, e.s, tc.edit)
+			_, err = recs.VerifyAudit(context.Background())
+			var b *alert.Break
+			if !errors.As(err, &b) {
+				t.Fatalf("verify after %s = %v, want a break", tc.name, err)
+			}
+			if b.Seq != tc.wantSeq || b.StreamID != msgs[tc.wantSeq-1].ID || !strings.Contains(b.Problem, tc.problem) {
+				t.Errorf("break = %+v, want seq %d (%s) with %q", b, tc.wantSeq, msgs[tc.wantSeq-1].ID, tc.problem)
+			}
+			if !strings.Contains(b.Error(), fmt.Sprintf("seq %d", tc.wantSeq)) {
+				t.Errorf("message %q does not name the entry", b.Error())
+			}
+		})
+	}
+}
+
+func TestAuditConcurrentAppendsStayOneChain(t *testing.T) {
+	e := newAlertEnv(t, testenv.RedisOptions{})
+	s2 := e.secondStore()
+	var wg sync.WaitGroup
+	for w := range 8 {
+		st := e.s
+		if w%2 == 1 {
+			st = s2
+		}
+		wg.Go(func() {
+			for range 25 {
+				if err := st.AppendAudit(context.Background(), alert.AuditEntry{Actor: "system", Action: "test.append", Outcome: "ok"}); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	rep, err := newRecords(t, e, nil, 24*time.Hour).VerifyAudit(context.Background())
+	if err != nil || rep.Entries != 200 || rep.LastSeq != 200 {
+		t.Fatalf("verify = %+v, %v; want 200 chained entries", rep, err)
+	}
+}
+
+func TestAuditTrimKeepsAVerifiableCheckpoint(t *testing.T) {
+	e := newAlertEnv(t, testenv.RedisOptions{})
+	ctx := context.Background()
+	recs := newRecords(t, e, nil, 24*time.Hour)
+	held := "c_heldheldheldheldheld"
+	day := 24 * time.Hour
+	for d := range 10 {
+		caseID := ""
+		if d == 6 {
+			caseID = held
+		}
+		if err := e.s.AppendAudit(ctx, alert.AuditEntry{Actor: "system", Action: "test.day", CaseID: caseID, Outcome: fmt.Sprintf("ok: day %d", d)}); err != nil {
+			t.Fatal(err)
+		}
+		e.clk.Add(day)
+	}
+	start := e.clk.Now().Add(-10 * day)
+	noHold := func(string, string) (bool, error) { return false, nil }
+	n, err := e.s.TrimAudit(ctx, start.Add(4*day), noHold)
+	if err != nil || n != 4 {
+		t.Fatalf("trim = %d, %v; want 4", n, err)
+	}
+	rep, err := recs.VerifyAudit(ctx)
+	if err != nil || rep.FirstSeq != 5 || rep.Checkpoint == nil || rep.Checkpoint.Seq != 4 {
+		t.Fatalf("verify after trim = %+v, %v", rep, err)
+	}
+	// An entry about a held case stops trimming at it.
+	isHeld := func(caseID, _ string) (bool, error) { return caseID == held, nil }
+	if n, err := e.s.TrimAudit(ctx, start.Add(9*day), isHeld); err != nil || n != 2 {
+		t.Fatalf("trim up to a held entry = %d, %v; want 2", n, err)
+	}
+	if rep, err := recs.VerifyAudit(ctx); err != nil || rep.FirstSeq != 7 {
+		t.Fatalf("verify = %+v, %v; want to start at the held entry, seq 7", rep, err)
+	}
+	// A forged checkpoint is a break.
+	if err := e.s.rdb.HSet(ctx, e.s.k.auditCheckpoint(), "seq", 5).Err(); err != nil {
+		t.Fatal(err)
+	}
+	var b *alert.Break
+	if _, err := recs.VerifyAudit(ctx); !errors.As(err, &b) || !strings.Contains(b.Problem, "checkpoint") {
+		t.Errorf("verify with a forged checkpoint = %v", err)
+	}
+}
+
+// caseLoader serves one case.
+type caseLoader struct{ c *alert.Case }
+
+func (l caseLoader) Load(_ context.Context, id string) (*alert.Case, error) {
+	if l.c == nil || id != l.c.ID {
+		return nil, alert.ErrNotFound
+	}
+	c := *l.c
+	return &c, nil
+}
+
+func TestCaseExportBundleVerifiesWithThePublicKeyOnly(t *testing.T) {
+	e := newAlertEnv(t, testenv.RedisOptions{})
+	ctx := context.Background()
+	caseID, a := e.resolvedAlert(t)
+	phone, _ := pii.ParsePhone("07700 900123", "GB")
+	c := &alert.Case{ID: caseID, Team: "south", Alias: pii.NewText("Canary-alias"), Phone: phone, Risk: alert.RiskHigh,
+		SafetyNotes: pii.NewText("ex-partner drives a red van"), SafeguardingLead: pii.NewText("J. Lead"),
+		CreatedAt: e.clk.Now(), ExpiresAt: e.clk.Now().Add(time.Hour)}
+	recs, err := alert.NewRecords(alert.RecordsOptions{Store: e.s, Cases: e.cases, Case: caseLoader{c}, AuditKey: e.s.AuditKey(), Now: e.clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := recs.Tick(ctx); err != nil { // counts the alert into the case history
+		t.Fatal(err)
+	}
+	// Entries about this case, and one about another, in between.
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(e.s.AppendAudit(ctx, alert.AuditEntry{Actor: "s_cw", Action: "case.reveal", CaseID: caseID, Reason: pii.NewText("calling back"), Outcome: "ok"}))
+	must(e.s.AppendAudit(ctx, alert.AuditEntry{Actor: "s_cw", Action: "case.update", CaseID: "c_otherotherotherother", Outcome: "ok"}))
+	must(e.s.AppendAudit(ctx, alert.AuditEntry{Actor: "system", Action: "alert.handoff", AlertID: a.ID, Outcome: "ok"}))
+
+	cw := &staff.Principal{StaffID: "s_cw", Roles: []staff.Role{staff.RoleCaseworker}, Teams: []string{"south"}}
+	var out []byte
+	must(recs.ExportCase(ctx, cw, caseID, func(b []byte) error { out = b; return nil }))
+	pub, err := alert.ParsePublicKey(recs.PublicKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := alert.VerifyBundle(out, pub)
+	if err != nil {
+		t.Fatalf("bundle does not verify: %v", err)
+	}
+	if len(b.Disclosed) != 2 || len(b.Attestation.Manifest.Segment.Entries) != 3 {
+		t.Errorf("disclosed %d of a %d-entry segment, want 2 of 3", len(b.Disclosed), len(b.Attestation.Manifest.Segment.Entries))
+	}
+	if strings.Contains(string(out), "c_otherotherotherother") {
+		t.Error("bundle discloses another case's entry")
+	}
+	var cb alert.CaseBundle
+	must(json.Unmarshal(out, &cb))
+	var paths []string
+	for _, r := range cb.Redactions {
+		paths = append(paths, r.Path)
+	}
+	for _, want := range []string{"/content/safeguarding_lead", "/content/safety_notes", "/content/alerts/0/timeline/2/by_name"} {
+		if !strings.Contains(strings.Join(paths, " "), want) {
+			t.Errorf("redactions %v lack %s", paths, want)
+		}
+	}
+	// Any change to the content or a disclosed entry is caught.
+	for _, tamper := range []func(string) string{
+		func(s string) string { return strings.Replace(s, "Canary-alias", "Canary-alia5", 1) },
+		func(s string) string { return strings.Replace(s, `\"actor\":\"s_cw\"`, `\"actor\":\"s_xx\"`, 1) },
+		func(s string) string { return strings.Replace(s, `"calling back"`, `"calling home"`, 1) },
+	} {
+		if _, err := alert.VerifyBundle([]byte(tamper(string(out))), pub); !errors.Is(err, alert.ErrBundle) {
+			t.Errorf("tampered bundle verified: %v", err)
+		}
+	}
+
+	// A held case, or a caller without the right, is refused and audited.
+	outsider := &staff.Principal{StaffID: "s_out", Roles: []staff.Role{staff.RoleResponder}, Teams: []string{"south"}}
+	if err := recs.ExportCase(ctx, outsider, caseID, func([]byte) error { return nil }); !errors.Is(err, alert.ErrExportRefused) {
+		t.Errorf("export by a responder = %v", err)
+	}
+	c.LegalHold = true
+	if err := recs.ExportCase(ctx, cw, caseID, func([]byte) error { return nil }); !errors.Is(err, alert.ErrLegalHold) {
+		t.Errorf("export under hold = %v", err)
+	}
+	if err := recs.ExportMARAC(ctx, cw, caseID, "Southampton MARAC", "Crime and Disorder Act 1998 s115", func([]byte) error { return nil }); !errors.Is(err, alert.ErrLegalHold) {
+		t.Errorf("MARAC share under hold = %v", err)
+	}
+	entries, _ := e.s.ReadAudit(ctx, 100)
+	var outs []string
+	for _, r := range entries {
+		if r.Action == "case.export" || r.Action == "marac.share" {
+			outs = append(outs, r.Action+" "+strings.SplitN(r.Outcome, " sha256", 2)[0])
+		}
+	}
+	if got := strings.Join(outs, ","); got != "case.export ok:,case.export refused: no right,case.export refused: legal hold,marac.share refused: legal hold" {
+		t.Errorf("exports audited as %q", got)
+	}
+}
+
+func TestMARACShareRecordsWhoWhatBasis(t *testing.T) {
+	e := newAlertEnv(t, testenv.RedisOptions{})
+	ctx := context.Background()
+	caseID, _ := e.resolvedAlert(t)
+	c := &alert.Case{ID: caseID, Team: "south", Alias: pii.NewText("Sam"), Risk: alert.RiskHigh,
+		MARAC: alert.MARAC{Referred: true, Date: e.clk.Now()}, CreatedAt: e.clk.Now(), ExpiresAt: e.clk.Now()}
+	recs, err := alert.NewRecords(alert.RecordsOptions{Store: e.s, Cases: e.cases, Case: caseLoader{c}, AuditKey: e.s.AuditKey(), Now: e.clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs.Tick(ctx)
+	cw := &staff.Principal{StaffID: "s_cw", Roles: []staff.Role{staff.RoleCaseworker}, Teams: []string{"south"}}
+	var out []byte
+	if err := recs.ExportMARAC(ctx, cw, caseID, "Southampton MARAC 2026-11-26", "Crime and Disorder Act 1998 s115", func(b []byte) error { out = b; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	var sh alert.MARACShare
+	if err := json.Unmarshal(out, &sh); err != nil || len(sh.Incidents) != 1 || sh.Incidents[0].PoliceRef != "CAD-4471-22NOV" || sh.SharedBy != "s_cw" {
+		t.Fatalf("share = %+v, %v", sh, err)
+	}
+	if strings.Contains(string(out), "Canary-note") {
+		t.Error("MARAC share carries timeline text")
+	}
+	entries, _ := e.s.ReadAudit(ctx, 100)
+	last := entries[len(entries)-1]
+	if last.Action != "marac.share" || last.Actor != "s_cw" || last.CaseID != caseID ||
+		!strings.Contains(last.Reason.Reveal(), "Southampton MARAC") || !strings.Contains(last.Reason.Reveal(), "s115") {
+		t.Errorf("share audited as %+v (reason %q)", last, last.Reason.Reveal())
+	}
+}
+
+// BenchmarkAppendAudit measures one chained append (head read, HMAC, CAS
+// script) on a real redis-server.
+func BenchmarkAppendAudit(b *testing.B) {
+	r := testenv.StartRedis(b, testenv.RedisOptions{})
+	s, err := Open(Options{Tenant: "test", URL: r.URL()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	kr, _ := seal.NewKeyring([]seal.Key{{ID: "k1", Secret: seal.NewRandomKey()}})
+	s.SetCrypto(Crypto{Keyring: kr, TagKey: seal.NewRandomKey()})
+	ctx := context.Background()
+	e := alert.AuditEntry{Actor: "s_x", Action: "case.reveal", CaseID: "c_abcdefghijklmnopqrst", Reason: pii.NewText("calling back"), Outcome: "ok"}
+	b.ResetTimer()
+	for b.Loop() {
+		if err := s.AppendAudit(ctx, e); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,31 @@
+package store
+
+import (
+	"context"
+	"strconv"
+)
+
+// ReportCounts returns every anonymous report counter (keys.reportCounts):
+// counter name → count. The names are built and read by alert/report.go;
+// the store neither knows nor cares what they mean. They hold no id, and
+// they outlive the alerts they count.
+func (s *Store) ReportCounts(ctx context.Context) (map[string]int64, error) {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
+	out := map[string]int64{}
+	iter := s.rdb.HScan(ctx, s.k.reportCounts(), 0, "", 1000).Iterator()
+	for iter.Next(ctx) {
+		field := iter.Val()
+		if !iter.Next(ctx) {
+			break
+		}
+		n, err := strconv.ParseInt(iter.Val(), 10, 64)
+		if err == nil {
+			out[field] = n
+		}
+	}
+	if err := iter.Err(); err != nil {
+		return nil, s.wrap("report counts", err)
+	}
+	return out, nil
+}
