@@ -225,11 +225,14 @@ const (
 	TimerExpire TimerKind = "expire"
 	// TimerCheckin falls at a case's check-in due time plus grace.
 	TimerCheckin TimerKind = "checkin"
+	// TimerDeliver checks, once their receipt wait is over, whether the
+	// dashboard notifications of an escalation step were seen.
+	TimerDeliver TimerKind = "deliver"
 )
 
 // Valid reports whether k is a known timer kind.
 func (k TimerKind) Valid() bool {
-	return k == TimerStep || k == TimerAck || k == TimerExpire || k == TimerCheckin
+	return k == TimerStep || k == TimerAck || k == TimerExpire || k == TimerCheckin || k == TimerDeliver
 }
 
 // Timer is one entry of the one scheduler: a due time, what to do and to
@@ -275,6 +278,11 @@ type Alert struct {
 	WrongPINs int
 	// Step counts escalation steps run since the alert was last queued.
 	Step int
+	// Policy is the team's policy set in force when the alert was raised
+	// (nil for alerts raised before policies: the defaults apply).
+	Policy *PolicySet
+	// Esc is where its escalation stands.
+	Esc Escalation
 	// Fences are the tokens of the alert's scheduled entries by kind.
 	Fences map[TimerKind]string
 	// Sender is an unknown sender's number (sealed under the KEK).
@@ -285,6 +293,9 @@ type Alert struct {
 	// Version counts committed changes; the store commits a change only if
 	// the version it read is still current.
 	Version int64
+	// Record is the closing record's hand-off, retention and hold state
+	// (records.go); the alert commit never writes it.
+	Record RecordState
 	// Seq and TrailSeq count timeline entries and trail points.
 	Seq      int
 	TrailSeq int
@@ -309,6 +320,7 @@ func (a *Alert) clone() *Alert {
 		c.Fences[k] = v
 	}
 	c.Timeline, c.Trail = nil, nil
+	c.Esc = a.Esc.clone()
 	return &c
 }
 
@@ -345,6 +357,8 @@ type Commit struct {
 	// Timers are set (replacing any of the same id); Drop are removed.
 	Timers []Timer
 	Drop   []Timer
+	// Pages go to the outbox, in the same atomic step.
+	Pages []Page
 	// Checkins is the case's check-in state after the change; nil leaves
 	// it untouched.
 	Checkins *Checkins
@@ -361,6 +375,10 @@ type Commit struct {
 	EventRetention time.Duration
 	// Retention is the alert retention in force, for trimming indexes.
 	Retention time.Duration
+	// GuardPolicies commits a new alert only if the policy set snapshotted
+	// into it is still the team's version in the store (PolicyGuard);
+	// otherwise the commit is stale and decided again.
+	GuardPolicies bool
 }
 
 // Result is what a commit reports back.

@@ -205,16 +205,7 @@ type Enrolment struct {
 	ExpiresAt time.Time
 }
 
-// AuditEntry is one line of the audit trail: who did or tried what to which
-// case, why, and with what outcome. Reason is sealed by the store.
-type AuditEntry struct {
-	At      time.Time
-	Actor   string // staff id, or "app" / "system"
-	Action  string // e.g. "case.reveal"
-	CaseID  string
-	Reason  pii.Text
-	Outcome string // "ok" or "refused: …" (never personal data)
-}
+// AuditEntry (one line of the audit trail) is in audit.go.
 
 // PhoneSnapshot is an opaque token for the state of a phone's blind-index
 // bucket as CasesByPhone saw it; a create or update that changes the phone

@@ -43,11 +43,20 @@ func (s *Service) runTimer(ctx context.Context, t Timer, now time.Time) error {
 		if err != nil {
 			break
 		}
+		var pols *PolicySet
+		if pols, err = s.policies(ctx, facts.Team); err != nil {
+			break
+		}
 		_, err = s.store.DecideCase(ctx, t.Target, func(st CaseState) (*Commit, error) {
 			st.Case = facts
+			st.Policies = pols
 			return s.cfg.Rules.OnCheckinTimer(st, t.Fence, now), nil
 		})
-	case TimerStep, TimerAck, TimerExpire:
+	case TimerStep:
+		err = s.runStep(ctx, t, now)
+	case TimerDeliver:
+		err = s.runDeliver(ctx, t, now)
+	case TimerAck, TimerExpire:
 		_, err = s.store.DecideAlert(ctx, t.Target, func(a *Alert) (*Commit, error) {
 			return s.cfg.Rules.OnTimer(a, t, now), nil
 		})
@@ -84,7 +93,9 @@ func (s *Service) RunScheduler(ctx context.Context, tick time.Duration) error {
 				s.log.Warn("scheduler tick failed", "err", err)
 				break
 			}
-			if n < s.cfg.Batch {
+			// Until a pass claims nothing: a step that reached nobody
+			// arms the next one due now, which runs in this same tick.
+			if n == 0 {
 				break
 			}
 		}

@@ -79,10 +79,28 @@ func CasesSource(c *Cases) CaseSource { return casesSource{c} }
 type casesSource struct{ c *Cases }
 
 func (s casesSource) Facts(ctx context.Context, caseID, pin string) (CaseFacts, PIN, error) {
-	c, err := s.c.Load(ctx, caseID)
+	// The plain fields hold everything raising needs: no data key is
+	// unwrapped and nothing sealed is opened.
+	c, err := s.c.LoadMeta(ctx, caseID)
 	if err != nil {
 		return CaseFacts{}, PINNone, err
 	}
+	return s.check(c, pin)
+}
+
+// FactsFrom is Facts on a record the store read with the case's alert
+// state (CaseState.Record); nil means the case does not exist.
+func (s casesSource) FactsFrom(ctx context.Context, c *Case, pin string) (CaseFacts, PIN, error) {
+	if c == nil || !ValidCaseID(c.ID) {
+		return CaseFacts{}, PINNone, ErrNotFound
+	}
+	if err := s.c.decideExpiry(ctx, c); err != nil {
+		return CaseFacts{}, PINNone, err
+	}
+	return s.check(c, pin)
+}
+
+func (s casesSource) check(c *Case, pin string) (CaseFacts, PIN, error) {
 	// Check even an empty PIN: every path costs the same.
 	isReal, isDuress := s.c.CheckPIN(c, pin)
 	p := PINWrong
@@ -132,6 +150,8 @@ type Config struct {
 	Lease time.Duration
 	// Batch is how many due timers one tick claims; default 100.
 	Batch int
+	// Escalation wires paging (escalation.go); nil pages nobody.
+	Escalation *EscalationDeps
 }
 
 // Service raises, joins, claims and resolves alerts. It is built by
@@ -144,6 +164,9 @@ type Service struct {
 	cfg   Config
 	now   func() time.Time
 	log   *slog.Logger
+	esc   *EscalationDeps
+	// polCache keeps each team's policies for raising (intake.go).
+	polCache policyCache
 }
 
 // NewService builds a Service. now is the clock every decision is made
@@ -184,7 +207,13 @@ func NewService(st Store, cases CaseSource, cfg Config, now func() time.Time, lo
 	if r.EventRetention <= 0 {
 		r.EventRetention = def.EventRetention
 	}
-	return &Service{store: st, cases: cases, cfg: cfg, now: now, log: log}
+	s := &Service{store: st, cases: cases, cfg: cfg, now: now, log: log}
+	if cfg.Escalation != nil {
+		d := *cfg.Escalation
+		d.defaults()
+		s.esc = &d
+	}
+	return s
 }
 
 // Rules returns the rules in force.
@@ -197,26 +226,50 @@ func (s *Service) Raise(ctx context.Context, sig Signal) (Result, error) {
 	if sig.At.IsZero() {
 		sig.At = s.now()
 	}
-	var facts CaseFacts
-	if sig.CaseID != "" {
-		var err error
-		facts, _, err = s.cases.Facts(ctx, sig.CaseID, "")
-		if err != nil {
-			return Result{}, err
-		}
-	} else if sig.Team == "" {
+	if sig.CaseID == "" && sig.Team == "" {
 		sig.Team = s.cfg.TriageTeam
 	}
-	return s.raise(ctx, facts, sig)
+	return s.raise(ctx, sig, nil)
 }
 
-func (s *Service) raise(ctx context.Context, facts CaseFacts, sig Signal) (Result, error) {
+// raise decides and commits one signal. The case's facts come from the
+// record the store reads with the case's alert state (one round trip for
+// both, intake.go), and pin, when not nil, is checked against that record
+// (both comparisons, whatever the PIN); ErrNotFound when the case is gone.
+func (s *Service) raise(ctx context.Context, sig Signal, pin *string) (Result, error) {
 	if err := sig.Validate(); err != nil {
 		return Result{}, err
 	}
+	attempt := 0
 	res, err := s.store.DecideCase(ctx, sig.CaseID, func(st CaseState) (*Commit, error) {
-		st.Case = facts
-		return s.cfg.Rules.OnSignal(st, sig)
+		attempt++
+		sig := sig
+		if sig.CaseID != "" {
+			facts, p, err := s.intakeFacts(ctx, st.Record, sig.CaseID, pin)
+			if err != nil {
+				return nil, err
+			}
+			st.Case = facts
+			if pin != nil {
+				sig.PIN = p
+			}
+		}
+		team := st.Case.Team
+		if team == "" {
+			team = sig.Team
+		}
+		// A retry (something read changed meanwhile, perhaps the team's
+		// policies) reads the policies afresh.
+		pols, guard, err := s.intakePolicies(ctx, team, attempt > 1)
+		if err != nil {
+			return nil, err
+		}
+		st.Policies = pols
+		c, err := s.cfg.Rules.OnSignal(st, sig)
+		if c != nil {
+			c.GuardPolicies = guard
+		}
+		return c, err
 	})
 	if err != nil {
 		return Result{}, fmt.Errorf("alert: %s signal: %w", sig.Kind, err)
@@ -240,16 +293,9 @@ type AppSignal struct {
 
 // App records a signal from a case's app. Every accepted signal returns
 // nil, whether the PIN was real, duress or wrong, and takes the same steps
-// (one case read with both PIN comparisons, one state read, one atomic
+// (one read of the case and its state, both PIN comparisons, one atomic
 // commit), so nothing about the answer tells them apart.
 func (s *Service) App(ctx context.Context, caseID string, in AppSignal) error {
-	facts, pin, err := s.cases.Facts(ctx, caseID, in.PIN)
-	if err != nil {
-		return err
-	}
-	if in.PIN == "" {
-		pin = PINNone
-	}
 	id := in.RequestID
 	if id == "" {
 		id = randid.Token(18)
@@ -258,14 +304,13 @@ func (s *Service) App(ctx context.Context, caseID string, in AppSignal) error {
 		Source:    SourceApp,
 		Kind:      in.Kind,
 		CaseID:    caseID,
-		PIN:       pin,
 		Location:  in.Location,
 		Message:   in.Message,
 		At:        s.now(),
 		DedupeKey: "app:" + caseID + "." + id,
 		Schedule:  in.Schedule,
 	}
-	_, err = s.raise(ctx, facts, sig)
+	_, err := s.raise(ctx, sig, &in.PIN)
 	return err
 }
 

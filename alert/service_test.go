@@ -250,7 +250,10 @@ func TestAckFirstWins(t *testing.T) {
 	}
 }
 
-func TestAckTimeoutRequeues(t *testing.T) {
+// TestAckTimeoutKeepsClaim: claimed at any point, nothing further is paged
+// (issue 9): an acknowledged alert nobody marked working becomes working
+// at the timeout, keeps its owner and gets no escalation step.
+func TestAckTimeoutKeepsClaim(t *testing.T) {
 	h := newHarness(t)
 	ctx := context.Background()
 	h.app(caseA, KindPanic, "")
@@ -266,11 +269,11 @@ func TestAckTimeoutRequeues(t *testing.T) {
 	h.clk.Add(2 * time.Minute)
 	h.tick()
 	a := h.open(caseA)
-	if a.State != StateRaised || a.Owner != "" {
-		t.Fatalf("after the ack timeout: %s owner %q, want raised and unowned", a.State, a.Owner)
+	if a.State != StateWorking || a.Owner != "s_one" {
+		t.Fatalf("after the ack timeout: %s owner %q, want working by s_one", a.State, a.Owner)
 	}
-	if a.Fences[TimerStep] == "" {
-		t.Error("requeued alert has no escalation step")
+	if a.Fences[TimerStep] != "" {
+		t.Error("a claimed alert has an escalation step")
 	}
 }
 

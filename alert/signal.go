@@ -92,6 +92,10 @@ type Signal struct {
 	// Sender is an unknown SMS sender's number, kept sealed on the alert so
 	// triage can reveal it; zero for cases.
 	Sender pii.Phone
+	// Media counts the attachments an SMS carried. Twilio holds them;
+	// Waymark never downloads them by itself, so the alert only says they
+	// exist.
+	Media int
 	// At is when Waymark received the signal.
 	At time.Time
 	// DedupeKey makes retries harmless: "app:" + request_id, "sms:" +
@@ -127,11 +131,17 @@ func (s Signal) Validate() error {
 	if s.Kind == KindLocation && s.Location.IsZero() {
 		inv.Add("location", "is required for a location signal")
 	}
-	if s.Kind == KindMessage && s.Message.IsZero() {
+	// A text is what the survivor's phone sent: empty, or pictures only,
+	// it still reaches the team (refusing it would lose an alert Twilio
+	// never resends). The app always has words to send.
+	if s.Kind == KindMessage && s.Message.IsZero() && s.Source != SourceSMS {
 		inv.Add("message", "is required for a message signal")
 	}
 	if s.Message.Len() > MaxMessage {
 		inv.Add("message", "is too long")
+	}
+	if s.Media < 0 || s.Media > MaxMedia {
+		inv.Add("media", "must count 0 to 10 attachments")
 	}
 	if s.DedupeKey == "" {
 		inv.Add("request_id", "is required")
@@ -145,5 +155,10 @@ func (s Signal) Validate() error {
 	return inv.Err()
 }
 
-// MaxMessage caps a survivor's message, in bytes.
-const MaxMessage = 2000
+// MaxMessage caps a survivor's message, in bytes: one SMS holds up to
+// 1,600 characters, and a character of any script takes at most 4 bytes
+// of UTF-8, so any text a phone can send is kept byte-exact.
+const MaxMessage = 6400
+
+// MaxMedia is the most attachments one MMS carries (Twilio's limit).
+const MaxMedia = 10

@@ -63,6 +63,13 @@ type CaseState struct {
 	Last *Alert
 	// Checkins is the case's check-in state, nil if none was ever set.
 	Checkins *Checkins
+	// Policies is the team's policy set, snapshotted into a new alert
+	// (nil: the defaults).
+	Policies *PolicySet
+	// Record is the case's plain fields as the store read them with the
+	// rest, for a store that does (CaseRecordReader); nil otherwise, and
+	// when the case does not exist. The service turns it into Case.
+	Record *Case
 }
 
 // Actor is a staff member acting on an alert.
@@ -81,23 +88,6 @@ type Resolution struct {
 
 // DedupeFor is how long a dedupe key is remembered (DESIGN.md, Expiry).
 const DedupeFor = 48 * time.Hour
-
-// stepWait is how long an unacknowledged alert waits before the next
-// escalation step: duress and high risk shortest. Issue 9's per-team
-// policies replace this table.
-func stepWait(c Class, r Risk) time.Duration {
-	switch {
-	case c == ClassDuress:
-		return time.Minute
-	case c == ClassMessage:
-		return 30 * time.Minute
-	case r == RiskHigh:
-		return 2 * time.Minute
-	case r == RiskMedium:
-		return 5 * time.Minute
-	}
-	return 10 * time.Minute
-}
 
 func newFence() string { return randid.New("", 12) }
 
@@ -186,6 +176,7 @@ func (r Rules) raise(c *Commit, st CaseState, sig Signal) {
 	detail := signalDetail(sig)
 	if st.Open != nil {
 		a := st.Open.clone()
+		level := levelOf(a)
 		r.entry(c, a, Entry{At: now, Type: EntryJoined, By: BySurvivor, Detail: detail})
 		if st.Case.Risk.Rank() > a.Risk.Rank() {
 			a.Risk = st.Case.Risk
@@ -204,7 +195,11 @@ func (r Rules) raise(c *Commit, st CaseState, sig Signal) {
 				delete(a.Fences, TimerExpire)
 			}
 			if a.State == StateRaised {
-				// Escalate at once at the new class's pace.
+				// Escalate at once at the new class's pace; a higher
+				// risk level starts its own policy from the top.
+				if levelOf(a) != level {
+					a.Esc.Next = 0
+				}
 				r.setTimer(c, a, TimerStep, now)
 			}
 		}
@@ -225,6 +220,11 @@ func (r Rules) raise(c *Commit, st CaseState, sig Signal) {
 		RaisedAt: now,
 		Fences:   map[TimerKind]string{},
 		Sender:   sig.Sender,
+		Policy:   st.Policies,
+		Esc:      Escalation{Token: newFence()},
+	}
+	if a.Policy == nil {
+		a.Policy = DefaultPolicies()
 	}
 	if a.CaseID == "" {
 		a.Team = sig.Team
@@ -366,7 +366,7 @@ func (r Rules) wrongPIN(c *Commit, st CaseState, sig Signal) (*Commit, error) {
 	case r.WrongPINLimit > 0 && ci.WrongPINs == r.WrongPINLimit:
 		msg := sig
 		msg.Kind, msg.PIN, msg.Message = KindMessage, PINNone, pii.Text{}
-		r.raise(c, CaseState{Case: st.Case, Checkins: ci}, msg)
+		r.raise(c, CaseState{Case: st.Case, Checkins: ci, Policies: st.Policies}, msg)
 		r.entry(c, c.Alert, Entry{At: now, Type: EntryWrongPIN, By: BySurvivor, Detail: detail})
 		c.Alert.Priority = r.priority(c.Alert)
 	case st.Last != nil:
@@ -483,20 +483,23 @@ func (r Rules) OnTimer(a *Alert, t Timer, now time.Time) *Commit {
 	c.Drop = append(c.Drop, Timer{Kind: t.Kind, Target: a.ID})
 	switch t.Kind {
 	case TimerStep:
-		if a.State != StateRaised {
+		if a.State != StateRaised || a.Owner != "" {
 			return c
 		}
-		n.Step++
-		r.entry(c, n, Entry{At: now, Type: EntryEscalated, By: BySystem, Detail: fmt.Sprintf("escalation step %d", n.Step)})
-		r.setTimer(c, n, TimerStep, now.Add(stepWait(n.Class, n.Risk)))
-		c.Events = append(c.Events, r.event(EventEscalated, n, now))
+		// Without paging wired the step only announces itself, on the
+		// policy's waits.
+		pol := policyOf(a)
+		step, fb := pol.StepAt(a.Esc.Next)
+		return r.Escalate(a, t, Plan{K: a.Esc.Next, Step: step, Fallback: fb, Policy: pol, ReceiptWait: ReceiptWait + time.Second}, now)
 	case TimerAck:
 		switch a.State {
 		case StateAcknowledged:
-			n.State, n.Owner, n.OwnerName, n.Step = StateRaised, "", "", 0
-			r.entry(c, n, Entry{At: now, Type: EntryRequeued, By: BySystem, Detail: "not marked working within the acknowledgement timeout: back in the queue"})
-			r.setTimer(c, n, TimerStep, now)
-			c.Events = append(c.Events, r.event(EventReturned, n, now))
+			// Claimed at any point: nothing further is paged, ever. The
+			// claim stands and counts as working; the owner's dashboard
+			// is nudged (issue 9; docs/decisions.md).
+			n.State = StateWorking
+			r.entry(c, n, Entry{At: now, Type: EntryQuiet, By: BySystem, Detail: "not marked working within the acknowledgement timeout: still claimed, now working; owner nudged"})
+			c.Events = append(c.Events, r.event(EventQuiet, n, now))
 		case StateWorking:
 			r.entry(c, n, Entry{At: now, Type: EntryQuiet, By: BySystem, Detail: "no note within the acknowledgement timeout"})
 			c.Events = append(c.Events, r.event(EventQuiet, n, now))
@@ -539,9 +542,11 @@ func (r Rules) Ack(a *Alert, by Actor, now time.Time) (*Commit, error) {
 	if n.State.Live() {
 		n.State = StateAcknowledged
 		r.dropTimer(c, n, TimerStep)
+		r.dropTimer(c, n, TimerDeliver)
 		r.dropTimer(c, n, TimerExpire)
-		r.setTimer(c, n, TimerAck, now.Add(r.AckTimeout))
+		r.setTimer(c, n, TimerAck, now.Add(r.ackTimeout(n)))
 	}
+	n.Esc.Targets = nil
 	c.Alert = n
 	c.Events = append(c.Events, r.event(EventAcknowledged, n, now))
 	return c, nil
@@ -561,11 +566,13 @@ func (r Rules) Working(a *Alert, by Actor, now time.Time) (*Commit, error) {
 	if n.Owner == "" {
 		n.Owner, n.OwnerName, n.AckedAt = by.ID, by.Name, now
 		r.dropTimer(c, n, TimerStep)
+		r.dropTimer(c, n, TimerDeliver)
 		r.dropTimer(c, n, TimerExpire)
+		n.Esc.Targets = nil
 	}
 	n.State, n.ActiveAt, n.UpdatedAt = StateWorking, now, now
 	r.entry(c, n, Entry{At: now, Type: EntryWorking, By: by.ID, ByName: by.Name})
-	r.setTimer(c, n, TimerAck, now.Add(r.AckTimeout))
+	r.setTimer(c, n, TimerAck, now.Add(r.ackTimeout(n)))
 	c.Alert = n
 	c.Events = append(c.Events, r.event(EventWorking, n, now))
 	return c, nil
@@ -584,7 +591,7 @@ func (r Rules) Note(a *Alert, by Actor, text pii.Text, now time.Time) (*Commit, 
 	n.UpdatedAt = now
 	if n.Owner == by.ID && (n.State == StateAcknowledged || n.State == StateWorking) {
 		n.ActiveAt = now
-		r.setTimer(c, n, TimerAck, now.Add(r.AckTimeout))
+		r.setTimer(c, n, TimerAck, now.Add(r.ackTimeout(n)))
 	}
 	if n.State.Terminal() && !n.FollowUp {
 		r.retain(c, n, now)
@@ -681,7 +688,7 @@ func (r Rules) dropTimer(c *Commit, a *Alert, kind TimerKind) {
 }
 
 func (r Rules) dropAll(c *Commit, a *Alert) {
-	for _, k := range []TimerKind{TimerStep, TimerAck, TimerExpire} {
+	for _, k := range []TimerKind{TimerStep, TimerAck, TimerExpire, TimerDeliver} {
 		r.dropTimer(c, a, k)
 	}
 }

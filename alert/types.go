@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	_ "time/tzdata" // rotas and contact windows are in Europe/London on any machine
 
@@ -25,14 +26,19 @@ var (
 )
 
 // London is the zone every wall-clock time in Waymark is read in.
-func London() *time.Location {
+func London() *time.Location { return londonZone() }
+
+// londonZone loads the zone once: time.LoadLocation reads and parses the zone
+// file on every call (tens of kilobytes and a file read), and London is on
+// every case decode. A *time.Location is immutable and safe to share.
+var londonZone = sync.OnceValue(func() *time.Location {
 	loc, err := time.LoadLocation("Europe/London")
 	if err != nil {
 		// time/tzdata is embedded above, so this cannot fail.
 		panic("alert: Europe/London missing: " + err.Error())
 	}
 	return loc
-}
+})
 
 // Risk is the case's DASH risk level.
 type Risk string

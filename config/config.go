@@ -57,6 +57,16 @@ type Config struct {
 	SMSCodeWords   []string `validate:"dive,word"`
 	TriageTeam     string   `validate:"required,teamid"`
 
+	FallbackPhone       string        `validate:"omitempty,e164strict"`
+	FallbackName        string        `validate:"max=80,printascii"`
+	AuditorInterval     time.Duration `validate:"min=5s,max=10m"`
+	AuditorHeartbeatURL string        `validate:"omitempty,baseurl"`
+
+	VAPIDPublicKey   string   `validate:"omitempty,max=200,printascii"`
+	VAPIDPrivateKey  string   `validate:"omitempty,max=200"`
+	VAPIDSubject     string   `validate:"omitempty,max=200,vapidsubject"`
+	PushAllowedHosts []string `validate:"dive,pushhost"`
+
 	SessionLifetime time.Duration `validate:"min=5m,max=168h"`
 	SessionIdle     time.Duration `validate:"min=1m,max=24h,ltefield=SessionLifetime"`
 	CancelWindow    time.Duration `validate:"min=5s,max=1h"`
@@ -65,6 +75,10 @@ type Config struct {
 	RetentionAudit  time.Duration `validate:"min=24h,max=87600h"`
 	RetentionEvents time.Duration `validate:"min=1h,max=2160h"`
 	CaseLifetime    time.Duration `validate:"min=24h,max=87600h"`
+
+	CaseEndpoint       string `validate:"omitempty,baseurl"`
+	CaseEndpointSecret string `validate:"omitempty,min=32"`
+	AuditKey           []byte `validate:"omitempty,min=32"`
 
 	Ephemeral bool
 

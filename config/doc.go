@@ -31,6 +31,7 @@
 //	WAYMARK_SESSION_IDLE       1m .. 24h     (default 1h, and not above the lifetime)
 //	WAYMARK_CANCEL_WINDOW      5s .. 1h      (default 30s)
 //	WAYMARK_ACK_TIMEOUT        1m .. 24h     (default 15m)
+//	WAYMARK_AUDITOR_INTERVAL   5s .. 10m     (default 30s)
 //	WAYMARK_RETENTION_ALERTS   24h .. 87600h (default 2160h, 90 days)
 //	WAYMARK_RETENTION_AUDIT    24h .. 87600h (default 17520h, 2 years)
 //	WAYMARK_RETENTION_EVENTS   1h .. 2160h   (default 168h)

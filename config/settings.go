@@ -82,6 +82,18 @@ func groups() []group {
 			{"SMSCodeWords", "WAYMARK_SMS_CODE_WORDS", "", plain, "comma list of deployment-wide code words that raise an alert from unknown senders"},
 			{"TriageTeam", "WAYMARK_TRIAGE_TEAM", "triage", plain, "team that receives alerts no case or area claims"},
 		}},
+		{"Escalation", []setting{
+			{"FallbackPhone", "WAYMARK_FALLBACK_PHONE", "", plain, "E.164 number of the 24/7 fallback (out-of-hours service or duty line) every escalation ends in; unset, the last step pages the whole team"},
+			{"FallbackName", "WAYMARK_FALLBACK_NAME", "", plain, "name of the 24/7 fallback service, shown to staff (not a person's name)"},
+			{"AuditorInterval", "WAYMARK_AUDITOR_INTERVAL", "30s", plain, "how often one instance checks every open alert has a future step or an owner"},
+			{"AuditorHeartbeatURL", "WAYMARK_AUDITOR_HEARTBEAT_URL", "", link, "URL the auditor GETs after each clean pass, so an outside monitor notices if it stops"},
+		}},
+		{"Web Push (responders away from the dashboard; `waymark keys new` makes VAPID keys)", []setting{
+			{"VAPIDPublicKey", "WAYMARK_VAPID_PUBLIC_KEY", "", plain, "VAPID public key, base64url uncompressed P-256 point; the dashboard subscribes with it"},
+			{"VAPIDPrivateKey", "WAYMARK_VAPID_PRIVATE_KEY", "", secret, "VAPID private key, base64url 32-byte P-256 scalar"},
+			{"VAPIDSubject", "WAYMARK_VAPID_SUBJECT", "", plain, "VAPID contact the push services may use: mailto:address or https:// URL"},
+			{"PushAllowedHosts", "WAYMARK_PUSH_ALLOWED_HOSTS", "fcm.googleapis.com,updates.push.services.mozilla.com,web.push.apple.com,*.notify.windows.com", plain, "comma list of push service hosts subscriptions may use (exact, or *.domain)"},
+		}},
 		{"Timing and retention (Go durations: 90s, 15m, 12h)", []setting{
 			{"SessionLifetime", "WAYMARK_SESSION_LIFETIME", "12h", plain, "longest a staff session lasts"},
 			{"SessionIdle", "WAYMARK_SESSION_IDLE", "1h", plain, "staff session ends after this long without use"},
@@ -91,6 +103,11 @@ func groups() []group {
 			{"RetentionAudit", "WAYMARK_RETENTION_AUDIT", "17520h", plain, "audit trail retention"},
 			{"RetentionEvents", "WAYMARK_RETENTION_EVENTS", "168h", plain, "live event stream retention (how far back a dashboard can resume)"},
 			{"CaseLifetime", "WAYMARK_CASE_LIFETIME", "4320h", plain, "a case expires this long after enrolment or renewal"},
+		}},
+		{"Records (closing-record hand-off and the audit trail)", []setting{
+			{"CaseEndpoint", "WAYMARK_CASE_ENDPOINT", "", link, "case-management URL closing records are POSTed to, signed (https; http only on loopback); unset, records wait for `waymark export alert`"},
+			{"CaseEndpointSecret", "WAYMARK_CASE_ENDPOINT_SECRET", "", secret, "HMAC-SHA256 key shared with the case-management system, at least 32 characters"},
+			{"AuditKey", "WAYMARK_AUDIT_KEY", "", secret, "audit hash-chain key, base64, at least 32 bytes (unset: derived from WAYMARK_INDEX_KEY)"},
 		}},
 		{"Embedded Redis", []setting{
 			{"Ephemeral", "WAYMARK_EPHEMERAL", "false", plain, "let the embedded Redis listen beyond loopback"},

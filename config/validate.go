@@ -39,6 +39,9 @@ func rules() map[string]rule {
 		"e164strict": checkE164,
 		"word":       checkWord,
 		"cafile":     checkCAFile,
+		// Web Push (issue 11).
+		"vapidsubject": checkVAPIDSubject,
+		"pushhost":     checkPushHost,
 	}
 }
 
@@ -276,6 +279,17 @@ func crossCheck(c *Config, errs *collector) {
 		errs.add("WAYMARK_PUBLIC_URL", "WAYMARK_PUBLIC_URL", "required with WAYMARK_TWILIO_AUTH_TOKEN: Twilio signs its webhooks over this URL")
 	}
 
+	// Web Push: the key pair and the contact come together or not at all.
+	vapid := map[string]bool{"WAYMARK_VAPID_PUBLIC_KEY": c.VAPIDPublicKey != "",
+		"WAYMARK_VAPID_PRIVATE_KEY": c.VAPIDPrivateKey != "", "WAYMARK_VAPID_SUBJECT": c.VAPIDSubject != ""}
+	if vapid["WAYMARK_VAPID_PUBLIC_KEY"] || vapid["WAYMARK_VAPID_PRIVATE_KEY"] || vapid["WAYMARK_VAPID_SUBJECT"] {
+		for _, env := range []string{"WAYMARK_VAPID_PUBLIC_KEY", "WAYMARK_VAPID_PRIVATE_KEY", "WAYMARK_VAPID_SUBJECT"} {
+			if !vapid[env] {
+				errs.add(env, env, "required with the other WAYMARK_VAPID_* settings (Web Push needs all three)")
+			}
+		}
+	}
+
 	// Plain-http origins are for development on a LAN, which is exactly
 	// what insecure cookies are for; anywhere else they invite forgery.
 	if !c.InsecureCookies {
@@ -491,6 +505,28 @@ func checkCAFile(path, _ string) string {
 	}
 	if !x509.NewCertPool().AppendCertsFromPEM(b) {
 		return "must be a PEM file with at least one certificate"
+	}
+	return ""
+}
+
+// checkVAPIDSubject accepts mailto:address or an https:// URL (RFC 8292 §2.1).
+func checkVAPIDSubject(s, _ string) string {
+	if u, err := url.Parse(s); err == nil {
+		if u.Scheme == "mailto" && strings.Contains(u.Opaque, "@") || u.Scheme == "https" && u.Host != "" {
+			return ""
+		}
+	}
+	return "must be mailto:address or an https:// URL"
+}
+
+// checkPushHost accepts a host name, optionally "*." and a host name.
+func checkPushHost(s, _ string) string {
+	name := strings.TrimPrefix(s, "*.")
+	if net.ParseIP(name) != nil && name == s {
+		return ""
+	}
+	if name == "" || strings.HasSuffix(name, ".") || !hostPattern.MatchString(name) {
+		return "must be a host name, or *. and a host name"
 	}
 	return ""
 }

@@ -77,6 +77,40 @@ func ParsePhone(s, defaultRegion string) (Phone, error) {
 	return Phone{e164: &e164}, nil
 }
 
+// ParseE164 reads a number that is already in E.164, as Twilio reports a
+// text's sender and as Waymark stores numbers. A UK number in canonical
+// form ("+44", no trunk "0", 9 or 10 more digits) is taken as it is: for
+// it ParsePhone would return the same string, and its numbering-plan check
+// costs tens of kilobytes of regular-expression work per call on the SMS
+// webhook's path. The plan is not checked: a sender is whoever the network
+// says sent the text, and a stored number was checked when it was
+// enrolled. Anything else goes through ParsePhone with region GB, so the
+// result never differs from ParsePhone's where that accepts s.
+func ParseE164(s string) (Phone, error) {
+	if ukCanonical(s) {
+		e := s
+		return Phone{e164: &e}, nil
+	}
+	return ParsePhone(s, DefaultRegion)
+}
+
+// ukCanonical reports whether s is "+44", a digit other than 0, and 8 or
+// 9 more digits. The UK's only national prefix is "0" and it has no
+// prefix-transform rule, so libphonenumber neither strips nor adds
+// anything to such a number.
+func ukCanonical(s string) bool {
+	const cc = "+44"
+	if len(s) != len(cc)+9 && len(s) != len(cc)+10 || !strings.HasPrefix(s, cc) || s[len(cc)] == '0' {
+		return false
+	}
+	for i := len(cc); i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
 // phoneChars reports whether s holds only ASCII digits, spaces and the usual
 // separators, with "+" only at the start.
 func phoneChars(s string) bool {

@@ -2,6 +2,7 @@ package pii
 
 import (
 	"errors"
+	"math/rand/v2"
 	"strings"
 	"testing"
 )
@@ -145,4 +146,94 @@ func FuzzParsePhone(f *testing.F) {
 			t.Fatalf("E.164 %q depends on region: %q, %v", got, other.Reveal(), err)
 		}
 	})
+}
+
+func TestParseE164(t *testing.T) {
+	tests := []struct {
+		in, want string
+		ok       bool
+	}{
+		{"+447700900123", "+447700900123", true},
+		{"+442079460018", "+442079460018", true},
+		// The plan is not checked for a canonical UK number: a sender is
+		// whoever the network says it is.
+		{"+447000000000", "+447000000000", true},
+		// Not canonical: ParsePhone decides, and normalises.
+		{"+4407700900123", "+447700900123", true},
+		{"+44 7700 900123", "+447700900123", true},
+		{"07700 900123", "+447700900123", true},
+		{"+16502530000", "+16502530000", true},
+		{"+4477009001", "", false},
+		{"+44770090012345", "", false},
+		{"BANK", "", false},
+		{"", "", false},
+	}
+	// Random canonical UK numbers: wherever ParsePhone accepts one, the
+	// fast path returns exactly its answer.
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 3000 {
+		b := []byte("+44")
+		b = append(b, byte('1'+r.IntN(9)))
+		for n := 8 + r.IntN(2); n > 0; n-- {
+			b = append(b, byte('0'+r.IntN(10)))
+		}
+		in := string(b)
+		full, err := ParsePhone(in, "GB")
+		if fast, ferr := ParseE164(in); err == nil && (ferr != nil || fast.Reveal() != full.Reveal()) {
+			t.Errorf("ParseE164(%q) = %q, %v; ParsePhone gives %q", in, fast.Reveal(), ferr, full.Reveal())
+		}
+	}
+	for _, tc := range tests {
+		p, err := ParseE164(tc.in)
+		if (err == nil) != tc.ok || p.Reveal() != tc.want {
+			t.Errorf("ParseE164(%q) = %q, %v; want %q, ok %v", tc.in, p.Reveal(), err, tc.want, tc.ok)
+		}
+	}
+}
+
+// FuzzParseE164 checks ParseE164 against ParsePhone: wherever ParsePhone
+// accepts a number, ParseE164 gives the same E.164 string, so a sender's
+// number always meets an enrolled one in the blind index.
+func FuzzParseE164(f *testing.F) {
+	for _, s := range []string{"+447700900123", "+4407700900123", "+441632960001", "+44163296000", "+16502530000", "+44", "BANK", "+447700 900123"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		fast, ferr := ParseE164(in)
+		full, err := ParsePhone(in, DefaultRegion)
+		if err == nil {
+			if ferr != nil || fast.Reveal() != full.Reveal() {
+				t.Fatalf("ParseE164(%q) = %q, %v; ParsePhone gives %q", in, fast.Reveal(), ferr, full.Reveal())
+			}
+			return
+		}
+		if ferr != nil {
+			if !errors.Is(ferr, ErrInvalidPhone) || strings.ContainsAny(ferr.Error(), "0123456789") {
+				t.Fatalf("error %q", ferr)
+			}
+			return
+		}
+		// Accepted without the plan check: only a canonical UK number.
+		if !ukCanonical(in) || fast.Reveal() != in {
+			t.Fatalf("ParseE164(%q) = %q accepted what ParsePhone refuses", in, fast.Reveal())
+		}
+	})
+}
+
+func BenchmarkParseE164(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ParseE164("+447700900123"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkParsePhoneE164(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ParsePhone("+447700900123", "GB"); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -2,8 +2,12 @@ package server
 
 import (
 	"errors"
+	"math"
 	"net/http"
+	"strconv"
+	"time"
 
+	"waymark/alert"
 	"waymark/problem"
 )
 
@@ -17,7 +21,10 @@ type errorBody struct {
 	Error     string          `json:"error"`
 	Fields    []problem.Field `json:"fields,omitempty"`
 	ClaimedBy string          `json:"claimed_by,omitempty"`
-	RequestID string          `json:"request_id"`
+	// ReauthRequired tells the dashboard to ask for the password and code
+	// again (POST /v1/auth/reauth) and retry.
+	ReauthRequired bool   `json:"reauth_required,omitempty"`
+	RequestID      string `json:"request_id"`
 }
 
 // error answers err with its status and fixed public message. This is the
@@ -34,6 +41,8 @@ func (s *server) error(w http.ResponseWriter, r *http.Request, err error) {
 		status, body.Error, body.Fields = http.StatusUnprocessableEntity, "invalid request", inv.Fields
 	case errors.As(err, &claimed):
 		status, body.Error, body.ClaimedBy = http.StatusConflict, "already claimed", claimed.By
+	case errors.Is(err, alert.ErrReauth):
+		status, body.Error, body.ReauthRequired = http.StatusForbidden, "sign in again", true
 	case errors.Is(err, errCrossOrigin):
 		status, body.Error = http.StatusForbidden, "cross-origin request refused"
 	case errors.Is(err, problem.ErrTooLarge):
@@ -48,7 +57,7 @@ func (s *server) error(w http.ResponseWriter, r *http.Request, err error) {
 		status, body.Error = http.StatusForbidden, "forbidden"
 	case errors.Is(err, problem.ErrTooMany):
 		status, body.Error = http.StatusTooManyRequests, "too many requests"
-		w.Header().Set("Retry-After", "5")
+		w.Header().Set("Retry-After", retryAfter(err))
 	case errors.Is(err, problem.ErrUnavailable):
 		status, body.Error = http.StatusServiceUnavailable, "service unavailable"
 		w.Header().Set("Retry-After", "1")
@@ -59,4 +68,15 @@ func (s *server) error(w http.ResponseWriter, r *http.Request, err error) {
 		s.Logger.Error("request failed", "request_id", body.RequestID, "status", status, "err", err)
 	}
 	s.json(w, r, status, body)
+}
+
+// retryAfter is the Retry-After value for a too-many error: the whole
+// seconds (at least 1) the error asks for through a RetryAfter method (such
+// as *staff.Throttled), else 5.
+func retryAfter(err error) string {
+	var ra interface{ RetryAfter() time.Duration }
+	if errors.As(err, &ra) {
+		return strconv.Itoa(max(1, int(math.Ceil(ra.RetryAfter().Seconds()))))
+	}
+	return "5"
 }

@@ -1,6 +1,10 @@
 package server
 
-import "net/http"
+import (
+	"net/http"
+
+	"waymark/staff"
+)
 
 // routes is the table of contents: every route Waymark serves, one line
 // each, with its middleware visible. A route not in this file does not exist.
@@ -11,14 +15,85 @@ func (s *server) routes(mux *http.ServeMux) {
 	s.handle(mux, "GET /metrics", s.metricsHandler())
 
 	// Staff sign-in and sessions.
+	s.handle(mux, "POST /v1/auth/login", s.csrf.Handler(s.login()))
+	s.handle(mux, "POST /v1/auth/logout", s.authed()(s.logout()))
+	s.handle(mux, "GET /v1/auth/me", s.authed()(s.me()))
+	s.handle(mux, "POST /v1/auth/reauth", s.authed()(s.reauth()))
+	s.handle(mux, "POST /v1/auth/setup", s.csrf.Handler(s.setupBegin()))
+	s.handle(mux, "POST /v1/auth/setup/confirm", s.csrf.Handler(s.setupConfirm()))
+	s.handle(mux, "POST /v1/auth/ws-ticket", s.authed()(s.wsTicket()))
 
 	// Teams.
+	s.handle(mux, "GET /v1/teams", s.authed()(s.listTeams()))
+	s.handle(mux, "POST /v1/teams", s.authed(staff.RoleAdmin)(s.createTeam()))
+	s.handle(mux, "GET /v1/teams/{id}", s.authed()(s.getTeam()))
+
+	// On call: rotas, gaps, policies (team staff and admins); going off duty.
+	if s.OnCall != nil {
+		s.handle(mux, "GET /v1/teams/{id}/oncall", s.authed()(s.oncallNow()))
+		s.handle(mux, "GET /v1/teams/{id}/gaps", s.authed()(s.oncallGaps()))
+		s.handle(mux, "GET /v1/teams/{id}/rota", s.authed()(s.teamRota()))
+		s.handle(mux, "GET /v1/teams/{id}/policies", s.authed()(s.teamPolicies()))
+	}
+	s.handle(mux, "POST /v1/handover", s.authed(staff.RoleResponder)(s.goOffDuty()))
 
 	// Cases (caseworkers) and app enrolment.
+	s.handle(mux, "POST /v1/cases", s.authed(staff.RoleCaseworker)(s.createCase()))
+	s.handle(mux, "GET /v1/cases", s.authed(staff.RoleCaseworker)(s.listCases()))
+	s.handle(mux, "GET /v1/cases/{id}", s.authed(staff.RoleCaseworker)(s.getCase()))
+	s.handle(mux, "PATCH /v1/cases/{id}", s.authed(staff.RoleCaseworker)(s.updateCase()))
+	s.handle(mux, "DELETE /v1/cases/{id}", s.authed(staff.RoleCaseworker)(s.eraseCase()))
+	s.handle(mux, "POST /v1/cases/{id}/renew", s.authed(staff.RoleCaseworker)(s.renewCase()))
+	s.handle(mux, "POST /v1/cases/{id}/reveal", s.authed(staff.RoleResponder, staff.RoleCaseworker)(s.revealCase()))
+	s.handle(mux, "POST /v1/cases/{id}/enrolments", s.authed(staff.RoleCaseworker)(s.createEnrolment()))
+	s.handle(mux, "DELETE /v1/cases/{id}/devices/{device}", s.authed(staff.RoleCaseworker)(s.revokeDevice()))
+	s.handle(mux, "PUT /v1/cases/{id}/legal-hold", s.authed(staff.RoleAdmin)(s.setLegalHold()))
+	s.handle(mux, "POST /v1/app/enrol", s.appEnrol())
 
 	// The disguised app.
+	s.handle(mux, "POST /v1/app/signal", s.appSignal())
+	s.handle(mux, "PUT /v1/app/checkins", s.appSetCheckins())
+	s.handle(mux, "DELETE /v1/app/checkins", s.appStopCheckins())
 
 	// Alerts (responders).
+	s.handle(mux, "GET /v1/alerts", s.authed(staff.RoleResponder, staff.RoleCaseworker)(s.listAlerts()))
+	s.handle(mux, "GET /v1/alerts/{id}", s.authed(staff.RoleResponder, staff.RoleCaseworker)(s.getAlert()))
+	s.handle(mux, "POST /v1/alerts/{id}/ack", s.authed(staff.RoleResponder)(s.ackAlert()))
+	s.handle(mux, "POST /v1/alerts/{id}/working", s.authed(staff.RoleResponder)(s.workingAlert()))
+	s.handle(mux, "POST /v1/alerts/{id}/notes", s.authed(staff.RoleResponder)(s.noteAlert()))
+	s.handle(mux, "POST /v1/alerts/{id}/resolve", s.authed(staff.RoleResponder)(s.resolveAlert()))
 
-	// Directory (signposting).
+	// Records and reports (admin): no identities, no free text.
+	s.handle(mux, "PUT /v1/alerts/{id}/legal-hold", s.authed(staff.RoleAdmin)(s.setAlertHold()))
+	s.handle(mux, "GET /v1/reports/summary", s.authed(staff.RoleAdmin)(s.reportSummary()))
+	s.handle(mux, "GET /v1/reports/chart.svg", s.authed(staff.RoleAdmin)(s.reportChart()))
+	s.handle(mux, "GET /v1/reports/handoffs", s.authed(staff.RoleAdmin)(s.handoffStats()))
+
+	// Live hub.
+	s.handle(mux, "GET /v1/ws", s.ws())
+
+	// Web Push for responders away from the dashboard.
+	if s.WebPush != nil && s.WebPushSubs != nil {
+		s.handle(mux, "GET /v1/push/vapid-key", s.authed()(s.vapidKey()))
+		s.handle(mux, "POST /v1/push/subscriptions", s.authed(staff.RoleResponder)(s.subscribePush()))
+		s.handle(mux, "DELETE /v1/push/subscriptions", s.authed(staff.RoleResponder)(s.unsubscribePush()))
+	}
+
+	// SMS (Twilio, signed).
+	if s.SMS != nil {
+		s.handle(mux, "POST /sms/inbound", s.smsInbound())
+		s.handle(mux, "POST /sms/status", s.smsStatus())
+	}
+
+	// Directory (signposting): any staff member, or anyone where configured public.
+	s.handle(mux, "GET /v1/directory/search", s.directoryAccess(s.DirectoryPublic)(s.directorySearch(s.Directory)))
+	s.handle(mux, "GET /v1/directory/services/{id}", s.directoryAccess(s.DirectoryPublic)(s.directoryService(s.Directory)))
+
+	// Dashboard.
+	if s.Web != nil {
+		s.handle(mux, "GET /{$}", s.Web)
+		s.handle(mux, "GET /setup", s.Web)
+		s.handle(mux, "GET /assets/", s.Web)
+		s.handle(mux, "GET /sw.js", s.Web)
+	}
 }

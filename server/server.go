@@ -13,6 +13,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"waymark/alert"
+	"waymark/postcode"
+	"waymark/push"
+	"waymark/signpost"
 	"waymark/staff"
 )
 
@@ -38,6 +41,26 @@ type Deps struct {
 	Staff  *staff.Service
 	Cases  *alert.Cases
 	Alerts *alert.Service
+	// Records hands off closing records and serves reports and holds.
+	Records *alert.Records
+	// Postcodes names the nearest postcode sector of a location on an alert.
+	Postcodes *postcode.Directory
+	// Hub is the live hub behind GET /v1/ws.
+	Hub *push.Hub
+	// Web serves the dashboard at / and its files under /assets/.
+	Web http.Handler
+	// SMS is the Twilio webhooks' side (POST /sms/inbound, /sms/status).
+	SMS *SMS
+	// Directory returns the current signposting index (nil before the
+	// first load); DirectoryPublic opens search to callers without a session.
+	Directory       func() *signpost.Index
+	DirectoryPublic bool
+	// OnCall answers who is on call and lists rota gaps (oncall.go).
+	OnCall *alert.OnCall
+	// WebPush and WebPushSubs serve /v1/push (Web Push subscriptions of
+	// responders); either nil turns those routes off.
+	WebPush     *push.WebPush
+	WebPushSubs PushSubscriptions
 }
 
 // server holds the dependencies the handlers share.

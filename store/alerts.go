@@ -25,9 +25,20 @@ import (
 // one atomic step — dedupe key, sealed alert or the join onto the open one,
 // open-alerts index, event appended to the stream, first timer with its
 // fence — and a retry or a concurrent duplicate changes nothing.
-// docs/decisions/alerts.md says why Lua and not MULTI/EXEC.
+// docs/decisions.md says why Lua and not MULTI/EXEC.
 
-var _ alert.Store = (*Store)(nil)
+var (
+	_ alert.Store            = (*Store)(nil)
+	_ alert.CaseRecordReader = (*Store)(nil)
+	_ alert.PolicyGuard      = (*Store)(nil)
+)
+
+// ReadsCaseRecord says DecideCase fills CaseState.Record.
+func (s *Store) ReadsCaseRecord() {}
+
+// GuardsPolicyVersions says a new alert's commit checks the version of the
+// policy set snapshotted into it.
+func (s *Store) GuardsPolicyVersions() {}
 
 // maxCommitAttempts bounds the read-decide-commit loop. Conflicts need
 // another writer on the same case or alert in the same few milliseconds.
@@ -63,6 +74,11 @@ const (
 	afWrongPINs   = "wrong_pins"
 	afStep        = "step"
 	afFencePrefix = "f_"
+	// afPolicy is the team's policy set snapshotted when the alert was
+	// raised (JSON, written once); afEsc where its escalation stands
+	// (JSON). Both plain: tiers, channels, waits and staff ids only.
+	afPolicy = "policy"
+	afEsc    = "esc"
 	// Sealed fields.
 	afOwnerName = "owner_name" // staff display name, under the KEK
 	afSender    = "sender"     // unknown sender's number, under the KEK
@@ -70,109 +86,135 @@ const (
 	afChildRef  = "cs_ref"
 )
 
-var timerKinds = []alert.TimerKind{alert.TimerStep, alert.TimerAck, alert.TimerExpire}
+var timerKinds = []alert.TimerKind{alert.TimerStep, alert.TimerAck, alert.TimerExpire, alert.TimerDeliver}
 
 // commitScript applies a program built by commitProg: dedupe check, guards
 // (a GET or HGET must still read what the caller read; "" for absent),
 // then a list of whitelisted writes, then the dedupe key. Every key is in
-// KEYS and every value in ARGV (ARGV[1] is the program as JSON of indexes),
-// so values are never parsed and the script works on Redis Cluster: all
-// keys share the tenant's hash tag.
+// KEYS and every value in ARGV, so values are never parsed and the script
+// works on Redis Cluster: all keys share the tenant's hash tag.
+//
+// The program is flat in ARGV, read front to back, so the script decodes
+// nothing and copies no argument into a table of its own (a JSON program
+// and per-op argument tables were most of the script's time):
+//
+//	ARGV[1]      KEYS index of the dedupe key, or 0
+//	ARGV[2..3]   the dedupe value and its time to live in ms
+//	ARGV[4]      the number of guards G
+//	then G times KEYS index, field ("" for GET), expected value
+//	then until the end, per write: command, KEYS index, argument count N,
+//	             N arguments
 var commitScript = redis.NewScript(`
-local p = cjson.decode(ARGV[1])
-if p.d then
-  local cur = redis.call('GET', KEYS[p.d[1]])
+local dk = tonumber(ARGV[1])
+if dk > 0 then
+  local cur = redis.call('GET', KEYS[dk])
   if cur then return {'dup', cur} end
 end
-for i, g in ipairs(p.g) do
+local i = 5
+for g = 1, tonumber(ARGV[4]) do
+  local k, f = KEYS[tonumber(ARGV[i])], ARGV[i + 1]
   local cur
-  if g[2] == 0 then cur = redis.call('GET', KEYS[g[1]]) else cur = redis.call('HGET', KEYS[g[1]], ARGV[g[2]]) end
-  if not cur then cur = '' end
-  if cur ~= ARGV[g[3]] then return {'stale', tostring(i)} end
+  if f == '' then cur = redis.call('GET', k) else cur = redis.call('HGET', k, f) end
+  if (cur or '') ~= ARGV[i + 2] then return {'stale', tostring(g)} end
+  i = i + 3
 end
 local allowed = {HSET=true, HDEL=true, HINCRBY=true, SET=true, DEL=true, ZADD=true, ZREM=true,
   ZREMRANGEBYSCORE=true, PEXPIRE=true}
 local xid = ''
-for _, o in ipairs(p.o) do
-  local cmd, key = o[1], KEYS[o[2]]
-  local args = {}
-  for j = 3, #o do args[#args + 1] = ARGV[o[j]] end
+local n = #ARGV
+while i <= n do
+  local cmd, key = ARGV[i], KEYS[tonumber(ARGV[i + 1])]
+  local a = i + 3
+  local b = i + 2 + tonumber(ARGV[i + 2])
   if cmd == 'EVENT' then
     -- Trim by age relative to the new entry's own id (Redis time), never
     -- by count: a burst of alerts must not push unread events out.
-    local keep = tonumber(table.remove(args, 1))
-    xid = redis.call('XADD', key, '*', unpack(args))
+    xid = redis.call('XADD', key, '*', unpack(ARGV, a + 1, b))
     local t = tonumber(string.match(xid, '^(%d+)'))
-    redis.call('XTRIM', key, 'MINID', string.format('%.0f', t - keep))
+    redis.call('XTRIM', key, 'MINID', string.format('%.0f', t - tonumber(ARGV[a])))
+  elseif cmd == 'OUTBOX' then
+    -- A page for the outbox, queued with the step that decided it.
+    redis.call('XADD', key, 'MAXLEN', '~', '100000', '*', unpack(ARGV, a, b))
   elseif cmd == 'DELEQ' then
-    if redis.call('GET', key) == args[1] then redis.call('DEL', key) end
+    if redis.call('GET', key) == ARGV[a] then redis.call('DEL', key) end
   elseif cmd == 'PEXPIREEQ' then
-    if redis.call('GET', key) == args[1] then redis.call('PEXPIRE', key, args[2]) end
+    if redis.call('GET', key) == ARGV[a] then redis.call('PEXPIRE', key, ARGV[a + 1]) end
   elseif allowed[cmd] then
-    redis.call(cmd, key, unpack(args))
+    redis.call(cmd, key, unpack(ARGV, a, b))
   else
     return redis.error_reply('ERR commit: op not allowed')
   end
+  i = b + 1
 end
-if p.d then redis.call('SET', KEYS[p.d[1]], ARGV[p.d[2]], 'PX', ARGV[p.d[3]]) end
+if dk > 0 then redis.call('SET', KEYS[dk], ARGV[2], 'PX', ARGV[3]) end
 return {'ok', xid}
 `)
 
 // commitProg builds one commitScript call.
 type commitProg struct {
 	keys []string
-	kidx map[string]int
-	argv []any
-	P    struct {
-		D []int   `json:"d,omitempty"`
-		G [][]int `json:"g"`
-		O [][]any `json:"o"`
-	}
+	// dedupe is ARGV[1..3]; guards and ops the rest, in the script's
+	// layout (see commitScript).
+	dedupeKey int
+	dedupeVal string
+	dedupeTTL int64
+	nGuards   int
+	guards    []any
+	ops       []any
+	// last is where in ops the last write starts, so that consecutive
+	// HSETs of one key become one command.
+	last int
 }
 
 func newCommitProg() *commitProg {
-	p := &commitProg{kidx: map[string]int{}, argv: []any{""}}
-	p.P.G, p.P.O = [][]int{}, [][]any{}
-	return p
+	return &commitProg{keys: make([]string, 0, 16), guards: make([]any, 0, 18), ops: make([]any, 0, 160), last: -1}
 }
 
+// key returns k's 1-based index in KEYS. A commit names a dozen keys at
+// most, so a scan beats a map.
 func (p *commitProg) key(k string) int {
-	if i, ok := p.kidx[k]; ok {
-		return i
+	for i, have := range p.keys {
+		if have == k {
+			return i + 1
+		}
 	}
 	p.keys = append(p.keys, k)
-	p.kidx[k] = len(p.keys)
 	return len(p.keys)
-}
-
-func (p *commitProg) arg(v any) int {
-	p.argv = append(p.argv, v)
-	return len(p.argv)
 }
 
 // guard requires GET key (field "") or HGET key field to read want.
 func (p *commitProg) guard(key, field, want string) {
-	f := 0
-	if field != "" {
-		f = p.arg(field)
-	}
-	p.P.G = append(p.P.G, []int{p.key(key), f, p.arg(want)})
+	p.guards = append(p.guards, p.key(key), field, want)
+	p.nGuards++
 }
 
-// op adds cmd key args… to the writes.
+// op adds cmd key args… to the writes. An HSET right after another HSET
+// of the same key joins it: one command, the same effect.
 func (p *commitProg) op(cmd, key string, args ...any) {
-	o := []any{cmd, p.key(key)}
-	for _, a := range args {
-		o = append(o, p.arg(a))
+	k := p.key(key)
+	if cmd == "HSET" && p.last >= 0 && p.ops[p.last] == "HSET" && p.ops[p.last+1] == k {
+		p.ops[p.last+2] = p.ops[p.last+2].(int) + len(args)
+		p.ops = append(p.ops, args...)
+		return
 	}
-	p.P.O = append(p.P.O, o)
+	p.last = len(p.ops)
+	p.ops = append(p.ops, cmd, k, len(args))
+	p.ops = append(p.ops, args...)
 }
 
 func (p *commitProg) dedupe(key, value string, ttl time.Duration) {
-	p.P.D = []int{p.key(key), p.arg(value), p.arg(ttl.Milliseconds())}
+	p.dedupeKey, p.dedupeVal, p.dedupeTTL = p.key(key), value, ttl.Milliseconds()
 }
 
-func (p *commitProg) empty() bool { return len(p.P.O) == 0 && p.P.D == nil }
+func (p *commitProg) empty() bool { return len(p.ops) == 0 && p.dedupeKey == 0 }
+
+// argv lays the program out as the script reads it.
+func (p *commitProg) argv() []any {
+	a := make([]any, 0, 4+len(p.guards)+len(p.ops))
+	a = append(a, p.dedupeKey, p.dedupeVal, p.dedupeTTL, p.nGuards)
+	a = append(a, p.guards...)
+	return append(a, p.ops...)
+}
 
 type commitOutcome int
 
@@ -183,12 +225,7 @@ const (
 )
 
 func (s *Store) runCommit(ctx context.Context, p *commitProg) (commitOutcome, string, error) {
-	prog, err := json.Marshal(p.P)
-	if err != nil {
-		return 0, "", fmt.Errorf("store: encode commit: %w", err)
-	}
-	p.argv[0] = prog
-	res, err := commitScript.Run(ctx, s.rdb, p.keys, p.argv...).StringSlice()
+	res, err := commitScript.Run(ctx, s.rdb, p.keys, p.argv()...).StringSlice()
 	if err != nil {
 		return 0, "", err
 	}
@@ -269,6 +306,8 @@ type caseRead struct {
 	ci               *alert.Checkins
 	ciVer            string
 	z                sealer
+	// record is the case's plain fields; nil if the case does not exist.
+	record *alert.Case
 }
 
 func (s *Store) readCase(ctx context.Context, caseID string) (*caseRead, error) {
@@ -281,9 +320,13 @@ func (s *Store) readCase(ctx context.Context, caseID string) (*caseRead, error) 
 	lastCmd := pipe.Get(ctx, s.k.caseLastAlert(caseID))
 	ciCmd := pipe.HGetAll(ctx, s.k.checkins(caseID))
 	dkCmd := pipe.Get(ctx, s.k.caseDataKey(caseID))
+	// The case's plain fields ride along: the intake decides on them, and
+	// reading them here saves it a round trip (alert.CaseRecordReader).
+	metaCmd := pipe.HMGet(ctx, s.k.caseRecord(caseID), metaFields...)
 	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
 		return nil, s.wrap("read case alerts", err)
 	}
+	rd.record = metaFromValues(caseID, metaCmd.Val())
 	rd.openID, rd.lastID = openCmd.Val(), lastCmd.Val()
 	z, err := s.sealerFor(caseID, dkCmd.Val())
 	if err != nil {
@@ -348,7 +391,7 @@ func (s *Store) DecideCase(ctx context.Context, caseID string, decide func(alert
 		if err != nil {
 			return alert.Result{}, err
 		}
-		st := alert.CaseState{Open: cloneAlert(rd.open), Last: cloneAlert(rd.last), Checkins: rd.ci}
+		st := alert.CaseState{Open: cloneAlert(rd.open), Last: cloneAlert(rd.last), Checkins: rd.ci, Record: rd.record}
 		c, err := decide(st)
 		if err != nil || c == nil {
 			return alert.Result{}, err
@@ -451,6 +494,9 @@ func (s *Store) addCommit(p *commitProg, caseID string, c *alert.Commit, z seale
 	if c.CountOutcome != "" && caseID != "" {
 		p.op("HINCRBY", s.k.caseOutcomes(caseID), string(c.CountOutcome), 1)
 	}
+	for _, pg := range c.Pages {
+		p.op("OUTBOX", s.k.outbox(), pageFields(pg)...)
+	}
 	for _, e := range c.Events {
 		args := append([]any{retentionMS(c.EventRetention, alert.DefaultRules().EventRetention)}, eventFields(e)...)
 		p.op("EVENT", s.k.events(), args...)
@@ -481,6 +527,23 @@ func (s *Store) addAlert(p *commitProg, c *alert.Commit, a *alert.Alert, z seale
 	fields, err := s.alertFields(a, z)
 	if err != nil {
 		return err
+	}
+	if c.Created && c.GuardPolicies && a.Policy != nil && a.Policy.Team != "" {
+		// The snapshot must be the team's policy set in force as this
+		// lands: the intake may have it from memory (alert.PolicyGuard).
+		// Version 0 is a team that set none, whose hash has no version.
+		ver := ""
+		if a.Policy.Version != 0 {
+			ver = strconv.FormatInt(a.Policy.Version, 10)
+		}
+		p.guard(s.k.policy(a.Policy.Team), "version", ver)
+	}
+	if c.Created && a.Policy != nil {
+		pj, err := json.Marshal(a.Policy)
+		if err != nil {
+			return fmt.Errorf("store: encode policy of alert %s: %w", a.ID, err)
+		}
+		fields = append(fields, afPolicy, pj)
 	}
 	p.op("HSET", ak, fields...)
 	var gone []any
@@ -529,19 +592,12 @@ func (s *Store) addAlert(p *commitProg, c *alert.Commit, a *alert.Alert, z seale
 	if !a.State.Live() && a.CaseID != "" {
 		p.op("DELEQ", s.k.caseOpenAlert(a.CaseID), a.ID)
 	}
-	if c.Retain > 0 {
-		keep := c.Retain.Milliseconds()
-		p.op("PEXPIRE", ak, keep)
-		p.op("PEXPIRE", tk, keep)
-		p.op("PEXPIRE", s.k.alertSeen(a.ID), keep)
-		trail := c.TrailRetain
-		if trail <= 0 || trail > c.Retain {
-			trail = c.Retain
-		}
-		p.op("PEXPIRE", trk, trail.Milliseconds())
-		if a.CaseID != "" {
-			p.op("PEXPIREEQ", s.k.caseLastAlert(a.CaseID), a.ID, keep)
-		}
+	// A closed alert's records are kept until its closing record is filed
+	// and the retention period has passed since (store/retention.go): no
+	// TTL here, so a legal hold can stop it. The close queues the record
+	// in this same atomic step (store/handoff.go).
+	if alert.NeedsHandoff(a, len(c.Entries)) {
+		s.enqueueHandoff(p, a, now)
 	}
 	return nil
 }
@@ -571,6 +627,11 @@ func (s *Store) alertFields(a *alert.Alert, z sealer) ([]any, error) {
 		afClosedAt, ms(a.ClosedAt), afCancelUntil, ms(a.CancelUntil), afFollowUp, flag(a.FollowUp),
 		afOutcome, string(a.Outcome), afWrongPINs, a.WrongPINs, afStep, a.Step,
 	}
+	ej, err := json.Marshal(a.Esc)
+	if err != nil {
+		return nil, fmt.Errorf("store: encode escalation of alert %s: %w", a.ID, err)
+	}
+	f = append(f, afEsc, ej)
 	for _, k := range timerKinds {
 		if v := a.Fences[k]; v != "" {
 			f = append(f, afFencePrefix+string(k), v)
@@ -653,6 +714,23 @@ func (s *Store) decodeAlert(id string, h map[string]string, z sealer) (*alert.Al
 	for _, k := range timerKinds {
 		if v := h[afFencePrefix+string(k)]; v != "" {
 			a.Fences[k] = v
+		}
+	}
+	a.Record = decodeRecord(h)
+	if v := h[afPolicy]; v != "" {
+		var ps alert.PolicySet
+		if err := json.Unmarshal([]byte(v), &ps); err != nil {
+			// A damaged snapshot must not stop the alert: the defaults
+			// escalate it.
+			s.log.Warn("alert policy snapshot unreadable; defaults apply", "alert", id)
+		} else {
+			a.Policy = &ps
+		}
+	}
+	if v := h[afEsc]; v != "" {
+		if err := json.Unmarshal([]byte(v), &a.Esc); err != nil {
+			s.log.Warn("alert escalation state unreadable; restarting it", "alert", id)
+			a.Esc = alert.Escalation{}
 		}
 	}
 	ak := s.k.alertRecord(id)

@@ -14,7 +14,6 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"waymark/alert"
-	"waymark/internal/randid"
 	"waymark/pii"
 	"waymark/seal"
 )
@@ -234,7 +233,8 @@ func (s *Store) decodeCase(id string, h map[string]string, dk *seal.DataKey) (*a
 	}
 	var err error
 	if len(open[fPhone]) > 0 {
-		if c.Phone, err = pii.ParsePhone(string(open[fPhone]), "GB"); err != nil {
+		// Stored in E.164 when it was checked at enrolment.
+		if c.Phone, err = pii.ParseE164(string(open[fPhone])); err != nil {
 			return nil, fmt.Errorf("store: case %s: stored phone: %w", id, err)
 		}
 	}
@@ -366,16 +366,26 @@ func (s *Store) LoadCaseMeta(ctx context.Context, id string) (*alert.Case, error
 	if err != nil {
 		return nil, s.wrap("load case meta", err)
 	}
+	c := metaFromValues(id, vals)
+	if c == nil {
+		return nil, fmt.Errorf("store: case %s: %w", id, alert.ErrNotFound)
+	}
+	return c, nil
+}
+
+// metaFromValues decodes an HMGET of metaFields; nil when the case has no
+// record.
+func metaFromValues(id string, vals []any) *alert.Case {
 	h := make(map[string]string, len(vals))
 	for i, v := range vals {
-		if str, ok := v.(string); ok {
+		if str, ok := v.(string); ok && i < len(metaFields) {
 			h[metaFields[i]] = str
 		}
 	}
 	if h[fVersion] == "" {
-		return nil, fmt.Errorf("store: case %s: %w", id, alert.ErrNotFound)
+		return nil
 	}
-	return decodeMeta(id, h), nil
+	return decodeMeta(id, h)
 }
 
 var updateCaseScript = redis.NewScript(luaFingerprint + `
@@ -650,7 +660,8 @@ func (s *Store) EraseCase(ctx context.Context, id string) error {
 		// What the alert work keeps per case goes too: the check-in log
 		// (unreadable without the data key, but its size and timing would
 		// remain), outcome counts and the alert pointers.
-		keys = append(keys, s.k.caseCheckinLog(id), s.k.caseOutcomes(id), s.k.caseOpenAlert(id), s.k.caseLastAlert(id))
+		keys = append(keys, s.k.caseCheckinLog(id), s.k.caseOutcomes(id), s.k.caseOpenAlert(id), s.k.caseLastAlert(id),
+			s.k.caseHistory(id))
 		tags, cs := slices.Sorted(slices.Values(devs.Val())), slices.Sorted(slices.Values(codes.Val()))
 		res, err := eraseCaseScript.Run(ctx, s.rdb, keys, id, strings.Join(tags, ","), strings.Join(cs, ",")).Text()
 		if err != nil {
@@ -765,105 +776,4 @@ func (s *Store) TakeReveal(ctx context.Context, staffID string, limit int, windo
 		return false, s.wrap("reveal limit", err)
 	}
 	return n == 1, nil
-}
-
-// auditKey returns the audit trail's data key, making it on first use. Only
-// its wrapped form is stored; a key-encryption-key rotation re-wraps it.
-func (s *Store) auditKey(ctx context.Context) (*seal.DataKey, error) {
-	ad := seal.AD{Key: s.k.auditDataKey()}
-	for range 2 {
-		wrapped, err := s.rdb.Get(ctx, s.k.auditDataKey()).Bytes()
-		if err == nil {
-			dk, err := s.crypto.Keyring.UnwrapDataKey(wrapped, ad)
-			if err != nil {
-				return nil, fmt.Errorf("store: unwrap audit key: %w", err)
-			}
-			return dk, nil
-		}
-		if !errors.Is(err, redis.Nil) {
-			return nil, s.wrap("audit key", err)
-		}
-		dk, fresh, err := s.crypto.Keyring.NewDataKey(ad)
-		if err != nil {
-			return nil, fmt.Errorf("store: audit key: %w", err)
-		}
-		ok, err := s.rdb.SetNX(ctx, s.k.auditDataKey(), fresh, 0).Result()
-		if err != nil {
-			return nil, s.wrap("audit key", err)
-		}
-		if ok {
-			return dk, nil
-		}
-		// Another instance made it first: use theirs.
-	}
-	return nil, errors.New("store: audit key: could not settle")
-}
-
-// AppendAudit appends one entry to the audit stream (keys.audit): when,
-// who, what, which case, outcome, and the reason sealed under the audit
-// trail's data key, bound to the entry's own id. Entries are never
-// rewritten, so a later hash chain over them stays valid across key
-// rotations. All audit writing goes through this one method.
-func (s *Store) AppendAudit(ctx context.Context, e alert.AuditEntry) error {
-	ctx, cancel := bounded(ctx)
-	defer cancel()
-	eid := randid.New("e_", 16)
-	vals := []any{"eid", eid, "at", ms(e.At), "actor", e.Actor, "action", e.Action, "case", e.CaseID, "outcome", e.Outcome}
-	if !e.Reason.IsZero() {
-		dk, err := s.auditKey(ctx)
-		if err != nil {
-			return err
-		}
-		ct, err := dk.Seal([]byte(e.Reason.Reveal()), seal.AD{Key: s.k.audit(), Field: "reason:" + eid})
-		if err != nil {
-			return fmt.Errorf("store: seal audit reason: %w", err)
-		}
-		vals = append(vals, "reason", ct)
-	}
-	if err := s.rdb.XAdd(ctx, &redis.XAddArgs{Stream: s.k.audit(), Values: vals}).Err(); err != nil {
-		return s.wrap("append audit", err)
-	}
-	return nil
-}
-
-// AuditRecord is one audit entry as read back, reason opened.
-type AuditRecord struct {
-	ID      string
-	At      time.Time
-	Actor   string
-	Action  string
-	CaseID  string
-	Outcome string
-	Reason  pii.Text
-}
-
-// ReadAudit returns up to n audit entries from the oldest, reasons opened.
-func (s *Store) ReadAudit(ctx context.Context, n int64) ([]AuditRecord, error) {
-	ctx, cancel := bounded(ctx)
-	defer cancel()
-	msgs, err := s.rdb.XRangeN(ctx, s.k.audit(), "-", "+", n).Result()
-	if err != nil {
-		return nil, s.wrap("read audit", err)
-	}
-	var dk *seal.DataKey
-	out := make([]AuditRecord, 0, len(msgs))
-	for _, m := range msgs {
-		str := func(k string) string { v, _ := m.Values[k].(string); return v }
-		r := AuditRecord{ID: m.ID, At: fromMS(str("at")), Actor: str("actor"), Action: str("action"),
-			CaseID: str("case"), Outcome: str("outcome")}
-		if ct := str("reason"); ct != "" {
-			if dk == nil {
-				if dk, err = s.auditKey(ctx); err != nil {
-					return nil, err
-				}
-			}
-			pt, err := dk.Open([]byte(ct), seal.AD{Key: s.k.audit(), Field: "reason:" + str("eid")})
-			if err != nil {
-				return nil, fmt.Errorf("store: open audit reason %s: %w", m.ID, err)
-			}
-			r.Reason = pii.NewText(string(pt))
-		}
-		out = append(out, r)
-	}
-	return out, nil
 }

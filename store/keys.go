@@ -154,6 +154,12 @@ func (k keyspace) presence(team string) string { return k.p + "team:" + team + "
 // duty (sorted set, ms).
 func (k keyspace) onDuty(team string) string { return k.p + "team:" + team + ":duty" }
 
+// --- web push ---
+
+// staffWebPush holds a responder's browser push subscriptions (hash:
+// subscription id, a tag of the endpoint → sealed endpoint and keys).
+func (k keyspace) staffWebPush(id string) string { return k.p + "staff:" + id + ":webpush" }
+
 // --- the one scheduler, the outbox, audit ---
 
 // schedule is the one sorted set of due entries (score: due time in ms).
@@ -167,12 +173,43 @@ func (k keyspace) scheduleEntry(id string) string { return k.p + "schedule:" + i
 func (k keyspace) outbox() string     { return k.p + "outbox" }
 func (k keyspace) outboxDead() string { return k.p + "outbox:dead" }
 
+// rota is a team's on-call rota (hash: current, previous; plain JSON of
+// tiers, times and staff ids).
+func (k keyspace) rota(team string) string { return k.p + "team:" + team + ":rota" }
+
+// policy is a team's escalation policies (hash: current, previous).
+func (k keyspace) policy(team string) string { return k.p + "team:" + team + ":policy" }
+
+// lease is a named lease one instance holds at a time (string: holder).
+func (k keyspace) lease(name string) string { return k.p + "lease:" + name }
+
 // smsStatus keeps the most final delivery status per outbound message tag.
 func (k keyspace) smsStatus(tag string) string { return k.p + "sms:status:" + tag }
 
 // audit is the hash-chained audit stream; auditHead its latest hash.
 func (k keyspace) audit() string     { return k.p + "audit" }
 func (k keyspace) auditHead() string { return k.p + "audit:head" }
+
+// --- records: hand-off, retention, report, audit checkpoint ---
+
+// auditCheckpoint stands for the trimmed start of the audit chain (hash:
+// seq, h, at, mac).
+func (k keyspace) auditCheckpoint() string { return k.p + "audit:checkpoint" }
+
+// handoffs orders alerts whose closing record is not yet filed by their
+// next delivery attempt (sorted set, ms).
+func (k keyspace) handoffs() string { return k.p + "records:handoff" }
+
+// retention orders alerts whose record is filed by filing time (sorted
+// set, ms): the retention sweep's work list.
+func (k keyspace) retention() string { return k.p + "records:retention" }
+
+// reportCounts holds the anonymous report counters (hash: counter → n).
+func (k keyspace) reportCounts() string { return k.p + "report:counts" }
+
+// caseHistory orders a case's closed alerts by raise time (sorted set),
+// for repeat counting and case exports.
+func (k keyspace) caseHistory(caseID string) string { return k.p + "case:" + caseID + ":history" }
 
 // --- directory (public data) ---
 

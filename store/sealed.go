@@ -16,6 +16,9 @@ type Crypto struct {
 	// TagKey makes letter-only tags of secrets and identifiers that must
 	// not appear in key names (token hashes, username and address tags).
 	TagKey []byte
+	// AuditKey is k_audit (WAYMARK_AUDIT_KEY), which keys the audit hash
+	// chain; empty derives one from TagKey.
+	AuditKey []byte
 }
 
 // SetCrypto installs the keys. Call it once, before serving.

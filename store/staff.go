@@ -70,12 +70,14 @@ if tonumber(ARGV[1]) <= last then return 0 end
 redis.call('HSET', KEYS[1], 'totp_step', ARGV[1])
 return 1`)
 
-	// disableStaffScript: KEYS staff, staff sessions, session...
+	// disableStaffScript: KEYS staff, staff sessions, staff web push,
+	// session...
 	disableStaffScript = redis.NewScript(`
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[1], 'disabled', '1')
-for i = 3, #KEYS do redis.call('DEL', KEYS[i]) end
+for i = 4, #KEYS do redis.call('DEL', KEYS[i]) end
 redis.call('DEL', KEYS[2])
+redis.call('DEL', KEYS[3])
 return 1`)
 )
 
@@ -344,8 +346,10 @@ func (s *Store) UseTOTPStep(ctx context.Context, id string, step int64) (bool, e
 	return n == 1, nil
 }
 
-// DisableStaff marks the account disabled, deletes its sessions and
-// announces each ended session to every instance.
+// DisableStaff marks the account disabled, deletes its sessions and its
+// Web Push subscriptions in the same step (a disabled account's browsers
+// must not be woken for alerts), and announces each ended session to every
+// instance.
 func (s *Store) DisableStaff(ctx context.Context, id string) error {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
@@ -353,7 +357,7 @@ func (s *Store) DisableStaff(ctx context.Context, id string) error {
 	if err != nil {
 		return s.wrap("disable staff "+id, err)
 	}
-	keys := []string{s.k.staff(id), s.k.staffSessions(id)}
+	keys := []string{s.k.staff(id), s.k.staffSessions(id), s.k.staffWebPush(id)}
 	for _, t := range tags {
 		keys = append(keys, s.k.session(t))
 	}

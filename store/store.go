@@ -316,5 +316,5 @@ func isUnavailable(err error) bool {
 	return strings.Contains(msg, "connection refused") || strings.HasSuffix(msg, "EOF") ||
 		strings.HasPrefix(msg, "LOADING") || strings.HasPrefix(msg, "MASTERDOWN") ||
 		strings.HasPrefix(msg, "CLUSTERDOWN") || strings.HasPrefix(msg, "READONLY") ||
-		strings.HasPrefix(msg, "TRYAGAIN")
+		strings.HasPrefix(msg, "TRYAGAIN") || strings.HasPrefix(msg, "NOREPLICAS")
 }

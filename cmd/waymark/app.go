@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -12,8 +14,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"waymark/alert"
 	"waymark/config"
+	"waymark/postcode"
+	"waymark/push"
 	"waymark/seal"
+	"waymark/server"
+	"waymark/sms"
+	"waymark/staff"
 	"waymark/store"
 )
 
@@ -28,6 +36,25 @@ type app struct {
 	pins     *seal.PINKey
 	store    *store.Store
 	registry *prometheus.Registry
+
+	postcodes *postcode.Directory
+	staff     *staff.Service
+	cases     *alert.Cases
+	alerts    *alert.Service
+	// hub is the live hub, built by serve.
+	hub *push.Hub
+	// smsHooks are the Twilio webhooks and smsSender the outbound side;
+	// both nil when Twilio is not configured.
+	smsHooks  *server.SMS
+	smsSender *sms.Sender
+	// webPush sends Web Push to responders away from the dashboard; nil
+	// when no VAPID keys are configured.
+	webPush *push.WebPush
+	// oncall manages rotas and escalation policies (policy.go).
+	oncall *alert.OnCall
+	// records hands closing records off, keeps retention, the audit chain,
+	// exports and the report (records.go).
+	records *alert.Records
 }
 
 // buildApp opens the store (the embedded server when no Redis is
@@ -90,7 +117,57 @@ func buildApp(ctx context.Context, cfg *config.Config, log *slog.Logger, embedde
 		}
 		a.inspectRedis(ctx)
 	}
+	a.store.SetCrypto(store.Crypto{Keyring: a.keyring, Index: a.index, TagKey: tagKey(indexKey), AuditKey: cfg.AuditKey})
+
+	if a.postcodes, err = postcode.Load(); err != nil {
+		return nil, err
+	}
+	a.staff, err = staff.NewService(staff.Options{
+		Store:           a.store,
+		Now:             a.now,
+		SessionLifetime: cfg.SessionLifetime,
+		SessionIdle:     cfg.SessionIdle,
+		Districts:       a.postcodes,
+		Logger:          log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	a.cases, err = alert.NewCases(alert.CasesOptions{Store: a.store, PINs: a.pins, CheckinWord: cfg.SMSCheckinWord,
+		Lifetime: cfg.CaseLifetime, Now: a.now, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	esc, err := a.buildEscalation()
+	if err != nil {
+		return nil, err
+	}
+	a.alerts = alert.NewService(a.store, alert.CasesSource(a.cases), alert.Config{
+		Rules: alert.Rules{CancelWindow: cfg.CancelWindow, AckTimeout: cfg.AckTimeout,
+			Retention: cfg.RetentionAlerts, EventRetention: cfg.RetentionEvents},
+		TriageTeam: cfg.TriageTeam,
+		Lease:      5 * time.Second, // a dead instance's due steps come back within 5 s
+		Escalation: esc,
+	}, a.now, log.With("component", "alerts"))
+	if err := a.buildSMS(); err != nil {
+		return nil, err
+	}
+	if err := a.buildWebPush(); err != nil {
+		return nil, err
+	}
+	if err := a.buildRecords(); err != nil {
+		return nil, err
+	}
 	return a, nil
+}
+
+// tagKey derives the key of the store's letter-only tags (session, ticket
+// and setup tokens, usernames, addresses) from the index key, so operators
+// keep one secret fewer; the label keeps the two uses apart.
+func tagKey(indexKey []byte) []byte {
+	m := hmac.New(sha256.New, indexKey)
+	m.Write([]byte("waymark tag key"))
+	return m.Sum(nil)
 }
 
 // inspectRedis logs the server version and warns about persistence that

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/base64"
 	"fmt"
 
@@ -8,13 +9,17 @@ import (
 	"waymark/seal"
 )
 
-func keysCmd(c *cli, args []string) error {
+func keysCmd(ctx context.Context, c *cli, args []string) error {
 	if len(args) == 0 {
-		return usageError("usage: waymark keys new | waymark keys rotate")
+		return usageError("usage: waymark keys new | waymark keys rotate | waymark keys vapid")
 	}
 	switch args[0] {
 	case "new":
 		return keysNew(c)
+	case "rotate":
+		return keysRotate(ctx, c, args[1:])
+	case "vapid":
+		return keysVAPID(c)
 	default:
 		return usageError("waymark keys: unknown command %q", args[0])
 	}

@@ -54,6 +54,21 @@ Usage:
   waymark demo [--simulate]       run with seeded demo data on the embedded Redis
   waymark config check [flags]    validate the configuration and print it, secrets redacted
   waymark keys new                print fresh WAYMARK_KEYS, WAYMARK_INDEX_KEY and WAYMARK_PIN_KEY lines
+  waymark keys rotate             move every sealed record to the first key in WAYMARK_KEYS; report what is left
+  waymark staff add|disable|list  staff accounts (needs WAYMARK_REDIS_URL); staff add -h for flags
+  waymark team add|list           teams and their postcode districts (needs WAYMARK_REDIS_URL)
+  waymark rota set|show --team T  a team's on-call rota from YAML or JSON (needs WAYMARK_REDIS_URL)
+  waymark policy set|show --team T
+                                  a team's escalation policies from YAML or JSON (needs WAYMARK_REDIS_URL)
+  waymark directory import FILE|- | export
+                                  signposting directory in Open Referral UK JSON (needs WAYMARK_REDIS_URL)
+  waymark bench [flags]           measure app alert → responder receipt (needs redis-server or WAYMARK_REDIS_URL)
+  waymark audit verify | pubkey | verify-bundle FILE --public-key K
+                                  check the audit hash chain (names the first broken entry); the bundle signing key
+  waymark export alert ID | case ID | marac --case ID --meeting M --basis "…"  --by USERNAME [--out FILE]
+                                  closing record, case bundle, or what is shared with a MARAC (audited)
+  waymark report [--from D] [--to D] [--area T] [--html]
+                                  commissioners' report (counts under 5 shown as <5); --html with the SVG chart
   waymark version                 print the version
 
 Every command takes the settings below as flags or WAYMARK_* variables;
@@ -74,7 +89,25 @@ func runWith(ctx context.Context, args []string, c *cli) error {
 	case "config":
 		return configCmd(c, rest)
 	case "keys":
-		return keysCmd(c, rest)
+		return keysCmd(ctx, c, rest)
+	case "staff":
+		return staffCmd(ctx, c, rest)
+	case "team":
+		return teamCmd(ctx, c, rest)
+	case "rota":
+		return rotaCmd(ctx, c, rest)
+	case "policy":
+		return policyCmd(ctx, c, rest)
+	case "directory":
+		return directoryCmd(ctx, c, rest)
+	case "bench":
+		return benchCmd(ctx, c, rest)
+	case "audit":
+		return auditCmd(ctx, c, rest)
+	case "export":
+		return exportCmd(ctx, c, rest)
+	case "report":
+		return reportCmd(ctx, c, rest)
 	case "version", "--version":
 		fmt.Fprintln(c.stdout, "waymark", version())
 		return nil

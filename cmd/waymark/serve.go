@@ -14,6 +14,7 @@ import (
 	"waymark/pii"
 	"waymark/server"
 	"waymark/store"
+	"waymark/web"
 )
 
 type serveOptions struct {
@@ -55,6 +56,7 @@ func serve(ctx context.Context, c *cli, args []string, o serveOptions) error {
 		return err
 	}
 	defer a.close()
+	defer benchChildProfile(c.getenv, c.stderr)()
 
 	l, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -62,12 +64,51 @@ func serve(ctx context.Context, c *cli, args []string, o serveOptions) error {
 	}
 	base := "http://" + l.Addr().String()
 
+	directory, err := startDirectory(ctx, a, o.demo)
+	if err != nil {
+		return err
+	}
+
+	// The live hub follows the events stream for as long as the server runs.
+	if a.hub, err = newHub(a, a.alerts); err != nil {
+		return err
+	}
+	hubCtx, stopHub := context.WithCancel(ctx)
+	hubDone := make(chan struct{})
+	go func() { a.hub.Run(hubCtx); close(hubDone) }()
+	defer func() { stopHub(); <-hubDone }()
+	// The scheduler loop claims due timers (check-ins, cancel windows,
+	// acknowledgement timeouts, escalation steps) for the server's lifetime.
+	schedCtx, stopSched := context.WithCancel(ctx)
+	schedDone := make(chan struct{})
+	go func() { a.alerts.RunScheduler(schedCtx, time.Second); close(schedDone) }()
+	defer func() { stopSched(); <-schedDone }()
+	// The outbox consumer sends pages; the auditor (one instance at a time)
+	// checks every open alert still has a step or an owner (policy.go).
+	defer a.startEscalation(ctx)()
+	// Closing-record hand-offs and retention (records.go).
+	defer a.startRecords(ctx)()
+
 	h := server.New(server.Deps{
-		Logger:         logger,
-		Registry:       a.registry,
-		Ready:          a.ready,
-		Now:            a.now,
-		AllowedOrigins: allowedOrigins(cfg, base),
+		Logger:          logger,
+		Registry:        a.registry,
+		Ready:           a.ready,
+		Now:             a.now,
+		AllowedOrigins:  allowedOrigins(cfg, base),
+		InsecureCookies: cfg.InsecureCookies,
+		Staff:           a.staff,
+		Cases:           a.cases,
+		Alerts:          a.alerts,
+		Records:         a.records,
+		Postcodes:       a.postcodes,
+		Hub:             a.hub,
+		Web:             web.Handler(),
+		SMS:             a.smsHooks,
+		Directory:       directory.Index,
+		DirectoryPublic: cfg.DirectoryPublic,
+		WebPush:         a.webPush,
+		WebPushSubs:     webPushSubs{a.store},
+		OnCall:          a.oncall,
 	})
 	srv := &http.Server{
 		Handler:           h,
