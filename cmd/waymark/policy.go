@@ -38,30 +38,12 @@ func policyCmd(ctx context.Context, c *cli, args []string) error {
 }
 
 func policySet(ctx context.Context, c *cli, args []string) error {
-	var team string
-	cmd := adminCommand{
-		name:  "policy set",
-		usage: "policy set --team T FILE|- [flags]",
-		flags: func(fs *flag.FlagSet) {
-			fs.StringVar(&team, "team", "", "team id whose escalation policies FILE (YAML or JSON) sets")
-		},
-	}
-	a, rest, err := openAdmin(ctx, c, cmd, args)
+	var f alert.PolicyFile
+	a, team, err := openTeamFile(ctx, c, "policy set", "escalation policies", &f, args)
 	if err != nil {
 		return helpOK(err)
 	}
 	defer a.close()
-	if team == "" || len(rest) != 1 {
-		return usageError("usage: waymark policy set --team T FILE|-")
-	}
-	b, err := readAdminFile(c, rest[0])
-	if err != nil {
-		return err
-	}
-	var f alert.PolicyFile
-	if err := decodeAdminFile(b, &f); err != nil {
-		return &exitError{code: 2, err: fmt.Errorf("waymark policy set: %s: %v; what is in force is unchanged", rest[0], err)}
-	}
 	ps, err := a.oncall.SetPolicies(ctx, team, f, "admin-cli")
 	if err != nil {
 		return fileError("policy set", err)

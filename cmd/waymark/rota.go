@@ -170,31 +170,46 @@ func fileError(cmd string, err error) error {
 	return fmt.Errorf("waymark %s: %w", cmd, err)
 }
 
-func rotaSet(ctx context.Context, c *cli, args []string) error {
+// openTeamFile is the common start of `rota set` and `policy set`: open the
+// configured Redis with a --team flag, read FILE (or standard input) and
+// decode its YAML or JSON into v. On success the caller closes the app.
+func openTeamFile(ctx context.Context, c *cli, name, what string, v any, args []string) (*app, string, error) {
 	var team string
 	cmd := adminCommand{
-		name:  "rota set",
-		usage: "rota set --team T FILE|- [flags]",
+		name:  name,
+		usage: name + " --team T FILE|- [flags]",
 		flags: func(fs *flag.FlagSet) {
-			fs.StringVar(&team, "team", "", "team id whose rota FILE (YAML or JSON) replaces")
+			fs.StringVar(&team, "team", "", "team id whose "+what+" FILE (YAML or JSON) replaces")
 		},
 	}
 	a, rest, err := openAdmin(ctx, c, cmd, args)
 	if err != nil {
+		return nil, "", err
+	}
+	if team == "" || len(rest) != 1 {
+		a.close()
+		return nil, "", usageError("usage: waymark %s --team T FILE|-", name)
+	}
+	b, err := readAdminFile(c, rest[0])
+	if err == nil {
+		if derr := decodeAdminFile(b, v); derr != nil {
+			err = &exitError{code: 2, err: fmt.Errorf("waymark %s: %s: %v; what is in force is unchanged", name, rest[0], derr)}
+		}
+	}
+	if err != nil {
+		a.close()
+		return nil, "", err
+	}
+	return a, team, nil
+}
+
+func rotaSet(ctx context.Context, c *cli, args []string) error {
+	var f alert.RotaFile
+	a, team, err := openTeamFile(ctx, c, "rota set", "rota", &f, args)
+	if err != nil {
 		return helpOK(err)
 	}
 	defer a.close()
-	if team == "" || len(rest) != 1 {
-		return usageError("usage: waymark rota set --team T FILE|-")
-	}
-	b, err := readAdminFile(c, rest[0])
-	if err != nil {
-		return err
-	}
-	var f alert.RotaFile
-	if err := decodeAdminFile(b, &f); err != nil {
-		return &exitError{code: 2, err: fmt.Errorf("waymark rota set: %s: %v; what is in force is unchanged", rest[0], err)}
-	}
 	r, warnings, err := a.oncall.SetRota(ctx, team, f, "admin-cli")
 	if err != nil {
 		return fileError("rota set", err)
