@@ -156,8 +156,8 @@ func TestCaseworker(t *testing.T) {
 	// The case list warns of the case expiring soon, with a Renew
 	// button in the warning itself.
 	b.do(t, 10*time.Second, chromedp.Click(chromedp.ID("tab-cases")))
-	b.waitJS(t, 5*time.Second, "expiry warning", `!document.getElementById('expiry-banner').hidden &&
-		document.getElementById('expiring-cases').innerText.includes('Morgan B')`)
+	b.waitJS(t, 5*time.Second, "expiry warning", `document.getElementById('expiry-banner')?.hidden === false &&
+		(document.getElementById('expiring-cases')?.innerText || '').includes('Morgan B')`)
 	a11y(t, b, "cases expiring")
 	b.do(t, 10*time.Second, chromedp.Click(chromedp.CSS(`#expiring-cases button`)))
 	b.waitJS(t, 5*time.Second, "renewed from the warning", `!document.getElementById('toast').hidden && document.getElementById('toast').innerText.startsWith('Renewed until')`)

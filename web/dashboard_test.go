@@ -363,23 +363,30 @@ func TestDashboard(t *testing.T) {
 				break
 			}
 		}
-		// The payload names someone: none of it may show.
-		if _, err := chromedp.Call(ctx, serviceworker.DeliverPushMessage, serviceworker.DeliverPushMessageParams{
-			Origin: origin, RegistrationID: id, Data: `{"t":"alert","title":"Robin","body":"Robin panic"}`,
-		}); err != nil {
-			t.Fatalf("deliver push: %v", err)
-		}
-		got := eval[string](t, a, `(async () => {
-			const r = await navigator.serviceWorker.ready;
-			for (let i = 0; i < 100; i++) {
-				const ns = await r.getNotifications();
-				if (ns.length) return ns.map((n) => n.title + '|' + n.body).join(',');
-				await new Promise((res) => setTimeout(res, 50));
+		// The payload names someone: none of it may show. DevTools'
+		// delivery to a worker that is still waking is best effort (about
+		// one run in four loses the first push here), so it is sent again
+		// until a notification shows; the tag makes repeats replace it.
+		got := "none"
+		for attempt := 0; attempt < 4 && got == "none"; attempt++ {
+			if _, err := chromedp.Call(ctx, serviceworker.DeliverPushMessage, serviceworker.DeliverPushMessageParams{
+				Origin: origin, RegistrationID: id, Data: `{"t":"alert","title":"Robin","body":"Robin panic"}`,
+			}); err != nil {
+				t.Fatalf("deliver push: %v", err)
 			}
-			return 'none';
-		})()`)
+			got = eval[string](t, a, `(async () => {
+				const r = await navigator.serviceWorker.ready;
+				for (let i = 0; i < 40; i++) {
+					const ns = await r.getNotifications();
+					if (ns.length) return ns.map((n) => n.title + '|' + n.body).join(',');
+					await new Promise((res) => setTimeout(res, 50));
+				}
+				return 'none';
+			})()`)
+		}
 		if got != "New alert|" {
-			t.Errorf("notifications after a push: %q, want only \"New alert\" with no body", got)
+			diag := eval[string](t, a, `navigator.serviceWorker.getRegistration().then((r) => Notification.permission + ' ' + (r ? (r.active ? r.active.state : 'no active') + ' ' + r.scope : 'no registration'))`)
+			t.Errorf("notifications after a push: %q, want only \"New alert\" with no body (%s; registration %s)", got, diag, id)
 		}
 	})
 

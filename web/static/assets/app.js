@@ -184,6 +184,7 @@ async function signedIn() {
 }
 
 async function signOut() {
+  await app.push.drop();
   try { await api('POST', '/v1/auth/logout'); } catch { /* the session is gone either way */ }
   // Leave nothing of the shift behind in this tab.
   location.replace('/');

@@ -112,6 +112,20 @@ export class WebPush {
     }
   }
 
+  // drop runs on sign-out: this browser stops receiving the person's
+  // alerts (a shared device must not wake for someone who has gone), on
+  // the server and in the browser. It never holds sign-out up for long.
+  async drop() {
+    if (!this.reg) return;
+    const work = (async () => {
+      const sub = await this.reg.pushManager.getSubscription();
+      if (!sub) return;
+      try { await api('DELETE', '/v1/push/subscriptions', { endpoint: sub.endpoint }); } catch { /* gone already */ }
+      await sub.unsubscribe();
+    })().catch(() => {});
+    await Promise.race([work, new Promise((res) => setTimeout(res, 2000))]);
+  }
+
   async save(sub, announce) {
     try {
       await api('POST', '/v1/push/subscriptions', sub.toJSON());
