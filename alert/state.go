@@ -286,6 +286,13 @@ func signalDetail(sig Signal) string {
 	if sig.Unconfirmed {
 		d += " (unconfirmed: a near miss of a code word)"
 	}
+	switch {
+	case sig.Media > 0:
+		// Twilio holds the pictures; nobody downloads them unasked.
+		d += fmt.Sprintf(" with %d attachment(s) held by Twilio", sig.Media)
+	case sig.Kind == KindMessage && sig.Message.IsZero():
+		d += " with no text"
+	}
 	return d
 }
 

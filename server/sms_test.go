@@ -600,6 +600,17 @@ func TestSMSEmptyAndMediaOnly(t *testing.T) {
 			if got := smsMessages(open[0]); len(got) != 0 {
 				t.Errorf("timeline messages %q, want none", got)
 			}
+			want := "with no text"
+			if tc.media > 0 {
+				want = fmt.Sprintf("with %d attachment(s) held by Twilio", tc.media)
+			}
+			said := false
+			for _, en := range open[0].Alert.Timeline {
+				said = said || (en.Type == alert.EntryRaised && strings.Contains(en.Detail, want))
+			}
+			if !said {
+				t.Errorf("the raise does not say %q", want)
+			}
 		})
 	}
 }

@@ -101,27 +101,31 @@ var timerKinds = []alert.TimerKind{alert.TimerStep, alert.TimerAck, alert.TimerE
 //	ARGV[1]      KEYS index of the dedupe key, or 0
 //	ARGV[2..3]   the dedupe value and its time to live in ms
 //	ARGV[4]      the number of guards G
-//	then G times KEYS index, field ("" for GET), expected value
-//	then until the end, per write: command, KEYS index, argument count N,
-//	             N arguments
+//	then, per write: command, KEYS index, argument count N, N arguments
+//	and last, G times: KEYS index, field ("" for GET), expected value
+//
+// (Guards go last so that the caller appends them to the writes it has
+// already laid out instead of copying those.)
 var commitScript = redis.NewScript(`
 local dk = tonumber(ARGV[1])
 if dk > 0 then
   local cur = redis.call('GET', KEYS[dk])
   if cur then return {'dup', cur} end
 end
-local i = 5
-for g = 1, tonumber(ARGV[4]) do
-  local k, f = KEYS[tonumber(ARGV[i])], ARGV[i + 1]
+local ng = tonumber(ARGV[4])
+local n = #ARGV - 3 * ng
+local j = n + 1
+for g = 1, ng do
+  local k, f = KEYS[tonumber(ARGV[j])], ARGV[j + 1]
   local cur
   if f == '' then cur = redis.call('GET', k) else cur = redis.call('HGET', k, f) end
-  if (cur or '') ~= ARGV[i + 2] then return {'stale', tostring(g)} end
-  i = i + 3
+  if (cur or '') ~= ARGV[j + 2] then return {'stale', tostring(g)} end
+  j = j + 3
 end
 local allowed = {HSET=true, HDEL=true, HINCRBY=true, SET=true, DEL=true, ZADD=true, ZREM=true,
   ZREMRANGEBYSCORE=true, PEXPIRE=true}
 local xid = ''
-local n = #ARGV
+local i = 5
 while i <= n do
   local cmd, key = ARGV[i], KEYS[tonumber(ARGV[i + 1])]
   local a = i + 3
@@ -160,14 +164,16 @@ type commitProg struct {
 	dedupeTTL int64
 	nGuards   int
 	guards    []any
-	ops       []any
+	// ops is ARGV from the header on: four header slots, filled by argv,
+	// then the writes.
+	ops []any
 	// last is where in ops the last write starts, so that consecutive
 	// HSETs of one key become one command.
 	last int
 }
 
 func newCommitProg() *commitProg {
-	return &commitProg{keys: make([]string, 0, 16), guards: make([]any, 0, 18), ops: make([]any, 0, 160), last: -1}
+	return &commitProg{keys: make([]string, 0, 16), guards: make([]any, 0, 18), ops: make([]any, 4, 192), last: -1}
 }
 
 // key returns k's 1-based index in KEYS. A commit names a dozen keys at
@@ -206,14 +212,13 @@ func (p *commitProg) dedupe(key, value string, ttl time.Duration) {
 	p.dedupeKey, p.dedupeVal, p.dedupeTTL = p.key(key), value, ttl.Milliseconds()
 }
 
-func (p *commitProg) empty() bool { return len(p.ops) == 0 && p.dedupeKey == 0 }
+func (p *commitProg) empty() bool { return len(p.ops) == 4 && p.dedupeKey == 0 }
 
-// argv lays the program out as the script reads it.
+// argv lays the program out as the script reads it. It is called once,
+// when the program is complete.
 func (p *commitProg) argv() []any {
-	a := make([]any, 0, 4+len(p.guards)+len(p.ops))
-	a = append(a, p.dedupeKey, p.dedupeVal, p.dedupeTTL, p.nGuards)
-	a = append(a, p.guards...)
-	return append(a, p.ops...)
+	p.ops[0], p.ops[1], p.ops[2], p.ops[3] = p.dedupeKey, p.dedupeVal, p.dedupeTTL, p.nGuards
+	return append(p.ops, p.guards...)
 }
 
 type commitOutcome int
@@ -552,7 +557,9 @@ func (s *Store) addAlert(p *commitProg, c *alert.Commit, a *alert.Alert, z seale
 			gone = append(gone, afFencePrefix+string(k))
 		}
 	}
-	if len(gone) > 0 {
+	// A new alert's hash does not exist yet (its guard says so): nothing
+	// to delete.
+	if len(gone) > 0 && !c.Created {
 		p.op("HDEL", ak, gone...)
 	}
 	tk := s.k.alertTimeline(a.ID)
@@ -746,7 +753,7 @@ func (s *Store) decodeAlert(id string, h map[string]string, z sealer) (*alert.Al
 		if err != nil {
 			return nil, err
 		}
-		ph, err := pii.ParsePhone(string(pt), "GB")
+		ph, err := pii.ParseE164(string(pt))
 		if err != nil {
 			return nil, fmt.Errorf("store: alert %s: stored sender does not parse", id)
 		}

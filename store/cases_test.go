@@ -774,12 +774,26 @@ func TestEnrolment(t *testing.T) {
 	if _, _, err := e.cases.DeviceByToken(ctx, token+"x"); !errors.Is(err, problem.ErrNotFound) {
 		t.Errorf("wrong token = %v", err)
 	}
+	// Within a minute of the last recorded use, a use writes nothing.
+	used := e.clock.Now().Truncate(time.Millisecond)
+	e.clock.Advance(30 * time.Second)
+	if _, _, err := e.cases.DeviceByToken(ctx, token); err != nil {
+		t.Fatal(err)
+	}
+	if devs, err := e.s.Devices(ctx, c.ID); err != nil || len(devs) != 1 || !devs[0].LastUsedAt.Equal(used) {
+		t.Errorf("a use within the minute moved last use: %+v, %v", devs, err)
+	}
 	// Revoked: the token stops at once.
 	if err := e.cases.RevokeDevice(ctx, e.worker, c.ID, dev); err != nil {
 		t.Fatal(err)
 	}
+	e.clock.Advance(time.Hour)
 	if _, _, err := e.cases.DeviceByToken(ctx, token); !errors.Is(err, problem.ErrNotFound) {
 		t.Errorf("revoked token = %v", err)
+	}
+	// Recording a use never brings a revoked device's hash back.
+	if n := e.s.rdb.Exists(ctx, e.s.k.device(e.s.tag("device", token))).Val(); n != 0 {
+		t.Error("the revoked device's hash exists again")
 	}
 	if err := e.cases.RevokeDevice(ctx, e.worker, c.ID, dev); !errors.Is(err, problem.ErrNotFound) {
 		t.Errorf("revoking twice = %v", err)
