@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strconv"
 	"time"
 
@@ -27,10 +28,6 @@ import (
 // behind a MAC'd checkpoint (keys.auditCheckpoint).
 
 var _ alert.RecordStore = (*Store)(nil)
-
-// maxAuditAttempts bounds the optimistic append; each conflict means
-// another append won, so the chain made progress.
-const maxAuditAttempts = 64
 
 // auditMAC is k_audit: the configured audit key, or, when none is
 // configured, one derived from the tag key (startup warns about that).
@@ -116,7 +113,7 @@ func (s *Store) AppendAudit(ctx context.Context, e alert.AuditEntry) error {
 		ce.ReasonDigest = alert.ReasonDigest(eid, reason)
 	}
 	key := s.auditMAC()
-	for range maxAuditAttempts {
+	for attempt := 1; ; attempt++ {
 		head, err := s.rdb.HMGet(ctx, s.k.auditHead(), "seq", "h").Result()
 		if err != nil {
 			return s.wrap("append audit", err)
@@ -139,8 +136,17 @@ func (s *Store) AppendAudit(ctx context.Context, e alert.AuditEntry) error {
 		if res != "stale" {
 			return nil
 		}
+		// Another writer moved the head. Retry until the deadline rather
+		// than after a fixed count, with a random pause that grows, so
+		// contending writers fall out of step: contention may cost time,
+		// never an audit entry.
+		pause := time.Duration(rand.Int64N(int64(min(attempt, 20))*int64(250*time.Microsecond)) + 1)
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("store: append audit: head kept moving until the deadline: %w", ErrUnavailable)
+		case <-time.After(pause):
+		}
 	}
-	return errors.New("store: append audit: head kept moving")
 }
 
 // AuditRecord is one audit entry as read back, reason opened.

@@ -136,6 +136,35 @@ func TestAuditConcurrentAppendsStayOneChain(t *testing.T) {
 	}
 }
 
+// TestAuditHeavyContentionLosesNothing: many writers at once (as when a
+// bench or an import creates cases in parallel) may slow appends down but
+// never drop one.
+func TestAuditHeavyContentionLosesNothing(t *testing.T) {
+	e := newAlertEnv(t, testenv.RedisOptions{})
+	s2 := e.secondStore()
+	const writers, each = 32, 10
+	var wg sync.WaitGroup
+	for w := range writers {
+		st := e.s
+		if w%2 == 1 {
+			st = s2
+		}
+		wg.Go(func() {
+			for range each {
+				if err := st.AppendAudit(context.Background(), alert.AuditEntry{Actor: "system", Action: "test.append", Outcome: "ok"}); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	rep, err := newRecords(t, e, nil, 24*time.Hour).VerifyAudit(context.Background())
+	if err != nil || rep.Entries != writers*each || rep.LastSeq != writers*each {
+		t.Fatalf("verify = %+v, %v; want %d chained entries", rep, err, writers*each)
+	}
+}
+
 func TestAuditTrimKeepsAVerifiableCheckpoint(t *testing.T) {
 	e := newAlertEnv(t, testenv.RedisOptions{})
 	ctx := context.Background()
