@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -290,27 +289,7 @@ func (e *faultEnv) start(name string) *faultProc {
 	}
 	cmd.Env = append(cmd.Env, "WAYMARK_TWILIO_API_URL="+e.rec.srv.URL+"/"+name)
 	p := &faultProc{name: name, cmd: cmd, stderr: &syncBuffer{}, done: make(chan struct{})}
-	cmd.Stderr = p.stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	lines := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			if after, ok := strings.CutPrefix(sc.Text(), "listening on "); ok {
-				lines <- after
-			}
-		}
-		cmd.Wait()
-		close(p.done)
-	}()
-	t.Cleanup(func() {
+	p.base = startServeChild(t, "instance "+name, cmd, p.stderr, p.done, func() {
 		// A stopped process must be continued before it can exit.
 		p.signal(t, syscall.SIGCONT)
 		p.signal(t, syscall.SIGKILL)
@@ -319,13 +298,6 @@ func (e *faultEnv) start(name string) *faultProc {
 			t.Logf("instance %s log:\n%s", p.name, lastLines(p.stderr.String(), 60))
 		}
 	})
-	select {
-	case p.base = <-lines:
-	case <-p.done:
-		t.Fatalf("instance %s exited before listening\n%s", name, p.stderr)
-	case <-time.After(20 * time.Second):
-		t.Fatalf("instance %s did not print its address\n%s", name, p.stderr)
-	}
 	e.procs = append(e.procs, p)
 	return p
 }

@@ -217,34 +217,7 @@ func startWaymarkProc(t *testing.T, bin string, env map[string]string) *waymarkP
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
 	p := &waymarkProc{cmd: cmd, stderr: &syncBuffer{}, done: make(chan struct{})}
-	cmd.Stderr = p.stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	lines := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			if after, ok := strings.CutPrefix(sc.Text(), "listening on "); ok {
-				lines <- after
-			}
-		}
-		cmd.Wait()
-		close(p.done)
-	}()
-	t.Cleanup(func() { p.stop(t) })
-	select {
-	case p.base = <-lines:
-	case <-p.done:
-		t.Fatalf("waymark exited before listening\n%s", p.stderr)
-	case <-time.After(20 * time.Second):
-		t.Fatalf("waymark did not print its address\n%s", p.stderr)
-	}
+	p.base = startServeChild(t, "waymark", cmd, p.stderr, p.done, func() { p.stop(t) })
 	return p
 }
 

@@ -7,8 +7,10 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"os/exec"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -226,4 +228,41 @@ func TestHelpShowsConfiguration(t *testing.T) {
 			}
 		}
 	}
+}
+
+// startServeChild starts cmd, a `waymark serve` child process that dies with
+// the test binary, collects its stderr, registers cleanup, and returns its
+// base URL once it prints its listening line. done is closed when it exits.
+func startServeChild(t *testing.T, what string, cmd *exec.Cmd, stderr *syncBuffer, done chan struct{}, cleanup func()) string {
+	t.Helper()
+	cmd.Stderr = stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if after, ok := strings.CutPrefix(sc.Text(), "listening on "); ok {
+				lines <- after
+			}
+		}
+		cmd.Wait()
+		close(done)
+	}()
+	t.Cleanup(cleanup)
+	select {
+	case base := <-lines:
+		return base
+	case <-done:
+		t.Fatalf("%s exited before listening\n%s", what, stderr)
+	case <-time.After(20 * time.Second):
+		t.Fatalf("%s did not print its address\n%s", what, stderr)
+	}
+	return ""
 }
