@@ -250,15 +250,48 @@ type Timer struct {
 // replaces it. Targets are letter-only ids, so the id is safe in key names.
 func (t Timer) ID() string { return t.Target + "." + string(t.Kind) }
 
+// Mode says whether an alert is real. A practice alert comes from a
+// survivor trying the button inside a practice window their caseworker
+// opened; a drill is raised by `waymark drill` to test a team's rota and
+// phones. Both are shown and paged under their label and counted apart
+// from real alerts; anything unclear about them makes them real.
+type Mode string
+
+// Alert modes. The zero value is a real alert.
+const (
+	ModeReal     Mode = ""
+	ModePractice Mode = "practice"
+	ModeDrill    Mode = "drill"
+)
+
+// Valid reports whether m is a known mode.
+func (m Mode) Valid() bool { return m == ModeReal || m == ModePractice || m == ModeDrill }
+
+// Label is the word a page, notification or dashboard card carries for
+// the mode ("" for a real alert).
+func (m Mode) Label() string {
+	switch m {
+	case ModePractice:
+		return "PRACTICE"
+	case ModeDrill:
+		return "DRILL"
+	}
+	return ""
+}
+
 // Alert is one incident: everything a case (or an unknown sender) signalled
 // until a responder closes it.
 type Alert struct {
 	ID     string
-	CaseID string // "" for an unknown sender
+	CaseID string // "" for an unknown sender or a drill
 	Team   string
 	Source Source // what raised it first
-	Class  Class
-	Risk   Risk // the case's DASH risk when raised
+	// Mode is real, practice or drill. Only contains the one staff id a
+	// practice alert is shown to (the caseworker who opened the window).
+	Mode  Mode
+	Only  string
+	Class Class
+	Risk  Risk // the case's DASH risk when raised
 	// Priority is kept plain so other readers need not recompute it.
 	Priority Priority
 	State    State

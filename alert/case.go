@@ -78,6 +78,27 @@ type TechSafetyCheck struct {
 	RecordedBy       string // staff id
 }
 
+// PracticeWindow is a time during which the survivor may try the app or
+// their code word safely: what they raise reaches only the caseworker who
+// opened the window, marked PRACTICE (state.go decides what stays practice).
+type PracticeWindow struct {
+	Until time.Time // zero: no window
+	By    string    // staff id of the caseworker who opened it
+}
+
+// OpenAt reports whether the window covers t.
+func (w PracticeWindow) OpenAt(t time.Time) bool {
+	return w.By != "" && !w.Until.IsZero() && t.Before(w.Until)
+}
+
+// MaxPractice is the longest practice window a caseworker may open, and
+// PracticeAckWait how long the caseworker has to acknowledge a practice
+// alert before it is treated as real (issue 10).
+const (
+	MaxPractice     = 30 * time.Minute
+	PracticeAckWait = 2 * time.Minute
+)
+
 // Device is an enrolled app installation of a case.
 type Device struct {
 	ID         string
@@ -120,6 +141,8 @@ type Case struct {
 	ExpiresAt        time.Time
 	SMSBlocked       bool // the survivor's network refuses our texts (they sent STOP)
 	Review           bool // flagged for a caseworker's review
+	// Practice is the case's practice window, if one was opened.
+	Practice PracticeWindow
 	// Bucket is the blind-index bucket of Phone, kept so the store can move
 	// or drop the index entry without opening the phone.
 	Bucket string
@@ -244,6 +267,9 @@ type CaseStore interface {
 	RenewCase(ctx context.Context, id string, renewedAt, expiresAt time.Time) error
 	// SetCaseFlag sets a plain flag: "legal_hold", "sms_blocked" or "review".
 	SetCaseFlag(ctx context.Context, id, flag string, on bool) error
+	// SetPractice stores the case's practice window (a zero window closes
+	// it); ErrNotFound if the case does not exist.
+	SetPractice(ctx context.Context, id string, w PracticeWindow) error
 	// EraseCase destroys the case: data key, record, blind-index entry,
 	// team and expiry entries, devices, enrolment codes and check-in
 	// schedule. ErrLegalHold if the case is on hold.
@@ -1038,6 +1064,45 @@ func (s *Cases) Renew(ctx context.Context, p *staff.Principal, id string) (*Case
 	}
 	s.audit(ctx, p, "case.renew", id, "ok", pii.Text{})
 	return c, nil
+}
+
+// OpenPractice opens a practice window of d (at most MaxPractice) on the
+// case, replacing any open one: until it ends, what the survivor raises
+// (except duress or a missed check-in) reaches only p, marked PRACTICE, and
+// turns real unless p acknowledges it within PracticeAckWait. Only a
+// caseworker who may see the case opens one. The window's end is returned.
+func (s *Cases) OpenPractice(ctx context.Context, p *staff.Principal, id string, d time.Duration) (PracticeWindow, error) {
+	if p == nil || !p.Has(staff.RoleCaseworker) {
+		return PracticeWindow{}, ErrNotAllowed
+	}
+	if d <= 0 || d > MaxPractice {
+		return PracticeWindow{}, problem.Invalidf("minutes", "must be between 1 and 30")
+	}
+	if _, err := s.caseFor(ctx, p, id); err != nil {
+		return PracticeWindow{}, err
+	}
+	w := PracticeWindow{Until: s.now().Add(d), By: p.StaffID}
+	if err := s.st.SetPractice(ctx, id, w); err != nil {
+		return PracticeWindow{}, err
+	}
+	s.audit(ctx, p, "case.practice", id, fmt.Sprintf("ok: open for %d min", int(d/time.Minute)), pii.Text{})
+	return w, nil
+}
+
+// ClosePractice ends the case's practice window now: from then on every
+// signal is real. Closing a case with no window open is not an error.
+func (s *Cases) ClosePractice(ctx context.Context, p *staff.Principal, id string) error {
+	if p == nil || !p.Has(staff.RoleCaseworker) {
+		return ErrNotAllowed
+	}
+	if _, err := s.caseFor(ctx, p, id); err != nil {
+		return err
+	}
+	if err := s.st.SetPractice(ctx, id, PracticeWindow{}); err != nil {
+		return err
+	}
+	s.audit(ctx, p, "case.practice", id, "ok: closed", pii.Text{})
+	return nil
 }
 
 // Erase destroys the case and everything that leads to it. A case on legal

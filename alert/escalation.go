@@ -156,6 +156,8 @@ type Page struct {
 	Deadline time.Time
 	// Deliveries counts how many times the outbox handed the page out.
 	Deliveries int64
+	// Mode labels a drill's pages (a practice alert pages nobody).
+	Mode Mode
 }
 
 // Plan is a step resolved against the world at the moment it runs.
@@ -280,7 +282,7 @@ func (r Rules) advance(c *Commit, a *Alert, esc *Escalation, tg Target, now time
 	// for less than a minute: a slow provider still gets its retries.
 	deadline := now.Add(max(wait, time.Minute))
 	c.Pages = append(c.Pages, Page{Ref: tg.Page, Alert: a.ID, Team: a.Team, Token: esc.Token,
-		Who: tg.Who, Channel: tg.Channel, Step: a.Step, Deadline: deadline})
+		Who: tg.Who, Channel: tg.Channel, Step: a.Step, Deadline: deadline, Mode: a.Mode})
 	return tg
 }
 
@@ -519,6 +521,8 @@ func (r Rules) HandOver(a *Alert, from, to Actor, note pii.Text, now time.Time) 
 	}
 	c := &Commit{EventRetention: r.EventRetention, Retention: r.Retention}
 	n := a.clone()
+	// A colleague cannot see a practice alert: handed over, it is real.
+	r.makeReal(c, n, now, "handed over")
 	n.Owner, n.OwnerName, n.ActiveAt, n.UpdatedAt = to.ID, to.Name, now, now
 	if n.State == StateRaised {
 		n.State = StateAcknowledged
@@ -550,19 +554,24 @@ func howText(cs []Channel) string {
 }
 
 // PageText is the text of a page. It names the team and nothing about the
-// survivor (discretion rule 4).
-func PageText(team string, fallback bool) string {
+// survivor (discretion rule 4). A drill's page says DRILL first and last,
+// so nobody mistakes it for a real alert nor a real one for a drill.
+func PageText(team string, fallback bool, mode Mode) string {
+	text := "Waymark: urgent alert for team " + team + ". Open the dashboard."
 	if fallback {
-		return "Waymark: an urgent alert for team " + team + " has had no answer from its on-call staff. Please follow your Waymark out-of-hours procedure."
+		text = "Waymark: an urgent alert for team " + team + " has had no answer from its on-call staff. Please follow your Waymark out-of-hours procedure."
 	}
-	return "Waymark: urgent alert for team " + team + ". Open the dashboard."
+	if l := mode.Label(); l != "" {
+		text = l + ". " + text + " This is a " + l + "."
+	}
+	return text
 }
 
 // VoiceTwiML is the TwiML of a voice page: a neutral message, said twice,
 // that names the team and nothing about the survivor.
-func VoiceTwiML(team string, fallback bool) string {
+func VoiceTwiML(team string, fallback bool, mode Mode) string {
 	var b strings.Builder
-	xml.EscapeText(&b, []byte(PageText(team, fallback)))
+	xml.EscapeText(&b, []byte(PageText(team, fallback, mode)))
 	say := `<Say language="en-GB">` + b.String() + `</Say>`
 	return `<?xml version="1.0" encoding="UTF-8"?><Response>` + say + `<Pause length="1"/>` + say + `</Response>`
 }
@@ -641,7 +650,7 @@ type SMSStatuses interface {
 // WebPusher sends a browser push notification to a staff member's
 // subscribed browsers. Errors as for Pager.
 type WebPusher interface {
-	Push(ctx context.Context, staffID, team string) error
+	Push(ctx context.Context, staffID, team, label string) error
 }
 
 // PageCheck is what the outbox says just before a page is sent.
@@ -798,7 +807,7 @@ func (s *Service) runStep(ctx context.Context, t Timer, now time.Time) error {
 	fallback := false
 	_, err := s.store.DecideAlert(ctx, t.Target, func(a *Alert) (*Commit, error) {
 		ran = false
-		if a.Fences[TimerStep] != t.Fence || a.State != StateRaised || a.Owner != "" {
+		if a.Fences[TimerStep] != t.Fence || a.State != StateRaised || a.Owner != "" || a.Mode == ModePractice {
 			return s.cfg.Rules.OnTimer(a, t, now), nil
 		}
 		p, err := s.plan(ctx, a, now)
@@ -1211,9 +1220,9 @@ func (s *Service) sendPage(ctx context.Context, p Page) {
 		err = fmt.Errorf("%w: no pager configured on this instance", ErrPageRefused)
 	case p.Channel == ChannelSMS:
 		if tp, ok := d.Pager.(TextIDPager); ok {
-			sid, err = tp.TextID(sendCtx, to, PageText(p.Team, fallback))
+			sid, err = tp.TextID(sendCtx, to, PageText(p.Team, fallback, p.Mode))
 		} else {
-			err = d.Pager.Text(sendCtx, to, PageText(p.Team, fallback))
+			err = d.Pager.Text(sendCtx, to, PageText(p.Team, fallback, p.Mode))
 		}
 		if err == nil && sid != "" && d.Statuses != nil {
 			if err := d.Statuses.RecordPage(ctx, sid, p.Alert); err != nil {
@@ -1221,12 +1230,12 @@ func (s *Service) sendPage(ctx context.Context, p Page) {
 			}
 		}
 	case p.Channel == ChannelVoice:
-		err = d.Pager.Call(sendCtx, to, VoiceTwiML(p.Team, fallback))
+		err = d.Pager.Call(sendCtx, to, VoiceTwiML(p.Team, fallback, p.Mode))
 	case p.Channel == ChannelWebPush:
 		if d.WebPush == nil {
 			err = fmt.Errorf("%w: web push not configured", ErrPageRefused)
 		} else {
-			err = d.WebPush.Push(sendCtx, p.Who, p.Team)
+			err = d.WebPush.Push(sendCtx, p.Who, p.Team, p.Mode.Label())
 		}
 	default:
 		err = fmt.Errorf("%w: channel %s has no sender", ErrPageRefused, p.Channel)

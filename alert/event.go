@@ -32,11 +32,14 @@ const (
 // and "at" (unix milliseconds). ID is the stream entry id, which is also the
 // resume point a reconnecting dashboard sends back.
 type Event struct {
-	ID       string    `json:"id"`
-	Type     EventType `json:"type"`
-	Alert    string    `json:"alert"`
-	Team     string    `json:"team"`
-	Case     string    `json:"-"`
+	ID    string    `json:"id"`
+	Type  EventType `json:"type"`
+	Alert string    `json:"alert"`
+	Team  string    `json:"team"`
+	Case  string    `json:"-"`
+	// Only, when set, is the one staff member the event is for: a
+	// practice alert's caseworker (stream field "only"; never sent).
+	Only     string    `json:"-"`
 	Priority int       `json:"priority"`
 	At       time.Time `json:"at"`
 }

@@ -173,15 +173,23 @@ func TestLevelOf(t *testing.T) {
 
 func TestPagesCarryNoSurvivorDetail(t *testing.T) {
 	for _, fb := range []bool{false, true} {
-		txt := PageText("north", fb)
-		tw := VoiceTwiML("north", fb)
-		for _, s := range []string{txt, tw} {
-			if len(s) == 0 || !containsAll(s, "Waymark", "north") {
-				t.Errorf("page %q", s)
+		for _, mode := range []Mode{ModeReal, ModeDrill} {
+			txt := PageText("north", fb, mode)
+			tw := VoiceTwiML("north", fb, mode)
+			for _, s := range []string{txt, tw} {
+				if len(s) == 0 || !containsAll(s, "Waymark", "north") {
+					t.Errorf("page %q", s)
+				}
+				if got := strings.Count(s, "DRILL"); (mode == ModeDrill) != (got > 0) {
+					t.Errorf("mode %q: page %q mentions DRILL %d times", mode, s, got)
+				}
+			}
+			if mode == ModeDrill && !strings.HasPrefix(txt, "DRILL. ") {
+				t.Errorf("a drill's text must start with DRILL: %q", txt)
 			}
 		}
 	}
-	if tw := VoiceTwiML("a&b<c>", false); !containsAll(tw, "a&amp;b&lt;c&gt;") {
+	if tw := VoiceTwiML("a&b<c>", false, ModeReal); !containsAll(tw, "a&amp;b&lt;c&gt;") {
 		t.Errorf("TwiML does not escape: %s", tw)
 	}
 }

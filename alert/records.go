@@ -111,11 +111,14 @@ type ClosingRecord struct {
 	Alias         string `json:"alias,omitempty"`
 	Team          string `json:"team"`
 	Source        string `json:"source"`
-	Kind          string `json:"kind"`
-	Duress        bool   `json:"duress"`
-	Risk          string `json:"risk"`
-	State         string `json:"state"`
-	Outcome       string `json:"outcome,omitempty"`
+	// Mode is "practice" or "drill" for an alert that was not real (the
+	// receiver may file or discard it); absent for a real alert.
+	Mode    string `json:"mode,omitempty"`
+	Kind    string `json:"kind"`
+	Duress  bool   `json:"duress"`
+	Risk    string `json:"risk"`
+	State   string `json:"state"`
+	Outcome string `json:"outcome,omitempty"`
 	// PossibleRepeat: the case was referred to MARAC within 12 months.
 	PossibleRepeat             bool           `json:"possible_repeat"`
 	RaisedAt                   time.Time      `json:"raised_at"`
@@ -161,7 +164,7 @@ func BuildClosingRecord(a *Alert, b *CaseBrief, now time.Time) ClosingRecord {
 	rev := max(a.Record.Rev, 1)
 	r := ClosingRecord{
 		Format: RecordFormat, RecordID: a.ID + "." + strconv.Itoa(rev), Revision: rev,
-		AlertID: a.ID, CaseReference: a.CaseID, Team: a.Team, Source: string(a.Source), Kind: a.Class.String(),
+		AlertID: a.ID, CaseReference: a.CaseID, Team: a.Team, Source: string(a.Source), Mode: string(a.Mode), Kind: a.Class.String(),
 		Duress: a.Duress(), Risk: string(a.Risk), State: string(a.State), Outcome: string(a.Outcome),
 		PossibleRepeat: PossibleRepeat(b, a.RaisedAt),
 		RaisedAt:       a.RaisedAt.UTC(), AcknowledgedAt: utcOrZero(a.AckedAt), ClosedAt: utcOrZero(a.ClosedAt),

@@ -114,7 +114,7 @@ func (s casesSource) check(c *Case, pin string) (CaseFacts, PIN, error) {
 }
 
 func factsOf(c *Case) CaseFacts {
-	return CaseFacts{ID: c.ID, Team: c.Team, Risk: c.Risk, Owner: c.Owner, Expired: c.Expired}
+	return CaseFacts{ID: c.ID, Team: c.Team, Risk: c.Risk, Owner: c.Owner, Expired: c.Expired, Practice: c.Practice}
 }
 
 func (s casesSource) Brief(ctx context.Context, caseID string) (*CaseBrief, error) {
@@ -319,6 +319,10 @@ func (s *Service) App(ctx context.Context, caseID string, in AppSignal) error {
 // mayView reports whether p may see alerts of the case: a responder or
 // caseworker of the alert's team, not excluded from the case.
 func mayView(p *staff.Principal, a *Alert, brief *CaseBrief) bool {
+	if a.Mode == ModePractice {
+		// A practice alert is its caseworker's alone.
+		return p != nil && a.Only != "" && p.StaffID == a.Only
+	}
 	if p == nil || !p.InTeam(a.Team) || !(p.Has(staff.RoleResponder) || p.Has(staff.RoleCaseworker)) {
 		return false
 	}
@@ -451,9 +455,10 @@ func (s *Service) Get(ctx context.Context, p *staff.Principal, id string) (*View
 	return v, nil
 }
 
-// act runs one responder action on an alert p may see.
+// act runs one responder action on an alert p may see (a caseworker's
+// own practice alert counts).
 func (s *Service) act(ctx context.Context, p *staff.Principal, id string, decide func(a *Alert, b *CaseBrief, now time.Time) (*Commit, error)) error {
-	if p == nil || !p.Has(staff.RoleResponder) {
+	if p == nil {
 		return ErrNotFound
 	}
 	var brief *CaseBrief
@@ -467,7 +472,10 @@ func (s *Service) act(ctx context.Context, p *staff.Principal, id string, decide
 			}
 			brief, briefCase = b, a.CaseID
 		}
-		if !mayView(p, a, brief) {
+		// Responders act on alerts; a caseworker acts only on the
+		// practice alerts of their own practice windows.
+		mayAct := p.Has(staff.RoleResponder) || (a.Mode == ModePractice && a.Only == p.StaffID)
+		if !mayAct || !mayView(p, a, brief) {
 			return nil, ErrNotFound
 		}
 		return decide(a, brief, s.now())

@@ -2,6 +2,7 @@ package alert
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"waymark/internal/randid"
@@ -52,6 +53,8 @@ type CaseFacts struct {
 	// Expired says the case is past its expiry: its signals still raise
 	// alerts, flagged so a caseworker renews or closes it.
 	Expired bool
+	// Practice is the case's practice window (zero if none).
+	Practice PracticeWindow
 }
 
 // CaseState is what a signal for a case is decided on, read in one go.
@@ -206,7 +209,14 @@ func (r Rules) raise(c *Commit, st CaseState, sig Signal) {
 		r.attach(c, a, sig)
 		a.Priority = r.priority(a)
 		c.Alert = a
-		c.Events = append(c.Events, r.event(EventJoined, a, now))
+		typ := EventJoined
+		if a.Mode == ModePractice {
+			if why := practiceLapse(st, sig, cls); why != "" {
+				r.makeReal(c, a, now, why)
+				typ = EventRaised // new to everyone but the caseworker
+			}
+		}
+		c.Events = append(c.Events, r.event(typ, a, now))
 		return
 	}
 	a := &Alert{
@@ -238,6 +248,11 @@ func (r Rules) raise(c *Commit, st CaseState, sig Signal) {
 	if st.Case.Expired {
 		detail += " (expired case)"
 	}
+	only, practice := practiceFor(st, sig, cls)
+	if practice {
+		a.Mode, a.Only = ModePractice, only
+		detail = "PRACTICE " + detail + ": shown only to the caseworker; real unless they acknowledge it within 2 minutes"
+	}
 	r.entry(c, a, Entry{At: now, Type: EntryRaised, By: BySurvivor, Detail: detail})
 	if cls == ClassDuress {
 		r.entry(c, a, Entry{At: now, Type: EntryDuress, By: BySystem, Detail: "duress: do not contact"})
@@ -246,6 +261,11 @@ func (r Rules) raise(c *Commit, st CaseState, sig Signal) {
 	if sig.Source == SourceApp && sig.Kind == KindPanic && cls != ClassDuress && r.CancelWindow > 0 {
 		a.CancelUntil = now.Add(r.CancelWindow)
 		first = a.CancelUntil
+	}
+	if practice {
+		// The step timer is the caseworker's deadline: unclaimed by
+		// then, the alert is real (practiceLapsed).
+		first = now.Add(PracticeAckWait)
 	}
 	r.setTimer(c, a, TimerStep, first)
 	if cls == ClassMessage && r.MessageExpiry > 0 {
@@ -373,7 +393,11 @@ func (r Rules) wrongPIN(c *Commit, st CaseState, sig Signal) (*Commit, error) {
 	case r.WrongPINLimit > 0 && ci.WrongPINs == r.WrongPINLimit:
 		msg := sig
 		msg.Kind, msg.PIN, msg.Message = KindMessage, PINNone, pii.Text{}
-		r.raise(c, CaseState{Case: st.Case, Checkins: ci, Policies: st.Policies}, msg)
+		// Someone may be trying PINs on the survivor's phone: never
+		// practice.
+		cs := st.Case
+		cs.Practice = PracticeWindow{}
+		r.raise(c, CaseState{Case: cs, Checkins: ci, Policies: st.Policies}, msg)
 		r.entry(c, c.Alert, Entry{At: now, Type: EntryWrongPIN, By: BySurvivor, Detail: detail})
 		c.Alert.Priority = r.priority(c.Alert)
 	case st.Last != nil:
@@ -490,6 +514,9 @@ func (r Rules) OnTimer(a *Alert, t Timer, now time.Time) *Commit {
 	c.Drop = append(c.Drop, Timer{Kind: t.Kind, Target: a.ID})
 	switch t.Kind {
 	case TimerStep:
+		if a.Mode == ModePractice {
+			return r.practiceLapsed(c, n, now)
+		}
 		if a.State != StateRaised || a.Owner != "" {
 			return c
 		}
@@ -670,7 +697,11 @@ func (r Rules) entry(c *Commit, a *Alert, e Entry) {
 }
 
 func (r Rules) event(typ EventType, a *Alert, now time.Time) Event {
-	return Event{Type: typ, Alert: a.ID, Case: a.CaseID, Team: a.Team, Priority: int(a.Priority), At: now}
+	ev := Event{Type: typ, Alert: a.ID, Case: a.CaseID, Team: a.Team, Priority: int(a.Priority), At: now}
+	if a.Mode == ModePractice {
+		ev.Only = a.Only
+	}
+	return ev
 }
 
 // setTimer (re)arms the alert's timer of kind with a fresh fence.
@@ -691,6 +722,8 @@ func (r Rules) dropTimer(c *Commit, a *Alert, kind TimerKind) {
 		return
 	}
 	delete(a.Fences, kind)
+	// A timer set earlier in this same commit is not set after all.
+	c.Timers = slices.DeleteFunc(c.Timers, func(t Timer) bool { return t.Kind == kind && t.Target == a.ID })
 	c.Drop = append(c.Drop, Timer{Kind: kind, Target: a.ID})
 }
 

@@ -251,7 +251,7 @@ func (c *conn) filter(ctx context.Context, got []alert.Event) ([]eventFrame, err
 			continue
 		}
 		f := eventFrame{id: id}
-		if c.p.InTeam(ev.Team) && !slices.Contains(ex[ev.Case], c.p.StaffID) {
+		if c.p.InTeam(ev.Team) && !slices.Contains(ex[ev.Case], c.p.StaffID) && (ev.Only == "" || ev.Only == c.p.StaffID) {
 			f.data = encodeEvent(ev)
 		}
 		out = append(out, f)

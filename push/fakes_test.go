@@ -29,10 +29,15 @@ type fakeStream struct {
 func newFakeStream() *fakeStream { return &fakeStream{wake: make(chan struct{})} }
 
 func (s *fakeStream) add(typ alert.EventType, team, caseID, alertID string) alert.Event {
+	return s.addFor(typ, team, caseID, alertID, "")
+}
+
+// addFor adds an event for one staff member only (a practice alert's).
+func (s *fakeStream) addFor(typ alert.EventType, team, caseID, alertID, only string) alert.Event {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.n++
-	ev := alert.Event{ID: streamID{1000, s.n}.String(), Type: typ, Alert: alertID, Team: team, Case: caseID, Priority: 3, At: time.UnixMilli(1000).UTC()}
+	ev := alert.Event{ID: streamID{1000, s.n}.String(), Type: typ, Alert: alertID, Team: team, Case: caseID, Only: only, Priority: 3, At: time.UnixMilli(1000).UTC()}
 	s.evs = append(s.evs, ev)
 	close(s.wake)
 	s.wake = make(chan struct{})

@@ -442,6 +442,9 @@ func (h *Hub) fanout(evs []alert.Event, ex map[string][]string) {
 			if len(out) > 0 && slices.Contains(out, c.p.StaffID) {
 				continue
 			}
+			if ev.Only != "" && ev.Only != c.p.StaffID {
+				continue // a practice alert: its caseworker's only
+			}
 			c.deliver(id, data)
 		}
 	}

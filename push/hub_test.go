@@ -50,6 +50,41 @@ func TestLiveEventsByTeamAndExclusion(t *testing.T) {
 	}
 }
 
+// A practice alert's events reach only its caseworker, live and replayed;
+// everyone else's cursor still moves past them.
+func TestPracticeEventsOnlyForTheirCaseworker(t *testing.T) {
+	th := newTestHub(t, Limits{}, nil)
+	casey := responder("s_casey", "north")
+	alice := responder("s_alice", "north")
+	cc, _ := th.dial(t, casey, "")
+	ca, _ := th.dial(t, alice, "")
+	th.stream.add(alert.EventRaised, "north", "", "a_zero")
+	for _, c := range []*Client{cc, ca} {
+		if got := next(t, c).Event.Alert; got != "a_zero" {
+			t.Fatalf("setup: got %s", got)
+		}
+	}
+	since := ca.LastID()
+	th.stream.addFor(alert.EventRaised, "north", "c_one", "a_practice", "s_casey")
+	last := th.stream.add(alert.EventRaised, "north", "c_one", "a_real")
+	if got := next(t, cc).Event.Alert; got != "a_practice" {
+		t.Errorf("caseworker's first event is %s, want a_practice", got)
+	}
+	if got := next(t, cc).Event.Alert; got != "a_real" {
+		t.Errorf("caseworker's second event is %s, want a_real", got)
+	}
+	if got := next(t, ca).Event.Alert; got != "a_real" {
+		t.Errorf("a colleague got %s, want only a_real", got)
+	}
+	ca.Close()
+	// Replayed after a reconnect: the same filter.
+	ca2, before := th.dial(t, alice, since)
+	if diff := cmp.Diff([]string{last.ID}, eventIDs(before)); diff != "" {
+		t.Errorf("replay to a colleague (-want +got):\n%s", diff)
+	}
+	ca2.Close()
+}
+
 func TestFreshClientGetsSnapshotFirst(t *testing.T) {
 	th := newTestHub(t, Limits{}, nil)
 	th.stream.add(alert.EventRaised, "north", "", "a_old")

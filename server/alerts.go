@@ -17,17 +17,19 @@ import (
 
 // alertSummary is one line of GET /v1/alerts.
 type alertSummary struct {
-	ID          string          `json:"id"`
-	CaseID      string          `json:"case_id,omitempty"`
-	Alias       string          `json:"alias,omitempty"`
-	Team        string          `json:"team"`
-	State       string          `json:"state"`
-	Status      string          `json:"status"`
-	Class       string          `json:"class"`
-	Duress      bool            `json:"duress"`
-	Priority    int             `json:"priority"`
-	Risk        string          `json:"risk,omitempty"`
-	Source      string          `json:"source"`
+	ID       string `json:"id"`
+	CaseID   string `json:"case_id,omitempty"`
+	Alias    string `json:"alias,omitempty"`
+	Team     string `json:"team"`
+	State    string `json:"state"`
+	Status   string `json:"status"`
+	Class    string `json:"class"`
+	Duress   bool   `json:"duress"`
+	Priority int    `json:"priority"`
+	Risk     string `json:"risk,omitempty"`
+	Source   string `json:"source"`
+	// Mode is "practice" or "drill"; absent for a real alert.
+	Mode        string          `json:"mode,omitempty"`
 	Owner       *alertOwnerView `json:"owner,omitempty"`
 	FollowUp    bool            `json:"welfare_followup"`
 	RaisedAt    time.Time       `json:"raised_at"`
@@ -140,7 +142,7 @@ func alertSummaryOf(a *alert.Alert, b *alert.CaseBrief) alertSummary {
 	v := alertSummary{
 		ID: a.ID, CaseID: a.CaseID, Team: a.Team, State: string(a.State), Status: alertStatus(a),
 		Class: a.Class.String(), Duress: a.Duress(), Priority: int(a.Priority), Risk: string(a.Risk),
-		Source: string(a.Source), FollowUp: a.FollowUp, RaisedAt: a.RaisedAt, UpdatedAt: a.UpdatedAt,
+		Source: string(a.Source), Mode: string(a.Mode), FollowUp: a.FollowUp, RaisedAt: a.RaisedAt, UpdatedAt: a.UpdatedAt,
 		CancelUntil: a.CancelUntil,
 	}
 	if a.Owner != "" {

@@ -75,6 +75,13 @@ type caseView struct {
 	ExpiresAt  time.Time    `json:"expires_at"`
 	Devices    []deviceView `json:"devices"`
 	Version    int64        `json:"version"`
+	// Practice is the open practice window, if any.
+	Practice *practiceView `json:"practice,omitempty"`
+}
+
+type practiceView struct {
+	Until time.Time `json:"until"`
+	By    string    `json:"by"`
 }
 
 func dateOf(t time.Time) string {
@@ -84,7 +91,7 @@ func dateOf(t time.Time) string {
 	return t.In(alert.London()).Format(time.DateOnly)
 }
 
-func viewOf(c *alert.Case) caseView {
+func viewOf(c *alert.Case, now time.Time) caseView {
 	v := caseView{
 		ID: c.ID, Alias: c.Alias.Reveal(), Team: c.Team, RiskLevel: c.Risk, RiskDate: dateOf(c.RiskDate),
 		MARAC:         maracView{Referred: c.MARAC.Referred, Date: dateOf(c.MARAC.Date)},
@@ -102,6 +109,9 @@ func viewOf(c *alert.Case) caseView {
 	}
 	if v.ExcludedStaff == nil {
 		v.ExcludedStaff = []string{}
+	}
+	if c.Practice.OpenAt(now) {
+		v.Practice = &practiceView{Until: c.Practice.Until, By: c.Practice.By}
 	}
 	if v.SafeContact.Windows == nil {
 		v.SafeContact.Windows = []alert.Window{}
@@ -141,7 +151,7 @@ func (s *server) createCase() http.Handler {
 			return
 		}
 		w.Header().Set("Location", "/v1/cases/"+c.ID)
-		s.json(w, r, http.StatusCreated, viewOf(c))
+		s.json(w, r, http.StatusCreated, viewOf(c, s.Now()))
 	})
 }
 
@@ -210,7 +220,7 @@ func (s *server) getCase() http.Handler {
 			s.error(w, r, err)
 			return
 		}
-		s.json(w, r, http.StatusOK, viewOf(c))
+		s.json(w, r, http.StatusOK, viewOf(c, s.Now()))
 	})
 }
 
@@ -233,7 +243,7 @@ func (s *server) updateCase() http.Handler {
 			s.error(w, r, err)
 			return
 		}
-		s.json(w, r, http.StatusOK, viewOf(c))
+		s.json(w, r, http.StatusOK, viewOf(c, s.Now()))
 	})
 }
 
@@ -263,6 +273,45 @@ func (s *server) renewCase() http.Handler {
 			return
 		}
 		s.json(w, r, http.StatusOK, renewView{ID: c.ID, RenewedAt: c.RenewedAt, ExpiresAt: c.ExpiresAt})
+	})
+}
+
+type practiceRequest struct {
+	Minutes int `json:"minutes" validate:"min=1,max=30"`
+}
+
+// openPractice is POST /v1/cases/{id}/practice: a practice window of
+// 1–30 minutes, during which the survivor's panics and messages reach
+// only the caseworker who opened it, marked PRACTICE.
+func (s *server) openPractice() http.Handler {
+	return s.withCases(func(w http.ResponseWriter, r *http.Request) {
+		var req practiceRequest
+		if err := s.decode(w, r, &req); err != nil {
+			s.error(w, r, err)
+			return
+		}
+		if err := s.check(req); err != nil {
+			s.error(w, r, err)
+			return
+		}
+		pw, err := s.Cases.OpenPractice(r.Context(), principal(r), r.PathValue("id"), time.Duration(req.Minutes)*time.Minute)
+		if err != nil {
+			s.error(w, r, err)
+			return
+		}
+		s.json(w, r, http.StatusOK, practiceView{Until: pw.Until, By: pw.By})
+	})
+}
+
+// closePractice is DELETE /v1/cases/{id}/practice: from now on every
+// signal is real.
+func (s *server) closePractice() http.Handler {
+	return s.withCases(func(w http.ResponseWriter, r *http.Request) {
+		if err := s.Cases.ClosePractice(r.Context(), principal(r), r.PathValue("id")); err != nil {
+			s.error(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
 	})
 }
 

@@ -64,12 +64,29 @@ func redisCLI(t *testing.T, env *testEnv, args ...string) string {
 
 // stateDigest is a digest of every stored key and value except sessions
 // (every request refreshes its session's last-seen time) and sign-in
-// throttles, to show a refused request changed nothing.
+// throttles, to show a refused request changed nothing. Hashes and sets
+// are digested from their sorted contents, not DUMP: a read may finish an
+// incremental rehash, which reorders DUMP's output without any change.
 const stateDigestLua = `
 local out = {}
 for _, k in ipairs(redis.call('KEYS', '*')) do
   if not string.find(k, ':session:', 1, true) and not string.find(k, ':throttle:', 1, true) then
-    table.insert(out, k .. '=' .. redis.sha1hex(redis.call('DUMP', k)))
+    local t = redis.call('TYPE', k)['ok']
+    local v
+    if t == 'hash' then
+      local h = redis.call('HGETALL', k)
+      local kv = {}
+      for i = 1, #h, 2 do table.insert(kv, h[i] .. '\0' .. h[i + 1]) end
+      table.sort(kv)
+      v = table.concat(kv, '\1')
+    elseif t == 'set' then
+      local m = redis.call('SMEMBERS', k)
+      table.sort(m)
+      v = table.concat(m, '\1')
+    else
+      v = redis.call('DUMP', k)
+    end
+    table.insert(out, k .. '=' .. t .. ':' .. redis.sha1hex(v))
   end
 end
 table.sort(out)

@@ -44,6 +44,8 @@ func (s *server) routes(mux *http.ServeMux) {
 	s.handle(mux, "PATCH /v1/cases/{id}", s.authed(staff.RoleCaseworker)(s.updateCase()))
 	s.handle(mux, "DELETE /v1/cases/{id}", s.authed(staff.RoleCaseworker)(s.eraseCase()))
 	s.handle(mux, "POST /v1/cases/{id}/renew", s.authed(staff.RoleCaseworker)(s.renewCase()))
+	s.handle(mux, "POST /v1/cases/{id}/practice", s.authed(staff.RoleCaseworker)(s.openPractice()))
+	s.handle(mux, "DELETE /v1/cases/{id}/practice", s.authed(staff.RoleCaseworker)(s.closePractice()))
 	s.handle(mux, "POST /v1/cases/{id}/reveal", s.authed(staff.RoleResponder, staff.RoleCaseworker)(s.revealCase()))
 	s.handle(mux, "POST /v1/cases/{id}/enrolments", s.authed(staff.RoleCaseworker)(s.createEnrolment()))
 	s.handle(mux, "DELETE /v1/cases/{id}/devices/{device}", s.authed(staff.RoleCaseworker)(s.revokeDevice()))
@@ -58,10 +60,12 @@ func (s *server) routes(mux *http.ServeMux) {
 	// Alerts (responders).
 	s.handle(mux, "GET /v1/alerts", s.authed(staff.RoleResponder, staff.RoleCaseworker)(s.listAlerts()))
 	s.handle(mux, "GET /v1/alerts/{id}", s.authed(staff.RoleResponder, staff.RoleCaseworker)(s.getAlert()))
-	s.handle(mux, "POST /v1/alerts/{id}/ack", s.authed(staff.RoleResponder)(s.ackAlert()))
-	s.handle(mux, "POST /v1/alerts/{id}/working", s.authed(staff.RoleResponder)(s.workingAlert()))
-	s.handle(mux, "POST /v1/alerts/{id}/notes", s.authed(staff.RoleResponder)(s.noteAlert()))
-	s.handle(mux, "POST /v1/alerts/{id}/resolve", s.authed(staff.RoleResponder)(s.resolveAlert()))
+	// A caseworker reaches these only for their own practice alerts (the
+	// alert service decides; anything else is 404).
+	s.handle(mux, "POST /v1/alerts/{id}/ack", s.authed(staff.RoleResponder, staff.RoleCaseworker)(s.ackAlert()))
+	s.handle(mux, "POST /v1/alerts/{id}/working", s.authed(staff.RoleResponder, staff.RoleCaseworker)(s.workingAlert()))
+	s.handle(mux, "POST /v1/alerts/{id}/notes", s.authed(staff.RoleResponder, staff.RoleCaseworker)(s.noteAlert()))
+	s.handle(mux, "POST /v1/alerts/{id}/resolve", s.authed(staff.RoleResponder, staff.RoleCaseworker)(s.resolveAlert()))
 
 	// Records and reports (admin): no identities, no free text.
 	s.handle(mux, "PUT /v1/alerts/{id}/legal-hold", s.authed(staff.RoleAdmin)(s.setAlertHold()))

@@ -73,6 +73,8 @@ const (
 	afOutcome     = "outcome"
 	afWrongPINs   = "wrong_pins"
 	afStep        = "step"
+	afMode        = "mode" // "" real, "practice" or "drill"
+	afOnly        = "only" // a practice alert's caseworker (staff id)
 	afFencePrefix = "f_"
 	// afPolicy is the team's policy set snapshotted when the alert was
 	// raised (JSON, written once); afEsc where its escalation stands
@@ -633,6 +635,7 @@ func (s *Store) alertFields(a *alert.Alert, z sealer) ([]any, error) {
 		afUpdatedAt, ms(a.UpdatedAt), afAckedAt, ms(a.AckedAt), afActiveAt, ms(a.ActiveAt),
 		afClosedAt, ms(a.ClosedAt), afCancelUntil, ms(a.CancelUntil), afFollowUp, flag(a.FollowUp),
 		afOutcome, string(a.Outcome), afWrongPINs, a.WrongPINs, afStep, a.Step,
+		afMode, string(a.Mode), afOnly, a.Only,
 	}
 	ej, err := json.Marshal(a.Esc)
 	if err != nil {
@@ -710,6 +713,8 @@ func (s *Store) decodeAlert(id string, h map[string]string, z sealer) (*alert.Al
 		Outcome:     alert.Outcome(h[afOutcome]),
 		WrongPINs:   atoi(h[afWrongPINs]),
 		Step:        atoi(h[afStep]),
+		Mode:        alert.Mode(h[afMode]),
+		Only:        h[afOnly],
 		Version:     ver,
 		Seq:         atoi(h[afSeq]),
 		TrailSeq:    atoi(h[afTrailSeq]),
@@ -717,6 +722,11 @@ func (s *Store) decodeAlert(id string, h map[string]string, z sealer) (*alert.Al
 	}
 	if !a.State.Valid() {
 		return nil, fmt.Errorf("store: alert %s: unknown state", id)
+	}
+	if !a.Mode.Valid() || (a.Mode == alert.ModePractice && a.Only == "") {
+		// A damaged mode must not hide a real alert: read it as real.
+		s.log.Warn("alert mode unreadable; treated as real", "alert", id)
+		a.Mode, a.Only = alert.ModeReal, ""
 	}
 	for _, k := range timerKinds {
 		if v := h[afFencePrefix+string(k)]; v != "" {

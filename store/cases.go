@@ -49,6 +49,10 @@ const (
 	fTechAt     = "tech_at"
 	fTechBy     = "tech_by"
 	fTechOthers = "tech_others"
+	// The practice window: its end (unix ms) and the caseworker who
+	// opened it. Plain: the intake decides on them without a data key.
+	fPracticeUntil = "practice_until"
+	fPracticeBy    = "practice_by"
 
 	// Sealed under the case's data key.
 	fPhone    = "phone"
@@ -66,7 +70,7 @@ const (
 // metaFields are the plain fields LoadCaseMeta reads.
 var metaFields = []string{fTeam, fRisk, fRiskDate, fMARAC, fMARACDate, fOwner, fExcluded, fLinked,
 	fUnder18, fLegalHold, fCreated, fRenewed, fExpires, fSMSBlocked, fReview, fVersion, fBucket,
-	fPIN, fDuressPIN, fTechAt, fTechBy, fTechOthers}
+	fPIN, fDuressPIN, fTechAt, fTechBy, fTechOthers, fPracticeUntil, fPracticeBy}
 
 // sealedFields are sealed under the case's data key, always all present.
 var sealedFields = []string{fPhone, fAlias, fWords, fContact, fComm, fChildren, fPlan, fNotes, fLead, fTechNote}
@@ -142,6 +146,7 @@ func (s *Store) caseValues(c *alert.Case, dk *seal.DataKey) ([]any, error) {
 		fVersion: strconv.FormatInt(c.Version+1, 10), fBucket: c.Bucket,
 		fPIN: b64(c.PINHash), fDuressPIN: b64(c.DuressPINHash),
 		fTechAt: "", fTechBy: "", fTechOthers: "",
+		fPracticeUntil: ms(c.Practice.Until), fPracticeBy: c.Practice.By,
 	}
 	techNotes := ""
 	if t := c.TechSafety; t != nil {
@@ -196,6 +201,7 @@ func decodeMeta(id string, h map[string]string) *alert.Case {
 		CreatedAt: fromMS(h[fCreated]), RenewedAt: fromMS(h[fRenewed]), ExpiresAt: fromMS(h[fExpires]),
 		SMSBlocked: h[fSMSBlocked] == "1", Review: h[fReview] == "1", Bucket: h[fBucket],
 		PINHash: unb64(h[fPIN]), DuressPINHash: unb64(h[fDuressPIN]),
+		Practice: alert.PracticeWindow{Until: fromMS(h[fPracticeUntil]), By: h[fPracticeBy]},
 	}
 	c.Version, _ = strconv.ParseInt(h[fVersion], 10, 64)
 	if ex := h[fExcluded]; ex != "" {
@@ -607,6 +613,27 @@ func (s *Store) SetCaseFlag(ctx context.Context, id, name string, on bool) error
 	res, err := setFlagScript.Run(ctx, s.rdb, []string{s.k.caseRecord(id)}, name, flag(on)).Text()
 	if err != nil {
 		return s.wrap("set case flag", err)
+	}
+	if res != "ok" {
+		return fmt.Errorf("store: case %s: %w", id, alert.ErrNotFound)
+	}
+	return nil
+}
+
+var setPracticeScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 0 then return 'missing' end
+redis.call('HSET', KEYS[1], 'practice_until', ARGV[1], 'practice_by', ARGV[2])
+redis.call('HINCRBY', KEYS[1], 'version', 1)
+return 'ok'
+`)
+
+// SetPractice stores the case's practice window; a zero window closes it.
+func (s *Store) SetPractice(ctx context.Context, id string, w alert.PracticeWindow) error {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
+	res, err := setPracticeScript.Run(ctx, s.rdb, []string{s.k.caseRecord(id)}, ms(w.Until), w.By).Text()
+	if err != nil {
+		return s.wrap("set practice window", err)
 	}
 	if res != "ok" {
 		return fmt.Errorf("store: case %s: %w", id, alert.ErrNotFound)

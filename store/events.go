@@ -13,6 +13,8 @@ import (
 //	team      team id
 //	case      case id, or "" for an unknown sender (the hub uses it only to
 //	          leave out staff excluded from the case)
+//	only      present on a practice alert's events: the one staff id they
+//	          are for (the caseworker who opened the practice window)
 //	priority  integer
 //	at        unix ms, from the injected clock
 //
@@ -24,6 +26,10 @@ import (
 
 // eventFields are the stream fields of e, in XADD order.
 func eventFields(e alert.Event) []any {
-	return []any{"type", string(e.Type), "alert", e.Alert, "team", e.Team, "case", e.Case,
+	f := []any{"type", string(e.Type), "alert", e.Alert, "team", e.Team, "case", e.Case,
 		"priority", e.Priority, "at", e.At.UnixMilli()}
+	if e.Only != "" {
+		f = append(f, "only", e.Only)
+	}
+	return f
 }

@@ -170,6 +170,7 @@ func parseEvents(msgs []redis.XMessage) []alert.Event {
 			Alert: str("alert"),
 			Team:  str("team"),
 			Case:  str("case"),
+			Only:  str("only"),
 		}
 		ev.Priority, _ = strconv.Atoi(str("priority"))
 		if ms, err := strconv.ParseInt(str("at"), 10, 64); err == nil {

@@ -41,13 +41,17 @@ const (
 // pageFields are the outbox fields of a page, in XADD order.
 func pageFields(p alert.Page) []any {
 	return []any{"ref", p.Ref, "alert", p.Alert, "team", p.Team, "token", p.Token, "who", p.Who,
-		"channel", string(p.Channel), "step", p.Step, "deadline", p.Deadline.UnixMilli()}
+		"channel", string(p.Channel), "step", p.Step, "deadline", p.Deadline.UnixMilli(), "mode", string(p.Mode)}
 }
 
 func parsePage(id string, v map[string]any, deliveries int64) alert.Page {
 	str := func(k string) string { s, _ := v[k].(string); return s }
 	p := alert.Page{ID: id, Ref: str("ref"), Alert: str("alert"), Team: str("team"), Token: str("token"),
-		Who: str("who"), Channel: alert.Channel(str("channel")), Deadline: fromMS(str("deadline")), Deliveries: deliveries}
+		Who: str("who"), Channel: alert.Channel(str("channel")), Deadline: fromMS(str("deadline")), Deliveries: deliveries,
+		Mode: alert.Mode(str("mode"))}
+	if !p.Mode.Valid() {
+		p.Mode = alert.ModeReal
+	}
 	p.Step, _ = strconv.Atoi(str("step"))
 	return p
 }

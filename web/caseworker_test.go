@@ -1,6 +1,8 @@
 package web
 
 import (
+	"encoding/json"
+	"net/http"
 	"regexp"
 	"strings"
 	"testing"
@@ -165,6 +167,27 @@ func TestCaseworker(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`#expiring-cases a`)),
 		chromedp.Click(chromedp.CSS(`#expiring-cases a`)))
 	b.waitJS(t, 5*time.Second, "case page again", `document.getElementById('cases-title')?.innerText === 'Morgan B'`)
+
+	// Practice mode: the survivor's app (enrolled with that code) raises a
+	// panic inside the window; it shows here marked PRACTICE, and the
+	// caseworker acknowledges and closes it.
+	st, body := s.call(t, http.DefaultClient, "POST", "/v1/app/enrol", map[string]string{"code": code})
+	if st != http.StatusOK {
+		t.Fatalf("app enrol with the shown code: %d %s", st, body)
+	}
+	var dev struct{ Token string }
+	json.Unmarshal(body, &dev)
+	b.do(t, 10*time.Second, chromedp.Click(chromedp.ID("practice-start")))
+	b.waitJS(t, 5*time.Second, "practice open", `(document.getElementById('practice-status')?.innerText || '').startsWith('Practice open until')`)
+	a11y(t, b, "practice")
+	s.signal(t, survivor{Token: dev.Token}, map[string]any{"kind": "panic"})
+	b.waitJS(t, 10*time.Second, "practice alert listed", `[...document.querySelectorAll('#practice-alerts li')].some(li => li.innerText.includes('PRACTICE') && li.querySelector('button')?.innerText === 'Acknowledge')`)
+	b.do(t, 10*time.Second, chromedp.Click(chromedp.CSS(`#practice-alerts li button`)))
+	b.waitJS(t, 10*time.Second, "practice acknowledged", `document.querySelector('#practice-alerts li button')?.innerText === 'Close practice alert'`)
+	b.do(t, 10*time.Second, chromedp.Click(chromedp.CSS(`#practice-alerts li button`)))
+	b.waitJS(t, 10*time.Second, "practice closed", `(document.getElementById('practice-alerts')?.innerText || '').includes('No practice alerts')`)
+	b.do(t, 10*time.Second, chromedp.Click(chromedp.ID("practice-stop")))
+	b.waitJS(t, 5*time.Second, "practice ended", `(document.getElementById('practice-status')?.innerText || '').startsWith('No practice window open')`)
 
 	found, bodies, _ := b.scan(t, canaries())
 	for _, f := range found {

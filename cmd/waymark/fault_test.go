@@ -416,6 +416,7 @@ func TestEscalationFaults(t *testing.T) {
 	t.Run("redis killed mid-load", func(t *testing.T) { faultRedisKill(t, bin) })
 	t.Run("frozen responder socket", func(t *testing.T) { faultFrozenSocket(t, bin) })
 	t.Run("twilio failing", func(t *testing.T) { faultTwilio(t, bin) })
+	t.Run("drill through the whole path", func(t *testing.T) { faultDrill(t, bin) })
 }
 
 // faultSIGKILL: three instances; one is killed with SIGKILL just as the

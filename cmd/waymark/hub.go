@@ -139,6 +139,7 @@ type snapshotAlert struct {
 	State    string    `json:"state"`
 	Priority int       `json:"priority"`
 	Owner    string    `json:"owner,omitempty"`
+	Mode     string    `json:"mode,omitempty"`
 	RaisedAt time.Time `json:"raised_at"`
 }
 
@@ -149,7 +150,7 @@ func (h hubSnapshot) OpenAlerts(ctx context.Context, p *staff.Principal) (json.R
 	}
 	out := make([]snapshotAlert, len(as))
 	for i, a := range as {
-		out[i] = snapshotAlert{ID: a.ID, Team: a.Team, State: string(a.State), Priority: int(a.Priority), Owner: a.Owner, RaisedAt: a.RaisedAt}
+		out[i] = snapshotAlert{ID: a.ID, Team: a.Team, State: string(a.State), Priority: int(a.Priority), Owner: a.Owner, Mode: string(a.Mode), RaisedAt: a.RaisedAt}
 	}
 	return json.Marshal(out)
 }

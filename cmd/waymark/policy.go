@@ -210,13 +210,18 @@ func (p pager) Call(ctx context.Context, to pii.Phone, twiml string) error {
 // webPusher sends Web Push pages through SCALE's sender.
 type webPusher struct{ a *app }
 
-func (w webPusher) Push(ctx context.Context, staffID, team string) error {
+func (w webPusher) Push(ctx context.Context, staffID, team, label string) error {
 	wp := w.a.webPush
 	if wp == nil {
 		return fmt.Errorf("%w: web push not configured", alert.ErrPageRefused)
 	}
-	// The payload names the team only: no survivor detail.
-	payload, _ := json.Marshal(map[string]string{"type": "alert", "team": team})
+	// The payload names the team (and DRILL for a drill) only: no survivor
+	// detail.
+	msg := map[string]string{"type": "alert", "team": team}
+	if label != "" {
+		msg["label"] = label
+	}
+	payload, _ := json.Marshal(msg)
 	n, err := wp.Notify(ctx, webPushSubs{w.a.store}, staffID, payload)
 	switch {
 	case err != nil:

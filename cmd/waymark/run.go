@@ -69,6 +69,8 @@ Usage:
                                   closing record, case bundle, or what is shared with a MARAC (audited)
   waymark report [--from D] [--to D] [--area T] [--html]
                                   commissioners' report (counts under 5 shown as <5); --html with the SVG chart
+  waymark drill --team T [--risk R] [--by USERNAME]
+                                  a drill alert through the whole path (rota, pages, fallback), labelled DRILL
   waymark version                 print the version
 
 Every command takes the settings below as flags or WAYMARK_* variables;
@@ -108,6 +110,8 @@ func runWith(ctx context.Context, args []string, c *cli) error {
 		return exportCmd(ctx, c, rest)
 	case "report":
 		return reportCmd(ctx, c, rest)
+	case "drill":
+		return drillCmd(ctx, c, rest)
 	case "version", "--version":
 		fmt.Fprintln(c.stdout, "waymark", version())
 		return nil

@@ -10,6 +10,7 @@
 import { api, APIError, message } from './api.js';
 import { h, clear, fill, $, field, showFieldErrors, announce, toast } from './dom.js';
 import { svgIcon } from './icons.js';
+import { modeTag } from './queue.js';
 import { KINDS, OUTCOMES, age, clock, date, viewOf, stateText, commText, childrenText } from './model.js';
 
 const VERDICTS = {
@@ -114,6 +115,7 @@ export class AlertView {
         h('h1', { class: 'h1like', id: 'alert-title', tabindex: '-1' },
           h('span', { class: 'sr-only' }, `${k.label} alert: `), v.alias || 'Unknown sender'),
         h('span', { class: 'kindlabel', id: 'alert-kind' }, svgIcon(k.icon), ' ', k.label, v.team ? ` \u00b7 ${v.team}` : ''),
+        modeTag(v),
         v.expiredCase ? h('span', { class: 'tag' }, 'Expired case') : null,
         v.recordStatus ? h('span', { class: 'tag record-status', id: 'record-status' }, svgIcon('warning'), ' ', cap(v.recordStatus)) : null),
       h('div', { class: `verdict ${verdict.cls}`, id: 'verdict', role: 'group', 'aria-label': 'Contact verdict' },
@@ -354,6 +356,7 @@ const ENTRY = {
   working: 'Marked working', note: 'Note', requeued: 'Returned to the queue', quiet: 'No note in time',
   escalated: 'Escalated', resolved: 'Resolved', 'followup-done': 'Welfare follow-up closed', expired: 'Expired',
   checkins: 'Check-in schedule changed', 'checkins-duress': 'Check-in change under duress (not applied)',
+  'practice-real': 'Practice treated as real',
 };
 
 function entryText(e) {

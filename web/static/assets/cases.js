@@ -6,7 +6,7 @@
 // as they are sent.
 
 import { api, APIError, message } from './api.js';
-import { h, clear, $, field, showFieldErrors, announce, toast } from './dom.js';
+import { h, clear, fill, $, field, showFieldErrors, announce, toast } from './dom.js';
 import { date } from './model.js';
 import { svgIcon } from './icons.js';
 
@@ -114,8 +114,82 @@ export class CasesView {
         h('button', { type: 'button', class: 'act', on: { click: () => this.form(c) } }, 'Edit'),
         h('button', { type: 'button', class: 'act', on: { click: () => this.renew(c) } }, 'Renew'),
         h('button', { type: 'button', class: 'danger act', on: { click: () => this.erase(c) } }, 'Erase')),
+      this.practiceSection(c),
       this.enrolSection(c),
       this.devicesSection(c));
+  }
+
+  // practiceSection lets the caseworker open a practice window (at most 30
+  // minutes) so the survivor can try the app or their code word with them.
+  // What the survivor raises inside it shows here, marked PRACTICE, and
+  // must be acknowledged within 2 minutes or it goes to the on-call team as
+  // a real alert. Duress, a missed check-in, or anything after the window
+  // is always real. The list is polled while the window is open.
+  practiceSection(c) {
+    clearInterval(this.practiceTimer);
+    const out = h('div', { id: 'practice-alerts', 'aria-live': 'polite' });
+    const status = h('p', { id: 'practice-status' });
+    const minutes = h('select', { id: 'practice-minutes', name: 'minutes' },
+      [5, 10, 15, 30].map((m) => h('option', { value: String(m), selected: m === 10 }, `${m} minutes`)));
+    const until = c.practice ? new Date(c.practice.until) : null;
+    const open = until && until > new Date();
+    status.textContent = open
+      ? `Practice open until ${until.toLocaleTimeString('en-GB', { timeZone: 'Europe/London', hour: '2-digit', minute: '2-digit' })}.`
+      : 'No practice window open: every alert is real.';
+    const refresh = async () => {
+      try {
+        const res = await api('GET', '/v1/alerts?state=open');
+        const mine = (res.alerts || []).filter((a) => a.mode === 'practice' && a.case_id === c.id);
+        fill(clear(out), mine.length ? h('ul', { class: 'list' }, mine.map((a) => h('li', { 'data-alert': a.id },
+          h('span', { class: 'tag practice' }, 'PRACTICE'), ` ${a.class} raised ${new Date(a.raised_at).toLocaleTimeString('en-GB', { timeZone: 'Europe/London' })} · ${a.state} `,
+          a.state === 'raised'
+            ? h('button', { type: 'button', class: 'primary act', on: { click: () => this.practiceAct(c, a, 'ack') } }, 'Acknowledge')
+            : h('button', { type: 'button', class: 'act', on: { click: () => this.practiceAct(c, a, 'resolve') } }, 'Close practice alert'))))
+          : h('p', { class: 'hint' }, 'No practice alerts.'));
+      } catch (e) {
+        fill(clear(out), h('p', { class: 'error' }, message(e)));
+      }
+    };
+    if (open) {
+      refresh();
+      this.practiceTimer = setInterval(() => {
+        if (!document.body.contains(out) || new Date() > until) { clearInterval(this.practiceTimer); return; }
+        refresh();
+      }, 3000);
+    }
+    return h('section', { class: 'more', id: 'practice' }, h('h2', {}, 'Practice mode'),
+      h('p', { class: 'hint' }, 'Let the survivor try the button or code word with you. Practice alerts reach only you; acknowledge each within 2 minutes or it goes to the on-call team as real. Duress, a missed check-in or anything after the window is always real.'),
+      status,
+      open
+        ? h('button', { type: 'button', class: 'act', id: 'practice-stop', on: { click: () => this.practice(c, null) } }, 'End practice now')
+        : h('div', { class: 'row' }, field('Practice for', minutes),
+          h('button', { type: 'button', class: 'act', id: 'practice-start', on: { click: () => this.practice(c, Number(minutes.value)) } }, 'Start practice')),
+      out);
+  }
+
+  async practice(c, minutes) {
+    try {
+      if (minutes) {
+        const r = await api('POST', `/v1/cases/${c.id}/practice`, { minutes });
+        toast(`Practice open until ${new Date(r.until).toLocaleTimeString('en-GB', { timeZone: 'Europe/London', hour: '2-digit', minute: '2-digit' })}.`);
+      } else {
+        await api('DELETE', `/v1/cases/${c.id}/practice`);
+        toast('Practice ended: every alert is real again.');
+      }
+      this.detail(c.id);
+    } catch (e) {
+      toast(message(e));
+    }
+  }
+
+  async practiceAct(c, a, what) {
+    try {
+      if (what === 'ack') await api('POST', `/v1/alerts/${a.id}/ack`, {});
+      else await api('POST', `/v1/alerts/${a.id}/resolve`, { outcome: 'safe', note: 'Practice' });
+      this.detail(c.id);
+    } catch (e) {
+      toast(message(e));
+    }
   }
 
   enrolSection(c) {

@@ -44,7 +44,7 @@ export function alertOf(a) {
     state: a.state || 'raised',
     kind,
     duress: kind === 'duress',
-    alias: a.alias || (a.case_id ? '' : 'Unknown sender'),
+    alias: a.alias || (a.case_id ? '' : a.mode === 'drill' ? 'Drill (no survivor)' : 'Unknown sender'),
     team: a.team || '',
     raisedAt: ms(a.raised_at),
     owner: a.owner ? a.owner.id : '',
@@ -53,6 +53,7 @@ export function alertOf(a) {
     expiredCase: !!a.expired_case,
     risk: a.risk || '',
     source: a.source || '',
+    mode: a.mode || '',
   };
   out.open = LIVE.has(out.state) || out.followUp;
   return out;

@@ -31,7 +31,7 @@ function item(app, a) {
     ? h('span', { class: 'tag claimed' }, stateText(a, app.me))
     : h('span', { class: 'tag new' }, a.followUp ? 'Welfare follow-up due' : 'Unclaimed');
   const risk = a.risk ? h('span', {}, `Risk: ${a.risk}`) : null;
-  const label = `${k.label} alert, ${a.alias || 'no alias'}, raised ${ageWords(a.raisedAt)}, ${claimed ? stateText(a, app.me) : 'unclaimed'}`;
+  const label = `${a.mode ? a.mode.toUpperCase() + ' ' : ''}${k.label} alert, ${a.alias || 'no alias'}, raised ${ageWords(a.raisedAt)}, ${claimed ? stateText(a, app.me) : 'unclaimed'}`;
   const btn = h('button', {
     type: 'button',
     class: `qitem ${a.kind}`,
@@ -43,8 +43,15 @@ function item(app, a) {
   h('span', { class: 'kind' }, svgIcon(k.icon), k.label),
   h('span', { class: 'alias' }, a.alias || 'Unknown sender'),
   h('time', { class: 'age', 'data-since': String(a.raisedAt), datetime: new Date(a.raisedAt || 0).toISOString() }, age(a.raisedAt)),
-  h('span', { class: 'meta' }, status, risk, a.expiredCase ? h('span', { class: 'tag' }, 'Expired case') : null));
+  h('span', { class: 'meta' }, modeTag(a), status, risk, a.expiredCase ? h('span', { class: 'tag' }, 'Expired case') : null));
   return h('li', {}, btn);
+}
+
+// modeTag labels a drill or a practice alert, so nobody takes one for real
+// (or a real one for a drill).
+export function modeTag(a) {
+  if (a.mode !== 'drill' && a.mode !== 'practice') return null;
+  return h('span', { class: `tag ${a.mode}`, 'data-mode': a.mode }, a.mode.toUpperCase());
 }
 
 // tickAges moves every live age counter on the page on by a second.
