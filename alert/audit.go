@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"waymark/pii"
@@ -28,6 +29,16 @@ import (
 // The functions here are pure: the store computes hashes with them while it
 // appends (optimistically, against the head it read), and `waymark audit
 // verify` checks a chain with them.
+//
+// k_audit can be rotated. Every entry names the key it is MAC'd under by a
+// key id (AuditKeyID: a fingerprint, not the key). The first append under a
+// new key first appends an "audit.key_rotated" entry MAC'd under the old
+// key that names the new key's id, so the old key vouches for the change;
+// from it on, the chain's key is the new one, and an entry under any other
+// key is a break. A verifier holds the current key and the retired ones
+// (WAYMARK_AUDIT_KEYS_RETIRED). Entries written before key ids existed
+// (format v1) carry none: they verify under whichever configured key they
+// were MAC'd with, the same key for all of them.
 
 // AuditEntry is one line of the audit trail: who did or tried what, to which
 // case or alert, why, and with what outcome. Reason is sealed by the store;
@@ -57,9 +68,66 @@ type ChainEntry struct {
 	Outcome  string
 	// ReasonDigest is ReasonDigest(ID, reason), or "" for no reason.
 	ReasonDigest string
+	// Key is the id (AuditKeyID) of the key the entry is MAC'd under; ""
+	// for a v1 entry written before keys could be rotated.
+	Key string
+	// NextKey is the new key's id on an ActionKeyRotated entry, else "".
+	NextKey string
 	// Hash is h_i, lower-case hex.
 	Hash string
 }
+
+// ActionKeyRotated is the action of the chain entry that hands the chain
+// from one k_audit to the next. It is MAC'd under the old key and names
+// the new key's id in NextKey.
+const ActionKeyRotated = "audit.key_rotated"
+
+// AuditKeyID is k_audit's public fingerprint: 16 hex digits of an HMAC
+// under the key of a fixed label. It identifies the key in entries,
+// checkpoints and `waymark audit verify` output without revealing it.
+func AuditKeyID(key []byte) string {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte("waymark audit key id v1"))
+	return hex.EncodeToString(m.Sum(nil))[:16]
+}
+
+// AuditKeyring is the current k_audit and the keys it replaced, by id.
+type AuditKeyring struct {
+	current string
+	keys    map[string][]byte
+	order   []string // current first, then retired as given
+}
+
+// NewAuditKeyring builds a keyring; empty keys and repeats are ignored.
+func NewAuditKeyring(current []byte, retired ...[]byte) AuditKeyring {
+	r := AuditKeyring{keys: map[string][]byte{}}
+	for i, k := range append([][]byte{current}, retired...) {
+		if len(k) == 0 {
+			continue
+		}
+		id := AuditKeyID(k)
+		if i == 0 {
+			r.current = id
+		}
+		if _, dup := r.keys[id]; !dup {
+			r.keys[id] = k
+			r.order = append(r.order, id)
+		}
+	}
+	return r
+}
+
+// Current is the current key's id ("" when there is none).
+func (r AuditKeyring) Current() string { return r.current }
+
+// Key returns the key with id.
+func (r AuditKeyring) Key(id string) ([]byte, bool) {
+	k, ok := r.keys[id]
+	return k, ok
+}
+
+// IDs lists the key ids, the current one first.
+func (r AuditKeyring) IDs() []string { return slices.Clone(r.order) }
 
 // canonicalEntry fixes the field order (encoding/json writes struct fields
 // in declaration order), so canonical bytes never depend on a map's order.
@@ -76,11 +144,26 @@ type canonicalEntry struct {
 	Reason  string `json:"reason"`
 }
 
+// canonicalEntryV2 adds the key ids; v1 entries keep their exact bytes.
+type canonicalEntryV2 struct {
+	canonicalEntry
+	Key     string `json:"key"`
+	NextKey string `json:"next_key"`
+}
+
 // Canonical is the exact byte string the chain hashes for e: compact JSON
-// with a fixed field order, times in Unix milliseconds.
+// with a fixed field order, times in Unix milliseconds. An entry with a key
+// id is format v2 (two more fields); one without is v1, byte for byte as
+// before key rotation existed.
 func (e ChainEntry) Canonical() []byte {
-	b, _ := json.Marshal(canonicalEntry{V: 1, Seq: e.Seq, ID: e.ID, At: e.At.UnixMilli(), Actor: e.Actor,
-		Action: e.Action, Case: e.CaseID, Alert: e.AlertID, Outcome: e.Outcome, Reason: e.ReasonDigest})
+	c := canonicalEntry{V: 1, Seq: e.Seq, ID: e.ID, At: e.At.UnixMilli(), Actor: e.Actor,
+		Action: e.Action, Case: e.CaseID, Alert: e.AlertID, Outcome: e.Outcome, Reason: e.ReasonDigest}
+	if e.Key == "" {
+		b, _ := json.Marshal(c)
+		return b
+	}
+	c.V = 2
+	b, _ := json.Marshal(canonicalEntryV2{canonicalEntry: c, Key: e.Key, NextKey: e.NextKey})
 	return b
 }
 
@@ -89,15 +172,15 @@ func (e ChainEntry) Canonical() []byte {
 // have written, so a bundle cannot smuggle a different reading past its
 // digest.
 func ParseCanonical(b []byte) (ChainEntry, error) {
-	var c canonicalEntry
+	var c canonicalEntryV2
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&c); err != nil {
 		return ChainEntry{}, fmt.Errorf("alert: audit entry: %w", err)
 	}
 	e := ChainEntry{Seq: c.Seq, ID: c.ID, At: time.UnixMilli(c.At), Actor: c.Actor, Action: c.Action,
-		CaseID: c.Case, AlertID: c.Alert, Outcome: c.Outcome, ReasonDigest: c.Reason}
-	if c.V != 1 || !bytes.Equal(e.Canonical(), b) {
+		CaseID: c.Case, AlertID: c.Alert, Outcome: c.Outcome, ReasonDigest: c.Reason, Key: c.Key, NextKey: c.NextKey}
+	if (c.V != 1 && c.V != 2) || (c.V == 2) != (c.Key != "") || !bytes.Equal(e.Canonical(), b) {
 		return ChainEntry{}, errors.New("alert: audit entry: not in canonical form")
 	}
 	return e, nil
@@ -137,22 +220,31 @@ func EntryDigest(canonical []byte) string {
 
 // Checkpoint stands for the trimmed start of the chain: Seq and Hash are
 // those of the last trimmed entry, At when it was trimmed. MAC is
-// HMAC-SHA256(k_audit, "waymark audit checkpoint v1" ‖ seq ‖ hash ‖ at).
+// HMAC-SHA256(k_audit, "waymark audit checkpoint v2" ‖ key id ‖ seq ‖ hash
+// ‖ at); a checkpoint without a key id (v1) leaves the key id out. A key
+// rotation MACs the checkpoint again under the new key.
 type Checkpoint struct {
 	Seq  int64
 	Hash string
 	At   time.Time
-	MAC  string
+	// Key is the id of the key the MAC is under; "" for a v1 checkpoint.
+	Key string
+	MAC string
 }
 
 func (c Checkpoint) mac(key []byte) string {
 	m := hmac.New(sha256.New, key)
-	fmt.Fprintf(m, "waymark audit checkpoint v1\x00%d\x00%s\x00%d", c.Seq, c.Hash, c.At.UnixMilli())
+	if c.Key == "" {
+		fmt.Fprintf(m, "waymark audit checkpoint v1\x00%d\x00%s\x00%d", c.Seq, c.Hash, c.At.UnixMilli())
+	} else {
+		fmt.Fprintf(m, "waymark audit checkpoint v2\x00%s\x00%d\x00%s\x00%d", c.Key, c.Seq, c.Hash, c.At.UnixMilli())
+	}
 	return hex.EncodeToString(m.Sum(nil))
 }
 
-// Signed returns c with its MAC set.
+// Signed returns c with its key id and MAC set under key.
 func (c Checkpoint) Signed(key []byte) Checkpoint {
+	c.Key = AuditKeyID(key)
 	c.MAC = c.mac(key)
 	return c
 }
@@ -183,19 +275,47 @@ func (b *Break) Error() string {
 // ChainVerifier checks a chain entry by entry, in order, so a long chain
 // can be read page by page.
 type ChainVerifier struct {
-	key  []byte
+	ring AuditKeyring
 	prev string
 	next int64
 	n    int64
+	// epoch is the id of the key the next entry must be MAC'd under (""
+	// until the first entry tells); keyed says a v2 entry was seen, after
+	// which a v1 entry is a break.
+	epoch string
+	keyed bool
+	// cpKey is the checkpoint's key: a rotation away from it is a break,
+	// since a rotation MACs the checkpoint again under the new key.
+	cpKey string
+	keys  []string
 }
 
 // NewChainVerifier starts at the checkpoint (nil: the chain must start at
-// seq 1). A checkpoint whose MAC is wrong is itself a break.
-func NewChainVerifier(key []byte, cp *Checkpoint) (*ChainVerifier, *Break) {
-	v := &ChainVerifier{key: key, next: 1}
+// seq 1) with the current key and any retired ones. A checkpoint whose MAC
+// is wrong is itself a break.
+func NewChainVerifier(key []byte, cp *Checkpoint, retired ...[]byte) (*ChainVerifier, *Break) {
+	v := &ChainVerifier{ring: NewAuditKeyring(key, retired...), next: 1}
 	if cp != nil {
-		if !cp.Valid(key) {
-			return nil, &Break{Seq: cp.Seq, Problem: "checkpoint MAC does not match"}
+		cpBreak := func(p string) *Break { return &Break{Seq: cp.Seq, Problem: p} }
+		if cp.Key != "" {
+			k, ok := v.ring.Key(cp.Key)
+			if !ok {
+				return nil, cpBreak(fmt.Sprintf("checkpoint is MAC'd under key id %s, which is not configured (WAYMARK_AUDIT_KEY or WAYMARK_AUDIT_KEYS_RETIRED)", cp.Key))
+			}
+			if !cp.Valid(k) {
+				return nil, cpBreak("checkpoint MAC does not match")
+			}
+			v.cpKey = cp.Key
+		} else {
+			for _, id := range v.ring.IDs() {
+				if k, _ := v.ring.Key(id); cp.Valid(k) {
+					v.cpKey = id
+					break
+				}
+			}
+			if v.cpKey == "" {
+				return nil, cpBreak("checkpoint MAC does not match")
+			}
 		}
 		v.prev, v.next = cp.Hash, cp.Seq+1
 	}
@@ -214,21 +334,74 @@ func (v *ChainVerifier) Next(e ChainEntry, reason *string) *Break {
 	if reason != nil && ReasonDigest(e.ID, *reason) != e.ReasonDigest {
 		return brk("reason does not match its digest")
 	}
-	want := ChainHash(v.key, v.prev, e)
-	if !hmac.Equal([]byte(want), []byte(e.Hash)) {
+	if (e.Action == ActionKeyRotated) != (e.NextKey != "") {
+		return brk("a key rotation entry without a new key id, or a new key id on another entry")
+	}
+	kid, p := v.keyOf(e)
+	if p != "" {
+		return brk(p)
+	}
+	k, _ := v.ring.Key(kid)
+	if !hmac.Equal([]byte(ChainHash(k, v.prev, e)), []byte(e.Hash)) {
 		return brk("hash does not match (the entry or one before it was changed)")
 	}
+	if e.NextKey != "" {
+		if e.NextKey == kid {
+			return brk("key rotation names the key it rotates from")
+		}
+		if v.cpKey == kid {
+			return &Break{Seq: e.Seq, Problem: "checkpoint is MAC'd under key id " + kid + ", which the chain retires after it"}
+		}
+		kid = e.NextKey
+	}
+	if len(v.keys) == 0 || v.keys[len(v.keys)-1] != kid {
+		v.keys = append(v.keys, kid)
+	}
+	v.epoch = kid
 	v.prev, v.next = e.Hash, e.Seq+1
 	v.n++
 	return nil
 }
 
+// keyOf finds the id of the key e must verify under, or a problem.
+func (v *ChainVerifier) keyOf(e ChainEntry) (string, string) {
+	if e.Key != "" {
+		v.keyed = true
+		if v.epoch != "" && e.Key != v.epoch {
+			return "", fmt.Sprintf("MAC'd under key id %s where the chain's key is %s (a key change without a key rotation entry)", e.Key, v.epoch)
+		}
+		if _, ok := v.ring.Key(e.Key); !ok {
+			return "", fmt.Sprintf("MAC'd under key id %s, which is not configured (add it to WAYMARK_AUDIT_KEYS_RETIRED)", e.Key)
+		}
+		return e.Key, ""
+	}
+	if v.keyed {
+		return "", "an entry without a key id after entries with one"
+	}
+	if v.epoch != "" {
+		return v.epoch, ""
+	}
+	// The first v1 entry: whichever configured key it verifies under is
+	// the key of every v1 entry.
+	for _, id := range v.ring.IDs() {
+		if k, _ := v.ring.Key(id); hmac.Equal([]byte(ChainHash(k, v.prev, e)), []byte(e.Hash)) {
+			return id, ""
+		}
+	}
+	return "", "hash does not match under any configured key (the entry or one before it was changed, or its key is not configured)"
+}
+
 // Head is the hash of the last verified entry and how many were verified.
 func (v *ChainVerifier) Head() (hash string, n int64) { return v.prev, v.n }
 
+// Keys lists the ids of the keys the verified entries are under, in chain
+// order: one per rotation plus one. The last is the key the next entry
+// must be MAC'd under.
+func (v *ChainVerifier) Keys() []string { return slices.Clone(v.keys) }
+
 // VerifyChain checks a whole chain; nil means it verifies.
-func VerifyChain(key []byte, cp *Checkpoint, entries []ChainEntry) *Break {
-	v, b := NewChainVerifier(key, cp)
+func VerifyChain(key []byte, cp *Checkpoint, entries []ChainEntry, retired ...[]byte) *Break {
+	v, b := NewChainVerifier(key, cp, retired...)
 	if b != nil {
 		return b
 	}
@@ -244,7 +417,10 @@ func VerifyChain(key []byte, cp *Checkpoint, entries []ChainEntry) *Break {
 
 // SigningKey derives the deployment's Ed25519 audit signing key from
 // k_audit. Its public half (PublicKeyString) is published by the service;
-// with it, anyone can check an export bundle without any secret.
+// with it, anyone can check an export bundle without any secret. The
+// public key changes when k_audit is rotated: a bundle made before the
+// rotation verifies with the public key published then, so publish each
+// one and keep the old ones listed.
 func SigningKey(auditKey []byte) ed25519.PrivateKey {
 	m := hmac.New(sha256.New, auditKey)
 	m.Write([]byte("waymark audit signing key v1"))

@@ -297,6 +297,10 @@ type RecordsOptions struct {
 	Filer Filer
 	// AuditKey is k_audit: it keys the chain and derives the signing key.
 	AuditKey []byte
+	// RetiredAuditKeys are earlier audit keys (WAYMARK_AUDIT_KEYS_RETIRED):
+	// verification and case bundles check entries made before a rotation
+	// with them.
+	RetiredAuditKeys [][]byte
 	// Retention keeps an alert's details after its record is filed
 	// (WAYMARK_RETENTION_ALERTS); AuditRetention the audit trail.
 	Retention      time.Duration
@@ -807,7 +811,7 @@ func (r *Records) auditBundle(ctx context.Context, subject string, content []byt
 	err := r.st.AuditChain(ctx, func(cp *Checkpoint, e *ChainEntry, reason string) error {
 		if e == nil {
 			var b *Break
-			if v, b = NewChainVerifier(r.key, cp); b != nil {
+			if v, b = NewChainVerifier(r.key, cp, r.o.RetiredAuditKeys...); b != nil {
 				return b
 			}
 			if cp != nil {
@@ -1006,36 +1010,13 @@ type ChainReport struct {
 	Checkpoint *Checkpoint
 }
 
-// VerifyAudit checks the whole audit chain from its checkpoint. A broken
-// chain is a *Break (naming the first bad entry); any other error is a
-// failure to read it.
+// VerifyAudit checks the whole audit chain from its checkpoint, with the
+// current key and the retired ones (RecordsOptions.RetiredAuditKeys). A
+// broken chain is a *Break (naming the first bad entry); any other error
+// is a failure to read it.
 func (r *Records) VerifyAudit(ctx context.Context) (ChainReport, error) {
-	var rep ChainReport
-	var v *ChainVerifier
-	err := r.st.AuditChain(ctx, func(cp *Checkpoint, e *ChainEntry, reason string) error {
-		if e == nil {
-			rep.Checkpoint = cp
-			var b *Break
-			v, b = NewChainVerifier(r.key, cp)
-			if b != nil {
-				return b
-			}
-			return nil
-		}
-		if b := v.Next(*e, &reason); b != nil {
-			return b
-		}
-		if rep.FirstSeq == 0 {
-			rep.FirstSeq = e.Seq
-		}
-		rep.LastSeq = e.Seq
-		return nil
-	})
-	if err != nil {
-		return rep, err
-	}
-	rep.Head, rep.Entries = v.Head()
-	return rep, nil
+	rep, err := r.VerifyAuditKeys(ctx, r.o.RetiredAuditKeys)
+	return rep.ChainReport, err
 }
 
 // PublicKey is the deployment's audit signing public key, as published.

@@ -3,6 +3,7 @@ package alert
 import (
 	"fmt"
 	"html"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -20,11 +21,22 @@ import (
 // in. No id, no free text, nothing sealed. Those counters are all that
 // outlives an alert's retention. The report is built from them alone and
 // shows every count from 1 to 4 as "<5".
+//
+// Practice and drill alerts are counted apart, by day, team and mode only,
+// so they never inflate the real figures. Beside the alert counters the
+// same hash holds rota-gap time and the alerts raised in it (sampled, see
+// gaps.go) and unmet directory searches by day, area and category. Where a
+// breakdown's total is shown and exactly one of its cells is under 5, the
+// next-smallest cell is withheld too ("~"), so no small count can be
+// worked out by subtraction.
 
 // Summary is one closed alert reduced to what the report counts.
 type Summary struct {
-	Day        string // YYYY-MM-DD, Europe/London, of the raise
-	Team       string
+	Day  string // YYYY-MM-DD, Europe/London, of the raise
+	Team string
+	// Mode is real, practice or drill: only real alerts enter the
+	// breakdowns.
+	Mode       Mode
 	Source     string
 	Kind       string
 	Risk       string
@@ -57,7 +69,7 @@ func OutOfHours(t time.Time) bool {
 // firstReceipt is the earliest responder receipt (zero if none).
 func Summarize(a *Alert, firstReceipt time.Time, repeat bool) Summary {
 	s := Summary{
-		Day: a.RaisedAt.In(London()).Format(time.DateOnly), Team: a.Team, Source: string(a.Source),
+		Day: a.RaisedAt.In(London()).Format(time.DateOnly), Team: a.Team, Mode: a.Mode, Source: string(a.Source),
 		Kind: a.Class.String(), Risk: string(a.Risk), Outcome: string(a.Outcome),
 		OutOfHours: OutOfHours(a.RaisedAt), Repeat: repeat, Receipt: -1, Claim: -1, Contact: -1,
 	}
@@ -110,7 +122,16 @@ func bit(b bool) string {
 }
 
 // CountFields are the counter names an alert's summary increments by one.
+// A practice or drill alert increments only its day, team and mode
+// ("m|day|team|mode"); a real one keeps the counter names it always had.
 func CountFields(s Summary) []string {
+	if s.Mode != ModeReal {
+		mode := string(s.Mode)
+		if !s.Mode.Valid() {
+			mode = "other"
+		}
+		return []string{strings.Join([]string{"m", s.Day, s.Team, mode}, "|")}
+	}
 	f := []string{strings.Join([]string{"n", s.Day, s.Team, s.Source, s.Kind, s.Risk, s.Outcome, bit(s.OutOfHours), bit(s.Repeat)}, "|")}
 	for _, m := range []struct {
 		name string
@@ -138,9 +159,20 @@ type latencyRow struct {
 	n            int64
 }
 
-func parseCounters(m map[string]int64) ([]countRow, []latencyRow) {
+// otherRow is a practice or drill count (name is the mode), rota-gap
+// seconds or alerts during a gap (name ""), or an unmet search (team is
+// the area, name the category).
+type otherRow struct {
+	kind       string // "m", "g", "ga" or "u"
+	day        time.Time
+	team, name string
+	n          int64
+}
+
+func parseCounters(m map[string]int64) ([]countRow, []latencyRow, []otherRow) {
 	var cs []countRow
 	var ls []latencyRow
+	var os []otherRow
 	for k, n := range m {
 		p := strings.Split(k, "|")
 		if len(p) < 2 || n <= 0 {
@@ -160,9 +192,13 @@ func parseCounters(m map[string]int64) ([]countRow, []latencyRow) {
 				continue
 			}
 			ls = append(ls, latencyRow{day: day, team: p[2], metric: p[3], bucket: b, n: n})
+		case (p[0] == "m" || p[0] == "u") && len(p) == 4:
+			os = append(os, otherRow{kind: p[0], day: day, team: p[2], name: p[3], n: n})
+		case (p[0] == "g" || p[0] == "ga") && len(p) == 3:
+			os = append(os, otherRow{kind: p[0], day: day, team: p[2], n: n})
 		}
 	}
-	return cs, ls
+	return cs, ls, os
 }
 
 // --- query -------------------------------------------------------------------
@@ -232,9 +268,51 @@ func (q ReportQuery) covers(day time.Time, team string) bool {
 // SmallCount is the threshold below which a count is shown as "<5".
 const SmallCount = 5
 
-// Count is a count as the report shows it: "0", "<5" for 1 to 4, else the
-// number. Every count in the report is this type, so none escapes.
+// Count is a count as the report shows it: "0", "<5" for 1 to 4,
+// Suppressed where it would give a small count away, else the number.
+// Every count in the report is this type, so none escapes.
 type Count string
+
+// Suppressed is a count withheld so that a count under 5 in the same
+// breakdown cannot be worked out from the total by subtraction.
+const Suppressed Count = "~"
+
+// protect shows a breakdown's cells whose total (their sum) is shown: when
+// exactly one cell is under 5 and the total is exact (5 or more), the
+// smallest other non-zero cell is withheld too.
+func protect(vals []int64) []Count {
+	out := make([]Count, len(vals))
+	var total int64
+	small, next := 0, -1
+	for i, v := range vals {
+		out[i] = CountOf(v)
+		total += v
+		if v > 0 && v < SmallCount {
+			small++
+		}
+	}
+	if small != 1 || total < SmallCount {
+		return out
+	}
+	for i, v := range vals {
+		if v >= SmallCount && (next < 0 || v < vals[next]) {
+			next = i
+		}
+	}
+	if next >= 0 {
+		out[next] = Suppressed
+	}
+	return out
+}
+
+// complement shows part of a total whose remainder (total - part) the
+// reader can work out: withheld when that remainder is under 5.
+func complement(part, total int64) Count {
+	if rest := total - part; total >= SmallCount && part >= SmallCount && rest > 0 && rest < SmallCount {
+		return Suppressed
+	}
+	return CountOf(part)
+}
 
 // CountOf shows n.
 func CountOf(n int64) Count {
@@ -284,6 +362,16 @@ type Week struct {
 	n               int64
 }
 
+// RotaGap is one area's time with nobody on call as primary in a quarter,
+// as sampled (gaps.go), and the real alerts raised during it.
+type RotaGap struct {
+	Quarter string  `json:"quarter"`
+	Area    string  `json:"area"`
+	Hours   float64 `json:"hours"` // to a tenth of an hour
+	// AlertsDuringGap counts real alerts raised in a sampled gap.
+	AlertsDuringGap Count `json:"alerts_during_gap"`
+}
+
 // Report is the commissioners' report: totals and breakdowns without
 // identity or free text.
 type Report struct {
@@ -302,7 +390,17 @@ type Report struct {
 	TimeToClaim   Latency       `json:"time_to_claim"`
 	TimeToContact Latency       `json:"time_to_first_contact"`
 	Weeks         []Week        `json:"weeks"`
-	Notes         []string      `json:"notes"`
+	// PracticeAlerts and DrillAlerts are counted apart from the real
+	// alerts above, which they never enter.
+	PracticeAlerts Count     `json:"practice_alerts"`
+	DrillAlerts    Count     `json:"drill_alerts"`
+	RotaGaps       []RotaGap `json:"rota_gaps"`
+	// UnmetSearches counts directory searches for a category that found
+	// no service in reach, one per category named; UnmetByCategory splits
+	// it.
+	UnmetSearches   Count    `json:"unmet_searches"`
+	UnmetByCategory []Tally  `json:"unmet_searches_by_category"`
+	Notes           []string `json:"notes"`
 }
 
 var reportNotes = []string{
@@ -311,11 +409,15 @@ var reportNotes = []string{
 	"A repeat alert is one on a case that had another alert in the 12 months before it.",
 	"Time to first contact is time to the first 'working' mark by a responder; Waymark does not see calls themselves.",
 	"Percentiles come from buckets about 19% wide.",
+	"~ marks a count withheld because, with the total shown, it would let a count under 5 in the same table be worked out by subtraction.",
+	"Practice and drill alerts are counted apart and are in none of the other figures.",
+	"Rota gaps are sampled every few minutes: time in which a team had nobody on call as primary, and the real alerts raised in it (open or closed). Time no instance was running is not counted.",
+	"Unmet searches are directory searches naming a category that found no local service in reach, by the area (team) covering the searched postcode district; 'other' where no team covers it. Nothing of the search itself is kept.",
 }
 
 // BuildReport computes the report for q from the stored counters.
 func BuildReport(q ReportQuery, counters map[string]int64) *Report {
-	cs, ls := parseCounters(counters)
+	cs, ls, others := parseCounters(counters)
 	r := &Report{
 		From: q.From.Format(time.DateOnly), To: q.To.AddDate(0, 0, -1).Format(time.DateOnly), Area: q.Area,
 		Notes: slices.Clone(reportNotes),
@@ -377,8 +479,12 @@ func BuildReport(q ReportQuery, counters map[string]int64) *Report {
 		return strings.Compare(a[1], b[1])
 	})
 	r.ByQuarterArea = []QuarterArea{}
-	for _, k := range keys {
-		r.ByQuarterArea = append(r.ByQuarterArea, QuarterArea{Quarter: k[0], Area: k[1], Alerts: CountOf(qa[k])})
+	qaVals := make([]int64, len(keys))
+	for i, k := range keys {
+		qaVals[i] = qa[k]
+	}
+	for i, c := range protect(qaVals) {
+		r.ByQuarterArea = append(r.ByQuarterArea, QuarterArea{Quarter: keys[i][0], Area: keys[i][1], Alerts: c})
 	}
 	r.BySource = tallies(src, []string{string(SourceApp), string(SourceSMS), string(SourceCheckin)})
 	r.ByKind = tallies(kind, []string{ClassDuress.String(), ClassPanic.String(), ClassMissed.String(), ClassMessage.String()})
@@ -390,25 +496,85 @@ func BuildReport(q ReportQuery, counters map[string]int64) *Report {
 	r.ByOutcome = tallies(outcome, append(outs, string(StateCancelled), string(StateExpired)))
 	r.OutOfHours = share(ooh, total)
 	r.Repeats = share(repeats, total)
-	r.TimeToReceipt = latency(hist[MetricReceipt])
-	r.TimeToClaim = latency(hist[MetricClaim])
-	r.TimeToContact = latency(hist[MetricContact])
+	r.TimeToReceipt = latency(hist[MetricReceipt], total)
+	r.TimeToClaim = latency(hist[MetricClaim], total)
+	r.TimeToContact = latency(hist[MetricContact], total)
+	weekVals := make([]int64, len(weeks))
 	for i := range weeks {
-		weeks[i].Alerts = CountOf(weeks[i].n)
+		weekVals[i] = weeks[i].n
+	}
+	for i, c := range protect(weekVals) {
+		weeks[i].Alerts = c
 		if p, n := percentile(weekClaims[i], 0.5); n >= SmallCount {
 			weeks[i].ClaimP50Seconds = &p
 		}
 	}
 	r.Weeks = weeks
+	r.addOthers(q, others)
 	return r
 }
 
-// tallies lists the known names in order (zero included), then any others.
-func tallies(m map[string]int64, known []string) []Tally {
-	out := make([]Tally, 0, len(known))
-	for _, k := range known {
-		out = append(out, Tally{Name: k, Count: CountOf(m[k])})
+// addOthers adds the practice and drill lines, rota gaps and unmet
+// searches.
+func (r *Report) addOthers(q ReportQuery, rows []otherRow) {
+	var practice, drill, unmet int64
+	gaps := map[[2]string]*[2]int64{} // (quarter, area) → seconds, alerts
+	byCat := map[string]int64{}
+	for _, o := range rows {
+		if !q.covers(o.day, o.team) {
+			continue
+		}
+		switch o.kind {
+		case "m":
+			switch Mode(o.name) {
+			case ModePractice:
+				practice += o.n
+			case ModeDrill:
+				drill += o.n
+			}
+		case "g", "ga":
+			k := [2]string{quarterOf(o.day), o.team}
+			if gaps[k] == nil {
+				gaps[k] = &[2]int64{}
+			}
+			if o.kind == "g" {
+				gaps[k][0] += o.n
+			} else {
+				gaps[k][1] += o.n
+			}
+		case "u":
+			unmet += o.n
+			byCat[o.name] += o.n
+		}
 	}
+	r.PracticeAlerts, r.DrillAlerts = CountOf(practice), CountOf(drill)
+	r.RotaGaps = []RotaGap{}
+	for _, k := range slices.SortedFunc(maps.Keys(gaps), func(a, b [2]string) int {
+		if c := strings.Compare(a[0], b[0]); c != 0 {
+			return c
+		}
+		return strings.Compare(a[1], b[1])
+	}) {
+		g := gaps[k]
+		r.RotaGaps = append(r.RotaGaps, RotaGap{Quarter: k[0], Area: k[1],
+			Hours: math.Round(float64(g[0])/360) / 10, AlertsDuringGap: CountOf(g[1])})
+	}
+	r.UnmetSearches = CountOf(unmet)
+	cats := slices.Sorted(maps.Keys(byCat))
+	vals := make([]int64, len(cats))
+	for i, c := range cats {
+		vals[i] = byCat[c]
+	}
+	r.UnmetByCategory = []Tally{}
+	for i, c := range protect(vals) {
+		r.UnmetByCategory = append(r.UnmetByCategory, Tally{Name: cats[i], Count: c})
+	}
+}
+
+// tallies lists the known names in order (zero included), then any
+// others; the cells are protected against subtraction from the total.
+func tallies(m map[string]int64, known []string) []Tally {
+	names := slices.Clone(known)
 	var extra []string
 	for k := range m {
 		if !slices.Contains(known, k) {
@@ -416,26 +582,34 @@ func tallies(m map[string]int64, known []string) []Tally {
 		}
 	}
 	slices.Sort(extra)
-	for _, k := range extra {
-		out = append(out, Tally{Name: k, Count: CountOf(m[k])})
+	names = append(names, extra...)
+	vals := make([]int64, len(names))
+	for i, k := range names {
+		vals[i] = m[k]
+	}
+	out := make([]Tally, 0, len(names))
+	for i, c := range protect(vals) {
+		out = append(out, Tally{Name: names[i], Count: c})
 	}
 	return out
 }
 
 func share(part, total int64) Share {
-	s := Share{Count: CountOf(part)}
+	s := Share{Count: complement(part, total)}
 	if total > 0 && (part == 0 || part >= SmallCount) && (total-part == 0 || total-part >= SmallCount) {
 		s.Percent = strconv.FormatFloat(math.Round(1000*float64(part)/float64(total))/10, 'f', -1, 64) + "%"
 	}
 	return s
 }
 
-func latency(h map[int]int64) Latency {
+// latency summarises a histogram of some of total alerts; how many were
+// measured is withheld when the alerts not measured are under 5.
+func latency(h map[int]int64, total int64) Latency {
 	var n int64
 	for _, c := range h {
 		n += c
 	}
-	l := Latency{Measured: CountOf(n)}
+	l := Latency{Measured: complement(n, total)}
 	if n >= SmallCount {
 		p50, _ := percentile(h, 0.5)
 		p90, _ := percentile(h, 0.9)
@@ -505,7 +679,10 @@ func ChartSVG(r *Report) string {
 	var maxN int64 = SmallCount
 	maxClaim := 1.0
 	for _, wk := range r.Weeks {
-		maxN = max(maxN, wk.n)
+		if wk.Alerts != Suppressed {
+			// A withheld week must not set the axis either.
+			maxN = max(maxN, wk.n)
+		}
 		if wk.ClaimP50Seconds != nil {
 			maxClaim = max(maxClaim, *wk.ClaimP50Seconds/60)
 		}
@@ -545,6 +722,9 @@ func ChartSVG(r *Report) string {
 	for i, wk := range r.Weeks {
 		x := left + slot*float64(i) + (slot-bw)/2
 		switch {
+		case wk.Alerts == Suppressed:
+			fmt.Fprintf(&b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" stroke=\"#999\" stroke-dasharray=\"2 3\"><title>%s: withheld (~)</title></rect>\n",
+				x, top, bw, ph, wk.Week)
 		case wk.n >= SmallCount:
 			bh := ph * float64(wk.n) / yMax
 			fmt.Fprintf(&b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#3d5a99\"><title>%s: %s alerts</title></rect>\n",

@@ -1,6 +1,7 @@
 package alert
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -90,7 +91,8 @@ func TestBuildReportWithholdsWhatWouldGiveSmallCountsAway(t *testing.T) {
 	counters["n|not-a-date|x|y|z|w|v|0|0"] = 9
 	q := ReportQuery{From: time.Date(2026, 1, 1, 0, 0, 0, 0, London()), To: time.Date(2027, 1, 1, 0, 0, 0, 0, London())}
 	r := BuildReport(q, counters)
-	want := []QuarterArea{{"2026-Q3", "south", "23"}, {"2026-Q4", "north", "<5"}}
+	// 23 is withheld: with the total 25 shown, it would give the 2 away.
+	want := []QuarterArea{{"2026-Q3", "south", "~"}, {"2026-Q4", "north", "<5"}}
 	if len(r.ByQuarterArea) != 2 || r.ByQuarterArea[0] != want[0] || r.ByQuarterArea[1] != want[1] {
 		t.Errorf("by quarter and area = %+v", r.ByQuarterArea)
 	}
@@ -108,5 +110,185 @@ func TestBuildReportWithholdsWhatWouldGiveSmallCountsAway(t *testing.T) {
 	svg := ChartSVG(r)
 	if !strings.HasPrefix(svg, "<svg") || strings.Contains(svg, "<script") || !strings.Contains(svg, "polyline") && !strings.Contains(svg, "circle") {
 		t.Errorf("chart: %.200s", svg)
+	}
+}
+
+func TestProtect(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		vals []int64
+		want []Count
+	}{
+		{"nothing small", []int64{5, 9, 0}, []Count{"5", "9", "0"}},
+		{"one small: the next smallest is withheld", []int64{20, 3, 7, 0}, []Count{"20", "<5", "~", "0"}},
+		{"two small: their sum is not one value", []int64{20, 3, 2}, []Count{"20", "<5", "<5"}},
+		{"one small, all else zero: the total is small too", []int64{0, 3, 0}, []Count{"0", "<5", "0"}},
+		{"ties take the first", []int64{6, 1, 6}, []Count{"~", "<5", "6"}},
+		{"empty", nil, []Count{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := protect(tc.vals)
+			if len(got) != len(tc.want) {
+				t.Fatalf("got %v, want %v", got, tc.want)
+			}
+			for i := range got {
+				if got[i] != tc.want[i] {
+					t.Fatalf("got %v, want %v", got, tc.want)
+				}
+			}
+		})
+	}
+}
+
+func TestComplement(t *testing.T) {
+	for _, tc := range []struct {
+		part, total int64
+		want        Count
+	}{
+		{20, 23, "~"}, // 3 not out of hours would follow
+		{20, 20, "20"},
+		{20, 30, "20"},
+		{3, 23, "<5"},
+		{0, 3, "0"},
+	} {
+		if got := complement(tc.part, tc.total); got != tc.want {
+			t.Errorf("complement(%d, %d) = %q, want %q", tc.part, tc.total, got, tc.want)
+		}
+	}
+}
+
+// TestReportBreakdownsCannotBeSubtracted: in every breakdown with a total,
+// a single "<5" cell comes with a withheld one.
+func TestReportBreakdownsCannotBeSubtracted(t *testing.T) {
+	counters := map[string]int64{}
+	add := func(day, source, kind, outcome string, ooh bool, n int64) {
+		s := Summary{Day: day, Team: "south", Source: source, Kind: kind, Risk: "high", Outcome: outcome,
+			OutOfHours: ooh, Receipt: time.Second, Claim: time.Minute, Contact: -1}
+		for _, f := range CountFields(s) {
+			counters[f] += n
+		}
+	}
+	add("2026-07-01", "app", "panic", "safe", true, 12)
+	add("2026-07-08", "sms", "panic", "safe", true, 9)
+	add("2026-07-15", "app", "duress", "safe", false, 2)
+	q := ReportQuery{From: time.Date(2026, 7, 1, 0, 0, 0, 0, London()), To: time.Date(2026, 8, 1, 0, 0, 0, 0, London())}
+	r := BuildReport(q, counters)
+	if r.Alerts != "23" {
+		t.Fatalf("total %q", r.Alerts)
+	}
+	for name, ts := range map[string][]Tally{"source": r.BySource, "kind": r.ByKind, "outcome": r.ByOutcome} {
+		small, withheld := 0, 0
+		for _, tl := range ts {
+			switch tl.Count {
+			case "<5":
+				small++
+			case Suppressed:
+				withheld++
+			}
+		}
+		if small == 1 && withheld == 0 {
+			t.Errorf("by %s: one <5 cell and nothing withheld: %+v", name, ts)
+		}
+	}
+	// Kind: duress 2, panic 21: panic is withheld.
+	if got := tallyOf(r.ByKind, "panic"); got != Suppressed {
+		t.Errorf("panic = %q, want ~", got)
+	}
+	// Out of hours 21 of 23: 2 in hours would follow.
+	if r.OutOfHours.Count != Suppressed || r.OutOfHours.Percent != "" {
+		t.Errorf("out of hours %+v", r.OutOfHours)
+	}
+	var small, withheld int
+	for _, w := range r.Weeks {
+		switch w.Alerts {
+		case "<5":
+			small++
+		case Suppressed:
+			withheld++
+		}
+	}
+	if small != 1 || withheld != 1 {
+		t.Errorf("weeks: %d small, %d withheld; want 1 and 1: %+v", small, withheld, r.Weeks)
+	}
+	svg := ChartSVG(r)
+	if !strings.Contains(svg, "withheld (~)") || strings.Contains(svg, ": 9 alerts") {
+		t.Errorf("chart shows the withheld week: %s", svg)
+	}
+	if !slices.ContainsFunc(r.Notes, func(n string) bool { return strings.HasPrefix(n, "~ marks") }) {
+		t.Error("no legend for ~")
+	}
+}
+
+func tallyOf(ts []Tally, name string) Count {
+	for _, t := range ts {
+		if t.Name == name {
+			return t.Count
+		}
+	}
+	return ""
+}
+
+func TestPracticeAndDrillAreCountedApart(t *testing.T) {
+	raised := time.Date(2026, 7, 1, 10, 0, 0, 0, time.UTC)
+	counters := map[string]int64{}
+	for i, m := range []Mode{ModeReal, ModeReal, ModePractice, ModeDrill, ModeDrill, ModeDrill, ModeDrill, ModeDrill, ModeDrill} {
+		a := &Alert{ID: "a", Team: "south", Mode: m, Source: SourceApp, Class: ClassPanic, Risk: RiskHigh, State: StateResolved,
+			Outcome: Outcomes()[0], RaisedAt: raised.Add(time.Duration(i) * time.Minute), AckedAt: raised.Add(time.Duration(i)*time.Minute + 30*time.Second)}
+		s := Summarize(a, time.Time{}, false)
+		if s.Mode != m {
+			t.Fatalf("summary mode %q, want %q", s.Mode, m)
+		}
+		fields := CountFields(s)
+		if m != ModeReal && (len(fields) != 1 || fields[0] != "m|2026-07-01|south|"+string(m)) {
+			t.Fatalf("%s counts %v", m, fields)
+		}
+		for _, f := range fields {
+			counters[f]++
+		}
+	}
+	q := ReportQuery{From: time.Date(2026, 7, 1, 0, 0, 0, 0, London()), To: time.Date(2026, 7, 2, 0, 0, 0, 0, London())}
+	r := BuildReport(q, counters)
+	if r.Alerts != "<5" || r.PracticeAlerts != "<5" || r.DrillAlerts != "6" || r.TimeToClaim.Measured != "<5" {
+		t.Errorf("real %q practice %q drill %q claims %q", r.Alerts, r.PracticeAlerts, r.DrillAlerts, r.TimeToClaim.Measured)
+	}
+	// Another area sees none of them.
+	q.Area = "north"
+	if r := BuildReport(q, counters); r.DrillAlerts != "0" || r.PracticeAlerts != "0" {
+		t.Errorf("north: practice %q drill %q", r.PracticeAlerts, r.DrillAlerts)
+	}
+}
+
+func TestReportRotaGapsAndUnmetSearches(t *testing.T) {
+	counters := map[string]int64{
+		GapField("2026-07-01", "south"):                   3 * 3600,
+		GapField("2026-07-02", "south"):                   1800,
+		GapAlertsField("2026-07-01", "south"):             2,
+		GapField("2026-10-01", "south"):                   600,
+		GapField("2026-07-01", "north"):                   7200,
+		GapAlertsField("2026-07-01", "north"):             6,
+		UnmetField("2026-07-01", "south", "refuge"):       7,
+		UnmetField("2026-07-03", "", "refuge"):            1,
+		UnmetField("2026-07-03", "south", "male-victims"): 2,
+		UnmetField("2026-07-04", "south", "lgbt"):         9,
+	}
+	q := ReportQuery{From: time.Date(2026, 7, 1, 0, 0, 0, 0, London()), To: time.Date(2027, 1, 1, 0, 0, 0, 0, London())}
+	r := BuildReport(q, counters)
+	wantGaps := []RotaGap{
+		{Quarter: "2026-Q3", Area: "north", Hours: 2, AlertsDuringGap: "6"},
+		{Quarter: "2026-Q3", Area: "south", Hours: 3.5, AlertsDuringGap: "<5"},
+		{Quarter: "2026-Q4", Area: "south", Hours: 0.2, AlertsDuringGap: "0"},
+	}
+	if !slices.Equal(r.RotaGaps, wantGaps) {
+		t.Errorf("rota gaps = %+v, want %+v", r.RotaGaps, wantGaps)
+	}
+	// 19 unmet: refuge 8, lgbt 9, male-victims 2 (<5) so lgbt... the
+	// smallest other, refuge, is withheld.
+	wantUnmet := []Tally{{"lgbt", "9"}, {"male-victims", "<5"}, {"refuge", "~"}}
+	if r.UnmetSearches != "19" || !slices.Equal(r.UnmetByCategory, wantUnmet) {
+		t.Errorf("unmet %q %+v, want 19 %+v", r.UnmetSearches, r.UnmetByCategory, wantUnmet)
+	}
+	q.Area = "south"
+	if r := BuildReport(q, counters); r.UnmetSearches != "18" || len(r.RotaGaps) != 2 {
+		t.Errorf("south: unmet %q, gaps %+v", r.UnmetSearches, r.RotaGaps)
 	}
 }

@@ -79,6 +79,8 @@ type Config struct {
 	CaseEndpoint       string `validate:"omitempty,baseurl"`
 	CaseEndpointSecret string `validate:"omitempty,min=32"`
 	AuditKey           []byte `validate:"omitempty,min=32"`
+	AuditKeysRetired   []string
+	GapSampleInterval  time.Duration `validate:"min=1m,max=1h"`
 
 	Ephemeral bool
 

@@ -113,17 +113,18 @@ func TestDefaults(t *testing.T) {
 		TriageTeam:      "triage",
 		PushAllowedHosts: []string{"fcm.googleapis.com", "updates.push.services.mozilla.com",
 			"web.push.apple.com", "*.notify.windows.com"},
-		SessionLifetime: 12 * time.Hour,
-		SessionIdle:     time.Hour,
-		CancelWindow:    30 * time.Second,
-		AckTimeout:      15 * time.Minute,
-		AuditorInterval: 30 * time.Second,
-		RetentionAlerts: 90 * 24 * time.Hour,
-		RetentionAudit:  2 * 365 * 24 * time.Hour,
-		RetentionEvents: 7 * 24 * time.Hour,
-		CaseLifetime:    180 * 24 * time.Hour,
-		LogLevel:        slog.LevelInfo,
-		LogFormat:       "json",
+		SessionLifetime:   12 * time.Hour,
+		SessionIdle:       time.Hour,
+		CancelWindow:      30 * time.Second,
+		AckTimeout:        15 * time.Minute,
+		AuditorInterval:   30 * time.Second,
+		RetentionAlerts:   90 * 24 * time.Hour,
+		RetentionAudit:    2 * 365 * 24 * time.Hour,
+		RetentionEvents:   7 * 24 * time.Hour,
+		CaseLifetime:      180 * 24 * time.Hour,
+		GapSampleInterval: 5 * time.Minute,
+		LogLevel:          slog.LevelInfo,
+		LogFormat:         "json",
 	}
 	if diff := cmp.Diff(want, *c, cmpopts.IgnoreUnexported(Config{})); diff != "" {
 		t.Errorf("defaults (-want +got):\n%s", diff)
@@ -947,4 +948,37 @@ func isBase64Alphabet(s string) bool {
 		}
 	}
 	return true
+}
+
+func TestAuditKeysRetiredIsASecretList(t *testing.T) {
+	k1, k2 := testKey(1), testKey(2)
+	file := filepath.Join(t.TempDir(), "retired")
+	if err := os.WriteFile(file, []byte(k1+" , "+k2+",\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		e    env
+	}{
+		{"variable", env{"WAYMARK_AUDIT_KEYS_RETIRED": k1 + "," + k2}},
+		{"file", env{"WAYMARK_AUDIT_KEYS_RETIRED_FILE": file}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Load(nil, tc.e.get)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff([]string{k1, k2}, c.AuditKeysRetired); diff != "" {
+				t.Errorf("retired keys (-want +got):\n%s", diff)
+			}
+			for _, out := range []string{c.String(), fmt.Sprintf("%+v", *c)} {
+				if strings.Contains(out, k1) || strings.Contains(out, k2) {
+					t.Errorf("a retired audit key is printed: %s", out)
+				}
+			}
+		})
+	}
+	if _, err := Load(nil, env{"WAYMARK_GAP_SAMPLE_INTERVAL": "10s"}.get); err == nil || !strings.Contains(err.Error(), "WAYMARK_GAP_SAMPLE_INTERVAL") {
+		t.Errorf("a 10 s gap sample interval: %v", err)
+	}
 }

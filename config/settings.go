@@ -108,6 +108,8 @@ func groups() []group {
 			{"CaseEndpoint", "WAYMARK_CASE_ENDPOINT", "", link, "case-management URL closing records are POSTed to, signed (https; http only on loopback); unset, records wait for `waymark export alert`"},
 			{"CaseEndpointSecret", "WAYMARK_CASE_ENDPOINT_SECRET", "", secret, "HMAC-SHA256 key shared with the case-management system, at least 32 characters"},
 			{"AuditKey", "WAYMARK_AUDIT_KEY", "", secret, "audit hash-chain key, base64, at least 32 bytes (unset: derived from WAYMARK_INDEX_KEY)"},
+			{"AuditKeysRetired", "WAYMARK_AUDIT_KEYS_RETIRED", "", secret, "comma list of earlier audit keys, base64: the chain rotates from them to WAYMARK_AUDIT_KEY and verifies across them"},
+			{"GapSampleInterval", "WAYMARK_GAP_SAMPLE_INTERVAL", "5m", plain, "how often rota gaps (nobody on call as primary) are sampled for the report"},
 		}},
 		{"Embedded Redis", []setting{
 			{"Ephemeral", "WAYMARK_EPHEMERAL", "false", plain, "let the embedded Redis listen beyond loopback"},

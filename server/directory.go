@@ -2,11 +2,16 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
+	"strings"
+	"time"
 
+	"waymark/alert"
 	"waymark/problem"
 	"waymark/signpost"
 	"waymark/staff"
@@ -50,8 +55,74 @@ func (s *server) directorySearch(dir func() *signpost.Index) http.Handler {
 			s.error(w, r, directoryError(err))
 			return
 		}
-		s.json(w, r, http.StatusOK, res)
+		district, cats, unmet := unmetSearch(q, res)
+		if !unmet || s.Records == nil {
+			s.json(w, r, http.StatusOK, res)
+			return
+		}
+		// The answer goes out whole first (with its length, flushed), so
+		// counting the unmet need never delays or fails the search.
+		b, err := json.Marshal(res)
+		if err != nil {
+			s.error(w, r, fmt.Errorf("server: encode answer: %w", err))
+			return
+		}
+		b = append(b, '\n')
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+		w.WriteHeader(http.StatusOK)
+		w.Write(b)
+		http.NewResponseController(w).Flush()
+		s.countUnmet(r, district, cats)
 	})
+}
+
+// unmetSearch reports whether a search named a category and a place and
+// found no local service: only national ones (or nothing). It returns the
+// searched postcode district ("" if unknown) and the category codes, the
+// only things the count keeps besides the day.
+func unmetSearch(q signpost.Query, res signpost.Results) (string, []string, bool) {
+	if len(q.Categories) == 0 || (strings.TrimSpace(q.Near) == "" && q.Lat == nil) {
+		return "", nil, false
+	}
+	for _, x := range res.Results {
+		if !x.National {
+			return "", nil, false
+		}
+	}
+	district := ""
+	if res.Origin != nil {
+		if f := strings.Fields(res.Origin.Area); len(f) > 0 {
+			district = f[0]
+		}
+	}
+	cats := make([]string, len(q.Categories))
+	for i, c := range q.Categories {
+		cats[i] = string(c)
+	}
+	return district, cats, true
+}
+
+// unmetCountTimeout bounds counting an unmet search after the answer.
+const unmetCountTimeout = 500 * time.Millisecond
+
+// countUnmet counts an unmet search under the area (team) covering the
+// district. A failure is logged, never answered: the search is done.
+func (s *server) countUnmet(r *http.Request, district string, cats []string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), unmetCountTimeout)
+	defer cancel()
+	area := ""
+	if s.Staff != nil && district != "" {
+		teams, err := s.Staff.Teams(ctx)
+		if err != nil {
+			s.Logger.Warn("unmet search not counted", "err", err)
+			return
+		}
+		area = alert.UnmetArea(district, teams)
+	}
+	if err := s.Records.CountUnmetSearch(ctx, s.Now(), area, cats); err != nil {
+		s.Logger.Warn("unmet search not counted", "err", err)
+	}
 }
 
 // directoryService is GET /v1/directory/services/{id}: one service in Open

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"time"
 
@@ -26,8 +27,60 @@ import (
 // the head is still the one read; otherwise the append reads the head again
 // and retries. Entries are never rewritten; retention trims the oldest
 // behind a MAC'd checkpoint (keys.auditCheckpoint).
+//
+// k_audit rotates (alert/audit.go): every entry and the head carry the id
+// of the key they are MAC'd under. The first append that finds the head
+// under another key that it holds (a retired key, see AuditKeys) appends,
+// in the same script, an "audit.key_rotated" entry MAC'd under that old
+// key naming the new key's id, then its own entry, and MACs the checkpoint
+// again under the new key. An instance that finds the head under a key it
+// does not hold refuses to append (ErrAuditKey): it would break the chain.
 
-var _ alert.RecordStore = (*Store)(nil)
+var (
+	_ alert.RecordStore = (*Store)(nil)
+	_ alert.RecordStore = (*AuditKeys)(nil)
+)
+
+// ErrAuditKey is an append refused because the chain's head is MAC'd under
+// a key this instance does not hold: either WAYMARK_AUDIT_KEY changed and
+// the old key is not in WAYMARK_AUDIT_KEYS_RETIRED, or another instance
+// already rotated to a newer key (restart this one with it).
+var ErrAuditKey = errors.New("store: audit chain is under a key this instance does not hold")
+
+// AuditKeys is the store with the retired audit keys
+// (WAYMARK_AUDIT_KEYS_RETIRED) it needs to rotate the chain and to verify
+// what it trims. Crypto holds only the current key; the records service
+// is given this view.
+type AuditKeys struct {
+	*Store
+	retired [][]byte
+}
+
+// WithAuditKeys returns the store's view with the retired audit keys.
+func (s *Store) WithAuditKeys(retired [][]byte) *AuditKeys {
+	return &AuditKeys{Store: s, retired: retired}
+}
+
+// AppendAudit appends an entry, rotating the chain to the current key
+// first when its head is under a retired one.
+func (a *AuditKeys) AppendAudit(ctx context.Context, e alert.AuditEntry) error {
+	return a.Store.appendAudit(ctx, e, a.retired)
+}
+
+// TrimAudit trims as Store.TrimAudit does, verifying with the retired keys
+// too.
+func (a *AuditKeys) TrimAudit(ctx context.Context, cutoff time.Time, held func(caseID, alertID string) (bool, error)) (int, error) {
+	return a.Store.trimAudit(ctx, cutoff, held, a.retired)
+}
+
+// auditRing is the current key and the retired ones; the key derived from
+// the tag key is always among them, so moving from the derived key to a
+// configured one needs no retired setting.
+func (s *Store) auditRing(retired [][]byte) alert.AuditKeyring {
+	m := hmac.New(sha256.New, s.crypto.TagKey)
+	m.Write([]byte("waymark audit key (derived)"))
+	return alert.NewAuditKeyring(s.auditMAC(), append(slices.Clone(retired), m.Sum(nil))...)
+}
 
 // auditMAC is k_audit: the configured audit key, or, when none is
 // configured, one derived from the tag key (startup warns about that).
@@ -44,14 +97,29 @@ func (s *Store) auditMAC() []byte {
 // signing by the records service.
 func (s *Store) AuditKey() []byte { return s.auditMAC() }
 
-// appendAuditScript: KEYS[1] the stream, KEYS[2] the head; ARGV[1] the
-// head hash read ("" for none), ARGV[2] the new seq, ARGV[3] the new hash,
-// ARGV[4…] the entry's fields.
+// appendAuditScript: KEYS[1] the stream, KEYS[2] the head, KEYS[3] the
+// checkpoint; ARGV[1] the head hash read ("" for none), ARGV[2] the new
+// seq, ARGV[3] the new hash, ARGV[4] the new head's key id, ARGV[5] the
+// checkpoint seq read, ARGV[6] how many fields the first entry has, ARGV[7]
+// how many a second entry has (0: none), ARGV[8] how many checkpoint
+// fields to set (0: none), then those fields in that order. A rotation is
+// the first entry (the key_rotated one), the second, and the checkpoint
+// MAC'd again, all or nothing.
 var appendAuditScript = redis.NewScript(`
 local cur = redis.call('HGET', KEYS[2], 'h') or ''
 if cur ~= ARGV[1] then return 'stale' end
-local id = redis.call('XADD', KEYS[1], '*', unpack(ARGV, 4))
-redis.call('HSET', KEYS[2], 'seq', ARGV[2], 'h', ARGV[3])
+local cps = redis.call('HGET', KEYS[3], 'seq') or ''
+local n1, n2, n3 = tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
+if n3 > 0 and cps ~= ARGV[5] then return 'stale' end
+local i = 9
+local id = redis.call('XADD', KEYS[1], '*', unpack(ARGV, i, i + n1 - 1))
+i = i + n1
+if n2 > 0 then
+  id = redis.call('XADD', KEYS[1], '*', unpack(ARGV, i, i + n2 - 1))
+  i = i + n2
+end
+if n3 > 0 then redis.call('HSET', KEYS[3], unpack(ARGV, i, i + n3 - 1)) end
+redis.call('HSET', KEYS[2], 'seq', ARGV[2], 'h', ARGV[3], 'kid', ARGV[4])
 return id
 `)
 
@@ -90,16 +158,24 @@ func (s *Store) auditKey(ctx context.Context) (*seal.DataKey, error) {
 // AppendAudit appends one entry to the audit chain: when, who, what, which
 // case and alert, outcome, and the reason sealed under the audit trail's
 // data key, bound to the entry's own id, with its salted digest in the
-// chain. All audit writing goes through this one method.
+// chain. All audit writing goes through this one method (or AuditKeys',
+// which can also rotate from a retired key).
 func (s *Store) AppendAudit(ctx context.Context, e alert.AuditEntry) error {
+	return s.appendAudit(ctx, e, nil)
+}
+
+func (s *Store) appendAudit(ctx context.Context, e alert.AuditEntry, retired [][]byte) error {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	if e.At.IsZero() {
 		e.At = s.now()
 	}
+	ring := s.auditRing(retired)
+	kid := ring.Current()
+	key, _ := ring.Key(kid)
 	eid := randid.New("e_", 16)
 	ce := alert.ChainEntry{ID: eid, At: time.UnixMilli(e.At.UnixMilli()), Actor: e.Actor, Action: e.Action,
-		CaseID: e.CaseID, AlertID: e.AlertID, Outcome: e.Outcome}
+		CaseID: e.CaseID, AlertID: e.AlertID, Outcome: e.Outcome, Key: kid}
 	var sealed []byte
 	if !e.Reason.IsZero() {
 		dk, err := s.auditKey(ctx)
@@ -112,34 +188,59 @@ func (s *Store) AppendAudit(ctx context.Context, e alert.AuditEntry) error {
 		}
 		ce.ReasonDigest = alert.ReasonDigest(eid, reason)
 	}
-	key := s.auditMAC()
 	for attempt := 1; ; attempt++ {
-		head, err := s.rdb.HMGet(ctx, s.k.auditHead(), "seq", "h").Result()
+		head, err := s.rdb.HMGet(ctx, s.k.auditHead(), "seq", "h", "kid").Result()
 		if err != nil {
 			return s.wrap("append audit", err)
 		}
 		prevSeq, _ := head[0].(string)
 		prevH, _ := head[1].(string)
+		headKid, _ := head[2].(string)
 		n, _ := strconv.ParseInt(prevSeq, 10, 64)
-		ce.Seq = n + 1
-		ce.Hash = alert.ChainHash(key, prevH, ce)
-		vals := []any{prevH, ce.Seq, ce.Hash,
-			"eid", eid, "seq", ce.Seq, "at", ms(ce.At), "actor", ce.Actor, "action", ce.Action,
-			"case", ce.CaseID, "alert", ce.AlertID, "outcome", ce.Outcome, "rd", ce.ReasonDigest, "h", ce.Hash}
-		if sealed != nil {
-			vals = append(vals, "reason", sealed)
+		if n > 0 && headKid == "" {
+			// A head written before key ids: find its key once.
+			if headKid, err = s.legacyHeadKey(ctx, ring); err != nil {
+				return err
+			}
 		}
-		res, err := appendAuditScript.Run(ctx, s.rdb, []string{s.k.audit(), s.k.auditHead()}, vals...).Text()
+		var first, second, cpFields []any
+		cpSeq := ""
+		switch {
+		case n == 0 || headKid == kid:
+			ce.Seq = n + 1
+			ce.Hash = alert.ChainHash(key, prevH, ce)
+			first = auditFields(ce, sealed)
+		default:
+			old, ok := ring.Key(headKid)
+			if !ok {
+				return fmt.Errorf("store: append audit: the chain's head is MAC'd under key id %s, this instance holds %s (put the old key in WAYMARK_AUDIT_KEYS_RETIRED, or restart with the newer WAYMARK_AUDIT_KEY): %w", headKid, kid, ErrAuditKey)
+			}
+			rot := alert.ChainEntry{Seq: n + 1, ID: randid.New("e_", 16), At: ce.At, Actor: alert.ActorSystem,
+				Action: alert.ActionKeyRotated, Outcome: "ok: rotated to key id " + kid, Key: headKid, NextKey: kid}
+			rot.Hash = alert.ChainHash(old, prevH, rot)
+			ce.Seq = n + 2
+			ce.Hash = alert.ChainHash(key, rot.Hash, ce)
+			first, second = auditFields(rot, nil), auditFields(ce, sealed)
+			if cpSeq, cpFields, err = s.resignCheckpoint(ctx, ring, key); err != nil {
+				return err
+			}
+		}
+		vals := []any{prevH, ce.Seq, ce.Hash, kid, cpSeq, len(first), len(second), len(cpFields)}
+		vals = append(append(append(vals, first...), second...), cpFields...)
+		res, err := appendAuditScript.Run(ctx, s.rdb, []string{s.k.audit(), s.k.auditHead(), s.k.auditCheckpoint()}, vals...).Text()
 		if err != nil {
 			return s.wrap("append audit", err)
 		}
 		if res != "stale" {
+			if second != nil {
+				s.log.Warn("audit chain rotated to a new key", "from_key_id", headKid, "to_key_id", kid, "seq", ce.Seq-1)
+			}
 			return nil
 		}
 		// Another writer moved the head. Retry until the deadline rather
 		// than after a fixed count, with a random pause that grows, so
-		// contending writers fall out of step: contention may cost time,
-		// never an audit entry.
+		// writers fall out of step: contention may cost time, never an
+		// audit entry.
 		pause := time.Duration(rand.Int64N(int64(min(attempt, 20))*int64(250*time.Microsecond)) + 1)
 		select {
 		case <-ctx.Done():
@@ -147,6 +248,83 @@ func (s *Store) AppendAudit(ctx context.Context, e alert.AuditEntry) error {
 		case <-time.After(pause):
 		}
 	}
+}
+
+// auditFields are a chain entry's stream fields.
+func auditFields(ce alert.ChainEntry, sealed []byte) []any {
+	f := []any{"eid", ce.ID, "seq", ce.Seq, "at", ms(ce.At), "actor", ce.Actor, "action", ce.Action,
+		"case", ce.CaseID, "alert", ce.AlertID, "outcome", ce.Outcome, "rd", ce.ReasonDigest, "h", ce.Hash}
+	if ce.Key != "" {
+		f = append(f, "kid", ce.Key)
+	}
+	if ce.NextKey != "" {
+		f = append(f, "nkid", ce.NextKey)
+	}
+	if sealed != nil {
+		f = append(f, "reason", sealed)
+	}
+	return f
+}
+
+// legacyHeadKey finds which configured key the last entry of a chain
+// written before key ids is MAC'd under ("" if none: the append then
+// refuses, as for any key it does not hold).
+func (s *Store) legacyHeadKey(ctx context.Context, ring alert.AuditKeyring) (string, error) {
+	msgs, err := s.rdb.XRevRangeN(ctx, s.k.audit(), "+", "-", 2).Result()
+	if err != nil {
+		return "", s.wrap("append audit", err)
+	}
+	if len(msgs) == 0 {
+		return "", nil
+	}
+	last, _ := chainEntry(msgs[0])
+	if last.Key != "" {
+		return last.Key, nil
+	}
+	prev := ""
+	switch {
+	case len(msgs) == 2:
+		prev, _ = msgs[1].Values["h"].(string)
+	case last.Seq > 1:
+		cp, err := s.readCheckpoint(ctx)
+		if err != nil {
+			return "", err
+		}
+		if cp != nil {
+			prev = cp.Hash
+		}
+	}
+	for _, id := range ring.IDs() {
+		if k, _ := ring.Key(id); alert.ChainHash(k, prev, last) == last.Hash {
+			return id, nil
+		}
+	}
+	return "?", nil
+}
+
+// resignCheckpoint MACs the checkpoint again under the new key for a
+// rotation: the old key must vouch for it first. It returns the checkpoint
+// seq read ("" for none) and the fields to set (none without one).
+func (s *Store) resignCheckpoint(ctx context.Context, ring alert.AuditKeyring, key []byte) (string, []any, error) {
+	cp, err := s.readCheckpoint(ctx)
+	if err != nil || cp == nil {
+		return "", nil, err
+	}
+	if _, b := alert.NewChainVerifier(key, cp, retiredOf(ring)...); b != nil {
+		return "", nil, fmt.Errorf("store: rotate audit key: %w", b)
+	}
+	n := alert.Checkpoint{Seq: cp.Seq, Hash: cp.Hash, At: cp.At}.Signed(key)
+	return strconv.FormatInt(cp.Seq, 10), []any{"seq", n.Seq, "h", n.Hash, "at", ms(n.At), "kid", n.Key, "mac", n.MAC}, nil
+}
+
+// retiredOf lists a ring's keys other than the current one.
+func retiredOf(ring alert.AuditKeyring) [][]byte {
+	var out [][]byte
+	for _, id := range ring.IDs()[1:] {
+		k, _ := ring.Key(id)
+		out = append(out, k)
+	}
+	return out
 }
 
 // AuditRecord is one audit entry as read back, reason opened.
@@ -176,7 +354,7 @@ func chainEntry(m redis.XMessage) (alert.ChainEntry, string) {
 	}
 	return alert.ChainEntry{Seq: seq, ID: str("eid"), StreamID: m.ID, At: time.UnixMilli(at), Actor: str("actor"),
 		Action: str("action"), CaseID: str("case"), AlertID: str("alert"), Outcome: str("outcome"),
-		ReasonDigest: str("rd"), Hash: str("h")}, str("reason")
+		ReasonDigest: str("rd"), Key: str("kid"), NextKey: str("nkid"), Hash: str("h")}, str("reason")
 }
 
 func (s *Store) openReason(ctx context.Context, dk **seal.DataKey, eid, ct string) (string, error) {
@@ -234,7 +412,7 @@ func (s *Store) readCheckpoint(ctx context.Context) (*alert.Checkpoint, error) {
 		return nil, nil
 	}
 	seq, _ := strconv.ParseInt(h["seq"], 10, 64)
-	return &alert.Checkpoint{Seq: seq, Hash: h["h"], At: fromMS(h["at"]), MAC: h["mac"]}, nil
+	return &alert.Checkpoint{Seq: seq, Hash: h["h"], At: fromMS(h["at"]), Key: h["kid"], MAC: h["mac"]}, nil
 }
 
 // AuditChain calls fn once with the checkpoint (nil if none) and no entry,
@@ -280,14 +458,18 @@ func (s *Store) AuditChain(ctx context.Context, fn func(cp *alert.Checkpoint, e 
 	}
 }
 
-// trimAuditScript: KEYS[1] the stream, KEYS[2] the checkpoint; ARGV[1] the
-// checkpoint seq read ("" for none), ARGV[2] the id of the first entry to
-// keep, ARGV[3…] the new checkpoint's fields.
+// trimAuditScript: KEYS[1] the stream, KEYS[2] the checkpoint, KEYS[3]
+// the head; ARGV[1] the checkpoint seq read ("" for none), ARGV[2] the id
+// of the first entry to keep, ARGV[3] this instance's key id, ARGV[4…] the
+// new checkpoint's fields. It does nothing when the head is under another
+// key: the checkpoint would be under a key the chain no longer uses.
 var trimAuditScript = redis.NewScript(`
 local cur = redis.call('HGET', KEYS[2], 'seq') or ''
 if cur ~= ARGV[1] then return 0 end
+local kid = redis.call('HGET', KEYS[3], 'kid') or ''
+if kid ~= '' and kid ~= ARGV[3] then return 0 end
 redis.call('XTRIM', KEYS[1], 'MINID', ARGV[2])
-redis.call('HSET', KEYS[2], unpack(ARGV, 3))
+redis.call('HSET', KEYS[2], unpack(ARGV, 4))
 return 1
 `)
 
@@ -296,8 +478,17 @@ return 1
 // newest entry. The trimmed part is verified first (a broken chain is never
 // trimmed away: the error names the break), and a checkpoint MAC'd under
 // k_audit keeps the seq and hash of the last entry removed.
+//
+// The checkpoint is MAC'd under the current key; when the chain's head is
+// under another key (not rotated yet, or rotated past this instance) it
+// trims nothing.
 func (s *Store) TrimAudit(ctx context.Context, cutoff time.Time, held func(caseID, alertID string) (bool, error)) (int, error) {
-	key := s.auditMAC()
+	return s.trimAudit(ctx, cutoff, held, nil)
+}
+
+func (s *Store) trimAudit(ctx context.Context, cutoff time.Time, held func(caseID, alertID string) (bool, error), retired [][]byte) (int, error) {
+	ring := s.auditRing(retired)
+	key, _ := ring.Key(ring.Current())
 	var v *alert.ChainVerifier
 	var oldSeq string
 	var last *alert.ChainEntry
@@ -308,7 +499,7 @@ func (s *Store) TrimAudit(ctx context.Context, cutoff time.Time, held func(caseI
 	err := s.AuditChain(ctx, func(cp *alert.Checkpoint, e *alert.ChainEntry, reason string) error {
 		if e == nil {
 			var b *alert.Break
-			if v, b = alert.NewChainVerifier(key, cp); b != nil {
+			if v, b = alert.NewChainVerifier(key, cp, retiredOf(ring)...); b != nil {
 				return b
 			}
 			if cp != nil {
@@ -367,8 +558,8 @@ func (s *Store) TrimAudit(ctx context.Context, cutoff time.Time, held func(caseI
 	}
 	be, _ := chainEntry(before[0])
 	cp := alert.Checkpoint{Seq: be.Seq, Hash: be.Hash, At: s.now()}.Signed(key)
-	ok, err := trimAuditScript.Run(ctx, s.rdb, []string{s.k.audit(), s.k.auditCheckpoint()},
-		oldSeq, keep, "seq", cp.Seq, "h", cp.Hash, "at", ms(cp.At), "mac", cp.MAC).Int()
+	ok, err := trimAuditScript.Run(ctx, s.rdb, []string{s.k.audit(), s.k.auditCheckpoint(), s.k.auditHead()},
+		oldSeq, keep, ring.Current(), "seq", cp.Seq, "h", cp.Hash, "at", ms(cp.At), "kid", cp.Key, "mac", cp.MAC).Int()
 	if err != nil {
 		return 0, s.wrap("trim audit", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -359,4 +360,204 @@ func BenchmarkAppendAudit(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// withAuditKey is another instance on the same Redis holding audit key k
+// (nil: the key derived from the tag key).
+func (e *alertEnv) withAuditKey(t *testing.T, k []byte) *Store {
+	t.Helper()
+	s := e.secondStore()
+	c := e.s.crypto
+	c.AuditKey = k
+	s.SetCrypto(c)
+	return s
+}
+
+// recordsWith is the records service of an instance holding key k.
+func recordsWith(t *testing.T, e *alertEnv, k []byte) *alert.Records {
+	t.Helper()
+	r, err := alert.NewRecords(alert.RecordsOptions{Store: e.s, Cases: e.cases, AuditKey: k,
+		AuditRetention: 400 * 24 * time.Hour, Now: e.clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func auditActions(t *testing.T, s *Store) []string {
+	t.Helper()
+	msgs, err := s.rdb.XRange(context.Background(), s.k.audit(), "-", "+").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, m := range msgs {
+		out = append(out, m.Values["action"].(string))
+	}
+	return out
+}
+
+func TestAuditKeyRotation(t *testing.T) {
+	k1, k2, k3 := seal.NewRandomKey(), seal.NewRandomKey(), seal.NewRandomKey()
+	id1, id2 := alert.AuditKeyID(k1), alert.AuditKeyID(k2)
+	// setup writes three entries under k1, then two under k2 through an
+	// instance that holds k1 as retired: the first of them rotates.
+	setup := func(t *testing.T) (*alertEnv, *Store) {
+		e := newAlertEnv(t, testenv.RedisOptions{})
+		old := e.withAuditKey(t, k1)
+		appendN(t, old, 3, "")
+		cur := e.withAuditKey(t, k2)
+		for range 2 {
+			if err := cur.WithAuditKeys([][]byte{k1}).AppendAudit(context.Background(), alert.AuditEntry{Actor: "s_x", Action: "case.reveal", Outcome: "ok"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return e, cur
+	}
+	t.Run("verifies across the rotation", func(t *testing.T) {
+		e, _ := setup(t)
+		want := []string{"case.reveal", "case.reveal", "case.reveal", alert.ActionKeyRotated, "case.reveal", "case.reveal"}
+		if got := auditActions(t, e.s); !slices.Equal(got, want) {
+			t.Fatalf("chain = %v, want %v", got, want)
+		}
+		rep, err := recordsWith(t, e, k2).VerifyAuditKeys(context.Background(), [][]byte{k1})
+		if err != nil || rep.Entries != 6 || !slices.Equal(rep.Keys, []string{id1, id2}) || rep.Current != id2 {
+			t.Fatalf("verify = %+v, %v; want 6 entries under %s then %s", rep, err, id1, id2)
+		}
+		// Without the retired key the first entry cannot be checked.
+		var b *alert.Break
+		if _, err := recordsWith(t, e, k2).VerifyAuditKeys(context.Background(), nil); !errors.As(err, &b) || b.Seq != 1 || !strings.Contains(b.Problem, "not configured") {
+			t.Errorf("verify without the retired key = %v", err)
+		}
+	})
+	for _, tc := range []struct {
+		name    string
+		edit    func(i int, m *redis.XMessage) bool
+		wantSeq int64
+		problem string
+	}{
+		{"rotation names another key", func(i int, m *redis.XMessage) bool {
+			if i == 3 {
+				m.Values["nkid"] = alert.AuditKeyID(k3)
+			}
+			return true
+		}, 4, "hash does not match"},
+		{"rotation outcome changed", func(i int, m *redis.XMessage) bool {
+			if i == 3 {
+				m.Values["outcome"] = "ok"
+			}
+			return true
+		}, 4, "hash does not match"},
+		{"rotation removed", func(i int, m *redis.XMessage) bool { return i != 3 }, 5, "sequence number 5 where 4 was due"},
+		{"entry after the rotation changed", func(i int, m *redis.XMessage) bool {
+			if i == 4 {
+				m.Values["actor"] = "s_other"
+			}
+			return true
+		}, 5, "hash does not match"},
+		{"entry after the rotation claims the old key", func(i int, m *redis.XMessage) bool {
+			if i == 5 {
+				m.Values["kid"] = id1
+			}
+			return true
+		}, 6, "where the chain's key is " + id2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e, _ := setup(t)
+			rewriteStream(t, e.s, tc.edit)
+			_, err := recordsWith(t, e, k2).VerifyAuditKeys(context.Background(), [][]byte{k1})
+			var b *alert.Break
+			if !errors.As(err, &b) || b.Seq != tc.wantSeq || !strings.Contains(b.Problem, tc.problem) {
+				t.Errorf("verify = %v, want a break at seq %d with %q", err, tc.wantSeq, tc.problem)
+			}
+		})
+	}
+	t.Run("an instance without the head's key refuses", func(t *testing.T) {
+		e, _ := setup(t)
+		for name, s := range map[string]*Store{"stale instance": e.withAuditKey(t, k1), "old key not retired": e.withAuditKey(t, k3)} {
+			if err := s.AppendAudit(context.Background(), alert.AuditEntry{Actor: "system", Action: "test", Outcome: "ok"}); !errors.Is(err, ErrAuditKey) {
+				t.Errorf("%s: append = %v, want ErrAuditKey", name, err)
+			}
+		}
+		if _, err := recordsWith(t, e, k2).VerifyAuditKeys(context.Background(), [][]byte{k1}); err != nil {
+			t.Errorf("chain after refused appends: %v", err)
+		}
+	})
+	t.Run("a second rotation, with a checkpoint", func(t *testing.T) {
+		e, cur := setup(t)
+		e.clk.Add(48 * time.Hour)
+		noHold := func(string, string) (bool, error) { return false, nil }
+		if n, err := cur.WithAuditKeys([][]byte{k1}).TrimAudit(context.Background(), e.clk.Now().Add(-time.Hour), noHold); err != nil || n != 5 {
+			t.Fatalf("trim = %d, %v; want 5", n, err)
+		}
+		next := e.withAuditKey(t, k3).WithAuditKeys([][]byte{k2, k1})
+		if err := next.AppendAudit(context.Background(), alert.AuditEntry{Actor: "system", Action: "test", Outcome: "ok"}); err != nil {
+			t.Fatal(err)
+		}
+		rep, err := recordsWith(t, e, k3).VerifyAuditKeys(context.Background(), [][]byte{k1, k2})
+		if err != nil || rep.FirstSeq != 6 || rep.LastSeq != 8 || rep.Checkpoint.Key != alert.AuditKeyID(k3) {
+			t.Fatalf("verify = %+v, %v", rep, err)
+		}
+		// A checkpoint MAC'd under a key the chain later retired (as
+		// someone holding a leaked old key could forge) is a break.
+		forged := alert.Checkpoint{Seq: 6, Hash: "", At: e.clk.Now()}
+		msgs, _ := e.s.rdb.XRange(context.Background(), e.s.k.audit(), "-", "+").Result()
+		forged.Hash = msgs[0].Values["h"].(string)
+		forged = forged.Signed(k2)
+		e.s.rdb.HSet(context.Background(), e.s.k.auditCheckpoint(), "seq", forged.Seq, "h", forged.Hash, "at", ms(forged.At), "kid", forged.Key, "mac", forged.MAC)
+		e.s.rdb.XTrimMinID(context.Background(), e.s.k.audit(), msgs[1].ID)
+		var b *alert.Break
+		if _, err := recordsWith(t, e, k3).VerifyAuditKeys(context.Background(), [][]byte{k1, k2}); !errors.As(err, &b) || !strings.Contains(b.Problem, "retires") {
+			t.Errorf("verify with a checkpoint under a retired key = %v", err)
+		}
+	})
+	t.Run("two instances rotate once", func(t *testing.T) {
+		e := newAlertEnv(t, testenv.RedisOptions{})
+		appendN(t, e.withAuditKey(t, k1), 2, "")
+		a, b := e.withAuditKey(t, k2).WithAuditKeys([][]byte{k1}), e.withAuditKey(t, k2).WithAuditKeys([][]byte{k1})
+		var wg sync.WaitGroup
+		for _, st := range []*AuditKeys{a, b, a, b} {
+			wg.Go(func() {
+				for range 10 {
+					if err := st.AppendAudit(context.Background(), alert.AuditEntry{Actor: "system", Action: "test", Outcome: "ok"}); err != nil {
+						t.Error(err)
+					}
+				}
+			})
+		}
+		wg.Wait()
+		if n := slices.Index(auditActions(t, e.s), alert.ActionKeyRotated); n != 2 || strings.Count(strings.Join(auditActions(t, e.s), " "), alert.ActionKeyRotated) != 1 {
+			t.Errorf("rotation entries in %v, want exactly one, third", auditActions(t, e.s))
+		}
+		if rep, err := recordsWith(t, e, k2).VerifyAuditKeys(context.Background(), [][]byte{k1}); err != nil || rep.Entries != 43 {
+			t.Errorf("verify = %+v, %v; want 43 entries", rep, err)
+		}
+	})
+	t.Run("from the derived key and from entries without key ids", func(t *testing.T) {
+		e := newAlertEnv(t, testenv.RedisOptions{})
+		derived := e.withAuditKey(t, nil)
+		// Entries as written before key ids existed (format v1).
+		prev := ""
+		for i := range 3 {
+			ce := alert.ChainEntry{Seq: int64(i + 1), ID: fmt.Sprintf("e_v1entry%d", i), At: e.clk.Now(), Actor: "system", Action: "test.v1", Outcome: "ok"}
+			ce.Hash = alert.ChainHash(derived.AuditKey(), prev, ce)
+			prev = ce.Hash
+			if err := e.s.rdb.XAdd(context.Background(), &redis.XAddArgs{Stream: e.s.k.audit(), Values: auditFields(ce, nil)}).Err(); err != nil {
+				t.Fatal(err)
+			}
+			e.s.rdb.HSet(context.Background(), e.s.k.auditHead(), "seq", ce.Seq, "h", ce.Hash)
+		}
+		if rep, err := recordsWith(t, e, derived.AuditKey()).VerifyAuditKeys(context.Background(), nil); err != nil || rep.Entries != 3 {
+			t.Fatalf("v1 chain = %+v, %v", rep, err)
+		}
+		// A configured key: the derived one is retired without being named.
+		cur := e.withAuditKey(t, k2)
+		if err := cur.AppendAudit(context.Background(), alert.AuditEntry{Actor: "system", Action: "test", Outcome: "ok"}); err != nil {
+			t.Fatal(err)
+		}
+		rep, err := recordsWith(t, e, k2).VerifyAuditKeys(context.Background(), [][]byte{derived.AuditKey()})
+		if err != nil || rep.Entries != 5 || len(rep.Keys) != 2 || rep.Keys[1] != id2 {
+			t.Errorf("verify = %+v, %v", rep, err)
+		}
+	})
 }

@@ -177,6 +177,11 @@ func (k keyspace) outboxDead() string { return k.p + "outbox:dead" }
 // tiers, times and staff ids).
 func (k keyspace) rota(team string) string { return k.p + "team:" + team + ":rota" }
 
+// rotaGaps is a team's sampled rota-gap slots (alert/gaps.go): members
+// "g:START:SECONDS" for a counted gap slot and "a:START" once its alerts
+// are counted, scored by START (Unix seconds); trimmed to eight days.
+func (k keyspace) rotaGaps(team string) string { return k.p + "team:" + team + ":rotagaps" }
+
 // policy is a team's escalation policies (hash: current, previous).
 func (k keyspace) policy(team string) string { return k.p + "team:" + team + ":policy" }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"flag"
@@ -37,13 +38,39 @@ func (a *app) buildRecords() error {
 	if len(cfg.AuditKey) == 0 && !cfg.Embedded() {
 		a.log.Warn("WAYMARK_AUDIT_KEY is not set: the audit chain's key is derived from WAYMARK_INDEX_KEY; set a key of its own (32 random bytes, base64)")
 	}
-	var err error
+	retired, err := retiredAuditKeys(cfg.AuditKeysRetired)
+	if err != nil {
+		return &exitError{code: 2, err: err}
+	}
+	// The records service appends and trims through the view that knows
+	// the retired keys: its first append after WAYMARK_AUDIT_KEY changes
+	// rotates the chain (alert/audit.go).
 	a.records, err = alert.NewRecords(alert.RecordsOptions{
-		Store: a.store, Cases: alert.CasesSource(a.cases), Case: a.cases, Filer: filer,
-		AuditKey: a.store.AuditKey(), Retention: cfg.RetentionAlerts, AuditRetention: cfg.RetentionAudit,
+		Store: a.store.WithAuditKeys(retired), Cases: alert.CasesSource(a.cases), Case: a.cases, Filer: filer,
+		AuditKey: a.store.AuditKey(), RetiredAuditKeys: retired, Retention: cfg.RetentionAlerts, AuditRetention: cfg.RetentionAudit,
 		Now: a.now, Logger: a.log.With("component", "records"),
 	})
 	return err
+}
+
+// retiredAuditKeys decodes WAYMARK_AUDIT_KEYS_RETIRED (base64, standard
+// or URL alphabet, padded or not, at least 32 bytes each). Errors name the
+// position, never the value.
+func retiredAuditKeys(list []string) ([][]byte, error) {
+	out := make([][]byte, 0, len(list))
+	for i, s := range list {
+		s = strings.TrimRight(strings.TrimSpace(s), "=")
+		enc := base64.RawStdEncoding
+		if strings.ContainsAny(s, "-_") {
+			enc = base64.RawURLEncoding
+		}
+		k, err := enc.DecodeString(s)
+		if err != nil || len(k) < 32 {
+			return nil, fmt.Errorf("waymark: WAYMARK_AUDIT_KEYS_RETIRED: key %d is not base64 of at least 32 bytes", i+1)
+		}
+		out = append(out, k)
+	}
+	return out, nil
 }
 
 // startRecords records the configuration this instance runs with and runs
@@ -87,8 +114,8 @@ func (a *app) auditAdmin(ctx context.Context, name string) {
 	a.records.Audit(ctx, alert.AuditEntry{Actor: "cli", Action: "config." + strings.ReplaceAll(name, " ", "."), Outcome: "ok: command started"})
 }
 
-const auditUsage = `usage: waymark audit verify            check the whole chain; names the first broken entry (exit 1)
-       waymark audit pubkey            print the public key that signs export bundles (publish it)
+const auditUsage = `usage: waymark audit verify            check the whole chain across key rotations (current and retired keys); names the first broken entry (exit 1)
+       waymark audit pubkey            print the public key that signs export bundles (publish it; it changes with WAYMARK_AUDIT_KEY)
        waymark audit verify-bundle FILE --public-key ed25519:…
                                        check an export bundle with the public key alone (no Redis, no secrets)`
 
@@ -124,7 +151,11 @@ func withAdmin(ctx context.Context, c *cli, cmd adminCommand, args []string, fn 
 func auditVerify(ctx context.Context, c *cli, args []string) error {
 	cmd := adminCommand{name: "audit verify", usage: "audit verify [flags]"}
 	return helpOK(withAdmin(ctx, c, cmd, args, func(a *app, _ []string) error {
-		rep, err := a.records.VerifyAudit(ctx)
+		retired, err := retiredAuditKeys(a.cfg.AuditKeysRetired)
+		if err != nil {
+			return &exitError{code: 2, err: err}
+		}
+		rep, err := a.records.VerifyAuditKeys(ctx, retired)
 		var b *alert.Break
 		if errors.As(err, &b) {
 			fmt.Fprintln(c.stdout, "BROKEN:", b.Error())
@@ -143,6 +174,10 @@ func auditVerify(ctx context.Context, c *cli, args []string) error {
 		}
 		fmt.Fprintf(c.stdout, "audit chain ok: %d entries, seq %d to %d, from %s; head %s\n",
 			rep.Entries, rep.FirstSeq, rep.LastSeq, from, rep.Head)
+		fmt.Fprintf(c.stdout, "audit keys: %s (current key id %s)\n", strings.Join(rep.Keys, " -> "), rep.Current)
+		if n := len(rep.Keys); n > 0 && rep.Keys[n-1] != rep.Current {
+			fmt.Fprintf(c.stdout, "note: the chain's head is under key id %s; the next append rotates it to %s\n", rep.Keys[n-1], rep.Current)
+		}
 		return nil
 	}))
 }

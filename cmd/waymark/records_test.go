@@ -124,6 +124,22 @@ func TestRecordsCLI(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// After an audit key rotation a case bundle still builds (entries made
+	// before it are checked with the retired key) and verifies with the
+	// new public key.
+	env["WAYMARK_AUDIT_KEYS_RETIRED"] = env["WAYMARK_AUDIT_KEY"]
+	env["WAYMARK_AUDIT_KEY"] = b64(seal.NewRandomKey())
+	if out, err := run("export", "case", c.ID, "--by", "casey", "--out", f("bundle2.json")); err != nil {
+		t.Fatalf("export case after a rotation: %v %s", err, out)
+	}
+	pub2, _, err := staffRun(t, env, "", "audit", "pubkey")
+	if err != nil || strings.TrimSpace(pub2) == strings.TrimSpace(pub) {
+		t.Fatalf("pubkey after the rotation: %q %v", pub2, err)
+	}
+	if out, _, err := staffRun(t, noSecrets, "", "audit", "verify-bundle", f("bundle2.json"), "--public-key", strings.TrimSpace(pub2)); err != nil || !strings.HasPrefix(out, "bundle ok: case "+c.ID) {
+		t.Errorf("verify-bundle after the rotation: %q %v", out, err)
+	}
+
 	// The report: JSON by default, an HTML page with the SVG chart on asking.
 	if out, err := run("report", "--area", "south"); err != nil || !strings.Contains(out, `"alerts": "<5"`) {
 		t.Errorf("report: %v %s", err, out)

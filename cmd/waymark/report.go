@@ -121,6 +121,16 @@ td.n{text-align:right}caption{text-align:left;font-weight:bold;margin:.5rem 0}
 <tr><td>out of hours</td><td class="n">{{.R.OutOfHours.Count}}</td><td>{{pct .R.OutOfHours}}</td></tr>
 <tr><td>repeat alerts</td><td class="n">{{.R.Repeats.Count}}</td><td>{{pct .R.Repeats}}</td></tr>
 </table>
+<table><caption>Practice and drills (not in any figure above)</caption>
+<tr><td>practice alerts</td><td class="n">{{.R.PracticeAlerts}}</td></tr>
+<tr><td>drill alerts</td><td class="n">{{.R.DrillAlerts}}</td></tr>
+</table>
+<table><caption>Rota gaps (nobody on call as primary, sampled)</caption><tr><th>quarter</th><th>area</th><th>hours</th><th>alerts raised in a gap</th></tr>
+{{range .R.RotaGaps}}<tr><td>{{.Quarter}}</td><td>{{.Area}}</td><td class="n">{{printf "%.1f" .Hours}}</td><td class="n">{{.AlertsDuringGap}}</td></tr>
+{{else}}<tr><td colspan="4">none sampled</td></tr>{{end}}</table>
+<table><caption>Unmet directory searches (no service in reach): {{.R.UnmetSearches}}</caption>
+{{range .R.UnmetByCategory}}<tr><td>{{.Name}}</td><td class="n">{{.Count}}</td></tr>
+{{else}}<tr><td>none</td></tr>{{end}}</table>
 <h2>Notes</h2><ul>{{range .R.Notes}}<li>{{.}}</li>{{end}}</ul>
 </body></html>
 {{define "tally"}}<table><caption>{{.Title}}</caption>{{range .Rows}}<tr><td>{{.Name}}</td><td class="n">{{.Count}}</td></tr>{{end}}</table>

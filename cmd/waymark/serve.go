@@ -88,6 +88,8 @@ func serve(ctx context.Context, c *cli, args []string, o serveOptions) error {
 	defer a.startEscalation(ctx)()
 	// Closing-record hand-offs and retention (records.go).
 	defer a.startRecords(ctx)()
+	// Rota-gap sampling for the commissioners' report (gaps.go).
+	defer a.startGapSampler(ctx)()
 
 	h := server.New(server.Deps{
 		Logger:          logger,
