@@ -197,45 +197,80 @@ type Receipt struct {
 // alerts); a closed alert's expiry is copied onto it.
 const receiptTTL = 90 * 24 * time.Hour
 
-// receiptScript stores the first receipt per (alert, responder): only for
-// an alert that exists and belongs to one of the responder's teams. It
-// gives the receipts the alert's own expiry. Returns 1 for a first
-// receipt, 0 for a repeat, -1 for no such alert, -2 for another team's.
+// receiptScript stores the first receipt per (alert, responder) of one
+// alert, for receipts of it in a batch: only for an alert that exists
+// and belongs to one of that responder's teams. It gives the receipts the
+// alert's own expiry. One call per alert, not per receipt: with a thousand
+// responders on a team, a batch holds hundreds of receipts of the same few
+// alerts, and one script call each was most of Redis's time.
+//
+// KEYS[1] the alert, KEYS[2] its receipts; ARGV[1] the default TTL in ms,
+// then per receipt: staff id, time (ms), number of teams N, N teams.
+// Returns how many receipts were first ones; -1 when there is no alert.
 var receiptScript = redis.NewScript(`
 local team = redis.call('HGET', KEYS[1], 'team')
 if not team then return -1 end
-local mine = false
-for i = 4, #ARGV do
-  if ARGV[i] == team then mine = true break end
+local added = 0
+local i = 2
+while i <= #ARGV do
+  local n = tonumber(ARGV[i + 2])
+  for j = i + 3, i + 2 + n do
+    if ARGV[j] == team then
+      added = added + redis.call('HSETNX', KEYS[2], ARGV[i], ARGV[i + 1])
+      break
+    end
+  end
+  i = i + 3 + n
 end
-if not mine then return -2 end
-local n = redis.call('HSETNX', KEYS[2], ARGV[1], ARGV[2])
-if n == 1 then
+if added > 0 then
   local ttl = redis.call('PTTL', KEYS[1])
-  if ttl < 0 then ttl = tonumber(ARGV[3]) end
+  if ttl < 0 then ttl = tonumber(ARGV[1]) end
   redis.call('PEXPIRE', KEYS[2], ttl)
 end
-return n
+return added
 `)
 
-// SaveReceipts stores receipts in one pipelined round trip. Receipts for
-// alerts that do not exist or belong to none of the responder's teams are
-// dropped without error.
+// receiptChunk bounds the receipts one script call stores: a few hundred
+// microseconds of Redis time, so an alert's commit never queues behind a
+// long one.
+const receiptChunk = 64
+
+// SaveReceipts stores receipts in one pipelined round trip, a script call
+// per alert (per receiptChunk of its receipts). Receipts for alerts that do not exist or belong to none of the
+// responder's teams are dropped without error.
 func (s *Store) SaveReceipts(ctx context.Context, rs []Receipt) error {
 	if len(rs) == 0 {
 		return nil
 	}
 	ctx, cancel := bounded(ctx)
 	defer cancel()
+	// Group by alert, keeping first-seen order (and each alert's receipts
+	// in arrival order, so the first of a responder's wins), at most
+	// receiptChunk to a call so that no call holds Redis up for long.
+	type call struct {
+		alert string
+		args  []any
+		n     int
+	}
+	var calls []*call
+	open := make(map[string]*call)
+	for _, r := range rs {
+		c := open[r.Alert]
+		if c == nil || c.n == receiptChunk {
+			c = &call{alert: r.Alert, args: []any{receiptTTL.Milliseconds()}}
+			open[r.Alert] = c
+			calls = append(calls, c)
+		}
+		c.args = append(c.args, r.Staff, r.At.UnixMilli(), len(r.Teams))
+		for _, t := range r.Teams {
+			c.args = append(c.args, t)
+		}
+		c.n++
+	}
 	run := func() ([]redis.Cmder, error) {
 		return s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-			for _, r := range rs {
-				args := make([]any, 0, 3+len(r.Teams))
-				args = append(args, r.Staff, r.At.UnixMilli(), receiptTTL.Milliseconds())
-				for _, t := range r.Teams {
-					args = append(args, t)
-				}
-				receiptScript.EvalSha(ctx, p, []string{s.k.alertRecord(r.Alert), s.k.alertSeen(r.Alert)}, args...)
+			for _, c := range calls {
+				receiptScript.EvalSha(ctx, p, []string{s.k.alertRecord(c.alert), s.k.alertSeen(c.alert)}, c.args...)
 			}
 			return nil
 		})

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -197,6 +198,60 @@ func TestReceipts(t *testing.T) {
 	}
 	if _, ok, err := s.SeenAt(ctx, a, "s_carol"); err != nil || ok {
 		t.Errorf("SeenAt for nobody = %v, %v", ok, err)
+	}
+}
+
+// TestReceiptsFanOut: a batch holding a whole team's receipts of one alert
+// (more than one script chunk), interleaved with another alert's, keeps
+// every responder's first receipt, in a later batch too.
+func TestReceiptsFanOut(t *testing.T) {
+	s, _ := newTestStore(t, testenv.RedisOptions{})
+	ctx := context.Background()
+	raised := time.UnixMilli(1700000000000).UTC()
+	a, b := randid.New("a_", 20), randid.New("a_", 20)
+	putAlert(t, s, a, "north", raised)
+	putAlert(t, s, b, "north", raised)
+	north := []string{"east", "north"}
+	var batch []Receipt
+	for i := range 1200 {
+		who := fmt.Sprintf("s_%04d", i)
+		batch = append(batch, Receipt{Alert: a, Staff: who, Teams: north, At: raised.Add(time.Duration(i) * time.Millisecond)})
+		if i%3 == 0 {
+			batch = append(batch, Receipt{Alert: b, Staff: who, Teams: north, At: raised})
+		}
+	}
+	if err := s.SaveReceipts(ctx, batch[:900]); err != nil {
+		t.Fatal(err)
+	}
+	// The second batch repeats the first one's last receipts later: the
+	// stored first ones stand.
+	again := slices.Clone(batch[800:])
+	for i := range again {
+		again[i].At = again[i].At.Add(time.Hour)
+	}
+	if err := s.SaveReceipts(ctx, again); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.SeenBy(ctx, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1200 {
+		t.Fatalf("%d receipts of a, want 1200", len(got))
+	}
+	first := map[string]time.Time{}
+	for _, r := range append(slices.Clone(batch[:900]), again...) {
+		if _, ok := first[r.Staff]; !ok && r.Alert == a {
+			first[r.Staff] = r.At
+		}
+	}
+	for who, want := range first {
+		if !got[who].Equal(want) {
+			t.Fatalf("%s seen at %v, want the first receipt %v", who, got[who], want)
+		}
+	}
+	if got, _ := s.SeenBy(ctx, b); len(got) != 400 {
+		t.Errorf("%d receipts of b, want 400", len(got))
 	}
 }
 
