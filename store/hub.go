@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -198,11 +197,13 @@ type Receipt struct {
 const receiptTTL = 90 * 24 * time.Hour
 
 // receiptScript stores the first receipt per (alert, responder) of one
-// alert, for receipts of it in a batch: only for an alert that exists
-// and belongs to one of that responder's teams. It gives the receipts the
-// alert's own expiry. One call per alert, not per receipt: with a thousand
-// responders on a team, a batch holds hundreds of receipts of the same few
-// alerts, and one script call each was most of Redis's time.
+// alert, for receipts of it in a batch: only for an alert that exists and
+// belongs to one of that responder's teams. The receipts are a sorted set
+// scored by time, written with one ZADD NX, which keeps every responder's
+// first receipt and ignores the rest. One command per call, not one per
+// receipt: under fan-out a thousand receipts of an alert arrive within
+// milliseconds, and a write (and an AOF entry) each was most of Redis's
+// time. They take the alert's own expiry, or receiptTTL.
 //
 // KEYS[1] the alert, KEYS[2] its receipts; ARGV[1] the default TTL in ms,
 // then per receipt: staff id, time (ms), number of teams N, N teams.
@@ -210,18 +211,21 @@ const receiptTTL = 90 * 24 * time.Hour
 var receiptScript = redis.NewScript(`
 local team = redis.call('HGET', KEYS[1], 'team')
 if not team then return -1 end
-local added = 0
+local add = {}
 local i = 2
 while i <= #ARGV do
   local n = tonumber(ARGV[i + 2])
   for j = i + 3, i + 2 + n do
     if ARGV[j] == team then
-      added = added + redis.call('HSETNX', KEYS[2], ARGV[i], ARGV[i + 1])
+      add[#add + 1] = ARGV[i + 1]
+      add[#add + 1] = ARGV[i]
       break
     end
   end
   i = i + 3 + n
 end
+if #add == 0 then return 0 end
+local added = redis.call('ZADD', KEYS[2], 'NX', unpack(add))
 if added > 0 then
   local ttl = redis.call('PTTL', KEYS[1])
   if ttl < 0 then ttl = tonumber(ARGV[1]) end
@@ -230,14 +234,14 @@ end
 return added
 `)
 
-// receiptChunk bounds the receipts one script call stores: a few hundred
-// microseconds of Redis time, so an alert's commit never queues behind a
-// long one.
-const receiptChunk = 64
+// receiptChunk bounds the receipts one script call stores, so that no call
+// holds Redis up for long.
+const receiptChunk = 256
 
 // SaveReceipts stores receipts in one pipelined round trip, a script call
-// per alert (per receiptChunk of its receipts). Receipts for alerts that do not exist or belong to none of the
-// responder's teams are dropped without error.
+// per alert (per receiptChunk of its receipts). Receipts for alerts that do
+// not exist or belong to none of the responder's teams are dropped without
+// error.
 func (s *Store) SaveReceipts(ctx context.Context, rs []Receipt) error {
 	if len(rs) == 0 {
 		return nil
@@ -245,8 +249,7 @@ func (s *Store) SaveReceipts(ctx context.Context, rs []Receipt) error {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	// Group by alert, keeping first-seen order (and each alert's receipts
-	// in arrival order, so the first of a responder's wins), at most
-	// receiptChunk to a call so that no call holds Redis up for long.
+	// in arrival order, so the first of a responder's wins).
 	type call struct {
 		alert string
 		args  []any
@@ -270,7 +273,7 @@ func (s *Store) SaveReceipts(ctx context.Context, rs []Receipt) error {
 	run := func() ([]redis.Cmder, error) {
 		return s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 			for _, c := range calls {
-				receiptScript.EvalSha(ctx, p, []string{s.k.alertRecord(c.alert), s.k.alertSeen(c.alert)}, c.args...)
+				receiptScript.EvalSha(ctx, p, []string{s.k.alertRecord(c.alert), s.k.alertReceipts(c.alert)}, c.args...)
 			}
 			return nil
 		})
@@ -297,17 +300,60 @@ func (s *Store) SaveReceipts(ctx context.Context, rs []Receipt) error {
 func (s *Store) SeenBy(ctx context.Context, alertID string) (map[string]time.Time, error) {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
-	h, err := s.rdb.HGetAll(ctx, s.k.alertSeen(alertID)).Result()
-	if err != nil {
+	var zs *redis.ZSliceCmd
+	var old *redis.MapStringStringCmd
+	if _, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		zs = p.ZRangeWithScores(ctx, s.k.alertReceipts(alertID), 0, -1)
+		old = p.HGetAll(ctx, s.k.alertSeen(alertID))
+		return nil
+	}); err != nil {
 		return nil, s.wrap("seen by "+alertID, err)
 	}
-	out := make(map[string]time.Time, len(h))
-	for who, v := range h {
+	out := make(map[string]time.Time, len(zs.Val()))
+	keep := func(who string, ms int64) {
+		at := time.UnixMilli(ms).UTC()
+		if cur, ok := out[who]; !ok || at.Before(cur) {
+			out[who] = at
+		}
+	}
+	for _, z := range zs.Val() {
+		if who, ok := z.Member.(string); ok {
+			keep(who, int64(z.Score))
+		}
+	}
+	for who, v := range old.Val() {
 		if ms, err := strconv.ParseInt(v, 10, 64); err == nil {
-			out[who] = time.UnixMilli(ms).UTC()
+			keep(who, ms)
 		}
 	}
 	return out, nil
+}
+
+// seenAt reads responder's first receipt of an alert from both forms, and
+// the alert's raise time, in one round trip.
+func (s *Store) seenAt(ctx context.Context, alertID, responder string) (at, raised time.Time, ok bool, err error) {
+	var z *redis.FloatCmd
+	var old, r *redis.StringCmd
+	if _, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		z = p.ZScore(ctx, s.k.alertReceipts(alertID), responder)
+		old = p.HGet(ctx, s.k.alertSeen(alertID), responder)
+		r = p.HGet(ctx, s.k.alertRecord(alertID), afRaisedAt)
+		return nil
+	}); err != nil && !errors.Is(err, redis.Nil) {
+		return time.Time{}, time.Time{}, false, s.wrap("seen at "+alertID, err)
+	}
+	if v, err := z.Result(); err == nil {
+		at, ok = time.UnixMilli(int64(v)).UTC(), true
+	}
+	if v, err := old.Int64(); err == nil {
+		if o := time.UnixMilli(v).UTC(); !ok || o.Before(at) {
+			at, ok = o, true
+		}
+	}
+	if v, err := r.Int64(); err == nil {
+		raised = time.UnixMilli(v).UTC()
+	}
+	return at, raised, ok, nil
 }
 
 // SeenAt returns when responder first confirmed the alert; ok is false if
@@ -315,18 +361,8 @@ func (s *Store) SeenBy(ctx context.Context, alertID string) (map[string]time.Tim
 func (s *Store) SeenAt(ctx context.Context, alertID, responder string) (at time.Time, ok bool, err error) {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
-	v, err := s.rdb.HGet(ctx, s.k.alertSeen(alertID), responder).Result()
-	if errors.Is(err, redis.Nil) {
-		return time.Time{}, false, nil
-	}
-	if err != nil {
-		return time.Time{}, false, s.wrap("seen at "+alertID, err)
-	}
-	ms, err := strconv.ParseInt(v, 10, 64)
-	if err != nil {
-		return time.Time{}, false, fmt.Errorf("store: seen at %s: malformed receipt", alertID)
-	}
-	return time.UnixMilli(ms).UTC(), true, nil
+	at, _, ok, err = s.seenAt(ctx, alertID, responder)
+	return at, ok, err
 }
 
 // SeenWithin reports whether responder confirmed the alert within d of
@@ -334,20 +370,11 @@ func (s *Store) SeenAt(ctx context.Context, alertID, responder string) (at time.
 func (s *Store) SeenWithin(ctx context.Context, alertID, responder string, d time.Duration) (bool, error) {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
-	var seen, raised *redis.StringCmd
-	if _, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		seen = p.HGet(ctx, s.k.alertSeen(alertID), responder)
-		raised = p.HGet(ctx, s.k.alertRecord(alertID), "raised_at")
-		return nil
-	}); err != nil && !errors.Is(err, redis.Nil) {
-		return false, s.wrap("seen within "+alertID, err)
+	at, raised, ok, err := s.seenAt(ctx, alertID, responder)
+	if err != nil || !ok || raised.IsZero() {
+		return false, err
 	}
-	sv, err1 := seen.Int64()
-	rv, err2 := raised.Int64()
-	if err1 != nil || err2 != nil {
-		return false, nil
-	}
-	return sv-rv <= d.Milliseconds(), nil
+	return at.Sub(raised) <= d, nil
 }
 
 // --- presence ---

@@ -170,13 +170,13 @@ func TestReceipts(t *testing.T) {
 	if got, _ := s.SeenBy(ctx, other); len(got) != 1 {
 		t.Errorf("SeenBy(other) = %v, want only s_sam", got)
 	}
-	if n := s.rdb.Exists(ctx, s.k.alertSeen("a_gone")).Val(); n != 0 {
+	if n := s.rdb.Exists(ctx, s.k.alertReceipts("a_gone")).Val(); n != 0 {
 		t.Error("a receipt for no alert made a key")
 	}
-	if ttl := s.rdb.PTTL(ctx, s.k.alertSeen(other)).Val(); ttl <= 0 || ttl > time.Hour {
+	if ttl := s.rdb.PTTL(ctx, s.k.alertReceipts(other)).Val(); ttl <= 0 || ttl > time.Hour {
 		t.Errorf("receipts TTL = %v, want the alert's (≤ 1h)", ttl)
 	}
-	if ttl := s.rdb.PTTL(ctx, s.k.alertSeen(a)).Val(); ttl <= 0 {
+	if ttl := s.rdb.PTTL(ctx, s.k.alertReceipts(a)).Val(); ttl <= 0 {
 		t.Errorf("receipts of an open alert have no TTL (%v)", ttl)
 	}
 	for _, tc := range []struct {
@@ -252,6 +252,40 @@ func TestReceiptsFanOut(t *testing.T) {
 	}
 	if got, _ := s.SeenBy(ctx, b); len(got) != 400 {
 		t.Errorf("%d receipts of b, want 400", len(got))
+	}
+}
+
+// TestReceiptsEarlierForm: receipts stored as a hash by an earlier version
+// are still read, and the earlier of the two forms wins.
+func TestReceiptsEarlierForm(t *testing.T) {
+	s, _ := newTestStore(t, testenv.RedisOptions{})
+	ctx := context.Background()
+	raised := time.UnixMilli(1700000000000).UTC()
+	a := randid.New("a_", 20)
+	putAlert(t, s, a, "north", raised)
+	if err := s.rdb.HSet(ctx, s.k.alertSeen(a), "s_old", raised.Add(time.Second).UnixMilli(), "s_both", raised.Add(3*time.Second).UnixMilli()).Err(); err != nil {
+		t.Fatal(err)
+	}
+	north := []string{"north"}
+	if err := s.SaveReceipts(ctx, []Receipt{
+		{Alert: a, Staff: "s_both", Teams: north, At: raised.Add(9 * time.Second)},
+		{Alert: a, Staff: "s_new", Teams: north, At: raised.Add(4 * time.Second)},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.SeenBy(ctx, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]time.Time{"s_old": raised.Add(time.Second), "s_both": raised.Add(3 * time.Second), "s_new": raised.Add(4 * time.Second)}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("SeenBy (-want +got):\n%s", diff)
+	}
+	if ok, err := s.SeenWithin(ctx, a, "s_both", 5*time.Second); err != nil || !ok {
+		t.Errorf("SeenWithin(s_both, 5s) = %v, %v; want the earlier receipt to count", ok, err)
+	}
+	if at, ok, _ := s.SeenAt(ctx, a, "s_old"); !ok || !at.Equal(raised.Add(time.Second)) {
+		t.Errorf("SeenAt(s_old) = %v, %v", at, ok)
 	}
 }
 

@@ -114,7 +114,12 @@ func (k keyspace) alertTimeline(id string) string { return k.p + "alert:" + id +
 // alertTrail is an alert's sealed location trail (hash: "p000001"…).
 func (k keyspace) alertTrail(id string) string { return k.p + "alert:" + id + ":trail" }
 
-// alertSeen maps responder ids to their first receipt time (hash).
+// alertReceipts holds each responder's first receipt of an alert (sorted
+// set: staff id scored by the receipt's unix ms; ZADD NX keeps the first).
+func (k keyspace) alertReceipts(id string) string { return k.p + "alert:" + id + ":receipts" }
+
+// alertSeen is the receipts' earlier form (hash: staff id → unix ms),
+// still read for alerts stored before; written no more.
 func (k keyspace) alertSeen(id string) string { return k.p + "alert:" + id + ":seen" }
 
 // openAlerts orders open alerts by priority then age (sorted set).

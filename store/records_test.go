@@ -211,6 +211,17 @@ func TestHandoffRetriedUntilFiledThenRetentionRuns(t *testing.T) {
 		t.Error("location trail outlived its alert")
 	}
 
+	// Receipts, in both their forms, go with the alert.
+	if err := e.s.SaveReceipts(ctx, []Receipt{{Alert: a.ID, Staff: "s_prim", Teams: []string{a.Team}, At: e.clk.Now()}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.s.rdb.HSet(ctx, e.s.k.alertSeen(a.ID), "s_earlier", e.clk.Now().UnixMilli()).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if !e.exists(t, e.s.k.alertReceipts(a.ID)) {
+		t.Fatal("setup: no receipts stored")
+	}
+
 	// Retention counts from the filing, not the close.
 	e.clk.Add(retention - time.Millisecond)
 	if rep, _ := recs.Sweep(ctx); rep.Erased != 0 || !e.exists(t, e.s.k.alertTimeline(a.ID)) {
@@ -221,7 +232,7 @@ func TestHandoffRetriedUntilFiledThenRetentionRuns(t *testing.T) {
 	if err != nil || rep.Erased != 1 {
 		t.Fatalf("sweep at retention = %+v, %v; want one erased", rep, err)
 	}
-	for _, k := range []string{e.s.k.alertRecord(a.ID), e.s.k.alertTimeline(a.ID), e.s.k.alertSeen(a.ID)} {
+	for _, k := range []string{e.s.k.alertRecord(a.ID), e.s.k.alertTimeline(a.ID), e.s.k.alertReceipts(a.ID), e.s.k.alertSeen(a.ID)} {
 		if e.exists(t, k) {
 			t.Errorf("%s survived retention", k)
 		}

@@ -127,11 +127,12 @@ func (s *Store) RetentionDue(ctx context.Context, cutoff time.Time, offset, limi
 // eraseAlertScript: KEYS[1] alert, [2] timeline, [3] trail, [4] receipts,
 // [5] retention set, [6] case record (KEYS[1] when none), [7] team alerts,
 // [8] case last pointer, [9] case open pointer (both KEYS[1] when none),
-// [10] open alerts, [11] hand-off queue; ARGV[1] id, ARGV[2] cutoff (ms).
+// [10] open alerts, [11] hand-off queue, [12] receipts in their earlier
+// form; ARGV[1] id, ARGV[2] cutoff (ms).
 var eraseAlertScript = redis.NewScript(`
 local id = ARGV[1]
 if redis.call('EXISTS', KEYS[1]) == 0 then
-  redis.call('DEL', KEYS[2], KEYS[3], KEYS[4])
+  redis.call('DEL', KEYS[2], KEYS[3], KEYS[4], KEYS[12])
   redis.call('ZREM', KEYS[5], id)
   return 'gone'
 end
@@ -146,7 +147,7 @@ if tonumber(h[2] or '0') > tonumber(ARGV[2]) then
 end
 if h[3] == '1' then return 'held' end
 if KEYS[6] ~= KEYS[1] and redis.call('HGET', KEYS[6], 'legal_hold') == '1' then return 'held' end
-redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[12])
 redis.call('ZREM', KEYS[5], id)
 redis.call('ZREM', KEYS[7], id)
 redis.call('ZREM', KEYS[10], id)
@@ -176,7 +177,8 @@ func (s *Store) EraseAlert(ctx context.Context, alertID string, cutoff time.Time
 		caseKey, last, open = s.k.caseRecord(caseID), s.k.caseLastAlert(caseID), s.k.caseOpenAlert(caseID)
 	}
 	res, err := eraseAlertScript.Run(ctx, s.rdb, []string{ak, s.k.alertTimeline(alertID), s.k.alertTrail(alertID),
-		s.k.alertSeen(alertID), s.k.retention(), caseKey, s.k.teamAlerts(team), last, open, s.k.openAlerts(), s.k.handoffs()},
+		s.k.alertReceipts(alertID), s.k.retention(), caseKey, s.k.teamAlerts(team), last, open, s.k.openAlerts(), s.k.handoffs(),
+		s.k.alertSeen(alertID)},
 		alertID, cutoff.UnixMilli()).Text()
 	if err != nil {
 		return "", s.wrap("erase alert", err)
