@@ -49,12 +49,37 @@ type conn struct {
 	expires   time.Time
 	nextCheck time.Time
 	duty      bool
+	// sent holds the alert ids of the last events queued on this socket
+	// (a ring): a receipt for one of them needs no check in Redis that
+	// the alert exists and is on the responder's teams.
+	sent   [sentRing]string
+	sentAt int
+}
+
+// sentRing is how many recent alerts a socket remembers sending.
+const sentRing = 32
+
+// wasSent reports whether an event of alert was queued on this socket
+// lately.
+func (c *conn) wasSent(alert string) bool {
+	if alert == "" {
+		return false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, a := range c.sent {
+		if a == alert {
+			return true
+		}
+	}
+	return false
 }
 
 // outFrame is a queued text frame, or a ping when data is nil.
 type outFrame struct {
-	data []byte
-	id   streamID
+	data  []byte
+	id    streamID
+	alert string // the event's alert, for the sent ring
 }
 
 // hello reads and checks the first frame, redeems the ticket, registers the
@@ -214,7 +239,7 @@ func (c *conn) resume(since string) error {
 		if c.last.less(e.id) {
 			c.last = e.id
 			if e.data != nil {
-				c.pushLocked(outFrame{data: e.data, id: e.id})
+				c.pushLocked(outFrame{data: e.data, id: e.id, alert: e.alert})
 			}
 		}
 	}
@@ -234,8 +259,9 @@ func (c *conn) resume(since string) error {
 // this socket (another team, or a case it may not see) but still moves the
 // cursor.
 type eventFrame struct {
-	id   streamID
-	data []byte
+	id    streamID
+	data  []byte
+	alert string
 }
 
 func (c *conn) filter(ctx context.Context, got []alert.Event) ([]eventFrame, error) {
@@ -252,21 +278,22 @@ func (c *conn) filter(ctx context.Context, got []alert.Event) ([]eventFrame, err
 		}
 		f := eventFrame{id: id}
 		if c.p.InTeam(ev.Team) && !slices.Contains(ex[ev.Case], c.p.StaffID) && (ev.Only == "" || ev.Only == c.p.StaffID) {
-			f.data = encodeEvent(ev)
+			f.data, f.alert = encodeEvent(ev), ev.Alert
 		}
 		out = append(out, f)
 	}
 	return out, nil
 }
 
-// deliver queues a live event unless the socket has already had it.
-func (c *conn) deliver(id streamID, data []byte) {
+// deliver queues a live event of alert unless the socket has already had
+// it.
+func (c *conn) deliver(id streamID, alert string, data []byte) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed || !c.last.less(id) {
 		return
 	}
-	f := outFrame{data: data, id: id}
+	f := outFrame{data: data, id: id, alert: alert}
 	if c.syncing {
 		if len(c.pending) >= c.h.lim.Queue {
 			c.slowLocked()
@@ -301,6 +328,10 @@ func (c *conn) pushLocked(f outFrame) {
 			c.credits.Add(1)
 		}
 		c.h.metrics.delivered.Inc()
+	}
+	if f.alert != "" && c.sent[(c.sentAt+sentRing-1)%sentRing] != f.alert {
+		c.sent[c.sentAt%sentRing] = f.alert
+		c.sentAt++
 	}
 	c.q = append(c.q, f)
 	if !c.writing {
@@ -434,7 +465,8 @@ func (c *conn) readLoop() {
 			h.metrics.closed.WithLabelValues("frame").Inc()
 			c.close(ClosePolicy, "one hello per connection")
 		case typeSeen:
-			h.receipt(Receipt{Alert: in.Alert, Event: in.Event, Staff: c.p.StaffID, Teams: c.p.Teams, At: h.now()})
+			h.receipt(Receipt{Alert: in.Alert, Event: in.Event, Staff: c.p.StaffID, Teams: c.p.Teams, At: h.now(),
+				Sent: c.wasSent(in.Alert)})
 		case typeDuty:
 			c.setDuty(*in.On)
 		}

@@ -58,6 +58,10 @@ type Receipt struct {
 	Staff string
 	Teams []string
 	At    time.Time
+	// Sent says an event of the alert was sent on the responder's own
+	// socket lately: the alert exists and is on one of their teams, so
+	// the store need not check. A receipt for anything else is checked.
+	Sent bool
 }
 
 // Receipts stores receipts; the first one per (alert, responder) counts.

@@ -445,7 +445,7 @@ func (h *Hub) fanout(evs []alert.Event, ex map[string][]string) {
 			if ev.Only != "" && ev.Only != c.p.StaffID {
 				continue // a practice alert: its caseworker's only
 			}
-			c.deliver(id, data)
+			c.deliver(id, ev.Alert, data)
 		}
 	}
 }

@@ -190,6 +190,10 @@ type Receipt struct {
 	// alert of one of them.
 	Teams []string
 	At    time.Time
+	// Sent says the hub sent an event of the alert on the responder's own
+	// socket moments ago (push.Receipt.Sent): the alert exists and is on
+	// their team, so the receipt is written without the script's check.
+	Sent bool
 }
 
 // receiptTTL bounds a receipt hash whose alert has no expiry yet (open
@@ -238,10 +242,11 @@ return added
 // holds Redis up for long.
 const receiptChunk = 256
 
-// SaveReceipts stores receipts in one pipelined round trip, a script call
-// per alert (per receiptChunk of its receipts). Receipts for alerts that do
-// not exist or belong to none of the responder's teams are dropped without
-// error.
+// SaveReceipts stores receipts in one pipelined round trip: the ones the
+// hub vouches for (Sent) as one ZADD NX per alert, the others through a
+// script call per alert (per receiptChunk of its receipts) that drops,
+// without error, receipts for alerts that do not exist or belong to none
+// of the responder's teams.
 func (s *Store) SaveReceipts(ctx context.Context, rs []Receipt) error {
 	if len(rs) == 0 {
 		return nil
@@ -257,7 +262,18 @@ func (s *Store) SaveReceipts(ctx context.Context, rs []Receipt) error {
 	}
 	var calls []*call
 	open := make(map[string]*call)
+	// Receipts the hub vouches for are plain ZADD NX members per alert:
+	// no script, one command.
+	var sentOrder []string
+	sent := make(map[string][]redis.Z)
 	for _, r := range rs {
+		if r.Sent {
+			if _, ok := sent[r.Alert]; !ok {
+				sentOrder = append(sentOrder, r.Alert)
+			}
+			sent[r.Alert] = append(sent[r.Alert], redis.Z{Score: float64(r.At.UnixMilli()), Member: r.Staff})
+			continue
+		}
 		c := open[r.Alert]
 		if c == nil || c.n == receiptChunk {
 			c = &call{alert: r.Alert, args: []any{receiptTTL.Milliseconds()}}
@@ -272,6 +288,11 @@ func (s *Store) SaveReceipts(ctx context.Context, rs []Receipt) error {
 	}
 	run := func() ([]redis.Cmder, error) {
 		return s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for _, id := range sentOrder {
+				k := s.k.alertReceipts(id)
+				p.ZAddNX(ctx, k, sent[id]...)
+				p.PExpire(ctx, k, receiptTTL)
+			}
 			for _, c := range calls {
 				receiptScript.EvalSha(ctx, p, []string{s.k.alertRecord(c.alert), s.k.alertReceipts(c.alert)}, c.args...)
 			}

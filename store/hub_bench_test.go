@@ -35,7 +35,7 @@ type benchReceipts struct{ s *Store }
 func (r benchReceipts) SaveReceipts(ctx context.Context, rs []push.Receipt) error {
 	out := make([]Receipt, len(rs))
 	for i, x := range rs {
-		out[i] = Receipt{Alert: x.Alert, Staff: x.Staff, Teams: x.Teams, At: x.At}
+		out[i] = Receipt{Alert: x.Alert, Staff: x.Staff, Teams: x.Teams, At: x.At, Sent: x.Sent}
 	}
 	return r.s.SaveReceipts(ctx, out)
 }

@@ -255,6 +255,41 @@ func TestReceiptsFanOut(t *testing.T) {
 	}
 }
 
+// TestReceiptsVouchedFor: receipts the hub vouches for are written without
+// the script's check, first one per responder kept, in the same batch as
+// checked ones.
+func TestReceiptsVouchedFor(t *testing.T) {
+	s, _ := newTestStore(t, testenv.RedisOptions{})
+	ctx := context.Background()
+	raised := time.UnixMilli(1700000000000).UTC()
+	a, b := randid.New("a_", 20), randid.New("a_", 20)
+	putAlert(t, s, a, "north", raised)
+	putAlert(t, s, b, "south", raised)
+	north := []string{"north"}
+	if err := s.SaveReceipts(ctx, []Receipt{
+		{Alert: a, Staff: "s_alice", Teams: north, At: raised.Add(time.Second), Sent: true},
+		{Alert: a, Staff: "s_alice", Teams: north, At: raised.Add(8 * time.Second), Sent: true}, // later: ignored
+		{Alert: a, Staff: "s_bob", Teams: north, At: raised.Add(2 * time.Second)},               // checked path
+		{Alert: b, Staff: "s_bob", Teams: north, At: raised.Add(2 * time.Second)},               // checked: not his team
+	}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.SeenBy(ctx, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]time.Time{"s_alice": raised.Add(time.Second), "s_bob": raised.Add(2 * time.Second)}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("SeenBy (-want +got):\n%s", diff)
+	}
+	if got, _ := s.SeenBy(ctx, b); len(got) != 0 {
+		t.Errorf("an unvouched receipt for another team's alert was kept: %v", got)
+	}
+	if ttl := s.rdb.PTTL(ctx, s.k.alertReceipts(a)).Val(); ttl <= 0 {
+		t.Errorf("vouched receipts have no TTL (%v)", ttl)
+	}
+}
+
 // TestReceiptsEarlierForm: receipts stored as a hash by an earlier version
 // are still read, and the earlier of the two forms wins.
 func TestReceiptsEarlierForm(t *testing.T) {

@@ -54,7 +54,7 @@ func (h hubStore) Excluded(ctx context.Context, caseIDs []string) (map[string][]
 func (h hubStore) SaveReceipts(ctx context.Context, rs []push.Receipt) error {
 	out := make([]store.Receipt, len(rs))
 	for i, r := range rs {
-		out[i] = store.Receipt{Alert: r.Alert, Staff: r.Staff, Teams: r.Teams, At: r.At}
+		out[i] = store.Receipt{Alert: r.Alert, Staff: r.Staff, Teams: r.Teams, At: r.At, Sent: r.Sent}
 	}
 	return h.s.SaveReceipts(ctx, out)
 }
