@@ -24,6 +24,7 @@ type Config struct {
 	AppURL          string   `validate:"omitempty,baseurl"`
 	Tenant          string   `validate:"required,tenant"`
 	AllowedOrigins  []string `validate:"dive,origin"`
+	TrustedProxies  []string `validate:"dive,proxy"`
 	InsecureCookies bool
 	DirectoryPublic bool
 	ShutdownTimeout time.Duration `validate:"min=1s,max=10m"`

@@ -46,6 +46,7 @@ func groups() []group {
 			{"AppURL", "WAYMARK_APP_URL", "", link, "base URL the disguised app talks to; its host name must say nothing about its purpose"},
 			{"Tenant", "WAYMARK_TENANT", "default", plain, "tenant id: a-z, 0-9 and -, starting with a letter, at most 32, no run of 4+ digits"},
 			{"AllowedOrigins", "WAYMARK_ALLOWED_ORIGINS", "", plain, "comma list of extra origins (scheme://host[:port]) allowed to call the dashboard API; same origin is always allowed"},
+			{"TrustedProxies", "WAYMARK_TRUSTED_PROXIES", "", plain, "comma list of IP addresses or CIDR prefixes of reverse proxies in front of Waymark, whose X-Forwarded-For names the client for sign-in throttling (unset: the connection's address)"},
 			{"InsecureCookies", "WAYMARK_INSECURE_COOKIES", "false", plain, "send session cookies over plain http (development only)"},
 			{"DirectoryPublic", "WAYMARK_DIRECTORY_PUBLIC", "false", plain, "let anyone search the service directory without signing in"},
 			{"ShutdownTimeout", "WAYMARK_SHUTDOWN_TIMEOUT", "15s", plain, "how long in-flight requests may take to finish on SIGTERM"},

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"reflect"
@@ -39,10 +40,22 @@ func rules() map[string]rule {
 		"e164strict": checkE164,
 		"word":       checkWord,
 		"cafile":     checkCAFile,
+		"proxy":      checkProxy,
 		// Web Push (issue 11).
 		"vapidsubject": checkVAPIDSubject,
 		"pushhost":     checkPushHost,
 	}
+}
+
+// checkProxy accepts an IP address or a CIDR prefix (a trusted proxy).
+func checkProxy(v, _ string) string {
+	if _, err := netip.ParsePrefix(v); err == nil {
+		return ""
+	}
+	if _, err := netip.ParseAddr(v); err == nil {
+		return ""
+	}
+	return "must be IP addresses or CIDR prefixes, e.g. 10.0.0.0/8 or 127.0.0.1"
 }
 
 var (

@@ -154,7 +154,7 @@ func (s *server) login() http.Handler {
 			return
 		}
 		in, err := s.Staff.Login(r.Context(), staff.Credentials{
-			Username: req.Username, Password: req.Password, TOTP: req.TOTP, Addr: r.RemoteAddr,
+			Username: req.Username, Password: req.Password, TOTP: req.TOTP, Addr: s.clientAddr(r),
 		})
 		s.auditSignIn(r, "staff.login", in.Principal, err)
 		if err != nil {
@@ -200,7 +200,7 @@ func (s *server) reauth() http.Handler {
 			return
 		}
 		p, err := s.Staff.Reauth(r.Context(), principal(r), staff.Credentials{
-			Password: req.Password, TOTP: req.TOTP, Addr: r.RemoteAddr,
+			Password: req.Password, TOTP: req.TOTP, Addr: s.clientAddr(r),
 		})
 		s.auditSignIn(r, "staff.reauth", principal(r), err)
 		if err != nil {

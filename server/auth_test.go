@@ -591,3 +591,46 @@ return table.concat(out, "\n")`
 	}
 	return string(out)
 }
+
+// TestThrottleBehindProxies: behind a trusted reverse proxy, failures are
+// counted per client (X-Forwarded-For), so one client's failures do not
+// slow anyone else's sign-in; without the setting the header is ignored,
+// so a client cannot pick its own bucket.
+func TestThrottleBehindProxies(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		opts    []envOption
+		blocked bool // is a colleague at another address slowed too?
+	}{
+		{"trusted proxy", []envOption{withTrustedProxies("127.0.0.1")}, false},
+		{"no trusted proxy", nil, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			env := newTestEnv(t, tc.opts...)
+			env.login(t, "robin", responder, nil)
+			env.Clock.Advance(time.Hour)
+			p := staff.DefaultThrottle()
+			// One client runs through its free failures, each with a
+			// different (unknown) username.
+			for n := range p.FreeAddr + 1 {
+				wrong := map[string]string{"username": "guess" + strconv.Itoa(n), "password": "not the password!", "totp": "000000"}
+				status, _, _ := env.call(t, env.client(), "POST", "/v1/auth/login", wrong, "X-Forwarded-For", "198.51.100.1")
+				if status != 401 && status != 429 {
+					t.Fatalf("failure %d = %d", n, status)
+				}
+				env.Clock.Advance(p.Cap)
+			}
+			wrong := map[string]string{"username": "another", "password": "not the password!", "totp": "000000"}
+			env.call(t, env.client(), "POST", "/v1/auth/login", wrong, "X-Forwarded-For", "198.51.100.1")
+			if status, _, _ := env.call(t, env.client(), "POST", "/v1/auth/login", wrong, "X-Forwarded-For", "198.51.100.1"); status != 429 {
+				t.Fatalf("the failing client right after a failure = %d, want 429", status)
+			}
+			// A colleague behind the same proxy signs in at once.
+			good := map[string]string{"username": "robin", "password": testPassword, "totp": env.code(t, "robin")}
+			status, _, body := env.call(t, env.client(), "POST", "/v1/auth/login", good, "X-Forwarded-For", "203.0.113.7")
+			if got := status == 429; got != tc.blocked {
+				t.Errorf("colleague's sign-in = %d %s; slowed %t, want %t", status, body, got, tc.blocked)
+			}
+		})
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/go-playground/validator/v10"
@@ -36,6 +37,10 @@ type Deps struct {
 	// InsecureCookies drops the Secure flag and __Host- prefix for plain-http
 	// development (WAYMARK_INSECURE_COOKIES).
 	InsecureCookies bool
+	// TrustedProxies are the reverse proxies (addresses or prefixes) whose
+	// X-Forwarded-For names the client (WAYMARK_TRUSTED_PROXIES); sign-in
+	// throttling counts failures per client, not per proxy.
+	TrustedProxies []netip.Prefix
 
 	// Domain services; a nil service turns its routes off.
 	Staff  *staff.Service

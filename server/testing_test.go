@@ -77,6 +77,7 @@ func (c *testClock) Advance(d time.Duration) {
 type envOptions struct {
 	argon2          staff.Params
 	insecureCookies bool
+	trustedProxies  []string
 }
 
 // envOption changes how newTestEnv builds the server.
@@ -85,6 +86,11 @@ type envOption func(*envOptions)
 // withArgon2 uses production-strength (or other) password hashing instead
 // of staff.TestParams; the timing test needs it.
 func withArgon2(p staff.Params) envOption { return func(o *envOptions) { o.argon2 = p } }
+
+// withTrustedProxies serves as with WAYMARK_TRUSTED_PROXIES.
+func withTrustedProxies(list ...string) envOption {
+	return func(o *envOptions) { o.trustedProxies = list }
+}
 
 // withInsecureCookies serves as with WAYMARK_INSECURE_COOKIES.
 func withInsecureCookies() envOption { return func(o *envOptions) { o.insecureCookies = true } }
@@ -135,10 +141,15 @@ func newTestEnv(t *testing.T, opts ...envOption) *testEnv {
 		t.Fatal(err)
 	}
 
+	proxies, err := ParseTrustedProxies(o.trustedProxies)
+	if err != nil {
+		t.Fatal(err)
+	}
 	h := New(Deps{
 		Logger:          discard(),
 		Now:             env.Clock.Now,
 		InsecureCookies: o.insecureCookies,
+		TrustedProxies:  proxies,
 		Staff:           env.Staff,
 		Cases:           env.Cases,
 	})

@@ -91,6 +91,10 @@ func serve(ctx context.Context, c *cli, args []string, o serveOptions) error {
 	// Rota-gap sampling for the commissioners' report (gaps.go).
 	defer a.startGapSampler(ctx)()
 
+	proxies, err := server.ParseTrustedProxies(cfg.TrustedProxies)
+	if err != nil {
+		return fmt.Errorf("waymark serve: WAYMARK_TRUSTED_PROXIES: %w", err)
+	}
 	h := server.New(server.Deps{
 		Logger:          logger,
 		Registry:        a.registry,
@@ -98,6 +102,7 @@ func serve(ctx context.Context, c *cli, args []string, o serveOptions) error {
 		Now:             a.now,
 		AllowedOrigins:  allowedOrigins(cfg, base),
 		InsecureCookies: cfg.InsecureCookies,
+		TrustedProxies:  proxies,
 		Staff:           a.staff,
 		Cases:           a.cases,
 		Alerts:          a.alerts,
