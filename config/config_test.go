@@ -395,7 +395,9 @@ func TestGoodValues(t *testing.T) {
 		{"lan origin with insecure cookies", env{"WAYMARK_ALLOWED_ORIGINS": "http://192.168.1.5:8080", "WAYMARK_INSECURE_COOKIES": "yes"},
 			func(c *Config) bool { return c.InsecureCookies }},
 		{"trusted proxies", env{"WAYMARK_TRUSTED_PROXIES": "127.0.0.1, 10.0.0.0/8,fd00::/8"},
-			func(c *Config) bool { return cmp.Equal(c.TrustedProxies, []string{"127.0.0.1", "10.0.0.0/8", "fd00::/8"}) }},
+			func(c *Config) bool {
+				return cmp.Equal(c.TrustedProxies, []string{"127.0.0.1", "10.0.0.0/8", "fd00::/8"})
+			}},
 		{"all interfaces", env{"WAYMARK_ADDR": ":8080"}, func(c *Config) bool { return c.Addr == ":8080" }},
 		{"sentinel", realRedis().with(env{"WAYMARK_REDIS_URL": "", "WAYMARK_REDIS_SENTINEL_MASTER": "mymaster", "WAYMARK_REDIS_SENTINEL_ADDRS": "s1:26379,s2:26379"}),
 			func(c *Config) bool { return !c.Embedded() && len(c.RedisSentinelAddrs) == 2 }},
