@@ -1002,6 +1002,35 @@ func (s *Service) pageResult(ctx context.Context, res PageResult) error {
 	return err
 }
 
+// ConsumerPruner is implemented by an outbox store that can forget the
+// consumers instances left behind (each `waymark serve` reads the outbox
+// under a name of its own).
+type ConsumerPruner interface {
+	PruneOutboxConsumers(ctx context.Context, self string, idle time.Duration) (int, error)
+}
+
+// Outbox consumer housekeeping: how often, and how long a consumer with no
+// pending page must have been idle before it is forgotten.
+const (
+	pruneEvery   = 10 * time.Minute
+	pruneIdleFor = 24 * time.Hour
+)
+
+// pruneConsumers forgets idle consumers when the store can.
+func (s *Service) pruneConsumers(ctx context.Context) {
+	pr, ok := s.esc.Store.(ConsumerPruner)
+	if !ok {
+		return
+	}
+	n, err := pr.PruneOutboxConsumers(ctx, s.esc.Consumer, pruneIdleFor)
+	switch {
+	case err != nil && ctx.Err() == nil:
+		s.log.Warn("outbox: pruning idle consumers failed", "err", err)
+	case n > 0:
+		s.log.Info("outbox: idle consumers of stopped instances removed", "count", n)
+	}
+}
+
 // RunOutbox sends the pages in the outbox until ctx ends: new ones, and
 // ones another instance left behind (it died or froze) once they have
 // been idle for ClaimIdle. Every instance runs one; each page is handled
@@ -1028,7 +1057,12 @@ func (s *Service) RunOutbox(ctx context.Context) error {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	wait = backoffWaiter()
+	var pruned time.Time
 	for ctx.Err() == nil {
+		if now := time.Now(); now.Sub(pruned) >= pruneEvery {
+			pruned = now
+			s.pruneConsumers(ctx)
+		}
 		stale, err1 := d.Store.ClaimStalePages(ctx, d.Consumer, d.ClaimIdle, d.Workers)
 		fresh, err2 := d.Store.ReadPages(ctx, d.Consumer, d.Workers, time.Second)
 		if err := errors.Join(err1, err2); err != nil {

@@ -387,3 +387,35 @@ func (s *Store) TimerFences(ctx context.Context, kind alert.TimerKind, targets [
 	}
 	return out, nil
 }
+
+// pruneConsumersScript removes the outbox group's consumers that hold no
+// pending page and have been idle longer than ARGV[1] ms, except ARGV[2]
+// (the caller). In one script, so a consumer cannot take a page between
+// the check and its removal (removing a consumer drops its pending pages
+// from the group, and those pages would never be sent).
+var pruneConsumersScript = redis.NewScript(`
+local removed = 0
+for _, c in ipairs(redis.call('XINFO', 'CONSUMERS', KEYS[1], ARGV[3])) do
+  local info = {}
+  for i = 1, #c, 2 do info[c[i]] = c[i + 1] end
+  if info['name'] ~= ARGV[2] and tonumber(info['pending']) == 0 and tonumber(info['idle']) > tonumber(ARGV[1]) then
+    redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[3], info['name'])
+    removed = removed + 1
+  end
+end
+return removed
+`)
+
+// PruneOutboxConsumers removes consumers of the outbox group that hold no
+// pending page and have been idle for longer than idle: every instance
+// that ever started left one behind. self is never removed. It returns how
+// many were removed.
+func (s *Store) PruneOutboxConsumers(ctx context.Context, self string, idle time.Duration) (int, error) {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
+	n, err := pruneConsumersScript.Run(ctx, s.rdb, []string{s.k.outbox()}, idle.Milliseconds(), self, outboxGroup).Int()
+	if err != nil {
+		return 0, s.wrap("prune outbox consumers", err)
+	}
+	return n, nil
+}

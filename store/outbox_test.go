@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -220,5 +221,55 @@ func TestRotasAndPoliciesAreVersioned(t *testing.T) {
 	}
 	if diff := cmp.Diff(ps, back); diff != "" {
 		t.Errorf("policies (-want +got):\n%s", diff)
+	}
+}
+
+// TestOutboxPruneConsumers: consumers of stopped instances are forgotten
+// once idle, but never one still holding a page (its pages would be lost
+// from the group) and never the caller.
+func TestOutboxPruneConsumers(t *testing.T) {
+	e := newAlertEnv(t, testenv.RedisOptions{})
+	ctx := context.Background()
+	if err := e.s.EnsureOutbox(ctx); err != nil {
+		t.Fatal(err)
+	}
+	queuePage(t, e)
+	if got, err := e.s.ReadPages(ctx, "holder", 10, 0); err != nil || len(got) != 1 {
+		t.Fatalf("ReadPages = %v, %v", got, err)
+	}
+	for _, name := range []string{"gone-one", "gone-two", "self"} {
+		if err := e.s.rdb.XGroupCreateConsumer(ctx, e.s.k.outbox(), outboxGroup, name).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	consumers := func() []string {
+		t.Helper()
+		cs, err := e.s.rdb.XInfoConsumers(ctx, e.s.k.outbox(), outboxGroup).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, c := range cs {
+			names = append(names, c.Name)
+		}
+		slices.Sort(names)
+		return names
+	}
+	// Not idle long enough: nobody goes.
+	if n, err := e.s.PruneOutboxConsumers(ctx, "self", time.Hour); err != nil || n != 0 {
+		t.Fatalf("prune after an hour's idle = %d, %v; want none", n, err)
+	}
+	// Any idle time counts (a negative threshold): the two empty ones go.
+	n, err := e.s.PruneOutboxConsumers(ctx, "self", -time.Millisecond)
+	if err != nil || n != 2 {
+		t.Fatalf("prune = %d, %v; want 2", n, err)
+	}
+	if diff := cmp.Diff([]string{"holder", "self"}, consumers()); diff != "" {
+		t.Errorf("consumers left (-want +got):\n%s", diff)
+	}
+	// The held page is still pending, to be sent or taken over.
+	st, err := e.s.Outbox(ctx)
+	if err != nil || st.Pending != 1 {
+		t.Errorf("outbox after pruning = %+v, %v; want the held page pending", st, err)
 	}
 }
