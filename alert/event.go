@@ -39,7 +39,12 @@ type Event struct {
 	Case  string    `json:"-"`
 	// Only, when set, is the one staff member the event is for: a
 	// practice alert's caseworker (stream field "only"; never sent).
-	Only     string    `json:"-"`
-	Priority int       `json:"priority"`
-	At       time.Time `json:"at"`
+	Only string `json:"-"`
+	// Excluded, when ExcludedKnown, are the staff the case excludes as the
+	// intake read them with the signal (stream field "ex"): the hub's live
+	// fan-out uses them instead of looking the case up again.
+	Excluded      []string  `json:"-"`
+	ExcludedKnown bool      `json:"-"`
+	Priority      int       `json:"priority"`
+	At            time.Time `json:"at"`
 }

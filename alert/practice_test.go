@@ -264,3 +264,17 @@ func TestDrillRules(t *testing.T) {
 		t.Error("a signal may not claim to be a drill")
 	}
 }
+
+// TestIntakeEventsCarryExclusions: the intake's events of a case carry the
+// exclusion list it read with the signal, for the hub's live fan-out.
+func TestIntakeEventsCarryExclusions(t *testing.T) {
+	c := &Commit{Events: []Event{{Type: EventRaised, Case: "c_one"}, {Type: EventCheckins, Case: "c_other"}}}
+	withExclusions(c, &Case{ID: "c_one", Excluded: []string{"s_bob"}})
+	if e := c.Events[0]; !e.ExcludedKnown || !slices.Equal(e.Excluded, []string{"s_bob"}) {
+		t.Errorf("the case's event = %+v, want its exclusions carried", e)
+	}
+	if e := c.Events[1]; e.ExcludedKnown {
+		t.Errorf("another case's event carries exclusions: %+v", e)
+	}
+	withExclusions(c, nil) // no record read: nothing changes, nothing breaks
+}

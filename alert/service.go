@@ -268,6 +268,7 @@ func (s *Service) raise(ctx context.Context, sig Signal, pin *string) (Result, e
 		c, err := s.cfg.Rules.OnSignal(st, sig)
 		if c != nil {
 			c.GuardPolicies = guard
+			withExclusions(c, st.Record)
 		}
 		return c, err
 	})
@@ -553,3 +554,18 @@ func (s *Service) CheckinLog(ctx context.Context, caseID string) (*Checkins, []E
 }
 
 func errBadState() error { return problem.Invalidf("state", "must be open or recent") }
+
+// withExclusions puts the case's exclusion list, read with the signal, on
+// the commit's events of that case, so the hub need not read it again
+// before delivering them (the read would sit between the commit and the
+// responder's screen).
+func withExclusions(c *Commit, rec *Case) {
+	if rec == nil {
+		return
+	}
+	for i := range c.Events {
+		if c.Events[i].Case == rec.ID {
+			c.Events[i].Excluded, c.Events[i].ExcludedKnown = slices.Clone(rec.Excluded), true
+		}
+	}
+}

@@ -265,7 +265,7 @@ type eventFrame struct {
 }
 
 func (c *conn) filter(ctx context.Context, got []alert.Event) ([]eventFrame, error) {
-	ex, err := c.h.exclusions(ctx, got)
+	ex, err := c.h.exclusions(ctx, got, false)
 	if err != nil {
 		return nil, err
 	}

@@ -34,10 +34,15 @@ func (s *fakeStream) add(typ alert.EventType, team, caseID, alertID string) aler
 
 // addFor adds an event for one staff member only (a practice alert's).
 func (s *fakeStream) addFor(typ alert.EventType, team, caseID, alertID, only string) alert.Event {
+	return s.addEvent(alert.Event{Type: typ, Alert: alertID, Team: team, Case: caseID, Only: only})
+}
+
+// addEvent appends ev with the next id.
+func (s *fakeStream) addEvent(ev alert.Event) alert.Event {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.n++
-	ev := alert.Event{ID: streamID{1000, s.n}.String(), Type: typ, Alert: alertID, Team: team, Case: caseID, Only: only, Priority: 3, At: time.UnixMilli(1000).UTC()}
+	ev.ID, ev.Priority, ev.At = streamID{1000, s.n}.String(), 3, time.UnixMilli(1000).UTC()
 	s.evs = append(s.evs, ev)
 	close(s.wake)
 	s.wake = make(chan struct{})

@@ -402,7 +402,7 @@ func (h *Hub) follow(ctx context.Context) {
 			backoff.reset()
 			continue
 		}
-		ex, err := h.exclusions(ctx, evs)
+		ex, err := h.exclusions(ctx, evs, true)
 		if err != nil {
 			h.warn(ctx, "events stream: exclusions", err)
 			backoff.wait(ctx)
@@ -451,21 +451,41 @@ func (h *Hub) fanout(evs []alert.Event, ex map[string][]string) {
 }
 
 // exclusions looks up (through a short cache) who is excluded from the
-// cases of evs.
-func (h *Hub) exclusions(ctx context.Context, evs []alert.Event) (map[string][]string, error) {
+// cases of evs. For live events, a case whose every event carries the list
+// the intake read with it (Event.ExcludedKnown) needs no lookup: that read
+// is as fresh as the event. Replays look every case up: an old event's
+// list may be out of date.
+func (h *Hub) exclusions(ctx context.Context, evs []alert.Event, live bool) (map[string][]string, error) {
 	if h.o.Access == nil {
 		return nil, nil
 	}
 	var cases []string
+	carried := map[string][]string{}
 	for i := range evs {
-		if c := evs[i].Case; c != "" && !slices.Contains(cases, c) {
+		c := evs[i].Case
+		if c == "" {
+			continue
+		}
+		if live && evs[i].ExcludedKnown && !slices.Contains(cases, c) {
+			carried[c] = evs[i].Excluded
+			continue
+		}
+		if !slices.Contains(cases, c) {
 			cases = append(cases, c)
+			delete(carried, c)
 		}
 	}
 	if len(cases) == 0 {
-		return nil, nil
+		return carried, nil
 	}
-	return h.excl.get(ctx, h.o.Access, cases, h.now(), h.lim.ExclusionTTL)
+	out, err := h.excl.get(ctx, h.o.Access, cases, h.now(), h.lim.ExclusionTTL)
+	if err != nil {
+		return nil, err
+	}
+	for c, ex := range carried {
+		out[c] = ex
+	}
+	return out, nil
 }
 
 type exclEntry struct {

@@ -85,6 +85,47 @@ func TestPracticeEventsOnlyForTheirCaseworker(t *testing.T) {
 	ca2.Close()
 }
 
+// TestCarriedExclusions: a live event carrying the exclusion list the
+// intake read is filtered by that list without a lookup; the same event
+// replayed is filtered by a fresh lookup (its list may be out of date).
+func TestCarriedExclusions(t *testing.T) {
+	// The case's exclusions as looked up now: bob.
+	th := newTestHub(t, Limits{}, fakeAccess{"c_secret": {"s_bob"}})
+	alice := responder("s_alice", "north")
+	bob := responder("s_bob", "north")
+	ca, _ := th.dial(t, alice, "")
+	cb, _ := th.dial(t, bob, "")
+	first := th.stream.add(alert.EventRaised, "north", "", "a_zero")
+	for _, c := range []*Client{ca, cb} {
+		if got := next(t, c).Event.ID; got != first.ID {
+			t.Fatalf("setup: got %s", got)
+		}
+	}
+	since := ca.LastID()
+	// As read with the signal: alice is the one excluded.
+	th.stream.addEvent(alert.Event{Type: alert.EventRaised, Alert: "a_carried", Team: "north", Case: "c_secret",
+		Excluded: []string{"s_alice"}, ExcludedKnown: true})
+	last := th.stream.add(alert.EventRaised, "north", "", "a_after")
+	if got := next(t, cb).Event.Alert; got != "a_carried" {
+		t.Errorf("live: bob got %s first, want a_carried (the carried list excludes alice, not him)", got)
+	}
+	if got := next(t, ca).Event.Alert; got != "a_after" {
+		t.Errorf("live: alice got %s, want only a_after", got)
+	}
+	ca.Close()
+	cb.Close()
+	// Replayed: the lookup decides (bob excluded, alice not).
+	_, before := th.dial(t, alice, since)
+	ids := eventIDs(before)
+	if len(ids) != 2 || ids[1] != last.ID {
+		t.Errorf("replay to alice = %v, want both events", ids)
+	}
+	_, before = th.dial(t, bob, since)
+	if ids := eventIDs(before); len(ids) != 1 || ids[0] != last.ID {
+		t.Errorf("replay to bob = %v, want only %s", ids, last.ID)
+	}
+}
+
 func TestFreshClientGetsSnapshotFirst(t *testing.T) {
 	th := newTestHub(t, Limits{}, nil)
 	th.stream.add(alert.EventRaised, "north", "", "a_old")

@@ -1,6 +1,8 @@
 package store
 
 import (
+	"strings"
+
 	"waymark/alert"
 )
 
@@ -15,6 +17,9 @@ import (
 //	          leave out staff excluded from the case)
 //	only      present on a practice alert's events: the one staff id they
 //	          are for (the caseworker who opened the practice window)
+//	ex        present on the intake's events: the staff ids the case
+//	          excludes, space-separated, as read with the signal (staff ids
+//	          only; the case record keeps the same list in plain)
 //	priority  integer
 //	at        unix ms, from the injected clock
 //
@@ -30,6 +35,9 @@ func eventFields(e alert.Event) []any {
 		"priority", e.Priority, "at", e.At.UnixMilli()}
 	if e.Only != "" {
 		f = append(f, "only", e.Only)
+	}
+	if e.ExcludedKnown {
+		f = append(f, "ex", strings.Join(e.Excluded, " "))
 	}
 	return f
 }

@@ -171,6 +171,9 @@ func parseEvents(msgs []redis.XMessage) []alert.Event {
 			Case:  str("case"),
 			Only:  str("only"),
 		}
+		if ex, ok := m.Values["ex"].(string); ok {
+			ev.Excluded, ev.ExcludedKnown = strings.Fields(ex), true
+		}
 		ev.Priority, _ = strconv.Atoi(str("priority"))
 		if ms, err := strconv.ParseInt(str("at"), 10, 64); err == nil {
 			ev.At = time.UnixMilli(ms).UTC()

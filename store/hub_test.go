@@ -385,3 +385,34 @@ func TestCaseExclusions(t *testing.T) {
 		t.Errorf("CaseExclusions (-want +got):\n%s", diff)
 	}
 }
+
+// TestEventFieldsRoundTrip: an event's only and exclusion fields survive
+// the stream; an event without them reads back without them.
+func TestEventFieldsRoundTrip(t *testing.T) {
+	s, _ := newTestStore(t, testenv.RedisOptions{})
+	ctx := context.Background()
+	at := time.UnixMilli(1700000000123).UTC()
+	in := []alert.Event{
+		{Type: alert.EventRaised, Alert: "a_one", Team: "north", Case: "c_one", Only: "s_casey", Priority: 310, At: at,
+			Excluded: []string{"s_bob", "s_sam"}, ExcludedKnown: true},
+		{Type: alert.EventRaised, Alert: "a_two", Team: "north", Case: "c_two", Priority: 200, At: at,
+			Excluded: []string{}, ExcludedKnown: true},
+		{Type: alert.EventAcknowledged, Alert: "a_three", Team: "north", Case: "c_three", Priority: 200, At: at},
+	}
+	for _, e := range in {
+		if err := s.rdb.XAdd(ctx, &redis.XAddArgs{Stream: s.k.events(), Values: eventFields(e)}).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	msgs, err := s.rdb.XRange(ctx, s.k.events(), "-", "+").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := parseEvents(msgs)
+	for i := range got {
+		got[i].ID = ""
+	}
+	if diff := cmp.Diff(in, got); diff != "" {
+		t.Errorf("events (-want +got):\n%s", diff)
+	}
+}

@@ -234,6 +234,36 @@ func TestDashboard(t *testing.T) {
 		a.do(t, 10*time.Second, chromedp.Evaluate[chromedp.Void](`location.hash = '#/queue'`), chromedp.WaitVisible(chromedp.ID("view-queue")))
 	})
 
+	t.Run("off duty hands claimed alerts over", func(t *testing.T) {
+		s.panicAt(t, sv, 50.9097, -1.4044, 25)
+		q := `[...document.querySelectorAll('#queue .qitem')].some(e => e.innerText.toLowerCase().includes('unclaimed'))`
+		a.waitJS(t, 5*time.Second, "a new alert in alice's queue", q)
+		id := eval[string](t, a, `[...document.querySelectorAll('#queue .qitem')].find(e => e.innerText.toLowerCase().includes('unclaimed')).dataset.alert`)
+		a.do(t, 10*time.Second,
+			chromedp.Click(chromedp.CSS(`#queue .qitem[data-alert="`+id+`"]`)),
+			chromedp.WaitVisible(chromedp.ID("act-claim")),
+			chromedp.Click(chromedp.ID("act-claim")))
+		a.waitJS(t, 5*time.Second, "claimed", `document.getElementById('alert-claim').innerText === 'Claimed by you'`)
+		a.do(t, 10*time.Second, chromedp.Click(chromedp.CSS(`#view-alert .back`)), chromedp.WaitVisible(chromedp.ID("duty-toggle")))
+		a.do(t, 10*time.Second, chromedp.Click(chromedp.ID("duty-toggle")), chromedp.WaitVisible(chromedp.ID("duty-form")))
+		a11y(t, a, "going off duty")
+		// A colleague who does not exist is refused next to the field,
+		// and nothing changes.
+		a.do(t, 10*time.Second,
+			chromedp.SendKeys(chromedp.ID("handover-to-0"), "nobody"),
+			chromedp.SendKeys(chromedp.ID("handover-note-0"), "Police on the way; text first."),
+			chromedp.Click(chromedp.ID("duty-submit")))
+		a.waitJS(t, 5*time.Second, "refusal shown", `[...document.querySelectorAll('#duty-form .field-error:not([hidden]), #duty-form .error:not([hidden])')].length > 0`)
+		a.do(t, 10*time.Second,
+			chromedp.Evaluate[chromedp.Void](`document.getElementById('handover-to-0').value = ''`),
+			chromedp.SendKeys(chromedp.ID("handover-to-0"), "bob"),
+			chromedp.Click(chromedp.ID("duty-submit")))
+		a.waitJS(t, 5*time.Second, "off duty", `document.body.dataset.duty === 'off' && document.getElementById('duty-toggle').innerText === 'Back on duty'`)
+		b.waitJS(t, 5*time.Second, "handed to bob", `(document.querySelector('#queue .qitem[data-alert="`+id+`"]')||{innerText:''}).innerText.includes('Claimed by you')`)
+		a.do(t, 10*time.Second, chromedp.Click(chromedp.ID("duty-toggle")))
+		a.waitJS(t, 5*time.Second, "back on duty", `document.body.dataset.duty === 'on' && document.getElementById('duty-toggle').innerText === 'Go off duty'`)
+	})
+
 	t.Run("dropped connection misses nothing", func(t *testing.T) {
 		pa.Cut()
 		defer pa.Restore()

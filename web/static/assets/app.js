@@ -16,6 +16,7 @@ import { DirectoryView } from './directory.js';
 import { setup } from './setup.js';
 import { WebPush } from './push.js';
 import { AdminView } from './admin.js';
+import { Duty } from './duty.js';
 
 // app is the dashboard's one piece of shared state.
 const app = {
@@ -61,6 +62,7 @@ async function boot() {
   app.directoryView = new DirectoryView(app);
   app.adminView = new AdminView(app);
   app.push = new WebPush($('#push-enable'));
+  app.duty = new Duty(app);
 
   if (location.pathname === '/setup') {
     // The token stays in memory only: off the address bar and out of
@@ -174,6 +176,7 @@ async function signedIn() {
       });
     }
     app.live.start();
+    app.duty.show(true);
     // Not awaited: the queue must not wait for the push service.
     app.push.start();
   }

@@ -22,6 +22,16 @@ export class Live {
     this.stopped = true;
     this.online = false;
     this.pending = [];    // receipts waiting for an open socket
+    this.duty = true;     // on duty: escalation may page this dashboard
+  }
+
+  // setDuty tells the hub whether this person is on duty (kept across
+  // reconnections: the hello carries it).
+  setDuty(on) {
+    this.duty = !!on;
+    if (this.ws && this.ws.readyState === WebSocket.OPEN && this.online) {
+      this.ws.send(JSON.stringify({ type: 'duty', on: this.duty }));
+    }
   }
 
   start() {
@@ -70,7 +80,7 @@ export class Live {
     }
     this.ws = ws;
     ws.onopen = () => {
-      ws.send(JSON.stringify({ type: 'hello', ticket, since: this.since, duty: true }));
+      ws.send(JSON.stringify({ type: 'hello', ticket, since: this.since, duty: this.duty }));
     };
     ws.onmessage = (m) => {
       if (ws !== this.ws) return;
