@@ -262,6 +262,11 @@ func TestDashboard(t *testing.T) {
 		b.waitJS(t, 5*time.Second, "handed to bob", `(document.querySelector('#queue .qitem[data-alert="`+id+`"]')||{innerText:''}).innerText.includes('Claimed by you')`)
 		a.do(t, 10*time.Second, chromedp.Click(chromedp.ID("duty-toggle")))
 		a.waitJS(t, 5*time.Second, "back on duty", `document.body.dataset.duty === 'on' && document.getElementById('duty-toggle').innerText === 'Go off duty'`)
+		// Bob closes it, so the next test starts with an empty queue.
+		if st, body := s.call(t, s.client(t, bob), "POST", "/v1/alerts/"+id+"/resolve", map[string]any{"outcome": "safe"}); st != http.StatusOK {
+			t.Fatalf("bob resolves the handed-over alert: %d %s", st, body)
+		}
+		a.waitJS(t, 5*time.Second, "queue empty again", `document.querySelector('#queue .qitem[data-alert="`+id+`"]') === null`)
 	})
 
 	t.Run("dropped connection misses nothing", func(t *testing.T) {
