@@ -61,6 +61,14 @@ func TestBenchSummary(t *testing.T) {
 	if p, _ := sum["floor_p50_ms"].(float64); p <= 0 {
 		t.Errorf("floor_p50_ms = %v, want a latency", sum["floor_p50_ms"])
 	}
+	// The private Redis's disk is measured, since its fsync bounds every
+	// figure under appendfsync always.
+	if p50, _ := sum["disk_fsync_p50_ms"].(float64); p50 <= 0 || sum["disk_fsync_p99_ms"].(float64) < p50 {
+		t.Errorf("disk fsync p50 %v p99 %v, want both, p99 ≥ p50", sum["disk_fsync_p50_ms"], sum["disk_fsync_p99_ms"])
+	}
+	if !strings.Contains(out, "# redis's disk: one fsync") {
+		t.Errorf("no disk line in the output:\n%s", out)
+	}
 	t.Logf("bench took %v:\n%s", time.Since(start), out)
 }
 
