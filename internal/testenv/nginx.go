@@ -81,39 +81,19 @@ func StartNginx(t testing.TB, o NginxOptions) *Nginx {
 	// -e: the error log from the first moment (before the configuration
 	// is read nginx would otherwise try /var/log/nginx/error.log).
 	cmd := exec.Command(bin, "-p", dir, "-c", file, "-e", filepath.Join(dir, "error.log"))
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("testenv: start nginx: %v", err)
-	}
-	n.cmd, n.exited = cmd, make(chan struct{})
-	go func() {
-		cmd.Wait()
-		close(n.exited)
-	}()
-	t.Cleanup(func() {
-		n.Stop()
-		os.RemoveAll(dir)
-	})
-	err = waitFor(10*time.Second, func() error {
-		select {
-		case <-n.exited:
-			return nil
-		default:
-		}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	exited, err := startChild(cmd, "nginx", 10*time.Second, func() error {
 		c, err := net.DialTimeout("tcp", n.Addr(), time.Second)
 		if err == nil {
 			c.Close()
 		}
 		return err
-	})
-	select {
-	case <-n.exited:
-		t.Fatalf("testenv: nginx exited during start-up\n%s", n.ErrorLog())
-	default:
-	}
+	}, n.ErrorLog)
 	if err != nil {
-		t.Fatalf("testenv: nginx not accepting connections: %v\n%s", err, n.ErrorLog())
+		t.Fatal(err)
 	}
+	n.cmd, n.exited = cmd, exited
+	t.Cleanup(n.Stop)
 	return n
 }
 

@@ -141,23 +141,16 @@ func (r *Redis) args() []string {
 func (r *Redis) start() {
 	r.t.Helper()
 	cmd := exec.Command("redis-server", r.args()...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		r.t.Fatalf("testenv: start redis-server: %v", err)
+	exited, err := startChild(cmd, "redis-server", 10*time.Second, r.ping, func() string {
+		log, _ := os.ReadFile(filepath.Join(r.dir, "redis.log"))
+		return string(log)
+	})
+	if err != nil {
+		r.t.Fatal(err)
 	}
-	exited := make(chan struct{})
-	go func() {
-		cmd.Wait()
-		close(exited)
-	}()
 	r.mu.Lock()
 	r.cmd, r.exited = cmd, exited
 	r.mu.Unlock()
-	if err := r.waitReady(10 * time.Second); err != nil {
-		log, _ := os.ReadFile(filepath.Join(r.dir, "redis.log"))
-		r.Kill()
-		r.t.Fatalf("testenv: redis-server not ready: %v\n%s", err, log)
-	}
 }
 
 func (r *Redis) dial() (net.Conn, error) {
@@ -165,26 +158,6 @@ func (r *Redis) dial() (net.Conn, error) {
 		return net.DialTimeout("tcp", r.Addr(), time.Second)
 	}
 	return net.DialTimeout("unix", r.sock, time.Second)
-}
-
-// waitReady polls PING until the server answers PONG. Polling is the only
-// signal redis-server offers; each attempt is bounded and so is the total.
-func (r *Redis) waitReady(limit time.Duration) error {
-	deadline := time.Now().Add(limit)
-	var last error
-	for time.Now().Before(deadline) {
-		select {
-		case <-r.exited:
-			return fmt.Errorf("redis-server exited during start-up")
-		default:
-		}
-		last = r.ping()
-		if last == nil {
-			return nil
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	return last
 }
 
 func (r *Redis) ping() error {

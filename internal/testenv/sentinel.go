@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -233,37 +232,21 @@ func startSentinelProc(t testing.TB, master, primary string, downAfter time.Dura
 		t.Fatalf("testenv: sentinel config: %v", err)
 	}
 	cmd := exec.Command("redis-server", file, "--sentinel")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("testenv: start sentinel: %v", err)
-	}
-	p.cmd, p.exited = cmd, make(chan struct{})
-	go func() {
-		cmd.Wait()
-		close(p.exited)
-	}()
-	t.Cleanup(func() {
-		p.kill()
-		os.RemoveAll(dir)
-	})
-	err = waitFor(10*time.Second, func() error {
-		select {
-		case <-p.exited:
-			return nil
-		default:
-		}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	exited, err := startChild(cmd, "sentinel", 10*time.Second, func() error {
 		_, err := Command(p.addr, "PING")
 		return err
-	})
-	select {
-	case <-p.exited:
+	}, func() string {
 		l, _ := os.ReadFile(filepath.Join(dir, "sentinel.log"))
-		t.Fatalf("testenv: sentinel exited during start-up\n%s", l)
-	default:
-	}
+		return string(l)
+	})
 	if err != nil {
-		t.Fatalf("testenv: sentinel not answering: %v", err)
+		t.Fatal(err)
 	}
+	p.mu.Lock()
+	p.cmd, p.exited = cmd, exited
+	p.mu.Unlock()
+	t.Cleanup(p.kill)
 	return p
 }
 
