@@ -280,6 +280,44 @@ func TestDisabledAccountNextRequest401(t *testing.T) {
 	}
 }
 
+// TestChangeAccessEndsSessions: changing an account's roles ends its
+// sessions at once; it signs in again with the new roles; an enabled
+// account signs in again after a disabling.
+func TestChangeAccessEndsSessions(t *testing.T) {
+	env := newTestEnv(t)
+	ctx := context.Background()
+	c := env.login(t, "sam", responder, nil)
+	if status, _, _ := env.call(t, c, "GET", "/v1/auth/me", nil); status != 200 {
+		t.Fatalf("me = %d", status)
+	}
+	if _, err := env.Staff.ChangeAccess(ctx, "sam", staff.AccessChange{Roles: []staff.Role{staff.RoleHelpline}}); err != nil {
+		t.Fatal(err)
+	}
+	if status, _, _ := env.call(t, c, "GET", "/v1/auth/me", nil); status != 401 {
+		t.Errorf("me after a role change = %d, want 401 (signed out)", status)
+	}
+	env.Clock.Advance(time.Minute)
+	c2 := env.client()
+	status, _, body := env.call(t, c2, "POST", "/v1/auth/login", map[string]string{"username": "sam", "password": testPassword, "totp": env.code(t, "sam")})
+	if status != 200 || !strings.Contains(string(body), `"helpline"`) || strings.Contains(string(body), `"responder"`) {
+		t.Fatalf("sign-in after the change = %d %s, want the new roles", status, body)
+	}
+	if err := env.Staff.Disable(ctx, "sam"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.Staff.ChangeAccess(ctx, "sam", staff.AccessChange{Enable: true}); err != nil {
+		t.Fatal(err)
+	}
+	env.Clock.Advance(time.Minute)
+	if status, _, _ := env.call(t, env.client(), "POST", "/v1/auth/login", map[string]string{"username": "sam", "password": testPassword, "totp": env.code(t, "sam")}); status != 200 {
+		t.Errorf("sign-in after enabling = %d, want 200", status)
+	}
+	// A bad change is refused and changes nothing.
+	if _, err := env.Staff.ChangeAccess(ctx, "sam", staff.AccessChange{Teams: []string{"nowhere"}}); err == nil {
+		t.Error("a change to a team that does not exist was accepted")
+	}
+}
+
 func TestCrossSiteRefused(t *testing.T) {
 	env := newTestEnv(t)
 	c := env.login(t, "sam", responder, nil)

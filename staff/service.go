@@ -62,6 +62,9 @@ type Store interface {
 	// DisableStaff marks the account disabled and ends its sessions,
 	// announcing each on the revocation channel.
 	DisableStaff(ctx context.Context, id string) error
+	// UpdateStaffAccess sets roles and teams (nil keeps them) and, with
+	// enable, lifts a disabling; it ends the account's sessions.
+	UpdateStaffAccess(ctx context.Context, id string, roles []Role, teams []string, enable bool) error
 
 	PutSetupToken(ctx context.Context, token Secret, staffID string, expires time.Time) error
 	SetupToken(ctx context.Context, token Secret) (staffID string, expires time.Time, err error)
@@ -294,6 +297,61 @@ func (s *Service) Disable(ctx context.Context, username string) error {
 		return err
 	}
 	return s.store.DisableStaff(ctx, a.ID)
+}
+
+// AccessChange changes what an account may do. Nil Roles or Teams keep
+// them; Enable lifts a disabling.
+type AccessChange struct {
+	Roles  []Role
+	Teams  []string
+	Enable bool
+}
+
+// ChangeAccess applies ch to the account of username, checked as Add
+// checks a new account (known roles, at least one; existing teams). The
+// account's sessions end at once, so the change applies everywhere from
+// its next sign-in.
+func (s *Service) ChangeAccess(ctx context.Context, username string, ch AccessChange) (*Account, error) {
+	a, err := s.store.StaffByUsername(ctx, NormalizeUsername(username))
+	if err != nil {
+		return nil, err
+	}
+	inv := &problem.Invalid{}
+	if ch.Roles != nil {
+		if len(ch.Roles) == 0 {
+			inv.Add("roles", "must name at least one role: admin, caseworker, responder, helpline")
+		}
+		for _, r := range ch.Roles {
+			if !r.Valid() {
+				inv.Add("roles", "must be among admin, caseworker, responder, helpline")
+				break
+			}
+		}
+		ch.Roles = slices.Compact(slices.Sorted(slices.Values(ch.Roles)))
+	}
+	if ch.Teams != nil {
+		for _, t := range ch.Teams {
+			if !ValidTeamID(t) {
+				inv.Add("teams", "holds something that is not a team id")
+				continue
+			}
+			if _, err := s.store.Team(ctx, t); errors.Is(err, problem.ErrNotFound) {
+				inv.Add("teams", "team "+t+" does not exist; add it with `waymark team add`")
+			} else if err != nil {
+				return nil, err
+			}
+		}
+		// Sorted collects nothing into nil, which would mean "keep":
+		// an emptied list is an empty one.
+		ch.Teams = append([]string{}, slices.Compact(slices.Sorted(slices.Values(ch.Teams)))...)
+	}
+	if err := inv.Err(); err != nil {
+		return nil, err
+	}
+	if err := s.store.UpdateStaffAccess(ctx, a.ID, ch.Roles, ch.Teams, ch.Enable); err != nil {
+		return nil, err
+	}
+	return s.store.StaffByID(ctx, a.ID)
 }
 
 // List returns every account, by username.

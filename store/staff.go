@@ -378,6 +378,54 @@ func (s *Store) DisableStaff(ctx context.Context, id string) error {
 	return nil
 }
 
+// updateStaffAccessScript: KEYS staff, staff sessions, session...; ARGV
+// enable ("1" clears the disabled flag), then field, value pairs. The
+// account's sessions end, so the new roles and teams apply from its next
+// sign-in (and its dashboards reconnect under them).
+var updateStaffAccessScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if ARGV[1] == '1' then redis.call('HDEL', KEYS[1], 'disabled') end
+if #ARGV > 1 then redis.call('HSET', KEYS[1], unpack(ARGV, 2)) end
+for i = 3, #KEYS do redis.call('DEL', KEYS[i]) end
+redis.call('DEL', KEYS[2])
+return 1`)
+
+// UpdateStaffAccess sets an account's roles and teams (nil keeps them)
+// and, with enable, lifts its disabling. Its sessions end at once, on
+// every instance, so nobody keeps rights they no longer have.
+func (s *Store) UpdateStaffAccess(ctx context.Context, id string, roles []staff.Role, teams []string, enable bool) error {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
+	tags, err := s.rdb.SMembers(ctx, s.k.staffSessions(id)).Result()
+	if err != nil {
+		return s.wrap("update staff "+id, err)
+	}
+	keys := []string{s.k.staff(id), s.k.staffSessions(id)}
+	for _, t := range tags {
+		keys = append(keys, s.k.session(t))
+	}
+	args := []any{flag(enable)}
+	if roles != nil {
+		args = append(args, sfRoles, joinRoles(roles))
+	}
+	if teams != nil {
+		args = append(args, sfTeams, strings.Join(teams, ","))
+	}
+	n, err := updateStaffAccessScript.Run(ctx, s.rdb, keys, args...).Int()
+	if err != nil {
+		return s.wrap("update staff "+id, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("store: update staff %s: %w", id, staff.ErrNotFound)
+	}
+	for _, t := range tags {
+		if err := s.rdb.Publish(ctx, s.k.revoked(), t).Err(); err != nil {
+			return s.wrap("announce revoked session", err)
+		}
+	}
+	return nil
+}
+
 func joinRoles(rs []staff.Role) string {
 	parts := make([]string, len(rs))
 	for i, r := range rs {

@@ -55,7 +55,8 @@ Usage:
   waymark config check [flags]    validate the configuration and print it, secrets redacted
   waymark keys new                print fresh WAYMARK_KEYS, WAYMARK_INDEX_KEY and WAYMARK_PIN_KEY lines
   waymark keys rotate             move every sealed record to the first key in WAYMARK_KEYS; report what is left
-  waymark staff add|disable|list  staff accounts (needs WAYMARK_REDIS_URL); staff add -h for flags
+  waymark staff add|set|enable|disable|list
+                                  staff accounts: create, change roles and teams, enable, disable (needs WAYMARK_REDIS_URL)
   waymark team add|list           teams and their postcode districts (needs WAYMARK_REDIS_URL)
   waymark rota set|show --team T  a team's on-call rota from YAML or JSON (needs WAYMARK_REDIS_URL)
   waymark policy set|show --team T

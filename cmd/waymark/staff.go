@@ -14,7 +14,7 @@ import (
 	"waymark/staff"
 )
 
-const staffUsage = "usage: waymark staff add|disable|list (waymark staff add -h for flags)"
+const staffUsage = "usage: waymark staff add|set|enable|disable|list (waymark staff add -h for flags)"
 
 // staffCmd is `waymark staff`: accounts, against the configured Redis.
 func staffCmd(ctx context.Context, c *cli, args []string) error {
@@ -26,6 +26,10 @@ func staffCmd(ctx context.Context, c *cli, args []string) error {
 		return staffAdd(ctx, c, args[1:])
 	case "disable":
 		return staffDisable(ctx, c, args[1:])
+	case "enable":
+		return staffSetAccess(ctx, c, "enable", args[1:])
+	case "set":
+		return staffSetAccess(ctx, c, "set", args[1:])
 	case "list":
 		return staffList(ctx, c, args[1:])
 	default:
@@ -145,6 +149,71 @@ func staffDisable(ctx context.Context, c *cli, args []string) error {
 		return adminError("staff disable", err)
 	}
 	fmt.Fprintf(c.stdout, "disabled %s; its sessions have ended\n", staff.NormalizeUsername(rest[0]))
+	return nil
+}
+
+// staffSetAccess is `waymark staff set --username U [--role R[,R]]
+// [--team T[,T]]` (change roles or teams) and `waymark staff enable
+// USERNAME` (lift a disabling). Either ends the account's sessions, so the
+// change applies everywhere from its next sign-in.
+func staffSetAccess(ctx context.Context, c *cli, verb string, args []string) error {
+	var username, roles, teams string
+	var roleSet, teamSet bool
+	cmd := adminCommand{name: "staff " + verb, usage: "staff enable USERNAME [flags]"}
+	if verb == "set" {
+		cmd.usage = "staff set --username U [--role R[,R]] [--team T[,T]] [flags]"
+		cmd.flags = func(fs *flag.FlagSet) {
+			fs.StringVar(&username, "username", "", "the account to change")
+			fs.Func("role", "comma list of roles replacing the account's: admin, caseworker, responder, helpline", func(v string) error {
+				roles, roleSet = v, true
+				return nil
+			})
+			fs.Func("team", "comma list of team ids replacing the account's (empty: none)", func(v string) error {
+				teams, teamSet = v, true
+				return nil
+			})
+		}
+	}
+	a, rest, err := openAdmin(ctx, c, cmd, args)
+	if err != nil {
+		return helpOK(err)
+	}
+	defer a.close()
+	var ch staff.AccessChange
+	switch verb {
+	case "enable":
+		if len(rest) != 1 {
+			return usageError("usage: waymark staff enable USERNAME")
+		}
+		username, ch.Enable = rest[0], true
+	default:
+		if len(rest) != 0 || username == "" || (!roleSet && !teamSet) {
+			return usageError("usage: waymark staff set --username U [--role R[,R]] [--team T[,T]] (at least one of --role, --team)")
+		}
+		if roleSet {
+			ch.Roles = []staff.Role{}
+			for _, r := range splitComma(roles) {
+				ch.Roles = append(ch.Roles, staff.Role(strings.ToLower(r)))
+			}
+		}
+		if teamSet {
+			ch.Teams = append([]string{}, splitComma(teams)...)
+		}
+	}
+	acct, err := a.staff.ChangeAccess(ctx, username, ch)
+	if err != nil {
+		if errors.Is(err, staff.ErrNotFound) {
+			return &exitError{code: 1, err: fmt.Errorf("waymark staff %s: no such account", verb)}
+		}
+		return adminError("staff "+verb, err)
+	}
+	roleNames := make([]string, len(acct.Roles))
+	for i, r := range acct.Roles {
+		roleNames[i] = string(r)
+	}
+	fmt.Fprintf(c.stdout, "%s: roles %s; teams %s; %s; its sessions have ended\n", acct.Username,
+		orDash(strings.Join(roleNames, ",")), orDash(strings.Join(acct.Teams, ",")),
+		map[bool]string{true: "disabled", false: "enabled"}[acct.Disabled])
 	return nil
 }
 

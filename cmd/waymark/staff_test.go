@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"regexp"
 	"strings"
@@ -134,6 +135,34 @@ func TestStaffAndTeamCLI(t *testing.T) {
 	}
 	if _, _, err := staffRun(t, env, "", "staff", "disable", "nobody"); exitCode(err) != 1 {
 		t.Errorf("disable nobody: %v", err)
+	}
+
+	// Enabled again, then roles and teams changed; bad changes change nothing.
+	if out := mustRun("", "staff", "enable", "sam"); !strings.Contains(out, "sam: roles caseworker,responder; teams south; enabled") {
+		t.Errorf("staff enable: %s", out)
+	}
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"staff", "set", "--username", "sam", "--role", "superuser"}, 2, "--role: must be among"},
+		{[]string{"staff", "set", "--username", "sam", "--role", ""}, 2, "at least one role"},
+		{[]string{"staff", "set", "--username", "sam", "--team", "nowhere"}, 2, "does not exist"},
+		{[]string{"staff", "set", "--username", "sam"}, 2, "at least one of --role, --team"},
+		{[]string{"staff", "set", "--username", "nobody", "--role", "helpline"}, 1, "no such account"},
+		{[]string{"staff", "enable"}, 2, "usage: waymark staff enable"},
+	} {
+		_, errOut, err := staffRun(t, env, "", tc.args...)
+		if exitCode(err) != tc.code || !strings.Contains(fmt.Sprint(err)+errOut, tc.want) {
+			t.Errorf("%v: exit %d %v %s; want %d naming %q", tc.args, exitCode(err), err, errOut, tc.code, tc.want)
+		}
+	}
+	if out := mustRun("", "staff", "set", "--username", "SAM", "--role", "responder,helpline", "--team", ""); !strings.Contains(out, "sam: roles helpline,responder; teams -; enabled") {
+		t.Errorf("staff set: %s", out)
+	}
+	if list := mustRun("", "staff", "list"); !regexp.MustCompile(`(?m)^sam\s+s_[a-z]{20}\s+Sam Okafor\s+helpline,responder\s+-\s+yes\s+active$`).MatchString(list) {
+		t.Errorf("staff list after set:\n%s", list)
 	}
 }
 
