@@ -84,7 +84,7 @@ func TestInstancesBehindNginx(t *testing.T) {
 	for _, name := range names {
 		jar, _ := cookiejar.New(nil)
 		c := &http.Client{Jar: jar, Timeout: 10 * time.Second}
-		st, body := lbCall(t, c, "POST", lb+"/v1/auth/login", map[string]string{
+		st, body := call(t, c, "POST", lb+"/v1/auth/login", map[string]string{
 			"username": name, "password": "a long enough password", "totp": mustCode(t, secrets[name])})
 		if st != http.StatusOK {
 			t.Fatalf("login %s through nginx = %d %s", name, st, body)
@@ -279,29 +279,11 @@ func waitSockets(t *testing.T, procs []*waymarkProc, n int) {
 	}
 }
 
-func lbCall(t *testing.T, c *http.Client, method, url string, body any) (int, []byte) {
-	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		rd = bytes.NewReader(b)
-	}
-	req, _ := http.NewRequest(method, url, rd)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, url, err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, b
-}
-
 // lbDial takes a ticket and opens a live socket, both through the
 // balancer, and reads up to ready.
 func lbDial(t *testing.T, lb string, c *http.Client) *push.Client {
 	t.Helper()
-	st, body := lbCall(t, c, "POST", lb+"/v1/auth/ws-ticket", nil)
+	st, body := call(t, c, "POST", lb+"/v1/auth/ws-ticket", nil)
 	if st != http.StatusOK {
 		t.Fatalf("ws-ticket through nginx = %d %s", st, body)
 	}
@@ -329,7 +311,7 @@ func lbDial(t *testing.T, lb string, c *http.Client) *push.Client {
 // returns the device token.
 func lbEnrol(t *testing.T, base string, c *http.Client, phone string) string {
 	t.Helper()
-	st, body := lbCall(t, c, "POST", base+"/v1/cases", map[string]any{
+	st, body := call(t, c, "POST", base+"/v1/cases", map[string]any{
 		"phone": phone, "alias": "Test case", "team": "north", "risk_level": "standard",
 		"code_words": []string{"bluebell"}, "pin": "4826", "duress_pin": "9371"})
 	if st != http.StatusCreated {
@@ -337,14 +319,14 @@ func lbEnrol(t *testing.T, base string, c *http.Client, phone string) string {
 	}
 	var cs struct{ ID string }
 	json.Unmarshal(body, &cs)
-	st, body = lbCall(t, c, "POST", base+"/v1/cases/"+cs.ID+"/enrolments", map[string]any{
+	st, body = call(t, c, "POST", base+"/v1/cases/"+cs.ID+"/enrolments", map[string]any{
 		"tech_safety_check": map[string]any{"others_have_access": false, "notes": ""}})
 	if st != http.StatusOK && st != http.StatusCreated {
 		t.Fatalf("enrolment = %d %s", st, body)
 	}
 	var en struct{ Code string }
 	json.Unmarshal(body, &en)
-	st, body = lbCall(t, http.DefaultClient, "POST", base+"/v1/app/enrol", map[string]string{"code": en.Code})
+	st, body = call(t, http.DefaultClient, "POST", base+"/v1/app/enrol", map[string]string{"code": en.Code})
 	if st != http.StatusOK {
 		t.Fatalf("app enrol = %d %s", st, body)
 	}
