@@ -213,28 +213,12 @@ func (s *Service) check(ctx context.Context, n NewAccount) (*Account, error) {
 	if n := utf8.RuneCountInString(a.DisplayName); n > 80 || !utf8.ValidString(a.DisplayName) || strings.ContainsFunc(a.DisplayName, unicode.IsControl) {
 		inv.Add("display_name", "must be at most 80 printable characters")
 	}
-	if len(n.Roles) == 0 {
-		inv.Add("roles", "must name at least one role: admin, caseworker, responder, helpline")
+	a.Roles = checkRoles(inv, n.Roles)
+	teams, err := s.checkTeams(ctx, inv, n.Teams)
+	if err != nil {
+		return nil, err
 	}
-	for _, r := range n.Roles {
-		if !r.Valid() {
-			inv.Add("roles", "must be among admin, caseworker, responder, helpline")
-			break
-		}
-	}
-	a.Roles = slices.Compact(slices.Sorted(slices.Values(n.Roles)))
-	for _, t := range n.Teams {
-		if !ValidTeamID(t) {
-			inv.Add("teams", "holds something that is not a team id")
-			continue
-		}
-		if _, err := s.store.Team(ctx, t); errors.Is(err, problem.ErrNotFound) {
-			inv.Add("teams", "team "+t+" does not exist; add it with `waymark team add`")
-		} else if err != nil {
-			return nil, err
-		}
-	}
-	a.Teams = slices.Compact(slices.Sorted(slices.Values(n.Teams)))
+	a.Teams = teams
 	if !a.Phone.IsZero() {
 		if _, err := s.store.StaffByPhone(ctx, a.Phone); err == nil {
 			inv.Add("phone", "is already the page phone of another account")
@@ -246,6 +230,38 @@ func (s *Service) check(ctx context.Context, n NewAccount) (*Account, error) {
 		return nil, err
 	}
 	return a, nil
+}
+
+// checkRoles checks an account's roles (at least one, all known) and
+// returns them sorted without repeats.
+func checkRoles(inv *problem.Invalid, roles []Role) []Role {
+	if len(roles) == 0 {
+		inv.Add("roles", "must name at least one role: admin, caseworker, responder, helpline")
+	}
+	for _, r := range roles {
+		if !r.Valid() {
+			inv.Add("roles", "must be among admin, caseworker, responder, helpline")
+			break
+		}
+	}
+	return slices.Compact(slices.Sorted(slices.Values(roles)))
+}
+
+// checkTeams checks an account's teams (ids of teams that exist) and
+// returns them sorted without repeats; an error is a failure to look.
+func (s *Service) checkTeams(ctx context.Context, inv *problem.Invalid, teams []string) ([]string, error) {
+	for _, t := range teams {
+		if !ValidTeamID(t) {
+			inv.Add("teams", "holds something that is not a team id")
+			continue
+		}
+		if _, err := s.store.Team(ctx, t); errors.Is(err, problem.ErrNotFound) {
+			inv.Add("teams", "team "+t+" does not exist; add it with `waymark team add`")
+		} else if err != nil {
+			return nil, err
+		}
+	}
+	return slices.Compact(slices.Sorted(slices.Values(teams))), nil
 }
 
 // Add creates an account to be set up by its owner through a one-time link:
@@ -318,32 +334,15 @@ func (s *Service) ChangeAccess(ctx context.Context, username string, ch AccessCh
 	}
 	inv := &problem.Invalid{}
 	if ch.Roles != nil {
-		if len(ch.Roles) == 0 {
-			inv.Add("roles", "must name at least one role: admin, caseworker, responder, helpline")
-		}
-		for _, r := range ch.Roles {
-			if !r.Valid() {
-				inv.Add("roles", "must be among admin, caseworker, responder, helpline")
-				break
-			}
-		}
-		ch.Roles = slices.Compact(slices.Sorted(slices.Values(ch.Roles)))
+		ch.Roles = checkRoles(inv, ch.Roles)
 	}
 	if ch.Teams != nil {
-		for _, t := range ch.Teams {
-			if !ValidTeamID(t) {
-				inv.Add("teams", "holds something that is not a team id")
-				continue
-			}
-			if _, err := s.store.Team(ctx, t); errors.Is(err, problem.ErrNotFound) {
-				inv.Add("teams", "team "+t+" does not exist; add it with `waymark team add`")
-			} else if err != nil {
-				return nil, err
-			}
+		teams, err := s.checkTeams(ctx, inv, ch.Teams)
+		if err != nil {
+			return nil, err
 		}
-		// Sorted collects nothing into nil, which would mean "keep":
-		// an emptied list is an empty one.
-		ch.Teams = append([]string{}, slices.Compact(slices.Sorted(slices.Values(ch.Teams)))...)
+		// An emptied list is an empty one, not nil (which keeps them).
+		ch.Teams = append([]string{}, teams...)
 	}
 	if err := inv.Err(); err != nil {
 		return nil, err
