@@ -437,7 +437,7 @@ func PublicKeyString(k ed25519.PublicKey) string {
 func ParsePublicKey(s string) (ed25519.PublicKey, error) {
 	const prefix = "ed25519:"
 	if len(s) <= len(prefix) || s[:len(prefix)] != prefix {
-		return nil, errors.New("alert: public key must start with ed25519:")
+		return nil, errors.New(`alert: public key lacks the "ed25519:" prefix`)
 	}
 	b, err := base64.StdEncoding.DecodeString(s[len(prefix):])
 	if err != nil || len(b) != ed25519.PublicKeySize {

@@ -24,7 +24,7 @@ func TestNormalize(t *testing.T) {
 		{"ＲＯＳＥ　ＧＡＲＤＥＮ", "rose garden"},
 		{"ﬁsh", "fish"},
 		{"  گلاب  ", "گلاب"},
-		{"‏گلاب‏", "گلاب"}, // right-to-left marks around
+		{"\u200fگلاب\u200f", "گلاب"}, // right-to-left marks around
 		{"КРАСНЫЙ ЗОНТ", "красный зонт"},
 		{"红色雨伞。", "红色雨伞"},
 		{"नमस्ते!", "नमस्ते"}, // the final vowel sign stays with its letter

@@ -202,6 +202,9 @@ func TestCaseAPI(t *testing.T) {
 		t.Fatalf("app enrol = %d %s", status, body)
 	}
 	status, _, body = env.call(t, cw, "GET", "/v1/cases/"+id, nil)
+	if status != http.StatusOK {
+		t.Fatalf("get case = %d %s", status, body)
+	}
 	if !strings.Contains(string(body), dev.DeviceID) || !strings.Contains(string(body), `"recorded_by"`) {
 		t.Errorf("case lacks its device or tech-safety record: %s", body)
 	}

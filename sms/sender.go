@@ -255,7 +255,7 @@ func (s *Sender) do(ctx context.Context, op string, create func(*api.ApiService)
 			s.log.Debug("twilio create", "op", op, "attempt", attempt, "duration", time.Since(start))
 			return sid, nil
 		}
-		final, cls := classify(err)
+		cls, final := classify(err)
 		s.log.Info("twilio create failed", "op", op, "attempt", attempt, "outcome", cls, "duration", time.Since(start))
 		if final != nil {
 			return "", fmt.Errorf("sms: %s: %w", op, final)
@@ -324,23 +324,23 @@ func (s *Sender) api(ctx context.Context, timeout time.Duration) *api.ApiService
 // classify sorts a twilio-go error. final is non-nil for errors that must
 // not be retried; cls is a short description safe to log (codes and
 // statuses, never Twilio's message text).
-func classify(err error) (final error, cls string) {
+func classify(err error) (cls string, final error) {
 	var tre *client.TwilioRestError
 	if errors.As(err, &tre) {
 		cls = fmt.Sprintf("twilio error %d (HTTP %d)", tre.Code, tre.Status)
-		return finalFor(tre.Status, tre.Code, cls), cls
+		return cls, finalFor(tre.Status, tre.Code, cls)
 	}
 	var v1 *client.RestErrorV1
 	if errors.As(err, &v1) {
 		cls = fmt.Sprintf("twilio error %d (HTTP %d)", v1.Code, v1.HttpStatusCode)
-		return finalFor(v1.HttpStatusCode, v1.Code, cls), cls
+		return cls, finalFor(v1.HttpStatusCode, v1.Code, cls)
 	}
 	if errors.Is(err, errNoSID) {
-		return fmt.Errorf("%w: %v", ErrRejected, err), "no sid"
+		return "no sid", fmt.Errorf("%w: %v", ErrRejected, err)
 	}
 	var ne net.Error
 	if (errors.As(err, &ne) && ne.Timeout()) || errors.Is(err, context.DeadlineExceeded) {
-		return nil, "timeout"
+		return "timeout", nil
 	}
 	// twilio-go wraps a non-JSON error page as "error decoding the
 	// response for an HTTP error code: NNN: …".
@@ -352,13 +352,13 @@ func classify(err error) (final error, cls string) {
 		}
 		if status, convErr := strconv.Atoi(strings.TrimSpace(rest)); convErr == nil {
 			cls = fmt.Sprintf("HTTP %d without twilio error", status)
-			return finalFor(status, 0, cls), cls
+			return cls, finalFor(status, 0, cls)
 		}
 	}
 	if errors.Is(err, context.Canceled) {
-		return nil, "cancelled"
+		return "cancelled", nil
 	}
-	return nil, "transport error"
+	return "transport error", nil
 }
 
 func finalFor(status, code int, cls string) error {

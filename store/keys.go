@@ -227,9 +227,6 @@ func (k keyspace) caseHistory(caseID string) string { return k.p + "case:" + cas
 // outside (ORUK UUIDs) and so stay out of key names.
 func (k keyspace) directory() string { return k.p + "dir:services" }
 
-// directorySealed holds confidential addresses, sealed, by service id (hash).
-func (k keyspace) directorySealed() string { return k.p + "dir:sealed" }
-
 // directoryVersion counts directory changes; instances poll it to rebuild
 // their in-memory index.
 func (k keyspace) directoryVersion() string { return k.p + "dir:version" }

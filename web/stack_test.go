@@ -13,7 +13,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -94,9 +93,9 @@ func moduleRoot(t testing.TB) string {
 // cache makes every build after the first a link step.
 func buildWaymark(t testing.TB) string {
 	t.Helper()
-	gobin, err := exec.LookPath("go")
+	gobin, err := exec.LookPath("go") // go test puts GOROOT/bin first on PATH
 	if err != nil {
-		gobin = filepath.Join(runtime.GOROOT(), "bin", "go")
+		t.Fatal(err)
 	}
 	out := filepath.Join(t.TempDir(), "waymark")
 	cmd := exec.Command(gobin, "build", "-o", out, "./cmd/waymark")

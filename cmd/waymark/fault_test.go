@@ -13,7 +13,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -392,9 +391,9 @@ func (e *faultEnv) assertNothingAfter(claimed time.Time) {
 // faultBinary builds the waymark binary once into dir.
 func faultBinary(t *testing.T) string {
 	t.Helper()
-	goTool, err := exec.LookPath("go")
+	goTool, err := exec.LookPath("go") // go test puts GOROOT/bin first on PATH
 	if err != nil {
-		goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
+		t.Fatal(err)
 	}
 	out := filepath.Join(t.TempDir(), "waymark")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)

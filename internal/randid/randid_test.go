@@ -26,7 +26,7 @@ func TestToken(t *testing.T) {
 	if got := len(Token(32)); got != 43 {
 		t.Fatalf("len(Token(32)) = %d, want 43", got)
 	}
-	if Token(16) == Token(16) {
+	if a, b := Token(16), Token(16); a == b {
 		t.Fatal("two tokens are equal")
 	}
 }

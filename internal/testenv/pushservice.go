@@ -272,7 +272,7 @@ func (p *PushService) checkVAPID(h string, m *PushMessage) error {
 		return errors.New("exp not within the next 24 hours")
 	}
 	if !strings.HasPrefix(claims.Sub, "mailto:") && !strings.HasPrefix(claims.Sub, "https://") {
-		return errors.New("sub is neither mailto: nor https:")
+		return errors.New("sub is neither a mailto nor an https URL")
 	}
 	return nil
 }
