@@ -9,6 +9,7 @@ import (
 	"os"
 	"runtime/debug"
 	"strings"
+	"sync"
 
 	"waymark/config"
 )
@@ -43,8 +44,46 @@ type cli struct {
 }
 
 // run is the whole program: args is os.Args, getenv the environment lookup.
+// A command whose output could not be written fails, however it ended:
+// an operator must not believe keys, a TOTP secret or an export were saved
+// when they were not ("waymark keys new > /dev/full").
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	return runWith(ctx, args, &cli{getenv: getenv, stdin: os.Stdin, stdout: stdout, stderr: stderr})
+	out := &checkedWriter{w: stdout}
+	err := runWith(ctx, args, &cli{getenv: getenv, stdin: os.Stdin, stdout: out, stderr: stderr})
+	if werr := out.Err(); werr != nil {
+		return errors.Join(err, fmt.Errorf("waymark: writing standard output: %w", werr))
+	}
+	return err
+}
+
+// checkedWriter remembers the first write error and refuses every write
+// after it, so a command never leaves half its output behind a failure
+// without run knowing.
+type checkedWriter struct {
+	mu  sync.Mutex
+	w   io.Writer
+	err error
+}
+
+func (cw *checkedWriter) Write(b []byte) (int, error) {
+	cw.mu.Lock()
+	defer cw.mu.Unlock()
+	if cw.err != nil {
+		return 0, cw.err
+	}
+	n, err := cw.w.Write(b)
+	if err == nil && n < len(b) {
+		err = io.ErrShortWrite
+	}
+	cw.err = err
+	return n, err
+}
+
+// Err is the first write error, if any.
+func (cw *checkedWriter) Err() error {
+	cw.mu.Lock()
+	defer cw.mu.Unlock()
+	return cw.err
 }
 
 const usage = `Waymark: silent alerts and signposting for domestic-abuse services.
