@@ -104,6 +104,9 @@ type Device struct {
 	ID         string
 	CreatedAt  time.Time
 	LastUsedAt time.Time
+	// RemovedAt is when the phone forgot itself ("forget this phone"):
+	// the device no longer works, and only this mark remains.
+	RemovedAt time.Time
 }
 
 // Case is an enrolled survivor. Personal fields are pii types so that they
@@ -294,6 +297,7 @@ type CaseStore interface {
 	Devices(ctx context.Context, caseID string) ([]Device, error)
 	// RevokeDevice removes a device; ErrNotFound if the case has none by that id.
 	RevokeDevice(ctx context.Context, caseID, deviceID string) error
+	ForgetDevice(ctx context.Context, caseID, deviceID string) error
 	// DeviceByToken resolves an app token and records its use.
 	DeviceByToken(ctx context.Context, token string) (caseID, deviceID string, err error)
 	// AppendAudit appends an entry to the audit trail.
@@ -1328,6 +1332,20 @@ func (s *Cases) RevokeDevice(ctx context.Context, p *staff.Principal, id, device
 		return err
 	}
 	s.audit(ctx, p, "device.revoke", id, "ok: "+deviceID, pii.Text{})
+	return nil
+}
+
+// ForgetDevice is the app's "forget this phone", after its real PIN: the
+// device's token stops working at once, and the case screen shows that the
+// phone removed it.
+func (s *Cases) ForgetDevice(ctx context.Context, caseID, deviceID string) error {
+	if !ValidDeviceID(deviceID) {
+		return ErrNotFound
+	}
+	if err := s.st.ForgetDevice(ctx, caseID, deviceID); err != nil {
+		return err
+	}
+	s.auditAs(ctx, ActorApp, "device.forget", caseID, "ok: "+deviceID, pii.Text{})
 	return nil
 }
 

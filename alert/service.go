@@ -237,6 +237,13 @@ func (s *Service) Raise(ctx context.Context, sig Signal) (Result, error) {
 // both, intake.go), and pin, when not nil, is checked against that record
 // (both comparisons, whatever the PIN); ErrNotFound when the case is gone.
 func (s *Service) raise(ctx context.Context, sig Signal, pin *string) (Result, error) {
+	return s.raiseSeen(ctx, sig, pin, nil)
+}
+
+// raiseSeen is raise, telling seen (when not nil) what the decision read:
+// the case's state and what its PIN turned out to be. It may be called
+// more than once (a retried decision); the last call stands.
+func (s *Service) raiseSeen(ctx context.Context, sig Signal, pin *string, seen func(CaseState, PIN)) (Result, error) {
 	if err := sig.Validate(); err != nil {
 		return Result{}, err
 	}
@@ -265,6 +272,9 @@ func (s *Service) raise(ctx context.Context, sig Signal, pin *string) (Result, e
 			return nil, err
 		}
 		st.Policies = pols
+		if seen != nil {
+			seen(st, sig.PIN)
+		}
 		c, err := s.cfg.Rules.OnSignal(st, sig)
 		if c != nil {
 			c.GuardPolicies = guard
@@ -290,6 +300,28 @@ type AppSignal struct {
 	// Schedule is the new check-in schedule for KindSchedule; nil stops
 	// check-ins.
 	Schedule *Schedule
+	// SentAt is when the phone raised the signal (its outbox may have held
+	// it while offline); zero when the app did not say.
+	SentAt time.Time
+}
+
+// signal turns an app request into the signal it stands for.
+func (s *Service) appSignal(caseID string, in AppSignal) Signal {
+	id := in.RequestID
+	if id == "" {
+		id = randid.Token(18)
+	}
+	return Signal{
+		Source:    SourceApp,
+		Kind:      in.Kind,
+		CaseID:    caseID,
+		Location:  in.Location,
+		Message:   in.Message,
+		At:        s.now(),
+		SentAt:    in.SentAt,
+		DedupeKey: "app:" + caseID + "." + id,
+		Schedule:  in.Schedule,
+	}
 }
 
 // App records a signal from a case's app. Every accepted signal returns
@@ -297,21 +329,71 @@ type AppSignal struct {
 // (one read of the case and its state, both PIN comparisons, one atomic
 // commit), so nothing about the answer tells them apart.
 func (s *Service) App(ctx context.Context, caseID string, in AppSignal) error {
-	id := in.RequestID
-	if id == "" {
-		id = randid.Token(18)
+	_, err := s.raise(ctx, s.appSignal(caseID, in), &in.PIN)
+	return err
+}
+
+// AppSettings is the disguised app opening its hidden settings with a PIN
+// (KindSettings). With the real or the duress PIN it answers ok and the
+// case's check-in schedule (nil when none is active): the duress PIN must
+// look like success to whoever is watching, and raises a duress alert. A
+// wrong PIN answers not ok and counts as wrong. A repeated request id
+// answers not ok and changes nothing. pin says which PIN it was, for the
+// caller's own use; the survivor's phone must not learn it.
+func (s *Service) AppSettings(ctx context.Context, caseID string, in AppSignal) (sched *Schedule, pin PIN, err error) {
+	in.Kind = KindSettings
+	var (
+		got PIN
+		ci  *Checkins
+	)
+	res, err := s.raiseSeen(ctx, s.appSignal(caseID, in), &in.PIN, func(st CaseState, p PIN) {
+		got, ci = p, st.Checkins
+	})
+	if err != nil || res.Duplicate {
+		return nil, PINNone, err
+	}
+	if got != PINReal && got != PINDuress {
+		return nil, got, nil
+	}
+	if ci != nil && ci.Active {
+		sc := ci.Schedule.Normalize()
+		sched = &sc
+	}
+	return sched, got, nil
+}
+
+// SetSchedule sets (or, with sched nil, stops) a case's check-in schedule
+// from the case screen: a caseworker of the case's team agrees it with the
+// survivor. The check-in log names the caseworker.
+func (s *Service) SetSchedule(ctx context.Context, p *staff.Principal, caseID string, sched *Schedule) error {
+	if p == nil || !p.Has(staff.RoleCaseworker) {
+		return ErrNotFound
+	}
+	b, err := s.cases.Brief(ctx, caseID)
+	if err != nil {
+		return err
+	}
+	if !p.InTeam(b.Team) || slices.Contains(b.Excluded, p.StaffID) {
+		return ErrNotFound
+	}
+	if sched != nil {
+		inv := &problem.Invalid{}
+		sched.Validate(inv)
+		if err := inv.Err(); err != nil {
+			return err
+		}
 	}
 	sig := Signal{
 		Source:    SourceApp,
-		Kind:      in.Kind,
+		Kind:      KindSchedule,
 		CaseID:    caseID,
-		Location:  in.Location,
-		Message:   in.Message,
+		PIN:       PINReal, // a caseworker's hand, not a PIN: trusted as the real one
 		At:        s.now(),
-		DedupeKey: "app:" + caseID + "." + id,
-		Schedule:  in.Schedule,
+		DedupeKey: "staff:" + caseID + "." + randid.Token(18),
+		Schedule:  sched,
+		By:        p.StaffID,
 	}
-	_, err := s.raise(ctx, sig, &in.PIN)
+	_, err = s.raise(ctx, sig, nil)
 	return err
 }
 

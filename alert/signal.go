@@ -36,6 +36,10 @@ const (
 	// KindSchedule is a change to the check-in schedule (PUT or DELETE
 	// /v1/app/checkins): it needs the real PIN like a check-in.
 	KindSchedule Kind = "schedule"
+	// KindSettings is the disguised app opening its hidden settings (or
+	// forgetting the phone) with a PIN: the real PIN changes nothing, the
+	// duress PIN raises a duress alert, a wrong one counts as wrong.
+	KindSettings Kind = "settings"
 )
 
 // AppKinds are the kinds the disguised app may send to /v1/app/signal.
@@ -98,6 +102,10 @@ type Signal struct {
 	Media int
 	// At is when Waymark received the signal.
 	At time.Time
+	// SentAt is when the phone says it raised the signal (the app's outbox
+	// may hold it while offline); zero when unknown. It is only shown, never
+	// used to decide anything: a phone's clock may be wrong.
+	SentAt time.Time
 	// DedupeKey makes retries harmless: "app:" + request_id, "sms:" +
 	// MessageSid, "missed:" + case + fence. The store keeps a keyed tag of
 	// it for 48 hours.
@@ -105,6 +113,9 @@ type Signal struct {
 	// Schedule is the new check-in schedule for KindSchedule; nil stops
 	// check-ins.
 	Schedule *Schedule
+	// By is the staff id of a caseworker who set the schedule on the
+	// case screen; "" for the survivor's own signals.
+	By string
 }
 
 // Duress reports whether the signal carries duress: a duress PIN or word.
@@ -118,7 +129,7 @@ func (s Signal) Validate() error {
 		inv.Add("source", "unknown source")
 	}
 	switch s.Kind {
-	case KindPanic, KindCheckin, KindCancel, KindLocation, KindMessage, KindMissed, KindSchedule:
+	case KindPanic, KindCheckin, KindCancel, KindLocation, KindMessage, KindMissed, KindSchedule, KindSettings:
 	default:
 		inv.Add("kind", "must be one of: panic, checkin, cancel, location, message")
 	}

@@ -105,7 +105,7 @@ func (r Rules) OnSignal(st CaseState, sig Signal) (*Commit, error) {
 	if err := sig.Validate(); err != nil {
 		return nil, err
 	}
-	needsPIN := sig.Kind == KindCheckin || sig.Kind == KindCancel || sig.Kind == KindSchedule
+	needsPIN := sig.Kind == KindCheckin || sig.Kind == KindCancel || sig.Kind == KindSchedule || sig.Kind == KindSettings
 	if needsPIN && sig.PIN == PINNone {
 		if sig.Source == SourceApp {
 			return nil, errNeedPIN()
@@ -163,6 +163,10 @@ func (r Rules) OnSignal(st CaseState, sig Signal) (*Commit, error) {
 	case KindLocation:
 		if !sig.Duress() {
 			r.location(c, st, sig)
+			return c, nil
+		}
+	case KindSettings:
+		if !sig.Duress() {
 			return c, nil
 		}
 	}
@@ -295,6 +299,25 @@ func (r Rules) attach(c *Commit, a *Alert, sig Signal) {
 	a.UpdatedAt = sig.At
 }
 
+// lateWords says how long a signal waited on the phone: "14 min",
+// "2 h 5 min", "3 days".
+func lateWords(d time.Duration) string {
+	m := int(d / time.Minute)
+	switch {
+	case m < 60:
+		return fmt.Sprintf("%d min", m)
+	case m < 24*60:
+		if m%60 == 0 {
+			return fmt.Sprintf("%d h", m/60)
+		}
+		return fmt.Sprintf("%d h %d min", m/60, m%60)
+	case m < 48*60:
+		return "1 day"
+	default:
+		return fmt.Sprintf("%d days", m/(24*60))
+	}
+}
+
 func signalDetail(sig Signal) string {
 	d := string(sig.Kind) + " via " + string(sig.Source)
 	switch {
@@ -305,6 +328,11 @@ func signalDetail(sig Signal) string {
 	}
 	if sig.Unconfirmed {
 		d += " (unconfirmed: a near miss of a code word)"
+	}
+	if late := sig.At.Sub(sig.SentAt); !sig.SentAt.IsZero() && late >= time.Minute && late <= DedupeFor {
+		// The app's outbox held it (no network): say so, in the phone's
+		// own time, which may be off but is all there is.
+		d += ", raised on the phone " + lateWords(late) + " before it arrived"
 	}
 	switch {
 	case sig.Media > 0:
@@ -429,6 +457,10 @@ func (r Rules) checkedIn(c *Commit, st CaseState, now time.Time) {
 // owner sees it in the check-in log.
 func (r Rules) setSchedule(c *Commit, st CaseState, sig Signal) {
 	now := sig.At
+	by := BySurvivor
+	if sig.By != "" {
+		by = sig.By
+	}
 	ci := st.Checkins.clone()
 	if c.Checkins != nil {
 		ci = c.Checkins
@@ -442,13 +474,13 @@ func (r Rules) setSchedule(c *Commit, st CaseState, sig Signal) {
 			c.Drop = append(c.Drop, Timer{Kind: TimerCheckin, Target: st.Case.ID})
 		}
 		ci.Fence = ""
-		r.logCheckins(c, ci, Entry{At: now, Type: EntrySchedule, By: BySurvivor, Detail: "check-ins stopped"})
+		r.logCheckins(c, ci, Entry{At: now, Type: EntrySchedule, By: by, Detail: "check-ins stopped"})
 	} else {
 		ci.Active = true
 		ci.Schedule = sig.Schedule.Normalize()
 		ci.NextDue = ci.Schedule.Next(now)
 		r.armCheckin(c, ci, st.Case.ID)
-		r.logCheckins(c, ci, Entry{At: now, Type: EntrySchedule, By: BySurvivor, Detail: "check-ins set: " + ci.Schedule.String()})
+		r.logCheckins(c, ci, Entry{At: now, Type: EntrySchedule, By: by, Detail: "check-ins set: " + ci.Schedule.String()})
 	}
 	c.Checkins = ci
 	c.Events = append(c.Events, Event{Type: EventCheckins, Case: st.Case.ID, Team: st.Case.Team, At: now})
@@ -456,7 +488,7 @@ func (r Rules) setSchedule(c *Commit, st CaseState, sig Signal) {
 		// Whoever works the open alert sees the change too.
 		a := st.Open.clone()
 		detail := c.CheckinLog[len(c.CheckinLog)-1].Detail
-		r.entry(c, a, Entry{At: now, Type: EntrySchedule, By: BySurvivor, Detail: detail})
+		r.entry(c, a, Entry{At: now, Type: EntrySchedule, By: by, Detail: detail})
 		a.UpdatedAt = now
 		c.Alert = a
 		c.Events = append(c.Events, r.event(EventJoined, a, now))

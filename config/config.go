@@ -20,6 +20,8 @@ import (
 // but Config and Key redact them when logged or formatted.
 type Config struct {
 	Addr            string   `validate:"hostport"`
+	AppAddr         string   `validate:"omitempty,hostport"`
+	MetricsAddr     string   `validate:"hostport"`
 	PublicURL       string   `validate:"omitempty,baseurl"`
 	AppURL          string   `validate:"omitempty,baseurl"`
 	Tenant          string   `validate:"required,tenant"`

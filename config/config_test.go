@@ -106,6 +106,7 @@ func TestDefaults(t *testing.T) {
 	}
 	want := Config{
 		Addr:            "127.0.0.1:8080",
+		MetricsAddr:     "127.0.0.1:0",
 		Tenant:          "default",
 		ShutdownTimeout: 15 * time.Second,
 		ExpectedCases:   5000,

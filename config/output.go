@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/netip"
 	"net/url"
 	"reflect"
 	"strconv"
@@ -138,6 +140,9 @@ func (c *Config) Warnings() []string {
 				u.Hostname(), quoteList(words)))
 		}
 	}
+	if host, _, err := net.SplitHostPort(c.MetricsAddr); err == nil && !loopbackHost(host) {
+		out = append(out, "WAYMARK_METRICS_ADDR: /metrics is served beyond loopback; its counters move differently for duress and for enrolled numbers, so keep it to a private network")
+	}
 	if c.InsecureCookies {
 		out = append(out, "WAYMARK_INSECURE_COOKIES: session cookies are sent over plain http; development only")
 	}
@@ -151,6 +156,15 @@ func (c *Config) Warnings() []string {
 		out = append(out, "WAYMARK_TWILIO_PREVIOUS_AUTH_TOKEN: webhooks signed with the old token are still accepted; remove it once rotation is done")
 	}
 	return out
+}
+
+// loopbackHost reports whether host is a loopback address or localhost.
+func loopbackHost(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	a, err := netip.ParseAddr(host)
+	return err == nil && a.IsLoopback()
 }
 
 // revealingWords returns the words in host that say what a disguised app is

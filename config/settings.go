@@ -42,6 +42,8 @@ func groups() []group {
 	return []group{
 		{"Server", []setting{
 			{"Addr", "WAYMARK_ADDR", "127.0.0.1:8080", plain, "listen address, host:port (port 0 picks a free port)"},
+			{"AppAddr", "WAYMARK_APP_ADDR", "", plain, "listen address of the disguised app's own listener (its files and /v1/app/* only), host:port; it prints `app listening on http://HOST:PORT` (unset: no app listener)"},
+			{"MetricsAddr", "WAYMARK_METRICS_ADDR", "127.0.0.1:0", plain, "operator listener for /metrics (never served on the public listener), host:port; prints `metrics listening on http://HOST:PORT`; set a fixed loopback port for Prometheus"},
 			{"PublicURL", "WAYMARK_PUBLIC_URL", "", link, "Twilio-facing base URL; Twilio signs its webhooks against it (https; http only on loopback)"},
 			{"AppURL", "WAYMARK_APP_URL", "", link, "base URL the disguised app talks to; its host name must say nothing about its purpose"},
 			{"Tenant", "WAYMARK_TENANT", "default", plain, "tenant id: a-z, 0-9 and -, starting with a letter, at most 32, no run of 4+ digits"},

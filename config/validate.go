@@ -180,6 +180,16 @@ func describe(fe validator.FieldError, rs map[string]rule, envOf map[string]stri
 // crossCheck enforces the rules that span several settings. It skips a
 // setting that already has a problem, so one mistake gives one line.
 func crossCheck(c *Config, errs *collector) {
+	// Three listeners, three addresses: the app and the operator listener
+	// never share the public one (port 0 picks a fresh port each time).
+	for _, l := range []struct{ env, addr string }{{"WAYMARK_APP_ADDR", c.AppAddr}, {"WAYMARK_METRICS_ADDR", c.MetricsAddr}} {
+		if l.addr != "" && l.addr == c.Addr && !strings.HasSuffix(l.addr, ":0") && !errs.has(l.env) {
+			errs.add(l.env, l.env, "must differ from WAYMARK_ADDR: it is a listener of its own")
+		}
+	}
+	if c.AppAddr != "" && c.AppAddr == c.MetricsAddr && !strings.HasSuffix(c.AppAddr, ":0") && !errs.has("WAYMARK_APP_ADDR") {
+		errs.add("WAYMARK_APP_ADDR", "WAYMARK_APP_ADDR", "must differ from WAYMARK_METRICS_ADDR")
+	}
 	const noRedis = "set, but no Redis is configured (WAYMARK_REDIS_URL, WAYMARK_REDIS_SENTINEL_ADDRS or WAYMARK_REDIS_CLUSTER_ADDRS); unset it to use the embedded Redis"
 
 	// Redis: one mode, and nothing that implies a real Redis while none is

@@ -39,11 +39,30 @@ type appLocationRequest struct {
 }
 
 type appSignalRequest struct {
-	RequestID string              `json:"request_id" validate:"required"`
-	Kind      string              `json:"kind" validate:"required,oneof=panic checkin cancel location message"`
-	PIN       *string             `json:"pin,omitempty"`
-	Location  *appLocationRequest `json:"location,omitempty"`
-	Message   string              `json:"message,omitempty"`
+	RequestID string `json:"request_id" validate:"required"`
+	// Kind is checked by appKind, not by a tag: a tag's problem text would
+	// list the kinds, words the app listener never serves.
+	Kind     string              `json:"kind" validate:"required,max=16"`
+	PIN      *string             `json:"pin,omitempty"`
+	Location *appLocationRequest `json:"location,omitempty"`
+	Message  string              `json:"message,omitempty"`
+	// RaisedAt is when the phone raised the signal (RFC 3339); its outbox
+	// may have held it while offline.
+	RaisedAt string `json:"raised_at,omitempty" validate:"max=40"`
+}
+
+// appKindAliases are the neutral names the disguised app uses, so that no
+// word in its files says what it does: "press" is a panic.
+var appKindAliases = map[string]alert.Kind{"press": alert.KindPanic}
+
+// appKind returns the kind a request names, by its own name or its
+// neutral alias.
+func appKind(name string) (alert.Kind, bool) {
+	if k, ok := appKindAliases[name]; ok {
+		return k, true
+	}
+	k := alert.Kind(name)
+	return k, alert.ValidAppKind(k)
 }
 
 type appCheckinsRequest struct {
@@ -62,6 +81,11 @@ type appCheckinsStopRequest struct {
 // withApp answers 401 for every app route when no service is wired, as for
 // an unknown token.
 func (s *server) withApp(h func(w http.ResponseWriter, r *http.Request, caseID string)) http.Handler {
+	return s.withDevice(func(w http.ResponseWriter, r *http.Request, caseID, _ string) { h(w, r, caseID) })
+}
+
+// withDevice is withApp, also handing on the device's id.
+func (s *server) withDevice(h func(w http.ResponseWriter, r *http.Request, caseID, deviceID string)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if s.Cases == nil || s.Alerts == nil {
 			s.error(w, r, alert.ErrUnauthorized)
@@ -72,7 +96,7 @@ func (s *server) withApp(h func(w http.ResponseWriter, r *http.Request, caseID s
 			s.error(w, r, alert.ErrUnauthorized)
 			return
 		}
-		caseID, _, err := s.Cases.DeviceByToken(r.Context(), token)
+		caseID, deviceID, err := s.Cases.DeviceByToken(r.Context(), token)
 		if err != nil {
 			if isAppNotFound(err) {
 				// Unknown or revoked: the same 401 as any other.
@@ -81,7 +105,7 @@ func (s *server) withApp(h func(w http.ResponseWriter, r *http.Request, caseID s
 			s.error(w, r, err)
 			return
 		}
-		h(w, r, caseID)
+		h(w, r, caseID, deviceID)
 	})
 }
 
@@ -132,13 +156,23 @@ func (s *server) appSignal() http.Handler {
 func (s *server) appSignalInput(req appSignalRequest) (alert.AppSignal, error) {
 	inv := &problem.Invalid{}
 	checkAppRequestID(inv, req.RequestID, true)
-	kind := alert.Kind(req.Kind)
+	kind, ok := appKind(req.Kind)
+	if !ok && req.Kind != "" {
+		inv.Add("kind", "is not a kind this endpoint takes")
+	}
 	in := alert.AppSignal{RequestID: req.RequestID, Kind: kind}
+	if req.RaisedAt != "" {
+		t, err := time.Parse(time.RFC3339, req.RaisedAt)
+		if err != nil {
+			inv.Add("raised_at", "must be a time in RFC 3339 form")
+		}
+		in.SentAt = t
+	}
 	if req.PIN != nil {
 		checkAppPIN(inv, *req.PIN)
 		in.PIN = *req.PIN
 	} else if kind == alert.KindCheckin || kind == alert.KindCancel {
-		inv.Add("pin", "is required for "+req.Kind)
+		inv.Add("pin", "is required for "+string(kind))
 	}
 	if req.Location != nil {
 		loc, ok := s.appLocation(inv, req.Location)

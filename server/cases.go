@@ -40,6 +40,9 @@ type deviceView struct {
 	ID         string    `json:"device_id"`
 	CreatedAt  time.Time `json:"created_at"`
 	LastUsedAt time.Time `json:"last_used_at"`
+	// RemovedAt is set when the phone forgot itself ("removed from the
+	// phone"); the device no longer works.
+	RemovedAt time.Time `json:"removed_at,omitzero"`
 }
 
 // caseView is a case as its team's caseworkers see it.
@@ -121,7 +124,7 @@ func viewOf(c *alert.Case, now time.Time) caseView {
 			RecordedAt: t.RecordedAt, RecordedBy: t.RecordedBy}
 	}
 	for _, d := range c.Devices {
-		v.Devices = append(v.Devices, deviceView{ID: d.ID, CreatedAt: d.CreatedAt, LastUsedAt: d.LastUsedAt})
+		v.Devices = append(v.Devices, deviceView{ID: d.ID, CreatedAt: d.CreatedAt, LastUsedAt: d.LastUsedAt, RemovedAt: d.RemovedAt})
 	}
 	return v
 }
@@ -346,11 +349,17 @@ func (s *server) revealCase() http.Handler {
 
 type enrolmentRequest struct {
 	TechSafetyCheck *alert.TechSafetyInput `json:"tech_safety_check" validate:"required"`
+	// Look is the disguise chosen with the survivor (enrolment.go).
+	Look *appLook `json:"look,omitempty"`
 }
 
 type enrolmentView struct {
 	Code      string    `json:"code"`
 	ExpiresAt time.Time `json:"expires_at"`
+	// Link and QRSVG are the app link with the code in its fragment and
+	// its QR code, when WAYMARK_APP_URL is known (enrolment.go).
+	Link  string `json:"link,omitempty"`
+	QRSVG string `json:"qr_svg,omitempty"`
 }
 
 // createEnrolment is POST /v1/cases/{id}/enrolments: records the
@@ -362,12 +371,23 @@ func (s *server) createEnrolment() http.Handler {
 			s.error(w, r, err)
 			return
 		}
+		if err := req.Look.check(); err != nil {
+			s.error(w, r, err)
+			return
+		}
 		e, err := s.Cases.IssueEnrolment(r.Context(), principal(r), r.PathValue("id"), *req.TechSafetyCheck)
 		if err != nil {
 			s.error(w, r, err)
 			return
 		}
-		s.json(w, r, http.StatusCreated, enrolmentView{Code: e.Code, ExpiresAt: e.ExpiresAt})
+		v := enrolmentView{Code: e.Code, ExpiresAt: e.ExpiresAt, Link: enrolmentLink(s.AppURL, e.Code, req.Look)}
+		if v.Link != "" {
+			if v.QRSVG, err = qrSVG(v.Link); err != nil {
+				s.error(w, r, err)
+				return
+			}
+		}
+		s.json(w, r, http.StatusCreated, v)
 	})
 }
 

@@ -9,10 +9,9 @@ import (
 // routes is the table of contents: every route Waymark serves, one line
 // each, with its middleware visible. A route not in this file does not exist.
 func (s *server) routes(mux *http.ServeMux) {
-	// Operators.
+	// Operators (/metrics is on the operator listener only).
 	s.handle(mux, "GET /healthz", s.healthz())
 	s.handle(mux, "GET /readyz", s.readyz())
-	s.handle(mux, "GET /metrics", s.metricsHandler())
 
 	// Staff sign-in and sessions.
 	s.handle(mux, "POST /v1/auth/login", s.csrf.Handler(s.login()))
@@ -50,12 +49,13 @@ func (s *server) routes(mux *http.ServeMux) {
 	s.handle(mux, "POST /v1/cases/{id}/enrolments", s.authed(staff.RoleCaseworker)(s.createEnrolment()))
 	s.handle(mux, "DELETE /v1/cases/{id}/devices/{device}", s.authed(staff.RoleCaseworker)(s.revokeDevice()))
 	s.handle(mux, "PUT /v1/cases/{id}/legal-hold", s.authed(staff.RoleAdmin)(s.setLegalHold()))
-	s.handle(mux, "POST /v1/app/enrol", s.appEnrol())
+	s.handle(mux, "GET /v1/cases/{id}/checkins", s.authed(staff.RoleCaseworker)(s.caseCheckins()))
+	s.handle(mux, "PUT /v1/cases/{id}/checkins", s.authed(staff.RoleCaseworker)(s.caseSetCheckins()))
+	s.handle(mux, "DELETE /v1/cases/{id}/checkins", s.authed(staff.RoleCaseworker)(s.caseStopCheckins()))
 
-	// The disguised app.
-	s.handle(mux, "POST /v1/app/signal", s.appSignal())
-	s.handle(mux, "PUT /v1/app/checkins", s.appSetCheckins())
-	s.handle(mux, "DELETE /v1/app/checkins", s.appStopCheckins())
+	// The disguised app's API, here too (its own listener is the one the
+	// app uses; tools and the bench reach it here).
+	s.appRoutes(mux)
 
 	// Alerts (responders).
 	s.handle(mux, "GET /v1/alerts", s.authed(staff.RoleResponder, staff.RoleCaseworker)(s.listAlerts()))
@@ -100,4 +100,35 @@ func (s *server) routes(mux *http.ServeMux) {
 		s.handle(mux, "GET /assets/", s.Web)
 		s.handle(mux, "GET /sw.js", s.Web)
 	}
+}
+
+// appRoutes is the disguised app's API. Every answer is the same for the
+// real, duress and wrong PIN (server/app.go).
+func (s *server) appRoutes(mux *http.ServeMux) {
+	s.handle(mux, "POST /v1/app/enrol", s.appBody(s.appEnrol()))
+	s.handle(mux, "POST /v1/app/signal", s.appBody(s.appSignal()))
+	s.handle(mux, "PUT /v1/app/checkins", s.appBody(s.appSetCheckins()))
+	s.handle(mux, "DELETE /v1/app/checkins", s.appBody(s.appStopCheckins()))
+	s.handle(mux, "POST /v1/app/open", s.appBody(s.appOpen()))
+	s.handle(mux, "DELETE /v1/app/device", s.appBody(s.appForget()))
+	s.handle(mux, "GET /v1/app/find", s.appFind())
+}
+
+// appListenerRoutes is the app listener: the app's API and its files. The
+// app's file handler answers every other path (a neutral 404), so nothing
+// else is reachable there: no dashboard, staff API, /metrics or /sms.
+func (s *server) appListenerRoutes(mux *http.ServeMux) {
+	s.appRoutes(mux)
+	if s.App != nil {
+		s.handle(mux, "/", s.App)
+	} else {
+		s.handle(mux, "/", s.appNotFound())
+	}
+}
+
+// operatorRoutes is the operator listener (--metrics-addr).
+func (s *server) operatorRoutes(mux *http.ServeMux) {
+	s.handle(mux, "GET /metrics", s.metricsHandler())
+	s.handle(mux, "GET /healthz", s.healthz())
+	s.handle(mux, "GET /readyz", s.readyz())
 }

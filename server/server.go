@@ -54,6 +54,13 @@ type Deps struct {
 	Hub *push.Hub
 	// Web serves the dashboard at / and its files under /assets/.
 	Web http.Handler
+	// App serves the disguised app's files on the app listener (NewApp):
+	// every path that is not /v1/app/*. It is never part of New's handler.
+	App http.Handler
+	// AppURL is the disguised app's base URL (WAYMARK_APP_URL): an
+	// enrolment answers a link to it, with the code in the fragment, and
+	// its QR code. Empty: the answer carries the code only.
+	AppURL string
 	// SMS is the Twilio webhooks' side (POST /sms/inbound, /sms/status).
 	SMS *SMS
 	// Directory returns the current signposting index (nil before the
@@ -76,8 +83,38 @@ type server struct {
 	csrf     *http.CrossOriginProtection
 }
 
-// New returns the Waymark HTTP handler.
-func New(d Deps) http.Handler {
+// New returns the handler of the staff (public) listener: the dashboard,
+// the staff API, the Twilio webhooks and the app API. It never serves the
+// disguised app's files or /metrics. Use Listeners for all three.
+func New(d Deps) http.Handler { return Listeners(d).Public }
+
+// Handlers are Waymark's three listeners' handlers, sharing one set of
+// metrics.
+type Handlers struct {
+	// Public is the staff listener: the dashboard, the staff API, the
+	// Twilio webhooks and the app API; never the app's files or /metrics.
+	Public http.Handler
+	// App is the disguised app's own listener: its files (Deps.App) and
+	// /v1/app/*, nothing else. Its answers, errors included, hold no word
+	// that says what the app is for.
+	App http.Handler
+	// Operator serves /metrics, /healthz and /readyz. Counters move
+	// differently for duress and for enrolled numbers, so it is never
+	// served to the public.
+	Operator http.Handler
+}
+
+// Listeners returns the handlers of the three listeners.
+func Listeners(d Deps) Handlers {
+	s := newServer(d)
+	pub, app, op := http.NewServeMux(), http.NewServeMux(), http.NewServeMux()
+	s.routes(pub)
+	s.appListenerRoutes(app)
+	s.operatorRoutes(op)
+	return Handlers{Public: s.outer(pub), App: s.outer(app), Operator: s.outer(op)}
+}
+
+func newServer(d Deps) *server {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -103,7 +140,5 @@ func New(d Deps) http.Handler {
 	s.csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, errCrossOrigin)
 	}))
-	mux := http.NewServeMux()
-	s.routes(mux)
-	return s.outer(mux)
+	return s
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -16,7 +17,8 @@ import (
 
 func TestHealthAndReadiness(t *testing.T) {
 	var down error
-	h := New(Deps{Ready: func(context.Context) error { return down }})
+	hs := Listeners(Deps{Ready: func(context.Context) error { return down }})
+	h := hs.Public
 	get := func(path string) *httptest.ResponseRecorder {
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, httptest.NewRequest("GET", path, nil))
@@ -35,9 +37,13 @@ func TestHealthAndReadiness(t *testing.T) {
 	if w := get("/healthz"); w.Code != 200 {
 		t.Errorf("healthz while redis down = %d, want 200", w.Code)
 	}
-	w := get("/metrics")
+	if w := get("/metrics"); w.Code != http.StatusNotFound {
+		t.Errorf("public /metrics = %d, want 404: it is the operator listener's", w.Code)
+	}
+	w := httptest.NewRecorder()
+	hs.Operator.ServeHTTP(w, httptest.NewRequest("GET", "/metrics", nil))
 	if w.Code != 200 || !strings.Contains(w.Body.String(), "waymark_http_requests_total") {
-		t.Errorf("metrics = %d, missing waymark_http_requests_total", w.Code)
+		t.Errorf("operator /metrics = %d, missing waymark_http_requests_total", w.Code)
 	}
 }
 

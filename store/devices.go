@@ -176,13 +176,20 @@ func (s *Store) Devices(ctx context.Context, caseID string) ([]alert.Device, err
 	pipe := s.rdb.Pipeline()
 	cmds := make([]*redis.SliceCmd, len(ids))
 	for i, id := range ids {
-		cmds[i] = pipe.HMGet(ctx, s.k.device(m[id]), "created_at", "last_used_at")
+		if !strings.HasPrefix(m[id], forgotten) {
+			cmds[i] = pipe.HMGet(ctx, s.k.device(m[id]), "created_at", "last_used_at")
+		}
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
 		return nil, s.wrap("devices", err)
 	}
 	out := make([]alert.Device, 0, len(ids))
 	for i, id := range ids {
+		if removed, ok := strings.CutPrefix(m[id], forgotten); ok {
+			// Forgotten by the phone itself: only the mark remains.
+			out = append(out, alert.Device{ID: id, RemovedAt: fromMS(removed)})
+			continue
+		}
 		v := cmds[i].Val()
 		created, _ := v[0].(string)
 		used, _ := v[1].(string)
@@ -213,6 +220,41 @@ func (s *Store) RevokeDevice(ctx context.Context, caseID, deviceID string) error
 	res, err := revokeDeviceScript.Run(ctx, s.rdb, []string{s.k.caseDevices(caseID), s.k.device(tag)}, deviceID, tag).Text()
 	if err != nil {
 		return s.wrap("revoke device", err)
+	}
+	if res != "ok" {
+		return fmt.Errorf("store: device %s of case %s: %w", deviceID, caseID, alert.ErrNotFound)
+	}
+	return nil
+}
+
+// forgotten starts the value keys.caseDevices holds for a device the phone
+// forgot ("forget this phone"), followed by when: the case screen shows
+// "removed from the phone" rather than nothing. The mark goes with the case.
+const forgotten = "-"
+
+var forgetDeviceScript = redis.NewScript(`
+if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 'missing' end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+redis.call('DEL', KEYS[2])
+return 'ok'
+`)
+
+// ForgetDevice removes the device and its token at once, as RevokeDevice
+// does, and leaves the mark that the phone itself asked for it.
+func (s *Store) ForgetDevice(ctx context.Context, caseID, deviceID string) error {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
+	tag, err := s.rdb.HGet(ctx, s.k.caseDevices(caseID), deviceID).Result()
+	if errors.Is(err, redis.Nil) || strings.HasPrefix(tag, forgotten) {
+		return fmt.Errorf("store: device %s of case %s: %w", deviceID, caseID, alert.ErrNotFound)
+	}
+	if err != nil {
+		return s.wrap("forget device", err)
+	}
+	res, err := forgetDeviceScript.Run(ctx, s.rdb, []string{s.k.caseDevices(caseID), s.k.device(tag)},
+		deviceID, tag, forgotten+ms(s.now())).Text()
+	if err != nil {
+		return s.wrap("forget device", err)
 	}
 	if res != "ok" {
 		return fmt.Errorf("store: device %s of case %s: %w", deviceID, caseID, alert.ErrNotFound)

@@ -76,6 +76,7 @@ func TestOneOwnerPerDependency(t *testing.T) {
 		"github.com/alicebob/miniredis": module + "/store",
 		"github.com/twilio/twilio-go":   module + "/sms",
 		"github.com/gorilla/websocket":  module + "/push",
+		"rsc.io/qr":                     module + "/server",
 	}
 	for _, p := range listPackages(t) {
 		for _, imp := range p.imports {
