@@ -3,8 +3,10 @@
 // It follows the order of operations, as the basic calculators of iOS
 // and Android do: 2 + 3 × 4 = 14. After an operator the display shows
 // what can already be worked out (2 + 3 × shows 3, then + shows 14).
-// Numbers are JavaScript numbers rounded to 12 significant digits after
-// every step, so 0.1 + 0.2 = 0.3 and 1.1 × 1.1 = 1.21. Up to 12 digits
+// Numbers are JavaScript numbers rounded after
+// every step to 15 significant digits (which drops the binary junk of
+// floating point: 0.1 + 0.2 = 0.3, 1.1 × 1.1 = 1.21, 0.1 + 0.2 − 0.3 = 0)
+// and shown rounded to 12 (1 ÷ 3 × 3 = 1). Up to 12 digits
 // show; anything longer, larger than 12 digits or smaller than 1e-9 shows
 // in exponent form (1.234568e15). Division by zero shows "Error".
 // % divides by 100, or after + or − takes that percent of the left side
@@ -16,7 +18,7 @@ import { el } from './u.js';
 const DIG = 12;
 const OPS = { '+': 1, '−': 1, '×': 2, '÷': 2 };
 
-const round = (n) => Number(n.toPrecision(DIG));
+const round = (n) => Number(n.toPrecision(15));
 
 function apply(a, o, b) {
   let r;
@@ -54,6 +56,7 @@ function expo(n) {
 // fmt shows a number as the display does.
 export function fmt(n) {
   if (!isFinite(n)) return 'Error';
+  n = Number(n.toPrecision(DIG));
   if (n === 0) return '0';
   const a = Math.abs(n);
   if (a >= 1e12 || a < 1e-9) return expo(n);
