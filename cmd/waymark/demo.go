@@ -36,6 +36,10 @@ in. Nothing survives the exit.
                dashboard comes alive at once
 `
 
+// demoAppGestures tells a newcomer how to use the survivor's app
+// (docs/survivor-app.md has them all).
+const demoAppGestures = "In the app: type the PIN then = to check in; hold = for 2 seconds to raise an alert."
+
 // demoTick is how often the simulation acts.
 const demoTick = 3 * time.Second
 
@@ -53,10 +57,16 @@ func demo(ctx context.Context, c *cli, args []string) error {
 	rand.Read(token)
 	dc := *c
 	dc.getenv = demoEnv(c.getenv, hex.EncodeToString(token))
-	return serve(ctx, &dc, args, serveOptions{demo: true, onReady: func(ctx context.Context, a *app, base string) error {
+	return serve(ctx, &dc, args, serveOptions{demo: true, onReady: func(ctx context.Context, a *app, base, appURL string) error {
 		w, err := seedDemo(ctx, a, base)
 		if err != nil {
 			return fmt.Errorf("waymark demo: seed: %w", err)
+		}
+		if appURL != "" {
+			if w.appLink, err = w.enrolLink(ctx, a, appURL); err != nil {
+				return fmt.Errorf("waymark demo: app link: %w", err)
+			}
+			w.appURL = appURL
 		}
 		w.welcome(c.stdout, base, simulate)
 		go w.printCodes(ctx, c.stdout)
@@ -100,6 +110,8 @@ func demoEnv(getenv func(string) string, token string) func(string) string {
 		"WAYMARK_TWILIO_ACCOUNT_SID": "AC" + strings.Repeat("0", 32),
 		"WAYMARK_TWILIO_AUTH_TOKEN":  token,
 		"WAYMARK_PUBLIC_URL":         "http://127.0.0.1",
+		// The survivor's app on its own origin, beside the dashboard.
+		"WAYMARK_APP_ADDR": "127.0.0.1:0",
 	}
 	return func(k string) string {
 		if v := getenv(k); v != "" {
@@ -111,17 +123,21 @@ func demoEnv(getenv func(string) string, token string) func(string) string {
 
 // demoWorld is what the demo seeded.
 type demoWorld struct {
-	team       string
-	triage     string
-	logins     []demoLogin
-	robin      demoCase // the app: panic, moving location
-	jay        demoCase // SMS code word
-	ash        demoCase // check-ins
-	services   int
-	authToken  string
-	accountSID string
-	webhookURL string
-	client     *http.Client
+	team     string
+	triage   string
+	logins   []demoLogin
+	robin    demoCase // the app: panic, moving location
+	jay      demoCase // SMS code word
+	ash      demoCase // check-ins
+	services int
+	// appURL is the disguised app's address and appLink a one-time link
+	// that enrols it as Jay's phone.
+	appURL, appLink string
+	cw              *staff.Principal // the demo caseworker
+	authToken       string
+	accountSID      string
+	webhookURL      string
+	client          *http.Client
 }
 
 type demoLogin struct {
@@ -178,6 +194,7 @@ func seedDemo(ctx context.Context, a *app, base string) (*demoWorld, error) {
 		}
 	}
 
+	w.cw = cw
 	var err error
 	if w.robin, err = w.addCase(ctx, a, cw, demoCaseInput("Robin", "+447700900461", "sunflower", "high", 2)); err != nil {
 		return nil, err
@@ -271,6 +288,17 @@ func (w *demoWorld) enrolApp(ctx context.Context, a *app, cw *staff.Principal, b
 	return out.Token, nil
 }
 
+// enrolLink issues an app enrolment code for Jay's case, as the case
+// screen does, and returns the app link that carries it: a newcomer opens
+// it in another tab and has the survivor's calculator.
+func (w *demoWorld) enrolLink(ctx context.Context, a *app, appURL string) (string, error) {
+	e, err := a.cases.IssueEnrolment(ctx, w.cw, w.jay.id, alert.TechSafetyInput{Notes: "Demo: checked together; nobody else uses the phone."})
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimRight(appURL, "/") + "/#" + e.Code, nil
+}
+
 // welcome prints how to use the demo.
 func (w *demoWorld) welcome(out io.Writer, base string, simulate bool) {
 	fmt.Fprintf(out, "\nWaymark demo: open the dashboard at %s/\n", base)
@@ -285,6 +313,11 @@ func (w *demoWorld) welcome(out io.Writer, base string, simulate bool) {
 	fmt.Fprintf(out, "Team %q with three demo cases: %s (app enrolled), %s (texts the code word %q), %s (app, check-ins).\n",
 		w.team, w.robin.alias, w.jay.alias, w.jay.codeWord, w.ash.alias)
 	fmt.Fprintf(out, "Directory: %d services (national helplines and a fictional local directory).\n", w.services)
+	if w.appURL != "" {
+		fmt.Fprintf(out, "\nThe survivor's app (a calculator on its own origin) is at %s/\n", strings.TrimRight(w.appURL, "/"))
+		fmt.Fprintf(out, "Open this link in another tab to enrol it as %s's phone (once, within 15 minutes): %s\n", w.jay.alias, w.appLink)
+		fmt.Fprintf(out, "%s's PIN is 2580 and duress PIN 1470. %s\n", w.jay.alias, demoAppGestures)
+	}
 	if simulate {
 		fmt.Fprintf(out, "Simulating: an SMS code word, an app panic with a moving location and a missed check-in every few seconds.\n\n")
 	} else {

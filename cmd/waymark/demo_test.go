@@ -69,7 +69,23 @@ func TestDemoSimulate(t *testing.T) {
 		t.Fatalf("welcome lacks the dashboard URL or the responder's sign-in:\n%s", text)
 	}
 
-	res, err := http.Get(base[1] + "/")
+	// The survivor's app beside the dashboard, and a link that enrols it.
+	appURL := regexp.MustCompile(`app \(a calculator on its own origin\) is at (http://\S+)/`).FindStringSubmatch(text)
+	link := regexp.MustCompile(`within 15 minutes\): (http://\S+/#([A-Z2-9]{8}))`).FindStringSubmatch(text)
+	if appURL == nil || link == nil || !strings.HasPrefix(link[1], appURL[1]+"/#") || appURL[1] == base[1] {
+		t.Fatalf("welcome lacks the app's own URL or its enrolment link:\n%s", text)
+	}
+	eb, _ := json.Marshal(map[string]string{"code": link[2]})
+	res, err := http.Post(appURL[1]+"/v1/app/enrol", "application/json", bytes.NewReader(eb))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Errorf("enrol with the printed link's code: %d", res.StatusCode)
+	}
+
+	res, err = http.Get(base[1] + "/")
 	if err != nil {
 		t.Fatal(err)
 	}

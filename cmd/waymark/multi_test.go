@@ -201,10 +201,12 @@ func buildWaymark(t *testing.T) string {
 
 // waymarkProc is a `waymark serve` child process.
 type waymarkProc struct {
-	base   string
-	cmd    *exec.Cmd
-	stderr *syncBuffer
-	done   chan struct{}
+	base string
+	// metrics is the operator listener's base URL.
+	metrics string
+	cmd     *exec.Cmd
+	stderr  *syncBuffer
+	done    chan struct{}
 }
 
 // startWaymarkProc starts the binary with env as its whole environment and
@@ -216,7 +218,8 @@ func startWaymarkProc(t *testing.T, bin string, env map[string]string) *waymarkP
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
 	p := &waymarkProc{cmd: cmd, stderr: &syncBuffer{}, done: make(chan struct{})}
-	p.base = startServeChild(t, "waymark", cmd, p.stderr, p.done, func() { p.stop(t) })
+	a := startServeChildAddrs(t, "waymark", cmd, p.stderr, p.done, func() { p.stop(t) })
+	p.base, p.metrics = a.base, a.metrics
 	return p
 }
 
@@ -243,7 +246,7 @@ func wsCounts(t *testing.T, procs []*waymarkProc) []int {
 	t.Helper()
 	out := make([]int, len(procs))
 	for i, p := range procs {
-		resp, err := http.Get(p.base + "/metrics")
+		resp, err := http.Get(p.metrics + "/metrics")
 		if err != nil {
 			t.Fatal(err)
 		}

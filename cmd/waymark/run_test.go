@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"waymark/disguise"
 	"waymark/internal/testenv"
 	"waymark/seal"
 )
@@ -39,6 +40,7 @@ func (s *syncBuffer) String() string {
 // instance is a Waymark started through run, as main would.
 type instance struct {
 	base   string
+	addrs  serveAddrs
 	stderr *syncBuffer
 	cancel context.CancelFunc
 	done   chan error
@@ -56,17 +58,14 @@ func startWaymark(t *testing.T, env map[string]string, args ...string) *instance
 		pw.Close()
 		inst.done <- err
 	}()
-	lines := make(chan string, 1)
+	lines := make(chan serveAddrs, 1)
 	go func() {
-		sc := bufio.NewScanner(pr)
-		for sc.Scan() {
-			if after, ok := strings.CutPrefix(sc.Text(), "listening on "); ok {
-				lines <- after
-			}
-		}
+		scanAddrs(pr, lines)
+		io.Copy(io.Discard, pr)
 	}()
 	select {
-	case inst.base = <-lines:
+	case inst.addrs = <-lines:
+		inst.base = inst.addrs.base
 	case err := <-inst.done:
 		t.Fatalf("waymark exited before listening: %v\n%s", err, inst.stderr)
 	case <-time.After(15 * time.Second):
@@ -92,9 +91,15 @@ func (i *instance) stop(t *testing.T) {
 
 func (i *instance) get(t *testing.T, path string) (int, string) {
 	t.Helper()
-	resp, err := http.Get(i.base + path)
+	return getURL(t, i.base+path)
+}
+
+// getURL GETs u and returns the status and body.
+func getURL(t *testing.T, u string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(u)
 	if err != nil {
-		t.Fatalf("GET %s: %v", path, err)
+		t.Fatalf("GET %s: %v", u, err)
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
@@ -109,12 +114,74 @@ func TestServeEmbedded(t *testing.T) {
 	if code, _ := inst.get(t, "/readyz"); code != 200 {
 		t.Errorf("readyz = %d", code)
 	}
-	code, body := inst.get(t, "/metrics")
+	code, body := getURL(t, inst.addrs.metrics+"/metrics")
 	if code != 200 || !strings.Contains(body, "go_goroutines") || !strings.Contains(body, "process_") {
-		t.Errorf("metrics = %d, want Go and process metrics", code)
+		t.Errorf("metrics on the operator listener = %d, want Go and process metrics", code)
+	}
+	// Counters move differently for duress and for enrolled numbers: the
+	// public listener never serves them.
+	if code, _ := inst.get(t, "/metrics"); code != http.StatusNotFound {
+		t.Errorf("public /metrics = %d, want 404", code)
 	}
 	if !strings.Contains(inst.stderr.String(), "NOTHING WILL SURVIVE A RESTART") {
 		t.Errorf("no loud warning about the embedded redis in the log:\n%s", inst.stderr)
+	}
+}
+
+// TestServeAppListener: with --app-addr the disguised app has a listener of
+// its own that serves the app and its API and nothing of the staff side,
+// and says nothing that gives it away in any answer; the staff listener
+// does not serve the app's files.
+func TestServeAppListener(t *testing.T) {
+	inst := startWaymark(t, map[string]string{}, "serve", "--addr", "127.0.0.1:0", "--app-addr", "127.0.0.1:0")
+	app := inst.addrs.app
+	if app == "" || app == inst.base {
+		t.Fatalf("app listener %q beside %q", app, inst.base)
+	}
+	paths := []struct{ method, path string }{
+		{"GET", "/"}, {"GET", "/sw.js"}, {"GET", "/manifest.webmanifest"}, {"GET", "/manifest.webmanifest?look=converter&name=Units&icon=2"},
+		{"GET", "/nothing-here"}, {"GET", "/a/nothing.js"}, {"POST", "/"}, {"DELETE", "/sw.js"},
+		{"POST", "/v1/app/enrol"}, {"POST", "/v1/app/signal"}, {"GET", "/v1/app/signal"}, {"POST", "/v1/app/open"},
+		{"GET", "/v1/app/find?postcode=SO14"}, {"PUT", "/v1/app/checkins"}, {"DELETE", "/v1/app/device"},
+		{"POST", "/v1/auth/login"}, {"GET", "/metrics"}, {"GET", "/v1/alerts"}, {"POST", "/sms/inbound"},
+		{"GET", "/assets/app.js"}, {"GET", "/healthz"}, {"GET", "/v1/ws"},
+	}
+	bodies := []string{"", "{}", `{"code":"ABCDEFGH"}`, `{"request_id":"x","kind":"panic"}`, "not json"}
+	for _, p := range paths {
+		for _, body := range bodies {
+			req, _ := http.NewRequest(p.method, app+p.path, strings.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer not-a-token")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			var head strings.Builder
+			resp.Header.Write(&head)
+			for what, bytes := range map[string][]byte{"body": b, "headers": []byte(head.String())} {
+				if w, ok := disguise.Clean(bytes); !ok {
+					t.Errorf("app listener %s %s (%q): %s hold %q", p.method, p.path, body, what, w)
+				}
+			}
+			switch p.path {
+			case "/v1/auth/login", "/metrics", "/v1/alerts", "/sms/inbound", "/assets/app.js", "/healthz", "/v1/ws":
+				// The app's files answer 405 to anything but GET.
+				if resp.StatusCode != http.StatusNotFound && resp.StatusCode != http.StatusMethodNotAllowed {
+					t.Errorf("app listener %s %s = %d, want 404 or 405", p.method, p.path, resp.StatusCode)
+				}
+			}
+		}
+	}
+	if code, body := getURL(t, app+"/"); code != 200 || !strings.Contains(body, "<html") {
+		t.Errorf("app listener / = %d", code)
+	}
+	// The dashboard's listener has none of the app's files.
+	for _, p := range []string{"/manifest.webmanifest", "/a/c.js", "/a/i1-192.png"} {
+		if code, _ := inst.get(t, p); code != http.StatusNotFound {
+			t.Errorf("staff listener %s = %d, want 404", p, code)
+		}
 	}
 }
 
@@ -230,10 +297,37 @@ func TestHelpShowsConfiguration(t *testing.T) {
 	}
 }
 
+// serveAddrs are the base URLs a `waymark serve` prints: the public
+// listener's, the operator listener's and, with --app-addr, the app's.
+type serveAddrs struct{ base, metrics, app string }
+
+// scanAddrs reads serve's address lines into a, sending it on found once
+// the public listener's line (printed last) arrives.
+func scanAddrs(r io.Reader, found chan<- serveAddrs) {
+	var a serveAddrs
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		line := sc.Text()
+		if after, ok := strings.CutPrefix(line, "metrics listening on "); ok {
+			a.metrics = after
+		} else if after, ok := strings.CutPrefix(line, "app listening on "); ok {
+			a.app = after
+		} else if after, ok := strings.CutPrefix(line, "listening on "); ok {
+			a.base = after
+			found <- a
+		}
+	}
+}
+
 // startServeChild starts cmd, a `waymark serve` child process that dies with
 // the test binary, collects its stderr, registers cleanup, and returns its
 // base URL once it prints its listening line. done is closed when it exits.
 func startServeChild(t *testing.T, what string, cmd *exec.Cmd, stderr *syncBuffer, done chan struct{}, cleanup func()) string {
+	return startServeChildAddrs(t, what, cmd, stderr, done, cleanup).base
+}
+
+// startServeChildAddrs is startServeChild returning every listener's URL.
+func startServeChildAddrs(t *testing.T, what string, cmd *exec.Cmd, stderr *syncBuffer, done chan struct{}, cleanup func()) serveAddrs {
 	t.Helper()
 	cmd.Stderr = stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
@@ -244,25 +338,20 @@ func startServeChild(t *testing.T, what string, cmd *exec.Cmd, stderr *syncBuffe
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	lines := make(chan string, 1)
+	lines := make(chan serveAddrs, 1)
 	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			if after, ok := strings.CutPrefix(sc.Text(), "listening on "); ok {
-				lines <- after
-			}
-		}
+		scanAddrs(stdout, lines)
 		cmd.Wait()
 		close(done)
 	}()
 	t.Cleanup(cleanup)
 	select {
-	case base := <-lines:
-		return base
+	case a := <-lines:
+		return a
 	case <-done:
 		t.Fatalf("%s exited before listening\n%s", what, stderr)
 	case <-time.After(20 * time.Second):
 		t.Fatalf("%s did not print its address\n%s", what, stderr)
 	}
-	return ""
+	return serveAddrs{}
 }

@@ -8,9 +8,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"waymark/config"
+	"waymark/disguise"
 	"waymark/pii"
 	"waymark/server"
 	"waymark/store"
@@ -19,9 +21,18 @@ import (
 
 type serveOptions struct {
 	demo bool
-	// onReady runs after the listener is up, before serving (the demo seeds
-	// and prints its welcome there).
-	onReady func(ctx context.Context, a *app, baseURL string) error
+	// onReady runs after the listeners are up, before serving (the demo
+	// seeds and prints its welcome there). appURL is the disguised app's
+	// base URL, "" without an app listener.
+	onReady func(ctx context.Context, a *app, baseURL, appURL string) error
+}
+
+// listener is one of serve's listeners and the line it prints once it
+// accepts connections.
+type listener struct {
+	name string // "" for the public listener
+	l    net.Listener
+	srv  *http.Server
 }
 
 // serve runs the HTTP server until ctx ends (SIGINT or SIGTERM), then stops
@@ -63,6 +74,28 @@ func serve(ctx context.Context, c *cli, args []string, o serveOptions) error {
 		return fmt.Errorf("waymark: listen: %w", err)
 	}
 	base := "http://" + l.Addr().String()
+	// The disguised app's own listener, and the operator listener for
+	// /metrics: separate origins, never the public one.
+	var appL, opL net.Listener
+	appBase := ""
+	if cfg.AppAddr != "" {
+		if appL, err = net.Listen("tcp", cfg.AppAddr); err != nil {
+			l.Close()
+			return fmt.Errorf("waymark: listen (app): %w", err)
+		}
+		appBase = "http://" + appL.Addr().String()
+	}
+	if opL, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
+		l.Close()
+		if appL != nil {
+			appL.Close()
+		}
+		return fmt.Errorf("waymark: listen (metrics): %w", err)
+	}
+	appURL := cfg.AppURL
+	if appURL == "" {
+		appURL = appBase
+	}
 
 	directory, err := startDirectory(ctx, a, o.demo)
 	if err != nil {
@@ -95,7 +128,7 @@ func serve(ctx context.Context, c *cli, args []string, o serveOptions) error {
 	if err != nil {
 		return fmt.Errorf("waymark serve: WAYMARK_TRUSTED_PROXIES: %w", err)
 	}
-	h := server.New(server.Deps{
+	hs := server.Listeners(server.Deps{
 		Logger:          logger,
 		Registry:        a.registry,
 		Ready:           a.ready,
@@ -110,6 +143,8 @@ func serve(ctx context.Context, c *cli, args []string, o serveOptions) error {
 		Postcodes:       a.postcodes,
 		Hub:             a.hub,
 		Web:             web.Handler(),
+		App:             disguise.Handler(),
+		AppURL:          appURL,
 		SMS:             a.smsHooks,
 		Directory:       directory.Index,
 		DirectoryPublic: cfg.DirectoryPublic,
@@ -117,36 +152,63 @@ func serve(ctx context.Context, c *cli, args []string, o serveOptions) error {
 		WebPushSubs:     webPushSubs{a.store},
 		OnCall:          a.oncall,
 	})
-	srv := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    32 << 10,
-		ErrorLog:          log.New(slogWriter{logger}, "", 0),
+	listeners := []listener{{"", l, nil}, {"metrics ", opL, nil}}
+	if appL != nil {
+		listeners = append(listeners, listener{"app ", appL, nil})
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(l) }()
+	errc := make(chan error, len(listeners))
+	for i := range listeners {
+		ls := &listeners[i]
+		h := hs.Public
+		switch ls.name {
+		case "app ":
+			h = hs.App
+		case "metrics ":
+			h = hs.Operator
+		}
+		ls.srv = &http.Server{
+			Handler:           h,
+			ReadHeaderTimeout: 10 * time.Second,
+			ReadTimeout:       30 * time.Second,
+			IdleTimeout:       120 * time.Second,
+			MaxHeaderBytes:    32 << 10,
+			ErrorLog:          log.New(slogWriter{logger}, "", 0),
+		}
+		go func() { errc <- ls.srv.Serve(ls.l) }()
+	}
+	closeAll := func() {
+		for _, ls := range listeners {
+			ls.srv.Close()
+		}
+	}
 
-	// The listener accepts connections from here on: tests wait for this line.
+	// The listeners accept connections from here on: tests wait for these
+	// lines (the public one last, as ever the sign that serve is up).
+	if appL != nil {
+		fmt.Fprintf(c.stdout, "app listening on %s\n", appBase)
+	}
+	fmt.Fprintf(c.stdout, "metrics listening on http://%s\n", opL.Addr())
 	fmt.Fprintf(c.stdout, "listening on %s\n", base)
 	if o.onReady != nil {
-		if err := o.onReady(ctx, a, base); err != nil {
-			srv.Close()
+		if err := o.onReady(ctx, a, base, appURL); err != nil {
+			closeAll()
 			return err
 		}
 	}
 
 	select {
 	case err := <-errc:
+		closeAll()
 		return fmt.Errorf("waymark: serve: %w", err)
 	case <-ctx.Done():
 	}
 	logger.Info("shutting down: finishing in-flight requests", "timeout", cfg.ShutdownTimeout)
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		logger.Warn("shutdown incomplete", "err", err)
+	for _, ls := range listeners {
+		if err := ls.srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			logger.Warn("shutdown incomplete", "listener", strings.TrimSpace(ls.name), "err", err)
+		}
 	}
 	logger.Info("stopped")
 	return nil

@@ -115,6 +115,7 @@ export class CasesView {
         h('button', { type: 'button', class: 'act', on: { click: () => this.renew(c) } }, 'Renew'),
         h('button', { type: 'button', class: 'danger act', on: { click: () => this.erase(c) } }, 'Erase')),
       this.practiceSection(c),
+      this.checkinsSection(c),
       this.enrolSection(c),
       this.devicesSection(c));
   }
@@ -195,23 +196,41 @@ export class CasesView {
   enrolSection(c) {
     const others = h('input', { type: 'checkbox', id: 'tsc-others', name: 'others_have_access' });
     const notes = h('textarea', { id: 'tsc-notes', name: 'notes', maxlength: '4000' });
+    const kind = h('select', { id: 'look-kind', name: 'look.kind' },
+      h('option', { value: 'calculator' }, 'Calculator'), h('option', { value: 'converter' }, 'Unit converter'));
+    const name = h('input', { id: 'look-name', name: 'look.name', maxlength: '20', placeholder: 'Calculator', autocomplete: 'off' });
     const out = h('div', { id: 'enrol-code', 'aria-live': 'polite' });
+    const show = (res) => {
+      clear(out);
+      // Shown until dismissed or expired (kept in memory only, per case,
+      // so another button on this screen does not lose it); it cannot be
+      // fetched again, and a lost code means issuing a new one.
+      const qr = res.qr_svg ? h('img', { class: 'qr', id: 'enrol-qr', alt: 'QR code of the app link', src: 'data:image/svg+xml;base64,' + btoa(res.qr_svg) }) : null;
+      out.append(h('p', {}, 'Give this to the survivor in person: they scan the QR code with the phone\u2019s camera, or open the link, or type the code into the app.'),
+        qr,
+        res.link ? h('p', { class: 'link-once' }, h('code', { id: 'enrol-link' }, res.link)) : null,
+        h('p', {}, 'Code: ', h('span', { class: 'code-once', id: 'enrol-code-value' }, res.code)),
+        h('p', { class: 'hint' }, `Valid once, until ${new Date(res.expires_at).toLocaleString('en-GB', { timeZone: 'Europe/London' })}. The survivor's guide is docs/survivor-app.md.`),
+        h('button', { type: 'button', class: 'quiet act', on: { click: () => { delete this.codes[c.id]; clear(out); } } }, 'Done, hide the code'));
+    };
+    this.codes = this.codes || {};
+    const kept = this.codes[c.id];
+    if (kept && new Date(kept.expires_at) > new Date()) show(kept);
     const form = h('form', { novalidate: true, on: { submit: async (e) => {
       e.preventDefault();
-      clear(out);
       try {
+        const look = { kind: kind.value };
+        if (name.value.trim()) look.name = name.value.trim();
         const res = await api('POST', `/v1/cases/${c.id}/enrolments`, {
           tech_safety_check: { others_have_access: others.checked, notes: notes.value },
+          look,
         });
         form.reset();
-        // Shown once: the code is not kept by the page and cannot be
-        // fetched again; a lost code means issuing a new one.
-        out.append(h('p', {}, 'Enrolment code (shown once, give it to the survivor in person):'),
-          h('p', { class: 'code-once', id: 'enrol-code-value' }, res.code),
-          h('p', { class: 'hint' }, `Valid until ${new Date(res.expires_at).toLocaleString('en-GB', { timeZone: 'Europe/London' })}.`),
-          h('button', { type: 'button', class: 'quiet', on: { click: () => clear(out) } }, 'Done, hide the code'));
+        this.codes[c.id] = res;
+        show(res);
         announce('Enrolment code issued.');
       } catch (err) {
+        clear(out);
         const rest = showFieldErrors(form, prefixed(err.fields, 'tech_safety_check.'));
         out.append(h('p', { class: 'error', role: 'alert' }, rest.length ? rest.map((p) => `${p.field} ${p.problem}`).join('; ') : message(err)));
       }
@@ -220,19 +239,80 @@ export class CasesView {
       h('p', { class: 'hint' }, 'Before installing the app: does anyone else have access to this phone, its accounts or backups?'),
       h('label', { class: 'check', 'data-field': 'others_have_access' }, others, 'Someone else has access to the phone or its accounts'),
       field('What was checked and agreed', notes)),
+    h('fieldset', {}, h('legend', {}, 'How the app looks on the phone'),
+      field('Disguise', kind, 'Choose with the survivor. The app works the same behind either.'),
+      field('Name under the icon', name, 'Letters, digits and spaces; leave empty for the disguise\u2019s own name.')),
     h('button', { type: 'submit', class: 'primary act' }, 'Record check and issue code'));
     return h('section', { class: 'more' }, h('h2', {}, 'App enrolment'), form, out);
   }
 
   devicesSection(c) {
     const devices = c.devices || [];
+    const used = (d) => d.last_used_at && !d.last_used_at.startsWith('0001') ? ', last used ' + date(d.last_used_at) : '';
     return h('section', { class: 'more' }, h('h2', {}, 'Enrolled devices'),
-      devices.length ? h('ul', { class: 'list' }, devices.map((d) => h('li', {},
-        `Enrolled ${date(d.created_at)}${d.last_used_at && !d.last_used_at.startsWith('0001') ? ', last used ' + date(d.last_used_at) : ''} `,
-        h('button', { type: 'button', class: 'danger act', on: { click: async () => {
-          if (!confirm('Revoke this device? The app on it stops working at once.')) return;
-          try { await api('DELETE', `/v1/cases/${c.id}/devices/${d.device_id}`); toast('Device revoked.'); this.detail(c.id); } catch (e) { toast(message(e)); }
-        } } }, 'Revoke')))) : h('p', { class: 'hint' }, 'No devices.'));
+      devices.length ? h('ul', { class: 'list', id: 'devices' }, devices.map((d) => d.removed_at
+        ? h('li', { class: 'device-removed' }, `Removed from the phone ${date(d.removed_at)}`)
+        : h('li', {},
+          `Enrolled ${date(d.created_at)}${used(d)} `,
+          h('button', { type: 'button', class: 'danger act', on: { click: async () => {
+            if (!confirm('Revoke this device? The app on it stops working at once.')) return;
+            try { await api('DELETE', `/v1/cases/${c.id}/devices/${d.device_id}`); toast('Device revoked.'); this.detail(c.id); } catch (e) { toast(message(e)); }
+          } } }, 'Revoke')))) : h('p', { class: 'hint' }, 'No devices.'));
+  }
+
+  // checkinsSection shows the case's check-in schedule and lets the
+  // caseworker set or stop it, as agreed with the survivor (who can also
+  // set it in the app's hidden settings). A missed check-in raises an
+  // alert after the grace period.
+  checkinsSection(c) {
+    const sec = h('section', { class: 'more', id: 'checkins' }, h('h2', {}, 'Check-ins'));
+    const state = h('p', { id: 'checkins-state' }, 'Loading\u2026');
+    const mode = h('select', { id: 'ci-mode', name: 'mode' },
+      h('option', { value: 'every' }, 'Every few hours'), h('option', { value: 'times' }, 'At set times each day'));
+    const every = h('input', { id: 'ci-every', name: 'every_minutes', type: 'number', min: '5', max: '10080', value: '240' });
+    const times = h('input', { id: 'ci-times', name: 'times', placeholder: '09:00, 21:00', autocomplete: 'off' });
+    const grace = h('input', { id: 'ci-grace', name: 'grace_minutes', type: 'number', min: '0', max: '1440', value: '15' });
+    const err = h('div', { 'aria-live': 'polite' });
+    const form = h('form', { novalidate: true, on: { submit: async (e) => {
+      e.preventDefault();
+      clear(err);
+      const body = { grace_minutes: Number(grace.value) || 0 };
+      if (mode.value === 'every') body.every_minutes = Number(every.value) || 0;
+      else body.times = times.value.split(/[\s,]+/).filter(Boolean);
+      try {
+        await api('PUT', `/v1/cases/${c.id}/checkins`, body);
+        toast('Check-ins set.');
+        load();
+      } catch (x) {
+        const rest = showFieldErrors(form, x.fields);
+        if (rest.length || !x.fields) err.append(h('p', { class: 'error', role: 'alert' }, rest.length ? rest.map((p) => `${p.field} ${p.problem}`).join('; ') : message(x)));
+      }
+    } } },
+    field('Schedule', mode),
+    field('Minutes between check-ins', every, 'At least 5.'),
+    field('Times of day (London time)', times, 'Used with \u201cat set times each day\u201d.'),
+    field('Grace minutes before an alert', grace),
+    h('div', { class: 'row' },
+      h('button', { type: 'submit', class: 'primary act' }, 'Set check-ins'),
+      h('button', { type: 'button', class: 'act', id: 'ci-stop', on: { click: async () => {
+        try { await api('DELETE', `/v1/cases/${c.id}/checkins`); toast('Check-ins stopped.'); load(); } catch (x) { toast(message(x)); }
+      } } }, 'Stop check-ins')));
+    const load = async () => {
+      try {
+        const v = await api('GET', `/v1/cases/${c.id}/checkins`);
+        if (!v.active) fill(state, 'No check-ins are set.');
+        else {
+          const what = v.every_minutes ? `every ${v.every_minutes} minutes` : `daily at ${(v.times || []).join(', ')}`;
+          fill(state, `Check-ins ${what}, ${v.grace_minutes || 0} minutes\u2019 grace.` +
+            (v.paused ? ' Paused after a missed check-in until the survivor checks in.' : v.next_due ? ` Next due ${date(v.next_due)}.` : ''));
+        }
+      } catch (x) {
+        fill(state, message(x));
+      }
+    };
+    load();
+    sec.append(state, form, err);
+    return sec;
   }
 
   async renew(c) {
