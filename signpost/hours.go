@@ -1,6 +1,7 @@
 package signpost
 
 import (
+	"strconv"
 	"strings"
 	"time"
 )
@@ -36,6 +37,7 @@ const (
 // schedule with freq WEEKLY. Several schedules make several periods a day
 // and different hours on different days.
 type Schedule struct {
+	ID string `json:"id,omitempty"` // the ORUK schedule id
 	// ByDay lists RFC 5545 day codes, "MO,TU,WE,TH,FR"; Validate puts them
 	// in canonical order. Empty means every day (Validate spells it out).
 	ByDay    string `json:"byday,omitempty"`
@@ -50,6 +52,13 @@ type Schedule struct {
 	ValidFrom   string `json:"valid_from,omitempty"` // YYYY-MM-DD, inclusive
 	ValidTo     string `json:"valid_to,omitempty"`   // YYYY-MM-DD, inclusive
 	Description string `json:"description,omitempty"`
+	// ByMonthDay limits the weekly days to these days of the month (RFC
+	// 5545 BYMONTHDAY: "1,15", "-1" for the last).
+	ByMonthDay    string `json:"bymonthday,omitempty"`
+	DTStart       string `json:"dtstart,omitempty"`
+	Link          string `json:"schedule_link,omitempty"`
+	AttendingType string `json:"attending_type,omitempty"`
+	Notes         string `json:"notes,omitempty"`
 }
 
 // OpenAt reports whether the service is open at t, computed in
@@ -101,6 +110,9 @@ type period struct {
 	open, close int
 	from, to    int32 // yyyymmdd, 0 = unbounded
 	holiday     bool
+	// mdays limits the period to days of the month: bit d for day d
+	// (1–31), bit 32+k for the k-th day from the end; 0 = any day.
+	mdays uint64
 }
 
 type compiledHours struct {
@@ -150,7 +162,11 @@ func compileSchedule(s Schedule) (period, bool) {
 	} else if closeAt <= open {
 		return period{}, false
 	}
-	p := period{days: days, open: open, close: closeAt, holiday: s.BankHoliday}
+	mdays, ok4 := parseByMonthDay(s.ByMonthDay)
+	if !ok4 {
+		return period{}, false
+	}
+	p := period{days: days, open: open, close: closeAt, holiday: s.BankHoliday, mdays: mdays}
 	if s.ValidFrom != "" {
 		if p.from, ok1 = parseDate(s.ValidFrom); !ok1 {
 			return period{}, false
@@ -219,6 +235,9 @@ func (ch *compiledHours) openOn(day int32, wd time.Weekday, minute int, holiday 
 			continue
 		}
 		if (p.from != 0 && day < p.from) || (p.to != 0 && day > p.to) {
+			continue
+		}
+		if p.mdays != 0 && !onMonthDay(p.mdays, day) {
 			continue
 		}
 		if minute >= p.open && minute < p.close {
@@ -294,6 +313,34 @@ func parseByDay(s string) (uint8, bool) {
 		}
 	}
 	return mask, true
+}
+
+// parseByMonthDay reads an RFC 5545 BYMONTHDAY list ("1,15,-1") into the
+// mask period.mdays describes; the empty string is every day.
+func parseByMonthDay(s string) (uint64, bool) {
+	if strings.TrimSpace(s) == "" {
+		return 0, true
+	}
+	var mask uint64
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimPrefix(strings.TrimSpace(f), "+"))
+		switch {
+		case err != nil || n == 0 || n > 31 || n < -31:
+			return 0, false
+		case n > 0:
+			mask |= 1 << n
+		default:
+			mask |= 1 << (32 - n)
+		}
+	}
+	return mask, true
+}
+
+// onMonthDay reports whether day (yyyymmdd) is one of mask's month days.
+func onMonthDay(mask uint64, day int32) bool {
+	y, m, d := int(day/10000), time.Month(day/100%100), int(day%100)
+	last := time.Date(y, m+1, 0, 0, 0, 0, 0, time.UTC).Day()
+	return mask&(1<<d) != 0 || mask&(1<<(32+last-d+1)) != 0
 }
 
 func fmtByDay(mask uint8) string {

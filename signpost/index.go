@@ -542,6 +542,7 @@ func cloneService(s Service) Service {
 			a := *l.Address
 			l.Address = &a
 		}
+		l.Accessibility = append([]Accessibility(nil), l.Accessibility...)
 		c.Locations = append(c.Locations, l)
 	}
 	if s.Gateway != nil {
@@ -561,5 +562,17 @@ func cloneService(s Service) Service {
 		c.Vacancies = &v
 	}
 	c.Sources = append([]string(nil), s.Sources...)
+	c.Area.Records = append([]AreaRecord(nil), s.Area.Records...)
+	c.Organisation.Identifiers = append([]OrgIdentifier(nil), s.Organisation.Identifiers...)
+	c.Funding = append([]Funding(nil), s.Funding...)
+	c.Contacts = append([]Contact(nil), s.Contacts...)
+	c.Terms = append([]Term(nil), s.Terms...)
+	c.CostOptions = append([]CostOption(nil), s.CostOptions...)
+	for i, o := range c.CostOptions {
+		if o.Amount != nil {
+			a := *o.Amount
+			c.CostOptions[i].Amount = &a
+		}
+	}
 	return c
 }

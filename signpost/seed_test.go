@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -125,7 +126,7 @@ func TestDemoSeed(t *testing.T) {
 				t.Errorf("%s: confidential without a gateway", s.ID)
 			}
 			for _, l := range s.Locations {
-				if l != (Location{District: l.District}) {
+				if !reflect.DeepEqual(l, Location{District: l.District}) {
 					t.Errorf("%s: confidential location holds %+v", s.ID, l)
 				}
 			}

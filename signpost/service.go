@@ -58,6 +58,70 @@ type Service struct {
 	Reverify bool `json:"reverify,omitempty"`
 	// Example marks invented demonstration data.
 	Example bool `json:"example,omitempty"`
+
+	Exchange // what Open Referral UK carries that search does not use
+}
+
+// Exchange holds the Open Referral UK (HSDS 3.0) values of a service that
+// Waymark keeps so that an import exports again whole, but does not search
+// on. Export writes each in its Open Referral UK place, or, where the UK
+// profile has no place for it, under x_waymark.
+type Exchange struct {
+	AlternateName          string       `json:"alternate_name,omitempty"`
+	Alert                  string       `json:"alert,omitempty"` // a short-term notice ("closed for refurbishment")
+	Fees                   string       `json:"fees,omitempty"`
+	FeesDescription        string       `json:"fees_description,omitempty"`
+	Accreditations         string       `json:"accreditations,omitempty"`
+	AssurerEmail           string       `json:"assurer_email,omitempty"`
+	LastModified           string       `json:"last_modified,omitempty"` // RFC 3339
+	WaitTime               string       `json:"wait_time,omitempty"`
+	Licenses               string       `json:"licenses,omitempty"`
+	InterpretationServices string       `json:"interpretation_services,omitempty"`
+	Funding                []Funding    `json:"funding,omitempty"`
+	CostOptions            []CostOption `json:"cost_options,omitempty"`
+	Contacts               []Contact    `json:"contacts,omitempty"`
+	// Terms are taxonomy terms outside Waymark's category vocabulary,
+	// kept as given.
+	Terms []Term `json:"terms,omitempty"`
+}
+
+// Funding is one source of a service's funding.
+type Funding struct {
+	ID     string `json:"id,omitempty"`
+	Source string `json:"source,omitempty"`
+}
+
+// CostOption is one price of a service.
+type CostOption struct {
+	ID                string   `json:"id,omitempty"`
+	ValidFrom         string   `json:"valid_from,omitempty"`
+	ValidTo           string   `json:"valid_to,omitempty"`
+	Option            string   `json:"option,omitempty"`
+	Currency          string   `json:"currency,omitempty"`
+	Amount            *float64 `json:"amount,omitempty"`
+	AmountDescription string   `json:"amount_description,omitempty"`
+}
+
+// Contact is a named role at a service (its own phones and e-mail are not
+// kept: the UK profile has no place for them).
+type Contact struct {
+	ID    string `json:"id,omitempty"`
+	Name  string `json:"name,omitempty"`
+	Title string `json:"title,omitempty"`
+}
+
+// Term is a taxonomy term linked to a service through an attribute.
+type Term struct {
+	AttributeID string `json:"attribute_id,omitempty"`
+	LinkType    string `json:"link_type,omitempty"`
+	ID          string `json:"id,omitempty"`
+	Code        string `json:"code,omitempty"`
+	Name        string `json:"name,omitempty"`
+	Description string `json:"description,omitempty"`
+	ParentID    string `json:"parent_id,omitempty"`
+	Taxonomy    string `json:"taxonomy,omitempty"`
+	TermURI     string `json:"term_uri,omitempty"`
+	Term        string `json:"term,omitempty"`
 }
 
 // TextNumbers returns the service's text-message numbers.
@@ -98,11 +162,29 @@ func (s *Service) National() bool {
 
 // Organisation runs a service.
 type Organisation struct {
-	ID          string `json:"id,omitempty"`
-	Name        string `json:"name,omitempty"`
-	Description string `json:"description,omitempty"`
-	URL         string `json:"url,omitempty"`
-	Email       string `json:"email,omitempty"`
+	ID          string          `json:"id,omitempty"`
+	Name        string          `json:"name,omitempty"`
+	Description string          `json:"description,omitempty"`
+	URL         string          `json:"url,omitempty"`
+	Email       string          `json:"email,omitempty"`
+	Logo        string          `json:"logo,omitempty"`
+	URI         string          `json:"uri,omitempty"`
+	ParentID    string          `json:"parent_id,omitempty"`
+	Identifiers []OrgIdentifier `json:"identifiers,omitempty"`
+}
+
+func (o *Organisation) empty() bool {
+	return o.ID == "" && o.Name == "" && o.Description == "" && o.URL == "" && o.Email == "" &&
+		o.Logo == "" && o.URI == "" && o.ParentID == "" && len(o.Identifiers) == 0
+}
+
+// OrgIdentifier is an organisation's number in a register ("GB-CHC",
+// "Charity number", "1234567").
+type OrgIdentifier struct {
+	ID         string `json:"id,omitempty"`
+	Scheme     string `json:"scheme,omitempty"`
+	Type       string `json:"type,omitempty"`
+	Identifier string `json:"identifier,omitempty"`
 }
 
 // Status is the HSDS service status.
@@ -129,6 +211,7 @@ const (
 
 // Phone is a number to call, text or reach by textphone or video relay.
 type Phone struct {
+	ID          string    `json:"id,omitempty"`
 	Number      string    `json:"number"`
 	Extension   string    `json:"extension,omitempty"`
 	Type        PhoneType `json:"type,omitempty"`
@@ -139,6 +222,10 @@ type Phone struct {
 // Location is a place where a service is delivered. For a confidential
 // service only District is ever set.
 type Location struct {
+	ID     string `json:"id,omitempty"`      // the ORUK location id
+	LinkID string `json:"link_id,omitempty"` // the ORUK service_at_location id
+	// Type is physical (the default), postal or virtual.
+	Type        string          `json:"type,omitempty"`
 	Name        string          `json:"name,omitempty"`
 	Description string          `json:"description,omitempty"`
 	Point       *postcode.Point `json:"point,omitempty"`
@@ -146,16 +233,33 @@ type Location struct {
 	// District is the postcode district ("SO14"), derived from the address
 	// when not given.
 	District string `json:"district,omitempty"`
+
+	ExternalID     string          `json:"external_id,omitempty"`      // e.g. a UPRN
+	ExternalIDType string          `json:"external_id_type,omitempty"` // e.g. "UPRN"
+	Accessibility  []Accessibility `json:"accessibility,omitempty"`
+}
+
+// Accessibility describes how accessible a location is.
+type Accessibility struct {
+	ID          string `json:"id,omitempty"`
+	Description string `json:"description,omitempty"`
+	Details     string `json:"details,omitempty"`
+	URL         string `json:"url,omitempty"`
+	Text        string `json:"accessibility,omitempty"`
 }
 
 // Address is a postal address of a non-confidential location.
 type Address struct {
-	Line1      string `json:"line1,omitempty"`
-	Line2      string `json:"line2,omitempty"`
-	City       string `json:"city,omitempty"`
-	Region     string `json:"region,omitempty"`
-	PostalCode string `json:"postal_code,omitempty"`
-	Country    string `json:"country,omitempty"`
+	ID            string `json:"id,omitempty"`
+	Attention     string `json:"attention,omitempty"`
+	StateProvince string `json:"state_province,omitempty"`
+	Type          string `json:"type,omitempty"` // physical or postal
+	Line1         string `json:"line1,omitempty"`
+	Line2         string `json:"line2,omitempty"`
+	City          string `json:"city,omitempty"`
+	Region        string `json:"region,omitempty"`
+	PostalCode    string `json:"postal_code,omitempty"`
+	Country       string `json:"country,omitempty"`
 }
 
 // Gateway is how a confidential service is reached, e.g. a refuge's
@@ -175,6 +279,19 @@ type ServiceArea struct {
 	Centre      *postcode.Point `json:"centre,omitempty"`
 	RadiusKm    float64         `json:"radius_km,omitempty"`
 	Description string          `json:"description,omitempty"`
+	// Records are the ORUK service areas an import brought, kept as given.
+	Records []AreaRecord `json:"records,omitempty"`
+}
+
+// AreaRecord is one ORUK service area as imported.
+type AreaRecord struct {
+	ID          string `json:"id,omitempty"`
+	Name        string `json:"name,omitempty"`
+	Description string `json:"description,omitempty"`
+	Text        string `json:"service_area,omitempty"`
+	Extent      string `json:"extent,omitempty"`
+	ExtentType  string `json:"extent_type,omitempty"`
+	URI         string `json:"uri,omitempty"`
 }
 
 func (a ServiceArea) empty() bool { return len(a.Districts) == 0 && a.Centre == nil }

@@ -6,6 +6,7 @@ import (
 	"math"
 	"net/url"
 	"strings"
+	"time"
 
 	"waymark/postcode"
 )
@@ -169,8 +170,118 @@ func validateService(s *Service, p *problems) {
 			s.Gateway = nil
 		}
 	}
+	validateExchange(p, s)
 	if s.ConfidentialAddress {
 		confine(p, s)
+	}
+	assignIDs(s)
+}
+
+// assignIDs gives every sub-record without an id the stable UUID that
+// the export would give it (the same derivation, keepID), so that what is
+// stored, exported and imported again stays the same record.
+func assignIDs(s *Service) {
+	if s.ID == "" {
+		return
+	}
+	set := func(id *string, path string) {
+		if *id == "" {
+			*id = subID(s.ID, path)
+		}
+	}
+	for i := range s.Phones {
+		set(&s.Phones[i].ID, fmt.Sprintf("phones/%d", i))
+	}
+	for i := range s.Hours.Schedules {
+		set(&s.Hours.Schedules[i].ID, fmt.Sprintf("schedules/%d", i))
+	}
+	if !s.ConfidentialAddress {
+		for i := range s.Locations {
+			l := &s.Locations[i]
+			set(&l.ID, fmt.Sprintf("locations/%d", i))
+			set(&l.LinkID, fmt.Sprintf("service_at_locations/%d", i))
+			if l.Address != nil {
+				set(&l.Address.ID, fmt.Sprintf("addresses/%d", i))
+			}
+			for j := range l.Accessibility {
+				set(&l.Accessibility[j].ID, fmt.Sprintf("locations/%d/accessibility/%d", i, j))
+			}
+		}
+	}
+	for i := range s.Organisation.Identifiers {
+		set(&s.Organisation.Identifiers[i].ID, fmt.Sprintf("organization_identifiers/%d", i))
+	}
+	for i := range s.Funding {
+		set(&s.Funding[i].ID, fmt.Sprintf("funding/%d", i))
+	}
+	for i := range s.CostOptions {
+		set(&s.CostOptions[i].ID, fmt.Sprintf("cost_options/%d", i))
+	}
+	for i := range s.Contacts {
+		set(&s.Contacts[i].ID, fmt.Sprintf("contacts/%d", i))
+	}
+	for i := range s.Terms {
+		set(&s.Terms[i].ID, fmt.Sprintf("terms/%d", i))
+		set(&s.Terms[i].AttributeID, fmt.Sprintf("term_attributes/%d", i))
+	}
+}
+
+// validateExchange checks the values kept for Open Referral UK exchange:
+// lengths, and the formats the UK profile asserts (e-mail, URI,
+// date-time), so that what is kept exports valid.
+func validateExchange(p *problems, s *Service) {
+	x := &s.Exchange
+	x.AlternateName = trimText(p, "alternate_name", x.AlternateName, maxNameLen)
+	for _, f := range []struct {
+		name string
+		v    *string
+	}{
+		{"alert", &x.Alert}, {"fees", &x.Fees}, {"fees_description", &x.FeesDescription},
+		{"accreditations", &x.Accreditations}, {"wait_time", &x.WaitTime}, {"licenses", &x.Licenses},
+		{"interpretation_services", &x.InterpretationServices},
+	} {
+		*f.v = trimText(p, f.name, *f.v, maxTextLen)
+	}
+	x.AssurerEmail = checkEmail(p, "assurer_email", x.AssurerEmail)
+	if x.LastModified = strings.TrimSpace(x.LastModified); x.LastModified != "" {
+		if _, err := time.Parse(time.RFC3339Nano, x.LastModified); err != nil {
+			p.warn("last_modified", "not an RFC 3339 date-time; dropped")
+			x.LastModified = ""
+		}
+	}
+	for i := range x.Funding {
+		x.Funding[i].Source = trimText(p, fmt.Sprintf("funding[%d].source", i), x.Funding[i].Source, maxTextLen)
+	}
+	for i := range x.CostOptions {
+		c := &x.CostOptions[i]
+		if c.Amount != nil && (math.IsNaN(*c.Amount) || math.IsInf(*c.Amount, 0)) {
+			p.warn(fmt.Sprintf("cost_options[%d].amount", i), "not a number; dropped")
+			c.Amount = nil
+		}
+	}
+	for i := range x.Terms {
+		t := &x.Terms[i]
+		t.TermURI = checkURL(p, fmt.Sprintf("terms[%d].term_uri", i), t.TermURI)
+		if t.Name == "" && t.Term == "" && t.Code == "" {
+			p.warn(fmt.Sprintf("terms[%d]", i), "a taxonomy term needs a name; dropped")
+		}
+	}
+	kept := x.Terms[:0]
+	for _, t := range x.Terms {
+		if t.Name != "" || t.Term != "" || t.Code != "" {
+			kept = append(kept, t)
+		}
+	}
+	x.Terms = kept
+	if len(x.Terms) == 0 {
+		x.Terms = nil
+	}
+	o := &s.Organisation
+	o.Logo = strings.TrimSpace(o.Logo)
+	o.URI = checkURL(p, "organisation.uri", o.URI)
+	for i := range s.Hours.Schedules {
+		sc := &s.Hours.Schedules[i]
+		sc.Link = checkURL(p, fmt.Sprintf("schedules[%d].schedule_link", i), sc.Link)
 	}
 }
 
@@ -208,7 +319,8 @@ func confine(p *problems, s *Service) {
 		{"name", &s.Name}, {"short_name", &s.ShortName}, {"description", &s.Description},
 		{"eligibility.description", &s.Eligibility.Description}, {"referral.description", &s.Referral.Description},
 		{"hours_text", &s.Hours.Text}, {"service_area.description", &s.Area.Description},
-		{"vacancies.note", vacancyNote(s)},
+		{"vacancies.note", vacancyNote(s)}, {"alert", &s.Alert}, {"alternate_name", &s.AlternateName},
+		{"fees", &s.Fees}, {"fees_description", &s.FeesDescription}, {"accreditations", &s.Accreditations},
 	} {
 		if f.text != nil && containsPostcode(*f.text) {
 			p.warn(f.name, "contains a postcode and the address is confidential; dropped")
@@ -217,6 +329,21 @@ func confine(p *problems, s *Service) {
 	}
 	if s.Name == "" {
 		p.fail("name", "required (it was dropped because it contained a postcode)")
+	}
+	// A service area's shape or text can place a refuge as well as an
+	// address can.
+	for i := range s.Area.Records {
+		r := &s.Area.Records[i]
+		if r.Extent != "" {
+			p.warn(fmt.Sprintf("service_areas[%d].extent", i), "the extent of a confidential service is not kept")
+			r.Extent, r.ExtentType = "", ""
+		}
+		for _, t := range []*string{&r.Name, &r.Description, &r.Text} {
+			if containsPostcode(*t) {
+				p.warn(fmt.Sprintf("service_areas[%d]", i), "contains a postcode and the address is confidential; dropped")
+				*t = ""
+			}
+		}
 	}
 	for i := range s.Hours.Schedules {
 		if containsPostcode(s.Hours.Schedules[i].Description) {
@@ -395,8 +522,7 @@ func validateLocation(p *problems, path string, l *Location) {
 			if pc, err := postcode.Parse(a.PostalCode); err == nil {
 				a.PostalCode = pc.String()
 			} else {
-				p.warn(path+".address.postal_code", "not a UK postcode; dropped")
-				a.PostalCode = ""
+				p.warn(path+".address.postal_code", "not a UK postcode; kept as written, not used to place the service")
 			}
 		}
 		if *a == (Address{}) {
@@ -410,8 +536,27 @@ func validateLocation(p *problems, path string, l *Location) {
 		}
 	}
 	if l.District == "" && l.Address != nil && l.Address.PostalCode != "" {
-		pc, _ := postcode.Parse(l.Address.PostalCode)
-		l.District = pc.District()
+		if pc, err := postcode.Parse(l.Address.PostalCode); err == nil {
+			l.District = pc.District()
+		}
+	}
+	switch l.Type = strings.ToLower(strings.TrimSpace(l.Type)); l.Type {
+	case "", "postal", "virtual":
+	case "physical":
+		l.Type = ""
+	default:
+		p.warn(path+".type", "must be physical, postal or virtual; taken as physical")
+		l.Type = ""
+	}
+	l.ExternalID = trimText(p, path+".external_id", l.ExternalID, maxNameLen)
+	l.ExternalIDType = trimText(p, path+".external_id_type", l.ExternalIDType, maxNameLen)
+	for i := range l.Accessibility {
+		ac := &l.Accessibility[i]
+		f := fmt.Sprintf("%s.accessibility[%d]", path, i)
+		ac.Description = trimText(p, f+".description", ac.Description, maxTextLen)
+		ac.Details = trimText(p, f+".details", ac.Details, maxTextLen)
+		ac.Text = trimText(p, f+".accessibility", ac.Text, maxTextLen)
+		ac.URL = checkURL(p, f+".url", ac.URL)
 	}
 }
 
@@ -497,6 +642,15 @@ func validateHours(p *problems, h *Hours) {
 // than a missing one.
 func validateSchedule(p *problems, path string, s *Schedule) {
 	s.Description = trimText(p, path+".description", s.Description, 2000)
+	s.Notes = trimText(p, path+".notes", s.Notes, 2000)
+	s.AttendingType = trimText(p, path+".attending_type", s.AttendingType, 500)
+	s.DTStart = strings.TrimSpace(s.DTStart)
+	if s.ByMonthDay = strings.ReplaceAll(s.ByMonthDay, " ", ""); s.ByMonthDay != "" {
+		if _, ok := parseByMonthDay(s.ByMonthDay); !ok {
+			p.warn(path+".bymonthday", "not a list of days of the month (1 to 31, -1 for the last); dropped")
+			s.ByMonthDay = ""
+		}
+	}
 	days, ok := parseByDay(s.ByDay)
 	if !ok {
 		p.fail(path+".byday", "must list day codes MO,TU,WE,TH,FR,SA,SU")

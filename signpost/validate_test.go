@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"waymark/postcode"
 )
@@ -104,7 +105,9 @@ func TestValidateSoft(t *testing.T) {
 		{"ages", func(s *Service) { s.Eligibility.MinAge, s.Eligibility.MaxAge = 18, 12 }, []string{"eligibility.max_age"},
 			func(s *Service) bool { return s.Eligibility.MinAge == 0 && s.Eligibility.MaxAge == 0 }},
 		{"bad postal code", func(s *Service) { s.Locations[0].Address = &Address{Line1: "1 Road", PostalCode: "ABC 1234"} }, []string{"locations[0].address.postal_code"},
-			func(s *Service) bool { return s.Locations[0].Address.PostalCode == "" }},
+			func(s *Service) bool {
+				return s.Locations[0].Address.PostalCode == "ABC 1234" && s.Locations[0].District == ""
+			}},
 		{"bad last_verified", func(s *Service) { s.LastVerified = "yesterday" }, []string{"last_verified"},
 			func(s *Service) bool { return s.LastVerified == "" }},
 		{"unknown status", func(s *Service) { s.Status = "sleeping" }, []string{"status"},
@@ -135,8 +138,11 @@ func TestValidateNormalises(t *testing.T) {
 		t.Fatalf("Validate = %v, %v", w, err)
 	}
 	want := []Schedule{{ByDay: "MO,TU", OpensAt: "09:00", ClosesAt: "17:00"}, {ByDay: "MO,TU,WE,TH,FR,SA,SU", OpensAt: "18:00", ClosesAt: "00:00"}}
-	if diff := cmp.Diff(want, s.Hours.Schedules); diff != "" {
+	if diff := cmp.Diff(want, s.Hours.Schedules, cmpopts.IgnoreFields(Schedule{}, "ID")); diff != "" {
 		t.Errorf("schedules (-want +got):\n%s", diff)
+	}
+	if id := s.Hours.Schedules[1].ID; id != subID(s.ID, "schedules/1") {
+		t.Errorf("schedule id %q, want the id the export derives", id)
 	}
 	if s.Locations[0].District != "SO14" || s.Locations[0].Address.PostalCode != "SO14 7DU" || s.Locations[0].Address.Line1 != "1 Road" {
 		t.Errorf("location not normalised: %+v %+v", s.Locations[0], s.Locations[0].Address)
