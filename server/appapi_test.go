@@ -355,15 +355,15 @@ func TestEnrolmentLinkAndQRCode(t *testing.T) {
 	if got, want := enrolmentLink("https://calc.example/", "ABCD2345", nil), "https://calc.example/#ABCD2345"; got != want {
 		t.Errorf("link = %q, want %q", got, want)
 	}
-	got := enrolmentLink("https://calc.example", "ABCD2345", &appLook{Kind: "converter", Name: "My Units", Icon: "blue"})
-	if want := "https://calc.example/#c=ABCD2345&icon=blue&look=converter&name=My%20Units"; got != want {
+	got := enrolmentLink("https://calc.example", "ABCD2345", &appLook{Kind: "converter", Name: "My Units", Icon: "3"})
+	if want := "https://calc.example/#c=ABCD2345&icon=3&look=converter&name=My%20Units"; got != want {
 		t.Errorf("link with a look = %q, want %q", got, want)
 	}
 	svg, err := qrSVG(got)
 	if err != nil || !strings.HasPrefix(svg, "<svg") || !strings.Contains(svg, "M") {
 		t.Errorf("qr: %v %.60s", err, svg)
 	}
-	for _, bad := range []appLook{{Name: "<b>"}, {Icon: "../x"}} {
+	for _, bad := range []appLook{{Name: "<b>"}, {Name: " lead"}} {
 		if err := bad.check(); err == nil {
 			t.Errorf("look %+v accepted", bad)
 		}

@@ -22,13 +22,12 @@ import (
 type appLook struct {
 	Kind string `json:"kind" validate:"omitempty,oneof=calculator converter"`
 	Name string `json:"name" validate:"omitempty,max=20"`
-	Icon string `json:"icon" validate:"omitempty,max=16"`
+	// Icon is one of the app's icons: 1 dark keypad, 2 orange
+	// calculator, 3 green arrows.
+	Icon string `json:"icon" validate:"omitempty,oneof=1 2 3"`
 }
 
-var (
-	lookNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9 ]*$`)
-	lookIconRE = regexp.MustCompile(`^[a-z0-9-]+$`)
-)
+var lookNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9 ]*$`)
 
 // check refuses a name or icon the app could not show as given.
 func (l *appLook) check() error {
@@ -38,9 +37,6 @@ func (l *appLook) check() error {
 	inv := &problem.Invalid{}
 	if l.Name != "" && !lookNameRE.MatchString(l.Name) {
 		inv.Add("look.name", "must be letters, digits and spaces")
-	}
-	if l.Icon != "" && !lookIconRE.MatchString(l.Icon) {
-		inv.Add("look.icon", "must be a-z, 0-9 and -")
 	}
 	return inv.Err()
 }

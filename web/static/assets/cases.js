@@ -199,6 +199,9 @@ export class CasesView {
     const kind = h('select', { id: 'look-kind', name: 'look.kind' },
       h('option', { value: 'calculator' }, 'Calculator'), h('option', { value: 'converter' }, 'Unit converter'));
     const name = h('input', { id: 'look-name', name: 'look.name', maxlength: '20', placeholder: 'Calculator', autocomplete: 'off' });
+    const icon = h('select', { id: 'look-icon', name: 'look.icon' },
+      h('option', { value: '1' }, 'Dark keypad with orange keys'), h('option', { value: '2' }, 'Orange calculator'),
+      h('option', { value: '3' }, 'Green arrows'));
     const out = h('div', { id: 'enrol-code', 'aria-live': 'polite' });
     const show = (res) => {
       clear(out);
@@ -219,7 +222,7 @@ export class CasesView {
     const form = h('form', { novalidate: true, on: { submit: async (e) => {
       e.preventDefault();
       try {
-        const look = { kind: kind.value };
+        const look = { kind: kind.value, icon: icon.value };
         if (name.value.trim()) look.name = name.value.trim();
         const res = await api('POST', `/v1/cases/${c.id}/enrolments`, {
           tech_safety_check: { others_have_access: others.checked, notes: notes.value },
@@ -241,7 +244,8 @@ export class CasesView {
       field('What was checked and agreed', notes)),
     h('fieldset', {}, h('legend', {}, 'How the app looks on the phone'),
       field('Disguise', kind, 'Choose with the survivor. The app works the same behind either.'),
-      field('Name under the icon', name, 'Letters, digits and spaces; leave empty for the disguise\u2019s own name.')),
+      field('Name under the icon', name, 'Letters, digits and spaces; leave empty for the disguise\u2019s own name.'),
+      field('Icon', icon)),
     h('button', { type: 'submit', class: 'primary act' }, 'Record check and issue code'));
     return h('section', { class: 'more' }, h('h2', {}, 'App enrolment'), form, out);
   }
