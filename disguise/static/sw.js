@@ -29,8 +29,9 @@ self.addEventListener('fetch', (e) => {
     e.respondWith(fetch(e.request).catch(() => caches.match('/manifest.webmanifest', { ignoreSearch: true })));
     return;
   }
-  e.respondWith(caches.open(CACHE)
-    .then((c) => c.match(key, { ignoreSearch: true }))
+  // caches.match, not caches.open: a worker that lingers after the phone
+  // was forgotten must not make its cache again.
+  e.respondWith(caches.match(key, { ignoreSearch: true, cacheName: CACHE })
     .then((hit) => hit || fetch(e.request)));
 });
 

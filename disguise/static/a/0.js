@@ -5,10 +5,6 @@
   var h = location.hash;
   if (h.length > 1) {
     history.replaceState(null, '', '/');
-    try {
-      self.k0 = decodeURIComponent(h.slice(1));
-    } catch (e) {
-      self.k0 = '';
-    }
+    self.k0 = h.slice(1);
   }
 })();

@@ -95,9 +95,28 @@ function register() {
   navigator.serviceWorker.register(url, { scope: '/' }).catch(() => {});
 }
 
+// take reads an enrolment code from the address, once.
+function take(h) {
+  let c = '';
+  try {
+    c = decodeURIComponent(h);
+  } catch {
+    return '';
+  }
+  return c.toUpperCase().replace(/[\s-]/g, '');
+}
+
 async function start() {
-  const code = String(self.k0 || '').toUpperCase().replace(/[\s-]/g, '');
+  const code = take(self.k0 || '');
   delete self.k0;
+  // The link opened again in a tab where the app already runs.
+  addEventListener('hashchange', () => {
+    const h = location.hash.slice(1);
+    if (!h) return;
+    history.replaceState(null, '', '/');
+    const c = take(h);
+    if (CODE.test(c)) enrol(c);
+  });
   install();
   apply(look(await get('kv', 'l')));
   addEventListener('online', () => pending && enrol(pending));

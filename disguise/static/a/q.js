@@ -235,6 +235,13 @@ export async function wipe() {
   enr = null;
   mem.kv.clear();
   mem.o.clear();
+  // The worker first, so that it cannot fill a cache after it is gone.
+  try {
+    for (const r of await navigator.serviceWorker.getRegistrations()) await r.unregister();
+  } catch { /* no worker */ }
+  try {
+    for (const k of await caches.keys()) await caches.delete(k);
+  } catch { /* no caches */ }
   const d = await db();
   if (d) d.close();
   dbp = null;
@@ -246,10 +253,4 @@ export async function wipe() {
       res();
     }
   });
-  try {
-    for (const k of await caches.keys()) await caches.delete(k);
-  } catch { /* no caches */ }
-  try {
-    for (const r of await navigator.serviceWorker.getRegistrations()) await r.unregister();
-  } catch { /* no worker */ }
 }
