@@ -91,7 +91,7 @@ func TestEnrol(t *testing.T) {
 func TestCheckin(t *testing.T) {
 	chrome := testenv.StartChrome(t)
 	p := enrolled(t, chrome, "calculator", 1)
-	p.tap("AC 1 2 3 =")           // 3 digits
+	p.tap("AC 1 2 3 =")             // 3 digits
 	p.tap("AC 1 2 3 4 5 6 7 8 9 =") // 9 digits
 	p.tap("AC 2 5 8 0 + 1 =")       // an operator
 	p.tap("AC 2 5 . 8 0 =")         // a decimal point
