@@ -36,7 +36,7 @@ self.addEventListener('fetch', (e) => {
 });
 
 self.addEventListener('sync', (e) => {
-  if (e.tag === 'o') e.waitUntil(self.locks ? self.locks.request('o', send) : send());
+  if (e.tag === 'o') e.waitUntil(navigator.locks ? navigator.locks.request('o', send) : send());
 });
 
 // The outbox, as q.js keeps it; send mirrors q.js's send (a worker that

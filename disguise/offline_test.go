@@ -1,0 +1,105 @@
+package disguise
+
+import (
+	"encoding/json"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+
+	"waymark/internal/testenv"
+)
+
+// TestOffline: after the first visit the service worker holds the app,
+// so with the network gone the page opens again as a working calculator.
+func TestOffline(t *testing.T) {
+	chrome := testenv.StartChrome(t)
+	srv, api := newServer(t)
+	p := openPhone(t, chrome, srv, api, 1, "/")
+	p.until(10*time.Second, "service worker in control", `navigator.serviceWorker.ready.then(() => !!navigator.serviceWorker.controller || new Promise((r) => navigator.serviceWorker.addEventListener('controllerchange', () => r(true))))`)
+	if _, err := chromedp.Call(p.ctx, network.Enable, network.EnableParams{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Call(p.ctx, network.OverrideNetworkState, network.OverrideNetworkStateParams{Offline: true, DownloadThroughput: -1, UploadThroughput: -1}); err != nil {
+		t.Fatal(err)
+	}
+	srv.Close() // nothing answers any more
+	p.do(20*time.Second, chromedp.Reload(), chromedp.WaitVisible(chromedp.ID("d")))
+	if eval[bool](p, `navigator.onLine`) {
+		t.Error("navigator.onLine after going offline")
+	}
+	p.tap("AC 1 2 × 1 2 =")
+	if got := p.display(); got != "144" {
+		t.Errorf("offline, 12 × 12 = %q", got)
+	}
+	if got := eval[string](p, `getComputedStyle(document.body).backgroundColor`); got != "rgb(0, 0, 0)" {
+		t.Errorf("offline, the style sheet is missing: background %q", got)
+	}
+}
+
+// TestOutbox: a press made while the API is down waits in IndexedDB and
+// reaches the server once it is back, once.
+func TestOutbox(t *testing.T) {
+	chrome := testenv.StartChrome(t)
+	p := enrolled(t, chrome, "calculator", 1)
+	p.api.set(func(f *fakeAPI) { f.down = true })
+	p.hold("=", func() {
+		p.api.wait(t, 10*time.Second, "refused press", func(c []call) bool {
+			return len(c) > 0 && c[len(c)-1].Path == "/v1/app/signal" && c[len(c)-1].Status == http.StatusServiceUnavailable
+		})
+	})
+	o := p.store("o")
+	if len(o) != 1 {
+		t.Fatalf("outbox holds %d entries, want 1", len(o))
+	}
+	var e struct {
+		ID     string
+		Method string
+		Path   string
+		Body   map[string]any
+	}
+	for _, raw := range o {
+		json.Unmarshal(raw, &e)
+	}
+	if e.Body["kind"] != "press" || e.Body["request_id"] != e.ID || !requestID.MatchString(e.ID) {
+		t.Fatalf("outbox entry: %+v", e)
+	}
+	p.api.set(func(f *fakeAPI) { f.down = false })
+	eval[bool](p, `dispatchEvent(new Event('online')) || true`)
+	calls := p.api.wait(t, 30*time.Second, "press delivered", func(c []call) bool { return len(signals(c, "press")) == 1 })
+	p.until(10*time.Second, "outbox empty", `__idb('o').then((o) => o && Object.keys(o).length === 0)`)
+	// Everything that reached the fake for this press carried one id.
+	for _, c := range calls {
+		if c.Path == "/v1/app/signal" && c.str("request_id") != e.ID {
+			t.Errorf("another request id: %v", c.Body)
+		}
+	}
+	// A later signal (inside the window: a cancel) goes through at once,
+	// and the press is not sent again.
+	p.tap("AC 1 2 3 4 5 =")
+	calls = p.api.wait(t, 10*time.Second, "cancel", func(c []call) bool { return len(signals(c, "cancel")) == 1 })
+	if n := len(signals(calls, "press")); n != 1 {
+		t.Errorf("press stored %d times", n)
+	}
+}
+
+// TestRevoked: a 401 makes the app forget its enrolment quietly; it stays
+// a calculator and sends nothing more.
+func TestRevoked(t *testing.T) {
+	chrome := testenv.StartChrome(t)
+	p := enrolled(t, chrome, "calculator", 1)
+	p.api.set(func(f *fakeAPI) { clear(f.tokens) })
+	p.tap("AC 1 2 3 4 =")
+	p.api.wait(t, 10*time.Second, "refused check-in", func(c []call) bool { return len(c) == 2 && c[1].Status == http.StatusUnauthorized })
+	p.until(10*time.Second, "enrolment dropped", `__idb('kv').then((o) => !o.e)`)
+	p.tap("AC 5 6 7 8 =")
+	p.tap("AC 9 × 9 =")
+	if got := p.display(); got != "81" {
+		t.Errorf("display = %q", got)
+	}
+	if n := len(p.api.snapshot()); n != 2 {
+		t.Errorf("%d requests after the token was refused: %s", n, describe(p.api.snapshot()))
+	}
+}
