@@ -209,3 +209,10 @@ func (p *phone) screenshot() []byte {
 	}
 	return b
 }
+
+// centerOf is where the element sel is on screen.
+func (p *phone) centerOf(sel string) (x, y float64) {
+	p.t.Helper()
+	xy := eval[[]float64](p, `(() => { const r = document.querySelector('`+sel+`').getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]; })()`)
+	return xy[0], xy[1]
+}
