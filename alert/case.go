@@ -1212,6 +1212,10 @@ func (s *Cases) Reveal(ctx context.Context, p *staff.Principal, id, reason strin
 		}
 		allowed = (state == "acknowledged" || state == "working") && owner == p.StaffID
 	}
+	if !allowed && !p.InTeam(meta.Team) {
+		// Another team's case answers as a missing one (docs/roles.md).
+		return refuse("other team", ErrNotFound)
+	}
 	if !allowed {
 		return refuse("no claim", ErrNotAllowed)
 	}

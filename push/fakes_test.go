@@ -235,7 +235,7 @@ func newTestHub(t *testing.T, lim Limits, access fakeAccess) *testHub {
 	th.h = h
 	var allowed []string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h.Accept(w, r, allowed)
+		h.Accept(w, r, allowed, nil)
 	}))
 	allowed = []string{srv.URL}
 	th.origin = srv.URL

@@ -265,10 +265,21 @@ func (h *Hub) Run(ctx context.Context) error {
 	return nil
 }
 
+// Refuse answers a handshake refused with status: 400 (not a WebSocket
+// upgrade), 403 (Origin missing or not allowed), 503 (the hub is not
+// running). The server gives it its own error body.
+type Refuse func(w http.ResponseWriter, r *http.Request, status int)
+
 // Accept upgrades r to a WebSocket if its Origin is one of allowed
 // (scheme://host[:port], compared without case), then serves it. A
 // missing or foreign Origin is refused with 403 before the upgrade.
-func (h *Hub) Accept(w http.ResponseWriter, r *http.Request, allowed []string) {
+// refuse answers a refused handshake; nil answers plain text.
+func (h *Hub) Accept(w http.ResponseWriter, r *http.Request, allowed []string, refuse Refuse) {
+	if refuse == nil {
+		refuse = func(w http.ResponseWriter, r *http.Request, status int) {
+			http.Error(w, http.StatusText(status), status)
+		}
+	}
 	// Counted under the lock that Run takes to stop, so Run's wait sees
 	// every socket that got past this point.
 	h.mu.Lock()
@@ -278,11 +289,15 @@ func (h *Hub) Accept(w http.ResponseWriter, r *http.Request, allowed []string) {
 	}
 	h.mu.Unlock()
 	if !running {
-		http.Error(w, "live hub not running", http.StatusServiceUnavailable)
+		refuse(w, r, http.StatusServiceUnavailable)
 		return
 	}
 	up := h.up
 	up.CheckOrigin = func(r *http.Request) bool { return originAllowed(r.Header.Get("Origin"), allowed) }
+	up.Error = func(w http.ResponseWriter, r *http.Request, status int, _ error) {
+		w.Header().Set("Sec-Websocket-Version", "13")
+		refuse(w, r, status)
+	}
 	ws, err := up.Upgrade(hijacker(w), r, nil)
 	if err != nil {
 		// The upgrader has answered (403 for the origin, 400 otherwise).

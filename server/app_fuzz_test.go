@@ -26,6 +26,7 @@ func FuzzAppSignal(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		w := httptest.NewRecorder()
 		r := httptest.NewRequest("POST", "/v1/app/signal", bytes.NewReader(body))
+		r.Header.Set("Content-Type", "application/json")
 		var req appSignalRequest
 		err := s.decode(w, r, &req)
 		var in alert.AppSignal

@@ -14,6 +14,11 @@ import (
 var (
 	errPanic       = errors.New("server: handler panicked")
 	errCrossOrigin = errors.New("server: cross-origin request refused")
+	// errNotJSON refuses a body not labelled application/json: a
+	// text/plain one is what a cross-site form or a no-preflight fetch sends.
+	errNotJSON = errors.New("server: request body is not application/json")
+	// errMethod is the router's own 405: the path exists, the method not.
+	errMethod = errors.New("server: method not allowed")
 )
 
 // errorBody is every error answer's shape.
@@ -47,6 +52,12 @@ func (s *server) error(w http.ResponseWriter, r *http.Request, err error) {
 		status, body.Error = http.StatusForbidden, "cross-origin request refused"
 	case errors.Is(err, problem.ErrTooLarge):
 		status, body.Error = http.StatusRequestEntityTooLarge, "request body too large"
+	case errors.Is(err, errNotJSON):
+		status, body.Error = http.StatusUnsupportedMediaType, "unsupported media type"
+	case errors.Is(err, errNotWebSocket):
+		status, body.Error = http.StatusBadRequest, "bad request"
+	case errors.Is(err, errMethod):
+		status, body.Error = http.StatusMethodNotAllowed, "method not allowed"
 	case errors.Is(err, problem.ErrNotFound):
 		status, body.Error = http.StatusNotFound, "not found"
 	case errors.Is(err, problem.ErrConflict):

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"waymark/internal/randid"
+	"waymark/problem"
 )
 
 type ctxKey int
@@ -42,9 +43,10 @@ func (s *server) outer(next http.Handler) http.Handler {
 		if !strings.HasPrefix(h.Get("Content-Security-Policy"), "default-src") {
 			h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
 		}
-		if isAPI(r.URL.Path) {
-			h.Set("Cache-Control", "no-store")
-		}
+		// Nothing is cached unless its handler says so (the dashboard's
+		// files revalidate with no-cache): /metrics, every API answer and
+		// every 404, the router's own included.
+		h.Set("Cache-Control", "no-store")
 		defer func() {
 			if v := recover(); v != nil {
 				if v == http.ErrAbortHandler {
@@ -56,13 +58,54 @@ func (s *server) outer(next http.Handler) http.Handler {
 				s.error(w, r, errPanic)
 			}
 		}()
+		if mux, ok := next.(*http.ServeMux); ok {
+			s.serveMux(mux, w, r)
+			return
+		}
 		next.ServeHTTP(w, r)
 	})
 }
 
-func isAPI(path string) bool {
-	return strings.HasPrefix(path, "/v1/") || strings.HasPrefix(path, "/sms/") ||
-		path == "/healthz" || path == "/readyz"
+// serveMux serves r through mux, answering the mux's own 404 and 405 (no
+// route matched the path, or not with this method) as every other error
+// is answered: JSON {error, request_id}, never net/http's text/plain.
+func (s *server) serveMux(mux *http.ServeMux, w http.ResponseWriter, r *http.Request) {
+	if _, pattern := mux.Handler(r); pattern != "" {
+		mux.ServeHTTP(w, r)
+		return
+	}
+	// No pattern: a 404, a 405 (with Allow set) or a redirect to the
+	// cleaned path, which passes through.
+	rw := &routerWriter{ResponseWriter: w}
+	mux.ServeHTTP(rw, r)
+	switch rw.refused {
+	case http.StatusNotFound:
+		s.error(w, r, problem.ErrNotFound)
+	case http.StatusMethodNotAllowed:
+		s.error(w, r, errMethod)
+	}
+}
+
+// routerWriter holds back the mux's own 404 or 405 (status and text/plain
+// body) so serveMux can answer it as JSON; anything else passes through.
+type routerWriter struct {
+	http.ResponseWriter
+	refused int
+}
+
+func (w *routerWriter) WriteHeader(code int) {
+	if code == http.StatusNotFound || code == http.StatusMethodNotAllowed {
+		w.refused = code
+		return
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *routerWriter) Write(b []byte) (int, error) {
+	if w.refused != 0 {
+		return len(b), nil
+	}
+	return w.ResponseWriter.Write(b)
 }
 
 // handle registers h under pattern with metrics and an access log line.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"reflect"
 	"strings"
@@ -33,6 +34,9 @@ func (s *server) json(w http.ResponseWriter, r *http.Request, status int, v any)
 // bodies over limit, then validates v's struct tags. Problems name the
 // field as the client spelled it; the body itself is never logged.
 func (s *server) decode(w http.ResponseWriter, r *http.Request, v any) error {
+	if !isJSON(r.Header.Get("Content-Type")) {
+		return errNotJSON
+	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxJSONBody)
 	dec := json.NewDecoder(r.Body)
 	dec.DisallowUnknownFields()
@@ -47,6 +51,13 @@ func (s *server) decode(w http.ResponseWriter, r *http.Request, v any) error {
 		return problem.Invalidf("body", "must hold a single JSON object")
 	}
 	return s.check(v)
+}
+
+// isJSON reports whether a Content-Type names JSON: application/json, with
+// or without parameters such as charset.
+func isJSON(contentType string) bool {
+	mt, _, err := mime.ParseMediaType(contentType)
+	return err == nil && mt == "application/json"
 }
 
 func decodeError(err error) error {

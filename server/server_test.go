@@ -99,6 +99,7 @@ func TestDecode(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			w := httptest.NewRecorder()
 			r := httptest.NewRequest("POST", "/x", strings.NewReader(tc.body))
+			r.Header.Set("Content-Type", "application/json")
 			var v sample
 			err := srv.decode(w, r, &v)
 			if tc.err != nil {

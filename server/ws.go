@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 
@@ -10,6 +11,24 @@ import (
 // errNoHub answers GET /v1/ws on a server built without a hub (a nil
 // dependency turns its route off).
 var errNoHub = fmt.Errorf("server: no live hub: %w", problem.ErrNotFound)
+
+// errNotWebSocket answers GET /v1/ws without a WebSocket handshake.
+var errNotWebSocket = errors.New("server: not a WebSocket handshake")
+
+// refuseSocket answers a handshake the hub refused with the usual error
+// body: 403 for the Origin, 503 for a stopped hub, 400 otherwise.
+func (s *server) refuseSocket(w http.ResponseWriter, r *http.Request, status int) {
+	switch status {
+	case http.StatusForbidden:
+		s.error(w, r, errCrossOrigin)
+	case http.StatusServiceUnavailable:
+		s.error(w, r, fmt.Errorf("server: live hub not running: %w", problem.ErrUnavailable))
+	case http.StatusBadRequest:
+		s.error(w, r, errNotWebSocket)
+	default:
+		s.error(w, r, fmt.Errorf("server: websocket handshake refused with %d", status))
+	}
+}
 
 // ws is GET /v1/ws: the responders' live connection. The hub checks the
 // Origin against AllowedOrigins before upgrading (403 otherwise); the
@@ -21,6 +40,6 @@ func (s *server) ws() http.Handler {
 			s.error(w, r, errNoHub)
 			return
 		}
-		s.Hub.Accept(w, r, s.AllowedOrigins)
+		s.Hub.Accept(w, r, s.AllowedOrigins, s.refuseSocket)
 	})
 }

@@ -64,7 +64,7 @@ func benchHub(b *testing.B, responders int) {
 		b.Fatal(err)
 	}
 	var allowed []string
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.Accept(w, r, allowed) }))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.Accept(w, r, allowed, nil) }))
 	defer srv.Close()
 	allowed = []string{srv.URL}
 	hctx, stop := context.WithCancel(ctx)
