@@ -113,7 +113,11 @@ export function install() {
   installed = true;
   document.addEventListener('keydown', (e) => d && d.keys && d.keys(e, true));
   document.addEventListener('keyup', (e) => d && d.keys && d.keys(e, false));
-  document.addEventListener('contextmenu', (e) => e.preventDefault());
+  // No menu on a long press of a key or the display (inputs keep theirs,
+  // for pasting).
+  document.addEventListener('contextmenu', (e) => {
+    if (!(e.target.closest && e.target.closest('input, textarea'))) e.preventDefault();
+  });
   document.addEventListener('visibilitychange', () => {
     if (document.visibilityState === 'hidden') close();
     else flush();

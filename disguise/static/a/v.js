@@ -76,6 +76,8 @@ export function mount(root) {
   const show = () => {
     disp.textContent = entry;
     res.textContent = shown ? fmt(convert(kind, from.value, to.value, Number(entry))) : '';
+    disp.dataset.long = String(entry.length > 9);
+    res.dataset.long = String(res.textContent.length > 9);
   };
   const reset = () => {
     entry = '0';

@@ -1,0 +1,91 @@
+package disguise
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"waymark/internal/testenv"
+)
+
+// TestScreenshots draws the pictures for docs/survivor-app.md at phone
+// size (390×844, device scale 2). It runs only with -update:
+//
+//	go test -run TestScreenshots ./disguise/ -args -update
+//
+// The rings and captions on the gesture pictures are drawn by the test
+// into the page, never served by the app.
+func TestScreenshots(t *testing.T) {
+	if !*update {
+		t.Skip("writes docs/screenshots/app-*.png only with -update")
+	}
+	chrome := testenv.StartChrome(t)
+	dir := filepath.Join("..", "docs", "screenshots")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	shot := func(p *phone, name string) {
+		t.Helper()
+		eval[bool](p, `new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))`)
+		if err := os.WriteFile(filepath.Join(dir, "app-"+name+".png"), p.screenshot(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// mark rings the element sel and writes a caption above the keypad.
+	mark := func(p *phone, sel, caption string) {
+		t.Helper()
+		eval[bool](p, `(() => {
+  document.querySelectorAll('.__mark').forEach((e) => e.remove());
+  const r = document.querySelector('`+sel+`').getBoundingClientRect();
+  const ring = document.createElement('div');
+  ring.className = '__mark';
+  Object.assign(ring.style, { position: 'fixed', left: (r.x - 6) + 'px', top: (r.y - 6) + 'px', width: (r.width + 12) + 'px', height: (r.height + 12) + 'px',
+    border: '5px solid #ff2d55', borderRadius: getComputedStyle(document.querySelector('`+sel+`')).borderRadius, boxSizing: 'border-box', zIndex: 50, pointerEvents: 'none' });
+  const cap = document.createElement('div');
+  cap.className = '__mark';
+  cap.textContent = '`+caption+`';
+  Object.assign(cap.style, { position: 'fixed', left: '16px', right: '16px', top: '16px', padding: '12px 14px', background: '#ff2d55', color: '#fff',
+    font: '600 20px system-ui, sans-serif', borderRadius: '12px', zIndex: 50, textAlign: 'center' });
+  document.body.append(ring, cap);
+  return true;
+})()`)
+	}
+	unmark := func(p *phone) { eval[bool](p, `(document.querySelectorAll('.__mark').forEach((e) => e.remove()), true)`) }
+
+	p := enrolled(t, chrome, "calculator", 2)
+	p.api.set(func(f *fakeAPI) { f.pins["4711"] = true })
+	p.tap("AC 1 2 8 × 3 =")
+	shot(p, "calculator")
+	p.tap("AC 4 7 1 1")
+	mark(p, `[data-k="eq"]`, "Check in: type your PIN, then tap =")
+	shot(p, "checkin")
+	p.tap("AC AC")
+	mark(p, `[data-k="eq"]`, "Raise an alert: hold = for 2 seconds")
+	shot(p, "hold")
+	p.tap("AC 4 7 1 1")
+	mark(p, `[data-k="clear"]`, "Settings: type your PIN, then hold AC for 2 seconds")
+	shot(p, "settings-gesture")
+	unmark(p)
+	p.hold("AC", func() { p.until(10*time.Second, "settings", `!!document.getElementById('x')`) })
+	shot(p, "settings")
+	p.do(10*time.Second, chromedp.Click(chromedp.ID("xf")), chromedp.WaitVisible(chromedp.ID("fp")),
+		chromedp.SendKeys(chromedp.ID("fp"), "SO14 7DU"), chromedp.Click(chromedp.ID("fg")))
+	p.until(10*time.Second, "results", `document.querySelectorAll('#fr .sv').length === 2`)
+	eval[bool](p, `(document.activeElement.blur(), true)`)
+	shot(p, "find")
+	p.do(10*time.Second, chromedp.Click(chromedp.ID("xq")))
+
+	x, y := p.centerOf("#d")
+	p.do(5*time.Second, chromedp.MouseEvent(chromedp.MousePressed, x, y, chromedp.ButtonLeft, chromedp.ClickCount(1)))
+	p.until(5*time.Second, "bubble", `!!document.querySelector('.bub')`)
+	p.do(5*time.Second, chromedp.MouseEvent(chromedp.MouseReleased, x, y, chromedp.ButtonLeft, chromedp.ClickCount(1)))
+	mark(p, `#d`, "Enrol by hand: press and hold the display, then Paste")
+	shot(p, "paste")
+
+	c := enrolled(t, chrome, "converter", 2)
+	c.tap("C 1 7 5 =")
+	shot(c, "converter")
+}
