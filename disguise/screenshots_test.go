@@ -53,7 +53,9 @@ func TestScreenshots(t *testing.T) {
   return true;
 })()`)
 	}
-	unmark := func(p *phone) { eval[bool](p, `(document.querySelectorAll('.__mark').forEach((e) => e.remove()), true)`) }
+	unmark := func(p *phone) {
+		eval[bool](p, `(document.querySelectorAll('.__mark').forEach((e) => e.remove()), true)`)
+	}
 
 	p := enrolled(t, chrome, "calculator", 2)
 	p.api.set(func(f *fakeAPI) { f.pins["4711"] = true })
