@@ -31,6 +31,12 @@ type Config struct {
 	DirectoryPublic bool
 	ShutdownTimeout time.Duration `validate:"min=1s,max=10m"`
 
+	// ORUKAPI serves GET /oruk/services; DirectorySyncURL is pulled every
+	// DirectorySyncInterval when set.
+	ORUKAPI               bool
+	DirectorySyncURL      string        `validate:"omitempty,baseurl"`
+	DirectorySyncInterval time.Duration `validate:"min=1m,max=720h"`
+
 	RedisURL            string   `validate:"omitempty,redisurl"`
 	RedisSentinelMaster string   `validate:"omitempty,max=128,printascii"`
 	RedisSentinelAddrs  []string `validate:"dive,hostport=remote"`
@@ -51,6 +57,7 @@ type Config struct {
 	TwilioPreviousAuthToken   string
 	TwilioFrom                string `validate:"omitempty,e164strict"`
 	TwilioSurvivorFrom        string `validate:"omitempty,e164strict,nefield=TwilioFrom"`
+	TwilioDirectoryNumber     string `validate:"omitempty,e164strict,nefield=TwilioFrom,nefield=TwilioSurvivorFrom"`
 	TwilioMessagingServiceSID string `validate:"omitempty,sid=MG"`
 	TwilioOptOutReviewed      bool
 	TwilioAPIURL              string `validate:"omitempty,baseurl"`

@@ -127,6 +127,7 @@ func TestDefaults(t *testing.T) {
 		LogLevel:          slog.LevelInfo,
 		LogFormat:         "json",
 	}
+	want.DirectorySyncInterval = 24 * time.Hour
 	if diff := cmp.Diff(want, *c, cmpopts.IgnoreUnexported(Config{})); diff != "" {
 		t.Errorf("defaults (-want +got):\n%s", diff)
 	}

@@ -51,6 +51,9 @@ func groups() []group {
 			{"TrustedProxies", "WAYMARK_TRUSTED_PROXIES", "", plain, "comma list of IP addresses or CIDR prefixes of reverse proxies in front of Waymark, whose X-Forwarded-For names the client for sign-in throttling (unset: the connection's address)"},
 			{"InsecureCookies", "WAYMARK_INSECURE_COOKIES", "false", plain, "send session cookies over plain http (development only)"},
 			{"DirectoryPublic", "WAYMARK_DIRECTORY_PUBLIC", "false", plain, "let anyone search the service directory without signing in"},
+			{"ORUKAPI", "WAYMARK_ORUK_API", "false", plain, "serve the directory to anyone as an Open Referral UK API, GET /oruk/services and /oruk/services/{id} (never a refuge's address, never a hidden service)"},
+			{"DirectorySyncURL", "WAYMARK_DIRECTORY_SYNC_URL", "", link, "base URL of another directory's Open Referral UK API that serve pulls on a schedule, as `waymark directory sync URL` does (unset: no scheduled sync)"},
+			{"DirectorySyncInterval", "WAYMARK_DIRECTORY_SYNC_INTERVAL", "24h", plain, "how often serve pulls WAYMARK_DIRECTORY_SYNC_URL"},
 			{"ShutdownTimeout", "WAYMARK_SHUTDOWN_TIMEOUT", "15s", plain, "how long in-flight requests may take to finish on SIGTERM"},
 		}},
 		{"Redis (none set: an embedded in-memory Redis, lost at exit)", []setting{
@@ -75,6 +78,7 @@ func groups() []group {
 			{"TwilioPreviousAuthToken", "WAYMARK_TWILIO_PREVIOUS_AUTH_TOKEN", "", secret, "previous auth token, still accepted on webhooks during rotation"},
 			{"TwilioFrom", "WAYMARK_TWILIO_FROM", "", plain, "E.164 number that pages responders"},
 			{"TwilioSurvivorFrom", "WAYMARK_TWILIO_SURVIVOR_FROM", "", plain, "E.164 number for texts to survivors; must differ from WAYMARK_TWILIO_FROM"},
+			{"TwilioDirectoryNumber", "WAYMARK_TWILIO_DIRECTORY_NUMBER", "", plain, "E.164 signposting number: texts to it (\"SO14 refuge\") are answered with the nearest open services at POST /sms/directory; never the alert intake number, which stays silent"},
 			{"TwilioMessagingServiceSID", "WAYMARK_TWILIO_MESSAGING_SERVICE_SID", "", plain, "messaging service SID (MG + 32 hex digits), instead of a From number"},
 			{"TwilioOptOutReviewed", "WAYMARK_TWILIO_OPTOUT_REVIEWED", "false", plain, "the Twilio account's STOP/HELP auto-replies have been reviewed for discretion"},
 			{"TwilioAPIURL", "WAYMARK_TWILIO_API_URL", "", link, "advanced/testing: base URL outbound Twilio requests go to instead of Twilio"},

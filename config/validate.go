@@ -291,6 +291,7 @@ func crossCheck(c *Config, errs *collector) {
 		for env, set := range map[string]bool{
 			"WAYMARK_TWILIO_FROM":                  c.TwilioFrom != "",
 			"WAYMARK_TWILIO_SURVIVOR_FROM":         c.TwilioSurvivorFrom != "",
+			"WAYMARK_TWILIO_DIRECTORY_NUMBER":      c.TwilioDirectoryNumber != "",
 			"WAYMARK_TWILIO_MESSAGING_SERVICE_SID": c.TwilioMessagingServiceSID != "",
 		} {
 			if set {

@@ -94,6 +94,7 @@ func (ix *Index) Search(q Query, now time.Time) (Results, error) {
 		return Results{}, queryError(probs)
 	}
 	q = q.withDefaults()
+	q, reading := q.interpret()
 	s := searcher{ix: ix, q: q, clock: clockAt(now, ix.loc, ix.hol), now: now, limit: q.Limit}
 	s.cats = maskOf(q.Categories)
 	s.aud = audienceMask(q.Audience)
@@ -103,6 +104,9 @@ func (ix *Index) Search(q Query, now time.Time) (Results, error) {
 	s.words, s.hasText = ix.textRanges(q.Text)
 	s.scratch = sc
 	var res Results
+	if reading != "" {
+		res.Notes = append(res.Notes, reading)
+	}
 	s.resolve(&res)
 	switch {
 	case s.hasPoint:

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -63,17 +64,31 @@ func TestSeedMatchesHelplines(t *testing.T) {
 			t.Errorf("%s: not national", id)
 		}
 	}
-	for _, id := range []string{"ask-for-ani", "999-bsl", "emergency-sms", "clares-law"} {
+	// Entries beyond the helplines file: each national, with a public
+	// source, and marked to be verified again before anyone relies on it.
+	added := []string{"ask-for-ani", "999-bsl", "emergency-sms", "clares-law",
+		"national-stalking-helpline", "hourglass-helpline", "signhealth-domestic-abuse", "womens-aid-live-chat",
+		"southall-black-sisters", "respect-phoneline-partners", "operation-encompass"}
+	for i, id := range added {
 		s, ok := byID[id]
 		if !ok || !s.Reverify || !s.National() {
 			t.Errorf("%s: missing, or not marked for re-verification", id)
 		}
+		if i >= 4 && !slices.ContainsFunc(s.Sources, func(u string) bool { return strings.HasPrefix(u, "https://") }) {
+			t.Errorf("%s: no public source", id)
+		}
+	}
+	if s := byID["operation-encompass"]; !strings.Contains(s.Description, "Clare's Law") || !strings.Contains(s.Description, "school") {
+		t.Errorf("Operation Encompass does not explain its route: %q", s.Description)
+	}
+	if s := byID["signhealth-domestic-abuse"]; !slices.Contains(s.Languages, "bfi") {
+		t.Errorf("SignHealth does not offer BSL: %v", s.Languages)
 	}
 	if s := byID["emergency-sms"]; !strings.Contains(s.Description, "register") {
 		t.Errorf("emergencySMS does not say registration is needed: %q", s.Description)
 	}
-	if len(seed) != len(rows)-1+4 {
-		t.Errorf("seed has %d services, want %d", len(seed), len(rows)-1+4)
+	if len(seed) != len(rows)-1+len(added) {
+		t.Errorf("seed has %d services, want %d", len(seed), len(rows)-1+len(added))
 	}
 }
 

@@ -58,6 +58,10 @@ type Service struct {
 	Reverify bool `json:"reverify,omitempty"`
 	// Example marks invented demonstration data.
 	Example bool `json:"example,omitempty"`
+	// Feed is the ORUK API base a synchronised service came from (waymark
+	// directory sync); a later sync of the same feed retires the service
+	// when the feed no longer lists it. Not exported.
+	Feed string `json:"feed,omitempty"`
 
 	Exchange // what Open Referral UK carries that search does not use
 }

@@ -28,6 +28,7 @@ const (
 	CategorySubstanceUse         Category = "substance-use"
 	CategoryEmergency            Category = "emergency"
 	CategoryDomesticAbuse        Category = "domestic-abuse"
+	CategoryStalking             Category = "stalking"
 )
 
 // categories lists the vocabulary; a category's position is its bit in the
@@ -37,7 +38,7 @@ var categories = []Category{
 	CategoryPerpetratorProgramme, CategoryChildrenYoungPeople, CategoryMaleVictims,
 	CategoryLGBT, CategoryForcedMarriageHonour, CategorySexualViolence,
 	CategorySanctuaryScheme, CategoryLegal, CategoryHousing, CategoryMentalHealth,
-	CategorySubstanceUse, CategoryEmergency, CategoryDomesticAbuse,
+	CategorySubstanceUse, CategoryEmergency, CategoryDomesticAbuse, CategoryStalking,
 }
 
 // Categories returns the category vocabulary in a fixed order.
@@ -82,6 +83,7 @@ var categorySynonyms = map[string]Category{
 	"housing-advice":                 CategoryHousing,
 	"mental-health-and-wellbeing":    CategoryMentalHealth,
 	"male-victims-of-domestic-abuse": CategoryMaleVictims,
+	"stalking-and-harassment":        CategoryStalking,
 }
 
 // ParseCategory maps a term ("Refuge", "IDVA", "LGBTQ+", "domestic violence")
@@ -249,4 +251,5 @@ var categoryInfo = map[Category]struct{ label, description string }{
 	CategorySubstanceUse:         {"Substance use", "Support with alcohol or drug use."},
 	CategoryEmergency:            {"Emergency", "Emergency services and ways to reach them silently."},
 	CategoryDomesticAbuse:        {"Domestic abuse", "Services open to any domestic-abuse need."},
+	CategoryStalking:             {"Stalking", "Support and advice for people being stalked or harassed."},
 }

@@ -151,18 +151,20 @@ func (s *Store) DeleteService(ctx context.Context, id string) error {
 	return nil
 }
 
-// LoadDirectory returns every stored service, sorted by id, and the version
-// they were read at, in one transaction. A record that no longer decodes is
-// skipped with a warning naming its id, so one bad record cannot empty the
-// directory.
+// LoadDirectory returns every stored service that is not hidden
+// (SetServiceHidden), sorted by id, and the version they were read at, in
+// one transaction. A record that no longer decodes is skipped with a
+// warning naming its id, so one bad record cannot empty the directory.
 func (s *Store) LoadDirectory(ctx context.Context) ([]signpost.Service, int64, error) {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	var all *redis.MapStringStringCmd
 	var ver *redis.StringCmd
+	var hidden *redis.StringSliceCmd
 	if _, err := s.rdb.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
 		all = pipe.HGetAll(ctx, s.k.directory())
 		ver = pipe.Get(ctx, s.k.directoryVersion())
+		hidden = pipe.SMembers(ctx, s.k.directoryHidden())
 		return nil
 	}); err != nil && !errors.Is(err, redis.Nil) {
 		return nil, 0, s.wrap("load directory", err)
@@ -172,7 +174,14 @@ func (s *Store) LoadDirectory(ctx context.Context) ([]signpost.Service, int64, e
 		return nil, 0, s.wrap("load directory", err)
 	}
 	out := make([]signpost.Service, 0, len(all.Val()))
+	skip := make(map[string]bool, len(hidden.Val()))
+	for _, id := range hidden.Val() {
+		skip[id] = true
+	}
 	for id, raw := range all.Val() {
+		if skip[id] {
+			continue
+		}
 		var svc signpost.Service
 		if err := json.Unmarshal([]byte(raw), &svc); err != nil || svc.ID != id {
 			s.log.Warn("directory: skipping a stored service that does not decode", "service_id", id)

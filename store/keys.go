@@ -230,3 +230,8 @@ func (k keyspace) directory() string { return k.p + "dir:services" }
 // directoryVersion counts directory changes; instances poll it to rebuild
 // their in-memory index.
 func (k keyspace) directoryVersion() string { return k.p + "dir:version" }
+
+// directoryHidden holds the ids of services an operator has hidden (set):
+// shipped national services are merged in on every start, so hiding is
+// how an operator takes one out of search, the API and exports for good.
+func (k keyspace) directoryHidden() string { return k.p + "dir:hidden" }

@@ -13,7 +13,7 @@ import (
 	"waymark/store"
 )
 
-const directoryUsage = "usage: waymark directory import FILE|- | export (waymark directory import -h for flags)"
+const directoryUsage = "usage: waymark directory import FILE|- | export | sync URL | hide ID | show ID | hidden (waymark directory import -h for flags)"
 
 // directoryCmd is `waymark directory`: import and export the signposting
 // directory as Open Referral UK JSON, against the configured Redis.
@@ -26,6 +26,12 @@ func directoryCmd(ctx context.Context, c *cli, args []string) error {
 		return directoryImport(ctx, c, args[1:])
 	case "export":
 		return directoryExport(ctx, c, args[1:])
+	case "sync":
+		return directorySync(ctx, c, args[1:])
+	case "hide", "show":
+		return directoryHide(ctx, c, args[0], args[1:])
+	case "hidden":
+		return directoryHidden(ctx, c, args[1:])
 	default:
 		return usageError("waymark directory: unknown command %q; %s", args[0], directoryUsage)
 	}
@@ -70,6 +76,10 @@ func directoryImport(ctx context.Context, c *cli, args []string) error {
 		return &exitError{code: 2, err: fmt.Errorf("waymark directory import: %w", err)}
 	}
 
+	national, err := nationalIDs()
+	if err != nil {
+		return err
+	}
 	var valid []signpost.Service
 	rejected := 0
 	for _, it := range items {
@@ -79,6 +89,11 @@ func directoryImport(ctx context.Context, c *cli, args []string) error {
 		if it.Err != nil {
 			rejected++
 			fmt.Fprintf(c.stdout, "rejected %s: %s\n", recordName(it.Index, it.ID), reason(it.Err))
+			continue
+		}
+		if national[it.Service.ID] {
+			// The shipped version is merged back on every start and import.
+			fmt.Fprintf(c.stdout, "skipped  %s: a shipped national service, kept as shipped; to replace it, hide it (waymark directory hide ID) and import yours under another id\n", recordName(it.Index, it.ID))
 			continue
 		}
 		valid = append(valid, *it.Service)
@@ -112,6 +127,11 @@ func directoryImport(ctx context.Context, c *cli, args []string) error {
 		}
 		fmt.Fprintf(c.stdout, "imported %d: %d new, %d updated, %d unchanged; rejected %d\n",
 			counts[store.PutCreated]+counts[store.PutUpdated], counts[store.PutCreated], counts[store.PutUpdated], counts[store.PutUnchanged], rejected)
+		n, err := mergeNational(ctx, a.store)
+		if err != nil {
+			return fmt.Errorf("waymark directory import: national services: %w", err)
+		}
+		fmt.Fprintf(c.stdout, "national services: %d shipped, %d brought up to date\n", len(national), n)
 	} else {
 		fmt.Fprintf(c.stdout, "dry run: %d valid, %d rejected; nothing stored\n", len(valid), rejected)
 	}
@@ -185,9 +205,11 @@ func isTerminal(w io.Writer) bool {
 const directoryPoll = 5 * time.Second
 
 // startDirectory readies the signposting directory for serve and demo: it
-// seeds a directory that was never written with the national services (and,
-// for the demo, the fictional Southampton directory), builds the index, and
-// keeps it fresh by polling the version until ctx ends. Redis being away
+// merges the shipped national services in (and, into a directory never
+// written, the demo's fictional Southampton directory), builds the index,
+// keeps it fresh by polling the version until ctx ends, and pulls
+// WAYMARK_DIRECTORY_SYNC_URL every WAYMARK_DIRECTORY_SYNC_INTERVAL when set
+// (first at start). Redis being away
 // is not fatal: the directory routes answer 503 until the first load.
 func startDirectory(ctx context.Context, a *app, withDemo bool) (*signpost.Live, error) {
 	hol, err := signpost.DefaultHolidays()
@@ -208,28 +230,66 @@ func startDirectory(ctx context.Context, a *app, withDemo bool) (*signpost.Live,
 		defer ticker.Stop()
 		live.Run(ctx, ticker.C, func(err error) { a.log.Warn("directory refresh failed", "err", err) })
 	}()
+	if u := a.cfg.DirectorySyncURL; u != "" {
+		every := time.NewTicker(a.cfg.DirectorySyncInterval)
+		go func() {
+			defer every.Stop()
+			runDirectorySync(ctx, a, u, every.C)
+		}()
+	}
 	return live, nil
 }
 
-// seedDirectory stores the seed services when the directory was never
-// written (version 0). Two instances starting together store the same
-// records; the second finds them unchanged.
+// seedDirectory merges the shipped national services into the directory
+// on every start (mergeNational), and stores the fictional Southampton
+// directory for the demo when the directory was never written (version
+// 0). Two instances starting together store the same records; the second
+// finds them unchanged.
 func seedDirectory(ctx context.Context, st *store.Store, withDemo bool) error {
 	v, err := st.DirectoryVersion(ctx)
-	if err != nil || v != 0 {
-		return err
-	}
-	services, err := signpost.Seed()
 	if err != nil {
 		return err
 	}
-	if withDemo {
-		demo, err := signpost.DemoSeed()
-		if err != nil {
-			return err
-		}
-		services = append(services, demo...)
+	if _, err := mergeNational(ctx, st); err != nil {
+		return err
 	}
+	if !withDemo || v != 0 {
+		return nil
+	}
+	demo, err := signpost.DemoSeed()
+	if err != nil {
+		return err
+	}
+	return putAll(ctx, st, demo)
+}
+
+// mergeNational stores the national services this release ships, by id:
+// new ones are added and changed ones updated (an upgrade brings the
+// current numbers and hours), unchanged ones cost nothing. Local services
+// are never touched, and a hidden national service stays hidden. It
+// returns how many were added or updated.
+func mergeNational(ctx context.Context, st *store.Store) (int, error) {
+	national, err := signpost.Seed()
+	if err != nil {
+		return 0, err
+	}
+	res, err := st.PutServices(ctx, national)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, r := range res {
+		if r.Err != nil {
+			return n, fmt.Errorf("national service %s: %w", r.ID, r.Err)
+		}
+		if r.Outcome == store.PutCreated || r.Outcome == store.PutUpdated {
+			n++
+		}
+	}
+	return n, nil
+}
+
+func putAll(ctx context.Context, st *store.Store, services []signpost.Service) error {
 	res, err := st.PutServices(ctx, services)
 	if err != nil {
 		return err
@@ -238,6 +298,67 @@ func seedDirectory(ctx context.Context, st *store.Store, withDemo bool) error {
 		if r.Err != nil {
 			return fmt.Errorf("seed service %s: %w", r.ID, r.Err)
 		}
+	}
+	return nil
+}
+
+// nationalIDs is the set of shipped national service ids.
+func nationalIDs() (map[string]bool, error) {
+	national, err := signpost.Seed()
+	if err != nil {
+		return nil, err
+	}
+	ids := make(map[string]bool, len(national))
+	for _, s := range national {
+		ids[s.ID] = true
+	}
+	return ids, nil
+}
+
+// directoryHide is `waymark directory hide ID` and `waymark directory
+// show ID`: take a service out of search, the ORUK API and exports (or
+// put it back) without deleting it, so that a shipped national service
+// stays out after every upgrade.
+func directoryHide(ctx context.Context, c *cli, verb string, args []string) error {
+	cmd := adminCommand{name: "directory " + verb, usage: "directory " + verb + " ID [flags]"}
+	a, rest, err := openAdmin(ctx, c, cmd, args)
+	if err != nil {
+		return helpOK(err)
+	}
+	defer a.close()
+	if len(rest) != 1 {
+		return usageError("usage: waymark directory %s ID", verb)
+	}
+	changed, err := a.store.SetServiceHidden(ctx, rest[0], verb == "hide")
+	if err != nil {
+		return fmt.Errorf("waymark directory %s: %w", verb, err)
+	}
+	state := map[string]string{"hide": "hidden", "show": "shown"}[verb]
+	if !changed {
+		fmt.Fprintf(c.stdout, "%s was already %s\n", rest[0], state)
+		return nil
+	}
+	fmt.Fprintf(c.stdout, "%s %s\n", rest[0], state)
+	return nil
+}
+
+// directoryHidden is `waymark directory hidden`: the hidden ids, one a line.
+func directoryHidden(ctx context.Context, c *cli, args []string) error {
+	cmd := adminCommand{name: "directory hidden", usage: "directory hidden [flags]"}
+	a, rest, err := openAdmin(ctx, c, cmd, args)
+	if err != nil {
+		return helpOK(err)
+	}
+	defer a.close()
+	if len(rest) != 0 {
+		return usageError("usage: waymark directory hidden")
+	}
+	ids, err := a.store.HiddenServices(ctx)
+	if err != nil {
+		return fmt.Errorf("waymark directory hidden: %w", err)
+	}
+	for _, id := range ids {
+		fmt.Fprintln(c.stdout, id)
 	}
 	return nil
 }

@@ -6,8 +6,10 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"waymark/config"
 	"waymark/internal/testenv"
@@ -76,11 +78,13 @@ func TestDirectoryImportExport(t *testing.T) {
 	if err != nil {
 		t.Fatalf("export: %v %s", err, errOut)
 	}
-	if !strings.Contains(errOut, "exported 14 services") {
+	// 14 local services and the 18 shipped national ones, merged in by
+	// the import: importing a local file never loses the national lines.
+	if !strings.Contains(errOut, "exported 32 services") {
 		t.Errorf("export stderr: %q", errOut)
 	}
 	out, _, err = directoryRun(t, env, exported, "import", "-")
-	if err != nil || !strings.Contains(out, "0 new, 0 updated, 14 unchanged") {
+	if err != nil || !strings.Contains(out, "0 new, 0 updated, 14 unchanged") || !strings.Contains(out, "skipped  record 1 (id 999-bsl): a shipped national service") {
 		t.Errorf("re-import of the export: %v\n%s", err, out)
 	}
 
@@ -125,16 +129,79 @@ func TestStartDirectorySeedsAnEmptyDirectory(t *testing.T) {
 	if got := live.Index().Len(); got != len(national)+len(demo) {
 		t.Errorf("seeded index holds %d services, want %d", got, len(national)+len(demo))
 	}
-	// A directory already written is left alone, even when emptied.
+	// A directory already written gets the national services back (an
+	// upgrade brings them up to date), never the demo's again.
 	for _, s := range append(national, demo...) {
 		if err := a.store.DeleteService(ctx, s.ID); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := seedDirectory(ctx, a.store, false); err != nil {
+	if err := seedDirectory(ctx, a.store, true); err != nil {
 		t.Fatal(err)
 	}
-	if got, _, _ := a.store.LoadDirectory(ctx); len(got) != 0 {
-		t.Errorf("an emptied directory was seeded again: %d services", len(got))
+	if got, _, _ := a.store.LoadDirectory(ctx); len(got) != len(national) {
+		t.Errorf("an emptied directory holds %d services after a start, want the %d national ones", len(got), len(national))
+	}
+}
+
+// TestNationalLinesSurviveALocalImport: a council imports its own ORUK
+// file into a directory never served, then serves; the search still
+// offers the national lines, and hiding one keeps it out across starts.
+func TestNationalLinesSurviveALocalImport(t *testing.T) {
+	r := testenv.StartRedis(t, testenv.RedisOptions{})
+	env := keyEnv()
+	env["WAYMARK_REDIS_URL"] = r.URL()
+	env["WAYMARK_PUBLIC_URL"] = "https://waymark.example"
+	local := filepath.Join("..", "..", "signpost", "testdata", "oruk", "uk-profile-3.0_service_full.json")
+	out, _, err := directoryRun(t, env, "", "import", local)
+	if err != nil || !strings.Contains(out, "national services: 18 shipped, 18 brought up to date") {
+		t.Fatalf("import: %v\n%s", err, out)
+	}
+	cfg, err := config.Load(nil, func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	a, err := buildApp(ctx, cfg, slog.New(slog.DiscardHandler), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.close()
+	search := func() []string {
+		t.Helper()
+		live, err := startDirectory(ctx, a, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := live.Index().Search(signpost.Query{Near: "SO14 7DU", Categories: []signpost.Category{signpost.CategoryDomesticAbuse}, Limit: 50}, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, x := range res.Results {
+			ids = append(ids, x.ID)
+		}
+		return ids
+	}
+	if got := search(); !slices.Contains(got, "national-da-helpline") || !slices.Contains(got, "mens-advice-line") {
+		t.Errorf("after a local import the search offers %v, without the national lines", got)
+	}
+	out, _, err = directoryRun(t, env, "", "hide", "mens-advice-line")
+	if err != nil || out != "mens-advice-line hidden\n" {
+		t.Fatalf("hide: %v %q", err, out)
+	}
+	if got := search(); slices.Contains(got, "mens-advice-line") || !slices.Contains(got, "national-da-helpline") {
+		t.Errorf("a hidden national line is offered after a start: %v", got)
+	}
+	if out, _, _ := directoryRun(t, env, "", "hidden"); out != "mens-advice-line\n" {
+		t.Errorf("hidden lists %q", out)
+	}
+	if _, _, err := directoryRun(t, env, "", "hide", "no-such-service"); exitCode(err) != 1 {
+		t.Errorf("hiding an unknown id: %v", err)
+	}
+	out, _, err = directoryRun(t, env, "", "show", "mens-advice-line")
+	if err != nil || out != "mens-advice-line shown\n" {
+		t.Errorf("show: %v %q", err, out)
 	}
 }
