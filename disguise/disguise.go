@@ -34,7 +34,7 @@ import (
 //go:embed static
 var static embed.FS
 
-// Looks are the disguises a caseworker can choose at enrolment.
+// looks are the disguises, by kind (see Looks).
 var looks = map[string]look{
 	"calculator": {name: "Calculator", theme: "#000000", background: "#000000"},
 	"converter":  {name: "Converter", theme: "#f2efe8", background: "#f2efe8"},
@@ -42,14 +42,23 @@ var looks = map[string]look{
 
 type look struct{ name, theme, background string }
 
-// Icons is the fixed set of home-screen icons, by number. Any look can
+// icons is the fixed set of home-screen icons, by number. Any look can
 // use any icon.
 var icons = []string{"1", "2", "3"}
+
+// Looks lists the disguises a caseworker can choose at enrolment (the
+// look's "kind"): "calculator" and "converter".
+func Looks() []string { return []string{"calculator", "converter"} }
+
+// Icons lists the home-screen icons a caseworker can choose (the look's
+// "icon"): "1" a dark calculator keypad, "2" a calculator on orange,
+// "3" two arrows on green.
+func Icons() []string { return slices.Clone(icons) }
 
 // iconSizes are the sizes each icon is drawn at (see icons_test.go).
 var iconSizes = []int{192, 512}
 
-// Prefix is the path under which the app's assets are served.
+// prefix is the path under which the app's assets are served.
 const prefix = "/a/"
 
 // asset is one file, read once when the handler is built.
@@ -209,7 +218,7 @@ func writeJSONError(w http.ResponseWriter, status int, msg string) {
 func Manifest(kind, name, icon string) []byte {
 	l, ok := looks[kind]
 	if !ok {
-		kind, l = "calculator", looks["calculator"]
+		l = looks["calculator"]
 	}
 	if !ValidName(name) {
 		name = l.name

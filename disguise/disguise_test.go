@@ -315,3 +315,55 @@ func TestShellSize(t *testing.T) {
 		t.Errorf("app shell is %d bytes gzipped, over %d", total, budget)
 	}
 }
+
+func TestLooksAndIcons(t *testing.T) {
+	h := Handler()
+	for _, k := range Looks() {
+		if _, ok := looks[k]; !ok {
+			t.Errorf("look %q has no theme", k)
+		}
+		for _, i := range Icons() {
+			_, b := serve(t, h, "GET", "/manifest.webmanifest?look="+k+"&icon="+i)
+			if !bytes.Contains(b, []byte(`"/a/i`+i+`-192.png"`)) {
+				t.Errorf("look %s icon %s: %s", k, i, b)
+			}
+		}
+	}
+	if len(looks) != len(Looks()) {
+		t.Errorf("Looks() = %v, but %d looks exist", Looks(), len(looks))
+	}
+}
+
+// FuzzManifest: whatever the query, the manifest is valid JSON, names a
+// valid name and an existing icon, and holds no banned word.
+func FuzzManifest(f *testing.F) {
+	f.Add("calculator", "Sums", "1")
+	f.Add("converter", "Help me", "3")
+	f.Add("x", "\u0130\u212a", "../1")
+	f.Add("converter", strings.Repeat("ä", 20), "2")
+	h := Handler().(*handler)
+	f.Fuzz(func(t *testing.T, kind, name, icon string) {
+		b := Manifest(kind, name, icon)
+		var m struct {
+			Name  string `json:"name"`
+			Icons []struct{ Src string }
+		}
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Fatalf("manifest is not JSON: %v", err)
+		}
+		if !ValidName(m.Name) {
+			t.Errorf("name %q", m.Name)
+		}
+		if ValidName(name) && m.Name != name {
+			t.Errorf("valid name %q became %q", name, m.Name)
+		}
+		for _, i := range m.Icons {
+			if _, ok := h.files[i.Src]; !ok {
+				t.Errorf("icon %q is not served", i.Src)
+			}
+		}
+		if w, ok := Clean(b); !ok {
+			t.Errorf("manifest holds %q", w)
+		}
+	})
+}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"waymark/internal/testenv"
@@ -102,4 +103,87 @@ func TestRevoked(t *testing.T) {
 	if n := len(p.api.snapshot()); n != 2 {
 		t.Errorf("%d requests after the token was refused: %s", n, describe(p.api.snapshot()))
 	}
+}
+
+// TestOutboxCap: the outbox keeps at most 200 entries, dropping the
+// oldest location updates first and never a press.
+func TestOutboxCap(t *testing.T) {
+	chrome := testenv.StartChrome(t)
+	p := enrolled(t, chrome, "calculator", 1)
+	p.api.set(func(f *fakeAPI) { f.down = true })
+	// The page's own outbox module, as the app uses it.
+	n := eval[int](p, `import('/a/q.js').then(async (q) => {
+  await q.queue('POST', '/v1/app/signal', { kind: 'press', raised_at: new Date().toISOString() });
+  for (let i = 0; i < 210; i++) {
+    await q.queue('POST', '/v1/app/signal', { kind: 'location', location: { lat: 50, lon: -1, accuracy_m: i, at: new Date().toISOString() } });
+  }
+  await q.queue('POST', '/v1/app/signal', { kind: 'checkin', pin: '4711', raised_at: new Date().toISOString() });
+  return Object.keys(await __idb('o')).length;
+})`)
+	if n != 200 {
+		t.Errorf("outbox holds %d entries, want 200", n)
+	}
+	kinds := eval[map[string]int](p, `__idb('o').then((o) => { const k = {}; for (const e of Object.values(o)) k[e.body.kind] = (k[e.body.kind] || 0) + 1; return k; })`)
+	if kinds["press"] != 1 || kinds["checkin"] != 1 || kinds["location"] != 198 {
+		t.Errorf("outbox kinds: %v", kinds)
+	}
+	// The oldest locations went: the newest is still there.
+	if !eval[bool](p, `__idb('o').then((o) => Object.values(o).some((e) => e.body.kind === 'location' && e.body.location.accuracy_m === 209) && !Object.values(o).some((e) => e.body.kind === 'location' && e.body.location.accuracy_m === 11))`) {
+		t.Error("not the oldest locations dropped")
+	}
+}
+
+// TestStorageDenied: with IndexedDB refused (private browsing), the phone
+// still enrols and sends, keeping everything in memory.
+func TestStorageDenied(t *testing.T) {
+	chrome := testenv.StartChrome(t)
+	srv, api := newServer(t)
+	api.addCode("MNPQ2345", "calculator", "Calculator", "1")
+	ctx := chrome.NewBrowser(t)
+	if _, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{
+		Source: `IDBFactory.prototype.open = function () { throw new DOMException('denied', 'SecurityError'); };`,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	p := &phone{t: t, ctx: ctx, base: srv.URL, api: api}
+	p.do(20*time.Second,
+		chromedp.EmulateViewport(phoneW, phoneH, chromedp.EmulateMobile, chromedp.EmulateTouch),
+		chromedp.Navigate(p.base+"/#MNPQ2345"),
+		chromedp.WaitVisible(chromedp.ID("d")),
+	)
+	api.wait(t, 10*time.Second, "enrolled", func(c []call) bool { return len(c) == 1 && c[0].Status == http.StatusOK })
+	// The enrolment answer is handled before the keys are tapped: the
+	// page waits for it before it registers the worker.
+	p.until(10*time.Second, "worker registered", `navigator.serviceWorker.getRegistration().then((r) => !!r)`)
+	p.tap("AC 2 4 6 8 =")
+	calls := api.wait(t, 10*time.Second, "check-in", func(c []call) bool { return len(signals(c, "checkin")) == 1 })
+	if c := signals(calls, "checkin")[0]; c.str("pin") != "2468" || c.Auth == "" {
+		t.Errorf("check-in: %v %q", c.Body, c.Auth)
+	}
+	if got := p.display(); got != "2468" {
+		t.Errorf("display = %q", got)
+	}
+}
+
+// TestConfirmation: with the discreet confirmation turned on in the
+// settings, the display blinks once a check-in is stored; off (the
+// default), it never does.
+func TestConfirmation(t *testing.T) {
+	chrome := testenv.StartChrome(t)
+	p := enrolled(t, chrome, "calculator", 1)
+	eval[bool](p, `(window.__blinks = 0, document.getElementById('d').addEventListener('animationstart', () => window.__blinks++), true)`)
+	p.tap("AC 1 1 1 1 =")
+	p.api.wait(t, 10*time.Second, "check-in", func(c []call) bool { return len(signals(c, "checkin")) == 1 })
+	p.until(5*time.Second, "outbox empty", `__idb('o').then((o) => o && Object.keys(o).length === 0)`)
+	p.api.set(func(f *fakeAPI) { f.pins["4711"] = true })
+	p.tap("AC 4 7 1 1")
+	p.hold("AC", func() { p.until(10*time.Second, "settings", `!!document.getElementById('x')`) })
+	if n := eval[int](p, `window.__blinks`); n != 0 {
+		t.Fatalf("%d blinks with the confirmation off", n)
+	}
+	p.do(10*time.Second, chromedp.Click(chromedp.CSS(`#x .c:nth-of-type(2) input`)))
+	p.until(5*time.Second, "preference stored", `__idb('kv').then((o) => o.p && o.p.conf === true)`)
+	p.do(10*time.Second, chromedp.Click(chromedp.ID("xq")))
+	p.tap("AC 4 7 1 1 =")
+	p.until(10*time.Second, "a blink", `window.__blinks === 1`)
 }

@@ -127,9 +127,11 @@ export function install() {
   onDone(async (body, st) => {
     if (st < 200 || st >= 300 || !['checkin', 'cancel', 'press'].includes(body.kind)) return;
     if ((await prefs()).conf && d) {
-      d.display.classList.remove('f');
-      void d.display.offsetWidth; // restart the animation
-      d.display.classList.add('f');
+      const e = d.display;
+      e.classList.remove('f');
+      void e.offsetWidth; // restart the animation
+      e.classList.add('f');
+      e.addEventListener('animationend', () => e.classList.remove('f'), { once: true });
     }
   });
 }
