@@ -33,6 +33,7 @@ type stack struct {
 	bin    string
 	env    []string
 	direct string // http://127.0.0.1:PORT of the server itself
+	app    string // http://127.0.0.1:PORT of its app listener
 	users  map[string]*account
 	stderr *lockedBuffer
 }
@@ -167,7 +168,7 @@ func (s *stack) admin(t *testing.T, stdin io.Reader, args ...string) string {
 // serve starts waymark serve and waits for its "listening on" line.
 func (s *stack) serve(t *testing.T) {
 	t.Helper()
-	cmd := exec.Command(s.bin, "serve", "--addr", "127.0.0.1:0")
+	cmd := exec.Command(s.bin, "serve", "--addr", "127.0.0.1:0", "--app-addr", "127.0.0.1:0")
 	cmd.Env = s.env
 	cmd.Stderr = s.stderr
 	stdout, err := cmd.StdoutPipe()
@@ -195,7 +196,9 @@ func (s *stack) serve(t *testing.T) {
 	go func() {
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
-			if u, ok := strings.CutPrefix(sc.Text(), "listening on "); ok {
+			if u, ok := strings.CutPrefix(sc.Text(), "app listening on "); ok {
+				s.app = u // printed before the public listener's line
+			} else if u, ok := strings.CutPrefix(sc.Text(), "listening on "); ok {
 				select {
 				case addr <- u:
 				default:

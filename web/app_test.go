@@ -1,0 +1,422 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	cdpbrowser "github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+
+	"waymark/internal/testenv"
+)
+
+// The survivor's app end to end: the real waymark serve (with its app
+// listener) on a real redis-server, the app in one headless Chromium tab
+// at phone size, a responder's dashboard in another.
+
+// phone is a survivor's phone: a tab on the app's origin.
+type phone struct {
+	t    *testing.T
+	ctx  context.Context
+	base string
+}
+
+// idbScript reads one of the app's IndexedDB stores as an object, once the
+// app has made its database (opening it first would make it without its
+// stores).
+const idbScript = `window.__idb = (store) => new Promise((res) => {
+  const r = indexedDB.open('k');
+  r.onsuccess = () => {
+    const db = r.result;
+    if (!db.objectStoreNames.contains(store)) { db.close(); res(null); return; }
+    const out = {};
+    const c = db.transaction(store).objectStore(store).openCursor();
+    c.onsuccess = () => { const x = c.result; if (x) { out[x.key] = x.value; x.continue(); } else { db.close(); res(out); } };
+    c.onerror = () => res(null);
+  };
+  r.onerror = () => res(null);
+});`
+
+// openPhone opens the app at path in a new, isolated browser at phone size.
+func openPhone(t *testing.T, chrome *testenv.Chrome, base, path string) *phone {
+	t.Helper()
+	p := &phone{t: t, ctx: chrome.NewBrowser(t), base: base}
+	if _, err := chromedp.Call(p.ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: idbScript}); err != nil {
+		t.Fatalf("add script: %v", err)
+	}
+	p.do(20*time.Second,
+		chromedp.EmulateViewport(phoneW, phoneH, chromedp.EmulateMobile, chromedp.EmulateTouch),
+		chromedp.Navigate(base+path),
+		chromedp.WaitVisible(chromedp.ID("d")))
+	return p
+}
+
+func (p *phone) do(d time.Duration, actions ...chromedp.Action[chromedp.Void]) {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, d)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		p.t.Fatalf("phone: %v", err)
+	}
+}
+
+func phoneEval[T any](p *phone, expr string) T {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, 20*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
+	if err != nil {
+		p.t.Fatalf("phone eval %q: %v", expr, err)
+	}
+	return v
+}
+
+// until waits for expr to be truthy.
+func (p *phone) until(limit time.Duration, what, expr string) {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, limit+5*time.Second)
+	defer cancel()
+	if _, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingInterval(20*time.Millisecond), chromedp.WithPollingTimeout(limit))); err != nil {
+		p.t.Fatalf("phone: %s: not within %v (%v)", what, limit, err)
+	}
+}
+
+// key is where the key with data-k k is.
+func (p *phone) key(k string) (x, y float64) {
+	p.t.Helper()
+	xy := phoneEval[[]float64](p, `(() => { const r = document.querySelector('[data-k="`+k+`"]').getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]; })()`)
+	return xy[0], xy[1]
+}
+
+// tap taps the keys named (by data-k) in seq, separated by spaces.
+func (p *phone) tap(seq string) {
+	p.t.Helper()
+	var acts []chromedp.Action[chromedp.Void]
+	for _, k := range strings.Fields(seq) {
+		x, y := p.key(k)
+		acts = append(acts, chromedp.MouseClickXY(x, y))
+	}
+	p.do(20*time.Second, acts...)
+}
+
+// press holds "=" down, calls held once it has been down for the gesture's
+// two seconds (measured here), and lets go.
+func (p *phone) press(held func()) time.Time {
+	p.t.Helper()
+	x, y := p.key("eq")
+	p.do(5*time.Second, chromedp.MouseEvent(chromedp.MousePressed, x, y, chromedp.ButtonLeft, chromedp.ClickCount(1)))
+	fired := time.Now().Add(2 * time.Second)
+	held()
+	p.do(5*time.Second, chromedp.MouseEvent(chromedp.MouseReleased, x, y, chromedp.ButtonLeft, chromedp.ClickCount(1)))
+	return fired
+}
+
+// at grants geolocation and puts the phone at lat, lon.
+func (p *phone) at(lat, lon, acc float64) {
+	p.t.Helper()
+	if _, err := chromedp.CallBrowser(p.ctx, cdpbrowser.SetPermission, cdpbrowser.SetPermissionParams{
+		Permission: &cdpbrowser.PermissionDescriptor{Name: "geolocation"}, Setting: cdpbrowser.PermissionSettingGranted,
+		Origin: p.base, BrowserContextID: chromedp.FromContext(p.ctx).BrowserContextID,
+	}); err != nil {
+		p.t.Fatalf("permission: %v", err)
+	}
+	if _, err := chromedp.Call(p.ctx, emulation.SetGeolocationOverride, emulation.SetGeolocationOverrideParams{Latitude: &lat, Longitude: &lon, Accuracy: &acc}); err != nil {
+		p.t.Fatalf("geolocation: %v", err)
+	}
+}
+
+func (p *phone) screenshot() []byte {
+	p.t.Helper()
+	// Let transitions end, then have the whole page painted afresh (a
+	// partial repaint after the last key may raster a tile's edge pixels
+	// differently from a full one), before the picture.
+	phoneEval[bool](p, `(async () => {
+	  const frame = () => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+	  await Promise.all(document.getAnimations().map((a) => a.finished));
+	  document.documentElement.style.opacity = '0.99';
+	  await frame();
+	  document.documentElement.style.opacity = '';
+	  await frame();
+	  return true;
+	})()`)
+	ctx, cancel := context.WithTimeout(p.ctx, 20*time.Second)
+	defer cancel()
+	b, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		p.t.Fatalf("screenshot: %v", err)
+	}
+	return b
+}
+
+// appCase makes a case of team north with the given PINs through the
+// caseworker API and issues an enrolment; it returns the case id and the
+// enrolment answer (code, link, qr_svg).
+func (s *stack) appCase(t *testing.T, cw *http.Client, alias, phone, pin, duress string, look map[string]any) (string, map[string]string) {
+	t.Helper()
+	st, body := s.call(t, cw, "POST", "/v1/cases", map[string]any{
+		"phone": phone, "alias": alias, "team": "north", "risk_level": "high",
+		"code_words": []string{canaryCodeWord}, "pin": pin, "duress_pin": duress, "notes": canaryNotes,
+	})
+	if st != http.StatusCreated {
+		t.Fatalf("create case: %d %s", st, body)
+	}
+	var c struct{ ID string }
+	json.Unmarshal(body, &c)
+	req := map[string]any{"tech_safety_check": map[string]any{"others_have_access": false, "notes": "checked together"}}
+	if look != nil {
+		req["look"] = look
+	}
+	st, body = s.call(t, cw, "POST", "/v1/cases/"+c.ID+"/enrolments", req)
+	if st != http.StatusCreated {
+		t.Fatalf("enrolment: %d %s", st, body)
+	}
+	var e map[string]string
+	json.Unmarshal(body, &e)
+	return c.ID, e
+}
+
+// openAlerts lists the open alerts c sees.
+func (s *stack) openAlerts(t testing.TB, c *http.Client) []map[string]any {
+	t.Helper()
+	st, body := s.call(t, c, "GET", "/v1/alerts?state=open", nil)
+	if st != http.StatusOK {
+		t.Fatalf("alerts: %d %s", st, body)
+	}
+	var out struct{ Alerts []map[string]any }
+	json.Unmarshal(body, &out)
+	return out.Alerts
+}
+
+// close claims and resolves alert id as c.
+func (s *stack) close(t testing.TB, c *http.Client, id string) {
+	t.Helper()
+	if st, body := s.call(t, c, "POST", "/v1/alerts/"+id+"/ack", map[string]any{}); st != http.StatusOK {
+		t.Fatalf("ack: %d %s", st, body)
+	}
+	if st, body := s.call(t, c, "POST", "/v1/alerts/"+id+"/resolve", map[string]any{"outcome": "accidental"}); st != http.StatusOK {
+		t.Fatalf("resolve: %d %s", st, body)
+	}
+}
+
+func percentile(d []time.Duration, p float64) time.Duration {
+	s := slices.Clone(d)
+	slices.Sort(s)
+	return s[min(len(s)-1, int(p*float64(len(s))))]
+}
+
+// TestSurvivorApp: enrolment through the case screen's link, the hidden
+// press reaching the dashboard with its location, identical screens for
+// the real, duress and wrong PIN, and nothing lost or doubled offline.
+func TestSurvivorApp(t *testing.T) {
+	chrome := testenv.StartChrome(t)
+	s := newStack(t)
+	if s.app == "" {
+		t.Fatal("waymark serve printed no app listener")
+	}
+	alice := s.addStaff(t, "alice", "Alice Adams", "responder")
+	carol := s.addStaff(t, "carol", "Carol Cole", "caseworker")
+	cw := s.client(t, carol)
+	resp := s.client(t, alice)
+
+	caseID, en := s.appCase(t, cw, "Robin", canaryPhone, canaryPIN, canaryDuressPIN, nil)
+	if !strings.HasPrefix(en["link"], s.app+"/#") || !strings.HasPrefix(en["qr_svg"], "<svg") {
+		t.Fatalf("enrolment answer: link %q, qr %.20q", en["link"], en["qr_svg"])
+	}
+	// The phone lives for the whole test; each subtest drives it.
+	p := openPhone(t, chrome, s.app, strings.TrimPrefix(en["link"], s.app))
+
+	t.Run("enrol through the link", func(t *testing.T) {
+		p.t = t
+		p.until(15*time.Second, "token stored", `__idb('kv').then((o) => !!(o && o.e && o.e.token))`)
+		if href := phoneEval[string](p, `location.href`); href != s.app+"/" {
+			t.Errorf("address after enrolling = %q, want the bare app URL", href)
+		}
+		ctx, cancel := context.WithTimeout(p.ctx, 10*time.Second)
+		defer cancel()
+		hist, err := chromedp.Call(ctx, page.GetNavigationHistory, cdp.Empty{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range hist.Entries {
+			if strings.Contains(e.URL, en["code"]) || strings.Contains(e.URL, "#") {
+				t.Errorf("the history holds %q", e.URL)
+			}
+		}
+		st, body := s.call(t, cw, "GET", "/v1/cases/"+caseID, nil)
+		var c struct {
+			Devices []map[string]any `json:"devices"`
+		}
+		json.Unmarshal(body, &c)
+		if st != http.StatusOK || len(c.Devices) != 1 {
+			t.Errorf("case screen devices after enrolling: %d %s", st, body)
+		}
+	})
+
+	t.Run("press reaches the dashboard with the location", func(t *testing.T) {
+		p.t = t
+		d := openBrowser(t, chrome, s.direct, 1)
+		d.signIn(t, alice)
+		d.liveReady(t, 10*time.Second)
+		p.at(50.9097, -1.4044, 20)
+		const runs = 20
+		var lat []time.Duration
+		for i := range runs {
+			var seen time.Time
+			fired := p.press(func() {
+				d.waitJS(t, 10*time.Second, "card on the dashboard", `document.querySelector('#queue .qitem.panic') !== null`)
+				seen = time.Now()
+			})
+			lat = append(lat, max(0, seen.Sub(fired)))
+			open := s.openAlerts(t, resp)
+			if len(open) != 1 {
+				t.Fatalf("run %d: %d open alerts, want 1", i, len(open))
+			}
+			id := open[0]["id"].(string)
+			if i == 0 {
+				// The location follows the press.
+				deadline := time.Now().Add(15 * time.Second)
+				for {
+					_, body := s.call(t, resp, "GET", "/v1/alerts/"+id, nil)
+					if bytes.Contains(body, []byte(`"lat"`)) {
+						break
+					}
+					if time.Now().After(deadline) {
+						t.Fatalf("no location on the alert: %s", body)
+					}
+					time.Sleep(100 * time.Millisecond)
+				}
+			}
+			s.close(t, resp, id)
+			d.waitJS(t, 10*time.Second, "queue empty", `document.querySelector('#queue .qitem.panic') === null`)
+		}
+		t.Logf("hold of = (2 s) → card on the dashboard, %d runs: p50 %v, p99 %v", runs, percentile(lat, .5), percentile(lat, .99))
+	})
+
+	t.Run("check-in screens identical for real, duress and wrong PINs", func(t *testing.T) {
+		// Three phones type the same digits: the real PIN of one case, the
+		// duress PIN of another, a wrong PIN for a third.
+		const digits = "4711"
+		shots := map[string][]byte{}
+		for i, c := range []struct{ name, pin, duress string }{
+			{"real", digits, "90210"}, {"duress", "90210", digits}, {"wrong", "90210", "80210"},
+		} {
+			_, e := s.appCase(t, cw, "Case"+c.name, fmt.Sprintf("+4477009002%02d", 50+i), c.pin, c.duress, nil)
+			ph := openPhone(t, chrome, s.app, "/#"+e["code"])
+			ph.until(15*time.Second, "token stored", `__idb('kv').then((o) => !!(o && o.e && o.e.token))`)
+			ph.tap("clear 4 7 1 1 eq")
+			ph.until(10*time.Second, "outbox empty", `__idb('o').then((o) => o && Object.keys(o).length === 0)`)
+			shots[c.name] = ph.screenshot()
+		}
+		for _, n := range []string{"duress", "wrong"} {
+			if !bytes.Equal(shots["real"], shots[n]) {
+				t.Errorf("the screen after a %s check-in differs from the real one", n)
+				if dir := os.Getenv("WAYMARK_TEST_SHOTS"); dir != "" {
+					os.WriteFile(filepath.Join(dir, "real.png"), shots["real"], 0o644)
+					os.WriteFile(filepath.Join(dir, n+".png"), shots[n], 0o644)
+				}
+			}
+		}
+		open := s.openAlerts(t, resp)
+		duress := 0
+		for _, a := range open {
+			if a["class"] == "duress" {
+				duress++
+			}
+		}
+		if duress != 1 {
+			t.Errorf("%d duress alerts after the three check-ins, want 1", duress)
+		}
+		for _, a := range open {
+			s.close(t, resp, a["id"].(string))
+		}
+	})
+
+	t.Run("offline press, tab closed, reopened offline, network back: one alert", func(t *testing.T) {
+		// Each phone reaches the app through a proxy of its own (its own
+		// origin, so its own storage); cutting the proxy is the phone
+		// losing its network, for the page, its fetches and its service
+		// worker alike.
+		const runs = 20
+		lost, doubled := 0, 0
+		for i := range runs {
+			alias := fmt.Sprintf("Off%d", i)
+			_, e := s.appCase(t, cw, alias, fmt.Sprintf("+4477009003%02d", i), "2468", "1357", nil)
+			px := newCutProxy(t)
+			px.Start(hostPort(s.app))
+			ph := openPhone(t, chrome, px.URL(), "/#"+e["code"])
+			ph.until(15*time.Second, "token stored", `__idb('kv').then((o) => !!(o && o.e && o.e.token))`)
+			ph.until(15*time.Second, "service worker", `navigator.serviceWorker.ready.then((r) => !!r.active)`)
+			px.Cut()
+			ph.press(func() {
+				ph.until(10*time.Second, "press in the outbox", `__idb('o').then((o) => o && JSON.stringify(o).includes('press'))`)
+			})
+			// Close the tab and open the app again, still offline: the
+			// service worker serves it.
+			ph.do(10*time.Second, chromedp.Navigate("about:blank"))
+			ph.do(20*time.Second, chromedp.Navigate(px.URL()+"/"), chromedp.WaitVisible(chromedp.ID("d")))
+			px.Restore()
+			ph.until(30*time.Second, "outbox empty", `__idb('o').then((o) => o && Object.keys(o).length === 0)`)
+			n := 0
+			for _, a := range s.openAlerts(t, resp) {
+				if a["alias"] == alias {
+					n++
+					s.close(t, resp, a["id"].(string))
+				}
+			}
+			switch {
+			case n == 0:
+				lost++
+			case n > 1:
+				doubled++
+			}
+		}
+		if lost != 0 || doubled != 0 {
+			t.Errorf("%d runs: %d lost, %d doubled", runs, lost, doubled)
+		}
+		t.Logf("offline press, tab closed, reopened offline, network back: %d runs, %d lost, %d doubled", runs, lost, doubled)
+	})
+
+	t.Run("a press in the practice window reaches only the caseworker", func(t *testing.T) {
+		p.t = t
+		st, body := s.call(t, cw, "POST", "/v1/cases/"+caseID+"/practice", map[string]any{"minutes": 5})
+		if st != http.StatusOK {
+			t.Fatalf("practice: %d %s", st, body)
+		}
+		p.press(func() {
+			deadline := time.Now().Add(10 * time.Second)
+			for !slices.ContainsFunc(s.openAlerts(t, cw), func(a map[string]any) bool { return a["case_id"] == caseID }) {
+				if time.Now().After(deadline) {
+					t.Fatal("the caseworker sees no practice alert")
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+		})
+		of := func(c *http.Client) []map[string]any {
+			var out []map[string]any
+			for _, a := range s.openAlerts(t, c) {
+				if a["case_id"] == caseID {
+					out = append(out, a)
+				}
+			}
+			return out
+		}
+		if open := of(resp); len(open) != 0 {
+			t.Errorf("the responder sees %d alerts of a practice press", len(open))
+		}
+		if a := of(cw); len(a) != 1 || a[0]["mode"] != "practice" {
+			t.Errorf("caseworker's alerts of the case: %v", a)
+		}
+	})
+}
