@@ -147,7 +147,7 @@ func TestCheckinScreensIdentical(t *testing.T) {
 			p.until(5*time.Second, "outbox empty", `__idb('o').then((o) => o && Object.keys(o).length === 0)`)
 		}
 		// Let any pending frame paint before the picture.
-		eval[bool](p, `new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))`)
+		p.settle()
 		shots[name] = p.screenshot()
 	}
 	for _, name := range []string{"duress", "wrong", "not enrolled"} {

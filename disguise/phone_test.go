@@ -216,3 +216,12 @@ func (p *phone) centerOf(sel string) (x, y float64) {
 	xy := eval[[]float64](p, `(() => { const r = document.querySelector('`+sel+`').getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]; })()`)
 	return xy[0], xy[1]
 }
+
+// settle waits until no transition or animation runs and a frame has
+// been drawn, so that a screenshot catches no key halfway through its
+// pressed look.
+func (p *phone) settle() {
+	p.t.Helper()
+	p.until(5*time.Second, "animations over", `document.getAnimations().every((a) => a.playState !== 'running')`)
+	eval[bool](p, `new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))`)
+}

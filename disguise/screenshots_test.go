@@ -29,7 +29,7 @@ func TestScreenshots(t *testing.T) {
 	}
 	shot := func(p *phone, name string) {
 		t.Helper()
-		eval[bool](p, `new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))`)
+		p.settle()
 		if err := os.WriteFile(filepath.Join(dir, "app-"+name+".png"), p.screenshot(), 0o644); err != nil {
 			t.Fatal(err)
 		}

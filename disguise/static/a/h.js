@@ -252,7 +252,8 @@ async function settings(pin) {
   const o = r.status === 200 && r.body ? unv(r.body) : null;
   if (!o || o.ok !== true) return;
   if (o.window_s > 0) put('kv', 'w', o.window_s);
-  openSettings(pin, o);
+  const pr = await prefs();
+  if (!overlay) openSettings(pin, o, pr);
 }
 
 // close leaves the settings: the view is removed, the PIN forgotten, and
@@ -281,16 +282,14 @@ function check(label, on, change) {
   return el('label', { class: 'c' }, c, el('span', {}, label));
 }
 
-async function openSettings(pin, o) {
+// openSettings builds the whole view at once, so that it appears complete.
+function openSettings(pin, o, p) {
   overlay = el('div', { id: 'x', class: 'x' });
   for (const ev of ['pointerdown', 'keydown', 'input']) overlay.addEventListener(ev, poke);
   const exit = el('button', { type: 'button', class: 'q', id: 'xq' }, T.exit);
   exit.addEventListener('click', close);
   const body = el('div', { class: 'xb' });
   overlay.append(el('div', { class: 'xh' }, el('h1', {}, T.title), exit), body);
-  document.body.append(overlay);
-  poke();
-  const p = await prefs();
 
   const status = el('p', { class: 's', role: 'status' });
   const mode = el('select', { id: 'xm' }, el('option', { value: 'e' }, T.modeEvery), el('option', { value: 't' }, T.modeTimes));
@@ -345,6 +344,8 @@ async function openSettings(pin, o) {
     el('section', {}, find),
     el('section', {}, forget),
   );
+  document.body.append(overlay);
+  poke();
 }
 
 function openFind(body) {
