@@ -297,9 +297,17 @@ type CaseStore interface {
 	Devices(ctx context.Context, caseID string) ([]Device, error)
 	// RevokeDevice removes a device; ErrNotFound if the case has none by that id.
 	RevokeDevice(ctx context.Context, caseID, deviceID string) error
+	// ForgetDevice removes a device as RevokeDevice does, leaving the mark
+	// that the phone itself asked for it.
 	ForgetDevice(ctx context.Context, caseID, deviceID string) error
 	// DeviceByToken resolves an app token and records its use.
 	DeviceByToken(ctx context.Context, token string) (caseID, deviceID string, err error)
+	// LookupDevice resolves an app token and writes nothing: lastUsed is
+	// when its use was last recorded.
+	LookupDevice(ctx context.Context, token string) (caseID, deviceID string, lastUsed time.Time, err error)
+	// TouchDevice records a use of the device with token, if the last one
+	// recorded is a minute old or more.
+	TouchDevice(ctx context.Context, token string) error
 	// AppendAudit appends an entry to the audit trail.
 	AppendAudit(ctx context.Context, e AuditEntry) error
 }
@@ -1418,6 +1426,31 @@ func (s *Cases) DeviceByToken(ctx context.Context, token string) (caseID, device
 	}
 	return s.st.DeviceByToken(ctx, token)
 }
+
+// LookupDevice resolves an app's bearer token to its case and device and
+// records nothing: a request refused afterwards must leave no trace.
+// TouchDevice records the use once the request has succeeded; due says
+// whether a use would be recorded now.
+func (s *Cases) LookupDevice(ctx context.Context, token string) (caseID, deviceID string, due bool, err error) {
+	if token == "" || len(token) > 128 {
+		return "", "", false, ErrNotFound
+	}
+	caseID, deviceID, last, err := s.st.LookupDevice(ctx, token)
+	if err != nil {
+		return "", "", false, err
+	}
+	return caseID, deviceID, s.now().Sub(last) >= DeviceTouchEvery, nil
+}
+
+// TouchDevice records a use of the device (which keeps the case alive).
+func (s *Cases) TouchDevice(ctx context.Context, token string) error {
+	return s.st.TouchDevice(ctx, token)
+}
+
+// DeviceTouchEvery limits writes of a device's last use: the liveness rule
+// needs days, not milliseconds, and the app API should cost one round
+// trip that rarely writes.
+const DeviceTouchEvery = time.Minute
 
 // CheckPIN compares pin with the case's real and duress PINs, always both,
 // in the same time whichever matches.

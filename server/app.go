@@ -96,7 +96,7 @@ func (s *server) withDevice(h func(w http.ResponseWriter, r *http.Request, caseI
 			s.error(w, r, alert.ErrUnauthorized)
 			return
 		}
-		caseID, deviceID, err := s.Cases.DeviceByToken(r.Context(), token)
+		caseID, deviceID, due, err := s.Cases.LookupDevice(r.Context(), token)
 		if err != nil {
 			if isAppNotFound(err) {
 				// Unknown or revoked: the same 401 as any other.
@@ -105,7 +105,19 @@ func (s *server) withDevice(h func(w http.ResponseWriter, r *http.Request, caseI
 			s.error(w, r, err)
 			return
 		}
-		h(w, r, caseID, deviceID)
+		if !due {
+			h(w, r, caseID, deviceID)
+			return
+		}
+		// The device's use is recorded only for a request that succeeded:
+		// a refused one leaves no trace.
+		sw := &statusWriter{ResponseWriter: w}
+		h(sw, r, caseID, deviceID)
+		if sw.status >= 200 && sw.status < 300 {
+			if err := s.Cases.TouchDevice(r.Context(), token); err != nil {
+				s.Logger.Warn("device use not recorded", "request_id", requestID(r), "device", deviceID, "err", err)
+			}
+		}
 	})
 }
 

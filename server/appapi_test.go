@@ -23,6 +23,13 @@ import (
 // stand-in for the app's files.
 func (e *alertEnv) appServer(t *testing.T) *httptest.Server {
 	t.Helper()
+	return e.appServerWith(t, 0)
+}
+
+// appServerWith is appServer with a limit of wrong enrolment codes
+// (Deps.EnrolFailures).
+func (e *alertEnv) appServerWith(t *testing.T, enrolFailures int) *httptest.Server {
+	t.Helper()
 	dir, err := postcode.Load()
 	if err != nil {
 		t.Fatal(err)
@@ -37,7 +44,7 @@ func (e *alertEnv) appServer(t *testing.T) *httptest.Server {
 	_, ix := directoryServer(t)
 	srv := httptest.NewServer(Listeners(Deps{
 		Logger: discard(), Now: e.Clock.Now, Staff: e.Staff, Cases: e.Cases, Alerts: e.Alerts, Postcodes: dir,
-		App: files, Directory: func() *signpost.Index { return ix },
+		App: files, Directory: func() *signpost.Index { return ix }, EnrolFailures: enrolFailures,
 	}).App)
 	t.Cleanup(srv.Close)
 	return srv
@@ -367,5 +374,63 @@ func TestEnrolmentLinkAndQRCode(t *testing.T) {
 		if err := bad.check(); err == nil {
 			t.Errorf("look %+v accepted", bad)
 		}
+	}
+}
+
+// TestAppEnrolLimit: ten wrong codes from one address, then 429 with
+// Retry-After until the window ends; right codes never count.
+func TestAppEnrolLimit(t *testing.T) {
+	e := newAlertEnv(t)
+	srv := e.appServer(t)
+	post := func(code string) (int, http.Header) {
+		st, h, _ := e.appDo(t, srv, "POST", "/v1/app/enrol", map[string]any{"code": code})
+		return st, h
+	}
+	for i := range 10 {
+		if st, _ := post(fmt.Sprintf("ZZZZ%04d", 2222+i)[:8]); st != http.StatusNotFound {
+			t.Fatalf("wrong code %d = %d, want 404", i, st)
+		}
+	}
+	st, h := post("ZZZZ9999")
+	if st != http.StatusTooManyRequests || h.Get("Retry-After") == "" {
+		t.Fatalf("11th wrong code = %d (Retry-After %q), want 429", st, h.Get("Retry-After"))
+	}
+	e.Clock.Advance(enrolWindow)
+	if st, _ := post("ZZZZ9999"); st != http.StatusNotFound {
+		t.Errorf("after the window = %d, want 404", st)
+	}
+}
+
+// TestAppRefusedRequestLeavesNoUse: a request refused after its token was
+// accepted does not record the device's use; one that succeeds does.
+func TestAppRefusedRequestLeavesNoUse(t *testing.T) {
+	e := newAlertEnv(t)
+	srv := e.appServer(t)
+	lastUsed := func() time.Time {
+		_, _, b := e.call(t, e.worker, "GET", "/v1/cases/"+e.caseID, nil)
+		var c struct {
+			Devices []struct {
+				LastUsedAt time.Time `json:"last_used_at"`
+			} `json:"devices"`
+		}
+		json.Unmarshal(b, &c)
+		if len(c.Devices) != 1 {
+			t.Fatalf("devices: %s", b)
+		}
+		return c.Devices[0].LastUsedAt
+	}
+	before := lastUsed()
+	e.Clock.Advance(2 * time.Minute)
+	if st, _, _ := e.appDo(t, srv, "POST", "/v1/app/signal", signal("shout")); st != http.StatusUnprocessableEntity {
+		t.Fatalf("bad kind = %d", st)
+	}
+	if got := lastUsed(); !got.Equal(before) {
+		t.Errorf("a refused request recorded a use: %v → %v", before, got)
+	}
+	if st, _, b := e.appDo(t, srv, "POST", "/v1/app/signal", signal("location", "location", map[string]any{"lat": 50.9, "lon": -1.4})); st != http.StatusAccepted {
+		t.Fatalf("location: %d %s", st, b)
+	}
+	if got := lastUsed(); !got.After(before) {
+		t.Errorf("an accepted request recorded no use (%v)", got)
 	}
 }

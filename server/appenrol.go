@@ -21,8 +21,16 @@ func (s *server) appEnrol() http.Handler {
 			s.error(w, r, err)
 			return
 		}
+		addr := s.clientAddr(r)
+		if err := s.enrol.allow(addr); err != nil {
+			s.error(w, r, err)
+			return
+		}
 		token, device, err := s.Cases.Enrol(r.Context(), req.Code)
 		if err != nil {
+			if isAppNotFound(err) {
+				s.enrol.fail(addr)
+			}
 			s.error(w, r, err)
 			return
 		}

@@ -67,12 +67,19 @@ type Deps struct {
 	// first load); DirectoryPublic opens search to callers without a session.
 	Directory       func() *signpost.Index
 	DirectoryPublic bool
+	// ORUKAPI serves the directory to anyone as an Open Referral UK API
+	// (GET /oruk/services, directory_oruk.go; WAYMARK_ORUK_API).
+	ORUKAPI bool
 	// OnCall answers who is on call and lists rota gaps (oncall.go).
 	OnCall *alert.OnCall
 	// WebPush and WebPushSubs serve /v1/push (Web Push subscriptions of
 	// responders); either nil turns those routes off.
 	WebPush     *push.WebPush
 	WebPushSubs PushSubscriptions
+	// EnrolFailures is how many wrong app enrolment codes one client
+	// address may send per 10 minutes before 429 (0: 10; negative: no
+	// limit, for tests that measure).
+	EnrolFailures int
 }
 
 // server holds the dependencies the handlers share.
@@ -81,6 +88,7 @@ type server struct {
 	validate *validator.Validate
 	metrics  *httpMetrics
 	csrf     *http.CrossOriginProtection
+	enrol    *enrolLimiter
 }
 
 // New returns the handler of the staff (public) listener: the dashboard,
@@ -129,6 +137,7 @@ func newServer(d Deps) *server {
 		validate: newValidator(),
 		metrics:  newHTTPMetrics(d.Registry),
 		csrf:     http.NewCrossOriginProtection(),
+		enrol:    newEnrolLimiter(d.EnrolFailures, d.Now),
 	}
 	for _, o := range d.AllowedOrigins {
 		// Origins were validated by config; a bad one here is a bug, and

@@ -22,10 +22,8 @@ import (
 // device hash (case, device_id, created_at, last_used_at) and
 // keys.caseDevices(case) maps each device id to its token tag.
 
-// deviceTouchEvery limits writes of last_used_at: the 90-day liveness rule
-// needs days, not milliseconds, and the app API should cost one round trip
-// that rarely writes.
-const deviceTouchEvery = time.Minute
+// deviceTouchEvery limits writes of last_used_at (alert.DeviceTouchEvery).
+const deviceTouchEvery = alert.DeviceTouchEvery
 
 var issueEnrolmentScript = redis.NewScript(`
 if redis.call('EXISTS', KEYS[1]) == 0 then return 'missing' end
@@ -75,6 +73,11 @@ func (s *Store) IssueEnrolment(ctx context.Context, caseID, code string, check a
 	return nil
 }
 
+// noCase is a case id no case ever has (ids are random lower-case
+// letters): the keys an unknown code's redeem script looks at, finding
+// nothing.
+const noCase = "c_aaaaaaaaaaaaaaaaaaaa"
+
 var redeemEnrolmentScript = redis.NewScript(`
 local v = redis.call('GET', KEYS[1])
 if not v then return 'missing' end
@@ -99,15 +102,15 @@ func (s *Store) RedeemEnrolment(ctx context.Context, code, token, deviceID strin
 	defer cancel()
 	ctag, dtag := s.tag("enrol", code), s.tag("device", token)
 	v, err := s.rdb.Get(ctx, s.k.enrolCode(ctag)).Result()
-	if errors.Is(err, redis.Nil) {
-		return "", alert.ErrNotFound
-	}
-	if err != nil {
+	if err != nil && !errors.Is(err, redis.Nil) {
 		return "", s.wrap("redeem enrolment", err)
 	}
 	caseID, _, _ := strings.Cut(v, "|")
 	if !alert.ValidCaseID(caseID) {
-		return "", alert.ErrNotFound
+		// An unknown code runs the script too, over a case that does not
+		// exist, so it costs what an expired or used one costs: the time
+		// of the answer does not tell them apart.
+		caseID = noCase
 	}
 	res, err := redeemEnrolmentScript.Run(ctx, s.rdb, []string{
 		s.k.enrolCode(ctag), s.k.caseRecord(caseID), s.k.caseDevices(caseID), s.k.caseEnrolCodes(caseID), s.k.device(dtag),
@@ -138,27 +141,46 @@ return 1
 // use is recorded at most once a minute per device (a second round trip
 // then). Unknown or revoked tokens are alert.ErrNotFound.
 func (s *Store) DeviceByToken(ctx context.Context, token string) (caseID, deviceID string, err error) {
+	caseID, deviceID, last, err := s.LookupDevice(ctx, token)
+	if err != nil {
+		return "", "", err
+	}
+	if s.now().Sub(last) >= deviceTouchEvery {
+		if err := s.TouchDevice(ctx, token); err != nil {
+			return "", "", err
+		}
+	}
+	return caseID, deviceID, nil
+}
+
+// LookupDevice resolves an app token with one plain HMGET and writes
+// nothing. Unknown or revoked tokens are alert.ErrNotFound.
+func (s *Store) LookupDevice(ctx context.Context, token string) (caseID, deviceID string, lastUsed time.Time, err error) {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
-	key := s.k.device(s.tag("device", token))
-	vals, err := s.rdb.HMGet(ctx, key, "case", "device_id", "last_used_at").Result()
+	vals, err := s.rdb.HMGet(ctx, s.k.device(s.tag("device", token)), "case", "device_id", "last_used_at").Result()
 	if err != nil {
-		return "", "", s.wrap("device by token", err)
+		return "", "", time.Time{}, s.wrap("device by token", err)
 	}
 	caseID, _ = vals[0].(string)
 	deviceID, _ = vals[1].(string)
 	if caseID == "" || deviceID == "" {
-		return "", "", alert.ErrNotFound
+		return "", "", time.Time{}, alert.ErrNotFound
 	}
 	last, _ := vals[2].(string)
-	now := s.now()
-	if now.Sub(fromMS(last)) >= deviceTouchEvery {
-		err := touchDeviceScript.Run(ctx, s.rdb, []string{key}, ms(now), deviceTouchEvery.Milliseconds()).Err()
-		if err != nil {
-			return "", "", s.wrap("device by token", err)
-		}
+	return caseID, deviceID, fromMS(last), nil
+}
+
+// TouchDevice records a use of the device with token, if the one stored
+// is at least deviceTouchEvery old, and never recreates a revoked device.
+func (s *Store) TouchDevice(ctx context.Context, token string) error {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
+	key := s.k.device(s.tag("device", token))
+	if err := touchDeviceScript.Run(ctx, s.rdb, []string{key}, ms(s.now()), deviceTouchEvery.Milliseconds()).Err(); err != nil {
+		return s.wrap("touch device", err)
 	}
-	return caseID, deviceID, nil
+	return nil
 }
 
 // Devices lists the case's enrolled devices, oldest first.
