@@ -139,13 +139,13 @@ func TestStorageDenied(t *testing.T) {
 	chrome := testenv.StartChrome(t)
 	srv, api := newServer(t)
 	api.addCode("MNPQ2345", "calculator", "Calculator", "1")
-	ctx := chrome.NewBrowser(t)
-	if _, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{
+	p := &phone{t: t, ctx: chrome.NewBrowser(t), base: srv.URL, api: api}
+	p.watch()
+	if _, err := chromedp.Call(p.ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{
 		Source: `IDBFactory.prototype.open = function () { throw new DOMException('denied', 'SecurityError'); };`,
 	}); err != nil {
 		t.Fatal(err)
 	}
-	p := &phone{t: t, ctx: ctx, base: srv.URL, api: api}
 	p.do(20*time.Second,
 		chromedp.EmulateViewport(phoneW, phoneH, chromedp.EmulateMobile, chromedp.EmulateTouch),
 		chromedp.Navigate(p.base+"/#MNPQ2345"),

@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
 	"waymark/internal/testenv"
@@ -52,15 +54,53 @@ const idbHelper = `window.__idb = async (store) => {
 func openPhone(t *testing.T, chrome *testenv.Chrome, srv *httptest.Server, api *fakeAPI, scale float64, path string) *phone {
 	t.Helper()
 	p := &phone{t: t, ctx: chrome.NewBrowser(t), base: srv.URL, api: api}
-	if _, err := chromedp.Call(p.ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: idbHelper}); err != nil {
-		t.Fatalf("add script: %v", err)
-	}
+	p.watch()
 	p.do(20*time.Second,
 		chromedp.EmulateViewport(phoneW, phoneH, chromedp.EmulateScale(scale), chromedp.EmulateMobile, chromedp.EmulateTouch),
 		chromedp.Navigate(p.base+path),
 		chromedp.WaitVisible(chromedp.ID("d")),
 	)
 	return p
+}
+
+// watch installs the test's helpers in every page and fails the test,
+// at its end, if the page threw an exception or broke its own
+// Content-Security-Policy (an inline script, a Trusted Types sink).
+func (p *phone) watch() {
+	t := p.t
+	src := idbHelper + "\nwindow.__csp = []; document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));"
+	if _, err := chromedp.Call(p.ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: src}); err != nil {
+		t.Fatalf("add script: %v", err)
+	}
+	var mu sync.Mutex
+	var errs []string
+	exceptions := chromedp.Events(p.ctx, runtime.ExceptionThrown)
+	go func() {
+		for ev, err := range exceptions {
+			if err != nil {
+				return
+			}
+			msg := ev.ExceptionDetails.Text
+			if ev.ExceptionDetails.Exception != nil {
+				msg += " " + ev.ExceptionDetails.Exception.Description
+			}
+			mu.Lock()
+			errs = append(errs, msg)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(p.ctx, 5*time.Second)
+		defer cancel()
+		if csp, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`window.__csp || []`)); err == nil && len(csp) > 0 {
+			t.Errorf("CSP violations: %v", csp)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		for _, e := range errs {
+			t.Errorf("page exception: %s", e)
+		}
+	})
 }
 
 // do runs actions with a deadline.

@@ -188,10 +188,10 @@ export function flush() {
   return busy;
 }
 
-// retry schedules the next flush with backoff (1 s doubling to 60 s), and
+// retry schedules the next flush with backoff (1 s doubling to 30 s), and
 // asks for Background Sync so the worker can send after the page closes.
 function retry() {
-  wait = Math.min(wait ? wait * 2 : 1000, 60000);
+  wait = Math.min(wait ? wait * 2 : 1000, 30000);
   clearTimeout(timer);
   timer = setTimeout(flush, wait);
   if (navigator.serviceWorker) {
