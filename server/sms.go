@@ -30,6 +30,9 @@ type SMS struct {
 	// Reply is the one neutral reply every sender gets
 	// (WAYMARK_SMS_REPLY); empty means no reply.
 	Reply string
+	// Directory answers the signposting number at POST /sms/directory
+	// (directory_sms.go); nil turns that route off.
+	Directory *DirectoryText
 }
 
 // SMSStatuses stores delivery statuses (*store.Store).

@@ -40,6 +40,8 @@ type Index struct {
 
 	words    []string  // sorted
 	postings [][]int32 // postings[i]: entries containing words[i], ascending
+
+	byORUK map[string]int32 // ORUK ids of services whose own id is not a UUID
 }
 
 // IndexOption configures NewIndex.
@@ -96,6 +98,7 @@ func NewIndex(services []Service, pc *postcode.Directory, hol Holidays, opts ...
 	sort.Slice(own, func(i, j int) bool { return own[i].ID < own[j].ID })
 
 	ix.entries = make([]entry, len(own))
+	ix.byORUK = map[string]int32{}
 	ix.byCategory = make([][]int32, len(categories))
 	var places []placed
 	words := map[string][]int32{}
@@ -104,6 +107,9 @@ func NewIndex(services []Service, pc *postcode.Directory, hol Holidays, opts ...
 		e := ix.newEntry(s)
 		ix.entries[i] = e
 		id := int32(i)
+		if !isUUID(s.ID) {
+			ix.byORUK[ORUKID(s.ID)] = id
+		}
 		if e.national {
 			ix.nationals = append(ix.nationals, id)
 		} else {
@@ -152,6 +158,41 @@ func NewIndex(services []Service, pc *postcode.Directory, hol Holidays, opts ...
 
 // Len reports how many services the index holds.
 func (ix *Index) Len() int { return len(ix.entries) }
+
+// ORUKService returns a service by its Waymark id or its Open Referral UK
+// id (ORUKID), as GET /oruk/services/{id} is asked for either.
+func (ix *Index) ORUKService(id string) (Service, bool) {
+	if s, ok := ix.Service(id); ok {
+		return s, true
+	}
+	if s, ok := ix.Service(strings.ToLower(id)); ok {
+		return s, true
+	}
+	if i, ok := ix.byORUK[strings.ToLower(id)]; ok {
+		return cloneService(*ix.entries[i].svc), true
+	}
+	return Service{}, false
+}
+
+// Select pages through the indexed services in id order: it returns copies
+// of the services keep accepts, skipping the first offset accepted and
+// returning at most n, and how many keep accepted in all. keep is handed
+// the index's own copy and must not change it.
+func (ix *Index) Select(keep func(*Service) bool, offset, n int) ([]Service, int) {
+	var out []Service
+	total := 0
+	for i := range ix.entries {
+		s := ix.entries[i].svc
+		if keep != nil && !keep(s) {
+			continue
+		}
+		if total >= offset && len(out) < n {
+			out = append(out, cloneService(*s))
+		}
+		total++
+	}
+	return out, total
+}
 
 // Service returns the indexed (validated) copy of a service by id.
 func (ix *Index) Service(id string) (Service, bool) {

@@ -1195,3 +1195,41 @@ func mapAge(p *problems, field string, f *flexNumber) int {
 	}
 	return int(f.v)
 }
+
+// HasTaxonomyTerm reports whether the service carries the taxonomy term
+// with ORUK id id: one of its categories (as the export writes them) or a
+// term kept from an import.
+func (s *Service) HasTaxonomyTerm(id string) bool {
+	id = strings.ToLower(strings.TrimSpace(id))
+	for _, c := range s.Categories {
+		if subID("", "taxonomy/"+string(c)) == id {
+			return true
+		}
+	}
+	for i, t := range s.Terms {
+		if strings.ToLower(keepID(t.ID, s.ID, fmt.Sprintf("terms/%d", i))) == id {
+			return true
+		}
+	}
+	return false
+}
+
+// MatchesWords reports whether every word of text (as search tokenizes
+// it) starts a word of the service's name, short name, description or
+// organisation: the ORUK API's "search" parameter.
+func (s *Service) MatchesWords(text string) bool {
+	have := uniqueWords(s.Name, s.ShortName, s.Description, s.Organisation.Name, s.AlternateName)
+	for _, w := range tokenize(text) {
+		found := false
+		for _, h := range have {
+			if h == w || (len(w) >= 3 && strings.HasPrefix(h, w)) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}

@@ -23,10 +23,22 @@ const (
 // outside the GSM-7 alphabet are replaced or dropped so that the message
 // never silently switches to UCS-2 and a third of the length.
 func FormatSMS(results Results, maxSegments int) string {
-	limit := smsSingle
-	if maxSegments >= 2 {
-		limit = 2 * smsSegment
+	if len(results.Results) == 0 {
+		return "No matching services found."
 	}
+	return formatSMS("", results, smsLimit(maxSegments))
+}
+
+// smsLimit is the GSM-7 length of maxSegments segments (1 or 2).
+func smsLimit(maxSegments int) int {
+	if maxSegments >= 2 {
+		return 2 * smsSegment
+	}
+	return smsSingle
+}
+
+// formatSMS lists results after prefix within limit GSM-7 characters.
+func formatSMS(prefix string, results Results, limit int) string {
 	var open, other []string
 	seen := map[string]bool{}
 	for _, r := range results.Results {
@@ -42,21 +54,21 @@ func FormatSMS(results Results, maxSegments int) string {
 		}
 	}
 	if len(open)+len(other) == 0 {
-		return "No matching services found."
+		return prefix + "No matching services found."
 	}
 	// Greedy: keep each entry, in order, if the whole message still fits.
 	var keptOpen, keptOther []string
 	for _, e := range open {
-		if gsmLen(renderSMS(append(keptOpen, e), keptOther)) <= limit {
+		if gsmLen(prefix+renderSMS(append(keptOpen, e), keptOther)) <= limit {
 			keptOpen = append(keptOpen, e)
 		}
 	}
 	for _, e := range other {
-		if gsmLen(renderSMS(keptOpen, append(keptOther, e))) <= limit {
+		if gsmLen(prefix+renderSMS(keptOpen, append(keptOther, e))) <= limit {
 			keptOther = append(keptOther, e)
 		}
 	}
-	return renderSMS(keptOpen, keptOther)
+	return prefix + renderSMS(keptOpen, keptOther)
 }
 
 func renderSMS(open, other []string) string {
@@ -102,6 +114,9 @@ func smsEntry(r Result) (string, bool) {
 		return "", false
 	}
 	e := name + " " + gsmSafe(contact)
+	if strings.HasSuffix(" "+name, " "+gsmSafe(contact)) {
+		e = name // "Police 999", not "Police 999 999"
+	}
 	switch {
 	case r.OpenNow && r.Hours.Open247:
 		e += " (24h)"

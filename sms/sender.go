@@ -68,6 +68,10 @@ type SenderConfig struct {
 	// SurvivorFrom is the only number texts to survivors come from
 	// (WAYMARK_TWILIO_SURVIVOR_FROM); empty turns survivor texts off.
 	SurvivorFrom string
+	// DirectoryFrom is the signposting number (WAYMARK_TWILIO_DIRECTORY_NUMBER):
+	// the only number directory answers come from, never the alert intake
+	// number. Empty turns directory answers off.
+	DirectoryFrom string
 	// PublicURL is Waymark's Twilio-facing base URL: status callbacks go
 	// to PublicURL + "/sms/status". Empty: no callbacks.
 	PublicURL string
@@ -165,6 +169,15 @@ func (s *Sender) TextSurvivor(ctx context.Context, to pii.Phone, v alert.Verdict
 	return s.Send(ctx, Page{To: to, Body: body.Reveal(), From: s.cfg.SurvivorFrom})
 }
 
+// TextDirectoryAnswer answers a text to the signposting number, from that
+// number only. body is public directory information, nothing personal.
+func (s *Sender) TextDirectoryAnswer(ctx context.Context, to pii.Phone, body string) (string, error) {
+	if s.cfg.DirectoryFrom == "" {
+		return "", fmt.Errorf("%w: no signposting number (WAYMARK_TWILIO_DIRECTORY_NUMBER)", ErrNotAllowed)
+	}
+	return s.Send(ctx, Page{To: to, Body: body, From: s.cfg.DirectoryFrom})
+}
+
 // Send sends one text, retrying 429, 5xx and timeouts with jittered
 // backoff until ctx's deadline (or DefaultDeadline). It returns the
 // message SID. Final refusals are not retried: ErrUnsubscribed for 21610,
@@ -183,7 +196,7 @@ func (s *Sender) Send(ctx context.Context, p Page) (string, error) {
 		params.SetMessagingServiceSid(s.cfg.MessagingServiceSID)
 	case p.From == "":
 		return "", fmt.Errorf("%w: no page number (WAYMARK_TWILIO_FROM)", ErrNotConfigured)
-	case p.From == s.cfg.From || p.From == s.cfg.SurvivorFrom:
+	case p.From == s.cfg.From || p.From == s.cfg.SurvivorFrom || p.From == s.cfg.DirectoryFrom:
 		params.SetFrom(p.From)
 	default:
 		return "", fmt.Errorf("%w: from a number that is not configured", ErrNotAllowed)

@@ -148,6 +148,7 @@ func serve(ctx context.Context, c *cli, args []string, o serveOptions) error {
 		SMS:             a.smsHooks,
 		Directory:       directory.Index,
 		DirectoryPublic: cfg.DirectoryPublic,
+		ORUKAPI:         cfg.ORUKAPI,
 		WebPush:         a.webPush,
 		WebPushSubs:     webPushSubs{a.store},
 		OnCall:          a.oncall,

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"context"
+
+	"waymark/pii"
 	"waymark/server"
 	"waymark/sms"
 )
@@ -39,9 +42,20 @@ func (a *app) buildSMS() error {
 		From:                cfg.TwilioFrom,
 		MessagingServiceSID: cfg.TwilioMessagingServiceSID,
 		SurvivorFrom:        cfg.TwilioSurvivorFrom,
+		DirectoryFrom:       cfg.TwilioDirectoryNumber,
 		PublicURL:           cfg.PublicURL,
 		APIURL:              cfg.TwilioAPIURL,
 		Logger:              a.log.With("component", "twilio"),
 	})
-	return err
+	if err != nil {
+		return err
+	}
+	if n := cfg.TwilioDirectoryNumber; n != "" {
+		sender := a.smsSender
+		a.smsHooks.Directory = &server.DirectoryText{Number: n, Answer: func(ctx context.Context, to pii.Phone, body string) error {
+			_, err := sender.TextDirectoryAnswer(ctx, to, body)
+			return err
+		}}
+	}
+	return nil
 }

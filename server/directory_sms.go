@@ -1,0 +1,105 @@
+package server
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"waymark/pii"
+	"waymark/problem"
+	"waymark/signpost"
+	"waymark/sms"
+)
+
+// DirectoryText answers texts to the signposting number
+// (WAYMARK_TWILIO_DIRECTORY_NUMBER) at POST /sms/directory: "SO14 refuge"
+// gets the nearest open services in at most two GSM-7 segments, sent from
+// the signposting number. It is a separate number and a separate webhook
+// from the alert intake (POST /sms/inbound), whose silence is absolute: a
+// text that reaches this webhook addressed to any other number is not
+// answered.
+type DirectoryText struct {
+	// Number is the signposting number, E.164.
+	Number string
+	// Answer texts body to the sender from Number (sms.Sender's
+	// TextDirectoryAnswer).
+	Answer func(ctx context.Context, to pii.Phone, body string) error
+}
+
+// directoryAnswerTimeout bounds sending an answer, retries included;
+// Twilio waits 15 s for the webhook.
+const directoryAnswerTimeout = 10 * time.Second
+
+// directoryUnavailable is the answer while the directory is not loaded.
+const directoryUnavailable = "The service directory is not available just now. Please try again later. In danger now, call 999."
+
+// smsDirectory is POST /sms/directory: a text to the signposting number.
+// It answers Twilio with an empty TwiML <Response/> whatever happened, and
+// sends the answer itself through the REST API, from the signposting
+// number. Nothing of the text or the sender is logged.
+func (s *server) smsDirectory() http.Handler {
+	outcomes := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "waymark_sms_directory_total",
+		Help: "Texts to the signposting number by outcome (answered, help, unavailable, other_number, no_sender, send_failed, forbidden, malformed).",
+	}, []string{"outcome"})
+	s.Registry.MustRegister(outcomes)
+	empty := sms.Reply("")
+	d := s.SMS.Directory
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		form, ok := s.verifiedForm(w, r)
+		if !ok {
+			outcomes.WithLabelValues("forbidden").Inc()
+			return
+		}
+		in, err := sms.ParseInbound(form)
+		if err != nil {
+			outcomes.WithLabelValues("malformed").Inc()
+			s.Logger.Warn("twilio directory form unusable", "request_id", requestID(r), "err", err)
+			s.error(w, r, problem.Invalidf("form", "missing or malformed Twilio field"))
+			return
+		}
+		answer := func() {
+			w.Header().Set("Content-Type", "text/xml; charset=utf-8")
+			w.WriteHeader(http.StatusOK)
+			w.Write(empty)
+		}
+		switch {
+		case in.To != d.Number:
+			// Never answer for another number, above all the intake's.
+			outcomes.WithLabelValues("other_number").Inc()
+			answer()
+			return
+		case in.From.IsZero():
+			outcomes.WithLabelValues("no_sender").Inc()
+			answer()
+			return
+		}
+		outcome := "answered"
+		var text string
+		l, err := signpost.ParseLookup(in.Body.Reveal())
+		ix := currentIndex(s.Directory)
+		switch {
+		case err != nil:
+			outcome, text = "help", signpost.SMSHelp
+		case ix == nil:
+			outcome, text = "unavailable", directoryUnavailable
+		default:
+			res, err := ix.Search(l.Query, s.Now())
+			if err != nil {
+				outcome, text = "help", signpost.SMSHelp
+			} else {
+				text = signpost.FormatLookupSMS(l, res, 2)
+			}
+		}
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), directoryAnswerTimeout)
+		defer cancel()
+		if err := d.Answer(ctx, in.From, text); err != nil {
+			outcome = "send_failed"
+			s.Logger.Warn("directory answer not sent", "request_id", requestID(r), "err", err)
+		}
+		outcomes.WithLabelValues(outcome).Inc()
+		answer()
+	})
+}
