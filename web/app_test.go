@@ -254,6 +254,12 @@ func TestSurvivorApp(t *testing.T) {
 				t.Errorf("the history holds %q", e.URL)
 			}
 		}
+		// Nothing but the app's own origin: no third-party request.
+		for _, u := range phoneEval[[]string](p, `performance.getEntriesByType('resource').map((e) => e.name).concat([location.href])`) {
+			if !strings.HasPrefix(u, s.app+"/") {
+				t.Errorf("the app fetched %s", u)
+			}
+		}
 		st, body := s.call(t, cw, "GET", "/v1/cases/"+caseID, nil)
 		var c struct {
 			Devices []map[string]any `json:"devices"`
