@@ -144,6 +144,10 @@ type Case struct {
 	ExpiresAt        time.Time
 	SMSBlocked       bool // the survivor's network refuses our texts (they sent STOP)
 	Review           bool // flagged for a caseworker's review
+	// PhoneHeld: the phone is on a case the caseworker may not see, so it
+	// waits for an administrator's review, out of the blind index: no
+	// signal from it reaches this case, and the caseworker is not told.
+	PhoneHeld bool
 	// Practice is the case's practice window, if one was opened.
 	Practice PracticeWindow
 	// Bucket is the blind-index bucket of Phone, kept so the store can move
@@ -233,6 +237,21 @@ type Enrolment struct {
 
 // AuditEntry (one line of the audit trail) is in audit.go.
 
+// PhoneReview is a case whose phone is held for an administrator's review.
+type PhoneReview struct {
+	Case   string
+	Team   string
+	HeldAt time.Time
+	// Others are the cases the phone is on (ids and teams only).
+	Others []CaseRef
+}
+
+// CaseRef names a case without anything about its survivor.
+type CaseRef struct {
+	ID   string `json:"id"`
+	Team string `json:"team"`
+}
+
 // PhoneSnapshot is an opaque token for the state of a phone's blind-index
 // bucket as CasesByPhone saw it; a create or update that changes the phone
 // is refused with ErrCaseStale if the bucket changed since.
@@ -268,6 +287,13 @@ type CaseStore interface {
 	TeamCases(ctx context.Context, team string) ([]*Case, error)
 	// RenewCase sets the renewal and expiry times.
 	RenewCase(ctx context.Context, id string, renewedAt, expiresAt time.Time) error
+	// SetCaseLink sets the case's linked case to to if it is now from;
+	// ErrConflict if it links elsewhere.
+	SetCaseLink(ctx context.Context, id, from, to string) error
+	// SetPhoneReview queues the case's held phone for review, or dequeues it.
+	SetPhoneReview(ctx context.Context, id string, at time.Time, on bool) error
+	// PhoneReviews lists the queued cases (Case and HeldAt), oldest first.
+	PhoneReviews(ctx context.Context) ([]PhoneReview, error)
 	// SetCaseFlag sets a plain flag: "legal_hold", "sms_blocked" or "review".
 	SetCaseFlag(ctx context.Context, id, flag string, on bool) error
 	// SetPractice stores the case's practice window (a zero window closes
@@ -911,7 +937,7 @@ func (s *Cases) Create(ctx context.Context, p *staff.Principal, in CaseInput) (*
 		if err != nil {
 			return nil, err
 		}
-		s.phoneRule(c, others, inv)
+		s.placePhone(p, c, others, inv, false)
 		if err := inv.Err(); err != nil {
 			s.audit(ctx, p, "case.create", "", "refused: phone already on a case", pii.Text{})
 			return nil, err
@@ -925,8 +951,55 @@ func (s *Cases) Create(ctx context.Context, p *staff.Principal, in CaseInput) (*
 		}
 		break
 	}
-	s.audit(ctx, p, "case.create", c.ID, "ok", pii.Text{})
+	outcome, err := s.afterPhone(ctx, c, nil)
+	if err != nil {
+		return nil, err
+	}
+	s.audit(ctx, p, "case.create", c.ID, outcome, pii.Text{})
 	return c, nil
+}
+
+// placePhone decides where c's phone goes given the other cases it is on.
+// A clash with a case p may not see (another team's, or one p is excluded
+// from) must not change p's answer: the phone is held, out of the blind
+// index, for an administrator's review, and p is answered as if there
+// were no clash. A clash only with cases p can see follows phoneRule.
+// backLink: see phoneRule.
+func (s *Cases) placePhone(p *staff.Principal, c *Case, others []*Case, inv *problem.Invalid, backLink bool) {
+	c.PhoneHeld = false
+	for _, o := range others {
+		if o.ID != c.ID && (!visible(p, o) || o.Team != c.Team) {
+			c.PhoneHeld = true
+			return
+		}
+	}
+	s.phoneRule(c, others, inv, backLink)
+}
+
+// afterPhone queues or dequeues c's phone review and completes links: the
+// case c now links to links back, and a case it no longer links to is
+// unlinked (prev is c before the change, nil for a new case). It returns
+// the audit outcome.
+func (s *Cases) afterPhone(ctx context.Context, c, prev *Case) (string, error) {
+	if prev == nil || prev.PhoneHeld != c.PhoneHeld {
+		if err := s.st.SetPhoneReview(ctx, c.ID, s.now(), c.PhoneHeld); err != nil {
+			return "", err
+		}
+	}
+	if prev != nil && prev.LinkedCase != "" && prev.LinkedCase != c.LinkedCase {
+		if err := s.st.SetCaseLink(ctx, prev.LinkedCase, c.ID, ""); err != nil && !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrConflict) {
+			return "", err
+		}
+	}
+	if c.LinkedCase != "" && (prev == nil || prev.LinkedCase != c.LinkedCase) {
+		if err := s.st.SetCaseLink(ctx, c.LinkedCase, "", c.ID); err != nil && !errors.Is(err, ErrConflict) {
+			return "", err
+		}
+	}
+	if c.PhoneHeld {
+		return "ok: phone held for review", nil
+	}
+	return "ok", nil
 }
 
 // checkLinked refuses a linked case that does not exist or that p may not
@@ -936,17 +1009,31 @@ func (s *Cases) checkLinked(ctx context.Context, p *staff.Principal, c *Case, in
 		return nil
 	}
 	l, err := s.st.LoadCaseMeta(ctx, c.LinkedCase)
-	if errors.Is(err, problem.ErrNotFound) || (err == nil && l.Excludes(p.StaffID)) {
+	// A case p may not see answers as one that does not exist.
+	if errors.Is(err, problem.ErrNotFound) || (err == nil && (!visible(p, l) || l.ID == c.ID)) {
 		inv.Add("linked_case", "must be the id of another case")
 		return nil
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	switch {
+	case l.Team != c.Team:
+		inv.Add("linked_case", "a link to another team's case is made by an administrator")
+	case l.LinkedCase != "" && l.LinkedCase != c.ID:
+		inv.Add("linked_case", "that case is already linked to another case")
+	}
+	return nil
 }
 
 // phoneRule allows a phone already on another case only when the two cases
 // are linked and no word of one clashes with a word of the other: a signal
 // from that phone then reaches both cases, and its word says which one.
-func (s *Cases) phoneRule(c *Case, all []*Case, inv *problem.Invalid) {
+//
+// Links are kept on both cases; backLink also accepts a link held only by
+// the other case (made before both sides were kept), for an update that
+// leaves c's own link alone.
+func (s *Cases) phoneRule(c *Case, all []*Case, inv *problem.Invalid, backLink bool) {
 	var others []*Case
 	for _, o := range all {
 		if o.ID != c.ID {
@@ -961,7 +1048,7 @@ func (s *Cases) phoneRule(c *Case, all []*Case, inv *problem.Invalid) {
 		return
 	}
 	o := others[0]
-	if c.LinkedCase != o.ID && o.LinkedCase != c.ID {
+	if c.LinkedCase != o.ID && !(backLink && c.LinkedCase == "" && o.LinkedCase == c.ID) {
 		inv.Add("phone", "is already on another case; it can be enrolled again only with linked_case naming that case")
 		return
 	}
@@ -1045,7 +1132,7 @@ func (s *Cases) Update(ctx context.Context, p *staff.Principal, id string, in Ca
 				return nil, err
 			}
 			snap = sn
-			s.phoneRule(c, others, inv)
+			s.placePhone(p, c, others, inv, in.LinkedCase == nil)
 			if err := inv.Err(); err != nil {
 				return nil, err
 			}
@@ -1058,7 +1145,11 @@ func (s *Cases) Update(ctx context.Context, p *staff.Principal, id string, in Ca
 			return nil, err
 		}
 		c.Version++
-		s.audit(ctx, p, "case.update", id, "ok", pii.Text{})
+		outcome, err := s.afterPhone(ctx, c, prev)
+		if err != nil {
+			return nil, err
+		}
+		s.audit(ctx, p, "case.update", id, outcome, pii.Text{})
 		return c, nil
 	}
 }
@@ -1142,8 +1233,121 @@ func (s *Cases) Erase(ctx context.Context, p *staff.Principal, id string) error 
 		}
 		return err
 	}
+	// The erased case leaves no review and no half link behind.
+	if err := s.st.SetPhoneReview(ctx, id, s.now(), false); err != nil {
+		return err
+	}
+	if c.LinkedCase != "" {
+		if err := s.st.SetCaseLink(ctx, c.LinkedCase, id, ""); err != nil && !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrConflict) {
+			return err
+		}
+	}
 	s.audit(ctx, p, "case.erase", id, "ok", pii.Text{})
 	return nil
+}
+
+// PhoneReviews lists, for an administrator, the cases whose phone is held
+// because it is on another case its caseworker may not see: ids and teams,
+// nothing about the survivor.
+func (s *Cases) PhoneReviews(ctx context.Context, p *staff.Principal) ([]PhoneReview, error) {
+	if p == nil || !p.Has(staff.RoleAdmin) {
+		return nil, ErrNotAllowed
+	}
+	rs, err := s.st.PhoneReviews(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]PhoneReview, 0, len(rs))
+	for _, r := range rs {
+		c, err := s.st.LoadCase(ctx, r.Case)
+		if errors.Is(err, ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		r.Team = c.Team
+		others, _, err := s.st.CasesByPhone(ctx, c.Phone)
+		if err != nil {
+			return nil, err
+		}
+		for _, o := range others {
+			if o.ID != c.ID {
+				r.Others = append(r.Others, CaseRef{ID: o.ID, Team: o.Team})
+			}
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// DecidePhoneReview is an administrator's decision on a held phone. link
+// links the case with the one other case the phone is on (across teams if
+// need be; both then show the link) and releases the phone, so signals
+// from it reach both cases, each by its own words; otherwise the cases are
+// kept apart and the phone stays held (the caseworkers are told by the
+// administrator, not by Waymark).
+func (s *Cases) DecidePhoneReview(ctx context.Context, p *staff.Principal, id string, link bool) error {
+	if p == nil || !p.Has(staff.RoleAdmin) {
+		return ErrNotAllowed
+	}
+	if !ValidCaseID(id) {
+		return ErrNotFound
+	}
+	for attempt := 0; ; attempt++ {
+		prev, err := s.st.LoadCase(ctx, id)
+		if err != nil {
+			return err
+		}
+		if !prev.PhoneHeld {
+			return ErrNotFound
+		}
+		if !link {
+			if err := s.st.SetPhoneReview(ctx, id, s.now(), false); err != nil {
+				return err
+			}
+			s.audit(ctx, p, "case.phone_review", id, "ok: kept apart", pii.Text{})
+			return nil
+		}
+		others, snap, err := s.st.CasesByPhone(ctx, prev.Phone)
+		if err != nil {
+			return err
+		}
+		c := *prev
+		c.PhoneHeld = false
+		var o *Case
+		for _, x := range others {
+			if x.ID != id {
+				if o != nil {
+					return fmt.Errorf("alert: phone of case %s is on two cases: %w", id, ErrConflict)
+				}
+				o = x
+			}
+		}
+		if o != nil {
+			if (o.LinkedCase != "" && o.LinkedCase != id) || (prev.LinkedCase != "" && prev.LinkedCase != o.ID) {
+				return fmt.Errorf("alert: case %s or %s links elsewhere: %w", id, o.ID, ErrConflict)
+			}
+			c.LinkedCase = o.ID
+			// The administrator sees no word: a clash is a conflict.
+			inv := &problem.Invalid{}
+			if s.phoneRule(&c, others, inv, false); inv.Err() != nil {
+				return fmt.Errorf("alert: words of cases %s and %s clash: %w", id, o.ID, ErrConflict)
+			}
+		}
+		err = s.st.UpdateCase(ctx, &c, prev, snap)
+		if errors.Is(err, ErrCaseStale) && attempt < 3 {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := s.afterPhone(ctx, &c, prev); err != nil {
+			return err
+		}
+		s.audit(ctx, p, "case.phone_review", id, "ok: linked", pii.Text{})
+		return nil
+	}
 }
 
 func openState(state string) bool {

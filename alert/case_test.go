@@ -196,13 +196,13 @@ func TestPhoneRule(t *testing.T) {
 		{"itself only", mk(a, "", "lemon drizzle cake"), []*Case{mk(a, "", "lemon drizzle cake")}, nil},
 		{"unlinked", mk(a, "", "lemon drizzle cake"), []*Case{mk(b, "", "carrot cake slice")}, []string{"phone"}},
 		{"linked", mk(a, b, "lemon drizzle cake"), []*Case{mk(b, "", "carrot cake slice")}, nil},
-		{"linked back", mk(a, "", "lemon drizzle cake"), []*Case{mk(b, a, "carrot cake slice")}, nil},
+		{"linked back (kept)", mk(a, "", "lemon drizzle cake"), []*Case{mk(b, a, "carrot cake slice")}, nil},
 		{"linked, same words", mk(a, b, "lemon drizzle cake"), []*Case{mk(b, "", "lemon drizzle cake")}, []string{"code_words[0]"}},
 		{"linked, near words", mk(a, b, "lemon drizzle cake"), []*Case{mk(b, "", "lemon drizzel cake")}, []string{"code_words[0]"}},
 		{"three", mk(a, b, "lemon drizzle cake"), []*Case{mk(b, "", "carrot cake slice"), mk(x, b, "banana bread loaf")}, []string{"phone"}},
 	} {
 		inv := &problem.Invalid{}
-		s.phoneRule(tc.c, tc.others, inv)
+		s.phoneRule(tc.c, tc.others, inv, true)
 		var got []string
 		if inv.Err() != nil {
 			got = fieldNames(inv)
@@ -210,6 +210,11 @@ func TestPhoneRule(t *testing.T) {
 		if !cmp.Equal(got, tc.want) {
 			t.Errorf("%s: fields %v, want %v", tc.name, got, tc.want)
 		}
+	}
+	// Unlinking (or a new link) does not lean on the other case's half.
+	inv := &problem.Invalid{}
+	if s.phoneRule(mk(a, "", "lemon drizzle cake"), []*Case{mk(b, a, "carrot cake slice")}, inv, false); !cmp.Equal(fieldNames(inv), []string{"phone"}) {
+		t.Errorf("unlinking while the phone is shared: fields %v, want [phone]", fieldNames(inv))
 	}
 }
 

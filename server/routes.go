@@ -49,6 +49,9 @@ func (s *server) routes(mux *http.ServeMux) {
 	s.handle(mux, "POST /v1/cases/{id}/enrolments", s.authed(staff.RoleCaseworker)(s.createEnrolment()))
 	s.handle(mux, "DELETE /v1/cases/{id}/devices/{device}", s.authed(staff.RoleCaseworker)(s.revokeDevice()))
 	s.handle(mux, "PUT /v1/cases/{id}/legal-hold", s.authed(staff.RoleAdmin)(s.setLegalHold()))
+	// Phones held because they are on a case the caseworker may not see.
+	s.handle(mux, "GET /v1/reviews/phones", s.authed(staff.RoleAdmin)(s.phoneReviews()))
+	s.handle(mux, "POST /v1/reviews/phones/{id}", s.authed(staff.RoleAdmin)(s.decidePhoneReview()))
 	s.handle(mux, "GET /v1/cases/{id}/checkins", s.authed(staff.RoleCaseworker)(s.caseCheckins()))
 	s.handle(mux, "PUT /v1/cases/{id}/checkins", s.authed(staff.RoleCaseworker)(s.caseSetCheckins()))
 	s.handle(mux, "DELETE /v1/cases/{id}/checkins", s.authed(staff.RoleCaseworker)(s.caseStopCheckins()))

@@ -171,9 +171,13 @@ func (e *smsEnv) seed(t *testing.T) {
 	worker := e.login(t, "casey", []staff.Role{staff.RoleCaseworker}, []string{"south", "north", "triage"})
 	e.caseID = e.createCase(t, worker, smsCaseBody(smsSurvivor, "Wren", "south", smsCode, smsDuressWord))
 	e.linkA = e.createCase(t, worker, smsCaseBody(smsLinked, "Finch", "south", "garden gnome", "red kite"))
-	b := smsCaseBody(smsLinked, "Lark", "north", "marble stairs", "green door")
-	b["linked_case"] = e.linkA
-	e.linkB = e.createCase(t, worker, b)
+	// A link across teams is an administrator's decision: the second
+	// case's phone is held until they link the two.
+	e.linkB = e.createCase(t, worker, smsCaseBody(smsLinked, "Lark", "north", "marble stairs", "green door"))
+	admin := e.login(t, "ada", []staff.Role{staff.RoleAdmin}, nil)
+	if status, _, body := e.call(t, admin, "POST", "/v1/reviews/phones/"+e.linkB, map[string]string{"decision": "link"}); status != http.StatusNoContent {
+		t.Fatalf("link across teams: %d %s", status, body)
+	}
 
 	ctx := context.Background()
 	phone, err := pii.ParsePhone(smsResponder, "GB")

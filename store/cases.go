@@ -42,6 +42,7 @@ const (
 	fExpires    = "expires_at"
 	fSMSBlocked = "sms_blocked"
 	fReview     = "review"
+	fPhoneHeld  = "phone_held"
 	fVersion    = "version"
 	fBucket     = "bucket"
 	fPIN        = "pin"
@@ -70,7 +71,7 @@ const (
 // metaFields are the plain fields LoadCaseMeta reads.
 var metaFields = []string{fTeam, fRisk, fRiskDate, fMARAC, fMARACDate, fOwner, fExcluded, fLinked,
 	fUnder18, fLegalHold, fCreated, fRenewed, fExpires, fSMSBlocked, fReview, fVersion, fBucket,
-	fPIN, fDuressPIN, fTechAt, fTechBy, fTechOthers, fPracticeUntil, fPracticeBy}
+	fPIN, fDuressPIN, fTechAt, fTechBy, fTechOthers, fPracticeUntil, fPracticeBy, fPhoneHeld}
 
 // sealedFields are sealed under the case's data key, always all present.
 var sealedFields = []string{fPhone, fAlias, fWords, fContact, fComm, fChildren, fPlan, fNotes, fLead, fTechNote}
@@ -142,7 +143,7 @@ func (s *Store) caseValues(c *alert.Case, dk *seal.DataKey) ([]any, error) {
 		fOwner: c.Owner, fExcluded: strings.Join(c.Excluded, " "), fLinked: c.LinkedCase,
 		fUnder18: flag(c.Under18), fLegalHold: flag(c.LegalHold),
 		fCreated: ms(c.CreatedAt), fRenewed: ms(c.RenewedAt), fExpires: ms(c.ExpiresAt),
-		fSMSBlocked: flag(c.SMSBlocked), fReview: flag(c.Review),
+		fSMSBlocked: flag(c.SMSBlocked), fReview: flag(c.Review), fPhoneHeld: flag(c.PhoneHeld),
 		fVersion: strconv.FormatInt(c.Version+1, 10), fBucket: c.Bucket,
 		fPIN: b64(c.PINHash), fDuressPIN: b64(c.DuressPINHash),
 		fTechAt: "", fTechBy: "", fTechOthers: "",
@@ -199,7 +200,7 @@ func decodeMeta(id string, h map[string]string) *alert.Case {
 		Owner:      h[fOwner],
 		LinkedCase: h[fLinked], Under18: h[fUnder18] == "1", LegalHold: h[fLegalHold] == "1",
 		CreatedAt: fromMS(h[fCreated]), RenewedAt: fromMS(h[fRenewed]), ExpiresAt: fromMS(h[fExpires]),
-		SMSBlocked: h[fSMSBlocked] == "1", Review: h[fReview] == "1", Bucket: h[fBucket],
+		SMSBlocked: h[fSMSBlocked] == "1", Review: h[fReview] == "1", Bucket: h[fBucket], PhoneHeld: h[fPhoneHeld] == "1",
 		PINHash: unb64(h[fPIN]), DuressPINHash: unb64(h[fDuressPIN]),
 		Practice: alert.PracticeWindow{Until: fromMS(h[fPracticeUntil]), By: h[fPracticeBy]},
 	}
@@ -297,9 +298,9 @@ var createCaseScript = redis.NewScript(luaFingerprint + `
 if redis.call('EXISTS', KEYS[1]) == 1 or redis.call('EXISTS', KEYS[2]) == 1 then return 'exists' end
 if fingerprint(KEYS[4]) ~= ARGV[2] then return 'stale' end
 redis.call('SET', KEYS[2], ARGV[3])
-redis.call('HSET', KEYS[1], unpack(ARGV, 5))
+redis.call('HSET', KEYS[1], unpack(ARGV, 6))
 redis.call('SADD', KEYS[3], ARGV[1])
-redis.call('SADD', KEYS[4], ARGV[1])
+if ARGV[5] ~= '1' then redis.call('SADD', KEYS[4], ARGV[1]) end
 redis.call('ZADD', KEYS[5], ARGV[4], ARGV[1])
 return 'ok'
 `)
@@ -322,7 +323,7 @@ func (s *Store) CreateCase(ctx context.Context, c *alert.Case, snap alert.PhoneS
 	if err != nil {
 		return err
 	}
-	args := append([]any{c.ID, string(snap), wrapped, ms(c.ExpiresAt)}, vals...)
+	args := append([]any{c.ID, string(snap), wrapped, ms(c.ExpiresAt), flag(c.PhoneHeld)}, vals...)
 	res, err := createCaseScript.Run(ctx, s.rdb,
 		[]string{s.k.caseRecord(c.ID), s.k.caseDataKey(c.ID), s.k.teamCases(c.Team), s.k.casePhones(c.Bucket), s.k.caseExpiry()},
 		args...).Text()
@@ -398,15 +399,13 @@ var updateCaseScript = redis.NewScript(luaFingerprint + `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 'missing' end
 if (redis.call('HGET', KEYS[1], 'version') or '') ~= ARGV[2] then return 'stale' end
 if ARGV[3] ~= '-' and fingerprint(KEYS[5]) ~= ARGV[3] then return 'stale' end
-redis.call('HSET', KEYS[1], unpack(ARGV, 4))
+redis.call('HSET', KEYS[1], unpack(ARGV, 5))
 if KEYS[2] ~= KEYS[3] then
   redis.call('SREM', KEYS[2], ARGV[1])
   redis.call('SADD', KEYS[3], ARGV[1])
 end
-if KEYS[4] ~= KEYS[5] then
-  redis.call('SREM', KEYS[4], ARGV[1])
-  redis.call('SADD', KEYS[5], ARGV[1])
-end
+redis.call('SREM', KEYS[4], ARGV[1])
+if ARGV[4] ~= '1' then redis.call('SADD', KEYS[5], ARGV[1]) end
 return 'ok'
 `)
 
@@ -436,7 +435,7 @@ func (s *Store) UpdateCase(ctx context.Context, c, prev *alert.Case, snap alert.
 	if snap != "" || !c.Phone.Equal(prev.Phone) {
 		check = string(snap)
 	}
-	args := append([]any{c.ID, strconv.FormatInt(prev.Version, 10), check}, vals...)
+	args := append([]any{c.ID, strconv.FormatInt(prev.Version, 10), check, flag(c.PhoneHeld)}, vals...)
 	res, err := updateCaseScript.Run(ctx, s.rdb, []string{
 		s.k.caseRecord(c.ID), s.k.teamCases(prev.Team), s.k.teamCases(c.Team),
 		s.k.casePhones(prev.Bucket), s.k.casePhones(c.Bucket),
@@ -639,6 +638,65 @@ func (s *Store) SetPractice(ctx context.Context, id string, w alert.PracticeWind
 		return fmt.Errorf("store: case %s: %w", id, alert.ErrNotFound)
 	}
 	return nil
+}
+
+var linkCaseScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 0 then return 'missing' end
+if (redis.call('HGET', KEYS[1], 'linked') or '') ~= ARGV[1] then return 'linked' end
+redis.call('HSET', KEYS[1], 'linked', ARGV[2])
+redis.call('HINCRBY', KEYS[1], 'version', 1)
+return 'ok'
+`)
+
+// SetCaseLink sets the case's linked case to to if it is now from (""
+// for none): the other half of a link, so both cases show it. ErrConflict
+// if the case links elsewhere, ErrNotFound if it is gone.
+func (s *Store) SetCaseLink(ctx context.Context, id, from, to string) error {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
+	res, err := linkCaseScript.Run(ctx, s.rdb, []string{s.k.caseRecord(id)}, from, to).Text()
+	if err != nil {
+		return s.wrap("link case", err)
+	}
+	switch res {
+	case "ok":
+		return nil
+	case "linked":
+		return fmt.Errorf("store: case %s links elsewhere: %w", id, alert.ErrConflict)
+	default:
+		return fmt.Errorf("store: case %s: %w", id, alert.ErrNotFound)
+	}
+}
+
+// SetPhoneReview adds the case to the administrators' queue of phones held
+// for review (on) at at, or takes it off.
+func (s *Store) SetPhoneReview(ctx context.Context, id string, at time.Time, on bool) error {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
+	var err error
+	if on {
+		err = s.rdb.ZAdd(ctx, s.k.phoneReviews(), redis.Z{Score: float64(at.UnixMilli()), Member: id}).Err()
+	} else {
+		err = s.rdb.ZRem(ctx, s.k.phoneReviews(), id).Err()
+	}
+	return s.wrap("phone review", err)
+}
+
+// PhoneReviews lists the cases whose phone waits for review, oldest first,
+// with when each was held.
+func (s *Store) PhoneReviews(ctx context.Context) ([]alert.PhoneReview, error) {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
+	zs, err := s.rdb.ZRangeWithScores(ctx, s.k.phoneReviews(), 0, -1).Result()
+	if err != nil {
+		return nil, s.wrap("phone reviews", err)
+	}
+	out := make([]alert.PhoneReview, 0, len(zs))
+	for _, z := range zs {
+		id, _ := z.Member.(string)
+		out = append(out, alert.PhoneReview{Case: id, HeldAt: time.UnixMilli(int64(z.Score))})
+	}
+	return out, nil
 }
 
 var eraseCaseScript = redis.NewScript(`

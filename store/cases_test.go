@@ -488,9 +488,17 @@ func TestOnePhoneTwoCases(t *testing.T) {
 	if !slices.Equal(ids, want) {
 		t.Errorf("CasesByPhone = %v, want %v", ids, want)
 	}
+	// Both cases show the link.
+	if got, err := e.cases.Get(ctx, e.worker, first.ID); err != nil || got.LinkedCase != second.ID {
+		t.Errorf("first case links to %q (%v), want %s", got.LinkedCase, err, second.ID)
+	}
 	// A third case on that phone is refused even if linked.
 	third := simpleInput("07700900123", "banana bread loaf")
 	third.LinkedCase = ptr(second.ID)
+	if _, err := e.cases.Create(ctx, e.worker, third); !hasProblem(err, "linked_case", "already linked") {
+		t.Errorf("third case = %v", err)
+	}
+	third.LinkedCase = nil
 	if _, err := e.cases.Create(ctx, e.worker, third); !hasProblem(err, "phone", "two cases") {
 		t.Errorf("third case = %v", err)
 	}

@@ -79,6 +79,11 @@ func (k keyspace) casePhones(bucket string) string { return k.p + "case:phone:" 
 // caseExpiry orders case ids by expiry time (sorted set).
 func (k keyspace) caseExpiry() string { return k.p + "cases:expiry" }
 
+// phoneReviews orders the cases whose phone is held for an administrator's
+// review (it is on a case their caseworker may not see) by when it was held
+// (sorted set).
+func (k keyspace) phoneReviews() string { return k.p + "cases:phone-reviews" }
+
 // caseDevices maps a case's device ids to their token tags (hash).
 func (k keyspace) caseDevices(id string) string { return k.p + "case:" + id + ":devices" }
 
