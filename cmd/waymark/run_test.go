@@ -174,8 +174,10 @@ func TestServeAppListener(t *testing.T) {
 			}
 		}
 	}
-	if code, body := getURL(t, app+"/"); code != 200 || !strings.Contains(body, "<html") {
-		t.Errorf("app listener / = %d", code)
+	code, appPage := getURL(t, app+"/")
+	_, dashboard := inst.get(t, "/")
+	if code != 200 || !strings.Contains(appPage, "<html") || appPage == dashboard || strings.Contains(appPage, "login-form") {
+		t.Errorf("app listener / = %d, want the app's page, not the dashboard's", code)
 	}
 	// The dashboard's listener has none of the app's files.
 	for _, p := range []string{"/manifest.webmanifest", "/a/c.js", "/a/i1-192.png"} {
