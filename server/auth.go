@@ -16,6 +16,10 @@ import (
 const (
 	sessionCookie         = "__Host-waymark_session"
 	insecureSessionCookie = "waymark_session"
+	// The sign-in device cookie: a device that signed in to a username
+	// before is throttled apart from everyone else guessing it.
+	deviceCookie         = "__Host-waymark_device"
+	insecureDeviceCookie = "waymark_device"
 )
 
 type principalKey struct{}
@@ -37,6 +41,33 @@ func (s *server) cookieName() string {
 		return insecureSessionCookie
 	}
 	return sessionCookie
+}
+
+// device is the request's sign-in device cookie, or "".
+func (s *server) device(r *http.Request) string {
+	name := deviceCookie
+	if s.InsecureCookies {
+		name = insecureDeviceCookie
+	}
+	c, err := r.Cookie(name)
+	if err != nil || len(c.Value) > 64 {
+		return ""
+	}
+	return c.Value
+}
+
+func (s *server) setDeviceCookie(w http.ResponseWriter, token string) {
+	name := deviceCookie
+	if s.InsecureCookies {
+		name = insecureDeviceCookie
+	}
+	http.SetCookie(w, &http.Cookie{
+		Name: name, Value: token, Path: "/",
+		MaxAge:   int(staff.DeviceLifetime.Seconds()),
+		Secure:   !s.InsecureCookies,
+		HttpOnly: true,
+		SameSite: http.SameSiteStrictMode,
+	})
 }
 
 // authed admits requests with a live session cookie (else 401) whose
@@ -154,7 +185,7 @@ func (s *server) login() http.Handler {
 			return
 		}
 		in, err := s.Staff.Login(r.Context(), staff.Credentials{
-			Username: req.Username, Password: req.Password, TOTP: req.TOTP, Addr: s.clientAddr(r),
+			Username: req.Username, Password: req.Password, TOTP: req.TOTP, Addr: s.clientAddr(r), Device: s.device(r),
 		})
 		s.auditSignIn(r, "staff.login", in.Principal, err)
 		if err != nil {
@@ -162,6 +193,7 @@ func (s *server) login() http.Handler {
 			return
 		}
 		s.setSessionCookie(w, in)
+		s.setDeviceCookie(w, in.Device)
 		s.json(w, r, http.StatusOK, meOf(in.Principal))
 	})
 }
@@ -200,7 +232,7 @@ func (s *server) reauth() http.Handler {
 			return
 		}
 		p, err := s.Staff.Reauth(r.Context(), principal(r), staff.Credentials{
-			Password: req.Password, TOTP: req.TOTP, Addr: s.clientAddr(r),
+			Password: req.Password, TOTP: req.TOTP, Addr: s.clientAddr(r), Device: s.device(r),
 		})
 		s.auditSignIn(r, "staff.reauth", principal(r), err)
 		if err != nil {

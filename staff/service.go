@@ -91,6 +91,11 @@ type Store interface {
 	// attempt back.
 	ClearThrottle(ctx context.Context, s ThrottleSubject) error
 	ForgiveAttempt(ctx context.Context, s ThrottleSubject) error
+	// SignInDevice returns the username a sign-in device cookie vouches
+	// for ("" if none); TrustSignInDevice makes it vouch for username for
+	// ttl from now.
+	SignInDevice(ctx context.Context, token string) (string, error)
+	TrustSignInDevice(ctx context.Context, token, username string, ttl time.Duration) error
 
 	// CreateTeam stores a new team; ErrConflict when the id is taken.
 	CreateTeam(ctx context.Context, t Team) error
@@ -435,10 +440,12 @@ func (s *Service) BeginSetup(ctx context.Context, token, password string) (Enrol
 }
 
 // SignIn is a new session: Token goes into the cookie and nowhere else.
+// Device is the sign-in device cookie to keep (see ThrottlePolicy).
 type SignIn struct {
 	Token     Secret
 	Principal *Principal
 	Expires   time.Time
+	Device    string
 }
 
 // ConfirmSetup finishes the setup link with a code from the authenticator

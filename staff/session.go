@@ -10,12 +10,14 @@ import (
 )
 
 // Credentials are what a sign-in or re-authentication presents. Addr is the
-// client's address, for throttling.
+// client's address and Device its sign-in device cookie ("" if none), for
+// throttling.
 type Credentials struct {
 	Username string
 	Password string
 	TOTP     string
 	Addr     string
+	Device   string
 }
 
 // Login checks credentials and starts a session. Every failure is the same
@@ -24,18 +26,20 @@ type Credentials struct {
 // too soon after failures is a *Throttled.
 func (s *Service) Login(ctx context.Context, c Credentials) (SignIn, error) {
 	username := NormalizeUsername(c.Username)
-	a, err := s.authenticate(ctx, username, c)
+	a, device, err := s.authenticate(ctx, username, c)
 	if err != nil {
 		return SignIn{}, err
 	}
-	return s.startSession(ctx, a)
+	in, err := s.startSession(ctx, a)
+	in.Device = device
+	return in, err
 }
 
 // Reauth checks the password and a fresh code again for p's account and
 // renews the session's AuthAt (a reveal needs one within ReauthWindow). It
 // is throttled like Login.
 func (s *Service) Reauth(ctx context.Context, p *Principal, c Credentials) (*Principal, error) {
-	a, err := s.authenticate(ctx, p.Username, c)
+	a, _, err := s.authenticate(ctx, p.Username, c)
 	if err != nil {
 		return nil, err
 	}
@@ -51,15 +55,57 @@ func (s *Service) Reauth(ctx context.Context, p *Principal, c Credentials) (*Pri
 
 // authenticate is the shared check of Login and Reauth: throttle, password
 // (against the dummy hash when there is no usable account), second factor.
-func (s *Service) authenticate(ctx context.Context, username string, c Credentials) (*Account, error) {
-	user := ThrottleSubject{Kind: ThrottleUser, Value: username, Free: s.throttle.FreeUser}
-	addr := ThrottleSubject{Kind: ThrottleAddr, Value: AddrSubject(c.Addr), Free: s.throttle.FreeAddr}
-	wait, err := s.store.Throttle(ctx, s.throttle, s.now(), user, addr)
+// On success it returns the device cookie to set: the one presented if it
+// vouches for username, else a new one.
+func (s *Service) authenticate(ctx context.Context, username string, c Credentials) (*Account, string, error) {
+	a, known, err := s.checkCredentials(ctx, username, c)
 	if err != nil {
-		return nil, err
+		return nil, "", err
+	}
+	device := c.Device
+	if !known {
+		device = randid.Token(32)
+	}
+	if err := s.store.TrustSignInDevice(ctx, device, username, DeviceLifetime); err != nil {
+		return nil, "", err
+	}
+	return a, device, nil
+}
+
+// throttleSubjects are what an attempt counts against: the username on a
+// device that signed in to it before (known), else the username at the
+// address and the address.
+func (s *Service) throttleSubjects(ctx context.Context, username string, c Credentials) (subjects []ThrottleSubject, known bool, err error) {
+	if c.Device != "" {
+		owner, err := s.store.SignInDevice(ctx, c.Device)
+		if err != nil {
+			return nil, false, err
+		}
+		if owner != "" && owner == username {
+			return []ThrottleSubject{{Kind: ThrottleDevice, Value: username + " " + c.Device, Free: s.throttle.FreeUser}}, true, nil
+		}
+	}
+	addr := AddrSubject(c.Addr)
+	return []ThrottleSubject{
+		{Kind: ThrottleUser, Value: username + " " + addr, Free: s.throttle.FreeUser},
+		{Kind: ThrottleAddr, Value: addr, Free: s.throttle.FreeAddr},
+	}, false, nil
+}
+
+// checkCredentials throttles the attempt and checks password and code;
+// known says the attempt came from a device that signed in to username
+// before.
+func (s *Service) checkCredentials(ctx context.Context, username string, c Credentials) (*Account, bool, error) {
+	subjects, known, err := s.throttleSubjects(ctx, username, c)
+	if err != nil {
+		return nil, false, err
+	}
+	wait, err := s.store.Throttle(ctx, s.throttle, s.now(), subjects...)
+	if err != nil {
+		return nil, false, err
 	}
 	if wait > 0 {
-		return nil, &Throttled{Wait: wait}
+		return nil, false, &Throttled{Wait: wait}
 	}
 
 	a, err := s.store.StaffByUsername(ctx, username)
@@ -67,7 +113,7 @@ func (s *Service) authenticate(ctx context.Context, username string, c Credentia
 	case errors.Is(err, problem.ErrNotFound):
 		a = nil
 	case err != nil:
-		return nil, err
+		return nil, false, err
 	}
 	hash := s.dummy
 	if a != nil && a.PasswordHash != "" {
@@ -85,33 +131,35 @@ func (s *Service) authenticate(ctx context.Context, username string, c Credentia
 		ok = false
 	}
 	if !ok || !a.Active() {
-		return nil, ErrUnauthorized
+		return nil, false, ErrUnauthorized
 	}
 	step, ok := matchTOTP(a.TOTPSecret, c.TOTP, s.now())
 	if !ok {
-		return nil, ErrUnauthorized
+		return nil, false, ErrUnauthorized
 	}
 	fresh, err := s.store.UseTOTPStep(ctx, a.ID, step)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if !fresh {
 		// A replayed code (or one older than the last used) is refused.
-		return nil, ErrUnauthorized
+		return nil, false, ErrUnauthorized
 	}
 
-	if err := s.store.ClearThrottle(ctx, user); err != nil {
-		return nil, err
+	if err := s.store.ClearThrottle(ctx, subjects[0]); err != nil {
+		return nil, false, err
 	}
-	if err := s.store.ForgiveAttempt(ctx, addr); err != nil {
-		return nil, err
+	if !known {
+		if err := s.store.ForgiveAttempt(ctx, subjects[1]); err != nil {
+			return nil, false, err
+		}
 	}
 	if needsRehash(hash, s.params) {
 		if err := s.store.SetPassword(ctx, a.ID, Secret(HashPassword(c.Password, s.params))); err != nil {
 			s.log.Warn("password rehash failed", "staff_id", a.ID, "err", err)
 		}
 	}
-	return a, nil
+	return a, known, nil
 }
 
 // Authenticate returns the Principal of the session whose token is in the

@@ -11,7 +11,12 @@ import (
 )
 
 // Throttling of sign-in attempts (password checks): each attempt counts
-// against the username (whether or not it exists) and the source address.
+// against the username at its source address (whether or not the username
+// exists) and against the address; an attempt from a device that signed in
+// to that username before (its sign-in device cookie) counts only against
+// the username on that device. Guessing from anywhere else therefore never
+// slows the real user on their own device, and guessing stays throttled
+// per address and per username at each address.
 // Once a subject has more failures than it is allowed for free, its next
 // attempt must wait Base, doubling with each further failure up to Cap,
 // counted from its last attempt. An attempt that comes too early is refused
@@ -33,7 +38,8 @@ type ThrottlePolicy struct {
 }
 
 // DefaultThrottle: 0.25 s doubling to 8 s, forgotten after 15 minutes; the
-// username waits after its first failure, an address after ten.
+// username (at an address, or on a known device) waits after its first
+// failure, an address after ten.
 func DefaultThrottle() ThrottlePolicy {
 	return ThrottlePolicy{Base: 250 * time.Millisecond, Cap: 8 * time.Second, Window: 15 * time.Minute, FreeUser: 0, FreeAddr: 10}
 }
@@ -57,9 +63,16 @@ type ThrottleKind string
 
 // Throttle subjects.
 const (
+	// ThrottleUser counts a username at one address.
 	ThrottleUser ThrottleKind = "user"
 	ThrottleAddr ThrottleKind = "addr"
+	// ThrottleDevice counts a username on a device it signed in from.
+	ThrottleDevice ThrottleKind = "device"
 )
+
+// DeviceLifetime is how long a sign-in device cookie vouches for its device
+// after its last successful sign-in.
+const DeviceLifetime = 90 * 24 * time.Hour
 
 // ThrottleSubject is one counter: a username or a source address. The store
 // keeps only a keyed tag of Value.

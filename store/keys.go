@@ -50,6 +50,10 @@ func (k keyspace) session(tag string) string { return k.p + "session:" + tag }
 // throttle counts failed sign-ins for a tag of a username or address.
 func (k keyspace) throttle(kind, tag string) string { return k.p + "throttle:" + kind + ":" + tag }
 
+// signInDevice is the username a sign-in device cookie vouches for, by the
+// tag of the cookie (string, 90 days from its last sign-in).
+func (k keyspace) signInDevice(tag string) string { return k.p + "signin-device:" + tag }
+
 // team is a team (hash); teams is the set of team ids.
 func (k keyspace) team(id string) string { return k.p + "team:" + id }
 func (k keyspace) teams() string         { return k.p + "teams" }

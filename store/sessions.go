@@ -342,6 +342,29 @@ func (s *Store) ClearThrottle(ctx context.Context, sub staff.ThrottleSubject) er
 	return nil
 }
 
+// SignInDevice returns the username the sign-in device cookie token
+// vouches for, or "".
+func (s *Store) SignInDevice(ctx context.Context, token string) (string, error) {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
+	u, err := s.rdb.Get(ctx, s.k.signInDevice(s.tag("signin-device", token))).Result()
+	if errors.Is(err, redis.Nil) {
+		return "", nil
+	}
+	if err != nil {
+		return "", s.wrap("sign-in device", err)
+	}
+	return u, nil
+}
+
+// TrustSignInDevice makes token vouch for username for ttl.
+func (s *Store) TrustSignInDevice(ctx context.Context, token, username string, ttl time.Duration) error {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
+	err := s.rdb.Set(ctx, s.k.signInDevice(s.tag("signin-device", token)), username, ttl).Err()
+	return s.wrap("trust sign-in device", err)
+}
+
 // ForgiveAttempt takes one counted attempt back from a subject.
 func (s *Store) ForgiveAttempt(ctx context.Context, sub staff.ThrottleSubject) error {
 	ctx, cancel := bounded(ctx)
