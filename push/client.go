@@ -90,10 +90,19 @@ func (e *HandshakeError) Error() string {
 	return fmt.Sprintf("push: handshake refused with status %d", e.Status)
 }
 
-// Next reads the next frame. A hub's close comes back as an error for
-// which CloseCode reports the code. With Receipts on, an event's receipt
-// is sent before Next returns it.
+// Next reads the next frame, passing over heartbeats. A hub's close
+// comes back as an error for which CloseCode reports the code. With
+// Receipts on, an event's receipt is sent before Next returns it.
 func (c *Client) Next(ctx context.Context) (Message, error) {
+	for {
+		m, err := c.next(ctx)
+		if err != nil || m.Type != TypeHeartbeat {
+			return m, err
+		}
+	}
+}
+
+func (c *Client) next(ctx context.Context) (Message, error) {
 	if d, ok := ctx.Deadline(); ok {
 		c.ws.SetReadDeadline(d)
 	} else {

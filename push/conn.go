@@ -38,6 +38,10 @@ type conn struct {
 	// extended is when the read deadline was last moved (unix ns): moving
 	// it at most once a second is plenty against a 60 s pong wait.
 	extended atomic.Int64
+	// pingOut is when the oldest ping not yet answered by a pong was
+	// queued (unix ns), 0 when none is out: how far behind the client
+	// reads (lagging).
+	pingOut atomic.Int64
 
 	mu        sync.Mutex
 	q         []outFrame
@@ -147,7 +151,11 @@ func (c *conn) hello() bool {
 		c.close(CloseInternal, "try again")
 	}
 	c.extend()
-	c.ws.SetPongHandler(func(string) error { c.extend(); return nil })
+	c.ws.SetPongHandler(func(string) error {
+		c.pingOut.Store(0)
+		c.extend()
+		return nil
+	})
 	return true
 }
 
@@ -312,7 +320,26 @@ func (c *conn) push(f outFrame) {
 	c.mu.Unlock()
 }
 
-func (c *conn) ping() { c.push(outFrame{}) }
+// heartbeat queues the heartbeat frame, which the page reads to know it
+// is live, and a ping behind it, whose pong shows the client has read
+// everything queued before.
+func (c *conn) heartbeat() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return
+	}
+	c.pushLocked(outFrame{data: []byte(heartbeatJSON)})
+	c.pingOut.CompareAndSwap(0, time.Now().UnixNano())
+	c.pushLocked(outFrame{})
+}
+
+// lagging reports whether a ping has gone unanswered for longer than
+// limit at now.
+func (c *conn) lagging(now time.Time, limit time.Duration) bool {
+	out := c.pingOut.Load()
+	return out != 0 && !c.dead.Load() && now.UnixNano()-out > int64(limit)
+}
 
 // pushLocked appends f to the queue and starts the writer if none runs.
 func (c *conn) pushLocked(f outFrame) {
@@ -372,7 +399,15 @@ func (c *conn) writeLoop() {
 				err = c.ws.WriteMessage(websocket.TextMessage, f.data)
 			}
 			if err != nil {
+				reason := "write"
+				var ne net.Error
+				if errors.As(err, &ne) && ne.Timeout() {
+					reason = "write-timeout"
+				}
 				c.mu.Lock()
+				if !c.closed {
+					c.h.metrics.closed.WithLabelValues(reason).Inc()
+				}
 				c.closed = true
 				c.writing = false
 				c.q = nil

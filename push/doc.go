@@ -36,6 +36,19 @@
 //	{"type":"seen","alert":"a_…","event":"<stream id>"}
 //	{"type":"duty","on":false}
 //
+// Every 10 seconds (Limits.Heartbeat) the hub sends each socket
+//
+//	{"type":"heartbeat"}
+//
+// and a ping behind it, so a page can tell a quiet hub from a frozen one
+// (the dashboard says it is not live after 25 s without a frame). A ping
+// whose pong has not come back within Limits.LagLimit (15 s) of being
+// queued means the client has not read what went before it, however much
+// the kernel buffered: the hub closes it with CloseTryAgain, counts it in
+// waymark_ws_closed_total{reason="lag"}, and the client resumes. Writes
+// that fail or pass WriteWait are counted there too ("write",
+// "write-timeout").
+//
 // A reconnecting client sends the id of the last event it saw as since and
 // misses nothing. The close codes are listed with CloseNormal.
 package push

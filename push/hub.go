@@ -30,12 +30,19 @@ const MaxFrame = 64 << 10
 type Limits struct {
 	// HelloTimeout is how long a new socket has to send its hello.
 	HelloTimeout time.Duration
-	// PingPeriod is how often the hub pings an idle socket; PongWait how
-	// long it waits for any frame or pong before giving up on it.
-	PingPeriod time.Duration
-	PongWait   time.Duration
-	// WriteWait bounds every write to a socket.
+	// Heartbeat is how often the hub sends each socket a heartbeat frame
+	// (which the page sees: nothing for 25 s means it is not live) and a
+	// ping. PongWait is how long it waits for any frame or pong before
+	// giving up on the socket.
+	Heartbeat time.Duration
+	PongWait  time.Duration
+	// WriteWait bounds the writing of each batch of queued frames.
 	WriteWait time.Duration
+	// LagLimit bounds how far behind a socket may fall: a ping still
+	// unanswered that long after it was queued means the client has not
+	// read what went before it (however much the kernel buffered), and
+	// the socket is closed with CloseTryAgain to resume with since.
+	LagLimit time.Duration
 	// Queue is how many frames may wait for one socket; a socket that
 	// falls further behind is closed with CloseTryAgain and resumes.
 	Queue int
@@ -64,9 +71,10 @@ type Limits struct {
 func DefaultLimits() Limits {
 	return Limits{
 		HelloTimeout: 5 * time.Second,
-		PingPeriod:   25 * time.Second,
+		Heartbeat:    10 * time.Second,
 		PongWait:     60 * time.Second,
-		WriteWait:    10 * time.Second,
+		WriteWait:    5 * time.Second,
+		LagLimit:     15 * time.Second,
 		Queue:        1024,
 		ReplayCap:    1000,
 		Block:        2 * time.Second,
@@ -87,9 +95,10 @@ func (l Limits) withDefaults() Limits {
 		}
 	}
 	set(&l.HelloTimeout, d.HelloTimeout)
-	set(&l.PingPeriod, d.PingPeriod)
+	set(&l.Heartbeat, d.Heartbeat)
 	set(&l.PongWait, d.PongWait)
 	set(&l.WriteWait, d.WriteWait)
+	set(&l.LagLimit, d.LagLimit)
 	set(&l.Block, d.Block)
 	set(&l.SessionCheck, d.SessionCheck)
 	set(&l.ExclusionTTL, d.ExclusionTTL)
@@ -552,12 +561,13 @@ func (x *exclusionCache) get(ctx context.Context, a Access, cases []string, now 
 }
 
 // sweep runs once a second: it closes sockets whose session has reached
-// its end, pings a slice of the sockets (each every PingPeriod) and starts
-// the periodic session re-checks.
+// its end or that lag too far behind, sends a slice of the sockets their
+// heartbeat (each every Heartbeat) and starts the periodic session
+// re-checks.
 func (h *Hub) sweep(ctx context.Context) {
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
-	slots := uint64(max(1, h.lim.PingPeriod/time.Second))
+	slots := uint64(max(1, h.lim.Heartbeat/time.Second))
 	for {
 		select {
 		case <-ctx.Done():
@@ -588,8 +598,13 @@ func (h *Hub) sweep(ctx context.Context) {
 			case check:
 				due = append(due, c)
 			}
+			if c.lagging(time.Now(), h.lim.LagLimit) {
+				h.metrics.closed.WithLabelValues("lag").Inc()
+				c.close(CloseTryAgain, "lagging; reconnect with since")
+				continue
+			}
 			if c.seq%slots == h.sweepTick%slots {
-				c.ping()
+				c.heartbeat()
 			}
 		}
 		if len(due) > 0 && h.checking.CompareAndSwap(false, true) {

@@ -40,7 +40,13 @@ const (
 	TypeSnapshot = "snapshot" // open alerts as of ID; replaces what the client shows
 	TypeEvent    = "event"    // one alert event, in stream order
 	TypeReady    = "ready"    // replay done: what follows is live
+	// TypeHeartbeat comes every 10 s (Limits.Heartbeat) whatever else
+	// is sent: a page that has had no frame for 25 s knows it is not live.
+	TypeHeartbeat = "heartbeat"
 )
+
+// heartbeatJSON is the heartbeat frame, the same bytes every time.
+const heartbeatJSON = `{"type":"heartbeat"}`
 
 // inbound is any frame a client sends. Which fields are allowed depends on
 // the type; parseFrame checks that.
@@ -216,7 +222,7 @@ func (a streamID) String() string {
 
 // Message is one frame from the server, as the Go client reads it.
 type Message struct {
-	// Type is TypeSnapshot, TypeEvent or TypeReady.
+	// Type is TypeSnapshot, TypeEvent, TypeReady or TypeHeartbeat.
 	Type string `json:"type"`
 	// ID is the stream position: the snapshot's, or where the replay
 	// ended for TypeReady. Event frames carry theirs in Event.ID.
