@@ -171,7 +171,8 @@ const (
 	EntryWorking      EntryType = "working"
 	EntryNote         EntryType = "note"
 	EntryRequeued     EntryType = "requeued"  // acknowledged but idle past the timeout
-	EntryQuiet        EntryType = "quiet"     // working but no note within the timeout
+	EntryQuiet        EntryType = "quiet"     // no progress within the timeout: the owner is warned
+	EntryLapsed       EntryType = "lapsed"    // the claim lapsed: back in the queue, escalating
 	EntryEscalated    EntryType = "escalated" // an escalation step ran
 	EntryResolved     EntryType = "resolved"
 	EntryFollowUp     EntryType = "followup-done" // welfare follow-up after a cancel closed
@@ -218,8 +219,9 @@ const (
 	// TimerStep is the next escalation step of an unacknowledged alert;
 	// the first one falls at the end of the cancel window.
 	TimerStep TimerKind = "step"
-	// TimerAck returns an acknowledged alert to the queue when nobody
-	// marked it working in time.
+	// TimerAck falls when a claim's owner has shown no progress within
+	// the acknowledgement timeout: the first time it warns them, the
+	// second (ClaimLapseGrace later) the claim lapses.
 	TimerAck TimerKind = "ack"
 	// TimerExpire ends a message alert nobody acknowledged.
 	TimerExpire TimerKind = "expire"

@@ -117,6 +117,12 @@ type Escalation struct {
 	// FallbackAt is when the fallback was last paged; zero if never.
 	FallbackAt time.Time `json:"fallback_at,omitzero"`
 	Targets    []Target  `json:"targets,omitempty"`
+	// Warned is when a claim's owner was warned that they showed no
+	// progress within the acknowledgement timeout; zero otherwise.
+	Warned time.Time `json:"warned_at,omitzero"`
+	// Lapsed is when the alert last went back to the queue because its
+	// claim lapsed; zero once claimed again.
+	Lapsed time.Time `json:"lapsed_at,omitzero"`
 }
 
 func (e Escalation) clone() Escalation {
@@ -531,7 +537,7 @@ func (r Rules) HandOver(a *Alert, from, to Actor, note pii.Text, now time.Time) 
 	r.entry(c, n, Entry{At: now, Type: EntryNote, By: from.ID, ByName: from.Name, Text: note})
 	r.dropTimer(c, n, TimerStep)
 	r.dropTimer(c, n, TimerDeliver)
-	r.setTimer(c, n, TimerAck, now.Add(r.ackTimeout(n)))
+	r.progress(c, n, now)
 	c.Alert = n
 	c.Events = append(c.Events, r.event(EventHandedOver, n, now))
 	return c, nil

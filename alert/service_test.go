@@ -3,6 +3,7 @@ package alert
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -250,10 +251,12 @@ func TestAckFirstWins(t *testing.T) {
 	}
 }
 
-// TestAckTimeoutKeepsClaim: claimed at any point, nothing further is paged
-// (issue 9): an acknowledged alert nobody marked working becomes working
-// at the timeout, keeps its owner and gets no escalation step.
-func TestAckTimeoutKeepsClaim(t *testing.T) {
+// TestAckTimeoutWarnsThenLapses (issue 16; it replaces issue 9's "a
+// claim stands for ever"): an owner who shows no progress within the
+// acknowledgement timeout is warned and keeps the claim for a short grace;
+// still nothing, and the claim lapses: back in the queue, escalating again
+// at once from the step the claim interrupted.
+func TestAckTimeoutWarnsThenLapses(t *testing.T) {
 	h := newHarness(t)
 	ctx := context.Background()
 	h.app(caseA, KindPanic, "")
@@ -263,17 +266,26 @@ func TestAckTimeoutKeepsClaim(t *testing.T) {
 	}
 	h.clk.Add(14 * time.Minute)
 	h.tick()
-	if a := h.open(caseA); a.State != StateAcknowledged {
-		t.Fatalf("state after 14 min = %s, want acknowledged", a.State)
+	if a := h.open(caseA); a.State != StateAcknowledged || !a.Esc.Warned.IsZero() {
+		t.Fatalf("after 14 min: %s warned %v, want acknowledged, not warned", a.State, a.Esc.Warned)
 	}
 	h.clk.Add(2 * time.Minute)
 	h.tick()
 	a := h.open(caseA)
-	if a.State != StateWorking || a.Owner != "s_one" {
-		t.Fatalf("after the ack timeout: %s owner %q, want working by s_one", a.State, a.Owner)
+	if a.State != StateAcknowledged || a.Owner != "s_one" || a.Esc.Warned.IsZero() {
+		t.Fatalf("after the ack timeout: %s owner %q warned %v, want still s_one's, warned", a.State, a.Owner, a.Esc.Warned)
 	}
 	if a.Fences[TimerStep] != "" {
 		t.Error("a claimed alert has an escalation step")
+	}
+	h.clk.Add(ClaimLapseGrace)
+	h.tick()
+	a = h.open(caseA)
+	if a.State != StateRaised || a.Owner != "" || a.Esc.Lapsed.IsZero() {
+		t.Fatalf("after the grace: %s owner %q lapsed %v, want raised, unowned, marked lapsed", a.State, a.Owner, a.Esc.Lapsed)
+	}
+	if a.Step == 0 && a.Fences[TimerStep] == "" {
+		t.Error("a lapsed claim has no escalation step")
 	}
 }
 
@@ -312,6 +324,44 @@ func TestWorkingAndNotesRenew(t *testing.T) {
 	var claimed *problem.Claimed
 	if err := h.svc.Working(ctx, responder("s_two"), id); !errors.As(err, &claimed) {
 		t.Errorf("other's working = %v, want Claimed", err)
+	}
+	// Still nothing from the owner within the grace: the claim lapses,
+	// back to the queue, escalating again at once.
+	h.clk.Add(ClaimLapseGrace)
+	h.tick()
+	a = h.open(caseA)
+	if a.State != StateRaised || a.Owner != "" || a.Esc.Lapsed.IsZero() {
+		t.Fatalf("after the grace: %s owner %q lapsed %v, want raised, unowned, lapsed", a.State, a.Owner, a.Esc.Lapsed)
+	}
+	if got := entryTypes(a); !slices.Contains(got, EntryLapsed) {
+		t.Errorf("entries %v lack the lapse", got)
+	}
+}
+
+// TestWorkingWithdrawsTheWarning: marking working after the warning keeps
+// the claim for one more timeout.
+func TestWorkingWithdrawsTheWarning(t *testing.T) {
+	h := newHarness(t)
+	ctx := context.Background()
+	h.app(caseA, KindPanic, "")
+	id := h.st.open[caseA]
+	p := responder("s_one")
+	if err := h.svc.Ack(ctx, p, id); err != nil {
+		t.Fatal(err)
+	}
+	h.clk.Add(16 * time.Minute)
+	h.tick()
+	if a := h.open(caseA); a.Esc.Warned.IsZero() || a.Owner != "s_one" {
+		t.Fatalf("after the timeout: warned %v owner %q, want warned and still s_one's", a.Esc.Warned, a.Owner)
+	}
+	h.clk.Add(time.Minute)
+	if err := h.svc.Working(ctx, p, id); err != nil {
+		t.Fatal(err)
+	}
+	h.clk.Add(ClaimLapseGrace + time.Minute)
+	h.tick()
+	if a := h.open(caseA); a.Owner != "s_one" || a.State != StateWorking || !a.Esc.Warned.IsZero() {
+		t.Errorf("after working and the old grace: %s owner %q warned %v, want still s_one's, working", a.State, a.Owner, a.Esc.Warned)
 	}
 }
 

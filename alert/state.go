@@ -558,20 +558,20 @@ func (r Rules) OnTimer(a *Alert, t Timer, now time.Time) *Commit {
 		step, fb := pol.StepAt(a.Esc.Next)
 		return r.Escalate(a, t, Plan{K: a.Esc.Next, Step: step, Fallback: fb, Policy: pol, ReceiptWait: ReceiptWait + time.Second}, now)
 	case TimerAck:
-		switch a.State {
-		case StateAcknowledged:
-			// Claimed at any point: nothing further is paged, ever. The
-			// claim stands and counts as working; the owner's dashboard
-			// is nudged (issue 9; docs/decisions.md).
-			n.State = StateWorking
-			r.entry(c, n, Entry{At: now, Type: EntryQuiet, By: BySystem, Detail: "not marked working within the acknowledgement timeout: still claimed, now working; owner nudged"})
-			c.Events = append(c.Events, r.event(EventQuiet, n, now))
-		case StateWorking:
-			r.entry(c, n, Entry{At: now, Type: EntryQuiet, By: BySystem, Detail: "no note within the acknowledgement timeout"})
-			c.Events = append(c.Events, r.event(EventQuiet, n, now))
-		default:
+		if a.Owner == "" || (a.State != StateAcknowledged && a.State != StateWorking) {
 			return c
 		}
+		if a.Esc.Warned.IsZero() {
+			// No progress within the timeout: warn the owner, and give
+			// them a short grace to mark it working.
+			n.Esc.Warned = now
+			r.entry(c, n, Entry{At: now, Type: EntryQuiet, By: BySystem,
+				Detail: fmt.Sprintf("no progress from %s within the acknowledgement timeout: the claim lapses in %s unless marked working", ownerName(a), lateWords(ClaimLapseGrace))})
+			r.setTimer(c, n, TimerAck, now.Add(ClaimLapseGrace))
+			c.Events = append(c.Events, r.event(EventQuiet, n, now))
+			break
+		}
+		return r.lapse(c, n, now)
 	case TimerExpire:
 		if a.State != StateRaised || a.Class != ClassMessage {
 			return c
@@ -589,6 +589,47 @@ func (r Rules) OnTimer(a *Alert, t Timer, now time.Time) *Commit {
 	return c
 }
 
+// ClaimLapseGrace is how long a claim's owner has, once warned that they
+// showed no progress within the acknowledgement timeout, before the claim
+// lapses and the alert goes back to the queue.
+const ClaimLapseGrace = 2 * time.Minute
+
+// lapse ends a claim whose owner showed no progress within the timeout
+// and the grace after the warning: the alert goes back to the queue,
+// marked "claim lapsed", and its escalation resumes at the next tier at
+// once (the step the claim interrupted), paging as the policy says.
+func (r Rules) lapse(c *Commit, n *Alert, now time.Time) *Commit {
+	owner := ownerName(n)
+	n.State, n.Owner, n.OwnerName = StateRaised, "", ""
+	n.Esc = Escalation{Token: newFence(), Next: n.Esc.Next, Ran: n.Esc.Ran, At: n.Esc.At,
+		FallbackAt: n.Esc.FallbackAt, Lapsed: now}
+	r.entry(c, n, Entry{At: now, Type: EntryLapsed, By: BySystem,
+		Detail: "claim lapsed: no progress from " + owner + " within the acknowledgement timeout and the grace after the warning; back in the queue, escalating to the next tier"})
+	r.dropTimer(c, n, TimerAck)
+	r.dropTimer(c, n, TimerDeliver)
+	r.setTimer(c, n, TimerStep, now)
+	n.UpdatedAt = now
+	c.Alert = n
+	c.Events = append(c.Events, r.event(EventReturned, n, now))
+	return c
+}
+
+// ownerName is the claimer as the timeline names them.
+func ownerName(a *Alert) string {
+	if a.OwnerName != "" {
+		return a.OwnerName
+	}
+	return "the owner"
+}
+
+// progress records that the owner is at work on their claim: the
+// acknowledgement timeout starts again and any warning is withdrawn.
+func (r Rules) progress(c *Commit, n *Alert, now time.Time) {
+	n.ActiveAt = now
+	n.Esc.Warned = time.Time{}
+	r.setTimer(c, n, TimerAck, now.Add(r.ackTimeout(n)))
+}
+
 // Ack claims an alert: the first claim wins; anyone else learns who has it.
 // Claiming one's own alert again changes nothing (nil).
 func (r Rules) Ack(a *Alert, by Actor, now time.Time) (*Commit, error) {
@@ -604,6 +645,7 @@ func (r Rules) Ack(a *Alert, by Actor, now time.Time) (*Commit, error) {
 	c := &Commit{EventRetention: r.EventRetention, Retention: r.Retention}
 	n := a.clone()
 	n.Owner, n.OwnerName, n.AckedAt, n.ActiveAt, n.UpdatedAt = by.ID, by.Name, now, now, now
+	n.Esc.Warned, n.Esc.Lapsed = time.Time{}, time.Time{}
 	r.entry(c, n, Entry{At: now, Type: EntryAcknowledged, By: by.ID, ByName: by.Name})
 	if n.State.Live() {
 		n.State = StateAcknowledged
@@ -636,9 +678,10 @@ func (r Rules) Working(a *Alert, by Actor, now time.Time) (*Commit, error) {
 		r.dropTimer(c, n, TimerExpire)
 		n.Esc.Targets = nil
 	}
-	n.State, n.ActiveAt, n.UpdatedAt = StateWorking, now, now
+	n.State, n.UpdatedAt = StateWorking, now
+	n.Esc.Lapsed = time.Time{}
 	r.entry(c, n, Entry{At: now, Type: EntryWorking, By: by.ID, ByName: by.Name})
-	r.setTimer(c, n, TimerAck, now.Add(r.ackTimeout(n)))
+	r.progress(c, n, now)
 	c.Alert = n
 	c.Events = append(c.Events, r.event(EventWorking, n, now))
 	return c, nil
@@ -656,8 +699,7 @@ func (r Rules) Note(a *Alert, by Actor, text pii.Text, now time.Time) (*Commit, 
 	r.entry(c, n, Entry{At: now, Type: EntryNote, By: by.ID, ByName: by.Name, Text: text})
 	n.UpdatedAt = now
 	if n.Owner == by.ID && (n.State == StateAcknowledged || n.State == StateWorking) {
-		n.ActiveAt = now
-		r.setTimer(c, n, TimerAck, now.Add(r.ackTimeout(n)))
+		r.progress(c, n, now)
 	}
 	if n.State.Terminal() && !n.FollowUp {
 		r.retain(c, n, now)

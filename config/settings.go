@@ -105,7 +105,7 @@ func groups() []group {
 			{"SessionLifetime", "WAYMARK_SESSION_LIFETIME", "12h", plain, "longest a staff session lasts"},
 			{"SessionIdle", "WAYMARK_SESSION_IDLE", "1h", plain, "staff session ends after this long without use"},
 			{"CancelWindow", "WAYMARK_CANCEL_WINDOW", "30s", plain, "how long a survivor can cancel an alert with their real PIN"},
-			{"AckTimeout", "WAYMARK_ACK_TIMEOUT", "15m", plain, "an acknowledged but unresolved alert re-alerts after this"},
+			{"AckTimeout", "WAYMARK_ACK_TIMEOUT", "15m", plain, "a claim's owner who shows no progress (working, a note) for this long is warned; 2 minutes later the claim lapses: the alert goes back to the queue and escalates from the next tier"},
 			{"RetentionAlerts", "WAYMARK_RETENTION_ALERTS", "2160h", plain, "closed alerts are kept this long after hand-off"},
 			{"RetentionAudit", "WAYMARK_RETENTION_AUDIT", "17520h", plain, "audit trail retention"},
 			{"RetentionEvents", "WAYMARK_RETENTION_EVENTS", "168h", plain, "live event stream retention (how far back a dashboard can resume)"},

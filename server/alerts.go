@@ -35,6 +35,11 @@ type alertSummary struct {
 	RaisedAt    time.Time       `json:"raised_at"`
 	UpdatedAt   time.Time       `json:"updated_at,omitzero"`
 	CancelUntil time.Time       `json:"cancel_until,omitzero"`
+	// ClaimLapsedAt is when the alert went back to the queue because its
+	// claim lapsed (the owner showed no progress); OwnerWarnedAt when the
+	// owner of a claim was warned that it will lapse.
+	ClaimLapsedAt time.Time `json:"claim_lapsed_at,omitzero"`
+	OwnerWarnedAt time.Time `json:"owner_warned_at,omitzero"`
 	// Handoff is where the closing record is: pending ("record not yet
 	// filed"), filed or exported; empty while the alert is open.
 	Handoff string `json:"handoff,omitempty"`
@@ -132,8 +137,11 @@ type alertView struct {
 
 // alertStatus is the queue's wording for an alert's state.
 func alertStatus(a *alert.Alert) string {
-	if a.FollowUp {
+	switch {
+	case a.FollowUp:
 		return "welfare follow-up due"
+	case a.State == alert.StateRaised && !a.Esc.Lapsed.IsZero():
+		return "claim lapsed"
 	}
 	return string(a.State)
 }
@@ -143,7 +151,7 @@ func alertSummaryOf(a *alert.Alert, b *alert.CaseBrief) alertSummary {
 		ID: a.ID, CaseID: a.CaseID, Team: a.Team, State: string(a.State), Status: alertStatus(a),
 		Class: a.Class.String(), Duress: a.Duress(), Priority: int(a.Priority), Risk: string(a.Risk),
 		Source: string(a.Source), Mode: string(a.Mode), FollowUp: a.FollowUp, RaisedAt: a.RaisedAt, UpdatedAt: a.UpdatedAt,
-		CancelUntil: a.CancelUntil,
+		CancelUntil: a.CancelUntil, ClaimLapsedAt: a.Esc.Lapsed, OwnerWarnedAt: a.Esc.Warned,
 	}
 	if a.Owner != "" {
 		v.Owner = &alertOwnerView{ID: a.Owner, Name: a.OwnerName}

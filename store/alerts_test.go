@@ -445,10 +445,11 @@ func TestTimersClaimedOnceAndLeased(t *testing.T) {
 	}
 }
 
-// TestSchedulerEscalatesAndKeepsClaims: steps run from the one scheduler;
-// once claimed, the acknowledgement timeout turns the claim into working
-// and nothing further is paged (issue 9).
-func TestSchedulerEscalatesAndKeepsClaims(t *testing.T) {
+// TestSchedulerEscalatesAndLapsesClaims: steps run from the one
+// scheduler; once claimed, the acknowledgement timeout warns the owner,
+// and 2 minutes later the claim lapses and the escalation resumes at the
+// next tier (issue 16), all through real Redis.
+func TestSchedulerEscalatesAndLapsesClaims(t *testing.T) {
 	e := newAlertEnv(t, testenv.RedisOptions{})
 	ctx := context.Background()
 	caseID := e.newCase()
@@ -471,8 +472,8 @@ func TestSchedulerEscalatesAndKeepsClaims(t *testing.T) {
 		t.Fatal(err)
 	}
 	a = e.openAlert(caseID)
-	if a.State != alert.StateWorking || a.Owner != "s_one" {
-		t.Errorf("after ack timeout: %s owner %q, want working by s_one", a.State, a.Owner)
+	if a.State != alert.StateAcknowledged || a.Owner != "s_one" || a.Esc.Warned.IsZero() {
+		t.Errorf("after ack timeout: %s owner %q warned %v, want still claimed by s_one, warned", a.State, a.Owner, a.Esc.Warned)
 	}
 	evs := readEvents(t, e.s)
 	var types []alert.EventType
@@ -480,6 +481,26 @@ func TestSchedulerEscalatesAndKeepsClaims(t *testing.T) {
 		types = append(types, ev.Type)
 	}
 	want := []alert.EventType{alert.EventRaised, alert.EventEscalated, alert.EventAcknowledged, alert.EventQuiet}
+	if fmt.Sprint(types) != fmt.Sprint(want) {
+		t.Errorf("events %v, want %v", types, want)
+	}
+	e.clk.Add(alert.ClaimLapseGrace)
+	// The lapse, then (the serve loop drains until a pass claims nothing)
+	// the step it made due at once.
+	for range 2 {
+		if _, err := e.svc.Tick(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a = e.openAlert(caseID)
+	if a.State != alert.StateRaised || a.Owner != "" || a.Esc.Lapsed.IsZero() || a.Step < 2 {
+		t.Errorf("after the grace: %s owner %q lapsed %v step %d, want raised, unowned, lapsed, the next step run", a.State, a.Owner, a.Esc.Lapsed, a.Step)
+	}
+	types = types[:0]
+	for _, ev := range readEvents(t, e.s) {
+		types = append(types, ev.Type)
+	}
+	want = append(want, alert.EventReturned, alert.EventEscalated)
 	if fmt.Sprint(types) != fmt.Sprint(want) {
 		t.Errorf("events %v, want %v", types, want)
 	}

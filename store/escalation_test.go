@@ -366,11 +366,47 @@ func TestFallbackAfterBringsTheFallbackForward(t *testing.T) {
 	}
 }
 
-// TestClaimedStopsEverything: claimed at any point, nothing further is
-// paged, ever, including after the acknowledgement timeout turns the claim
-// into working.
-func TestClaimedStopsEverything(t *testing.T) {
+// TestClaimStopsPagesWhileWorked: claimed at any point, nothing further
+// is paged for as long as the owner shows progress (here: marks it
+// working every 10 minutes, within the 15-minute timeout).
+func TestClaimStopsPagesWhileWorked(t *testing.T) {
 	for _, claimAt := range []time.Duration{0, sec(30), sec(121), sec(419)} {
+		t.Run(claimAt.String(), func(t *testing.T) {
+			e := newEscEnv(t, escCases{})
+			e.fullRota()
+			id := e.raise()
+			e.run(claimAt, time.Second)
+			before := len(e.pager.pages())
+			ctx := context.Background()
+			if err := e.svc.Ack(ctx, who("s_prim"), id); err != nil {
+				t.Fatal(err)
+			}
+			for range 18 {
+				e.run(10*time.Minute, 10*time.Second)
+				if err := e.svc.Working(ctx, who("s_prim"), id); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if got := e.pager.pages()[before:]; len(got) != 0 {
+				t.Errorf("pages after the claim at %s: %v", claimAt, got)
+			}
+			a := e.alert(id)
+			if a.State != alert.StateWorking || a.Owner != "s_prim" || !a.Esc.Warned.IsZero() {
+				t.Errorf("after 3 h of work: %s by %q (warned %v), want working by s_prim", a.State, a.Owner, a.Esc.Warned)
+			}
+			// Only the acknowledgement timer is left.
+			if n := e.s.rdb.ZCard(ctx, e.s.k.schedule()).Val(); n != 1 {
+				t.Errorf("%d scheduled entries for a worked claim, want the ack timer only", n)
+			}
+		})
+	}
+}
+
+// TestIdleClaimLapsesAndPages: a claim whose owner shows no progress is
+// warned at the timeout and lapses 2 minutes later; the escalation then
+// resumes at the tier the claim interrupted and pages at once.
+func TestIdleClaimLapsesAndPages(t *testing.T) {
+	for _, claimAt := range []time.Duration{0, sec(121)} {
 		t.Run(claimAt.String(), func(t *testing.T) {
 			e := newEscEnv(t, escCases{})
 			e.fullRota()
@@ -380,16 +416,18 @@ func TestClaimedStopsEverything(t *testing.T) {
 			if err := e.svc.Ack(context.Background(), who("s_prim"), id); err != nil {
 				t.Fatal(err)
 			}
-			e.run(3*time.Hour, 10*time.Second)
-			if got := e.pager.pages()[before:]; len(got) != 0 {
-				t.Errorf("pages after the claim at %s: %v", claimAt, got)
-			}
+			e.run(15*time.Minute+10*time.Second, 10*time.Second)
 			a := e.alert(id)
-			if a.State != alert.StateWorking || a.Owner != "s_prim" {
-				t.Errorf("after the ack timeout: %s by %q, want working by s_prim", a.State, a.Owner)
+			if a.Owner != "s_prim" || a.Esc.Warned.IsZero() || len(e.pager.pages()) != before {
+				t.Fatalf("at the timeout: owner %q warned %v, %d pages; want still claimed, warned, none", a.Owner, a.Esc.Warned, len(e.pager.pages())-before)
 			}
-			if n := e.s.rdb.ZCard(context.Background(), e.s.k.schedule()).Val(); n != 0 {
-				t.Errorf("%d scheduled entries left for a claimed alert", n)
+			e.run(alert.ClaimLapseGrace, 10*time.Second)
+			a = e.alert(id)
+			if a.State != alert.StateRaised || a.Owner != "" || a.Esc.Lapsed.IsZero() {
+				t.Fatalf("after the grace: %s by %q lapsed %v, want raised, unowned, lapsed", a.State, a.Owner, a.Esc.Lapsed)
+			}
+			if got := e.pager.pages()[before:]; len(got) == 0 {
+				t.Errorf("the lapsed alert paged nobody")
 			}
 		})
 	}
