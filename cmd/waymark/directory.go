@@ -84,7 +84,7 @@ func directoryImport(ctx context.Context, c *cli, args []string) error {
 	rejected := 0
 	for _, it := range items {
 		for _, w := range it.Warnings {
-			fmt.Fprintf(c.stdout, "warning  %s: %s: %s (field dropped)\n", recordName(it.Index, it.ID), w.Field, w.Problem)
+			fmt.Fprintf(c.stdout, "warning  %s: %s: %s\n", recordName(it.Index, it.ID), w.Field, w.Problem)
 		}
 		if it.Err != nil {
 			rejected++
