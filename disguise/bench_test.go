@@ -11,6 +11,7 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
+	"waymark/disguise/phonetest"
 	"waymark/internal/testenv"
 )
 
@@ -34,7 +35,7 @@ func BenchmarkOfflineFirstPaint(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	run(chromedp.EmulateViewport(phoneW, phoneH, chromedp.EmulateMobile, chromedp.EmulateTouch),
+	run(chromedp.EmulateViewport(phonetest.W, phonetest.H, chromedp.EmulateMobile, chromedp.EmulateTouch),
 		chromedp.Navigate(srv.URL+"/"), chromedp.WaitVisible(chromedp.ID("d")),
 		chromedp.Poll[chromedp.Void](`navigator.serviceWorker.controller !== null`, chromedp.WithPollingTimeout(10*time.Second)))
 	if _, err := chromedp.Call(ctx, network.Enable, network.EnableParams{}); err != nil {

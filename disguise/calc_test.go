@@ -65,12 +65,12 @@ func TestCalculator(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(strings.ReplaceAll(tt.keys, " ", ""), func(t *testing.T) {
-			p.t = t
-			p.tap("AC AC")
+			p.T = t
+			p.Tap("AC AC")
 			if tt.keys != "" {
-				p.tap(tt.keys)
+				p.Tap(tt.keys)
 			}
-			if got := p.display(); got != tt.want {
+			if got := p.Display(); got != tt.want {
 				t.Errorf("%s: display = %q, want %q", tt.keys, got, tt.want)
 			}
 		})
@@ -90,8 +90,8 @@ func TestCalculatorKeyboard(t *testing.T) {
 		{"12\b5=", "15"},
 	}
 	for _, tt := range tests {
-		p.do(10*time.Second, chromedp.KeyEvent("\u007f"), chromedp.KeyEvent("\u007f"), chromedp.KeyEvent(tt.keys))
-		if got := p.display(); got != tt.want {
+		p.Do(10*time.Second, chromedp.KeyEvent("\u007f"), chromedp.KeyEvent("\u007f"), chromedp.KeyEvent(tt.keys))
+		if got := p.Display(); got != tt.want {
 			t.Errorf("%q: display = %q, want %q", tt.keys, got, tt.want)
 		}
 	}

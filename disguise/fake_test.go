@@ -82,6 +82,25 @@ func (f *fakeAPI) wait(t testing.TB, d time.Duration, what string, cond func([]c
 	}
 }
 
+// within is wait without failing: whether cond held within d.
+func (f *fakeAPI) within(d time.Duration, cond func([]call) bool) bool {
+	deadline := time.After(d)
+	for {
+		f.mu.Lock()
+		calls := append([]call(nil), f.calls...)
+		ch := f.changed
+		f.mu.Unlock()
+		if cond(calls) {
+			return true
+		}
+		select {
+		case <-ch:
+		case <-deadline:
+			return false
+		}
+	}
+}
+
 func describe(calls []call) string {
 	var b strings.Builder
 	for _, c := range calls {

@@ -39,15 +39,15 @@ func TestEnrol(t *testing.T) {
 	api.addCode("K7M2P9QX", "calculator", "My Sums", "3")
 	// As typed by a person: lower case, a dash.
 	p := openPhone(t, chrome, srv, api, 1, "/#k7m2-p9qx")
-	p.until(10*time.Second, "token stored", `__idb('kv').then((o) => !!(o && o.e && o.e.token))`)
+	p.Until(10*time.Second, "token stored", `__idb('kv').then((o) => !!(o && o.e && o.e.token))`)
 	calls := api.snapshot()
 	if len(calls) != 1 || calls[0].Path != "/v1/app/enrol" || calls[0].str("code") != "K7M2P9QX" || calls[0].Auth != "" {
 		t.Fatalf("calls: %s", describe(calls))
 	}
-	if got := eval[string](p, `location.href`); got != p.base+"/" {
-		t.Errorf("location.href = %q, want %q", got, p.base+"/")
+	if got := eval[string](p, `location.href`); got != p.Base+"/" {
+		t.Errorf("location.href = %q, want %q", got, p.Base+"/")
 	}
-	hist, err := chromedp.Call(p.ctx, page.GetNavigationHistory, struct{}{})
+	hist, err := chromedp.Call(p.Ctx, page.GetNavigationHistory, struct{}{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +59,7 @@ func TestEnrol(t *testing.T) {
 	if n := eval[int](p, `history.length`); n != len(hist.Entries) {
 		t.Errorf("history.length = %d, entries %d", n, len(hist.Entries))
 	}
-	kv := p.store("kv")
+	kv := p.Store("kv")
 	if !bytes.Contains(kv["e"], []byte(`"device_id":"devK7M2P9QX"`)) {
 		t.Errorf("enrolment stored: %s", kv["e"])
 	}
@@ -73,14 +73,14 @@ func TestEnrol(t *testing.T) {
 	// A wrong code: nothing changes, nothing shows.
 	q := openPhone(t, chrome, srv, api, 1, "/#ZZZZ2222")
 	api.wait(t, 10*time.Second, "second enrol", func(c []call) bool { return len(c) == 2 })
-	q.tap("1 +")
-	if got := q.display(); got != "1" {
+	q.Tap("1 +")
+	if got := q.Display(); got != "1" {
 		t.Errorf("after a wrong code, display = %q", got)
 	}
-	if kv := q.store("kv"); kv["e"] != nil && string(kv["e"]) != "null" {
+	if kv := q.Store("kv"); kv["e"] != nil && string(kv["e"]) != "null" {
 		t.Errorf("a wrong code stored %s", kv["e"])
 	}
-	if got := eval[string](q, `location.href`); got != q.base+"/" {
+	if got := eval[string](q, `location.href`); got != q.Base+"/" {
 		t.Errorf("location.href = %q", got)
 	}
 }
@@ -91,17 +91,17 @@ func TestEnrol(t *testing.T) {
 func TestCheckin(t *testing.T) {
 	chrome := testenv.StartChrome(t)
 	p := enrolled(t, chrome, "calculator", 1)
-	p.tap("AC 1 2 3 =")             // 3 digits
-	p.tap("AC 1 2 3 4 5 6 7 8 9 =") // 9 digits
-	p.tap("AC 2 5 8 0 + 1 =")       // an operator
-	p.tap("AC 2 5 . 8 0 =")         // a decimal point
-	p.tap("AC 2 5 8 0 ± =")         // a sign
-	p.tap("AC 0 2 5 8 0 =")
-	if got := p.display(); got != "2580" {
+	p.Tap("AC 1 2 3 =")             // 3 digits
+	p.Tap("AC 1 2 3 4 5 6 7 8 9 =") // 9 digits
+	p.Tap("AC 2 5 8 0 + 1 =")       // an operator
+	p.Tap("AC 2 5 . 8 0 =")         // a decimal point
+	p.Tap("AC 2 5 8 0 ± =")         // a sign
+	p.Tap("AC 0 2 5 8 0 =")
+	if got := p.Display(); got != "2580" {
 		t.Errorf("display = %q, want 2580", got)
 	}
 	calls := p.api.wait(t, 10*time.Second, "check-in", func(c []call) bool { return len(signals(c, "")) >= 1 })
-	p.tap("AC 9 9 1 2 ⌫ 3 =")
+	p.Tap("AC 9 9 1 2 ⌫ 3 =")
 	calls = p.api.wait(t, 10*time.Second, "second check-in", func(c []call) bool { return len(signals(c, "")) >= 2 })
 	s := signals(calls, "")
 	if len(s) != 2 || s[0].kind() != "checkin" || s[0].str("pin") != "02580" || s[1].str("pin") != "9913" {
@@ -113,10 +113,10 @@ func TestCheckin(t *testing.T) {
 	if s[0].str("request_id") == s[1].str("request_id") {
 		t.Error("two check-ins share a request_id")
 	}
-	if got := p.display(); got != "9913" {
+	if got := p.Display(); got != "9913" {
 		t.Errorf("display = %q", got)
 	}
-	p.until(5*time.Second, "outbox empty", `__idb('o').then((o) => o && Object.keys(o).length === 0)`)
+	p.Until(5*time.Second, "outbox empty", `__idb('o').then((o) => o && Object.keys(o).length === 0)`)
 }
 
 // TestCheckinScreensIdentical: after a check-in with the real PIN, the
@@ -141,14 +141,17 @@ func TestCheckinScreensIdentical(t *testing.T) {
 				api.set(func(f *fakeAPI) { delete(f.pins, "4711") })
 			}
 		}
-		p.tap("AC 4 7 1 1 =")
+		p.Tap("AC 4 7 1 1 =")
 		if i < 3 {
-			api.wait(t, 10*time.Second, name+" check-in", func(c []call) bool { return len(signals(c, "")) > before })
-			p.until(5*time.Second, "outbox empty", `__idb('o').then((o) => o && Object.keys(o).length === 0)`)
+			if !api.within(10*time.Second, func(c []call) bool { return len(signals(c, "")) > before }) {
+				t.Fatalf("%s check-in not sent: display %q, outbox %s, locks %s", name, p.Display(), p.Store("o"),
+					eval[string](p, `navigator.locks.query().then((q) => JSON.stringify(q))`))
+			}
+			p.Until(5*time.Second, "outbox empty", `__idb('o').then((o) => o && Object.keys(o).length === 0)`)
 		}
 		// Let any pending frame paint before the picture.
-		p.settle()
-		shots[name] = p.screenshot()
+		p.Settle()
+		shots[name] = p.Screenshot()
 	}
 	for _, name := range []string{"duress", "wrong", "not enrolled"} {
 		if !bytes.Equal(shots["real"], shots[name]) {
@@ -166,10 +169,10 @@ func TestCheckinScreensIdentical(t *testing.T) {
 func TestHold(t *testing.T) {
 	chrome := testenv.StartChrome(t)
 	p := enrolled(t, chrome, "calculator", 1)
-	p.allowLocation(50.9097, -1.4044, 25)
-	p.tap("AC 1 2")
+	p.AllowLocation(50.9097, -1.4044, 25)
+	p.Tap("AC 1 2")
 	start := time.Now()
-	p.hold("=", func() {
+	p.Hold("=", func() {
 		p.api.wait(t, 10*time.Second, "press", func(c []call) bool { return len(signals(c, "press")) == 1 })
 	})
 	if d := time.Since(start); d < 1900*time.Millisecond {
@@ -188,13 +191,13 @@ func TestHold(t *testing.T) {
 	if _, err := time.Parse(time.RFC3339, loc["at"].(string)); err != nil {
 		t.Errorf("location at: %v", err)
 	}
-	if got := p.display(); got != "12" {
+	if got := p.Display(); got != "12" {
 		t.Errorf("display after the hold = %q, want 12 (unchanged)", got)
 	}
 	if strings.Contains(strings.ToLower(eval[string](p, `document.body.innerText`)), "sent") {
 		t.Error("something shows")
 	}
-	p.tap("AC 4 7 1 1 =")
+	p.Tap("AC 4 7 1 1 =")
 	calls = p.api.wait(t, 10*time.Second, "cancel", func(c []call) bool { return len(signals(c, "cancel")) == 1 })
 	if c := signals(calls, "cancel")[0]; c.str("pin") != "4711" {
 		t.Errorf("cancel: %v", c.Body)
@@ -209,19 +212,19 @@ func TestHold(t *testing.T) {
 func TestHoldLocationRefused(t *testing.T) {
 	chrome := testenv.StartChrome(t)
 	p := enrolled(t, chrome, "calculator", 1)
-	p.permission(browser.PermissionSettingDenied)
-	p.hold("=", func() {
+	p.Permission(browser.PermissionSettingDenied)
+	p.Hold("=", func() {
 		p.api.wait(t, 10*time.Second, "press", func(c []call) bool { return len(signals(c, "press")) == 1 })
 	})
 	// A check-in after the window would be queued behind any location:
 	// once it arrives, a location would have too.
 	eval[bool](p, `__idb('kv').then(() => true)`)
-	p.tap("AC 1 2 3 4 =")
+	p.Tap("AC 1 2 3 4 =")
 	calls := p.api.wait(t, 10*time.Second, "later signal", func(c []call) bool { return len(signals(c, "")) >= 2 })
 	if n := len(signals(calls, "location")); n != 0 {
 		t.Errorf("%d locations sent with permission refused", n)
 	}
-	if got := p.display(); got != "1234" {
+	if got := p.Display(); got != "1234" {
 		t.Errorf("display = %q", got)
 	}
 }
@@ -233,18 +236,18 @@ func TestSettings(t *testing.T) {
 	chrome := testenv.StartChrome(t)
 	p := enrolled(t, chrome, "calculator", 1)
 	p.api.set(func(f *fakeAPI) { f.pins["4711"] = true })
-	p.tap("AC 1 3 5 7")
-	p.hold("AC", func() {
+	p.Tap("AC 1 3 5 7")
+	p.Hold("AC", func() {
 		p.api.wait(t, 10*time.Second, "open", func(c []call) bool { return len(c) == 2 && c[1].Path == "/v1/app/open" })
 	})
-	if got := p.display(); got != "1357" {
+	if got := p.Display(); got != "1357" {
 		t.Errorf("after a wrong PIN, display = %q", got)
 	}
 	if eval[bool](p, `!!document.getElementById('x')`) {
 		t.Fatal("settings opened on a wrong PIN")
 	}
-	p.tap("AC 4 7 1 1")
-	p.hold("AC", func() { p.until(10*time.Second, "settings", `!!document.getElementById('x')`) })
+	p.Tap("AC 4 7 1 1")
+	p.Hold("AC", func() { p.Until(10*time.Second, "settings", `!!document.getElementById('x')`) })
 	calls := p.api.snapshot()
 	if o := calls[len(calls)-1]; o.str("pin") != "4711" || !requestID.MatchString(o.str("request_id")) {
 		t.Errorf("open: %v", o.Body)
@@ -252,7 +255,7 @@ func TestSettings(t *testing.T) {
 	if got := eval[string](p, `document.getElementById('xe').value`); got != "120" {
 		t.Errorf("every = %q, want the server's 120", got)
 	}
-	p.do(10*time.Second,
+	p.Do(10*time.Second,
 		chromedp.SetValue(chromedp.ID("xe"), "90"),
 		chromedp.Click(chromedp.ID("xs")),
 	)
@@ -261,9 +264,9 @@ func TestSettings(t *testing.T) {
 	if put.Path != "/v1/app/checkins" || put.str("pin") != "4711" || put.Body["every_minutes"] != float64(90) || put.Body["grace_minutes"] != float64(15) {
 		t.Errorf("PUT: %v", put.Body)
 	}
-	p.do(10*time.Second, chromedp.Click(chromedp.ID("xf")), chromedp.WaitVisible(chromedp.ID("fp")),
+	p.Do(10*time.Second, chromedp.Click(chromedp.ID("xf")), chromedp.WaitVisible(chromedp.ID("fp")),
 		chromedp.SendKeys(chromedp.ID("fp"), "SO14 7DU"), chromedp.Click(chromedp.ID("fg")))
-	p.until(10*time.Second, "results", `document.querySelectorAll('#fr .sv').length === 2`)
+	p.Until(10*time.Second, "results", `document.querySelectorAll('#fr .sv').length === 2`)
 	calls = p.api.snapshot()
 	if f := calls[len(calls)-1]; f.Path != "/v1/app/find" || f.Query != "postcode=SO14+7DU" {
 		t.Errorf("find: %s %s", f.Path, f.Query)
@@ -274,11 +277,11 @@ func TestSettings(t *testing.T) {
 	if got := eval[int](p, `document.querySelectorAll('#fc option').length`); got != 3 {
 		t.Errorf("%d categories offered, want 3", got)
 	}
-	p.do(10*time.Second, chromedp.Click(chromedp.ID("xq")))
+	p.Do(10*time.Second, chromedp.Click(chromedp.ID("xq")))
 	if eval[bool](p, `!!document.getElementById('x')`) {
 		t.Fatal("quick exit left the settings")
 	}
-	if got := p.display(); got != "0" {
+	if got := p.Display(); got != "0" {
 		t.Errorf("after quick exit, display = %q", got)
 	}
 	if w, ok := Clean([]byte(eval[string](p, `document.documentElement.outerHTML`))); !ok {
@@ -291,12 +294,12 @@ func TestSettings(t *testing.T) {
 func TestForget(t *testing.T) {
 	chrome := testenv.StartChrome(t)
 	p := enrolled(t, chrome, "converter", 1)
-	p.until(10*time.Second, "service worker", `navigator.serviceWorker.ready.then(() => caches.keys()).then((k) => k.length === 1)`)
+	p.Until(10*time.Second, "service worker", `navigator.serviceWorker.ready.then(() => caches.keys()).then((k) => k.length === 1)`)
 	p.api.set(func(f *fakeAPI) { f.pins["4711"] = true })
-	p.tap("C 4 7 1 1")
-	p.hold("C", func() { p.until(10*time.Second, "settings", `!!document.getElementById('x')`) })
-	p.do(10*time.Second, chromedp.Click(chromedp.ID("xz")), chromedp.Click(chromedp.ID("xz")))
-	p.until(10*time.Second, "fresh calculator", `!document.getElementById('x') && !!document.querySelector('.calc')`)
+	p.Tap("C 4 7 1 1")
+	p.Hold("C", func() { p.Until(10*time.Second, "settings", `!!document.getElementById('x')`) })
+	p.Do(10*time.Second, chromedp.Click(chromedp.ID("xz")), chromedp.Click(chromedp.ID("xz")))
+	p.Until(10*time.Second, "fresh calculator", `!document.getElementById('x') && !!document.querySelector('.calc')`)
 	calls := p.api.snapshot()
 	var del *call
 	for i := range calls {
@@ -319,8 +322,8 @@ func TestForget(t *testing.T) {
 	if got := eval[string](p, `document.title`); got != "Calculator" {
 		t.Errorf("title = %q", got)
 	}
-	p.tap("2 + 2 =")
-	if got := p.display(); got != "4" {
+	p.Tap("2 + 2 =")
+	if got := p.Display(); got != "4" {
 		t.Errorf("display = %q", got)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
+	"waymark/disguise/phonetest"
 	"waymark/internal/testenv"
 )
 
@@ -19,20 +20,20 @@ func TestOffline(t *testing.T) {
 	chrome := testenv.StartChrome(t)
 	srv, api := newServer(t)
 	p := openPhone(t, chrome, srv, api, 1, "/")
-	p.until(10*time.Second, "service worker in control", `navigator.serviceWorker.ready.then(() => !!navigator.serviceWorker.controller || new Promise((r) => navigator.serviceWorker.addEventListener('controllerchange', () => r(true))))`)
-	if _, err := chromedp.Call(p.ctx, network.Enable, network.EnableParams{}); err != nil {
+	p.Until(10*time.Second, "service worker in control", `navigator.serviceWorker.ready.then(() => !!navigator.serviceWorker.controller || new Promise((r) => navigator.serviceWorker.addEventListener('controllerchange', () => r(true))))`)
+	if _, err := chromedp.Call(p.Ctx, network.Enable, network.EnableParams{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := chromedp.Call(p.ctx, network.OverrideNetworkState, network.OverrideNetworkStateParams{Offline: true, DownloadThroughput: -1, UploadThroughput: -1}); err != nil {
+	if _, err := chromedp.Call(p.Ctx, network.OverrideNetworkState, network.OverrideNetworkStateParams{Offline: true, DownloadThroughput: -1, UploadThroughput: -1}); err != nil {
 		t.Fatal(err)
 	}
 	srv.Close() // nothing answers any more
-	p.do(20*time.Second, chromedp.Reload(), chromedp.WaitVisible(chromedp.ID("d")))
+	p.Do(20*time.Second, chromedp.Reload(), chromedp.WaitVisible(chromedp.ID("d")))
 	if eval[bool](p, `navigator.onLine`) {
 		t.Error("navigator.onLine after going offline")
 	}
-	p.tap("AC 1 2 × 1 2 =")
-	if got := p.display(); got != "144" {
+	p.Tap("AC 1 2 × 1 2 =")
+	if got := p.Display(); got != "144" {
 		t.Errorf("offline, 12 × 12 = %q", got)
 	}
 	if got := eval[string](p, `getComputedStyle(document.body).backgroundColor`); got != "rgb(0, 0, 0)" {
@@ -46,12 +47,12 @@ func TestOutbox(t *testing.T) {
 	chrome := testenv.StartChrome(t)
 	p := enrolled(t, chrome, "calculator", 1)
 	p.api.set(func(f *fakeAPI) { f.down = true })
-	p.hold("=", func() {
+	p.Hold("=", func() {
 		p.api.wait(t, 10*time.Second, "refused press", func(c []call) bool {
 			return len(c) > 0 && c[len(c)-1].Path == "/v1/app/signal" && c[len(c)-1].Status == http.StatusServiceUnavailable
 		})
 	})
-	o := p.store("o")
+	o := p.Store("o")
 	if len(o) != 1 {
 		t.Fatalf("outbox holds %d entries, want 1", len(o))
 	}
@@ -70,7 +71,7 @@ func TestOutbox(t *testing.T) {
 	p.api.set(func(f *fakeAPI) { f.down = false })
 	eval[bool](p, `dispatchEvent(new Event('online')) || true`)
 	calls := p.api.wait(t, 30*time.Second, "press delivered", func(c []call) bool { return len(signals(c, "press")) == 1 })
-	p.until(10*time.Second, "outbox empty", `__idb('o').then((o) => o && Object.keys(o).length === 0)`)
+	p.Until(10*time.Second, "outbox empty", `__idb('o').then((o) => o && Object.keys(o).length === 0)`)
 	// Everything that reached the fake for this press carried one id.
 	for _, c := range calls {
 		if c.Path == "/v1/app/signal" && c.str("request_id") != e.ID {
@@ -79,7 +80,7 @@ func TestOutbox(t *testing.T) {
 	}
 	// A later signal (inside the window: a cancel) goes through at once,
 	// and the press is not sent again.
-	p.tap("AC 1 2 3 4 5 =")
+	p.Tap("AC 1 2 3 4 5 =")
 	calls = p.api.wait(t, 10*time.Second, "cancel", func(c []call) bool { return len(signals(c, "cancel")) == 1 })
 	if n := len(signals(calls, "press")); n != 1 {
 		t.Errorf("press stored %d times", n)
@@ -92,12 +93,12 @@ func TestRevoked(t *testing.T) {
 	chrome := testenv.StartChrome(t)
 	p := enrolled(t, chrome, "calculator", 1)
 	p.api.set(func(f *fakeAPI) { clear(f.tokens) })
-	p.tap("AC 1 2 3 4 =")
+	p.Tap("AC 1 2 3 4 =")
 	p.api.wait(t, 10*time.Second, "refused check-in", func(c []call) bool { return len(c) == 2 && c[1].Status == http.StatusUnauthorized })
-	p.until(10*time.Second, "enrolment dropped", `__idb('kv').then((o) => !o.e)`)
-	p.tap("AC 5 6 7 8 =")
-	p.tap("AC 9 × 9 =")
-	if got := p.display(); got != "81" {
+	p.Until(10*time.Second, "enrolment dropped", `__idb('kv').then((o) => !o.e)`)
+	p.Tap("AC 5 6 7 8 =")
+	p.Tap("AC 9 × 9 =")
+	if got := p.Display(); got != "81" {
 		t.Errorf("display = %q", got)
 	}
 	if n := len(p.api.snapshot()); n != 2 {
@@ -139,28 +140,27 @@ func TestStorageDenied(t *testing.T) {
 	chrome := testenv.StartChrome(t)
 	srv, api := newServer(t)
 	api.addCode("MNPQ2345", "calculator", "Calculator", "1")
-	p := &phone{t: t, ctx: chrome.NewBrowser(t), base: srv.URL, api: api}
-	p.watch()
-	if _, err := chromedp.Call(p.ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{
+	p := &phone{Phone: phonetest.New(t, chrome.NewBrowser(t), srv.URL), api: api}
+	if _, err := chromedp.Call(p.Ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{
 		Source: `IDBFactory.prototype.open = function () { throw new DOMException('denied', 'SecurityError'); };`,
 	}); err != nil {
 		t.Fatal(err)
 	}
-	p.do(20*time.Second,
-		chromedp.EmulateViewport(phoneW, phoneH, chromedp.EmulateMobile, chromedp.EmulateTouch),
-		chromedp.Navigate(p.base+"/#MNPQ2345"),
+	p.Do(20*time.Second,
+		chromedp.EmulateViewport(phonetest.W, phonetest.H, chromedp.EmulateMobile, chromedp.EmulateTouch),
+		chromedp.Navigate(p.Base+"/#MNPQ2345"),
 		chromedp.WaitVisible(chromedp.ID("d")),
 	)
 	api.wait(t, 10*time.Second, "enrolled", func(c []call) bool { return len(c) == 1 && c[0].Status == http.StatusOK })
 	// The enrolment answer is handled before the keys are tapped: the
 	// page waits for it before it registers the worker.
-	p.until(10*time.Second, "worker registered", `navigator.serviceWorker.getRegistration().then((r) => !!r)`)
-	p.tap("AC 2 4 6 8 =")
+	p.Until(10*time.Second, "worker registered", `navigator.serviceWorker.getRegistration().then((r) => !!r)`)
+	p.Tap("AC 2 4 6 8 =")
 	calls := api.wait(t, 10*time.Second, "check-in", func(c []call) bool { return len(signals(c, "checkin")) == 1 })
 	if c := signals(calls, "checkin")[0]; c.str("pin") != "2468" || c.Auth == "" {
 		t.Errorf("check-in: %v %q", c.Body, c.Auth)
 	}
-	if got := p.display(); got != "2468" {
+	if got := p.Display(); got != "2468" {
 		t.Errorf("display = %q", got)
 	}
 }
@@ -172,18 +172,18 @@ func TestConfirmation(t *testing.T) {
 	chrome := testenv.StartChrome(t)
 	p := enrolled(t, chrome, "calculator", 1)
 	eval[bool](p, `(window.__blinks = 0, document.getElementById('d').addEventListener('animationstart', () => window.__blinks++), true)`)
-	p.tap("AC 1 1 1 1 =")
+	p.Tap("AC 1 1 1 1 =")
 	p.api.wait(t, 10*time.Second, "check-in", func(c []call) bool { return len(signals(c, "checkin")) == 1 })
-	p.until(5*time.Second, "outbox empty", `__idb('o').then((o) => o && Object.keys(o).length === 0)`)
+	p.Until(5*time.Second, "outbox empty", `__idb('o').then((o) => o && Object.keys(o).length === 0)`)
 	p.api.set(func(f *fakeAPI) { f.pins["4711"] = true })
-	p.tap("AC 4 7 1 1")
-	p.hold("AC", func() { p.until(10*time.Second, "settings", `!!document.getElementById('x')`) })
+	p.Tap("AC 4 7 1 1")
+	p.Hold("AC", func() { p.Until(10*time.Second, "settings", `!!document.getElementById('x')`) })
 	if n := eval[int](p, `window.__blinks`); n != 0 {
 		t.Fatalf("%d blinks with the confirmation off", n)
 	}
-	p.do(10*time.Second, chromedp.Click(chromedp.CSS(`#x .c:nth-of-type(2) input`)))
-	p.until(5*time.Second, "preference stored", `__idb('kv').then((o) => o.p && o.p.conf === true)`)
-	p.do(10*time.Second, chromedp.Click(chromedp.ID("xq")))
-	p.tap("AC 4 7 1 1 =")
-	p.until(10*time.Second, "a blink", `window.__blinks === 1`)
+	p.Do(10*time.Second, chromedp.Click(chromedp.CSS(`#x .c:nth-of-type(2) input`)))
+	p.Until(5*time.Second, "preference stored", `__idb('kv').then((o) => o.p && o.p.conf === true)`)
+	p.Do(10*time.Second, chromedp.Click(chromedp.ID("xq")))
+	p.Tap("AC 4 7 1 1 =")
+	p.Until(10*time.Second, "a blink", `window.__blinks === 1`)
 }

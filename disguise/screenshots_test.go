@@ -29,8 +29,8 @@ func TestScreenshots(t *testing.T) {
 	}
 	shot := func(p *phone, name string) {
 		t.Helper()
-		p.settle()
-		if err := os.WriteFile(filepath.Join(dir, "app-"+name+".png"), p.screenshot(), 0o644); err != nil {
+		p.Settle()
+		if err := os.WriteFile(filepath.Join(dir, "app-"+name+".png"), p.Screenshot(), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -59,35 +59,35 @@ func TestScreenshots(t *testing.T) {
 
 	p := enrolled(t, chrome, "calculator", 2)
 	p.api.set(func(f *fakeAPI) { f.pins["4711"] = true })
-	p.tap("AC 1 2 8 × 3 =")
+	p.Tap("AC 1 2 8 × 3 =")
 	shot(p, "calculator")
-	p.tap("AC 4 7 1 1")
+	p.Tap("AC 4 7 1 1")
 	mark(p, `[data-k="eq"]`, "Check in: type your PIN, then tap =")
 	shot(p, "checkin")
-	p.tap("AC AC")
+	p.Tap("AC AC")
 	mark(p, `[data-k="eq"]`, "Raise an alert: hold = for 2 seconds")
 	shot(p, "hold")
-	p.tap("AC 4 7 1 1")
+	p.Tap("AC 4 7 1 1")
 	mark(p, `[data-k="clear"]`, "Settings: type your PIN, then hold AC for 2 seconds")
 	shot(p, "settings-gesture")
 	unmark(p)
-	p.hold("AC", func() { p.until(10*time.Second, "settings", `!!document.getElementById('x')`) })
+	p.Hold("AC", func() { p.Until(10*time.Second, "settings", `!!document.getElementById('x')`) })
 	shot(p, "settings")
-	p.do(10*time.Second, chromedp.Click(chromedp.ID("xf")), chromedp.WaitVisible(chromedp.ID("fp")),
+	p.Do(10*time.Second, chromedp.Click(chromedp.ID("xf")), chromedp.WaitVisible(chromedp.ID("fp")),
 		chromedp.SendKeys(chromedp.ID("fp"), "SO14 7DU"), chromedp.Click(chromedp.ID("fg")))
-	p.until(10*time.Second, "results", `document.querySelectorAll('#fr .sv').length === 2`)
+	p.Until(10*time.Second, "results", `document.querySelectorAll('#fr .sv').length === 2`)
 	eval[bool](p, `(document.activeElement.blur(), true)`)
 	shot(p, "find")
-	p.do(10*time.Second, chromedp.Click(chromedp.ID("xq")))
+	p.Do(10*time.Second, chromedp.Click(chromedp.ID("xq")))
 
-	x, y := p.centerOf("#d")
-	p.do(5*time.Second, chromedp.MouseEvent(chromedp.MousePressed, x, y, chromedp.ButtonLeft, chromedp.ClickCount(1)))
-	p.until(5*time.Second, "bubble", `!!document.querySelector('.bub')`)
-	p.do(5*time.Second, chromedp.MouseEvent(chromedp.MouseReleased, x, y, chromedp.ButtonLeft, chromedp.ClickCount(1)))
+	x, y := p.CenterOf("#d")
+	p.Do(5*time.Second, chromedp.MouseEvent(chromedp.MousePressed, x, y, chromedp.ButtonLeft, chromedp.ClickCount(1)))
+	p.Until(5*time.Second, "bubble", `!!document.querySelector('.bub')`)
+	p.Do(5*time.Second, chromedp.MouseEvent(chromedp.MouseReleased, x, y, chromedp.ButtonLeft, chromedp.ClickCount(1)))
 	mark(p, `#d`, "Enrol by hand: press and hold the display, then Paste")
 	shot(p, "paste")
 
 	c := enrolled(t, chrome, "converter", 2)
-	c.tap("C 1 7 5 =")
+	c.Tap("C 1 7 5 =")
 	shot(c, "converter")
 }

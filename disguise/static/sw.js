@@ -63,14 +63,18 @@ async function send() {
     const list = (await req(store('o', 'readonly').getAll())).sort((a, b) => a.at - b.at || a.seq - b.seq);
     for (const x of list) {
       let st = 0;
+      const ac = new AbortController();
+      const t = setTimeout(() => ac.abort(), 20000);
       try {
         const r = await fetch(x.path, {
-          method: x.method, cache: 'no-store', credentials: 'omit',
+          method: x.method, cache: 'no-store', credentials: 'omit', signal: ac.signal,
           headers: { 'Content-Type': 'application/json', Authorization: 'Bearer ' + e.token },
           body: JSON.stringify(x.body),
         });
         st = r.status;
-      } catch (err) { /* offline */ }
+      } catch (err) { /* offline */ } finally {
+        clearTimeout(t);
+      }
       if (st === 401) {
         await req(store('kv', 'readwrite').delete('e'));
         await req(store('o', 'readwrite').clear());

@@ -207,14 +207,20 @@ async function send() {
   const list = (await all('o')).sort((a, b) => a.at - b.at || a.seq - b.seq);
   for (const x of list) {
     let st = 0;
+    // A request the network swallows must not hold the outbox (and its
+    // lock) forever.
+    const ac = new AbortController();
+    const t = setTimeout(() => ac.abort(), 20000);
     try {
       const r = await fetch(x.path, {
-        method: x.method, cache: 'no-store', credentials: 'omit',
+        method: x.method, cache: 'no-store', credentials: 'omit', signal: ac.signal,
         headers: { 'Content-Type': 'application/json', Authorization: 'Bearer ' + e.token },
         body: JSON.stringify(x.body),
       });
       st = r.status;
-    } catch { /* offline: keep it */ }
+    } catch { /* offline: keep it */ } finally {
+      clearTimeout(t);
+    }
     if (st === 401) {
       await forget();
       return true;
