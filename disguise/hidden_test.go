@@ -143,7 +143,7 @@ func TestCheckinScreensIdentical(t *testing.T) {
 		}
 		p.Tap("AC 4 7 1 1 =")
 		if i < 3 {
-			if !api.within(10*time.Second, func(c []call) bool { return len(signals(c, "")) > before }) {
+			if !api.within(20*time.Second, func(c []call) bool { return len(signals(c, "")) > before }) {
 				t.Fatalf("%s check-in not sent: display %q, outbox %s, locks %s", name, p.Display(), p.Store("o"),
 					eval[string](p, `navigator.locks.query().then((q) => JSON.stringify(q))`))
 			}

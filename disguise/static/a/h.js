@@ -18,6 +18,12 @@
 //   PIN then hold clear 2 s    open the settings (if the server says so)
 //   long press on the display  paste: a number, or an enrolment code
 // None shows anything the disguise would not show by itself.
+//
+// A plain 4–8 digit number then "=" is sent as a check-in whoever typed
+// it: the app cannot tell the PIN from someone's sum, and it must not
+// know which PINs are right (the server decides, and records a wrong one
+// without any other effect). Anything with an operator, a point, a sign
+// or a percent is arithmetic and sends nothing.
 import { el } from './u.js';
 import { T } from './t.js';
 import { api, enrolment, flush, get, onDone, put, queue, rid, unv, wipe } from './q.js';
