@@ -3,11 +3,14 @@ package server
 import (
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"waymark/internal/orukschema"
 	"waymark/postcode"
@@ -196,3 +199,20 @@ func termID(t *testing.T, ix *signpost.Index, id, term string) string {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// TestORUKAPIRoutes: the routes exist, without a session, only when
+// WAYMARK_ORUK_API is on.
+func TestORUKAPIRoutes(t *testing.T) {
+	ix := orukIndex(t)
+	for _, on := range []bool{true, false} {
+		h := New(Deps{Logger: discard(), Registry: prometheus.NewRegistry(), ORUKAPI: on,
+			Directory: func() *signpost.Index { return ix }})
+		for _, path := range []string{"/oruk/services", "/oruk/services/national-da-helpline"} {
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+			if want := map[bool]int{true: http.StatusOK, false: http.StatusNotFound}[on]; rec.Code != want {
+				t.Errorf("ORUKAPI %v: GET %s = %d, want %d", on, path, rec.Code, want)
+			}
+		}
+	}
+}

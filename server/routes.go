@@ -91,20 +91,20 @@ func (s *server) routes(mux *http.ServeMux) {
 		s.handle(mux, "POST /sms/inbound", s.smsInbound())
 		s.handle(mux, "POST /sms/status", s.smsStatus())
 	}
-
-	// Directory (signposting): any staff member, or anyone where configured public.
-	s.handle(mux, "GET /v1/directory/search", s.directoryAccess(s.DirectoryPublic)(s.directorySearch(s.Directory)))
 	if s.SMS != nil && s.SMS.Directory != nil {
 		s.handle(mux, "POST /sms/directory", s.smsDirectory()) // the signposting number, answered; never the intake number
 	}
-	s.handle(mux, "GET /v1/directory/services/{id}", s.directoryAccess(s.DirectoryPublic)(s.directoryService(s.Directory)))
 
-	// Dashboard.
-	if s.Web != nil {
+	// Directory (signposting): any staff member, or anyone where configured public.
+	s.handle(mux, "GET /v1/directory/search", s.directoryAccess(s.DirectoryPublic)(s.directorySearch(s.Directory)))
+	s.handle(mux, "GET /v1/directory/services/{id}", s.directoryAccess(s.DirectoryPublic)(s.directoryService(s.Directory)))
 	if s.ORUKAPI { // the Open Referral UK API: public by design, off unless configured
 		s.handle(mux, "GET /oruk/services", s.orukServices(s.Directory))
 		s.handle(mux, "GET /oruk/services/{id}", s.orukService(s.Directory))
 	}
+
+	// Dashboard.
+	if s.Web != nil {
 		s.handle(mux, "GET /{$}", s.Web)
 		s.handle(mux, "GET /setup", s.Web)
 		s.handle(mux, "GET /assets/", s.Web)
