@@ -399,6 +399,58 @@ func (r Rules) fallThrough(c *Commit, a *Alert, now time.Time) {
 	r.entry(c, a, Entry{At: now, Type: EntryDelivery, By: BySystem, Detail: "nobody of this step could be reached: next step now"})
 }
 
+// OnTextFailed moves the escalation on at once when the provider reports,
+// after accepting it, that a page by text did not reach its recipient
+// (Twilio's status callback: 30003–30008, 21610): that recipient's next
+// channel is tried now instead of at the step's next look, and the
+// timeline says why in plain words. A report about a text the alert no
+// longer waits on changes nothing (nil).
+func (r Rules) OnTextFailed(a *Alert, sid, why string, wait time.Duration, now time.Time) *Commit {
+	if a == nil || sid == "" || a.State != StateRaised || a.Owner != "" {
+		return nil
+	}
+	esc := a.Esc.clone()
+	hit := -1
+	for i, tg := range esc.Targets {
+		if tg.SID == sid && tg.State == TargetSent && tg.Channel == ChannelSMS && !tg.Checked {
+			hit = i
+		}
+	}
+	if hit < 0 {
+		return nil
+	}
+	c := &Commit{EventRetention: r.EventRetention, Retention: r.Retention}
+	n := a.clone()
+	tg := esc.Targets[hit]
+	esc.Targets[hit] = r.advance(c, n, &esc, tg, now, r.stepWait(n))
+	next := "trying the next channel now"
+	if esc.Targets[hit].State == TargetFailed {
+		next = "no channel left for them"
+	}
+	r.entry(c, n, Entry{At: now, Type: EntryDelivery, By: BySystem,
+		Detail: fmt.Sprintf("text to %s not delivered (%s): %s", tg.Who, why, next)})
+	n.Esc = esc
+	r.armDeliver(c, n, wait)
+	r.fallThrough(c, n, now)
+	n.UpdatedAt = now
+	c.Alert = n
+	c.Events = append(c.Events, r.event(EventEscalated, n, now))
+	return c
+}
+
+// TextFailed reports a page by text that the provider could not deliver
+// after accepting it (sid is its id, why says it in plain words): its
+// recipient's next channel is tried at once. Unknown alerts are ignored.
+func (s *Service) TextFailed(ctx context.Context, alertID, sid, why string) error {
+	_, err := s.store.DecideAlert(ctx, alertID, func(a *Alert) (*Commit, error) {
+		return s.cfg.Rules.OnTextFailed(a, sid, why, s.receiptWait(), s.now()), nil
+	})
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	return err
+}
+
 // PageOutcome is what became of a page.
 type PageOutcome string
 

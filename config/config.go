@@ -69,6 +69,7 @@ type Config struct {
 
 	FallbackPhone       string        `validate:"omitempty,e164strict"`
 	FallbackName        string        `validate:"max=80,printascii"`
+	NoFallbackReason    string        `validate:"max=200"`
 	AuditorInterval     time.Duration `validate:"min=5s,max=10m"`
 	AuditorHeartbeatURL string        `validate:"omitempty,baseurl"`
 
@@ -157,6 +158,20 @@ func (e Errors) Error() string {
 
 // Embedded reports whether no Redis is configured, so Waymark runs its
 // embedded in-memory one.
+// ProductionProblems are settings a server with a real Redis must not
+// start without; serve and config check refuse them (the embedded demo is
+// exempt): every escalation must end in a person.
+func (c *Config) ProductionProblems() []string {
+	if c.Embedded() {
+		return nil
+	}
+	var p []string
+	if c.FallbackPhone == "" && strings.TrimSpace(c.NoFallbackReason) == "" {
+		p = append(p, `WAYMARK_FALLBACK_PHONE: required with a real Redis: every escalation must end in a person who takes it (a 24/7 out-of-hours service or duty line); if there truly is none, say why with --no-fallback-reason "…" (WAYMARK_NO_FALLBACK_REASON)`)
+	}
+	return p
+}
+
 func (c *Config) Embedded() bool {
 	return c.RedisURL == "" && len(c.RedisSentinelAddrs) == 0 && len(c.RedisClusterAddrs) == 0
 }

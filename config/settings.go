@@ -90,8 +90,9 @@ func groups() []group {
 			{"TriageTeam", "WAYMARK_TRIAGE_TEAM", "triage", plain, "team that receives alerts no case or area claims"},
 		}},
 		{"Escalation", []setting{
-			{"FallbackPhone", "WAYMARK_FALLBACK_PHONE", "", plain, "E.164 number of the 24/7 fallback (out-of-hours service or duty line) every escalation ends in; unset, the last step pages the whole team"},
+			{"FallbackPhone", "WAYMARK_FALLBACK_PHONE", "", plain, "E.164 number of the 24/7 fallback (out-of-hours service or duty line) every escalation ends in; required with a real Redis (or WAYMARK_NO_FALLBACK_REASON); unset, the last step pages the whole team"},
 			{"FallbackName", "WAYMARK_FALLBACK_NAME", "", plain, "name of the 24/7 fallback service, shown to staff (not a person's name)"},
+			{"NoFallbackReason", "WAYMARK_NO_FALLBACK_REASON", "", plain, "with a real Redis, serve and config check refuse to start without WAYMARK_FALLBACK_PHONE unless this says why there is none (at most 200 characters; logged at start and shown on the dashboard's duty panel)"},
 			{"AuditorInterval", "WAYMARK_AUDITOR_INTERVAL", "30s", plain, "how often one instance checks every open alert has a future step or an owner"},
 			{"AuditorHeartbeatURL", "WAYMARK_AUDITOR_HEARTBEAT_URL", "", link, "URL the auditor GETs after each clean pass, so an outside monitor notices if it stops"},
 		}},

@@ -58,6 +58,9 @@ type gapsResponse struct {
 	// Fallback says a 24/7 fallback covers the gaps.
 	Fallback     bool   `json:"fallback"`
 	FallbackName string `json:"fallback_name,omitempty"`
+	// NoFallbackReason is why the deployment runs without one, as its
+	// operator gave it.
+	NoFallbackReason string `json:"no_fallback_reason,omitempty"`
 }
 
 // oncallGaps is GET /v1/teams/{id}/gaps?days=: the spans ahead (default
@@ -89,7 +92,7 @@ func (s *server) oncallGaps() http.Handler {
 			gaps[i].From, gaps[i].To = gaps[i].From.UTC(), gaps[i].To.UTC()
 		}
 		fb := s.OnCall.Fallback()
-		s.json(w, r, http.StatusOK, gapsResponse{From: from.UTC(), To: to.UTC(), Gaps: gaps, Fallback: fb.Set(), FallbackName: fb.Name})
+		s.json(w, r, http.StatusOK, gapsResponse{From: from.UTC(), To: to.UTC(), Gaps: gaps, Fallback: fb.Set(), FallbackName: fb.Name, NoFallbackReason: s.NoFallbackReason})
 	})
 }
 

@@ -76,6 +76,9 @@ type Deps struct {
 	// responders); either nil turns those routes off.
 	WebPush     *push.WebPush
 	WebPushSubs PushSubscriptions
+	// NoFallbackReason is the operator's reason for running without a
+	// 24/7 fallback (WAYMARK_NO_FALLBACK_REASON), shown to staff.
+	NoFallbackReason string
 	// EnrolFailures is how many wrong app enrolment codes one client
 	// address may send per 10 minutes before 429 (0: 10; negative: no
 	// limit, for tests that measure).

@@ -142,11 +142,18 @@ func (s *server) smsStatus() http.Handler {
 				statuses.WithLabelValues(string(st.State)).Inc()
 				if st.State.Failed() {
 					failures.Inc()
-					// TODO(alerts): show the failure on the alert's
-					// timeline once the alert service offers a system
-					// note; until then the log line and the metric carry it.
 					s.Logger.Warn("page not delivered", "request_id", requestID(r), "alert", alertID,
 						"status", string(st.State), "twilio_error", st.ErrorCode)
+				}
+			}
+			// The escalation moves on now (the recipient's next channel),
+			// and the timeline says why. On a retried callback (Redis was
+			// away the first time) this runs again; it moves a recipient
+			// only once.
+			if st.State.Failed() && alertID != "" && s.Alerts != nil {
+				if err := s.Alerts.TextFailed(r.Context(), alertID, st.MessageSID, st.Why()); err != nil {
+					s.error(w, r, err)
+					return
 				}
 			}
 		}

@@ -237,3 +237,28 @@ func (d DeliveryState) Rank() int {
 func (d DeliveryState) Failed() bool {
 	return d == StateUndelivered || d == StateFailed || d == StateCanceled
 }
+
+// Why says in plain words why a text was not delivered, for the alert's
+// timeline: Twilio's error code where it names a reason, else the status.
+func (s Status) Why() string {
+	switch s.ErrorCode {
+	case 30003:
+		return "the phone is off or out of reach"
+	case 30004:
+		return "the number blocks texts"
+	case 30005:
+		return "the number does not exist"
+	case 30006:
+		return "a landline, or a network that cannot take texts"
+	case 30007:
+		return "the network filtered it"
+	case 30008:
+		return "the network gave no reason"
+	case 21610:
+		return "the number texted STOP to the page number"
+	}
+	if s.ErrorCode != 0 {
+		return fmt.Sprintf("%s, provider error %d", s.State, s.ErrorCode)
+	}
+	return string(s.State)
+}

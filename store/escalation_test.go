@@ -737,3 +737,50 @@ func TestGoOffDuty(t *testing.T) {
 		t.Error("no returned event")
 	}
 }
+
+// TestFailedTextCallbackMovesAtOnce: a status callback saying a page by
+// text failed (30005) moves its recipient to a call at once, not at the
+// status check 30 s later, and the timeline says why in plain words; a
+// repeated callback moves nobody twice.
+func TestFailedTextCallbackMovesAtOnce(t *testing.T) {
+	e := newEscEnv(t, escCases{risk: alert.RiskMedium})
+	e.fullRota()
+	e.setPolicy(alert.PolicyFile{Medium: &alert.PolicyLevelFile{Steps: []alert.StepFile{
+		{Whom: []string{"oncall:primary", "oncall:secondary"}, How: []string{"sms", "voice"}, Wait: "10m"},
+		{Whom: []string{"fallback"}, How: []string{"voice"}, Wait: "10m"},
+	}}})
+	id := e.raise()
+	e.run(sec(1), time.Second)
+	var primSID string
+	for i, p := range e.pager.pages() {
+		if p.To == "s_prim" {
+			primSID = fmt.Sprintf("SM%032d", i+1)
+		}
+	}
+	ctx := context.Background()
+	for range 2 {
+		if err := e.svc.TextFailed(ctx, id, primSID, "the number does not exist"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.run(sec(2), time.Second)
+	var calls []sent
+	for _, p := range e.pager.pages() {
+		if p.Kind == "voice" {
+			calls = append(calls, p)
+		}
+	}
+	if diff := cmp.Diff([]sent{{sec(1), "voice", "s_prim"}}, calls); diff != "" {
+		t.Errorf("calls (-want +got):\n%s", diff)
+	}
+	a := e.alert(id)
+	found := false
+	for _, en := range a.Timeline {
+		if strings.Contains(en.Detail, "text to s_prim not delivered (the number does not exist): trying the next channel now") {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("the timeline does not say the text failed and why")
+	}
+}

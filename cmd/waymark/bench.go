@@ -583,6 +583,7 @@ func (b *bench) startServer(ctx context.Context) (*benchServer, error) {
 		"WAYMARK_INDEX_KEY=" + base64.RawURLEncoding.EncodeToString(cfg.IndexKey),
 		"WAYMARK_PIN_KEY=" + base64.RawURLEncoding.EncodeToString(cfg.PINKey),
 		"WAYMARK_LOG_LEVEL=warn",
+		"WAYMARK_NO_FALLBACK_REASON=benchmark: nothing is paged",
 	}
 	if b.f.serverProf != "" {
 		env = append(env, "WAYMARK_BENCH_PROFILE="+b.f.serverProf)

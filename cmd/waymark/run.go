@@ -217,7 +217,7 @@ func configCmd(c *cli, args []string) error {
 	for _, w := range cfg.Warnings() {
 		fmt.Fprintln(c.stderr, "warning:", w)
 	}
-	for _, p := range deploymentChecks(cfg) {
+	for _, p := range append(cfg.ProductionProblems(), deploymentChecks(cfg)...) {
 		fmt.Fprintln(c.stderr, "problem:", p)
 		problems++
 	}

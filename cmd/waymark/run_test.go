@@ -187,11 +187,41 @@ func TestServeAppListener(t *testing.T) {
 	}
 }
 
+// keyEnv is the settings every test deployment on a real Redis needs:
+// fresh keys, and (no phone rings in tests) the reason there is no 24/7
+// fallback, without which serve refuses to start.
 func keyEnv() map[string]string {
 	return map[string]string{
-		"WAYMARK_KEYS":      seal.FormatKey("k1", seal.NewRandomKey()),
-		"WAYMARK_INDEX_KEY": b64(seal.NewRandomKey()),
-		"WAYMARK_PIN_KEY":   b64(seal.NewRandomKey()),
+		"WAYMARK_KEYS":               seal.FormatKey("k1", seal.NewRandomKey()),
+		"WAYMARK_INDEX_KEY":          b64(seal.NewRandomKey()),
+		"WAYMARK_PIN_KEY":            b64(seal.NewRandomKey()),
+		"WAYMARK_NO_FALLBACK_REASON": "test deployment: no phone rings",
+	}
+}
+
+// TestServeRefusesWithoutFallback: with a real Redis, serve and config
+// check refuse to start without a fallback phone or a reason for none;
+// the reason is logged at start.
+func TestServeRefusesWithoutFallback(t *testing.T) {
+	r := testenv.StartRedis(t, testenv.RedisOptions{})
+	env := keyEnv()
+	env["WAYMARK_REDIS_URL"] = r.URL()
+	delete(env, "WAYMARK_NO_FALLBACK_REASON")
+	getenv := func(k string) string { return env[k] }
+	for _, args := range [][]string{{"serve", "--addr", "127.0.0.1:0"}, {"config", "check"}} {
+		var stdout, stderr bytes.Buffer
+		err := run(context.Background(), append([]string{"waymark"}, args...), getenv, &stdout, &stderr)
+		var ee *exitError
+		if !errors.As(err, &ee) || ee.code != 2 || !strings.Contains(err.Error()+stderr.String(), "WAYMARK_FALLBACK_PHONE: required with a real Redis") {
+			t.Errorf("%v without a fallback: %v\n%s", args, err, stderr.String())
+		}
+	}
+	inst := startWaymark(t, map[string]string{
+		"WAYMARK_REDIS_URL": r.URL(), "WAYMARK_KEYS": env["WAYMARK_KEYS"], "WAYMARK_INDEX_KEY": env["WAYMARK_INDEX_KEY"],
+		"WAYMARK_PIN_KEY": env["WAYMARK_PIN_KEY"],
+	}, "serve", "--addr", "127.0.0.1:0", "--no-fallback-reason", "pilot: the duty manager's phone is on the rota")
+	if !strings.Contains(inst.stderr.String(), "the duty manager's phone is on the rota") {
+		t.Errorf("the reason is not in the start-up log:\n%s", inst.stderr)
 	}
 }
 

@@ -49,6 +49,9 @@ func serve(ctx context.Context, c *cli, args []string, o serveOptions) error {
 	if o.demo && !cfg.Embedded() {
 		return usageError("waymark demo runs on the embedded in-memory Redis only; unset WAYMARK_REDIS_URL and the Sentinel and Cluster settings")
 	}
+	if p := cfg.ProductionProblems(); len(p) > 0 {
+		return &exitError{code: 2, err: errors.New("waymark " + name + ": refusing to start:\n  " + strings.Join(p, "\n  "))}
+	}
 	if cfg.Embedded() && !cfg.Ephemeral && !isLoopback(cfg.Addr) {
 		return usageError("waymark: WAYMARK_ADDR: with the embedded in-memory Redis Waymark listens on loopback only; pass --ephemeral to accept that all state is lost at exit and listen on %s", cfg.Addr)
 	}
@@ -60,6 +63,9 @@ func serve(ctx context.Context, c *cli, args []string, o serveOptions) error {
 	logger.Info("starting", "command", name, "version", version(), "config", cfg)
 	for _, w := range cfg.Warnings() {
 		logger.Warn(w)
+	}
+	if cfg.FallbackPhone == "" && cfg.NoFallbackReason != "" {
+		logger.Warn("no 24/7 fallback: escalations end by paging the whole team", "reason", cfg.NoFallbackReason)
 	}
 
 	a, err := buildApp(ctx, cfg, logger, "127.0.0.1:0")
@@ -129,29 +135,30 @@ func serve(ctx context.Context, c *cli, args []string, o serveOptions) error {
 		return fmt.Errorf("waymark serve: WAYMARK_TRUSTED_PROXIES: %w", err)
 	}
 	hs := server.Listeners(server.Deps{
-		Logger:          logger,
-		Registry:        a.registry,
-		Ready:           a.ready,
-		Now:             a.now,
-		AllowedOrigins:  allowedOrigins(cfg, base),
-		InsecureCookies: cfg.InsecureCookies,
-		TrustedProxies:  proxies,
-		Staff:           a.staff,
-		Cases:           a.cases,
-		Alerts:          a.alerts,
-		Records:         a.records,
-		Postcodes:       a.postcodes,
-		Hub:             a.hub,
-		Web:             web.Handler(),
-		App:             disguise.Handler(),
-		AppURL:          appURL,
-		SMS:             a.smsHooks,
-		Directory:       directory.Index,
-		DirectoryPublic: cfg.DirectoryPublic,
-		ORUKAPI:         cfg.ORUKAPI,
-		WebPush:         a.webPush,
-		WebPushSubs:     webPushSubs{a.store},
-		OnCall:          a.oncall,
+		Logger:           logger,
+		Registry:         a.registry,
+		Ready:            a.ready,
+		Now:              a.now,
+		AllowedOrigins:   allowedOrigins(cfg, base),
+		InsecureCookies:  cfg.InsecureCookies,
+		TrustedProxies:   proxies,
+		Staff:            a.staff,
+		Cases:            a.cases,
+		Alerts:           a.alerts,
+		Records:          a.records,
+		Postcodes:        a.postcodes,
+		Hub:              a.hub,
+		Web:              web.Handler(),
+		App:              disguise.Handler(),
+		AppURL:           appURL,
+		NoFallbackReason: cfg.NoFallbackReason,
+		SMS:              a.smsHooks,
+		Directory:        directory.Index,
+		DirectoryPublic:  cfg.DirectoryPublic,
+		ORUKAPI:          cfg.ORUKAPI,
+		WebPush:          a.webPush,
+		WebPushSubs:      webPushSubs{a.store},
+		OnCall:           a.oncall,
 	})
 	listeners := []listener{{"", l, nil}, {"metrics ", opL, nil}}
 	if appL != nil {
