@@ -125,9 +125,10 @@ func (s *server) countUnmet(r *http.Request, district string, cats []string) {
 	}
 }
 
-// directoryService is GET /v1/directory/services/{id}: one service in Open
-// Referral UK shape, as `waymark directory export` writes it; a
-// confidential service without any address.
+// directoryService is GET /v1/directory/services/{id}: one service, by its
+// Waymark id or its Open Referral UK id, in Open Referral UK shape as
+// `waymark directory export` writes it; a confidential service without any
+// address.
 func (s *server) directoryService(dir func() *signpost.Index) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ix := currentIndex(dir)
@@ -135,7 +136,7 @@ func (s *server) directoryService(dir func() *signpost.Index) http.Handler {
 			s.error(w, r, errDirectoryNotReady)
 			return
 		}
-		svc, ok := ix.Service(r.PathValue("id"))
+		svc, ok := ix.ORUKService(r.PathValue("id")) // its Waymark id or its ORUK id
 		if !ok {
 			s.error(w, r, fmt.Errorf("server: directory service: %w", problem.ErrNotFound))
 			return

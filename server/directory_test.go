@@ -126,6 +126,11 @@ func TestDirectoryServiceHTTP(t *testing.T) {
 	if err != nil || len(items) != 1 || items[0].Err != nil || items[0].ID != "hidden-refuge" {
 		t.Errorf("service JSON does not read back as ORUK: %v %+v", err, items)
 	}
+	// By its ORUK id too, as the export names it.
+	rec = serveDirectory(s, ix, "GET /v1/directory/services/{id}", s.directoryService, "/v1/directory/services/"+signpost.ORUKID("hidden-refuge"))
+	if rec.Code != http.StatusOK {
+		t.Errorf("by ORUK id: status %d", rec.Code)
+	}
 	rec = serveDirectory(s, ix, "GET /v1/directory/services/{id}", s.directoryService, "/v1/directory/services/nope")
 	if rec.Code != http.StatusNotFound {
 		t.Errorf("unknown service: status %d", rec.Code)

@@ -944,7 +944,7 @@ func fromORUK(o *orukService) (Service, problems) {
 			s.Organisation.Description = "" // what toORUK writes when it knows none
 		}
 		for _, id := range org.Identifiers {
-			s.Organisation.Identifiers = append(s.Organisation.Identifiers, OrgIdentifier{ID: id.ID, Scheme: id.Scheme, Type: id.Type, Identifier: id.Identifier})
+			s.Organisation.Identifiers = append(s.Organisation.Identifiers, OrgIdentifier(id))
 		}
 	}
 	if x.Phones != nil {
@@ -1061,7 +1061,7 @@ func fromORUK(o *orukService) (Service, problems) {
 	}
 
 	for _, f := range o.Funding {
-		s.Funding = append(s.Funding, Funding{ID: f.ID, Source: f.Source})
+		s.Funding = append(s.Funding, Funding(f))
 	}
 	for i, c := range o.CostOptions {
 		co := CostOption{
@@ -1079,7 +1079,7 @@ func fromORUK(o *orukService) (Service, problems) {
 		s.CostOptions = append(s.CostOptions, co)
 	}
 	for _, c := range o.Contacts {
-		s.Contacts = append(s.Contacts, Contact{ID: c.ID, Name: c.Name, Title: c.Title})
+		s.Contacts = append(s.Contacts, Contact(c))
 	}
 
 	s.Eligibility.MinAge = mapAge(&p, "minimum_age", o.MinimumAge)
@@ -1173,7 +1173,7 @@ func mapLocation(p *problems, path string, ol *orukLocation) Location {
 		l.Address = &addr
 	}
 	for _, ac := range ol.Accessibility {
-		l.Accessibility = append(l.Accessibility, Accessibility{ID: ac.ID, Description: ac.Description, Details: ac.Details, URL: ac.URL, Text: ac.Text})
+		l.Accessibility = append(l.Accessibility, Accessibility(ac))
 	}
 	return l
 }
