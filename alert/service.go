@@ -152,6 +152,9 @@ type Config struct {
 	Batch int
 	// Escalation wires paging (escalation.go); nil pages nobody.
 	Escalation *EscalationDeps
+	// PINFloor is the least time an app signal carrying a PIN takes
+	// (pinfloor.go); default DefaultPINFloor, negative for none.
+	PINFloor time.Duration
 }
 
 // Service raises, joins, claims and resolves alerts. It is built by
@@ -183,6 +186,9 @@ func NewService(st Store, cases CaseSource, cfg Config, now func() time.Time, lo
 	}
 	if cfg.Batch <= 0 {
 		cfg.Batch = 100
+	}
+	if cfg.PINFloor == 0 {
+		cfg.PINFloor = DefaultPINFloor
 	}
 	def := DefaultRules()
 	r := &cfg.Rules
@@ -329,6 +335,7 @@ func (s *Service) appSignal(caseID string, in AppSignal) Signal {
 // (one read of the case and its state, both PIN comparisons, one atomic
 // commit), so nothing about the answer tells them apart.
 func (s *Service) App(ctx context.Context, caseID string, in AppSignal) error {
+	defer s.pinFloor(ctx, in.PIN)()
 	_, err := s.raise(ctx, s.appSignal(caseID, in), &in.PIN)
 	return err
 }
@@ -342,6 +349,7 @@ func (s *Service) App(ctx context.Context, caseID string, in AppSignal) error {
 // caller's own use; the survivor's phone must not learn it.
 func (s *Service) AppSettings(ctx context.Context, caseID string, in AppSignal) (sched *Schedule, pin PIN, err error) {
 	in.Kind = KindSettings
+	defer s.pinFloor(ctx, in.PIN)()
 	var (
 		got PIN
 		ci  *Checkins
