@@ -65,12 +65,63 @@ func Base(raw string) (string, error) {
 	return strings.TrimRight(u.String(), "/"), nil
 }
 
+// Redacted is a feed URL fit for a log or a report: any password in it is
+// replaced by xxxxx.
+func Redacted(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unreadable URL)"
+	}
+	return u.Redacted()
+}
+
 // listPage is the part of a /services page the client needs.
 type listPage struct {
 	TotalPages *int              `json:"total_pages"`
 	LastPage   *bool             `json:"last_page"`
 	Contents   []json.RawMessage `json:"contents"`
 	Content    []json.RawMessage `json:"content"` // the older ORUK spelling
+}
+
+// pageInfo is a /services page as read: the items' ids in order ("" for
+// an item without a string id), and whether it is the last.
+type pageInfo struct {
+	ids        []string
+	last       bool
+	totalPages int
+}
+
+// parsePage reads one /services page. An answer that is not a JSON
+// object with a contents (or content) array is an error. An empty page is
+// the last, whatever it says: some APIs answer a page past the end that
+// way.
+func parsePage(body []byte) (pageInfo, error) {
+	var p listPage
+	if err := json.Unmarshal(body, &p); err != nil {
+		return pageInfo{}, fmt.Errorf("not an ORUK page: %w", err)
+	}
+	items := p.Contents
+	if items == nil {
+		items = p.Content
+	}
+	if items == nil {
+		return pageInfo{}, errors.New("not an ORUK page: no contents")
+	}
+	out := pageInfo{last: len(items) == 0 || (p.LastPage != nil && *p.LastPage)}
+	if p.TotalPages != nil {
+		out.totalPages = *p.TotalPages
+	}
+	for _, raw := range items {
+		var head struct {
+			ID any `json:"id"`
+		}
+		id := ""
+		if json.Unmarshal(raw, &head) == nil {
+			id, _ = head.ID.(string)
+		}
+		out.ids = append(out.ids, strings.TrimSpace(id))
+	}
+	return out, nil
 }
 
 // Fetch reads the feed at rawURL: every page of /services, then each
@@ -98,27 +149,13 @@ func (c *Client) Fetch(ctx context.Context, rawURL string) (Result, error) {
 		if err != nil {
 			return Result{}, fmt.Errorf("%w: page %d: %w", ErrFeed, page, err)
 		}
-		var p listPage
-		if err := json.Unmarshal(body, &p); err != nil {
-			return Result{}, fmt.Errorf("%w: page %d: not an ORUK page: %w", ErrFeed, page, err)
-		}
-		items := p.Contents
-		if items == nil {
-			items = p.Content
-		}
-		if items == nil {
-			return Result{}, fmt.Errorf("%w: page %d: no contents", ErrFeed, page)
+		p, err := parsePage(body)
+		if err != nil {
+			return Result{}, fmt.Errorf("%w: page %d: %w", ErrFeed, page, err)
 		}
 		res.Pages = page
-		for i, raw := range items {
-			var head struct {
-				ID any `json:"id"`
-			}
-			id := ""
-			if json.Unmarshal(raw, &head) == nil {
-				id, _ = head.ID.(string)
-			}
-			if id = strings.TrimSpace(id); id == "" {
+		for i, id := range p.ids {
+			if id == "" {
 				res.Items = append(res.Items, signpost.ImportItem{Index: len(res.Items),
 					Err: fmt.Errorf("%w: page %d item %d: no id", signpost.ErrORUK, page, i)})
 				continue
@@ -128,8 +165,7 @@ func (c *Client) Fetch(ctx context.Context, rawURL string) (Result, error) {
 				ids = append(ids, id)
 			}
 		}
-		last := len(items) == 0 || (p.LastPage != nil && *p.LastPage) || (p.TotalPages != nil && page >= *p.TotalPages)
-		if last {
+		if p.last || (p.totalPages > 0 && page >= p.totalPages) {
 			break
 		}
 	}

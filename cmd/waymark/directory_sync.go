@@ -22,7 +22,7 @@ type syncReport struct {
 
 func (r syncReport) String() string {
 	return fmt.Sprintf("synced %s: %d pages; %d added, %d changed, %d unchanged, %d retired; rejected %d, skipped %d",
-		r.base, r.pages, r.added, r.changed, r.unchanged, r.retired, r.rejected, r.skipped)
+		feed.Redacted(r.base), r.pages, r.added, r.changed, r.unchanged, r.retired, r.rejected, r.skipped)
 }
 
 // syncDirectory reads the ORUK feed at url whole, then stores its valid
@@ -38,6 +38,9 @@ func syncDirectory(ctx context.Context, st *store.Store, client *feed.Client, ur
 		return syncReport{}, err
 	}
 	rep := syncReport{base: res.Base, pages: res.Pages}
+	// Services remember their feed without any password in its URL: the
+	// directory is stored as plain public data.
+	origin := feed.Redacted(res.Base)
 	national, err := nationalIDs()
 	if err != nil {
 		return rep, err
@@ -56,7 +59,7 @@ func syncDirectory(ctx context.Context, st *store.Store, client *feed.Client, ur
 			fmt.Fprintf(out, "skipped  %s: a shipped national service, kept as shipped\n", recordName(-1, it.ID))
 		default:
 			s := *it.Service
-			s.Feed = res.Base
+			s.Feed = origin
 			valid = append(valid, s)
 		}
 	}
@@ -94,7 +97,7 @@ func syncDirectory(ctx context.Context, st *store.Store, client *feed.Client, ur
 		}
 	}
 	for _, s := range stored {
-		if s.Feed != res.Base || listed[s.ID] || listed[signpost.ORUKID(s.ID)] {
+		if s.Feed != origin || listed[s.ID] || listed[signpost.ORUKID(s.ID)] {
 			continue
 		}
 		if err := st.DeleteService(ctx, s.ID); err != nil {
@@ -152,7 +155,7 @@ func runDirectorySync(ctx context.Context, a *app, url string, ticks <-chan time
 			}
 			a.log.Warn("directory sync failed; nothing changed", "err", err)
 		} else {
-			a.log.Info("directory synced", "feed", rep.base, "added", rep.added, "changed", rep.changed,
+			a.log.Info("directory synced", "feed", feed.Redacted(rep.base), "added", rep.added, "changed", rep.changed,
 				"unchanged", rep.unchanged, "retired", rep.retired, "rejected", rep.rejected)
 		}
 		select {
