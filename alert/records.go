@@ -216,6 +216,11 @@ type Filer interface {
 
 // RecordStore is what Records needs from Redis.
 type RecordStore interface {
+	// CountSignInFailure adds f.Count (at least 1) failed sign-ins to f's
+	// window; ClaimSignInFailures removes and returns the counts of every
+	// window that started before before, each once across instances.
+	CountSignInFailure(ctx context.Context, f SignInFailures) error
+	ClaimSignInFailures(ctx context.Context, before time.Time) ([]SignInFailures, error)
 	// Alert reads an alert with its timeline (ErrNotFound if gone).
 	Alert(ctx context.Context, id string) (*Alert, error)
 	// SeenBy returns every responder's first receipt of an alert.
@@ -386,6 +391,56 @@ func (r *Records) Audit(ctx context.Context, e AuditEntry) {
 	}
 }
 
+// SignInWindow is the span over which failed sign-ins are summarised in
+// the audit trail: one entry per account (or unknown username), address,
+// outcome and window, not one per attempt.
+const SignInWindow = 15 * time.Minute
+
+// SignInFailures counts failed sign-ins of one kind. Addr is the store's
+// keyed tag of the client address, never the address itself.
+type SignInFailures struct {
+	Window  time.Time // its start
+	Action  string    // staff.login or staff.reauth
+	Actor   string    // the account, or "(unknown)"
+	Addr    string
+	Outcome string // "bad credentials" or "throttled"
+	Count   int64
+}
+
+// SignInFailed counts a failed sign-in towards its window's summary; a
+// guesser's thousands of attempts cost the two-year audit trail one entry
+// per account, address, outcome and window (FlushSignInFailures).
+func (r *Records) SignInFailed(ctx context.Context, action, actor, addr, outcome string) {
+	f := SignInFailures{Window: r.now().Truncate(SignInWindow), Action: action, Actor: actor, Addr: addr, Outcome: outcome}
+	if err := r.st.CountSignInFailure(ctx, f); err != nil {
+		r.log.Error("audit: counting a failed sign-in failed", "action", action, "err", err)
+	}
+}
+
+// FlushSignInFailures appends the summary of every window of failed
+// sign-ins that has ended, and returns how many entries it appended.
+func (r *Records) FlushSignInFailures(ctx context.Context) (int, error) {
+	fs, err := r.st.ClaimSignInFailures(ctx, r.now().Add(-SignInWindow))
+	if err != nil {
+		return 0, err
+	}
+	for i, f := range fs {
+		end := f.Window.Add(SignInWindow)
+		e := AuditEntry{At: end, Actor: f.Actor, Action: f.Action, Outcome: fmt.Sprintf("refused: %s ×%d from address %s, %s to %s",
+			f.Outcome, f.Count, f.Addr, f.Window.UTC().Format(time.RFC3339), end.UTC().Format(time.RFC3339))}
+		if err := r.st.AppendAudit(ctx, e); err != nil {
+			// Put back what was not appended, for the next tick.
+			for _, g := range fs[i:] {
+				if rerr := r.st.CountSignInFailure(ctx, g); rerr != nil {
+					r.log.Error("audit: sign-in summary lost", "action", g.Action, "actor", g.Actor, "count", g.Count, "err", rerr)
+				}
+			}
+			return i, fmt.Errorf("alert: append sign-in summary: %w", err)
+		}
+	}
+	return len(fs), nil
+}
+
 func actorOf(p *staff.Principal) string {
 	if p == nil {
 		return ActorSystem
@@ -509,6 +564,9 @@ func (r *Records) Run(ctx context.Context, tick, sweep time.Duration) {
 			if err != nil || n < r.o.Batch {
 				break
 			}
+		}
+		if _, err := r.FlushSignInFailures(ctx); err != nil && ctx.Err() == nil {
+			r.log.Warn("records: sign-in summaries not flushed; retried next tick", "err", err)
 		}
 		if now := r.now(); now.Sub(lastSweep) >= sweep {
 			if _, err := r.Sweep(ctx); err != nil && ctx.Err() == nil {

@@ -138,12 +138,18 @@ func (s *server) auditSignIn(r *http.Request, action string, p *staff.Principal,
 	if p != nil {
 		e.Actor = p.StaffID
 	}
+	// Failures are counted, and summarised per account, address, outcome
+	// and window (alert.SignInWindow): a guesser must not grow the audit
+	// trail by an entry per attempt.
+	addr := staff.AddrSubject(s.clientAddr(r))
 	switch {
 	case err == nil:
 	case errors.Is(err, problem.ErrTooMany):
-		e.Outcome = "refused: throttled"
+		s.Records.SignInFailed(r.Context(), action, e.Actor, addr, "throttled")
+		return
 	case errors.Is(err, problem.ErrUnauthorized), errors.Is(err, problem.ErrForbidden):
-		e.Outcome = "refused: bad credentials"
+		s.Records.SignInFailed(r.Context(), action, e.Actor, addr, "bad credentials")
+		return
 	default:
 		return
 	}

@@ -3,8 +3,10 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -149,6 +151,10 @@ func TestFailedSignInIsAuditedWithoutTheName(t *testing.T) {
 	if status != http.StatusUnauthorized {
 		t.Fatalf("bad login: %d", status)
 	}
+	e.Clock.Advance(alert.SignInWindow)
+	if n, err := e.Records.FlushSignInFailures(context.Background()); n != 1 || err != nil {
+		t.Fatalf("flush = %d, %v", n, err)
+	}
 	var last *alert.ChainEntry
 	e.Store.AuditChain(context.Background(), func(_ *alert.Checkpoint, en *alert.ChainEntry, _ string) error {
 		if en != nil {
@@ -156,8 +162,63 @@ func TestFailedSignInIsAuditedWithoutTheName(t *testing.T) {
 		}
 		return nil
 	})
-	if last == nil || last.Action != "staff.login" || last.Outcome != "refused: bad credentials" || last.Actor != "(unknown)" {
+	if last == nil || last.Action != "staff.login" || !strings.HasPrefix(last.Outcome, "refused: bad credentials ×1 from address t:") || last.Actor != "(unknown)" {
 		t.Errorf("last audit entry = %+v", last)
+	}
+	if strings.Contains(last.Outcome, "127.0.0.1") {
+		t.Errorf("the summary holds the address: %q", last.Outcome)
+	}
+}
+
+// TestFailedSignInsSummarised: a flood of failed sign-ins (throttled ones
+// included) costs the audit trail one entry per account, address, outcome
+// and window, written when the window ends, not one per attempt.
+func TestFailedSignInsSummarised(t *testing.T) {
+	e := newRecordsEnv(t)
+	ctx := context.Background()
+	entries := func() (n int, outcomes []string) {
+		e.Store.AuditChain(ctx, func(_ *alert.Checkpoint, en *alert.ChainEntry, _ string) error {
+			if en != nil {
+				n++
+				outcomes = append(outcomes, en.Action+" "+en.Outcome)
+			}
+			return nil
+		})
+		return n, outcomes
+	}
+	before, _ := entries()
+	wrong := map[string]string{"username": "ada", "password": "wrong password here", "totp": "000000"}
+	counts := map[int]int{}
+	for range 300 {
+		e.Clock.Advance(100 * time.Millisecond)
+		status, _, _ := e.call(t, e.client(), "POST", "/v1/auth/login", wrong)
+		counts[status]++
+	}
+	if counts[http.StatusUnauthorized] == 0 || counts[http.StatusTooManyRequests] == 0 {
+		t.Fatalf("statuses %v, want both 401s and 429s", counts)
+	}
+	if n, _ := entries(); n != before {
+		t.Errorf("%d audit entries during the window, want none yet", n-before)
+	}
+	e.Clock.Advance(alert.SignInWindow)
+	if _, err := e.Records.FlushSignInFailures(ctx); err != nil {
+		t.Fatal(err)
+	}
+	n, outcomes := entries()
+	added := outcomes[before:]
+	want := []string{
+		fmt.Sprintf("staff.login refused: bad credentials ×%d ", counts[http.StatusUnauthorized]),
+		fmt.Sprintf("staff.login refused: throttled ×%d ", counts[http.StatusTooManyRequests]),
+	}
+	slices.Sort(added)
+	if n-before != 2 || !strings.HasPrefix(added[0], want[0]) || !strings.HasPrefix(added[1], want[1]) {
+		t.Errorf("after the window, %d entries %q; want two: %q", n-before, added, want)
+	}
+	if n, err := e.Records.FlushSignInFailures(ctx); n != 0 || err != nil {
+		t.Errorf("second flush = %d, %v; want nothing left", n, err)
+	}
+	if _, err := e.Records.VerifyAudit(ctx); err != nil {
+		t.Errorf("audit chain: %v", err)
 	}
 }
 

@@ -209,6 +209,11 @@ func (k keyspace) smsStatus(tag string) string { return k.p + "sms:status:" + ta
 func (k keyspace) audit() string     { return k.p + "audit" }
 func (k keyspace) auditHead() string { return k.p + "audit:head" }
 
+// signInFailures counts failed sign-ins awaiting their audit summary, by
+// window start (unix ms), action, actor, address tag and outcome (hash;
+// field "window|action|actor|addr|outcome").
+func (k keyspace) signInFailures() string { return k.p + "audit:signin-failures" }
+
 // --- records: hand-off, retention, report, audit checkpoint ---
 
 // auditCheckpoint stands for the trimmed start of the audit chain (hash:
