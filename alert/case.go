@@ -1527,7 +1527,9 @@ func (s *Cases) Enrol(ctx context.Context, code string) (token, deviceID string,
 	if code == "" {
 		return "", "", ErrNotFound
 	}
-	token, deviceID = randid.Token(32), randid.New("d_", 12)
+	// The app listener serves both: drawn so that they can spell no word
+	// that gives the app away (randid.Neutral*).
+	token, deviceID = randid.NeutralToken(32), randid.NeutralID("d_", 12)
 	caseID, err := s.st.RedeemEnrolment(ctx, code, token, deviceID)
 	if err != nil {
 		return "", "", err

@@ -19,7 +19,6 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"embed"
-	"encoding/base64"
 	"encoding/json"
 	"io/fs"
 	"net/http"
@@ -29,6 +28,8 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"waymark/internal/randid"
 )
 
 //go:embed static
@@ -70,7 +71,7 @@ type asset struct {
 
 func newAsset(p string, b []byte) asset {
 	sum := sha256.Sum256(b)
-	return asset{body: b, etag: `"` + base64.RawURLEncoding.EncodeToString(sum[:12]) + `"`, contentType: contentType(p)}
+	return asset{body: b, etag: `"` + randid.NeutralHash(sum[:12]) + `"`, contentType: contentType(p)}
 }
 
 type handler struct {
@@ -128,7 +129,7 @@ func Handler() http.Handler {
 		panic("disguise: read embedded files: " + err.Error())
 	}
 	list, _ := json.Marshal(shell)
-	version := base64.RawURLEncoding.EncodeToString(sum.Sum(nil)[:9])
+	version := randid.NeutralHash(sum.Sum(nil)[:12])
 	sw = bytes.Replace(sw, []byte(`["@files"]`), list, 1)
 	sw = bytes.Replace(sw, []byte(`"@version"`), []byte(`"`+version+`"`), 1)
 	h.files["/sw.js"] = newAsset("/sw.js", sw)

@@ -1,7 +1,6 @@
 package disguise
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -126,7 +125,7 @@ func signals(calls []call, kind string) []call {
 
 func v(x any) map[string]string {
 	b, _ := json.Marshal(x)
-	return map[string]string{"v": base64.RawURLEncoding.EncodeToString(b)}
+	return map[string]string{"v": Veil(b)}
 }
 
 func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -11,16 +10,17 @@ import (
 	"time"
 
 	"waymark/alert"
+	"waymark/disguise"
 	"waymark/problem"
 	"waymark/signpost"
 )
 
 // The disguised app's hidden screens: its settings (opened with a PIN),
 // forgetting the phone, and the directory search. Their answers carry
-// their content as base64url JSON in one field, "v", so that no word a
-// service's name or a category holds appears in what the app listener
-// serves: someone looking over the app's traffic or cache sees a blob. It
-// is a disguise, not a secret (TLS is what protects it on the wire).
+// their content as veiled JSON in one field, "v" (disguise.Veil), so that
+// no word a service's name or a category holds appears in what the app
+// listener serves: someone looking over the app's traffic or cache sees a
+// blob. It is a disguise, not a secret (TLS protects it on the wire).
 
 // appDrainLimit is how much of an oversized app body is read and thrown
 // away before the 413 is sent: a client still writing when the server
@@ -55,7 +55,8 @@ func (s *server) appNotFound() http.Handler {
 	})
 }
 
-// appEncoded writes v as the one field "v" holding base64url JSON.
+// appEncoded writes v as the one field "v" holding veiled JSON
+// (disguise.Veil: base32 that can spell no word).
 func (s *server) appEncoded(w http.ResponseWriter, r *http.Request, v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -64,7 +65,7 @@ func (s *server) appEncoded(w http.ResponseWriter, r *http.Request, v any) {
 	}
 	s.json(w, r, http.StatusOK, struct {
 		V string `json:"v"`
-	}{base64.RawURLEncoding.EncodeToString(b)})
+	}{disguise.Veil(b)})
 }
 
 type appPINRequest struct {

@@ -3,7 +3,6 @@ package server
 import (
 	"bufio"
 	"bytes"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -13,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"waymark/disguise"
 	"waymark/internal/randid"
 	"waymark/postcode"
 	"waymark/signpost"
@@ -73,14 +73,14 @@ func (e *alertEnv) appDo(t *testing.T, srv *httptest.Server, method, path string
 	return resp.StatusCode, resp.Header, buf.Bytes()
 }
 
-// decodeV opens an encoded app answer {"v": base64url JSON}.
+// decodeV opens an encoded app answer {"v": veiled JSON}.
 func decodeV(t *testing.T, b []byte, into any) {
 	t.Helper()
 	var env struct{ V string }
 	if err := json.Unmarshal(b, &env); err != nil {
 		t.Fatalf("answer %s: %v", b, err)
 	}
-	raw, err := base64.RawURLEncoding.DecodeString(env.V)
+	raw, err := disguise.Unveil(env.V)
 	if err != nil {
 		t.Fatalf("v: %v", err)
 	}

@@ -37,3 +37,52 @@ func Token(nbytes int) string {
 	rand.Read(b)
 	return base64.RawURLEncoding.EncodeToString(b)
 }
+
+// Neutral alphabets can spell no word of any language that needs a vowel,
+// nor "999": no vowels, no y, no 9. The disguised app's listener serves
+// ids, tokens and hashes in them, so that no random value it sends can
+// happen to hold a word that gives the app away (disguise.Words).
+const (
+	neutralLower = "bcdfghjkmnpqrstvwxz"                           // 19: 4.25 bits each
+	neutralMixed = "bcdfghjkmnpqrstvwxzBCDFGHJKMNPQRSTVWXZ2345678" // 45: 5.49 bits each
+)
+
+// NeutralID is New drawn from lower-case consonants only: prefix and n of
+// them (16 carry 68 bits).
+func NeutralID(prefix string, n int) string {
+	return prefix + draw(neutralLower, n)
+}
+
+// NeutralToken is a secret of at least nbytes of randomness in mixed-case
+// consonants and digits 2–8: 32 bytes make 47 characters.
+func NeutralToken(nbytes int) string {
+	n := (nbytes*8*100 + 548) / 549 // ceil(bits / 5.49)
+	return draw(neutralMixed, n)
+}
+
+// NeutralHash writes a digest's bytes in neutral letters, one per byte:
+// not uniform, but an ETag or a version only needs to change with the
+// content.
+func NeutralHash(sum []byte) string {
+	b := make([]byte, len(sum))
+	for i, c := range sum {
+		b[i] = neutralMixed[int(c)%len(neutralMixed)]
+	}
+	return string(b)
+}
+
+// draw returns n symbols drawn uniformly from alphabet (len < 256).
+func draw(alphabet string, n int) string {
+	limit := 256 - 256%len(alphabet)
+	out := make([]byte, 0, n)
+	buf := make([]byte, n+16)
+	for len(out) < n {
+		rand.Read(buf)
+		for _, c := range buf {
+			if int(c) < limit && len(out) < n {
+				out = append(out, alphabet[int(c)%len(alphabet)])
+			}
+		}
+	}
+	return string(out)
+}

@@ -64,11 +64,32 @@ export function b64u(bytes) {
   return btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }
 
-// unv decodes the {"v": base64url JSON} wrapping some answers use.
+// VEIL is the alphabet of the server's veil (disguise/veil.go): base32
+// that can spell no word.
+const VEIL = 'bcdfghjkmnpqrstvwxzBCDFGHJKMNPQR';
+
+// unveil decodes veiled text to bytes; it throws on a stray character.
+function unveil(s) {
+  const out = [];
+  let val = 0;
+  let bits = 0;
+  for (const ch of s) {
+    const i = VEIL.indexOf(ch);
+    if (i < 0) throw new TypeError('v');
+    val = ((val << 5) | i) & 0x1fff;
+    bits += 5;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push((val >> bits) & 0xff);
+    }
+  }
+  return new Uint8Array(out);
+}
+
+// unv decodes the {"v": veiled JSON} wrapping some answers use.
 export function unv(o) {
   try {
-    const s = atob(o.v.replace(/-/g, '+').replace(/_/g, '/'));
-    return JSON.parse(new TextDecoder().decode(Uint8Array.from(s, (c) => c.charCodeAt(0))));
+    return JSON.parse(new TextDecoder().decode(unveil(o.v)));
   } catch {
     return null;
   }
