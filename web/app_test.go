@@ -13,152 +13,17 @@ import (
 	"testing"
 	"time"
 
-	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/cdp"
-	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
+	"waymark/disguise/phonetest"
 	"waymark/internal/testenv"
 )
 
 // The survivor's app end to end: the real waymark serve (with its app
 // listener) on a real redis-server, the app in one headless Chromium tab
 // at phone size, a responder's dashboard in another.
-
-// phone is a survivor's phone: a tab on the app's origin.
-type phone struct {
-	t    *testing.T
-	ctx  context.Context
-	base string
-}
-
-// idbScript reads one of the app's IndexedDB stores as an object, once the
-// app has made its database (opening it first would make it without its
-// stores).
-const idbScript = `window.__idb = (store) => new Promise((res) => {
-  const r = indexedDB.open('k');
-  r.onsuccess = () => {
-    const db = r.result;
-    if (!db.objectStoreNames.contains(store)) { db.close(); res(null); return; }
-    const out = {};
-    const c = db.transaction(store).objectStore(store).openCursor();
-    c.onsuccess = () => { const x = c.result; if (x) { out[x.key] = x.value; x.continue(); } else { db.close(); res(out); } };
-    c.onerror = () => res(null);
-  };
-  r.onerror = () => res(null);
-});`
-
-// openPhone opens the app at path in a new, isolated browser at phone size.
-func openPhone(t *testing.T, chrome *testenv.Chrome, base, path string) *phone {
-	t.Helper()
-	p := &phone{t: t, ctx: chrome.NewBrowser(t), base: base}
-	if _, err := chromedp.Call(p.ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: idbScript}); err != nil {
-		t.Fatalf("add script: %v", err)
-	}
-	p.do(20*time.Second,
-		chromedp.EmulateViewport(phoneW, phoneH, chromedp.EmulateMobile, chromedp.EmulateTouch),
-		chromedp.Navigate(base+path),
-		chromedp.WaitVisible(chromedp.ID("d")))
-	return p
-}
-
-func (p *phone) do(d time.Duration, actions ...chromedp.Action[chromedp.Void]) {
-	p.t.Helper()
-	ctx, cancel := context.WithTimeout(p.ctx, d)
-	defer cancel()
-	if err := chromedp.Do(ctx, actions...); err != nil {
-		p.t.Fatalf("phone: %v", err)
-	}
-}
-
-func phoneEval[T any](p *phone, expr string) T {
-	p.t.Helper()
-	ctx, cancel := context.WithTimeout(p.ctx, 20*time.Second)
-	defer cancel()
-	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
-	if err != nil {
-		p.t.Fatalf("phone eval %q: %v", expr, err)
-	}
-	return v
-}
-
-// until waits for expr to be truthy.
-func (p *phone) until(limit time.Duration, what, expr string) {
-	p.t.Helper()
-	ctx, cancel := context.WithTimeout(p.ctx, limit+5*time.Second)
-	defer cancel()
-	if _, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingInterval(20*time.Millisecond), chromedp.WithPollingTimeout(limit))); err != nil {
-		p.t.Fatalf("phone: %s: not within %v (%v)", what, limit, err)
-	}
-}
-
-// key is where the key with data-k k is.
-func (p *phone) key(k string) (x, y float64) {
-	p.t.Helper()
-	xy := phoneEval[[]float64](p, `(() => { const r = document.querySelector('[data-k="`+k+`"]').getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]; })()`)
-	return xy[0], xy[1]
-}
-
-// tap taps the keys named (by data-k) in seq, separated by spaces.
-func (p *phone) tap(seq string) {
-	p.t.Helper()
-	var acts []chromedp.Action[chromedp.Void]
-	for _, k := range strings.Fields(seq) {
-		x, y := p.key(k)
-		acts = append(acts, chromedp.MouseClickXY(x, y))
-	}
-	p.do(20*time.Second, acts...)
-}
-
-// press holds "=" down, calls held once it has been down for the gesture's
-// two seconds (measured here), and lets go.
-func (p *phone) press(held func()) time.Time {
-	p.t.Helper()
-	x, y := p.key("eq")
-	p.do(5*time.Second, chromedp.MouseEvent(chromedp.MousePressed, x, y, chromedp.ButtonLeft, chromedp.ClickCount(1)))
-	fired := time.Now().Add(2 * time.Second)
-	held()
-	p.do(5*time.Second, chromedp.MouseEvent(chromedp.MouseReleased, x, y, chromedp.ButtonLeft, chromedp.ClickCount(1)))
-	return fired
-}
-
-// at grants geolocation and puts the phone at lat, lon.
-func (p *phone) at(lat, lon, acc float64) {
-	p.t.Helper()
-	if _, err := chromedp.CallBrowser(p.ctx, cdpbrowser.SetPermission, cdpbrowser.SetPermissionParams{
-		Permission: &cdpbrowser.PermissionDescriptor{Name: "geolocation"}, Setting: cdpbrowser.PermissionSettingGranted,
-		Origin: p.base, BrowserContextID: chromedp.FromContext(p.ctx).BrowserContextID,
-	}); err != nil {
-		p.t.Fatalf("permission: %v", err)
-	}
-	if _, err := chromedp.Call(p.ctx, emulation.SetGeolocationOverride, emulation.SetGeolocationOverrideParams{Latitude: &lat, Longitude: &lon, Accuracy: &acc}); err != nil {
-		p.t.Fatalf("geolocation: %v", err)
-	}
-}
-
-func (p *phone) screenshot() []byte {
-	p.t.Helper()
-	// Let transitions end, then have the whole page painted afresh (a
-	// partial repaint after the last key may raster a tile's edge pixels
-	// differently from a full one), before the picture.
-	phoneEval[bool](p, `(async () => {
-	  const frame = () => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
-	  await Promise.all(document.getAnimations().map((a) => a.finished));
-	  document.documentElement.style.opacity = '0.99';
-	  await frame();
-	  document.documentElement.style.opacity = '';
-	  await frame();
-	  return true;
-	})()`)
-	ctx, cancel := context.WithTimeout(p.ctx, 20*time.Second)
-	defer cancel()
-	b, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
-	if err != nil {
-		p.t.Fatalf("screenshot: %v", err)
-	}
-	return b
-}
 
 // appCase makes a case of team north with the given PINs through the
 // caseworker API and issues an enrolment; it returns the case id and the
@@ -235,15 +100,15 @@ func TestSurvivorApp(t *testing.T) {
 		t.Fatalf("enrolment answer: link %q, qr %.20q", en["link"], en["qr_svg"])
 	}
 	// The phone lives for the whole test; each subtest drives it.
-	p := openPhone(t, chrome, s.app, strings.TrimPrefix(en["link"], s.app))
+	p := phonetest.Open(t, chrome, s.app, strings.TrimPrefix(en["link"], s.app), 1)
 
 	t.Run("enrol through the link", func(t *testing.T) {
-		p.t = t
-		p.until(15*time.Second, "token stored", `__idb('kv').then((o) => !!(o && o.e && o.e.token))`)
-		if href := phoneEval[string](p, `location.href`); href != s.app+"/" {
+		p.T = t
+		p.WaitEnrolled(15 * time.Second)
+		if href := phonetest.Eval[string](p, `location.href`); href != s.app+"/" {
 			t.Errorf("address after enrolling = %q, want the bare app URL", href)
 		}
-		ctx, cancel := context.WithTimeout(p.ctx, 10*time.Second)
+		ctx, cancel := context.WithTimeout(p.Ctx, 10*time.Second)
 		defer cancel()
 		hist, err := chromedp.Call(ctx, page.GetNavigationHistory, cdp.Empty{})
 		if err != nil {
@@ -255,7 +120,7 @@ func TestSurvivorApp(t *testing.T) {
 			}
 		}
 		// Nothing but the app's own origin: no third-party request.
-		for _, u := range phoneEval[[]string](p, `performance.getEntriesByType('resource').map((e) => e.name).concat([location.href])`) {
+		for _, u := range phonetest.Eval[[]string](p, `performance.getEntriesByType('resource').map((e) => e.name).concat([location.href])`) {
 			if !strings.HasPrefix(u, s.app+"/") {
 				t.Errorf("the app fetched %s", u)
 			}
@@ -271,16 +136,18 @@ func TestSurvivorApp(t *testing.T) {
 	})
 
 	t.Run("press reaches the dashboard with the location", func(t *testing.T) {
-		p.t = t
+		p.T = t
 		d := openBrowser(t, chrome, s.direct, 1)
 		d.signIn(t, alice)
 		d.liveReady(t, 10*time.Second)
-		p.at(50.9097, -1.4044, 20)
+		p.AllowLocation(50.9097, -1.4044, 20)
 		const runs = 20
 		var lat []time.Duration
 		for i := range runs {
 			var seen time.Time
-			fired := p.press(func() {
+			// The gesture completes 2 s after the press.
+			fired := time.Now().Add(2 * time.Second)
+			p.Hold("=", func() {
 				d.waitJS(t, 10*time.Second, "card on the dashboard", `document.querySelector('#queue .qitem.panic') !== null`)
 				seen = time.Now()
 			})
@@ -319,11 +186,12 @@ func TestSurvivorApp(t *testing.T) {
 			{"real", digits, "90210"}, {"duress", "90210", digits}, {"wrong", "90210", "80210"},
 		} {
 			_, e := s.appCase(t, cw, "Case"+c.name, fmt.Sprintf("+4477009002%02d", 50+i), c.pin, c.duress, nil)
-			ph := openPhone(t, chrome, s.app, "/#"+e["code"])
-			ph.until(15*time.Second, "token stored", `__idb('kv').then((o) => !!(o && o.e && o.e.token))`)
-			ph.tap("clear 4 7 1 1 eq")
-			ph.until(10*time.Second, "outbox empty", `__idb('o').then((o) => o && Object.keys(o).length === 0)`)
-			shots[c.name] = ph.screenshot()
+			ph := phonetest.Open(t, chrome, s.app, "/#"+e["code"], 1)
+			ph.WaitEnrolled(15 * time.Second)
+			ph.Tap("AC 4 7 1 1 =")
+			ph.WaitOutboxEmpty(10 * time.Second)
+			ph.Settle()
+			shots[c.name] = ph.Screenshot()
 		}
 		for _, n := range []string{"duress", "wrong"} {
 			if !bytes.Equal(shots["real"], shots[n]) {
@@ -361,19 +229,19 @@ func TestSurvivorApp(t *testing.T) {
 			_, e := s.appCase(t, cw, alias, fmt.Sprintf("+4477009003%02d", i), "2468", "1357", nil)
 			px := newCutProxy(t)
 			px.Start(hostPort(s.app))
-			ph := openPhone(t, chrome, px.URL(), "/#"+e["code"])
-			ph.until(15*time.Second, "token stored", `__idb('kv').then((o) => !!(o && o.e && o.e.token))`)
-			ph.until(15*time.Second, "service worker", `navigator.serviceWorker.ready.then((r) => !!r.active)`)
+			ph := phonetest.Open(t, chrome, px.URL(), "/#"+e["code"], 1)
+			ph.WaitEnrolled(15 * time.Second)
+			ph.Until(15*time.Second, "service worker", `navigator.serviceWorker.ready.then((r) => !!r.active)`)
 			px.Cut()
-			ph.press(func() {
-				ph.until(10*time.Second, "press in the outbox", `__idb('o').then((o) => o && JSON.stringify(o).includes('press'))`)
+			ph.Hold("=", func() {
+				ph.Until(10*time.Second, "press in the outbox", `__idb('o').then((o) => o && JSON.stringify(o).includes('press'))`)
 			})
 			// Close the tab and open the app again, still offline: the
 			// service worker serves it.
-			ph.do(10*time.Second, chromedp.Navigate("about:blank"))
-			ph.do(20*time.Second, chromedp.Navigate(px.URL()+"/"), chromedp.WaitVisible(chromedp.ID("d")))
+			ph.Do(10*time.Second, chromedp.Navigate("about:blank"))
+			ph.Do(20*time.Second, chromedp.Navigate(px.URL()+"/"), chromedp.WaitVisible(chromedp.ID("d")))
 			px.Restore()
-			ph.until(30*time.Second, "outbox empty", `__idb('o').then((o) => o && Object.keys(o).length === 0)`)
+			ph.WaitOutboxEmpty(30 * time.Second)
 			n := 0
 			for _, a := range s.openAlerts(t, resp) {
 				if a["alias"] == alias {
@@ -395,12 +263,12 @@ func TestSurvivorApp(t *testing.T) {
 	})
 
 	t.Run("a press in the practice window reaches only the caseworker", func(t *testing.T) {
-		p.t = t
+		p.T = t
 		st, body := s.call(t, cw, "POST", "/v1/cases/"+caseID+"/practice", map[string]any{"minutes": 5})
 		if st != http.StatusOK {
 			t.Fatalf("practice: %d %s", st, body)
 		}
-		p.press(func() {
+		p.Hold("=", func() {
 			deadline := time.Now().Add(10 * time.Second)
 			for !slices.ContainsFunc(s.openAlerts(t, cw), func(a map[string]any) bool { return a["case_id"] == caseID }) {
 				if time.Now().After(deadline) {

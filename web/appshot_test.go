@@ -13,6 +13,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"waymark/disguise/phonetest"
 	"waymark/internal/testenv"
 )
 
@@ -31,18 +32,19 @@ func TestAppScreenshot(t *testing.T) {
 	cw := s.client(t, s.addStaff(t, "sam", "Sam Patel", "caseworker"))
 	_, en := s.appCase(t, cw, "Jay", "+447700900462", "2580", "1470", nil)
 
-	p := openPhone(t, chrome, s.app, "/#"+en["code"])
-	p.until(15*time.Second, "token stored", `__idb('kv').then((o) => !!(o && o.e && o.e.token))`)
-	p.at(50.9097, -1.4044, 20)
-	p.tap("clear 1 2 × 7 eq")
+	p := phonetest.Open(t, chrome, s.app, "/#"+en["code"], 1)
+	p.WaitEnrolled(15 * time.Second)
+	p.AllowLocation(50.9097, -1.4044, 20)
+	p.Tap("AC 1 2 × 7 =")
 
 	d := openBrowser(t, chrome, s.direct, 1)
 	d.signIn(t, ruth)
 	d.liveReady(t, 10*time.Second)
-	p.press(func() {
+	p.Hold("=", func() {
 		d.waitJS(t, 10*time.Second, "card", `document.querySelector('#queue .qitem.panic') !== null`)
 	})
-	phone, dash := p.screenshot(), d.screenshot(t)
+	p.Settle()
+	phone, dash := p.Screenshot(), d.screenshot(t)
 	out := sideBySide(t, phone, dash)
 	dir := filepath.Join(moduleRoot(t), "docs", "screenshots")
 	if err := os.WriteFile(filepath.Join(dir, "app-and-dashboard.png"), out, 0o644); err != nil {

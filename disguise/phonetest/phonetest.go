@@ -265,7 +265,18 @@ func (p *Phone) Permission(s browser.PermissionSetting) {
 func (p *Phone) Settle() {
 	p.T.Helper()
 	p.Until(5*time.Second, "animations over", `document.getAnimations().every((a) => a.playState !== 'running')`)
-	Eval[bool](p, `new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))`)
+	// Then have the whole page painted afresh: after a partial repaint
+	// (the last key's), a tile's edge pixels may be rastered differently
+	// from a full paint, and two equal screens would differ by a few
+	// pixels of anti-aliasing.
+	Eval[bool](p, `(async () => {
+	  const frame = () => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+	  document.documentElement.style.opacity = '0.99';
+	  await frame();
+	  document.documentElement.style.opacity = '';
+	  await frame();
+	  return true;
+	})()`)
 }
 
 // Screenshot is a PNG of the screen.
