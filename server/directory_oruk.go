@@ -29,15 +29,19 @@ const (
 var orukParams = map[string]bool{
 	"page": true, "per_page": true, "search": true, "taxonomy_term_id": true,
 	"minimum_age": true, "maximum_age": true, "modified_after": true, "full": true,
+	"postcode": true, "proximity": true,
 }
 
 // orukServices is GET /oruk/services?page=&per_page=&search=
-// &taxonomy_term_id=&minimum_age=&maximum_age=&modified_after=&full=: one
-// page of services in the ORUK page envelope, each item the UK profile's
-// service_list shape (full=true: whole services). Parameters of the
-// specification Waymark does not implement (postcode, proximity,
-// taxonomy_id, day, start_time, end_time, ...) are refused with 422 rather
-// than ignored, so a caller never mistakes an unfiltered page for a
+// &taxonomy_term_id=&minimum_age=&maximum_age=&modified_after=&postcode=
+// &proximity=&full=: one page of services in the ORUK page envelope, each
+// item the UK profile's service_list shape (full=true: whole services).
+// postcode keeps the services that serve it (signpost.Index.Covering:
+// their area covers it, they are placed within proximity metres of it,
+// default 25 km, or they are national services for its nation).
+// Parameters of the specification Waymark does not implement
+// (taxonomy_id, day, start_time, end_time, ...) are refused with 422
+// rather than ignored, so a caller never mistakes an unfiltered page for a
 // filtered one.
 func (s *server) orukServices(dir func() *signpost.Index) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -90,13 +94,30 @@ func (s *server) orukServices(dir func() *signpost.Index) http.Handler {
 		if len(search) > signpost.MaxTextLen {
 			inv.Add("search", fmt.Sprintf("longer than %d bytes", signpost.MaxTextLen))
 		}
+		proximity := intParam("proximity", 0, 1, signpost.MaxRadiusKm*1000)
+		if proximity != 0 && q.Get("postcode") == "" {
+			inv.Add("proximity", "needs postcode")
+		}
 		if err := inv.Err(); err != nil {
 			s.error(w, r, err)
 			return
 		}
+		var near map[string]bool
+		if pc := strings.TrimSpace(q.Get("postcode")); pc != "" {
+			m, err := ix.Covering(pc, float64(proximity)/1000, s.Now())
+			if err != nil {
+				inv := &problem.Invalid{}
+				inv.Add("postcode", "not a UK postcode, sector or district Waymark knows")
+				s.error(w, r, inv.Err())
+				return
+			}
+			near = m
+		}
 		keep := func(svc *signpost.Service) bool {
 			e := svc.Eligibility
 			switch {
+			case near != nil && !near[svc.ID]:
+				return false
 			case search != "" && !svc.MatchesWords(search):
 				return false
 			case term != "" && !svc.HasTaxonomyTerm(term):

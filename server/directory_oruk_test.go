@@ -159,7 +159,39 @@ func TestORUKAPIFiltersAndErrors(t *testing.T) {
 	if n := count("/oruk/services?minimum_age=12"); n < 2 {
 		t.Errorf("minimum_age=12: %d", n)
 	}
-	for _, url := range []string{"/oruk/services?postcode=SO14", "/oruk/services?page=0", "/oruk/services?per_page=100000", "/oruk/services?full=maybe"} {
+	// postcode: the services that serve it, local and national; proximity
+	// in metres narrows the local ones.
+	ids := func(url string) map[string]bool {
+		t.Helper()
+		rec := serveDirectory(s, ix, "GET /oruk/services", s.orukServices, url)
+		if rec.Code != http.StatusOK {
+			t.Fatalf("%s: %d %s", url, rec.Code, rec.Body)
+		}
+		var p struct {
+			Contents []struct {
+				ID string `json:"id"`
+			} `json:"contents"`
+		}
+		json.Unmarshal(rec.Body.Bytes(), &p)
+		out := map[string]bool{}
+		for _, c := range p.Contents {
+			out[c.ID] = true
+		}
+		return out
+	}
+	so14 := ids("/oruk/services?postcode=SO14+7DU&per_page=500")
+	for id, want := range map[string]bool{"demo-tideway-idva": true, "national-da-helpline": true, "live-fear-free": false, "scotland-da-fm-helpline": false} {
+		if so14[signpost.ORUKID(id)] != want {
+			t.Errorf("postcode=SO14 7DU: %s listed %v, want %v", id, !want, want)
+		}
+	}
+	if cf10 := ids("/oruk/services?postcode=CF10&per_page=500"); !cf10[signpost.ORUKID("live-fear-free")] || cf10[signpost.ORUKID("demo-tideway-idva")] {
+		t.Errorf("postcode=CF10: %v", cf10)
+	}
+	if near := ids("/oruk/services?postcode=SO14+7DU&proximity=100&per_page=500"); len(near) >= len(so14) {
+		t.Errorf("proximity=100 m lists %d, without it %d", len(near), len(so14))
+	}
+	for _, url := range []string{"/oruk/services?postcode=ZZ99", "/oruk/services?proximity=5000", "/oruk/services?day=MO", "/oruk/services?page=0", "/oruk/services?per_page=100000", "/oruk/services?full=maybe"} {
 		if rec := serveDirectory(s, ix, "GET /oruk/services", s.orukServices, url); rec.Code != http.StatusUnprocessableEntity {
 			t.Errorf("%s: %d, want 422", url, rec.Code)
 		}

@@ -570,3 +570,42 @@ func (s *searcher) why(c cand, e *entry) []string {
 	}
 	return why
 }
+
+// Covering returns the ids of the services that serve near (a postcode,
+// sector or district): local ones whose service area covers it or that are
+// placed within radiusKm of it (0: DefaultRadiusKm), and national ones
+// serving its nation. It answers the ORUK API's postcode and proximity
+// filters, which page through every match rather than rank the best few.
+func (ix *Index) Covering(near string, radiusKm float64, now time.Time) (map[string]bool, error) {
+	q := Query{Near: near, RadiusKm: radiusKm}
+	if probs := ValidateQuery(q); len(probs) > 0 {
+		return nil, queryError(probs)
+	}
+	q = q.withDefaults()
+	s := searcher{ix: ix, q: q, clock: clockAt(now, ix.loc, ix.hol), now: now, limit: len(ix.entries) + 1}
+	sc := ix.getScratch()
+	defer ix.scratch.Put(sc)
+	s.seen, s.scratch = sc.seen, sc
+	var res Results
+	s.resolve(&res)
+	switch {
+	case s.hasPoint:
+		s.searchNear()
+	case s.district != "":
+		for _, id := range ix.byDistrict[s.district] {
+			s.consider(id, -1, true)
+		}
+	default:
+		return nil, queryError([]FieldProblem{{Field: "near", Problem: "not a postcode area Waymark knows"}})
+	}
+	out := make(map[string]bool, len(s.top))
+	for _, c := range s.top {
+		out[ix.entries[c.id].svc.ID] = true
+	}
+	for _, id := range ix.nationals {
+		if e := &ix.entries[id]; e.served&s.nation != 0 {
+			out[e.svc.ID] = true
+		}
+	}
+	return out, nil
+}
