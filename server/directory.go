@@ -55,7 +55,8 @@ func (s *server) directorySearch(dir func() *signpost.Index) http.Handler {
 			s.error(w, r, directoryError(err))
 			return
 		}
-		district, cats, unmet := unmetSearch(q, res)
+		// A need typed in words ("refuge") counts as the category would.
+		district, cats, unmet := unmetSearch(q.Interpreted(), res)
 		if !unmet || s.Records == nil {
 			s.json(w, r, http.StatusOK, res)
 			return

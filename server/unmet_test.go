@@ -42,6 +42,7 @@ func TestUnmetDirectorySearchIsCounted(t *testing.T) {
 		{"unmet in a team's area", "near=IV1+1AA&category=refuge", map[string]int64{"u|" + day + "|highland|refuge": 1}},
 		{"again, two categories", "near=IV2+3BW&category=refuge&category=lgbt", map[string]int64{"u|" + day + "|highland|refuge": 2, "u|" + day + "|highland|lgbt": 1}},
 		{"unmet where no team covers", "near=KW1+4AA&category=refuge", map[string]int64{"u|" + day + "|highland|refuge": 2, "u|" + day + "|highland|lgbt": 1, "u|" + day + "||refuge": 1}},
+		{"the need in everyday words", "near=IV1+1AA&q=somewhere+safe", map[string]int64{"u|" + day + "|highland|refuge": 3, "u|" + day + "|highland|lgbt": 1, "u|" + day + "||refuge": 1}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			url := "/v1/directory/search?" + tc.query

@@ -139,6 +139,13 @@ func phraseAt(words []string, i int) (everydayPhrase, bool) {
 	return everydayPhrase{}, false
 }
 
+// Interpreted returns the query as Search reads it: everyday words of its
+// free text turned into categories and audiences (see interpret).
+func (q Query) Interpreted() Query {
+	q, _ = q.interpret()
+	return q
+}
+
 // interpret applies ReadText to a query's free text: recognised words
 // become categories (any one is enough, as with the category parameter)
 // and audiences, and only the other words are matched literally. The
