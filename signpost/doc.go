@@ -1,8 +1,10 @@
 // Package signpost is Waymark's directory of domestic-abuse support services
 // ("signposting"): the Service record, its validation, Open Referral UK
-// import and export, opening hours in Europe/London with each nation's bank
-// holidays, an in-memory search index, and an SMS-sized rendering of
-// results.
+// import and export (exact to the UK profile, with Waymark's own fields
+// under x_waymark, and every dropped field named), opening hours in
+// Europe/London with each nation's bank holidays, an in-memory search
+// index that reads everyday words as needs, the lookup grammar of a text
+// to the signposting number, and an SMS-sized rendering of results.
 //
 // The directory is public information with one exception: a refuge's
 // address. Waymark does not keep it at all. Waymark never needs it — a

@@ -61,7 +61,10 @@ type Result struct {
 	LastVerified      string         `json:"last_verified,omitempty"`
 	Reverify          bool           `json:"reverify,omitempty"`
 	Example           bool           `json:"example,omitempty"`
-	Why               []string       `json:"why"`
+	// Alert is the service's own short-term notice ("closed this week"),
+	// as its record gives it.
+	Alert string   `json:"alert,omitempty"`
+	Why   []string `json:"why"`
 }
 
 // VacancyStatus is a refuge's last vacancy report as a result shows it.
@@ -503,7 +506,7 @@ func (s *searcher) result(c cand) Result {
 		Hours: svc.Hours, Languages: slices.Clone(svc.Languages), Interpreting: svc.Interpreting,
 		Eligibility: svc.Eligibility, Referral: svc.Referral,
 		National: svc.National(), Nations: slices.Clone(svc.Nations),
-		LastVerified: svc.LastVerified, Reverify: svc.Reverify, Example: svc.Example,
+		LastVerified: svc.LastVerified, Reverify: svc.Reverify, Example: svc.Example, Alert: svc.Alert,
 	}
 	// Copies, so that no caller can change the shared index.
 	r.Hours.Schedules = slices.Clone(svc.Hours.Schedules)
