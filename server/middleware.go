@@ -108,9 +108,32 @@ func (w *routerWriter) Write(b []byte) (int, error) {
 	return w.ResponseWriter.Write(b)
 }
 
-// handle registers h under pattern with metrics and an access log line.
+// handle registers h under pattern with metrics, an access log line and
+// the request budget.
 func (s *server) handle(mux *http.ServeMux, pattern string, h http.Handler) {
-	mux.Handle(pattern, s.instrument(pattern, h))
+	mux.Handle(pattern, s.instrument(pattern, budget(h)))
+}
+
+// requestBudget is the most time a request may spend before it is answered
+// while Redis is slow or away: the documented "503 after about 2 s". Each
+// store call also has its own 2 s bound, but a request makes several in a
+// row; under lossy Redis each could take most of its bound, and a 503 came
+// after 3.84 s. With the budget on the request's context, every store call
+// of the request shares one deadline.
+const requestBudget = 2 * time.Second
+
+// budget gives each request requestBudget. A WebSocket handshake is exempt:
+// the connection it becomes outlives any budget.
+func budget(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Upgrade") != "" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), requestBudget)
+		defer cancel()
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
 }
 
 type httpMetrics struct {

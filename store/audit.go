@@ -161,7 +161,38 @@ func (s *Store) auditKey(ctx context.Context) (*seal.DataKey, error) {
 // chain. All audit writing goes through this one method (or AuditKeys',
 // which can also rotate from a retired key).
 func (s *Store) AppendAudit(ctx context.Context, e alert.AuditEntry) error {
-	return s.appendAudit(ctx, e, nil)
+	return waitOutLoading(ctx, func() error { return s.appendAudit(ctx, e, nil) })
+}
+
+// auditLoadingWait is how long an audit append with no deadline of its own
+// waits for Redis to finish loading its data.
+const auditLoadingWait = 2 * time.Minute
+
+// waitOutLoading runs try again while Redis answers LOADING (an
+// instance starting beside a restarting Redis), until ctx ends or, without
+// a deadline, auditLoadingWait: as contention may cost an audit entry time
+// but never the entry, so may a Redis that is still loading.
+func waitOutLoading(ctx context.Context, try func() error) error {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, auditLoadingWait)
+		defer cancel()
+	}
+	pause := 20 * time.Millisecond
+	for {
+		err := try()
+		if !errors.Is(err, errLoading) {
+			return err
+		}
+		t := time.NewTimer(pause)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+		pause = min(2*pause, 500*time.Millisecond)
+	}
 }
 
 func (s *Store) appendAudit(ctx context.Context, e alert.AuditEntry, retired [][]byte) error {

@@ -29,6 +29,10 @@ import (
 // turns it into 503: Waymark never answers 2xx for something it could not store.
 var ErrUnavailable = fmt.Errorf("store: redis: %w", problem.ErrUnavailable)
 
+// errLoading is ErrUnavailable while Redis loads its data at start-up
+// (it answers LOADING): worth waiting out where nothing may be lost.
+var errLoading = fmt.Errorf("loading its data: %w", ErrUnavailable)
+
 // Timeouts bound every Redis call: intake gives up after about two seconds
 // and answers 503 rather than hang (DESIGN.md, "Redis slow or down").
 const (
@@ -292,6 +296,9 @@ func (s *Store) Inspect(ctx context.Context) (ServerInfo, error) {
 func (s *Store) wrap(op string, err error) error {
 	if err == nil {
 		return nil
+	}
+	if strings.HasPrefix(err.Error(), "LOADING") {
+		return fmt.Errorf("store: %s: %w (%v)", op, errLoading, err)
 	}
 	if isUnavailable(err) {
 		return fmt.Errorf("store: %s: %w (%v)", op, ErrUnavailable, err)

@@ -138,10 +138,26 @@ func (r *Redis) args() []string {
 	return append(a, r.opts.Args...)
 }
 
-func (r *Redis) start() {
+func (r *Redis) start() { r.t.Helper(); r.startUntil(r.ping) }
+
+// StartLoading starts a stopped server and returns as soon as it accepts
+// connections, which may be while it still loads its data (answering
+// LOADING). Give it "--key-load-delay" in Args to make loading slow.
+func (r *Redis) StartLoading() {
+	r.t.Helper()
+	r.startUntil(func() error {
+		err := r.ping()
+		if err != nil && strings.Contains(err.Error(), "-LOADING") {
+			return nil
+		}
+		return err
+	})
+}
+
+func (r *Redis) startUntil(ready func() error) {
 	r.t.Helper()
 	cmd := exec.Command("redis-server", r.args()...)
-	exited, err := startChild(cmd, "redis-server", 10*time.Second, r.ping, func() string {
+	exited, err := startChild(cmd, "redis-server", 10*time.Second, ready, func() string {
 		log, _ := os.ReadFile(filepath.Join(r.dir, "redis.log"))
 		return string(log)
 	})
