@@ -2,7 +2,11 @@ package server
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -28,6 +32,57 @@ type DirectoryText struct {
 	Answer func(ctx context.Context, to pii.Phone, body string) error
 }
 
+// Per-sender answer budget: a text that arrives after a sender has had
+// directoryAnswersPerHour answers in the last hour gets none. It stops a
+// loop with an auto-responder (each of its replies would get one of ours)
+// and caps what one sender can cost.
+const directoryAnswersPerHour = 6
+
+// answerBudget counts answers per sender in memory, per instance. Senders
+// are kept as HMAC tags under a key made at start, never as numbers.
+type answerBudget struct {
+	key  []byte
+	mu   sync.Mutex
+	sent map[[32]byte][]time.Time
+}
+
+func newAnswerBudget() *answerBudget {
+	key := make([]byte, 32)
+	rand.Read(key)
+	return &answerBudget{key: key, sent: map[[32]byte][]time.Time{}}
+}
+
+// allow records an answer to sender at now and reports whether it is
+// within the budget.
+func (b *answerBudget) allow(sender pii.Phone, now time.Time) bool {
+	m := hmac.New(sha256.New, b.key)
+	m.Write([]byte(sender.Reveal()))
+	var tag [32]byte
+	copy(tag[:], m.Sum(nil))
+	cutoff := now.Add(-time.Hour)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.sent) > 10000 { // forget senders quiet for an hour
+		for k, ts := range b.sent {
+			if ts[len(ts)-1].Before(cutoff) {
+				delete(b.sent, k)
+			}
+		}
+	}
+	kept := b.sent[tag][:0]
+	for _, t := range b.sent[tag] {
+		if t.After(cutoff) {
+			kept = append(kept, t)
+		}
+	}
+	if len(kept) >= directoryAnswersPerHour {
+		b.sent[tag] = kept
+		return false
+	}
+	b.sent[tag] = append(kept, now)
+	return true
+}
+
 // directoryAnswerTimeout bounds sending an answer, retries included;
 // Twilio waits 15 s for the webhook.
 const directoryAnswerTimeout = 10 * time.Second
@@ -42,11 +97,12 @@ const directoryUnavailable = "The service directory is not available just now. P
 func (s *server) smsDirectory() http.Handler {
 	outcomes := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "waymark_sms_directory_total",
-		Help: "Texts to the signposting number by outcome (answered, help, unavailable, other_number, no_sender, send_failed, forbidden, malformed).",
+		Help: "Texts to the signposting number by outcome (answered, help, unavailable, other_number, no_sender, over_budget, send_failed, forbidden, malformed).",
 	}, []string{"outcome"})
 	s.Registry.MustRegister(outcomes)
 	empty := sms.Reply("")
 	d := s.SMS.Directory
+	budget := newAnswerBudget()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		form, ok := s.verifiedForm(w, r)
 		if !ok {
@@ -73,6 +129,10 @@ func (s *server) smsDirectory() http.Handler {
 			return
 		case in.From.IsZero():
 			outcomes.WithLabelValues("no_sender").Inc()
+			answer()
+			return
+		case !budget.allow(in.From, s.Now()):
+			outcomes.WithLabelValues("over_budget").Inc()
 			answer()
 			return
 		}

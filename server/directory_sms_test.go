@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -126,6 +127,36 @@ func TestSMSDirectoryAnswersOnlyTheSignpostingNumber(t *testing.T) {
 	}
 	if got := tw.Requests(); len(got) != before {
 		t.Errorf("a forged text was answered")
+	}
+}
+
+// TestSMSDirectoryAnswerBudget: a sender gets at most six answers an hour
+// (an auto-responder would otherwise ping-pong with the number forever);
+// another sender is not affected, and the budget comes back after the hour.
+func TestSMSDirectoryAnswerBudget(t *testing.T) {
+	e, tw := newDirectorySMSEnv(t)
+	send := func(from string) {
+		t.Helper()
+		f := smsForm(newSID(), from, "Thanks for your message, we will reply soon")
+		f["To"] = smsDirectoryTo
+		if status, _, _ := e.signed(t, "/sms/directory", f); status != http.StatusOK {
+			t.Fatalf("status %d", status)
+		}
+	}
+	for range 10 {
+		send(smsStranger)
+	}
+	if n := len(tw.Messages()); n != 6 {
+		t.Errorf("10 texts from one sender got %d answers, want 6", n)
+	}
+	send(smsLinked)
+	if n := len(tw.Messages()); n != 7 {
+		t.Errorf("another sender's text: %d answers in all, want 7", n)
+	}
+	e.Clock.Advance(61 * time.Minute)
+	send(smsStranger)
+	if n := len(tw.Messages()); n != 8 {
+		t.Errorf("after an hour: %d answers in all, want 8", n)
 	}
 }
 
