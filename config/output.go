@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"waymark/disguise/words"
 )
 
 // Setting is one setting as `waymark config check` shows it.
@@ -168,36 +170,11 @@ func loopbackHost(host string) bool {
 }
 
 // revealingWords returns the words in host that say what a disguised app is
-// for. Longer words count anywhere in a label; the short ones (dv, sos,
-// idva) only as a whole hyphen-separated part, so davidvaughan.example or
-// lasso.example do not trip it.
+// for: the one list the app listener never serves (package words), by its
+// rule (long words anywhere, short ones where a word starts, "dv" only as
+// a whole word), so davidvaughan.example or lasso.example do not trip it.
 func revealingWords(host string) []string {
-	anywhere := []string{"help", "safe", "abuse", "refuge", "alert", "crisis", "domestic", "violence", "victim",
-		"survivor", "panic", "women", "shelter", "escape", "rescue", "emergency"}
-	whole := []string{"dv", "sos", "idva"}
-	var found []string
-	seen := map[string]bool{}
-	note := func(w string) {
-		if !seen[w] {
-			seen[w] = true
-			found = append(found, w)
-		}
-	}
-	for label := range strings.SplitSeq(strings.ToLower(host), ".") {
-		for _, w := range anywhere {
-			if strings.Contains(label, w) {
-				note(w)
-			}
-		}
-		for part := range strings.SplitSeq(label, "-") {
-			for _, w := range whole {
-				if part == w {
-					note(w)
-				}
-			}
-		}
-	}
-	return found
+	return words.InHost(host)
 }
 
 func quoteList(words []string) string {

@@ -39,24 +39,25 @@ func Token(nbytes int) string {
 }
 
 // Neutral alphabets can spell no word of any language that needs a vowel,
-// nor "999": no vowels, no y, no 9. The disguised app's listener serves
-// ids, tokens and hashes in them, so that no random value it sends can
-// happen to hold a word that gives the app away (disguise.Words).
+// nor "999" or "dv": no vowels, no y, no v, no 9. The disguised app's
+// listener serves ids, tokens and hashes in them, so that no random value
+// it sends can happen to hold a word that gives the app away (package
+// disguise/words).
 const (
-	neutralLower = "bcdfghjkmnpqrstvwxz"                           // 19: 4.25 bits each
-	neutralMixed = "bcdfghjkmnpqrstvwxzBCDFGHJKMNPQRSTVWXZ2345678" // 45: 5.49 bits each
+	neutralLower = "bcdfghjkmnpqrstwxz"                          // 18: 4.17 bits each
+	neutralMixed = "bcdfghjkmnpqrstwxzBCDFGHJKMNPQRSTWXZ2345678" // 43: 5.43 bits each
 )
 
 // NeutralID is New drawn from lower-case consonants only: prefix and n of
-// them (16 carry 68 bits).
+// them (16 carry 66 bits).
 func NeutralID(prefix string, n int) string {
 	return prefix + draw(neutralLower, n)
 }
 
 // NeutralToken is a secret of at least nbytes of randomness in mixed-case
-// consonants and digits 2–8: 32 bytes make 47 characters.
+// consonants and digits 2–8: 32 bytes make 48 characters.
 func NeutralToken(nbytes int) string {
-	n := (nbytes*8*100 + 548) / 549 // ceil(bits / 5.49)
+	n := (nbytes*8*100 + 542) / 543 // ceil(bits / 5.43)
 	return draw(neutralMixed, n)
 }
 

@@ -66,7 +66,7 @@ export function b64u(bytes) {
 
 // VEIL is the alphabet of the server's veil (disguise/veil.go): base32
 // that can spell no word.
-const VEIL = 'bcdfghjkmnpqrstvwxzBCDFGHJKMNPQR';
+const VEIL = 'bcdfghjkmnpqrstwxzBCDFGHJKMNPQRS';
 
 // unveil decodes veiled text to bytes; it throws on a stray character.
 function unveil(s) {
