@@ -234,7 +234,7 @@ func startDirectory(ctx context.Context, a *app, withDemo bool) (*signpost.Live,
 		every := time.NewTicker(a.cfg.DirectorySyncInterval)
 		go func() {
 			defer every.Stop()
-			runDirectorySync(ctx, a, u, every.C)
+			runDirectorySync(ctx, a, u, every.C, nil)
 		}()
 	}
 	return live, nil

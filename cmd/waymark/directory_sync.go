@@ -141,14 +141,18 @@ func directorySync(ctx context.Context, c *cli, args []string) error {
 	return nil
 }
 
-// runDirectorySync pulls url every interval until ctx ends (serve's
-// WAYMARK_DIRECTORY_SYNC_URL), logging each outcome. Every instance runs
-// it; the stores are idempotent, so two instances syncing together store
-// the same records.
-func runDirectorySync(ctx context.Context, a *app, url string, ticks <-chan time.Time) {
+// runDirectorySync pulls url at once and then on every tick until ctx
+// ends (serve's WAYMARK_DIRECTORY_SYNC_URL), logging each outcome and
+// handing it to done when that is not nil. Every instance runs it; the
+// stores are idempotent, so two instances syncing together store the same
+// records.
+func runDirectorySync(ctx context.Context, a *app, url string, ticks <-chan time.Time, done func(syncReport, error)) {
 	client := &feed.Client{}
 	for {
 		rep, err := syncDirectory(ctx, a.store, client, url, io.Discard)
+		if done != nil {
+			done(rep, err)
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"waymark/config"
 	"waymark/internal/testenv"
@@ -177,6 +178,64 @@ func TestDirectorySync(t *testing.T) {
 	after := directoryState(t, st)
 	if len(after) != 1 || !strings.Contains(after[ukID], "Renamed Counselling") {
 		t.Errorf("after the changed feed: %v", after)
+	}
+}
+
+// TestScheduledDirectorySync: serve's scheduled sync pulls at once, then on
+// every tick, and a failing feed on a tick changes nothing.
+func TestScheduledDirectorySync(t *testing.T) {
+	r := testenv.StartRedis(t, testenv.RedisOptions{})
+	env := keyEnv()
+	env["WAYMARK_REDIS_URL"] = r.URL()
+	env["WAYMARK_PUBLIC_URL"] = "https://waymark.example"
+	f := &fakeFeed{
+		pages:    [][]string{{ukID}},
+		services: map[string]string{ukID: exampleJSON(t, "uk-profile-3.0_service_full.json")},
+		fail:     map[string]string{},
+	}
+	srv := httptest.NewServer(f)
+	defer srv.Close()
+	cfg, err := config.Load(nil, func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	a, err := buildApp(ctx, cfg, slog.New(slog.DiscardHandler), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.close()
+	ticks := make(chan time.Time)
+	type outcome struct {
+		rep syncReport
+		err error
+	}
+	outcomes := make(chan outcome)
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		runDirectorySync(ctx, a, srv.URL+"/api", ticks, func(rep syncReport, err error) { outcomes <- outcome{rep, err} })
+	}()
+	defer func() { cancel(); <-stopped }()
+
+	if o := <-outcomes; o.err != nil || o.rep.added != 1 {
+		t.Fatalf("first pull: %+v %v", o.rep, o.err)
+	}
+	f.set(func() { f.fail["/api/services?page=1"] = "500" })
+	ticks <- time.Now()
+	if o := <-outcomes; o.err == nil {
+		t.Errorf("a failing feed synced: %+v", o.rep)
+	}
+	if got := directoryState(t, a.store); len(got) != 1 {
+		t.Errorf("a failing feed changed the directory: %d services", len(got))
+	}
+	f.set(func() {
+		f.fail = map[string]string{}
+		f.services[ukID] = strings.Replace(f.services[ukID], `"Community Counselling"`, `"Renamed Counselling"`, 1)
+	})
+	ticks <- time.Now()
+	if o := <-outcomes; o.err != nil || o.rep.changed != 1 {
+		t.Errorf("tick after the feed changed: %+v %v", o.rep, o.err)
 	}
 }
 
