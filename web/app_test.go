@@ -135,6 +135,23 @@ func TestSurvivorApp(t *testing.T) {
 		}
 	})
 
+	t.Run("the look chosen at enrolment rides in the link", func(t *testing.T) {
+		_, e := s.appCase(t, cw, "Units", "+447700900290", "2468", "1357",
+			map[string]any{"kind": "converter", "name": "My Units", "icon": "3"})
+		if !strings.Contains(e["link"], "look=converter") {
+			t.Fatalf("link %q lacks the look", e["link"])
+		}
+		ph := phonetest.Open(t, chrome, s.app, strings.TrimPrefix(e["link"], s.app), 1)
+		ph.WaitEnrolled(15 * time.Second)
+		ph.Until(10*time.Second, "the converter", `document.documentElement.dataset.look === 'converter' && document.title === 'My Units'`)
+		if href := phonetest.Eval[string](ph, `location.href`); href != s.app+"/" {
+			t.Errorf("address after enrolling = %q", href)
+		}
+		if m := phonetest.Eval[string](ph, `document.querySelector('link[rel=manifest]').getAttribute('href')`); !strings.Contains(m, "icon=3") {
+			t.Errorf("manifest link %q lacks the chosen icon", m)
+		}
+	})
+
 	t.Run("press reaches the dashboard with the location", func(t *testing.T) {
 		p.T = t
 		d := openBrowser(t, chrome, s.direct, 1)

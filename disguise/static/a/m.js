@@ -54,17 +54,19 @@ let pending = null;
 // enrol trades a code for a device token. A wrong, expired or used code
 // changes nothing; without a network the code is tried again when the
 // network is back, for as long as the page is open (it is never stored).
-async function enrol(code) {
+async function enrol(code, chosen = null) {
   pending = null;
   const r = await api('POST', '/v1/app/enrol', { code }, 15000, false);
   if (r.status === 0 || r.status === 408 || r.status === 429 || r.status >= 500) {
-    pending = code;
+    pending = { code, chosen };
     return;
   }
   const b = r.body;
   if (r.status !== 200 || !b || typeof b.token !== 'string' || !b.token) return;
   await setEnrolment({ token: b.token, device_id: b.device_id });
-  const l = look(b.look);
+  // The look chosen at enrolment rides in the link (take); an answer that
+  // names one would win.
+  const l = look(b.look || chosen);
   await put('kv', 'l', l);
   apply(l);
   flush();
@@ -96,31 +98,40 @@ function register() {
 }
 
 // take reads an enrolment code from the address, once.
+// The fragment is "CODE", or "c=CODE&look=…&name=…&icon=…" with the look
+// the caseworker chose with the survivor: it rides in the link, so the
+// server keeps none of it.
 function take(h) {
   let c = '';
   try {
     c = decodeURIComponent(h);
   } catch {
-    return '';
+    return { code: '', chosen: null };
   }
-  return c.toUpperCase().replace(/[\s-]/g, '');
+  let chosen = null;
+  if (c.includes('=')) {
+    const p = new URLSearchParams(c);
+    chosen = { kind: p.get('look'), name: p.get('name'), icon: p.get('icon') };
+    c = p.get('c') || '';
+  }
+  return { code: c.toUpperCase().replace(/[\s-]/g, ''), chosen };
 }
 
 async function start() {
-  const code = take(self.k0 || '');
+  const { code, chosen } = take(self.k0 || '');
   delete self.k0;
   // The link opened again in a tab where the app already runs.
   addEventListener('hashchange', () => {
     const h = location.hash.slice(1);
     if (!h) return;
     history.replaceState(null, '', '/');
-    const c = take(h);
-    if (CODE.test(c)) enrol(c);
+    const t = take(h);
+    if (CODE.test(t.code)) enrol(t.code, t.chosen);
   });
   install();
   apply(look(await get('kv', 'l')));
-  addEventListener('online', () => pending && enrol(pending));
-  if (CODE.test(code)) await enrol(code);
+  addEventListener('online', () => pending && enrol(pending.code, pending.chosen));
+  if (CODE.test(code)) await enrol(code, chosen);
   flush();
   register();
 }
