@@ -43,6 +43,8 @@ type alertSummary struct {
 	// Handoff is where the closing record is: pending ("record not yet
 	// filed"), filed or exported; empty while the alert is open.
 	Handoff string `json:"handoff,omitempty"`
+	// queueCard: verdict, district and overdue time (queuecard.go).
+	queueCard
 }
 
 type alertOwnerView struct {
@@ -222,6 +224,11 @@ func (s *server) alertViewOf(v *alert.View) alertView {
 			out.Trail = append(out.Trail, *t)
 		}
 	}
+	var last *alertTrailView
+	if n := len(out.Trail); n > 0 {
+		last = &out.Trail[n-1]
+	}
+	out.queueCard = s.cardOf(a, v.Verdict, last)
 	for _, e := range a.Timeline {
 		out.Timeline = append(out.Timeline, alertEntryView{
 			Seq: e.Seq, At: e.At, Type: string(e.Type), By: e.By, ByName: e.ByName,
@@ -252,7 +259,9 @@ func (s *server) listAlerts() http.Handler {
 		}
 		out := alertList{Alerts: make([]alertSummary, 0, len(ls))}
 		for _, l := range ls {
-			out.Alerts = append(out.Alerts, alertSummaryOf(l.Alert, l.Case))
+			sum := alertSummaryOf(l.Alert, l.Case)
+			sum.queueCard = s.listCard(r, l)
+			out.Alerts = append(out.Alerts, sum)
 		}
 		s.json(w, r, http.StatusOK, out)
 	})
