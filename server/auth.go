@@ -251,6 +251,9 @@ type setupRequest struct {
 type setupResponse struct {
 	TOTPSecret string `json:"totp_secret"`
 	OTPAuthURL string `json:"otpauth_url"`
+	// QRSVG is the otpauth URL as a QR code, for the authenticator app to
+	// scan; drawn here, so no third party sees the secret.
+	QRSVG string `json:"qr_svg,omitempty"`
 }
 
 // setupBegin is POST /v1/auth/setup: the setup link's token and a new
@@ -271,7 +274,8 @@ func (s *server) setupBegin() http.Handler {
 			s.error(w, r, err)
 			return
 		}
-		s.json(w, r, http.StatusOK, setupResponse{TOTPSecret: e.Secret.Reveal(), OTPAuthURL: e.URL.Reveal()})
+		qr, _ := qrSVG(e.URL.Reveal()) // without it, the key and the link remain
+		s.json(w, r, http.StatusOK, setupResponse{TOTPSecret: e.Secret.Reveal(), OTPAuthURL: e.URL.Reveal(), QRSVG: qr})
 	})
 }
 

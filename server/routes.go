@@ -33,8 +33,16 @@ func (s *server) routes(mux *http.ServeMux) {
 		s.handle(mux, "GET /v1/teams/{id}/gaps", s.authed()(s.oncallGaps()))
 		s.handle(mux, "GET /v1/teams/{id}/rota", s.authed()(s.teamRota()))
 		s.handle(mux, "GET /v1/teams/{id}/policies", s.authed()(s.teamPolicies()))
+		// Coordinators (their teams) and admins: the CLI's rota set and policy set (coordinator.go).
+		s.handle(mux, "PUT /v1/teams/{id}/rota", s.authed(staff.RoleAdmin, staff.RoleCoordinator)(s.putRota()))
+		s.handle(mux, "PUT /v1/teams/{id}/policies", s.authed(staff.RoleAdmin, staff.RoleCoordinator)(s.putPolicies()))
 	}
 	s.handle(mux, "POST /v1/handover", s.authed(staff.RoleResponder)(s.goOffDuty()))
+
+	// Staff accounts: admins (all) and coordinators (their teams); the CLI's staff add, set, enable, disable.
+	s.handle(mux, "GET /v1/staff", s.authed(staff.RoleAdmin, staff.RoleCoordinator)(s.listStaff()))
+	s.handle(mux, "POST /v1/staff", s.authed(staff.RoleAdmin, staff.RoleCoordinator)(s.createStaff()))
+	s.handle(mux, "PATCH /v1/staff/{id}", s.authed(staff.RoleAdmin, staff.RoleCoordinator)(s.patchStaff()))
 
 	// Cases (caseworkers) and app enrolment.
 	s.handle(mux, "POST /v1/cases", s.authed(staff.RoleCaseworker)(s.createCase()))

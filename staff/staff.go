@@ -32,11 +32,14 @@ const (
 	RoleCaseworker Role = "caseworker"
 	RoleResponder  Role = "responder"
 	RoleHelpline   Role = "helpline"
+	// RoleCoordinator manages the rotas, escalation policies and staff
+	// accounts of their own teams (coordinator.go).
+	RoleCoordinator Role = "coordinator"
 )
 
 // Valid reports whether r is a known role.
 func (r Role) Valid() bool {
-	return r == RoleAdmin || r == RoleCaseworker || r == RoleResponder || r == RoleHelpline
+	return r == RoleAdmin || r == RoleCaseworker || r == RoleResponder || r == RoleHelpline || r == RoleCoordinator
 }
 
 // Principal is the signed-in staff member behind a request, as the HTTP
