@@ -89,8 +89,10 @@ func syncDirectory(ctx context.Context, st *store.Store, client *feed.Client, ur
 				fmt.Fprintf(out, "rejected %s: %s\n", recordName(-1, chunk[j].ID), reason(r.Err))
 			case r.Outcome == store.PutCreated:
 				rep.added++
+				fmt.Fprintf(out, "added    %s\n", recordName(-1, chunk[j].ID))
 			case r.Outcome == store.PutUpdated:
 				rep.changed++
+				fmt.Fprintf(out, "changed  %s\n", recordName(-1, chunk[j].ID))
 			default:
 				rep.unchanged++
 			}

@@ -118,7 +118,8 @@ func TestDirectorySync(t *testing.T) {
 	if err != nil {
 		t.Fatalf("sync: %v\n%s%s", err, out, errOut)
 	}
-	if !strings.Contains(out, "2 pages; 2 added, 0 changed, 0 unchanged, 0 retired; rejected 0, skipped 0") {
+	if !strings.Contains(out, "2 pages; 2 added, 0 changed, 0 unchanged, 0 retired; rejected 0, skipped 0") ||
+		!strings.Contains(out, "added    record (id "+hsdsID+")") {
 		t.Errorf("first sync report:\n%s", out)
 	}
 	// HSDS's extras it cannot keep are named, not silently lost.
@@ -168,6 +169,7 @@ func TestDirectorySync(t *testing.T) {
 	}
 	for _, want := range []string{
 		"rejected record (id " + badID + "): name: required",
+		"changed  record (id " + ukID + ")",
 		"retired  record (id " + hsdsID + ")",
 		"0 added, 1 changed, 0 unchanged, 1 retired; rejected 1",
 	} {
