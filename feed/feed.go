@@ -154,6 +154,7 @@ func (c *Client) Fetch(ctx context.Context, rawURL string) (Result, error) {
 			return Result{}, fmt.Errorf("%w: page %d: %w", ErrFeed, page, err)
 		}
 		res.Pages = page
+		fresh := 0
 		for i, id := range p.ids {
 			if id == "" {
 				res.Items = append(res.Items, signpost.ImportItem{Index: len(res.Items),
@@ -163,9 +164,12 @@ func (c *Client) Fetch(ctx context.Context, rawURL string) (Result, error) {
 			if !res.IDs[id] {
 				res.IDs[id] = true
 				ids = append(ids, id)
+				fresh++
 			}
 		}
-		if p.last || (p.totalPages > 0 && page >= p.totalPages) {
+		// A page of nothing new: the API ignores page (and would answer
+		// the same page for ever) or has run past its end.
+		if p.last || (p.totalPages > 0 && page >= p.totalPages) || (len(p.ids) > 0 && fresh == 0) {
 			break
 		}
 	}

@@ -104,6 +104,25 @@ func TestFetchOfficialExample(t *testing.T) {
 	}
 }
 
+// An API that ignores page answers the same page for ever: the feed ends
+// at the first page that brings nothing new, not after 10,000 requests.
+func TestFetchStopsOnARepeatedPage(t *testing.T) {
+	requests := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests++
+		if r.URL.Path == "/services" {
+			w.Write([]byte(`{"contents":[{"id":"a"}]}`))
+			return
+		}
+		w.Write([]byte(`{"id":"a","name":"A","status":"active"}`))
+	}))
+	defer srv.Close()
+	res, err := (&Client{}).Fetch(context.Background(), srv.URL)
+	if err != nil || len(res.Items) != 1 || res.Pages != 2 || requests != 3 {
+		t.Errorf("Fetch = %d items, %d pages, %d requests, %v", len(res.Items), res.Pages, requests, err)
+	}
+}
+
 func FuzzParsePage(f *testing.F) {
 	for _, s := range []string{`{"contents":[{"id":"a"}],"last_page":true}`, `{"content":[],"total_pages":0}`, `{"total_pages":-1,"contents":[1,"x",null]}`, `<html>`} {
 		f.Add([]byte(s))
