@@ -65,6 +65,22 @@ func (m *memStore) DecideCase(ctx context.Context, caseID string, decide func(Ca
 	return m.apply(caseID, c), nil
 }
 
+func (m *memStore) DecideSender(ctx context.Context, sender pii.Phone, window time.Duration, decide func(CaseState) (*Commit, error)) (Result, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	key := "sender:" + sender.Reveal()
+	st := CaseState{Open: m.copyAlert(m.open[key])}
+	c, err := decide(st)
+	if err != nil || c == nil {
+		return Result{}, err
+	}
+	res := m.apply("", c)
+	if a := c.Alert; a != nil && a.State.Live() {
+		m.open[key] = a.ID
+	}
+	return res, nil
+}
+
 func (m *memStore) DecideAlert(ctx context.Context, id string, decide func(*Alert) (*Commit, error)) (Result, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -19,6 +19,9 @@ import (
 // read, let the rules decide, and commit in one atomic step only if nothing
 // read has changed meanwhile (retrying otherwise).
 type Store interface {
+	// DecideSender is DecideCase for a number on no case: the open alert
+	// its last text (within window) raised or joined is the state's Open.
+	DecideSender(ctx context.Context, sender pii.Phone, window time.Duration, decide func(CaseState) (*Commit, error)) (Result, error)
 	// DecideCase reads a case's open and last alert and check-in state
 	// (nothing for caseID ""), calls decide, and commits what it returns.
 	// A nil Commit changes nothing.
@@ -254,7 +257,7 @@ func (s *Service) raiseSeen(ctx context.Context, sig Signal, pin *string, seen f
 		return Result{}, err
 	}
 	attempt := 0
-	res, err := s.store.DecideCase(ctx, sig.CaseID, func(st CaseState) (*Commit, error) {
+	decide := func(st CaseState) (*Commit, error) {
 		attempt++
 		sig := sig
 		if sig.CaseID != "" {
@@ -287,12 +290,26 @@ func (s *Service) raiseSeen(ctx context.Context, sig Signal, pin *string, seen f
 			withExclusions(c, st.Record)
 		}
 		return c, err
-	})
+	}
+	var res Result
+	var err error
+	if sig.CaseID == "" && !sig.Sender.IsZero() {
+		// One unknown number, one alert: its texts within the window
+		// join the alert the first raised.
+		res, err = s.store.DecideSender(ctx, sig.Sender, SenderJoinWindow, decide)
+	} else {
+		res, err = s.store.DecideCase(ctx, sig.CaseID, decide)
+	}
 	if err != nil {
 		return Result{}, fmt.Errorf("alert: %s signal: %w", sig.Kind, err)
 	}
 	return res, nil
 }
+
+// SenderJoinWindow is how long after a text from a number on no case the
+// next one from that number joins its open triage alert instead of
+// raising another (a flood of 400 texts is one alert, not 400).
+const SenderJoinWindow = 30 * time.Minute
 
 // AppSignal is one request of the disguised app, after its device token
 // named the case.

@@ -8,6 +8,7 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -421,6 +422,60 @@ func (s *Store) DecideCase(ctx context.Context, caseID string, decide func(alert
 		}
 	}
 	return alert.Result{}, fmt.Errorf("store: commit for case %s: %w", caseID, alert.ErrStale)
+}
+
+// DecideSender is DecideCase for a number on no case: the alert its last
+// text raised or joined, if still open and that text was within window,
+// is the state's Open alert, so a flood of texts from one unknown number
+// makes one triage alert. The number reaches Redis only as a keyed tag.
+func (s *Store) DecideSender(ctx context.Context, sender pii.Phone, window time.Duration, decide func(alert.CaseState) (*alert.Commit, error)) (alert.Result, error) {
+	ctx, cancel := bounded(ctx)
+	defer cancel()
+	key := s.k.senderOpenAlert(s.tag("sender", sender.Reveal()))
+	for range maxCommitAttempts {
+		raw, err := s.rdb.Get(ctx, key).Result()
+		if err != nil && !errors.Is(err, redis.Nil) {
+			return alert.Result{}, s.wrap("read sender alert", err)
+		}
+		// "alertID|ms of the last text": the window is decided against the
+		// stored time and the store's clock; the TTL only cleans up.
+		id, last, _ := strings.Cut(raw, "|")
+		now := s.now()
+		if now.Sub(fromMS(last)) > window {
+			id = ""
+		}
+		var st alert.CaseState
+		var ver string
+		z := sealer{s: s}
+		if id != "" {
+			a, v, az, err := s.readAlert(ctx, id, false)
+			switch {
+			case errors.Is(err, alert.ErrNotFound):
+				// Gone (retention): the next text raises afresh.
+			case err != nil:
+				return alert.Result{}, err
+			default:
+				st.Open, st.Last, ver, z = a, cloneAlert(a), v, az
+			}
+		}
+		c, err := decide(st)
+		if err != nil || c == nil {
+			return alert.Result{}, err
+		}
+		p := newCommitProg()
+		p.guard(key, "", raw)
+		if st.Open != nil {
+			p.guard(s.k.alertRecord(id), afVersion, ver)
+		}
+		if a := c.Alert; a != nil && a.CaseID == "" && a.State.Live() {
+			p.op("SET", key, a.ID+"|"+ms(now), "PX", (window + time.Minute).Milliseconds())
+		}
+		res, done, err := s.commit(ctx, p, "", c, z)
+		if err != nil || done {
+			return res, err
+		}
+	}
+	return alert.Result{}, fmt.Errorf("store: commit for a sender: %w", alert.ErrStale)
 }
 
 // DecideAlert is DecideCase for one alert (responder actions and timers).

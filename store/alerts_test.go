@@ -628,3 +628,50 @@ func readEvents(t *testing.T, s *Store) []alert.Event {
 	}
 	return out
 }
+
+// TestUnknownSenderFloodIsOneAlert (issue 16): 400 texts from one number
+// on no case make one triage alert, not 400; another number raises its
+// own; after 30 minutes of silence, or once the alert is closed, the next
+// text raises afresh. The number is in no key name.
+func TestUnknownSenderFloodIsOneAlert(t *testing.T) {
+	e := newAlertEnv(t, testenv.RedisOptions{})
+	ctx := context.Background()
+	one, _ := pii.ParsePhone("+447700900777", "GB")
+	two, _ := pii.ParsePhone("+447700900778", "GB")
+	n := 0
+	text := func(from pii.Phone) string {
+		n++
+		res, err := e.svc.Raise(ctx, alert.Signal{Source: alert.SourceSMS, Kind: alert.KindMessage, Sender: from,
+			DedupeKey: fmt.Sprintf("sms:SM%032d", n), Message: pii.NewText("are you there")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.AlertID
+	}
+	first := text(one)
+	for range 399 {
+		e.clk.Add(time.Second)
+		if id := text(one); id != first {
+			t.Fatalf("text %d from the same number raised %s, want it to join %s", n, id, first)
+		}
+	}
+	if id := text(two); id == first {
+		t.Error("another number joined the first one's alert")
+	}
+	open, err := e.s.OpenAlerts(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(open) != 2 {
+		t.Errorf("%d open alerts, want 2 (one per number)", len(open))
+	}
+	e.clk.Add(alert.SenderJoinWindow + time.Second)
+	if id := text(one); id == first {
+		t.Error("a text after 30 minutes of silence joined the old alert")
+	}
+	for _, k := range e.s.rdb.Keys(ctx, "*").Val() {
+		if strings.Contains(k, "7700900777") {
+			t.Errorf("key %q holds the number", k)
+		}
+	}
+}

@@ -140,6 +140,12 @@ func (k keyspace) teamAlerts(team string) string { return k.p + "team:" + team +
 // caseOpenAlert holds the id of the case's one open alert (string).
 func (k keyspace) caseOpenAlert(caseID string) string { return k.p + "case:" + caseID + ":open" }
 
+// senderOpenAlert holds "alertID|ms": the open alert a number on no case
+// last raised or joined, and when its last text came, keyed by a keyed tag
+// of the number; its texts within 30 minutes join that alert
+// (alert.SenderJoinWindow), and the key expires a minute after.
+func (k keyspace) senderOpenAlert(tag string) string { return k.p + "sender:" + tag + ":open" }
+
 // caseLastAlert holds the id of the case's most recent alert (string).
 func (k keyspace) caseLastAlert(caseID string) string { return k.p + "case:" + caseID + ":last" }
 
