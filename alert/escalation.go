@@ -442,11 +442,17 @@ func (r Rules) OnTextFailed(a *Alert, sid, why string, wait time.Duration, now t
 // after accepting it (sid is its id, why says it in plain words): its
 // recipient's next channel is tried at once. Unknown alerts are ignored.
 func (s *Service) TextFailed(ctx context.Context, alertID, sid, why string) error {
+	moved := false
 	_, err := s.store.DecideAlert(ctx, alertID, func(a *Alert) (*Commit, error) {
-		return s.cfg.Rules.OnTextFailed(a, sid, why, s.receiptWait(), s.now()), nil
+		c := s.cfg.Rules.OnTextFailed(a, sid, why, s.receiptWait(), s.now())
+		moved = c != nil
+		return c, nil
 	})
 	if errors.Is(err, ErrNotFound) {
 		return nil
+	}
+	if err == nil && moved {
+		s.metrics().Page(ChannelSMS, PageUndelivered)
 	}
 	return err
 }
@@ -460,6 +466,9 @@ const (
 	PageRefused PageOutcome = "refused" // final refusal (unsubscribed, no number): next channel
 	PageFailed  PageOutcome = "failed"  // undelivered until its budget ran out: dead-lettered, next channel
 	PageStale   PageOutcome = "stale"   // not sent: the alert was claimed or queued afresh
+	// PageUndelivered: the provider accepted it, then reported it could
+	// not deliver it (a text's status callback): next channel at once.
+	PageUndelivered PageOutcome = "undelivered"
 )
 
 // PageResult reports a page's outcome back to its alert.
@@ -763,6 +772,12 @@ type Metrics interface {
 	Repaired(what string)
 	Audited(repairs int, err error)
 	Returned()
+	// Raised counts a new alert by what raised it (never by class: the
+	// operator listener is private, but the fewer ways a duress signal
+	// stands out, the better).
+	Raised(src Source)
+	// Lapsed counts a claim that lapsed (its owner showed no progress).
+	Lapsed()
 }
 
 // EscalationDeps wire escalation. With Config.Escalation nil, steps still
@@ -832,6 +847,8 @@ func (nopMetrics) DeadLetter()               {}
 func (nopMetrics) Repaired(string)           {}
 func (nopMetrics) Audited(int, error)        {}
 func (nopMetrics) Returned()                 {}
+func (nopMetrics) Raised(Source)             {}
+func (nopMetrics) Lapsed()                   {}
 
 // receiptWait is the dashboard's time to confirm: 5 s plus one tick.
 func (s *Service) receiptWait() time.Duration {

@@ -57,9 +57,15 @@ func (s *Service) runTimer(ctx context.Context, t Timer, now time.Time) error {
 	case TimerDeliver:
 		err = s.runDeliver(ctx, t, now)
 	case TimerAck, TimerExpire:
+		lapsed := false
 		_, err = s.store.DecideAlert(ctx, t.Target, func(a *Alert) (*Commit, error) {
-			return s.cfg.Rules.OnTimer(a, t, now), nil
+			c := s.cfg.Rules.OnTimer(a, t, now)
+			lapsed = c != nil && c.Alert != nil && a.Owner != "" && c.Alert.Owner == "" && !c.Alert.Esc.Lapsed.IsZero()
+			return c, nil
 		})
+		if err == nil && lapsed {
+			s.metrics().Lapsed()
+		}
 	default:
 		// Unknown kinds (a newer instance's) are left for their owner.
 		return errUnknownTimer

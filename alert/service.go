@@ -257,6 +257,7 @@ func (s *Service) raiseSeen(ctx context.Context, sig Signal, pin *string, seen f
 		return Result{}, err
 	}
 	attempt := 0
+	created := false
 	decide := func(st CaseState) (*Commit, error) {
 		attempt++
 		sig := sig
@@ -289,6 +290,7 @@ func (s *Service) raiseSeen(ctx context.Context, sig Signal, pin *string, seen f
 			c.GuardPolicies = guard
 			withExclusions(c, st.Record)
 		}
+		created = c != nil && c.Created
 		return c, err
 	}
 	var res Result
@@ -302,6 +304,9 @@ func (s *Service) raiseSeen(ctx context.Context, sig Signal, pin *string, seen f
 	}
 	if err != nil {
 		return Result{}, fmt.Errorf("alert: %s signal: %w", sig.Kind, err)
+	}
+	if created && !res.Duplicate {
+		s.metrics().Raised(sig.Source)
 	}
 	return res, nil
 }

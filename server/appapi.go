@@ -256,6 +256,7 @@ var appCategoryLabels = map[signpost.Category]string{
 	signpost.CategorySubstanceUse:         "Drugs and alcohol",
 	signpost.CategoryEmergency:            "Emergency",
 	signpost.CategoryDomesticAbuse:        "Domestic abuse support",
+	signpost.CategoryStalking:             "Stalking",
 }
 
 func appCategories() []appCategory {

@@ -64,6 +64,9 @@ type Options struct {
 	// Now is the clock every stored timestamp comes from.
 	Now    func() time.Time
 	Logger *slog.Logger
+	// OnError, if set, is called once for every Redis error the store
+	// meets (the operator's waymark_redis_errors_total).
+	OnError func()
 }
 
 // Store is Waymark's Redis state. It is safe for concurrent use.
@@ -74,6 +77,7 @@ type Store struct {
 	log      *slog.Logger
 	embedded *miniredis.Miniredis
 	crypto   Crypto
+	onError  func()
 }
 
 // Open connects to the configured Redis (single, Sentinel or Cluster). It
@@ -177,7 +181,7 @@ func newStore(rdb redis.UniversalClient, o Options) *Store {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Store{rdb: rdb, k: newKeyspace(o.Tenant), now: now, log: log}
+	return &Store{rdb: rdb, k: newKeyspace(o.Tenant), now: now, log: log, onError: o.OnError}
 }
 
 // Embedded reports whether this store runs on the in-process server.
@@ -296,6 +300,9 @@ func (s *Store) Inspect(ctx context.Context) (ServerInfo, error) {
 func (s *Store) wrap(op string, err error) error {
 	if err == nil {
 		return nil
+	}
+	if s.onError != nil {
+		s.onError()
 	}
 	if strings.HasPrefix(err.Error(), "LOADING") {
 		return fmt.Errorf("store: %s: %w (%v)", op, errLoading, err)

@@ -92,6 +92,9 @@ func buildApp(ctx context.Context, cfg *config.Config, log *slog.Logger, embedde
 		return nil, &exitError{code: 2, err: fmt.Errorf("waymark: WAYMARK_PIN_KEY: %w", err)}
 	}
 
+	redisErrors := prometheus.NewCounter(prometheus.CounterOpts{Name: "waymark_redis_errors_total",
+		Help: "Redis calls that failed (unreachable, timed out, loading, refused), as the store met them."})
+	a.registry.MustRegister(redisErrors)
 	opts := store.Options{
 		Tenant:         cfg.Tenant,
 		URL:            cfg.RedisURL,
@@ -104,6 +107,7 @@ func buildApp(ctx context.Context, cfg *config.Config, log *slog.Logger, embedde
 		TLSCAFile:      cfg.RedisTLSCAFile,
 		Now:            a.now,
 		Logger:         log,
+		OnError:        redisErrors.Inc,
 	}
 	if cfg.Embedded() {
 		a.store, err = store.OpenEmbedded(opts, embeddedAddr)

@@ -255,6 +255,8 @@ type escalationMetrics struct {
 	audits    *prometheus.CounterVec
 	lastAudit prometheus.Gauge
 	returned  prometheus.Counter
+	raised    *prometheus.CounterVec
+	lapsed    prometheus.Counter
 }
 
 func newEscalationMetrics(reg *prometheus.Registry, st *store.Store) *escalationMetrics {
@@ -273,6 +275,10 @@ func newEscalationMetrics(reg *prometheus.Registry, st *store.Store) *escalation
 			Help: "Unix time of this instance's last complete auditor pass."}),
 		returned: prometheus.NewCounter(prometheus.CounterOpts{Name: "waymark_handover_returned_total",
 			Help: "Claimed alerts returned to the queue because their owner went off duty without handing them over."}),
+		raised: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "waymark_alerts_raised_total",
+			Help: "New alerts raised through this instance, by what raised them (sms, app, checkin, drill)."}, []string{"source"}),
+		lapsed: prometheus.NewCounter(prometheus.CounterOpts{Name: "waymark_claims_lapsed_total",
+			Help: "Claims that lapsed on this instance's scheduler: the owner showed no progress within the acknowledgement timeout and the grace."}),
 	}
 	depth := func(name, help string, pick func(store.OutboxStats) int64) prometheus.Collector {
 		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, func() float64 {
@@ -285,6 +291,26 @@ func newEscalationMetrics(reg *prometheus.Registry, st *store.Store) *escalation
 			return float64(pick(s))
 		})
 	}
+	// The queue as it stands, read from Redis at each scrape (every
+	// instance reports the same figures: take the max, not the sum).
+	queue := func(name, help string, pick func(queueStats) float64) prometheus.Collector {
+		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, func() float64 {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			defer cancel()
+			q, err := readQueue(ctx, st)
+			if err != nil {
+				return -1
+			}
+			return pick(q)
+		})
+	}
+	reg.MustRegister(m.raised, m.lapsed,
+		queue("waymark_alerts_unclaimed", "Open alerts nobody has claimed (-1: Redis unreachable).",
+			func(q queueStats) float64 { return float64(q.unclaimed) }),
+		queue("waymark_alerts_unclaimed_oldest_seconds", "Age of the oldest unclaimed open alert, 0 when none (-1: Redis unreachable).",
+			func(q queueStats) float64 { return q.oldest.Seconds() }),
+		queue("waymark_alerts_claim_lapsed", "Open alerts back in the queue because their claim lapsed, not claimed since (-1: Redis unreachable).",
+			func(q queueStats) float64 { return float64(q.lapsed) }))
 	reg.MustRegister(m.steps, m.pages, m.dead, m.repairs, m.audits, m.lastAudit, m.returned,
 		depth("waymark_outbox_queued", "Pages waiting in the outbox, not yet handed to an instance (-1: Redis unreachable).",
 			func(s store.OutboxStats) int64 { return s.Queued }),
@@ -317,3 +343,35 @@ func (m *escalationMetrics) Audited(_ int, err error) {
 }
 
 func (m *escalationMetrics) Returned() { m.returned.Inc() }
+
+func (m *escalationMetrics) Raised(src alert.Source) { m.raised.WithLabelValues(string(src)).Inc() }
+
+func (m *escalationMetrics) Lapsed() { m.lapsed.Inc() }
+
+// queueStats is the open queue at one moment.
+type queueStats struct {
+	unclaimed, lapsed int
+	oldest            time.Duration
+}
+
+// readQueue reads every open alert and counts the unclaimed ones (live,
+// no owner, not a practice alert), the oldest's age and the lapsed ones.
+func readQueue(ctx context.Context, st *store.Store) (queueStats, error) {
+	open, err := st.OpenAlerts(ctx)
+	if err != nil {
+		return queueStats{}, err
+	}
+	var q queueStats
+	now := time.Now()
+	for _, a := range open {
+		if !a.State.Live() || a.Owner != "" || a.Mode == alert.ModePractice {
+			continue
+		}
+		q.unclaimed++
+		if !a.Esc.Lapsed.IsZero() {
+			q.lapsed++
+		}
+		q.oldest = max(q.oldest, now.Sub(a.RaisedAt))
+	}
+	return q, nil
+}

@@ -304,6 +304,7 @@ func TestKeysNewLoads(t *testing.T) {
 	if len(env) != 4 {
 		t.Fatalf("keys new printed %d settings, want 3:\n%s", len(env)-1, out.String())
 	}
+	env["WAYMARK_FALLBACK_PHONE"] = "+447700900999" // required with a real Redis
 	var stdout bytes.Buffer
 	if err := run(context.Background(), []string{"waymark", "config", "check"}, func(k string) string { return env[k] }, &stdout, io.Discard); err != nil {
 		t.Fatalf("config check with fresh keys: %v", err)
@@ -386,4 +387,24 @@ func startServeChildAddrs(t *testing.T, what string, cmd *exec.Cmd, stderr *sync
 		t.Fatalf("%s did not print its address\n%s", what, stderr)
 	}
 	return serveAddrs{}
+}
+
+// TestMetricsPassPromtool: what the operator listener serves passes
+// Prometheus's own checker (promtool check metrics: format and naming
+// conventions), after an alert has moved the counters.
+func TestMetricsPassPromtool(t *testing.T) {
+	promtool := testenv.RequireBinary(t, "promtool", "apt-get install prometheus")
+	inst := startWaymark(t, map[string]string{}, "serve", "--addr", "127.0.0.1:0")
+	if code, _ := inst.get(t, "/healthz"); code != 200 {
+		t.Fatalf("healthz = %d", code)
+	}
+	code, body := getURL(t, inst.addrs.metrics+"/metrics")
+	if code != 200 || !strings.Contains(body, "waymark_alerts_unclaimed ") || !strings.Contains(body, "waymark_redis_errors_total") {
+		t.Fatalf("metrics = %d, lacking the queue and Redis metrics:\n%.2000s", code, body)
+	}
+	cmd := exec.Command(promtool, "check", "metrics")
+	cmd.Stdin = strings.NewReader(body)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Errorf("promtool check metrics: %v\n%s", err, out)
+	}
 }
