@@ -44,22 +44,8 @@ func TestAppDuressTimingMatchesReal(t *testing.T) {
 			}
 			// Warm up both paths (and reach the steady state: the duress
 			// alert exists and both kinds now act on it).
-			for range 100 {
-				send(canaryPIN)
-				send(canaryDuressPIN)
-			}
-			runtime.GC()
-			var real, duress []time.Duration
-			for i := range n {
-				if i%2 == 0 {
-					real = append(real, send(canaryPIN))
-					duress = append(duress, send(canaryDuressPIN))
-				} else {
-					duress = append(duress, send(canaryDuressPIN))
-					real = append(real, send(canaryPIN))
-				}
-			}
-			mr, md := median(real), median(duress)
+			mr, md := interleavedMedians(100, n, func() time.Duration { return send(canaryPIN) },
+				func() time.Duration { return send(canaryDuressPIN) })
 			ratio := float64(md) / float64(mr)
 			t.Logf("%s: median real %v, duress %v (ratio %.3f)", tc.name, mr, md, ratio)
 			if ratio < 0.9 || ratio > 1.1 {
@@ -67,6 +53,28 @@ func TestAppDuressTimingMatchesReal(t *testing.T) {
 			}
 		})
 	}
+}
+
+// interleavedMedians warms a and b up with warm calls each, then takes n
+// samples of each, alternating which goes first, and returns their
+// medians.
+func interleavedMedians(warm, n int, a, b func() time.Duration) (time.Duration, time.Duration) {
+	for range warm {
+		a()
+		b()
+	}
+	runtime.GC()
+	var as, bs []time.Duration
+	for i := range n {
+		if i%2 == 0 {
+			as = append(as, a())
+			bs = append(bs, b())
+		} else {
+			bs = append(bs, b())
+			as = append(as, a())
+		}
+	}
+	return median(as), median(bs)
 }
 
 func median(d []time.Duration) time.Duration {

@@ -4,7 +4,6 @@ package server
 
 import (
 	"net/http"
-	"runtime"
 	"testing"
 	"time"
 )
@@ -36,22 +35,8 @@ func TestAppEnrolTimingExpiredMatchesUnknown(t *testing.T) {
 		return d
 	}
 	const unknown = "QQQQ2222"
-	for range 100 {
-		send(expired)
-		send(unknown)
-	}
-	runtime.GC()
-	var ex, un []time.Duration
-	for i := range n {
-		if i%2 == 0 {
-			ex = append(ex, send(expired))
-			un = append(un, send(unknown))
-		} else {
-			un = append(un, send(unknown))
-			ex = append(ex, send(expired))
-		}
-	}
-	me, mu := median(ex), median(un)
+	me, mu := interleavedMedians(100, n, func() time.Duration { return send(expired) },
+		func() time.Duration { return send(unknown) })
 	ratio := float64(me) / float64(mu)
 	t.Logf("median expired %v, unknown %v (ratio %.3f)", me, mu, ratio)
 	if ratio < 0.9 || ratio > 1.1 {
