@@ -22,6 +22,8 @@ func FuzzAppSignal(f *testing.F) {
 	f.Add([]byte(`{"request_id":"x","kind":"panic","location":{"lat":1e309}}`))
 	f.Add([]byte(`{"kind":"cancel","pin":"12a4"}`))
 	f.Add([]byte(`[]`))
+	f.Add([]byte(`{"request_id":"3q2-7wEvb5Zr9kJcQm1xYA","kind":"press","raised_at":"2026-11-23T09:46:00Z"}`))
+	f.Add([]byte(`{"request_id":"3q2-7wEvb5Zr9kJcQm1xYA","kind":"press","raised_at":"soon"}`))
 	s := &server{Deps: Deps{Logger: discard()}, validate: newValidator()}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		w := httptest.NewRecorder()
