@@ -46,12 +46,14 @@ const a11yJS = `(() => {
   return out;
 })()`
 
-// a11y fails the test for each problem a11yJS finds on the current screen.
+// a11y fails the test for each problem a11yJS or axe-core (axe_test.go)
+// finds on the current screen.
 func a11y(t *testing.T, b *browser, screen string) {
 	t.Helper()
 	for _, p := range eval[[]string](t, b, a11yJS) {
 		t.Errorf("%s: %s", screen, p)
 	}
+	axeCheck(t, b, screen)
 }
 
 // TestCaseworker enrols, edits, issues an app code for, renews and erases
@@ -128,7 +130,8 @@ func TestCaseworker(t *testing.T) {
 	// The app enrolment code, after the tech-safety check, shown once.
 	b.do(t, 10*time.Second,
 		chromedp.SendKeys(chromedp.ID("tsc-notes"), "Went through the phone's accounts together."),
-		chromedp.Click(chromedp.CSS(`#view-cases form button[type=submit]`)),
+		// The enrolment form's own button: other forms (check-ins) come first.
+		chromedp.Evaluate[chromedp.Void](`document.getElementById('tsc-notes').form.querySelector('button[type=submit]').click()`),
 		chromedp.WaitVisible(chromedp.ID("enrol-code-value")))
 	code := eval[string](t, b, `document.getElementById('enrol-code-value').innerText`)
 	if !regexp.MustCompile(`\S{6,}`).MatchString(code) {
@@ -139,6 +142,12 @@ func TestCaseworker(t *testing.T) {
 	// field keeps the stored value.
 	b.do(t, 10*time.Second, chromedp.Click(chromedp.CSS(`#view-cases .row button:nth-child(2)`)))
 	b.waitJS(t, 5*time.Second, "renewed", `!document.getElementById('toast').hidden && document.getElementById('toast').innerText.startsWith('Renewed until')`)
+	// The code and its QR code stay through the next button until the
+	// caseworker dismisses them.
+	b.waitJS(t, 5*time.Second, "code kept after renewing", `document.getElementById('cases-title')?.innerText === 'Morgan' && document.getElementById('enrol-code-value')?.innerText === '`+code+`'`)
+	b.do(t, 10*time.Second,
+		chromedp.Click(chromedp.CSS(`#enrol-code button`)),
+		chromedp.WaitNotPresent(chromedp.ID("enrol-code-value")))
 	b.do(t, 10*time.Second,
 		chromedp.Click(chromedp.CSS(`#view-cases .row button:nth-child(1)`)),
 		chromedp.WaitVisible(chromedp.ID("case-form")))

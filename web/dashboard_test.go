@@ -43,8 +43,8 @@ const firstScreenJS = `(() => {
     const r = el.getBoundingClientRect();
     items[s] = {found: r.height > 0, top: r.top, bottom: r.bottom, text: el.innerText, inBar: !!el.closest('.actions')};
   }
-  const bar = document.querySelector('#view-alert .actions');
-  return {scrollY: window.scrollY, innerHeight: window.innerHeight,
+  const bar = document.querySelector('#actionbar .actions');
+  return {scrollY: window.scrollY + document.getElementById('main').scrollTop, innerHeight: window.innerHeight,
           actionsTop: bar ? bar.getBoundingClientRect().top : window.innerHeight, items};
 })()`
 
@@ -131,7 +131,10 @@ func TestDashboard(t *testing.T) {
 		a11y(t, a, "queue")
 		alertID = eval[string](t, a, `document.querySelector('#queue .qitem').dataset.alert`)
 		text := eval[string](t, a, `document.querySelector('#queue .qitem').innerText`)
-		for _, want := range []string{"Panic", "Robin", "Unclaimed", "Risk: high"} {
+		// What a responder chooses by: the source, the verdict (text
+		// only, at any hour for this case), the district of the fix, how
+		// long it has waited, the risk.
+		for _, want := range []string{"Panic", "Robin", "Unclaimed", "Risk: high", "App", "Text only", "Near SO", " s"} {
 			if !strings.Contains(strings.ToLower(text), strings.ToLower(want)) {
 				t.Errorf("queue item %q lacks %q", text, want)
 			}
@@ -146,6 +149,7 @@ func TestDashboard(t *testing.T) {
 		a11y(t, a, "alert")
 		checkFirstScreen(t, a, map[string]string{
 			"#verdict":                  "TEXT ONLY",
+			"#next-step":                "Text the agreed message",
 			"#opening-line":             "library about your reservation",
 			"[data-fact=risk]":          "High",
 			"[data-fact=marac]":         "Referred",
@@ -162,9 +166,16 @@ func TestDashboard(t *testing.T) {
 				t.Errorf("location %q lacks %q", loc, want)
 			}
 		}
-		if n := eval[int](t, a, `document.querySelectorAll('#view-alert a[href^="http"]').length`); n != 0 {
-			t.Errorf("alert screen links to %d outside pages", n)
+		// One outside link, a plain one to the point on openstreetmap.org
+		// (no map is embedded, nothing is fetched from there), and a copy
+		// button for the coordinates.
+		links := eval[[]string](t, a, `[...document.querySelectorAll('#view-alert a[href^="http"]')].map(e => e.href + ' ' + e.rel)`)
+		if len(links) != 1 || !strings.HasPrefix(links[0], "https://www.openstreetmap.org/?mlat=50.90970&mlon=-1.40440#map=17/50.90970/-1.40440 ") ||
+			!strings.Contains(links[0], "noreferrer") {
+			t.Errorf("outside links on the alert screen: %q; want one plain openstreetmap.org link to the fix, rel noreferrer", links)
 		}
+		a.do(t, 5*time.Second, chromedp.Click(chromedp.ID("copy-location")))
+		a.waitJS(t, 2*time.Second, "copied", `document.getElementById('toast').innerText.includes('50.90970, -1.40440')`)
 
 		// A duress PIN on cancel turns the open panic into duress: the
 		// open screen says so at once, and the verdict becomes DO NOT CONTACT.
@@ -174,7 +185,7 @@ func TestDashboard(t *testing.T) {
 		checkFirstScreen(t, a, map[string]string{
 			"#duress-flag":              "DURESS",
 			"#verdict":                  "DO NOT CONTACT",
-			"#opening-line":             "library about your reservation",
+			"#next-step":                "Call 999 and give this location",
 			"[data-fact=risk]":          "High",
 			"[data-fact=marac]":         "Referred",
 			"[data-fact=repeat]":        "Possible repeat",
@@ -184,6 +195,10 @@ func TestDashboard(t *testing.T) {
 			"[data-fact=plan]":          "Text first",
 			"#act-claim":                "Claim",
 		})
+		// Under DO NOT CONTACT the opening line is not offered at all.
+		if eval[bool](t, a, `document.getElementById('opening-line') !== null`) {
+			t.Error("the opening line shows under DO NOT CONTACT")
+		}
 		b.waitJS(t, time.Second, "duress in bob's queue", `document.querySelector('#queue .qitem.duress') !== null`)
 	})
 

@@ -36,6 +36,7 @@ type stack struct {
 	app    string // http://127.0.0.1:PORT of its app listener
 	users  map[string]*account
 	stderr *lockedBuffer
+	proc   *os.Process // the waymark serve this test started (for SIGSTOP)
 }
 
 // account is a staff account the tests created, with what it takes to
@@ -178,6 +179,7 @@ func (s *stack) serve(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start waymark serve: %v", err)
 	}
+	s.proc = cmd.Process
 	done := make(chan struct{})
 	go func() { cmd.Wait(); close(done) }()
 	t.Cleanup(func() {

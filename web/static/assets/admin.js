@@ -27,7 +27,7 @@ function latency(l) {
 }
 
 function tallies(title, list) {
-  return h('section', { class: 'more' }, h('h3', {}, title),
+  return h('section', { class: 'more' }, h('h2', {}, title),
     list && list.length
       ? h('dl', { class: 'facts' }, list.map((t) => [h('dt', {}, t.name || 'not recorded'), h('dd', {}, String(t.count))]))
       : h('p', { class: 'hint' }, 'None in this period.'));
@@ -69,7 +69,7 @@ export class AdminView {
       tallies('By kind', rep.by_kind),
       tallies('By DASH risk', rep.by_risk_level),
       tallies('By outcome', rep.by_outcome),
-      h('section', { class: 'more' }, h('h3', {}, 'Notes'),
+      h('section', { class: 'more' }, h('h2', {}, 'Notes'),
         h('ul', {}, (rep.notes || []).map((n) => h('li', {}, n)))));
   }
 }

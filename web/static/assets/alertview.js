@@ -1,23 +1,42 @@
 // alertview.js is one alert. Its first screen, without scrolling on a
 // 390x844 phone, holds what a responder must know before acting: duress,
-// the contact verdict with the agreed opening line, DASH risk and date,
-// MARAC and "possible repeat", the location (nearest postcode sector,
-// coordinates, accuracy, age: no third-party map), children,
-// communication needs and the response plan; the action bar sits under the
-// thumb. The timeline, trail, notes, resolve form and the audited reveal
-// follow below.
+// the contact verdict with one plain next step for it (the agreed opening
+// line only where contact is allowed), DASH risk and date, MARAC and
+// "possible repeat", the location (nearest postcode sector, coordinates,
+// accuracy, age, a copy button and a plain link to the point on
+// openstreetmap.org: no embedded map, nothing fetched from a third party),
+// children, communication needs and the response plan. The action bar sits
+// under the thumb, in the page's column below the content (never over
+// it). The timeline in plain words, trail, notes, resolve form and the
+// audited reveal follow below.
 
 import { api, APIError, message } from './api.js';
 import { h, clear, fill, $, field, showFieldErrors, announce, toast } from './dom.js';
 import { svgIcon } from './icons.js';
 import { modeTag } from './queue.js';
-import { KINDS, OUTCOMES, age, clock, date, viewOf, stateText, commText, childrenText } from './model.js';
+import { KINDS, OUTCOMES, VERDICTS, age, clock, date, viewOf, stateText, commText, childrenText } from './model.js';
 
-const VERDICTS = {
-  'SAFE TO CALL': { cls: 'call', icon: 'check' },
-  'TEXT ONLY': { cls: 'text', icon: 'chat' },
-  'DO NOT CONTACT': { cls: 'dnc', icon: 'block' },
-};
+// nextStep is the one thing to do now, for the verdict at this moment.
+export function nextStep(v) {
+  const code = v.verdict.code;
+  const located = !!(v.location && v.location.lat !== null && v.location.lon !== null);
+  if (v.duress || code === 'DO NOT CONTACT') {
+    return located
+      ? 'Call 999 and give this location. Do not call or text them.'
+      : 'Do not call or text them. If they may be in danger now, call 999 with what you know; otherwise follow the response plan.';
+  }
+  if (code === 'SAFE TO CALL') return 'Ring now, starting with the opening line.';
+  if (code === 'TEXT ONLY') return 'Text the agreed message. Do not ring.';
+  return 'Follow the response plan.';
+}
+
+// osmLink is a plain link to the point on openstreetmap.org: following it
+// is the responder's choice; the page itself fetches nothing from there.
+function osmLink(l) {
+  const lat = l.lat.toFixed(5);
+  const lon = l.lon.toFixed(5);
+  return `https://www.openstreetmap.org/?mlat=${lat}&mlon=${lon}#map=17/${lat}/${lon}`;
+}
 
 export class AlertView {
   constructor(app, deps) {
@@ -46,6 +65,8 @@ export class AlertView {
     this.v = null;
     this.revealed = null;
     clear(this.root);
+    const slot = $('#actionbar');
+    clear(slot).hidden = true;
   }
 
   async refresh() {
@@ -81,7 +102,11 @@ export class AlertView {
       h('div', { class: 'alert-top' },
         h('button', { type: 'button', class: 'quiet back', on: { click: () => this.deps.go('#/queue') } }, '\u2190 Alerts'),
         h('span', { class: 'state', id: 'alert-state' })),
-      this.top, this.bar, this.forms, this.detail);
+      this.top, this.forms, this.detail);
+    // The bar lives in the page's column under the content, not over it.
+    const slot = $('#actionbar');
+    clear(slot).append(this.bar);
+    slot.hidden = false;
     this.buildForms();
   }
 
@@ -103,7 +128,7 @@ export class AlertView {
       fact('MARAC', v.marac.referred ? `Referred${v.marac.date ? ' ' + date(v.marac.date) : ''}` : 'Not referred', 'marac'),
       fact('Repeat', v.possibleRepeat ? h('span', { class: 'repeat' }, svgIcon('warning'), ' Possible repeat') : 'No', 'repeat'),
       fact('Children', childrenText(v.children), 'children'),
-      fact('Location', locationText(v.location), 'location', true),
+      fact('Location', [locationText(v.location), this.where(v.location)], 'location', true),
       fact('Communication', commText(v.communication) || 'No needs recorded', 'communication'),
       fact('Review', v.review ? 'Case flagged for review' : 'No', 'review'),
       fact('Response plan', h('span', { class: 'clamp' }, v.responsePlan || 'None recorded'), 'plan', true),
@@ -121,7 +146,10 @@ export class AlertView {
       h('div', { class: `verdict ${verdict.cls}`, id: 'verdict', role: 'group', 'aria-label': 'Contact verdict' },
         h('div', { class: 'code' }, svgIcon(verdict.icon), v.verdict.code),
         v.verdict.reason ? h('div', { class: 'reason' }, v.verdict.reason + (v.verdict.until ? ` (until ${clock(v.verdict.until)})` : '')) : null,
-        h('div', { class: 'opening', id: 'opening-line' },
+        h('div', { class: 'next', id: 'next-step' }, nextStep(v)),
+        // The opening line only where contact is allowed: under DO NOT
+        // CONTACT it would only invite a call.
+        v.duress || v.verdict.code === 'DO NOT CONTACT' ? null : h('div', { class: 'opening', id: 'opening-line' },
           v.openingLine ? ['Opening line: ', h('q', {}, v.openingLine)] : 'No agreed opening line.')),
       h('dl', { class: 'facts', id: 'facts' }, facts));
 
@@ -132,6 +160,15 @@ export class AlertView {
       this.focusPending = false;
       $('#alert-title', this.root).focus();
     }
+  }
+
+  // where is the location's copy button and map link.
+  where(l) {
+    if (!l || l.lat === null || l.lon === null) return null;
+    const text = `${l.lat.toFixed(5)}, ${l.lon.toFixed(5)}`;
+    return h('span', { class: 'where' },
+      h('button', { type: 'button', class: 'quiet', id: 'copy-location', on: { click: () => copy(text) } }, 'Copy location'),
+      h('a', { id: 'osm-link', href: osmLink(l), target: '_blank', rel: 'noopener noreferrer' }, 'Open on OpenStreetMap'));
   }
 
   renderActions(mine) {
@@ -186,8 +223,8 @@ export class AlertView {
     // Resolve.
     const outcomes = h('fieldset', { class: 'field', 'data-field': 'outcome' },
       h('legend', {}, 'Outcome'),
-      OUTCOMES.map(([value, label]) => h('label', { class: 'check' },
-        h('input', { type: 'radio', name: 'outcome', value, id: 'resolve-outcome-' + value, required: true }), label)),
+      h('div', { class: 'outcomes' }, OUTCOMES.map(([value, label]) => h('label', { class: 'check' },
+        h('input', { type: 'radio', name: 'outcome', value, id: 'resolve-outcome-' + value, required: true }), label))),
       h('div', { class: 'field-error', id: 'resolve-outcome-err', hidden: true }));
     const police = h('input', { id: 'resolve-police', name: 'police_reference', maxlength: '64', autocomplete: 'off' });
     const childrenRef = h('input', { id: 'resolve-children', name: 'childrens_services_reference', maxlength: '64', autocomplete: 'off' });
@@ -317,9 +354,12 @@ export class AlertView {
   renderDetail() {
     const v = this.v;
     const tl = h('ol', { class: 'timeline', id: 'timeline' },
-      (v.timeline || []).map((e) => h('li', {},
-        h('time', {}, clock(e.at)),
-        entryText(e), e.by_name ? ` \u2014 ${e.by_name}` : '', e.detail ? ` (${e.detail})` : '')));
+      (v.timeline || []).map((e) => {
+        const [line, more] = plainEntry(e);
+        return h('li', { 'data-type': e.type },
+          h('time', {}, clock(e.at)), line,
+          more ? h('span', { class: 'detail' }, more) : null);
+      }));
     const trail = v.trail.length
       ? h('ol', { class: 'trail', id: 'trail' }, [...v.trail].reverse().map((p) => h('li', {}, clock(p.at), ' \u00b7 ', locationText(p))))
       : h('p', { class: 'hint' }, 'No location fixes.');
@@ -349,19 +389,63 @@ function locationText(l) {
   return h('span', {}, out);
 }
 
+// The timeline in plain words: what happened, who did it, and for
+// escalation whom Waymark tried and how, never the system's own tokens.
 const ENTRY = {
-  raised: 'Alert raised', signal: 'Another signal', duress: 'Turned into DURESS', location: 'Location update',
-  message: 'Message from survivor', 'checkin-safe': 'Checked in safe', cancelled: 'Cancelled by survivor',
-  'cancel-late': 'Cancel after the window (noted only)', 'wrong-pin': 'Wrong PIN', acknowledged: 'Claimed',
-  working: 'Marked working', note: 'Note', requeued: 'Returned to the queue', quiet: 'No note in time',
-  escalated: 'Escalated', resolved: 'Resolved', 'followup-done': 'Welfare follow-up closed', expired: 'Expired',
-  checkins: 'Check-in schedule changed', 'checkins-duress': 'Check-in change under duress (not applied)',
-  'practice-real': 'Practice treated as real',
+  raised: 'Alert raised', signal: 'Another signal from them', duress: 'Turned into DURESS: do not contact',
+  location: 'New location', message: 'Message from them', 'checkin-safe': 'Checked in safe',
+  cancelled: 'Cancelled by them', 'cancel-late': 'Asked to cancel after the window (still open)',
+  'wrong-pin': 'Wrong PIN entered', acknowledged: 'Claimed', working: 'Marked as being worked on',
+  note: 'Note', requeued: 'Back in the queue', quiet: 'Claim about to lapse', lapsed: 'Claim lapsed: back in the queue',
+  escalated: 'Escalated', delivery: 'Not reached: trying the next way', 'handed-over': 'Handed over',
+  repaired: 'Escalation re-armed', 'page-failed': 'A page could not be sent', resolved: 'Resolved',
+  'followup-done': 'Welfare follow-up closed', expired: 'Expired', checkins: 'Check-in schedule changed',
+  'checkins-duress': 'Check-in change under duress (not applied)', 'practice-real': 'Practice treated as real',
 };
 
-function entryText(e) {
-  const base = ENTRY[e.type] || e.type;
-  return e.text ? `${base}: ${e.text}` : base;
+const WHOM = {
+  'oncall:primary': 'the on-call responder', 'oncall:secondary': 'the second on call', 'oncall:manager': 'the duty manager',
+  'case-owner': 'the case owner', team: 'the whole team', fallback: 'the 24/7 fallback', manager: 'the duty manager',
+};
+const HOW = { dashboard: 'on the dashboard', sms: 'by text', voice: 'by phone call', webpush: 'by notification' };
+
+// escalationWords turns "escalation step 1: oncall:primary and case-owner
+// by dashboard, then sms (1 to page)" into "Step 1: alerted the on-call
+// responder and the case owner on the dashboard, then by text (1 person
+// to page)". Anything it does not recognise is shown as it came.
+function escalationWords(d) {
+  const m = /^escalation step (\d+): (.+?) by (.+?)(?: \((\d+) to page\))?$/.exec(d || '');
+  if (!m) return d;
+  const whom = m[2].split(' and ').map((w) => WHOM[w] || w).join(' and ');
+  const how = m[3].split(', then ').map((c) => HOW[c] || c).join(', then ');
+  const n = m[4] ? ` (${m[4]} ${m[4] === '1' ? 'person' : 'people'} to page)` : '';
+  return `Step ${m[1]}: alerted ${whom} ${how}${n}`;
+}
+
+// plainEntry is a timeline entry's line and, when there is more, its
+// detail in plain words.
+function plainEntry(e) {
+  let line = ENTRY[e.type] || 'Update';
+  if (e.by_name) line += ` \u2014 ${e.by_name}`;
+  if (e.text) line += `: ${e.text}`;
+  let more = e.detail || '';
+  if (e.type === 'escalated') {
+    const words = escalationWords(more);
+    if (words !== more) { line = words; more = ''; }
+  }
+  for (const [k, v] of Object.entries(HOW)) more = more.replaceAll(`${k} page`, `page ${v}`);
+  return [line, more];
+}
+
+// copy puts text on the clipboard and says so.
+async function copy(text) {
+  try {
+    await navigator.clipboard.writeText(text);
+    announce('Location copied.');
+    toast('Location copied: ' + text);
+  } catch {
+    toast('Could not copy. The coordinates are: ' + text);
+  }
 }
 
 function focusForm(id) {

@@ -17,8 +17,10 @@ export class APIError extends Error {
 
 // api sends one JSON request. A 401 on anything but sign-in also fires a
 // "waymark:session-ended" event: the page goes read-only until sign-in.
-export async function api(method, path, body) {
+// opts.timeout (ms) gives up on a server that does not answer (status 0).
+export async function api(method, path, body, opts) {
   const init = { method, credentials: 'same-origin', cache: 'no-store', headers: { Accept: 'application/json' } };
+  if (opts && opts.timeout) init.signal = AbortSignal.timeout(opts.timeout);
   if (body !== undefined) {
     init.headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(body);

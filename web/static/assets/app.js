@@ -7,7 +7,7 @@ import { api, APIError, message } from './api.js';
 import { $, announce, toast } from './dom.js';
 import { svgIcon } from './icons.js';
 import { Live } from './live.js';
-import { alertOf, validAlertID, validCaseID } from './model.js';
+import { alertOf, clock, validAlertID, validCaseID } from './model.js';
 import { Alarm } from './sound.js';
 import { renderQueue, tickAges } from './queue.js';
 import { AlertView } from './alertview.js';
@@ -16,6 +16,7 @@ import { DirectoryView } from './directory.js';
 import { setup } from './setup.js';
 import { WebPush } from './push.js';
 import { AdminView } from './admin.js';
+import { CoordView } from './coord.js';
 import { Duty } from './duty.js';
 
 // app is the dashboard's one piece of shared state.
@@ -55,12 +56,16 @@ async function boot() {
   window.addEventListener('hashchange', route);
   window.addEventListener('waymark:session-ended', sessionEnded);
   document.addEventListener('visibilitychange', flushSeen);
-  setInterval(() => tickAges(document), 1000);
+  // Ages count only while alerts are arriving.
+  setInterval(() => { if (app.online || !app.live) tickAges(document); }, 1000);
+  setInterval(() => { if (app.online) app.lastLive = Date.now(); }, 1000);
 
+  app.updateTitle = updateTitle;
   app.alertView = new AlertView(app, { refresh: refreshAlert, go });
   app.casesView = new CasesView(app, { go });
   app.directoryView = new DirectoryView(app);
   app.adminView = new AdminView(app);
+  app.coordView = new CoordView(app);
   app.push = new WebPush($('#push-enable'));
   app.duty = new Duty(app);
 
@@ -161,6 +166,7 @@ async function signedIn() {
   $('#tab-queue').hidden = !has('responder');
   $('#tab-cases').hidden = !has('caseworker');
   $('#tab-admin').hidden = !has('admin');
+  $('#tab-coord').hidden = !(has('admin') || has('coordinator'));
   updateNotifyButton();
   updateSoundButton();
   if (has('responder')) {
@@ -181,7 +187,7 @@ async function signedIn() {
     app.push.start();
   }
   if (!location.hash || location.hash === '#') {
-    go(has('responder') ? '#/queue' : has('caseworker') ? '#/cases' : has('admin') ? '#/admin' : '#/directory', true);
+    go(has('responder') ? '#/queue' : has('caseworker') ? '#/cases' : has('admin') ? '#/admin' : has('coordinator') ? '#/coord' : '#/directory', true);
   }
   route();
 }
@@ -328,12 +334,37 @@ function flushSeen() {
   for (const [a, e] of app.unseen.splice(0)) if (app.alerts.has(a)) app.live.seen(a, e);
 }
 
+// onStatus shows whether alerts are arriving. Not live: the banner (which
+// stays in view), the tab's title, and ages that stop and grey, so nobody
+// reads a stale queue as a current one.
 function onStatus(online) {
+  const was = app.online;
   app.online = online;
-  $('#banner-offline').hidden = online || app.readOnly;
+  if (!online && (was || !app.offlineSince)) app.offlineSince = app.lastLive || Date.now();
+  if (online) { app.offlineSince = 0; app.lastLive = Date.now(); }
+  const stale = !online && !app.readOnly;
+  $('#banner-offline').hidden = !stale;
+  if (stale) {
+    $('#offline-detail').textContent = app.lastLive
+      ? `Last live at ${clock(app.lastLive)}. What is shown may be out of date.`
+      : 'What is shown may be out of date.';
+  }
   document.body.classList.toggle('offline', !online);
+  document.body.classList.toggle('stale', stale);
   document.body.dataset.live = online ? 'on' : 'off';
-  if (online) loadQueueIfStale();
+  updateTitle();
+  if (online) {
+    tickAges(document);
+    loadQueueIfStale();
+  }
+}
+
+// updateTitle puts the queue count in the tab's title, or that alerts are
+// not arriving.
+function updateTitle() {
+  const n = app.alerts.size;
+  if (app.me && has('responder') && !app.online && !app.readOnly) document.title = 'Not receiving alerts \u2014 Waymark';
+  else document.title = n && has('responder') ? `(${n}) Waymark` : 'Waymark';
 }
 
 // After a reconnect the replay brings every missed event; a list read as
@@ -369,7 +400,8 @@ function route() {
   let view = parts[0] || 'queue';
   if (view === 'queue' && !has('responder')) view = has('caseworker') ? 'cases' : 'directory';
   if (view === 'admin' && !has('admin')) view = 'directory';
-  const views = ['queue', 'alert', 'cases', 'directory', 'admin'];
+  if (view === 'coord' && !(has('admin') || has('coordinator'))) view = 'directory';
+  const views = ['queue', 'alert', 'cases', 'directory', 'coord', 'admin'];
   if (!views.includes(view)) view = 'queue';
   app.view = view;
   for (const v of views) $('#view-' + v).hidden = v !== view;
@@ -394,6 +426,9 @@ function route() {
       break;
     case 'admin':
       app.adminView.open();
+      break;
+    case 'coord':
+      app.coordView.open(['rota', 'policies', 'staff', 'teams'].includes(parts[1]) ? parts[1] : '');
       break;
   }
 }

@@ -9,6 +9,25 @@ export const KINDS = {
   message: { label: 'Message', icon: 'message' },
 };
 
+// SOURCES names what raised an alert, as a queue card says it.
+export const SOURCES = {
+  app: 'App', sms: 'Text', checkin: 'Check-in', drill: 'Drill',
+};
+
+// VERDICTS are the contact verdicts: a class for the colour, an icon and
+// the words (the icon is never alone).
+export const VERDICTS = {
+  'SAFE TO CALL': { cls: 'call', icon: 'check', short: 'Safe to call' },
+  'TEXT ONLY': { cls: 'text', icon: 'chat', short: 'Text only' },
+  'DO NOT CONTACT': { cls: 'dnc', icon: 'block', short: 'Do not contact' },
+};
+
+// overdue reports whether an unclaimed alert has passed the first step of
+// its policy.
+export function overdue(a, now = Date.now()) {
+  return a.state === 'raised' && !a.owner && !!a.overdueAt && now >= a.overdueAt;
+}
+
 export const OUTCOMES = [
   ['safe', 'Safe'],
   ['police-attended', 'Police attended'],
@@ -51,9 +70,14 @@ export function alertOf(a) {
     ownerName: a.owner ? (a.owner.name || '') : '',
     followUp: !!a.welfare_followup,
     expiredCase: !!a.expired_case,
-    risk: a.risk || '',
+    // Nobody has assessed an unknown sender: no DASH level to show.
+    risk: a.case_id ? (a.risk || '') : '',
+    assessed: !!a.case_id,
     source: a.source || '',
     mode: a.mode || '',
+    verdict: a.verdict || (a.contact && a.contact.code) || '',
+    district: a.district || '',
+    overdueAt: ms(a.overdue_at),
   };
   out.open = LIVE.has(out.state) || out.followUp;
   return out;

@@ -1,11 +1,14 @@
 // queue.js draws the open alerts, most urgent first, each with a live age.
 // An item shows what a responder needs to pick one: the kind (in words,
-// with an icon and a colour), the alias, the age, the risk and who has
-// claimed it. Never a phone number, code word or note.
+// with an icon and a colour), the alias, how long it has waited, what
+// raised it (text, app, check-in), the contact verdict, the district, the
+// risk ("not assessed" for an unknown sender), who has claimed it, and
+// "Overdue" once the first step of its policy has passed unclaimed. Never
+// a phone number, code word, note or the location itself.
 
 import { h, clear, $ } from './dom.js';
 import { svgIcon } from './icons.js';
-import { KINDS, age, ageWords, compare, stateText } from './model.js';
+import { KINDS, SOURCES, VERDICTS, age, compare, overdue, stateText } from './model.js';
 
 export function renderQueue(app) {
   const list = $('#queue');
@@ -18,6 +21,7 @@ export function renderQueue(app) {
   const focused = document.activeElement && document.activeElement.dataset && document.activeElement.dataset.alert;
   clear(list);
   for (const a of items) list.appendChild(item(app, a));
+  if (app.updateTitle) app.updateTitle();
   if (focused) {
     const el = list.querySelector(`[data-alert="${CSS.escape(focused)}"]`);
     if (el) el.focus();
@@ -30,20 +34,31 @@ function item(app, a) {
   const status = claimed
     ? h('span', { class: 'tag claimed' }, stateText(a, app.me))
     : h('span', { class: 'tag new' }, a.followUp ? 'Welfare follow-up due' : 'Unclaimed');
-  const risk = a.risk ? h('span', {}, `Risk: ${a.risk}`) : null;
-  const label = `${a.mode ? a.mode.toUpperCase() + ' ' : ''}${k.label} alert, ${a.alias || 'no alias'}, raised ${ageWords(a.raisedAt)}, ${claimed ? stateText(a, app.me) : 'unclaimed'}`;
+  const risk = h('span', { class: 'risk' }, a.assessed || a.mode === 'drill'
+    ? `Risk: ${a.risk || 'not recorded'}` : 'Risk: not assessed');
+  const v = VERDICTS[a.verdict];
+  const late = overdue(a);
+  // No aria-label: the card's own words are its name, so what is read out
+  // is what is shown (WCAG 2.5.3), risk and all.
   const btn = h('button', {
     type: 'button',
-    class: `qitem ${a.kind}`,
+    class: `qitem ${a.kind}${late ? ' overdue' : ''}`,
     'data-alert': a.id,
     'data-state': a.state,
-    'aria-label': label,
+    'data-overdue-at': a.overdueAt && a.state === 'raised' && !a.owner ? String(a.overdueAt) : null,
     on: { click: () => { location.hash = '#/alert/' + a.id; } },
   },
-  h('span', { class: 'kind' }, svgIcon(k.icon), k.label),
+  h('span', { class: 'kind' }, svgIcon(k.icon), k.label, h('span', { class: 'sr-only' }, ' alert,')),
   h('span', { class: 'alias' }, a.alias || 'Unknown sender'),
-  h('time', { class: 'age', 'data-since': String(a.raisedAt), datetime: new Date(a.raisedAt || 0).toISOString() }, age(a.raisedAt)),
-  h('span', { class: 'meta' }, modeTag(a), status, risk, a.expiredCase ? h('span', { class: 'tag' }, 'Expired case') : null));
+  h('span', { class: 'waited' }, h('span', { class: 'sr-only' }, 'waiting '),
+    h('time', { class: 'age', 'data-since': String(a.raisedAt), datetime: new Date(a.raisedAt || 0).toISOString() }, age(a.raisedAt))),
+  h('span', { class: 'facts-line' },
+    h('span', { class: 'source', 'data-source': a.source || '' }, SOURCES[a.source] || 'Unknown source'),
+    v ? h('span', { class: `vtag ${v.cls}`, 'data-verdict': a.verdict }, svgIcon(v.icon), v.short) : null,
+    h('span', { class: 'district' }, a.district ? `Near ${a.district}` : 'No location')),
+  h('span', { class: 'meta' }, modeTag(a),
+    h('span', { class: 'tag overdue-tag', hidden: !late }, svgIcon('clock'), 'Overdue'),
+    status, risk, a.expiredCase ? h('span', { class: 'tag' }, 'Expired case') : null));
   return h('li', {}, btn);
 }
 
@@ -54,11 +69,19 @@ export function modeTag(a) {
   return h('span', { class: `tag ${a.mode}`, 'data-mode': a.mode }, a.mode.toUpperCase());
 }
 
-// tickAges moves every live age counter on the page on by a second.
+// tickAges moves every live age counter on the page on by a second, and
+// marks the queue cards that have just become overdue.
 export function tickAges(root) {
   const now = Date.now();
   for (const t of root.querySelectorAll('time[data-since]')) {
     const s = Number(t.dataset.since);
     if (s) t.textContent = age(s, now);
+  }
+  for (const b of root.querySelectorAll('.qitem[data-overdue-at]:not(.overdue)')) {
+    if (now >= Number(b.dataset.overdueAt)) {
+      b.classList.add('overdue');
+      const tag = b.querySelector('.overdue-tag');
+      if (tag) tag.hidden = false;
+    }
   }
 }

@@ -44,7 +44,8 @@ export function setup(root, token, done) {
       }
     } } },
     h('h1', { id: 'setup-title' }, 'Add Waymark to your authenticator app'),
-    h('p', {}, 'In your authenticator app, add an account with this key (time-based, 6 digits):'),
+    h('p', {}, 'In your authenticator app, scan this code, or add an account with the key below it (time-based, 6 digits):'),
+    res.qr_svg ? h('img', { class: 'qr', id: 'setup-qr', alt: 'QR code for your authenticator app', src: 'data:image/svg+xml;base64,' + btoa(res.qr_svg) }) : null,
     h('p', { class: 'code-once', id: 'setup-secret' }, res.totp_secret.replace(/(.{4})/g, '$1 ').trim()),
     h('p', {}, h('a', { href: res.otpauth_url }, 'Or open it in an authenticator app on this device')),
     field('Then enter the 6-digit code it shows', code),
