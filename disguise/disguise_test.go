@@ -132,11 +132,6 @@ func TestServiceWorkerFilled(t *testing.T) {
 }
 
 func TestManifest(t *testing.T) {
-	type icon struct{ Src, Sizes, Type, Purpose string }
-	type manifest struct {
-		Name, ShortName, StartURL, Scope, Display, ID string
-		Icons                                         []icon
-	}
 	tests := []struct {
 		query      string
 		name, icon string

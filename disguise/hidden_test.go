@@ -100,9 +100,9 @@ func TestCheckin(t *testing.T) {
 	if got := p.Display(); got != "2580" {
 		t.Errorf("display = %q, want 2580", got)
 	}
-	calls := p.api.wait(t, 10*time.Second, "check-in", func(c []call) bool { return len(signals(c, "")) >= 1 })
+	p.api.wait(t, 10*time.Second, "check-in", func(c []call) bool { return len(signals(c, "")) >= 1 })
 	p.Tap("AC 9 9 1 2 ⌫ 3 =")
-	calls = p.api.wait(t, 10*time.Second, "second check-in", func(c []call) bool { return len(signals(c, "")) >= 2 })
+	calls := p.api.wait(t, 10*time.Second, "second check-in", func(c []call) bool { return len(signals(c, "")) >= 2 })
 	s := signals(calls, "")
 	if len(s) != 2 || s[0].kind() != "checkin" || s[0].str("pin") != "02580" || s[1].str("pin") != "9913" {
 		t.Fatalf("signals: %s", describe(s))

@@ -61,3 +61,7 @@ func loginMedian(ds []time.Duration) time.Duration {
 	slices.Sort(s)
 	return s[len(s)/2]
 }
+
+// withArgon2 uses production-strength (or other) password hashing instead
+// of staff.TestParams; the timing test needs it.
+func withArgon2(p staff.Params) envOption { return func(o *envOptions) { o.argon2 = p } }

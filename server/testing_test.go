@@ -83,10 +83,6 @@ type envOptions struct {
 // envOption changes how newTestEnv builds the server.
 type envOption func(*envOptions)
 
-// withArgon2 uses production-strength (or other) password hashing instead
-// of staff.TestParams; the timing test needs it.
-func withArgon2(p staff.Params) envOption { return func(o *envOptions) { o.argon2 = p } }
-
 // withTrustedProxies serves as with WAYMARK_TRUSTED_PROXIES.
 func withTrustedProxies(list ...string) envOption {
 	return func(o *envOptions) { o.trustedProxies = list }
