@@ -1,11 +1,13 @@
 package web
 
 import (
-	"encoding/json"
+	"bufio"
 	"flag"
-	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -14,57 +16,111 @@ import (
 	"waymark/internal/testenv"
 )
 
-var update = flag.Bool("update", false, "rewrite docs/screenshots/*.png (go test -run TestScreenshots ./web/ -args -update)")
+var update = flag.Bool("update", false, "rewrite docs/screenshots/{queue,alert}.png from the demo (go test -run TestDashboardScreenshots ./web/ -args -update)")
 
-// TestScreenshots renders the queue and a duress alert at phone size
-// (390x844 CSS pixels, device scale 2) for the README. It only runs with
-// -update, and writes the files it was asked for.
-func TestScreenshots(t *testing.T) {
-	if !*update {
-		t.Skip("writes docs/screenshots only with: go test -run TestScreenshots ./web/ -args -update")
-	}
-	chrome := testenv.StartChrome(t)
-	s := newStack(t)
-	sam := s.addStaff(t, "sam", "Sam Patel", "responder")
-	kit := s.addStaff(t, "kit", "Kit Morgan", "responder")
-	cw := s.client(t, s.addStaff(t, "carol", "Carol Cole", "caseworker"))
+// demoLoginLine is how `waymark demo` prints an account.
+var demoLoginLine = regexp.MustCompile(`^\s+(\w+)\s+username (\S+)\s+password (\S+)\s+TOTP secret (\S+)$`)
 
-	robin := s.seedCase(t, cw, "Robin", "+447700900001")
-	jay := s.seedCase(t, cw, "Jay", "+447700900002")
-	ash := s.seedCase(t, cw, "Ash", "+447700900003")
-	s.panicAt(t, jay, 50.9101, -1.4050, 40)
-	s.signal(t, ash, map[string]any{"kind": "message", "message": "can you call after 6"})
-	s.panicAt(t, robin, 50.9097, -1.4044, 25)
-	s.signal(t, robin, map[string]any{"kind": "cancel", "pin": canaryDuressPIN})
-
-	// Kit claims Jay's alert, so the queue shows a claim too.
-	kc := s.client(t, kit)
-	st, body := s.call(t, kc, "GET", "/v1/alerts?state=open", nil)
-	if st != http.StatusOK {
-		t.Fatalf("list alerts: %d %s", st, body)
-	}
-	var list struct {
-		Alerts []struct{ ID, Alias string }
-	}
-	json.Unmarshal(body, &list)
-	for _, a := range list.Alerts {
-		if a.Alias == "Jay" {
-			if st, body := s.call(t, kc, "POST", "/v1/alerts/"+a.ID+"/ack", nil); st != http.StatusOK {
-				t.Fatalf("ack: %d %s", st, body)
-			}
-		}
-	}
-
-	b := openBrowser(t, chrome, s.direct, 2)
-	b.signIn(t, sam)
-	b.liveReady(t, 10*time.Second)
-	b.waitJS(t, 5*time.Second, "three alerts", `document.querySelectorAll('#queue .qitem').length === 3`)
-	dir := filepath.Join(moduleRoot(t), "docs", "screenshots")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+// startDemo runs `waymark demo --simulate` exactly as the README tells a
+// newcomer to (no settings of the test's own), and returns the dashboard's
+// address and the accounts it printed.
+func startDemo(t *testing.T) (string, map[string]*account) {
+	t.Helper()
+	bin := buildWaymark(t)
+	cmd := exec.Command(bin, "demo", "--simulate", "--addr", "127.0.0.1:0")
+	cmd.Env = childEnv()
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
 		t.Fatal(err)
 	}
+	stderr := &lockedBuffer{}
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	t.Cleanup(func() {
+		cmd.Process.Signal(os.Interrupt)
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+	})
+	type found struct {
+		base  string
+		users map[string]*account
+	}
+	ready := make(chan found, 1)
+	go func() {
+		f := found{users: map[string]*account{}}
+		sent := false
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			line := sc.Text()
+			if u, ok := strings.CutPrefix(line, "listening on "); ok {
+				f.base = u
+			}
+			if m := demoLoginLine.FindStringSubmatch(line); m != nil {
+				f.users[m[1]] = &account{Username: m[2], Password: m[3], Secret: m[4]}
+			}
+			if !sent && f.base != "" && len(f.users) >= 2 {
+				ready <- f
+				sent = true
+			}
+		}
+	}()
+	select {
+	case f := <-ready:
+		return f.base, f.users
+	case <-done:
+		t.Fatalf("waymark demo exited:\n%s", stderr.Tail(4000))
+	case <-time.After(60 * time.Second):
+		t.Fatalf("waymark demo printed no address and accounts within 60 s:\n%s", stderr.Tail(4000))
+	}
+	return "", nil
+}
+
+// TestDashboardScreenshots takes the README's dashboard screenshots from
+// `waymark demo --simulate` itself, signed in as its responder (Ruth
+// Okafor), so they show only what the demo has: the queue with Jay's code
+// word by text, Robin's app panic, Ash's missed check-in and a text from an
+// unknown number; and Robin's alert. Without -update it checks the same
+// screens and writes nothing.
+func TestDashboardScreenshots(t *testing.T) {
+	chrome := testenv.StartChrome(t)
+	base, users := startDemo(t)
+	ruth := users["responder"]
+	if ruth == nil {
+		t.Fatalf("the demo printed no responder account: %v", users)
+	}
+	b := openBrowser(t, chrome, base, 2)
+	b.signIn(t, ruth)
+	b.liveReady(t, 10*time.Second)
+	if got := eval[string](t, b, `document.getElementById('who').textContent`); got != "Ruth Okafor" {
+		t.Errorf("the demo's responder is %q, want Ruth Okafor (the README names her)", got)
+	}
+	// The simulation raises the text, the panic and the missed check-in
+	// within 9 s, and the unknown number's text at 18 s.
+	b.waitJS(t, 40*time.Second, "the demo's four alerts", `(() => {
+		const t = [...document.querySelectorAll('#queue .qitem')].map(e => e.innerText).join('\n');
+		return ['Jay', 'Robin', 'Ash', 'Unknown sender'].every(w => t.includes(w));
+	})()`)
+	cards := eval[string](t, b, `[...document.querySelectorAll('#queue .qitem')].map(e => e.innerText.replace(/\n/g, ' ')).join('\n')`)
+	t.Logf("queue:\n%s", cards)
+	for _, want := range []string{"Text", "App", "Check-in", "Risk: not assessed", "Near SO"} {
+		if !strings.Contains(cards, want) {
+			t.Errorf("the queue lacks %q, which the README says it shows", want)
+		}
+	}
+	dir := filepath.Join(moduleRoot(t), "docs", "screenshots")
 	shot := func(name string) {
 		t.Helper()
+		if !*update {
+			return
+		}
 		png, err := chromedp.Run(b.ctx, chromedp.CaptureScreenshot())
 		if err != nil {
 			t.Fatalf("screenshot %s: %v", name, err)
@@ -76,8 +132,14 @@ func TestScreenshots(t *testing.T) {
 	}
 	shot("queue.png")
 	b.do(t, 10*time.Second,
-		chromedp.Click(chromedp.CSS(`#queue .qitem.duress`)),
-		chromedp.WaitVisible(chromedp.ID("duress-flag")))
-	b.waitJS(t, 5*time.Second, "location", `document.querySelector('[data-fact=location]').innerText.includes('m ')`)
+		chromedp.Click(chromedp.CSS(`#queue .qitem.panic`)),
+		chromedp.WaitVisible(chromedp.ID("verdict")))
+	b.waitJS(t, 10*time.Second, "location", `document.querySelector('[data-fact=location]').innerText.includes('m ')`)
+	if got := eval[string](t, b, `document.getElementById('alert-title').innerText`); !strings.Contains(got, "Robin") {
+		t.Errorf("the panic's alert screen is %q, want Robin's", got)
+	}
+	if !eval[bool](t, b, `document.getElementById('next-step') !== null && document.getElementById('osm-link') !== null && document.getElementById('copy-location') !== null`) {
+		t.Error("Robin's alert lacks the next step, the copy button or the map link the README shows")
+	}
 	shot("alert.png")
 }
