@@ -209,12 +209,14 @@ func TestDashboardCards(t *testing.T) {
 		b.do(t, 10*time.Second, chromedp.Evaluate[chromedp.Void](`[...document.querySelectorAll('#queue .qitem')].find(e => e.innerText.includes('Robin')).click()`),
 			chromedp.WaitVisible(chromedp.ID("verdict")))
 		if eval[bool](t, b, `document.getElementById('act-claim') !== null`) {
-			b.do(t, 10*time.Second, chromedp.Click(chromedp.ID("act-claim")))
+			b.do(t, 10*time.Second, chromedp.Evaluate[chromedp.Void](`document.getElementById('act-claim').click()`))
 		}
 		b.waitJS(t, 5*time.Second, "claimed", `document.getElementById('resolve-form') && !document.getElementById('resolve-form').closest('.more').hidden`)
 		checkUncovered(t, b, size+" alert screen")
 		// A message shows: it takes its own room, over nothing.
-		b.do(t, 5*time.Second, chromedp.Click(chromedp.ID("copy-location")))
+		// Clicked from the page: the screen redraws as the claim's events
+		// arrive, so a node found a moment earlier may be gone.
+		b.do(t, 5*time.Second, chromedp.Evaluate[chromedp.Void](`document.getElementById('copy-location').click()`))
 		b.waitJS(t, 2*time.Second, "message", `!document.getElementById('toast').hidden`)
 		checkUncovered(t, b, size+" alert screen with a message")
 		// The outcomes are large targets, each with its words.
