@@ -44,6 +44,14 @@ func (s *server) routes(mux *http.ServeMux) {
 	s.handle(mux, "POST /v1/staff", s.authed(staff.RoleAdmin, staff.RoleCoordinator)(s.createStaff()))
 	s.handle(mux, "PATCH /v1/staff/{id}", s.authed(staff.RoleAdmin, staff.RoleCoordinator)(s.patchStaff()))
 
+	// Refuges: an admin links a refuge account to its refuge; its staff keep the vacancies (refuge.go).
+	if s.Refuges != nil {
+		s.handle(mux, "GET /v1/refuges", s.authed(staff.RoleAdmin)(s.listRefuges()))
+		s.handle(mux, "PUT /v1/staff/{id}/refuge", s.authed(staff.RoleAdmin)(s.linkRefuge()))
+		s.handle(mux, "GET /v1/refuge", s.authed(staff.RoleRefuge)(s.ownRefuge()))
+		s.handle(mux, "PUT /v1/refuge/vacancies", s.authed(staff.RoleRefuge)(s.putVacancies()))
+	}
+
 	// Cases (caseworkers) and app enrolment.
 	s.handle(mux, "POST /v1/cases", s.authed(staff.RoleCaseworker)(s.createCase()))
 	s.handle(mux, "GET /v1/cases", s.authed(staff.RoleCaseworker)(s.listCases()))

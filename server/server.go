@@ -72,6 +72,9 @@ type Deps struct {
 	ORUKAPI bool
 	// OnCall answers who is on call and lists rota gaps (oncall.go).
 	OnCall *alert.OnCall
+	// Refuges links refuge accounts to their refuge and keeps its
+	// vacancies (refuge.go); nil turns those routes off.
+	Refuges RefugeStore
 	// WebPush and WebPushSubs serve /v1/push (Web Push subscriptions of
 	// responders); either nil turns those routes off.
 	WebPush     *push.WebPush

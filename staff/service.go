@@ -241,11 +241,11 @@ func (s *Service) check(ctx context.Context, n NewAccount) (*Account, error) {
 // returns them sorted without repeats.
 func checkRoles(inv *problem.Invalid, roles []Role) []Role {
 	if len(roles) == 0 {
-		inv.Add("roles", "must name at least one role: admin, coordinator, caseworker, responder, helpline")
+		inv.Add("roles", "must name at least one role: admin, coordinator, caseworker, responder, helpline, refuge")
 	}
 	for _, r := range roles {
 		if !r.Valid() {
-			inv.Add("roles", "must be among admin, coordinator, caseworker, responder, helpline")
+			inv.Add("roles", "must be among admin, coordinator, caseworker, responder, helpline, refuge")
 			break
 		}
 	}

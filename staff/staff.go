@@ -35,11 +35,14 @@ const (
 	// RoleCoordinator manages the rotas, escalation policies and staff
 	// accounts of their own teams (coordinator.go).
 	RoleCoordinator Role = "coordinator"
+	// RoleRefuge updates the vacancies of the one refuge its account is
+	// linked to (server/refuge.go), and nothing else.
+	RoleRefuge Role = "refuge"
 )
 
 // Valid reports whether r is a known role.
 func (r Role) Valid() bool {
-	return r == RoleAdmin || r == RoleCaseworker || r == RoleResponder || r == RoleHelpline || r == RoleCoordinator
+	return r == RoleAdmin || r == RoleCaseworker || r == RoleResponder || r == RoleHelpline || r == RoleCoordinator || r == RoleRefuge
 }
 
 // Principal is the signed-in staff member behind a request, as the HTTP

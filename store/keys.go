@@ -255,3 +255,7 @@ func (k keyspace) directoryVersion() string { return k.p + "dir:version" }
 // shipped national services are merged in on every start, so hiding is
 // how an operator takes one out of search, the API and exports for good.
 func (k keyspace) directoryHidden() string { return k.p + "dir:hidden" }
+
+// refugeStaff links refuge accounts to the one refuge whose vacancies each
+// may update (hash: staff id → service id; store/refuge.go).
+func (k keyspace) refugeStaff() string { return k.p + "dir:refuge-staff" }

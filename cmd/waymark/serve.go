@@ -159,6 +159,7 @@ func serve(ctx context.Context, c *cli, args []string, o serveOptions) error {
 		WebPush:          a.webPush,
 		WebPushSubs:      webPushSubs{a.store},
 		OnCall:           a.oncall,
+		Refuges:          a.store,
 	})
 	listeners := []listener{{"", l, nil}, {"metrics ", opL, nil}}
 	if appL != nil {

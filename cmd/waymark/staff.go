@@ -49,7 +49,7 @@ func staffAdd(ctx context.Context, c *cli, args []string) error {
 		usage: "staff add --username U --role R[,R] [--team T[,T]] [--phone P] [--display-name N] [--password-stdin] [flags]",
 		flags: func(fs *flag.FlagSet) {
 			fs.StringVar(&username, "username", "", "sign-in name: 3 to 64 of a-z, 0-9 and . _ @ -")
-			fs.StringVar(&roles, "role", "", "comma list of roles: admin, coordinator, caseworker, responder, helpline")
+			fs.StringVar(&roles, "role", "", "comma list of roles: admin, coordinator, caseworker, responder, helpline, refuge")
 			fs.StringVar(&teams, "team", "", "comma list of team ids the account belongs to")
 			fs.StringVar(&phone, "phone", "", "phone number pages go to (UK numbers without +44 are fine)")
 			fs.StringVar(&display, "display-name", "", "name shown to colleagues (default: the username)")
@@ -164,7 +164,7 @@ func staffSetAccess(ctx context.Context, c *cli, verb string, args []string) err
 		cmd.usage = "staff set --username U [--role R[,R]] [--team T[,T]] [flags]"
 		cmd.flags = func(fs *flag.FlagSet) {
 			fs.StringVar(&username, "username", "", "the account to change")
-			fs.Func("role", "comma list of roles replacing the account's: admin, coordinator, caseworker, responder, helpline", func(v string) error {
+			fs.Func("role", "comma list of roles replacing the account's: admin, coordinator, caseworker, responder, helpline, refuge", func(v string) error {
 				roles, roleSet = v, true
 				return nil
 			})

@@ -17,6 +17,7 @@ import { setup } from './setup.js';
 import { WebPush } from './push.js';
 import { AdminView } from './admin.js';
 import { CoordView } from './coord.js';
+import { RefugeView } from './refuge.js';
 import { Duty } from './duty.js';
 
 // app is the dashboard's one piece of shared state.
@@ -66,6 +67,7 @@ async function boot() {
   app.directoryView = new DirectoryView(app);
   app.adminView = new AdminView(app);
   app.coordView = new CoordView(app);
+  app.refugeView = new RefugeView(app);
   app.push = new WebPush($('#push-enable'));
   app.duty = new Duty(app);
 
@@ -167,6 +169,7 @@ async function signedIn() {
   $('#tab-cases').hidden = !has('caseworker');
   $('#tab-admin').hidden = !has('admin');
   $('#tab-coord').hidden = !(has('admin') || has('coordinator'));
+  $('#tab-refuge').hidden = !has('refuge');
   updateNotifyButton();
   updateSoundButton();
   if (has('responder')) {
@@ -187,7 +190,7 @@ async function signedIn() {
     app.push.start();
   }
   if (!location.hash || location.hash === '#') {
-    go(has('responder') ? '#/queue' : has('caseworker') ? '#/cases' : has('admin') ? '#/admin' : has('coordinator') ? '#/coord' : '#/directory', true);
+    go(has('responder') ? '#/queue' : has('caseworker') ? '#/cases' : has('admin') ? '#/admin' : has('coordinator') ? '#/coord' : has('refuge') ? '#/refuge' : '#/directory', true);
   }
   route();
 }
@@ -401,7 +404,8 @@ function route() {
   if (view === 'queue' && !has('responder')) view = has('caseworker') ? 'cases' : 'directory';
   if (view === 'admin' && !has('admin')) view = 'directory';
   if (view === 'coord' && !(has('admin') || has('coordinator'))) view = 'directory';
-  const views = ['queue', 'alert', 'cases', 'directory', 'coord', 'admin'];
+  if (view === 'refuge' && !has('refuge')) view = 'directory';
+  const views = ['queue', 'alert', 'cases', 'directory', 'refuge', 'coord', 'admin'];
   if (!views.includes(view)) view = 'queue';
   app.view = view;
   for (const v of views) $('#view-' + v).hidden = v !== view;
@@ -426,6 +430,9 @@ function route() {
       break;
     case 'admin':
       app.adminView.open();
+      break;
+    case 'refuge':
+      app.refugeView.open();
       break;
     case 'coord':
       app.coordView.open(['rota', 'policies', 'staff', 'teams'].includes(parts[1]) ? parts[1] : '');

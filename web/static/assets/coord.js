@@ -18,7 +18,7 @@ const LEVELS = [['high', 'High risk (and every duress alert)'], ['medium', 'Medi
 const WHOM = [['oncall:primary', 'On-call primary'], ['oncall:secondary', 'On-call secondary'], ['duty-manager', 'Duty manager'],
   ['case-owner', 'Case owner'], ['team', 'Whole team'], ['fallback', '24/7 fallback']];
 const HOW = [['dashboard', 'Dashboard'], ['sms', 'Text'], ['voice', 'Phone call'], ['webpush', 'Notification']];
-const ROLES = [['responder', 'Responder'], ['caseworker', 'Caseworker'], ['helpline', 'Helpline'], ['coordinator', 'Coordinator'], ['admin', 'Administrator']];
+const ROLES = [['responder', 'Responder'], ['caseworker', 'Caseworker'], ['helpline', 'Helpline'], ['refuge', 'Refuge staff'], ['coordinator', 'Coordinator'], ['admin', 'Administrator']];
 const london = { timeZone: 'Europe/London' };
 
 const hhmm = (mins) => `${String(Math.floor(mins / 60) % 25).padStart(2, '0')}:${String(mins % 60).padStart(2, '0')}`;
@@ -236,7 +236,33 @@ export class CoordView {
       h('span', { class: 'name' }, s.display_name), ` (${s.username}) \u00b7 `,
       h('span', { class: s.disabled ? 'tag' : '' }, s.disabled ? 'Disabled' : s.status),
       s.page_phone ? ' \u00b7 pages by phone' : ' \u00b7 no page phone',
-      form);
+      form,
+      this.isAdmin() && s.roles.includes('refuge') ? this.refugeLink(s) : null);
+  }
+
+  // refugeLink lets an administrator link a refuge account to the refuge
+  // whose vacancies it keeps, chosen among the directory's refuges.
+  refugeLink(s) {
+    const sel = h('select', { id: `refuge-of-${s.username}`, name: 'service' }, h('option', { value: '' }, 'Choose a refuge'));
+    api('GET', '/v1/refuges').then((res) => {
+      for (const r of (res && res.refuges) || []) sel.append(h('option', { value: r.service_id }, r.name + (r.district ? ` (${r.district})` : '')));
+    }).catch(() => {});
+    const err = h('p', { class: 'error', role: 'alert', hidden: true });
+    const form = h('form', { novalidate: true, 'data-refuge-link': s.username, on: { submit: async (e) => {
+      e.preventDefault();
+      err.hidden = true;
+      try {
+        const r = await api('PUT', `/v1/staff/${s.id}/refuge`, { service: sel.value });
+        toast(`${s.username} keeps the vacancies of ${r.name}.`);
+      } catch (ex) {
+        const rest = showFieldErrors(form, ex.fields);
+        err.textContent = rest.length ? rest.map((p) => `${p.field}: ${p.problem}`).join('; ') : message(ex);
+        err.hidden = false;
+      }
+    } } },
+    field(`Refuge ${s.display_name} keeps the vacancies of`, sel), err,
+    h('button', { type: 'submit', class: 'act', id: `refuge-link-${s.username}` }, `Link ${s.username}`));
+    return form;
   }
 
   async patch(s, change, form, err) {

@@ -6,6 +6,7 @@
 import { api, message } from './api.js';
 import { h, clear, $, field, showFieldErrors } from './dom.js';
 import { date } from './model.js';
+import { vacancyText } from './refuge.js';
 
 const CATEGORIES = [
   ['', 'Any kind of service'], ['domestic-abuse', 'Domestic abuse'], ['helpline', 'Helpline'], ['refuge', 'Refuge'],
@@ -95,7 +96,9 @@ function service(s) {
   const phones = (s.phones || []).map((p) => h('a', { href: 'tel:' + p.number.replace(/[^0-9+]/g, '') }, p.number + (p.description ? ` (${p.description})` : '')));
   const gw = s.gateway ? h('div', {}, 'Gateway: ', s.gateway.name || '', ' ',
     s.gateway.phone ? h('a', { href: 'tel:' + s.gateway.phone.replace(/[^0-9+]/g, '') }, s.gateway.phone) : '') : null;
-  const vac = s.vacancies ? h('div', {}, `Vacancies: ${s.vacancies.count}`, s.vacancies.stale ? ` (stale, updated ${date(s.vacancies.updated_at)})` : '') : null;
+  // Spaces with the age of the report, from the refuge's own staff:
+  // stale past a day, and said so, not only coloured.
+  const vac = s.vacancies ? h('div', { class: s.vacancies.stale ? 'vacancies stale' : 'vacancies' }, `Vacancies: ${vacancyText(s.vacancies)}`) : null;
   return h('li', { class: 'svc' },
     h('span', { class: 'name' }, s.name, s.national ? ' (national)' : ''),
     s.organisation && s.organisation !== s.name ? h('span', { class: 'hint' }, s.organisation) : null,
