@@ -52,6 +52,14 @@ func (s *server) routes(mux *http.ServeMux) {
 		s.handle(mux, "PUT /v1/refuge/vacancies", s.authed(staff.RoleRefuge)(s.putVacancies()))
 	}
 
+	// Directory entries (admins): add, edit, retire, with the import's checks (servicesadmin.go).
+	if s.Services != nil {
+		s.handle(mux, "GET /v1/directory/records", s.authed(staff.RoleAdmin)(s.listServices()))
+		s.handle(mux, "GET /v1/directory/records/{id}", s.authed(staff.RoleAdmin)(s.getServiceRecord()))
+		s.handle(mux, "PUT /v1/directory/records/{id}", s.authed(staff.RoleAdmin)(s.putServiceRecord()))
+		s.handle(mux, "PUT /v1/directory/records/{id}/retired", s.authed(staff.RoleAdmin)(s.retireService()))
+	}
+
 	// Cases (caseworkers) and app enrolment.
 	s.handle(mux, "POST /v1/cases", s.authed(staff.RoleCaseworker)(s.createCase()))
 	s.handle(mux, "GET /v1/cases", s.authed(staff.RoleCaseworker)(s.listCases()))

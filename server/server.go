@@ -75,6 +75,9 @@ type Deps struct {
 	// Refuges links refuge accounts to their refuge and keeps its
 	// vacancies (refuge.go); nil turns those routes off.
 	Refuges RefugeStore
+	// Services lets administrators add, edit and retire directory entries
+	// (servicesadmin.go); nil turns those routes off.
+	Services ServiceStore
 	// WebPush and WebPushSubs serve /v1/push (Web Push subscriptions of
 	// responders); either nil turns those routes off.
 	WebPush     *push.WebPush

@@ -73,6 +73,16 @@ func (s *Store) DirectoryService(ctx context.Context, id string) (signpost.Servi
 	return svc, nil
 }
 
+// PutService stores one service, validated as an import validates it;
+// its *signpost.ValidationError when refused.
+func (s *Store) PutService(ctx context.Context, svc signpost.Service) error {
+	res, err := s.PutServices(ctx, []signpost.Service{svc})
+	if err != nil {
+		return err
+	}
+	return res[0].Err
+}
+
 // SetVacancies records a refuge's vacancies as of at, keeping its note,
 // and returns the service as stored.
 func (s *Store) SetVacancies(ctx context.Context, serviceID string, count int, at time.Time) (signpost.Service, error) {

@@ -160,6 +160,7 @@ func serve(ctx context.Context, c *cli, args []string, o serveOptions) error {
 		WebPushSubs:      webPushSubs{a.store},
 		OnCall:           a.oncall,
 		Refuges:          a.store,
+		Services:         a.store,
 	})
 	listeners := []listener{{"", l, nil}, {"metrics ", opL, nil}}
 	if appL != nil {

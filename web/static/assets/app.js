@@ -435,7 +435,7 @@ function route() {
       app.refugeView.open();
       break;
     case 'coord':
-      app.coordView.open(['rota', 'policies', 'staff', 'teams'].includes(parts[1]) ? parts[1] : '');
+      app.coordView.open(['rota', 'policies', 'staff', 'teams', 'directory'].includes(parts[1]) ? parts[1] : '');
       break;
   }
 }

@@ -45,14 +45,17 @@ export class CoordView {
   }
 
   async open(section) {
-    const root = clear(this.root);
+    // A later open wins: an earlier one still waiting draws nothing.
+    const token = (this.opening = (this.opening || 0) + 1);
     const teams = await this.teams().catch(() => []);
+    if (token !== this.opening) return;
+    const root = clear(this.root);
     if (!this.team || !teams.includes(this.team)) this.team = teams[0] || '';
     const pick = h('select', { id: 'coord-team', name: 'team', on: { change: () => { this.team = pick.value; this.open(this.section); } } },
       teams.map((t) => h('option', { value: t, selected: t === this.team }, t)));
     this.section = section || this.section || 'rota';
     const tabs = [['rota', 'Rota'], ['policies', 'Escalation'], ['staff', 'Staff']];
-    if (this.isAdmin()) tabs.push(['teams', 'Teams']);
+    if (this.isAdmin()) tabs.push(['teams', 'Teams'], ['directory', 'Directory']);
     root.append(h('div', { class: 'view-head' },
       h('h1', { id: 'coord-title' }, 'Team set-up'),
       h('div', { class: 'field' }, h('label', { for: 'coord-team' }, 'Team'), pick)),
@@ -60,7 +63,7 @@ export class CoordView {
       h('a', { href: `#/coord/${k}`, id: `coord-tab-${k}`, 'aria-current': k === this.section ? 'page' : null }, label))));
     const body = h('div', { id: 'coord-body' });
     root.append(body);
-    if (!this.team && this.section !== 'teams') {
+    if (!this.team && this.section !== 'teams' && this.section !== 'directory') {
       body.append(h('p', { class: 'hint' }, 'You coordinate no team yet.'));
       return;
     }
@@ -71,6 +74,7 @@ export class CoordView {
         case 'policies': await this.policies(body); break;
         case 'staff': this.staffSection(body); break;
         case 'teams': await this.teamsSection(body); break;
+        case 'directory': await this.directorySection(body); break;
       }
     } catch (e) {
       body.append(h('p', { class: 'error', role: 'alert' }, message(e)));
@@ -336,6 +340,102 @@ export class CoordView {
       res.setup_qr_svg ? h('img', { class: 'qr', id: 'setup-qr', alt: 'QR code of the set-up link', src: 'data:image/svg+xml;base64,' + btoa(res.setup_qr_svg) }) : null,
       h('p', { class: 'link-once' }, h('code', { id: 'setup-link' }, link)),
       h('button', { type: 'button', class: 'quiet act', on: { click: () => { this.created = null; clear(out); } } }, 'Done, hide the link')));
+  }
+
+  // --- directory entries (administrators) ----------------------------------
+
+  async directorySection(body) {
+    const res = await api('GET', '/v1/directory/records');
+    const all = ((res && res.services) || []).sort((a, b) => a.name.localeCompare(b.name));
+    const filter = h('input', { id: 'svc-filter', name: 'filter', type: 'search', autocomplete: 'off' });
+    const list = h('ul', { class: 'list', id: 'svc-list', 'aria-label': 'Directory services' });
+    const editor = h('div', { id: 'svc-editor' });
+    const draw = () => {
+      const q = filter.value.trim().toLowerCase();
+      clear(list).append(...all.filter((x) => !q || x.name.toLowerCase().includes(q)).slice(0, 30).map((x) => h('li', { 'data-service': x.id },
+        h('span', { class: 'name' }, x.name), x.retired ? h('span', { class: 'tag' }, ' Retired') : null, ' ',
+        h('button', { type: 'button', class: 'quiet act', 'aria-label': `Edit ${x.name}`, on: { click: () => this.editService(editor, x.id) } }, 'Edit'))));
+    };
+    filter.addEventListener('input', draw);
+    draw();
+    body.append(h('section', { 'aria-labelledby': 'svc-title' },
+      h('div', { class: 'view-head' }, h('h2', { id: 'svc-title' }, 'Directory entries'),
+        h('button', { type: 'button', class: 'primary act', id: 'svc-new', on: { click: () => this.editService(editor, null) } }, 'Add a service')),
+      field('Find by name', filter), list), editor);
+  }
+
+  async editService(out, id) {
+    let rec = { id: (crypto.randomUUID && crypto.randomUUID()) || String(Date.now()), name: '', organisation: {}, categories: [], phones: [], locations: [] };
+    let retired = false;
+    if (id) {
+      rec = await api('GET', `/v1/directory/records/${encodeURIComponent(id)}`);
+      const res = await api('GET', '/v1/directory/records');
+      retired = !!((res.services || []).find((x) => x.id === id) || {}).retired;
+    }
+    const cats = [['domestic-abuse', 'Domestic abuse'], ['helpline', 'Helpline'], ['refuge', 'Refuge'], ['idva-isva', 'IDVA / ISVA'],
+      ['outreach', 'Outreach'], ['children-young-people', 'Children and young people'], ['male-victims', 'Male victims'], ['lgbt', 'LGBT+'],
+      ['sexual-violence', 'Sexual violence'], ['legal', 'Legal'], ['housing', 'Housing']];
+    const inp = (name, id2, value, attrs) => h('input', { id: id2, name, value: value || '', autocomplete: 'off', ...(attrs || {}) });
+    const err = h('p', { class: 'error', id: 'svc-error', role: 'alert', hidden: true });
+    const f = (label, ctl, api2, hint) => { const b = field(label, ctl, hint); b.dataset.field = api2; return b; };
+    const form = h('form', { id: 'svc-form', novalidate: true, on: { submit: async (e) => {
+      e.preventDefault();
+      err.hidden = true;
+      const el = (n) => form.elements.namedItem(n);
+      const next = { ...rec };
+      next.name = el('name').value;
+      next.organisation = { ...(rec.organisation || {}), name: el('org').value };
+      next.description = el('description').value;
+      next.categories = [...form.querySelectorAll('[name=categories]:checked')].map((c) => c.value)
+        .concat((rec.categories || []).filter((c) => !cats.some(([v]) => v === c)));
+      const phone = el('phone').value.trim();
+      next.phones = phone ? [{ ...((rec.phones || [])[0] || {}), number: phone }, ...(rec.phones || []).slice(1)] : (rec.phones || []).slice(1);
+      next.url = el('url').value.trim();
+      const district = el('district').value.trim().toUpperCase();
+      next.locations = district ? [{ ...((rec.locations || [])[0] || {}), district }, ...(rec.locations || []).slice(1)] : (rec.locations || []).slice(1);
+      next.open_24_7 = el('open247').checked;
+      next.confidential_address = el('confidential').checked;
+      try {
+        const res = await api('PUT', `/v1/directory/records/${encodeURIComponent(rec.id)}`, next);
+        showFieldErrors(form, []);
+        toast(`${res.service.name} saved${res.warnings.length ? ` (${res.warnings.length} field${res.warnings.length === 1 ? '' : 's'} dropped)` : ''}: searches show it within seconds.`);
+        if (res.warnings.length) fill(clear($('#svc-warnings')), h('ul', { class: 'panel' }, res.warnings.map((w) => h('li', {}, `${w.field}: ${w.problem}`))));
+        rec = res.service;
+      } catch (ex) {
+        const rest = showFieldErrors(form, ex.fields);
+        err.textContent = ex.fields && ex.fields.length
+          ? (rest.length ? rest.map((p) => `${p.field}: ${p.problem}`).join('; ') : 'Nothing was saved: fix the fields marked.')
+          : message(ex);
+        err.hidden = false;
+      }
+    } } },
+    h('h2', { id: 'svc-form-title', tabindex: '-1' }, id ? `Edit ${rec.name}` : 'New service'),
+    f('Name', inp('name', 'svc-name', rec.name, { maxlength: '300' }), 'name'),
+    f('Organisation', inp('org', 'svc-org', (rec.organisation || {}).name, { maxlength: '300' }), 'organisation.name'),
+    f('Description', h('textarea', { id: 'svc-description', name: 'description', maxlength: '8000' }, rec.description || ''), 'description'),
+    h('fieldset', { 'data-field': 'categories' }, h('legend', {}, 'Kind of service'),
+      h('div', { class: 'days' }, cats.map(([v, l]) => h('label', { class: 'check' },
+        h('input', { type: 'checkbox', name: 'categories', value: v, checked: (rec.categories || []).includes(v) }), l))),
+      h('div', { class: 'field-error', hidden: true })),
+    f('Phone', inp('phone', 'svc-phone', ((rec.phones || [])[0] || {}).number, { type: 'tel', maxlength: '32' }), 'phones[0].number'),
+    f('Website', inp('url', 'svc-url', rec.url, { type: 'url', maxlength: '500' }), 'url'),
+    f('Postcode district', inp('district', 'svc-district', ((rec.locations || [])[0] || {}).district, { maxlength: '4' }), 'locations[0].district', 'A confidential service (a refuge) is placed at its district only.'),
+    h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'open247', id: 'svc-open247', checked: !!rec.open_24_7 }), 'Open 24/7'),
+    h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'confidential', id: 'svc-confidential', checked: !!rec.confidential_address }), 'Confidential address (a refuge): reached through its gateway'),
+    err, h('div', { id: 'svc-warnings', 'aria-live': 'polite' }),
+    h('div', { class: 'row' },
+      h('button', { type: 'submit', class: 'primary act', id: 'svc-save' }, 'Save service'),
+      id ? h('button', { type: 'button', class: retired ? 'act' : 'danger act', id: 'svc-retire', on: { click: async () => {
+        try {
+          await api('PUT', `/v1/directory/records/${encodeURIComponent(rec.id)}/retired`, { retired: !retired });
+          toast(retired ? `${rec.name} is back in search.` : `${rec.name} retired: no longer in search, the API or exports.`);
+          await this.open('directory');
+        } catch (ex) {
+          toast(message(ex));
+        }
+      } } }, retired ? 'Bring back' : 'Retire this service') : null));
+    clear(out).append(form);
+    $('#svc-form-title').focus();
   }
 
   // --- teams (administrators) ---------------------------------------------
