@@ -99,7 +99,7 @@ function register() {
 
 // take reads an enrolment code from the address, once.
 // The fragment is "CODE", or "c=CODE&look=…&name=…&icon=…" with the look
-// the caseworker chose with the survivor: it rides in the link, so the
+// the caseworker chose at enrolment: it rides in the link, so the
 // server keeps none of it.
 function take(h) {
   let c = '';
