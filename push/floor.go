@@ -1,6 +1,7 @@
 package push
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strconv"
@@ -13,8 +14,9 @@ import (
 	"waymark/alert"
 )
 
-// Floor is a trivial hub that stores nothing, for measuring the machine's
-// floor beside Waymark in the same run (waymark bench --floor). It speaks
+// Floor is a trivial hub that stores nothing (or, made by
+// NewDurableFloor, only one append per alert), for measuring the
+// machine's floor beside Waymark in the same run (waymark bench --floor). It speaks
 // the same protocol to the same client: GET /ws?team=T takes any
 // well-formed ticket, answers ready, and sends events; POST /signal with
 // {"team","alert"} makes one event and fans it out to that team's sockets
@@ -23,6 +25,7 @@ import (
 type Floor struct {
 	up  websocket.Upgrader
 	seq atomic.Uint64
+	log FloorLog
 
 	mu     sync.RWMutex
 	byTeam map[string]map[*floorConn]struct{}
@@ -31,6 +34,31 @@ type Floor struct {
 type floorConn struct {
 	ws   *websocket.Conn
 	send chan []byte
+}
+
+// FloorLog is where a durable floor stores each alert before it answers,
+// and follows to deliver them (store implements it on a Redis stream).
+type FloorLog interface {
+	Append(ctx context.Context, team, alertID string) error
+	Follow(ctx context.Context, fn func(team, alertID string)) error
+}
+
+// NewDurableFloor returns a floor hub that, like any durable hub at the
+// least, stores each alert in log before its 202 and delivers what log
+// holds (waymark bench --floor durable). Run must follow log.
+func NewDurableFloor(log FloorLog) *Floor {
+	f := NewFloor()
+	f.log = log
+	return f
+}
+
+// Run delivers what a durable floor's log holds until ctx ends; it
+// returns at once for a floor that stores nothing.
+func (f *Floor) Run(ctx context.Context) error {
+	if f.log == nil {
+		return nil
+	}
+	return f.log.Follow(ctx, f.fanout)
 }
 
 // NewFloor returns an empty floor hub.
@@ -65,21 +93,34 @@ func (f *Floor) signal(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad request", http.StatusBadRequest)
 		return
 	}
-	// One at a time, so every socket gets events in id order.
+	if f.log != nil {
+		// Stored before answered; delivered by Run from the log.
+		if err := f.log.Append(r.Context(), in.Team, in.Alert); err != nil {
+			http.Error(w, "unavailable", http.StatusServiceUnavailable)
+			return
+		}
+	} else {
+		f.fanout(in.Team, in.Alert)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusAccepted)
+	w.Write([]byte(`{"status":"ok"}` + "\n"))
+}
+
+// fanout makes one event and sends it to the team's sockets, one at a
+// time, so every socket gets events in id order.
+func (f *Floor) fanout(team, alertID string) {
 	f.mu.Lock()
+	defer f.mu.Unlock()
 	n := f.seq.Add(1)
-	ev := alert.Event{ID: "1-" + strconv.FormatUint(n, 10), Type: alert.EventRaised, Alert: in.Alert, Team: in.Team, At: time.Now().UTC()}
+	ev := alert.Event{ID: "1-" + strconv.FormatUint(n, 10), Type: alert.EventRaised, Alert: alertID, Team: team, At: time.Now().UTC()}
 	data := encodeEvent(&ev)
-	for c := range f.byTeam[in.Team] {
+	for c := range f.byTeam[team] {
 		select {
 		case c.send <- data:
 		default: // a full queue: the floor drops, it does not wait
 		}
 	}
-	f.mu.Unlock()
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusAccepted)
-	w.Write([]byte(`{"status":"ok"}` + "\n"))
 }
 
 func (f *Floor) serveWS(w http.ResponseWriter, r *http.Request) {

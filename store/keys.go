@@ -146,6 +146,10 @@ func (k keyspace) caseOpenAlert(caseID string) string { return k.p + "case:" + c
 // (alert.SenderJoinWindow), and the key expires a minute after.
 func (k keyspace) senderOpenAlert(tag string) string { return k.p + "sender:" + tag + ":open" }
 
+// benchFloor is the durable floor's stream (waymark bench --floor
+// durable): one entry per benchmark alert, trimmed to about 10,000.
+func (k keyspace) benchFloor() string { return k.p + "bench:floor" }
+
 // caseLastAlert holds the id of the case's most recent alert (string).
 func (k keyspace) caseLastAlert(caseID string) string { return k.p + "case:" + caseID + ":last" }
 

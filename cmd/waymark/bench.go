@@ -28,6 +28,7 @@ import (
 	"waymark/push"
 	"waymark/seal"
 	"waymark/staff"
+	"waymark/store"
 )
 
 // benchFlags are waymark bench's own flags.
@@ -36,7 +37,7 @@ type benchFlags struct {
 	teams      int
 	rate       float64
 	duration   time.Duration
-	floor      bool
+	floor      floorFlag
 	ramp       bool
 	rampRates  string
 	rampStep   time.Duration
@@ -54,7 +55,7 @@ func (b *benchFlags) define(fs *flag.FlagSet) {
 	fs.IntVar(&b.teams, "teams", 1, "teams the responders and the alerts are spread over")
 	fs.Float64Var(&b.rate, "rate", 200, "app alerts per second, open loop (0: connect and measure idle memory only)")
 	fs.DurationVar(&b.duration, "duration", 20*time.Second, "how long to raise alerts")
-	fs.BoolVar(&b.floor, "floor", false, "also run a trivial no-store hub through the same client and report it beside")
+	fs.Var(&b.floor, "floor", "also run floors through the same client and report them beside: --floor a trivial hub that stores nothing; --floor durable that one and a hub that appends each alert to the same Redis with one XADD before answering and delivers from that stream")
 	fs.BoolVar(&b.ramp, "ramp", false, "raise the rate step by step; report the highest with p99 within --ramp-limit, no error, no loss")
 	fs.StringVar(&b.rampRates, "ramp-rates", "500,1000,2000,3000,4000,5000", "rates tried by --ramp, in order")
 	fs.DurationVar(&b.rampStep, "ramp-step", 3*time.Second, "how long each --ramp rate runs")
@@ -67,7 +68,42 @@ func (b *benchFlags) define(fs *flag.FlagSet) {
 	fs.StringVar(&b.serverProf, "server-profile", "", "directory for the child server's CPU profile (cpu.pprof) and allocation profile (allocs.pprof), written when it stops")
 }
 
-const benchUsage = "bench [--responders N] [--teams T] [--rate R] [--duration D] [--floor] [--ramp] [--target URL] [flags]"
+const benchUsage = "bench [--responders N] [--teams T] [--rate R] [--duration D] [--floor [durable]] [--ramp] [--target URL] [flags]"
+
+// floorFlag is --floor: "" (none), "nothing" (bare --floor: the hub that
+// stores nothing) or "durable" (both floors). It is a boolean flag, so
+// `--floor durable` is joined into `--floor=durable` first (floorArgs).
+type floorFlag string
+
+func (f *floorFlag) String() string   { return string(*f) }
+func (f *floorFlag) IsBoolFlag() bool { return true }
+func (f *floorFlag) Set(v string) error {
+	switch v {
+	case "true", "nothing":
+		*f = "nothing"
+	case "false", "":
+		*f = ""
+	case "durable":
+		*f = "durable"
+	default:
+		return fmt.Errorf("--floor takes nothing or durable, not %q", v)
+	}
+	return nil
+}
+
+// floorArgs joins "--floor durable" into "--floor=durable".
+func floorArgs(args []string) []string {
+	out := make([]string, 0, len(args))
+	for i := 0; i < len(args); i++ {
+		if (args[i] == "--floor" || args[i] == "-floor") && i+1 < len(args) && (args[i+1] == "durable" || args[i+1] == "nothing") {
+			out = append(out, args[i]+"="+args[i+1])
+			i++
+			continue
+		}
+		out = append(out, args[i])
+	}
+	return out
+}
 
 // benchCmd is `waymark bench`: it measures app call → responder receipt
 // on this machine, against a child `waymark serve` (or --target) on the
@@ -76,8 +112,9 @@ const benchUsage = "bench [--responders N] [--teams T] [--rate R] [--duration D]
 // stops, by PID. The last line of output is one JSON object.
 func benchCmd(ctx context.Context, c *cli, args []string) error {
 	if len(args) > 0 && args[0] == "floor" {
-		return benchFloorServer(ctx, c)
+		return benchFloorServer(ctx, c, args[1:])
 	}
+	args = floorArgs(args)
 	var bf benchFlags
 	env := benchEnv{base: c.getenv, set: map[string]string{}}
 	cleanup, err := env.prepare(ctx, c, args)
@@ -304,13 +341,18 @@ func (b *bench) run(ctx context.Context, rates []float64) error {
 	if err != nil {
 		return err
 	}
-	var fl *benchReport
-	if b.f.floor {
-		if fl, err = b.floorRun(ctx, rates); err != nil {
+	var fl, dfl *benchReport
+	if b.f.floor != "" {
+		if fl, err = b.floorRun(ctx, rates, false); err != nil {
 			return err
 		}
 	}
-	return b.summary(wm, fl)
+	if b.f.floor == "durable" {
+		if dfl, err = b.floorRun(ctx, rates, true); err != nil {
+			return err
+		}
+	}
+	return b.summary(wm, fl, dfl)
 }
 
 // waymark seeds, starts the child server (unless --target), connects the
@@ -334,10 +376,22 @@ func (b *bench) waymark(ctx context.Context, rates []float64) (*benchReport, err
 	return b.drive(ctx, t, rates)
 }
 
-// floorRun measures the trivial hub, in a child process of its own like
-// Waymark, with the same client, rates and responders.
-func (b *bench) floorRun(ctx context.Context, rates []float64) (*benchReport, error) {
-	child, err := b.startChild(ctx, []string{"bench", "floor"}, []string{"PATH=" + b.c.getenv("PATH")})
+// floorRun measures a trivial hub, in a child process of its own like
+// Waymark, with the same client, rates and responders: one that stores
+// nothing, or (durable) one that appends each alert to Waymark's Redis
+// before answering and delivers from there.
+func (b *bench) floorRun(ctx context.Context, rates []float64, durable bool) (*benchReport, error) {
+	args, env, name := []string{"bench", "floor"}, []string{"PATH=" + b.c.getenv("PATH")}, "floor"
+	if durable {
+		args, name = append(args, "durable"), "durable"
+		env = append(env, "WAYMARK_REDIS_URL="+b.a.cfg.RedisURL, "WAYMARK_TENANT="+b.a.cfg.Tenant)
+		for _, k := range []string{"WAYMARK_REDIS_USERNAME", "WAYMARK_REDIS_PASSWORD", "WAYMARK_REDIS_TLS", "WAYMARK_REDIS_TLS_CA_FILE"} {
+			if v := b.env.get(k); v != "" {
+				env = append(env, k+"="+v)
+			}
+		}
+	}
+	child, err := b.startChild(ctx, args, env)
 	if err != nil {
 		return nil, err
 	}
@@ -346,7 +400,7 @@ func (b *bench) floorRun(ctx context.Context, rates []float64) (*benchReport, er
 	var mu sync.Mutex
 	ids := map[string]int{}
 	t := &benchTarget{
-		name:   "floor",
+		name:   name,
 		origin: base,
 		base:   base,
 		pid:    child.cmd.Process.Pid,
@@ -373,19 +427,45 @@ func (b *bench) floorRun(ctx context.Context, rates []float64) (*benchReport, er
 	return b.drive(ctx, t, rates)
 }
 
-// benchFloorServer is `waymark bench floor`, the floor's child process: a
-// push.Floor on a free loopback port until SIGTERM. Loopback only: the
-// floor has no authentication.
-func benchFloorServer(ctx context.Context, c *cli) error {
+// benchFloorServer is `waymark bench floor [durable]`, a floor's child
+// process: a push.Floor on a free loopback port until SIGTERM; durable,
+// on Waymark's Redis (WAYMARK_REDIS_URL, WAYMARK_TENANT). Loopback only:
+// the floor has no authentication.
+func benchFloorServer(ctx context.Context, c *cli, args []string) error {
+	h := push.NewFloor()
+	if len(args) > 0 && args[0] == "durable" {
+		// The parent passes its Redis settings, already checked; the
+		// floor needs no keys (it seals nothing).
+		st, err := store.Open(store.Options{Tenant: c.getenv("WAYMARK_TENANT"), URL: c.getenv("WAYMARK_REDIS_URL"),
+			Username: c.getenv("WAYMARK_REDIS_USERNAME"), Password: c.getenv("WAYMARK_REDIS_PASSWORD"),
+			TLS: c.getenv("WAYMARK_REDIS_TLS") == "true", TLSCAFile: c.getenv("WAYMARK_REDIS_TLS_CA_FILE"), Now: time.Now})
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		h = push.NewDurableFloor(floorLog{st})
+		go h.Run(ctx)
+	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: push.NewFloor(), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(l)
 	fmt.Fprintf(c.stdout, "listening on http://%s\n", l.Addr())
 	<-ctx.Done()
 	return srv.Close()
+}
+
+// floorLog is the durable floor's log on the store.
+type floorLog struct{ st *store.Store }
+
+func (f floorLog) Append(ctx context.Context, team, alertID string) error {
+	return f.st.FloorAppend(ctx, team, alertID)
+}
+
+func (f floorLog) Follow(ctx context.Context, fn func(team, alertID string)) error {
+	return f.st.FloorFollow(ctx, fn)
 }
 
 // drive connects the responders to t, reads idle memory, and runs each
@@ -454,7 +534,7 @@ func (b *bench) printStep(name string, d time.Duration, r stepResult) {
 }
 
 // summary prints the contract's last line.
-func (b *bench) summary(wm, fl *benchReport) error {
+func (b *bench) summary(wm, fl, dfl *benchReport) error {
 	out := map[string]any{
 		"responders": b.f.responders, "teams": b.f.teams, "rate": b.f.rate, "duration_s": b.f.duration.Seconds(),
 		"p50_ms": nil, "p99_ms": nil, "lost": 0, "errors": 0, "floor_p50_ms": nil, "floor_p99_ms": nil,
@@ -503,6 +583,16 @@ func (b *bench) summary(wm, fl *benchReport) error {
 		}
 		if b.f.ramp {
 			out["floor_max_rate"] = fl.MaxRate
+		}
+	}
+	if dfl != nil {
+		out["durable_floor"] = dfl
+		out["durable_floor_p50_ms"], out["durable_floor_p99_ms"], out["durable_floor_ramp_per_s"] = nil, nil, nil
+		if s := last(dfl); s != nil {
+			out["durable_floor_p50_ms"], out["durable_floor_p99_ms"] = s.P50, s.P99
+		}
+		if b.f.ramp {
+			out["durable_floor_ramp_per_s"] = dfl.MaxRate
 		}
 	}
 	line, err := json.Marshal(out)

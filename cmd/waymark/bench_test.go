@@ -38,7 +38,7 @@ func TestBenchSummary(t *testing.T) {
 	testenv.RequireBinary(t, "redis-server", "apt-get install -y redis-server")
 	start := time.Now()
 	out, errOut, err := staffRun(t, map[string]string{}, "", "bench",
-		"--responders", "3", "--teams", "2", "--rate", "20", "--duration", "1s", "--floor", "--settle", "0s")
+		"--responders", "3", "--teams", "2", "--rate", "20", "--duration", "1s", "--floor", "durable", "--settle", "0s")
 	if err != nil {
 		t.Fatalf("bench: %v\n%s\n%s", err, out, errOut)
 	}
@@ -47,7 +47,8 @@ func TestBenchSummary(t *testing.T) {
 	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &sum); err != nil {
 		t.Fatalf("last line is not one JSON object: %v\n%s", err, out)
 	}
-	for _, k := range []string{"p50_ms", "p99_ms", "lost", "errors", "floor_p50_ms", "floor_p99_ms"} {
+	for _, k := range []string{"p50_ms", "p99_ms", "lost", "errors", "floor_p50_ms", "floor_p99_ms",
+		"durable_floor_p50_ms", "durable_floor_p99_ms", "durable_floor_ramp_per_s"} {
 		if _, ok := sum[k]; !ok {
 			t.Errorf("summary lacks %s: %s", k, lines[len(lines)-1])
 		}
@@ -60,6 +61,15 @@ func TestBenchSummary(t *testing.T) {
 	}
 	if p, _ := sum["floor_p50_ms"].(float64); p <= 0 {
 		t.Errorf("floor_p50_ms = %v, want a latency", sum["floor_p50_ms"])
+	}
+	// The durable floor stored and delivered every alert, in order.
+	if p, _ := sum["durable_floor_p50_ms"].(float64); p <= 0 {
+		t.Errorf("durable_floor_p50_ms = %v, want a latency", sum["durable_floor_p50_ms"])
+	}
+	if d, _ := sum["durable_floor"].(map[string]any); d == nil {
+		t.Errorf("summary lacks the durable floor's report")
+	} else if steps, _ := d["steps"].([]any); len(steps) != 1 || steps[0].(map[string]any)["lost"] != 0.0 {
+		t.Errorf("durable floor steps: %v", d["steps"])
 	}
 	// The private Redis's disk is measured, since its fsync bounds every
 	// figure under appendfsync always.
