@@ -189,7 +189,8 @@ func TestCoordinator(t *testing.T) {
 			if time.Now().After(deadline) {
 				t.Fatalf("no escalated alert within 45 s: %s", body)
 			}
-			b.waitJS(t, time.Second, "a moment", `true`)
+			// Ask again after the page's own 200 ms timer.
+			eval[bool](t, b, `new Promise(r => setTimeout(() => r(true), 200))`)
 		}
 		var step string
 		for _, e := range alert.Timeline {

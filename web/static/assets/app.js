@@ -354,6 +354,9 @@ function onStatus(online) {
   }
   document.body.classList.toggle('offline', !online);
   document.body.classList.toggle('stale', stale);
+  // When the page stopped being live (for the tests, and the curious).
+  if (stale && !document.body.dataset.staleSince) document.body.dataset.staleSince = String(Date.now());
+  if (!stale) delete document.body.dataset.staleSince;
   document.body.dataset.live = online ? 'on' : 'off';
   updateTitle();
   if (online) {
