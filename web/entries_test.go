@@ -83,6 +83,8 @@ func TestCoordinatorDirectoryEntries(t *testing.T) {
 		chromedp.Click(chromedp.ID("svc-save")))
 	a.waitJS(t, 5*time.Second, "edited", `document.getElementById('toast').innerText.includes('Test Valley Outreach Service saved')`)
 	a11y(t, a, "editing a directory entry")
+	a.do(t, 10*time.Second, chromedp.EmulateViewport(1280, 900))
+	a11y(t, a, "editing a directory entry, desktop")
 	if !searchShows(t, h, "Test Valley Outreach Service", true) {
 		t.Errorf("the edited name is not found")
 	}

@@ -80,6 +80,11 @@ func TestCoordinatorRefuge(t *testing.T) {
 		t.Errorf("Itchen Haven's January report reads %q; want it shown as stale", other)
 	}
 	a11y(t, h, "directory with vacancies")
+	// The same screens at desktop size.
+	h.do(t, 10*time.Second, chromedp.EmulateViewport(1280, 900))
+	a11y(t, h, "directory with vacancies, desktop")
+	r.do(t, 10*time.Second, chromedp.EmulateViewport(1280, 900))
+	a11y(t, r, "refuge vacancies, desktop")
 	// The refuge account reaches nothing else.
 	if st, _ := s.call(t, s.client(t, rosa), "GET", "/v1/alerts?state=open", nil); st != 403 {
 		t.Errorf("a refuge account listing alerts: %d, want 403", st)
