@@ -214,8 +214,19 @@ func TestNoReplicasIsUnavailable(t *testing.T) {
 			DedupeKey: "sms:SM" + randid.Token(16), At: time.Now()})
 		return err
 	}
-	if err := raise(); err != nil {
-		t.Fatalf("raise with the replica up: %v", err)
+	// The primary counts its replica only once the replica has synced and
+	// acknowledged (min-replicas-max-lag): on a busy machine the first
+	// writes can meet NOREPLICAS with the replica up. Wait for that, with
+	// a deadline, before the part under test.
+	for up := time.Now().Add(15 * time.Second); ; {
+		err := raise()
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, problem.ErrUnavailable) || time.Now().After(up) {
+			t.Fatalf("raise with the replica up: %v", err)
+		}
+		<-time.After(50 * time.Millisecond)
 	}
 	sn.Replica.Kill()
 	deadline := time.Now().Add(15 * time.Second)
