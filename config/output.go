@@ -145,6 +145,9 @@ func (c *Config) Warnings() []string {
 	if host, _, err := net.SplitHostPort(c.MetricsAddr); err == nil && !loopbackHost(host) {
 		out = append(out, "WAYMARK_METRICS_ADDR: /metrics is served beyond loopback; its counters move differently for duress and for enrolled numbers, so keep it to a private network")
 	}
+	if host, _, err := net.SplitHostPort(c.AppAddr); c.AppAddr != "" && c.AppURL == "" && err == nil && !loopbackHost(host) {
+		out = append(out, "WAYMARK_APP_URL: not set, so enrolment links name the app listener's own address ("+c.AppAddr+"); set the neutral public URL survivors' phones reach it at")
+	}
 	if c.InsecureCookies {
 		out = append(out, "WAYMARK_INSECURE_COOKIES: session cookies are sent over plain http; development only")
 	}
