@@ -87,11 +87,17 @@ async function boot() {
       return;
     }
   }
+  let me = null;
   try {
-    app.me = await api('GET', '/v1/auth/me', undefined);
+    me = await api('GET', '/v1/auth/me', undefined);
   } catch (e) {
-    app.me = null;
+    me = null;
   }
+  // Someone may have signed in through the form while this question was
+  // on its way (a slow server): their answer wins, and the older "not
+  // signed in" must not put the sign-in screen back over their work.
+  if (app.me) return;
+  app.me = me;
   if (app.me) {
     await signedIn();
   } else {
