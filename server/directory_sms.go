@@ -12,7 +12,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"waymark/pii"
-	"waymark/problem"
 	"waymark/signpost"
 	"waymark/sms"
 )
@@ -104,16 +103,8 @@ func (s *server) smsDirectory() http.Handler {
 	d := s.SMS.Directory
 	budget := newAnswerBudget()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		form, ok := s.verifiedForm(w, r)
+		in, ok := s.inboundText(w, r, outcomes, "directory")
 		if !ok {
-			outcomes.WithLabelValues("forbidden").Inc()
-			return
-		}
-		in, err := sms.ParseInbound(form)
-		if err != nil {
-			outcomes.WithLabelValues("malformed").Inc()
-			s.Logger.Warn("twilio directory form unusable", "request_id", requestID(r), "err", err)
-			s.error(w, r, problem.Invalidf("form", "missing or malformed Twilio field"))
 			return
 		}
 		answer := func() {

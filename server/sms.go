@@ -71,6 +71,27 @@ func (s *server) verifiedForm(w http.ResponseWriter, r *http.Request) (map[strin
 	return form, true
 }
 
+// inboundText verifies Twilio's signature on an inbound text's webhook
+// and parses its form, counting and answering a forgery (403) or an
+// unusable form (422, named by field only, so it shows in Twilio's
+// debugger) itself; ok is false when it answered. what names the webhook
+// in the log.
+func (s *server) inboundText(w http.ResponseWriter, r *http.Request, outcomes *prometheus.CounterVec, what string) (sms.Inbound, bool) {
+	form, ok := s.verifiedForm(w, r)
+	if !ok {
+		outcomes.WithLabelValues("forbidden").Inc()
+		return sms.Inbound{}, false
+	}
+	in, err := sms.ParseInbound(form)
+	if err != nil {
+		outcomes.WithLabelValues("malformed").Inc()
+		s.Logger.Warn("twilio "+what+" form unusable", "request_id", requestID(r), "err", err)
+		s.error(w, r, problem.Invalidf("form", "missing or malformed Twilio field"))
+		return sms.Inbound{}, false
+	}
+	return in, true
+}
+
 // smsInbound is POST /sms/inbound: a text to a Waymark number.
 func (s *server) smsInbound() http.Handler {
 	outcomes := prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -80,18 +101,8 @@ func (s *server) smsInbound() http.Handler {
 	s.Registry.MustRegister(outcomes)
 	reply := sms.Reply(s.SMS.Reply)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		form, ok := s.verifiedForm(w, r)
+		in, ok := s.inboundText(w, r, outcomes, "inbound")
 		if !ok {
-			outcomes.WithLabelValues("forbidden").Inc()
-			return
-		}
-		in, err := sms.ParseInbound(form)
-		if err != nil {
-			// Signed by Twilio but unusable: say so, so it shows in
-			// Twilio's debugger. The error names the field only.
-			outcomes.WithLabelValues("malformed").Inc()
-			s.Logger.Warn("twilio inbound form unusable", "request_id", requestID(r), "err", err)
-			s.error(w, r, problem.Invalidf("form", "missing or malformed Twilio field"))
 			return
 		}
 		out, err := s.SMS.Intake.Receive(r.Context(), in)
