@@ -1,7 +1,6 @@
 package web
 
 import (
-	"net"
 	"strconv"
 	"strings"
 	"sync"
@@ -13,113 +12,6 @@ import (
 
 	"waymark/internal/testenv"
 )
-
-// stallProxy forwards TCP connections to the server until Stall: then it
-// keeps every connection open but passes no byte either way, as a mobile
-// network does when it drops packets without closing anything. Nothing
-// tells the page; only the missing heartbeats do. Resume lets bytes flow
-// again on the same connections and new ones.
-type stallProxy struct {
-	l       net.Listener
-	backend string
-
-	mu      sync.Mutex
-	stalled bool
-	wake    *sync.Cond
-	conns   map[net.Conn]struct{}
-}
-
-func newStallProxy(t *testing.T) *stallProxy {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &stallProxy{l: l, conns: map[net.Conn]struct{}{}}
-	p.wake = sync.NewCond(&p.mu)
-	t.Cleanup(func() {
-		l.Close()
-		p.Resume()
-		p.mu.Lock()
-		for c := range p.conns {
-			c.Close()
-		}
-		p.mu.Unlock()
-	})
-	return p
-}
-
-// URL is the origin browsers use to reach the server through p.
-func (p *stallProxy) URL() string { return "http://" + p.l.Addr().String() }
-
-// Start forwards to backend (host:port).
-func (p *stallProxy) Start(backend string) {
-	p.backend = backend
-	go func() {
-		for {
-			c, err := p.l.Accept()
-			if err != nil {
-				return
-			}
-			go p.forward(c)
-		}
-	}()
-}
-
-func (p *stallProxy) forward(c net.Conn) {
-	b, err := net.DialTimeout("tcp", p.backend, 5*time.Second)
-	if err != nil {
-		c.Close()
-		return
-	}
-	p.mu.Lock()
-	p.conns[c], p.conns[b] = struct{}{}, struct{}{}
-	p.mu.Unlock()
-	var wg sync.WaitGroup
-	wg.Go(func() { p.pipe(b, c); b.Close() })
-	wg.Go(func() { p.pipe(c, b); c.Close() })
-	wg.Wait()
-	p.mu.Lock()
-	delete(p.conns, c)
-	delete(p.conns, b)
-	p.mu.Unlock()
-}
-
-// pipe copies src to dst, holding each chunk while the proxy is stalled.
-func (p *stallProxy) pipe(dst, src net.Conn) {
-	buf := make([]byte, 32<<10)
-	for {
-		n, err := src.Read(buf)
-		if n > 0 {
-			p.mu.Lock()
-			for p.stalled {
-				p.wake.Wait()
-			}
-			p.mu.Unlock()
-			if _, werr := dst.Write(buf[:n]); werr != nil {
-				return
-			}
-		}
-		if err != nil {
-			return
-		}
-	}
-}
-
-// Stall stops every byte, leaving the connections open.
-func (p *stallProxy) Stall() {
-	p.mu.Lock()
-	p.stalled = true
-	p.mu.Unlock()
-}
-
-// Resume lets bytes through again.
-func (p *stallProxy) Resume() {
-	p.mu.Lock()
-	p.stalled = false
-	p.wake.Broadcast()
-	p.mu.Unlock()
-}
 
 // notLiveJS describes the page's "not live" state: the banner (shown, and
 // inside the window however far the page is scrolled), the tab title, and
@@ -158,7 +50,7 @@ type notLive struct {
 // what it missed.
 func TestDashboardNotLive(t *testing.T) {
 	chrome := testenv.StartChrome(t)
-	px := newStallProxy(t)
+	px := newCutProxy(t)
 	s := newStack(t, px.URL())
 	px.Start(hostPort(s.direct))
 	alice := s.addStaff(t, "alice", "Alice Adams", "responder")

@@ -389,14 +389,19 @@ func (l *lockedBuffer) Tail(n int) string {
 
 // cutProxy forwards TCP connections to the server. Cut closes every
 // connection it carries and refuses new ones, as a dropped mobile network
-// would; Restore lets them through again.
+// would; Restore lets them through again. Stall keeps every connection
+// open but passes no byte either way, as a network that drops packets
+// without closing anything (only missing heartbeats tell the page);
+// Resume lets bytes flow again on the same connections.
 type cutProxy struct {
 	l       net.Listener
 	backend string
 
-	mu    sync.Mutex
-	down  bool
-	conns map[net.Conn]struct{}
+	mu      sync.Mutex
+	down    bool
+	stalled bool
+	wake    *sync.Cond
+	conns   map[net.Conn]struct{}
 }
 
 func newCutProxy(t *testing.T) *cutProxy {
@@ -406,8 +411,10 @@ func newCutProxy(t *testing.T) *cutProxy {
 		t.Fatal(err)
 	}
 	p := &cutProxy{l: l, conns: map[net.Conn]struct{}{}}
+	p.wake = sync.NewCond(&p.mu)
 	t.Cleanup(func() {
 		l.Close()
+		p.Resume()
 		p.Cut()
 	})
 	return p
@@ -453,12 +460,48 @@ func (p *cutProxy) forward(c net.Conn) {
 	p.conns[c], p.conns[b] = struct{}{}, struct{}{}
 	p.mu.Unlock()
 	var wg sync.WaitGroup
-	wg.Go(func() { io.Copy(b, c); b.Close() })
-	wg.Go(func() { io.Copy(c, b); c.Close() })
+	wg.Go(func() { p.pipe(b, c); b.Close() })
+	wg.Go(func() { p.pipe(c, b); c.Close() })
 	wg.Wait()
 	p.mu.Lock()
 	delete(p.conns, c)
 	delete(p.conns, b)
+	p.mu.Unlock()
+}
+
+// pipe copies src to dst, holding each chunk while the proxy is stalled.
+func (p *cutProxy) pipe(dst, src net.Conn) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 {
+			p.mu.Lock()
+			for p.stalled {
+				p.wake.Wait()
+			}
+			p.mu.Unlock()
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// Stall stops every byte, leaving the connections open.
+func (p *cutProxy) Stall() {
+	p.mu.Lock()
+	p.stalled = true
+	p.mu.Unlock()
+}
+
+// Resume lets bytes through again.
+func (p *cutProxy) Resume() {
+	p.mu.Lock()
+	p.stalled = false
+	p.wake.Broadcast()
 	p.mu.Unlock()
 }
 
