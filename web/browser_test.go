@@ -194,8 +194,11 @@ func (b *browser) signIn(t testing.TB, a *account) {
 		chromedp.SendKeys(chromedp.ID("login-password"), a.Password),
 		chromedp.SendKeys(chromedp.ID("login-totp"), a.code(t)),
 		chromedp.Click(chromedp.ID("login-submit")),
-		chromedp.WaitNotVisible(chromedp.ID("view-login")),
 	)
+	b.waitJS(t, 20*time.Second, "signed in or refused", `document.getElementById('view-login').hidden || !document.getElementById('login-error').hidden`)
+	if msg := eval[string](t, b, `document.getElementById('view-login').hidden ? '' : document.getElementById('login-error').innerText`); msg != "" {
+		t.Fatalf("sign-in as %s refused: %s", a.Username, msg)
+	}
 }
 
 // liveReady waits until the page's live connection is up: no offline
