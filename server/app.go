@@ -12,6 +12,7 @@ import (
 	"waymark/pii"
 	"waymark/problem"
 	"waymark/seal"
+	"waymark/server/respond"
 )
 
 // The disguised app's API. Every accepted request answers exactly
@@ -111,9 +112,9 @@ func (s *server) withDevice(h func(w http.ResponseWriter, r *http.Request, caseI
 		}
 		// The device's use is recorded only for a request that succeeded:
 		// a refused one leaves no trace.
-		sw := &statusWriter{ResponseWriter: w}
+		sw := &respond.StatusWriter{ResponseWriter: w}
 		h(sw, r, caseID, deviceID)
-		if sw.status >= 200 && sw.status < 300 {
+		if sw.Status >= 200 && sw.Status < 300 {
 			if err := s.Cases.TouchDevice(r.Context(), token); err != nil {
 				s.Logger.Warn("device use not recorded", "request_id", requestID(r), "device", deviceID, "err", err)
 			}

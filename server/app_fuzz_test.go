@@ -24,7 +24,7 @@ func FuzzAppSignal(f *testing.F) {
 	f.Add([]byte(`[]`))
 	f.Add([]byte(`{"request_id":"3q2-7wEvb5Zr9kJcQm1xYA","kind":"press","raised_at":"2026-11-23T09:46:00Z"}`))
 	f.Add([]byte(`{"request_id":"3q2-7wEvb5Zr9kJcQm1xYA","kind":"press","raised_at":"soon"}`))
-	s := &server{Deps: Deps{Logger: discard()}, validate: newValidator()}
+	s := newServer(Deps{Logger: discard()})
 	f.Fuzz(func(t *testing.T, body []byte) {
 		w := httptest.NewRecorder()
 		r := httptest.NewRequest("POST", "/v1/app/signal", bytes.NewReader(body))

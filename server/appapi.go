@@ -12,6 +12,7 @@ import (
 	"waymark/alert"
 	"waymark/disguise"
 	"waymark/problem"
+	"waymark/server/respond"
 	"waymark/signpost"
 )
 
@@ -34,7 +35,7 @@ func (s *server) appBody(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body := r.Body
 		defer io.CopyN(io.Discard, body, appDrainLimit)
-		if r.ContentLength > maxJSONBody {
+		if r.ContentLength > respond.MaxJSONBody {
 			if r.ContentLength <= appDrainLimit {
 				io.CopyN(io.Discard, body, r.ContentLength)
 			} else {

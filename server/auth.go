@@ -1,12 +1,12 @@
 package server
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"time"
 
 	"waymark/problem"
+	"waymark/server/respond"
 	"waymark/staff"
 )
 
@@ -21,20 +21,6 @@ const (
 	deviceCookie         = "__Host-waymark_device"
 	insecureDeviceCookie = "waymark_device"
 )
-
-type principalKey struct{}
-
-// principal returns the signed-in staff member of a request that passed
-// authed, or nil.
-func principal(r *http.Request) *staff.Principal {
-	p, _ := r.Context().Value(principalKey{}).(*staff.Principal)
-	return p
-}
-
-// withPrincipal returns ctx carrying p.
-func withPrincipal(ctx context.Context, p *staff.Principal) context.Context {
-	return context.WithValue(ctx, principalKey{}, p)
-}
 
 func (s *server) cookieName() string {
 	if s.InsecureCookies {
@@ -99,7 +85,7 @@ func (s *server) authed(roles ...staff.Role) func(http.Handler) http.Handler {
 				s.error(w, r, staff.ErrForbidden)
 				return
 			}
-			next.ServeHTTP(w, r.WithContext(withPrincipal(r.Context(), p)))
+			next.ServeHTTP(w, r.WithContext(respond.WithPrincipal(r.Context(), p)))
 		})
 		return s.csrf.Handler(check)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"waymark/problem"
+	"waymark/server/respond"
 	"waymark/staff"
 )
 
@@ -179,7 +180,7 @@ func TestLoginBadInput(t *testing.T) {
 		{"unknown field", `{"username":"sam","password":"x","totp":"123456","remember":true}`, 422, []problem.Field{
 			{Name: "remember", Problem: "unknown field"},
 		}},
-		{"too large", `{"username":"` + strings.Repeat("a", maxJSONBody) + `"}`, 413, nil},
+		{"too large", `{"username":"` + strings.Repeat("a", respond.MaxJSONBody) + `"}`, 413, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			status, _, body := env.call(t, env.client(), "POST", "/v1/auth/login", []byte(tc.body))

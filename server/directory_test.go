@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"waymark/postcode"
 	"waymark/signpost"
 )
@@ -43,12 +41,7 @@ func directoryServer(t *testing.T) (*server, *signpost.Index) {
 		t.Fatal(err)
 	}
 	ix := signpost.NewIndex(append(append(seed, demo...), refuge), pc, hol)
-	s := &server{
-		Deps:     Deps{Logger: slog.New(slog.DiscardHandler), Now: func() time.Time { return time.Date(2026, 3, 3, 11, 0, 0, 0, time.UTC) }},
-		validate: newValidator(),
-		metrics:  newHTTPMetrics(prometheus.NewRegistry()),
-		csrf:     http.NewCrossOriginProtection(),
-	}
+	s := newServer(Deps{Logger: slog.New(slog.DiscardHandler), Now: func() time.Time { return time.Date(2026, 3, 3, 11, 0, 0, 0, time.UTC) }})
 	return s, ix
 }
 

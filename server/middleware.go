@@ -14,24 +14,15 @@ import (
 
 	"waymark/internal/randid"
 	"waymark/problem"
+	"waymark/server/respond"
 )
-
-type ctxKey int
-
-const requestIDKey ctxKey = iota
-
-// requestID returns the id given to r by the outer middleware.
-func requestID(r *http.Request) string {
-	id, _ := r.Context().Value(requestIDKey).(string)
-	return id
-}
 
 // outer wraps every request: a request id, panic recovery, security
 // headers. It never logs bodies, forms or query strings.
 func (s *server) outer(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := randid.NeutralID("r_", 16) // served by the app listener too: can spell no word
-		r = r.WithContext(context.WithValue(r.Context(), requestIDKey, id))
+		r = r.WithContext(respond.WithRequestID(r.Context(), id))
 		h := w.Header()
 		h.Set("X-Request-Id", id)
 		h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
@@ -55,7 +46,7 @@ func (s *server) outer(next http.Handler) http.Handler {
 				// The panic value may hold request data: log its type and
 				// the stack (frames, not values), never the value itself.
 				s.Logger.Error("panic in handler", "request_id", id, "panic_type", fmt.Sprintf("%T", v), "stack", string(debug.Stack()))
-				s.error(w, r, errPanic)
+				s.error(w, r, respond.ErrPanic)
 			}
 		}()
 		if mux, ok := next.(*http.ServeMux); ok {
@@ -82,7 +73,7 @@ func (s *server) serveMux(mux *http.ServeMux, w http.ResponseWriter, r *http.Req
 	case http.StatusNotFound:
 		s.error(w, r, problem.ErrNotFound)
 	case http.StatusMethodNotAllowed:
-		s.error(w, r, errMethod)
+		s.error(w, r, respond.ErrMethod)
 	}
 }
 
@@ -162,37 +153,14 @@ func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
 	return m
 }
 
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-// Unwrap lets http.ResponseController reach the connection (WebSocket
-// upgrades and write deadlines need it).
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
 func (s *server) instrument(pattern string, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		s.metrics.inflight.Inc()
-		sw := &statusWriter{ResponseWriter: w}
+		sw := &respond.StatusWriter{ResponseWriter: w}
 		defer func() {
 			s.metrics.inflight.Dec()
-			code := sw.status
+			code := sw.Status
 			if code == 0 {
 				code = http.StatusOK
 			}

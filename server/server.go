@@ -10,12 +10,12 @@ import (
 	"net/netip"
 	"time"
 
-	"github.com/go-playground/validator/v10"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"waymark/alert"
 	"waymark/postcode"
 	"waymark/push"
+	"waymark/server/respond"
 	"waymark/signpost"
 	"waymark/staff"
 )
@@ -94,10 +94,10 @@ type Deps struct {
 // server holds the dependencies the handlers share.
 type server struct {
 	Deps
-	validate *validator.Validate
-	metrics  *httpMetrics
-	csrf     *http.CrossOriginProtection
-	enrol    *enrolLimiter
+	out     *respond.Responder
+	metrics *httpMetrics
+	csrf    *http.CrossOriginProtection
+	enrol   *enrolLimiter
 }
 
 // New returns the handler of the staff (public) listener: the dashboard,
@@ -142,11 +142,11 @@ func newServer(d Deps) *server {
 		d.Registry = prometheus.NewRegistry()
 	}
 	s := &server{
-		Deps:     d,
-		validate: newValidator(),
-		metrics:  newHTTPMetrics(d.Registry),
-		csrf:     http.NewCrossOriginProtection(),
-		enrol:    newEnrolLimiter(d.EnrolFailures, d.Now),
+		Deps:    d,
+		out:     respond.New(d.Logger),
+		metrics: newHTTPMetrics(d.Registry),
+		csrf:    http.NewCrossOriginProtection(),
+		enrol:   newEnrolLimiter(d.EnrolFailures, d.Now),
 	}
 	for _, o := range d.AllowedOrigins {
 		// Origins were validated by config; a bad one here is a bug, and
@@ -156,7 +156,25 @@ func newServer(d Deps) *server {
 		}
 	}
 	s.csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.error(w, r, errCrossOrigin)
+		s.error(w, r, respond.ErrCrossOrigin)
 	}))
 	return s
 }
+
+// The handlers' shorthands for the one Responder (server/respond).
+
+func (s *server) json(w http.ResponseWriter, r *http.Request, status int, v any) {
+	s.out.JSON(w, r, status, v)
+}
+
+func (s *server) error(w http.ResponseWriter, r *http.Request, err error) { s.out.Error(w, r, err) }
+
+func (s *server) decode(w http.ResponseWriter, r *http.Request, v any) error {
+	return s.out.Decode(w, r, v)
+}
+
+func (s *server) check(v any) error { return s.out.Check(v) }
+
+func requestID(r *http.Request) string { return respond.RequestID(r) }
+
+func principal(r *http.Request) *staff.Principal { return respond.Principal(r) }

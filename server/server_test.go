@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"waymark/problem"
+	"waymark/server/respond"
 )
 
 func TestHealthAndReadiness(t *testing.T) {
@@ -76,7 +77,7 @@ type sample struct {
 }
 
 func TestDecode(t *testing.T) {
-	srv := &server{Deps: Deps{Logger: discard()}, validate: newValidator()}
+	srv := newServer(Deps{Logger: discard()})
 	for _, tc := range []struct {
 		name   string
 		body   string
@@ -94,7 +95,7 @@ func TestDecode(t *testing.T) {
 			{Name: "kind", Problem: "must be one of: panic, message"},
 			{Name: "lat", Problem: "must be a latitude between -90 and 90"},
 		}, nil},
-		{"too large", `{"kind":"` + strings.Repeat("a", maxJSONBody) + `"}`, nil, problem.ErrTooLarge},
+		{"too large", `{"kind":"` + strings.Repeat("a", respond.MaxJSONBody) + `"}`, nil, problem.ErrTooLarge},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			w := httptest.NewRecorder()
@@ -123,7 +124,7 @@ func TestDecode(t *testing.T) {
 }
 
 func TestErrorMapping(t *testing.T) {
-	s := &server{Deps: Deps{Logger: discard()}}
+	s := newServer(Deps{Logger: discard()})
 	for _, tc := range []struct {
 		err    error
 		status int

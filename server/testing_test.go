@@ -19,11 +19,15 @@ import (
 	"waymark/postcode"
 	"waymark/problem"
 	"waymark/seal"
+	"waymark/server/respond"
 	"waymark/staff"
 	"waymark/store"
 )
 
 func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// errorBody is every error answer's shape, as tests decode it.
+type errorBody = respond.ErrorBody
 
 // testEnv is Waymark's HTTP server around real services on a private real
 // redis-server, served over TLS by httptest (so the __Host- session cookie

@@ -1,30 +1,27 @@
 package server
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 
 	"waymark/problem"
+	"waymark/server/respond"
 )
 
 // errNoHub answers GET /v1/ws on a server built without a hub (a nil
 // dependency turns its route off).
 var errNoHub = fmt.Errorf("server: no live hub: %w", problem.ErrNotFound)
 
-// errNotWebSocket answers GET /v1/ws without a WebSocket handshake.
-var errNotWebSocket = errors.New("server: not a WebSocket handshake")
-
 // refuseSocket answers a handshake the hub refused with the usual error
 // body: 403 for the Origin, 503 for a stopped hub, 400 otherwise.
 func (s *server) refuseSocket(w http.ResponseWriter, r *http.Request, status int) {
 	switch status {
 	case http.StatusForbidden:
-		s.error(w, r, errCrossOrigin)
+		s.error(w, r, respond.ErrCrossOrigin)
 	case http.StatusServiceUnavailable:
 		s.error(w, r, fmt.Errorf("server: live hub not running: %w", problem.ErrUnavailable))
 	case http.StatusBadRequest:
-		s.error(w, r, errNotWebSocket)
+		s.error(w, r, respond.ErrNotWebSocket)
 	default:
 		s.error(w, r, fmt.Errorf("server: websocket handshake refused with %d", status))
 	}

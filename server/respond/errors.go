@@ -1,4 +1,4 @@
-package server
+package respond
 
 import (
 	"errors"
@@ -11,18 +11,21 @@ import (
 	"waymark/problem"
 )
 
+// The edge's own errors, each with its status in Error.
 var (
-	errPanic       = errors.New("server: handler panicked")
-	errCrossOrigin = errors.New("server: cross-origin request refused")
-	// errNotJSON refuses a body not labelled application/json: a
+	ErrPanic       = errors.New("server: handler panicked")
+	ErrCrossOrigin = errors.New("server: cross-origin request refused")
+	// ErrNotJSON refuses a body not labelled application/json: a
 	// text/plain one is what a cross-site form or a no-preflight fetch sends.
-	errNotJSON = errors.New("server: request body is not application/json")
-	// errMethod is the router's own 405: the path exists, the method not.
-	errMethod = errors.New("server: method not allowed")
+	ErrNotJSON = errors.New("server: request body is not application/json")
+	// ErrMethod is the router's own 405: the path exists, the method not.
+	ErrMethod = errors.New("server: method not allowed")
+	// ErrNotWebSocket answers GET /v1/ws without a WebSocket handshake.
+	ErrNotWebSocket = errors.New("server: not a WebSocket handshake")
 )
 
-// errorBody is every error answer's shape.
-type errorBody struct {
+// ErrorBody is every error answer's shape.
+type ErrorBody struct {
 	Error     string          `json:"error"`
 	Fields    []problem.Field `json:"fields,omitempty"`
 	ClaimedBy string          `json:"claimed_by,omitempty"`
@@ -32,12 +35,12 @@ type errorBody struct {
 	RequestID      string `json:"request_id"`
 }
 
-// error answers err with its status and fixed public message. This is the
+// Error answers err with its status and fixed public message. This is the
 // only place errors become statuses. Unknown errors are 500 "internal
 // error"; their full text goes to the log with the request id, never to the
 // client.
-func (s *server) error(w http.ResponseWriter, r *http.Request, err error) {
-	body := errorBody{RequestID: requestID(r)}
+func (s *Responder) Error(w http.ResponseWriter, r *http.Request, err error) {
+	body := ErrorBody{RequestID: RequestID(r)}
 	status := http.StatusInternalServerError
 	var inv *problem.Invalid
 	var claimed *problem.Claimed
@@ -48,15 +51,15 @@ func (s *server) error(w http.ResponseWriter, r *http.Request, err error) {
 		status, body.Error, body.ClaimedBy = http.StatusConflict, "already claimed", claimed.By
 	case errors.Is(err, alert.ErrReauth):
 		status, body.Error, body.ReauthRequired = http.StatusForbidden, "sign in again", true
-	case errors.Is(err, errCrossOrigin):
+	case errors.Is(err, ErrCrossOrigin):
 		status, body.Error = http.StatusForbidden, "cross-origin request refused"
 	case errors.Is(err, problem.ErrTooLarge):
 		status, body.Error = http.StatusRequestEntityTooLarge, "request body too large"
-	case errors.Is(err, errNotJSON):
+	case errors.Is(err, ErrNotJSON):
 		status, body.Error = http.StatusUnsupportedMediaType, "unsupported media type"
-	case errors.Is(err, errNotWebSocket):
+	case errors.Is(err, ErrNotWebSocket):
 		status, body.Error = http.StatusBadRequest, "bad request"
-	case errors.Is(err, errMethod):
+	case errors.Is(err, ErrMethod):
 		status, body.Error = http.StatusMethodNotAllowed, "method not allowed"
 	case errors.Is(err, problem.ErrNotFound):
 		status, body.Error = http.StatusNotFound, "not found"
@@ -76,9 +79,9 @@ func (s *server) error(w http.ResponseWriter, r *http.Request, err error) {
 		body.Error = "internal error"
 	}
 	if status >= 500 {
-		s.Logger.Error("request failed", "request_id", body.RequestID, "status", status, "err", err)
+		s.log.Error("request failed", "request_id", body.RequestID, "status", status, "err", err)
 	}
-	s.json(w, r, status, body)
+	s.JSON(w, r, status, body)
 }
 
 // retryAfter is the Retry-After value for a too-many error: the whole

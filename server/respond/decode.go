@@ -1,10 +1,14 @@
-package server
+// Package respond is what every HTTP handler of Waymark shares: decoding
+// and checking a JSON body at the edge, writing a JSON answer, and the one
+// mapping from errors to statuses and fixed public messages.
+package respond
 
 import (
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"mime"
 	"net/http"
 	"reflect"
@@ -15,14 +19,26 @@ import (
 	"waymark/problem"
 )
 
-// maxJSONBody caps every JSON request body; larger bodies get 413.
-const maxJSONBody = 64 << 10
+// MaxJSONBody caps every JSON request body; larger bodies get 413.
+const MaxJSONBody = 64 << 10
 
-// json writes v as the JSON answer with status.
-func (s *server) json(w http.ResponseWriter, r *http.Request, status int, v any) {
+// Responder writes answers and errors and decodes bodies for every
+// handler: one logger for the errors it hides from clients, one validator.
+type Responder struct {
+	log      *slog.Logger
+	validate *validator.Validate
+}
+
+// New returns a Responder logging unknown errors to log.
+func New(log *slog.Logger) *Responder {
+	return &Responder{log: log, validate: newValidator()}
+}
+
+// JSON writes v as the JSON answer with status.
+func (s *Responder) JSON(w http.ResponseWriter, r *http.Request, status int, v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
-		s.error(w, r, fmt.Errorf("server: encode answer: %w", err))
+		s.Error(w, r, fmt.Errorf("server: encode answer: %w", err))
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
@@ -30,14 +46,14 @@ func (s *server) json(w http.ResponseWriter, r *http.Request, status int, v any)
 	w.Write(append(b, '\n'))
 }
 
-// decode reads exactly one JSON object into v, refusing unknown fields and
+// Decode reads exactly one JSON object into v, refusing unknown fields and
 // bodies over limit, then validates v's struct tags. Problems name the
 // field as the client spelled it; the body itself is never logged.
-func (s *server) decode(w http.ResponseWriter, r *http.Request, v any) error {
+func (s *Responder) Decode(w http.ResponseWriter, r *http.Request, v any) error {
 	if !isJSON(r.Header.Get("Content-Type")) {
-		return errNotJSON
+		return ErrNotJSON
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxJSONBody)
+	r.Body = http.MaxBytesReader(w, r.Body, MaxJSONBody)
 	dec := json.NewDecoder(r.Body)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
@@ -50,7 +66,7 @@ func (s *server) decode(w http.ResponseWriter, r *http.Request, v any) error {
 		}
 		return problem.Invalidf("body", "must hold a single JSON object")
 	}
-	return s.check(v)
+	return s.Check(v)
 }
 
 // isJSON reports whether a Content-Type names JSON: application/json, with
@@ -122,8 +138,8 @@ func newValidator() *validator.Validate {
 	return v
 }
 
-// check runs the struct-tag rules and turns failures into problem.Invalid.
-func (s *server) check(v any) error {
+// Check runs the struct-tag rules and turns failures into problem.Invalid.
+func (s *Responder) Check(v any) error {
 	err := s.validate.Struct(v)
 	if err == nil {
 		return nil
