@@ -12,6 +12,7 @@ import (
 	"waymark/alert"
 	"waymark/disguise"
 	"waymark/problem"
+	"waymark/server/directory"
 	"waymark/server/respond"
 	"waymark/signpost"
 )
@@ -194,9 +195,9 @@ const appFindLimit = 10
 // (postcode is the app's name for near). The answer is encoded.
 func (s *server) appFind() http.Handler {
 	return s.withApp(func(w http.ResponseWriter, r *http.Request, _ string) {
-		ix := currentIndex(s.Directory)
+		ix := directory.Current(s.Directory)
 		if ix == nil {
-			s.error(w, r, errDirectoryNotReady)
+			s.error(w, r, directory.ErrNotReady)
 			return
 		}
 		vals := r.URL.Query()
@@ -209,12 +210,12 @@ func (s *server) appFind() http.Handler {
 		}
 		q, probs := signpost.ParseQuery(vals)
 		if len(probs) > 0 {
-			s.error(w, r, invalidQuery(probs))
+			s.error(w, r, directory.InvalidQuery(probs))
 			return
 		}
 		res, err := ix.Search(q, s.Now())
 		if err != nil {
-			s.error(w, r, directoryError(err))
+			s.error(w, r, directory.SearchError(err))
 			return
 		}
 		v := appFindView{Categories: appCategories(), Services: []appService{}}

@@ -309,3 +309,16 @@ func (s *server) wsTicket() http.Handler {
 		s.json(w, r, http.StatusOK, ticketResponse{Ticket: ticket.Reveal(), ExpiresAt: exp.UTC()})
 	})
 }
+
+// directoryAccess guards the directory routes: signed-in helpline staff and
+// administrators, or anyone when the deployment makes the directory public
+// (for the disguised app). The directory is public information, but a
+// deployment decides whether to serve it to the world.
+func (s *server) directoryAccess(public bool) func(http.Handler) http.Handler {
+	if public {
+		return func(h http.Handler) http.Handler { return h }
+	}
+	// Helpline staff search all day; responders and caseworkers signpost
+	// during an alert or a case review.
+	return s.authed(staff.RoleHelpline, staff.RoleAdmin, staff.RoleResponder, staff.RoleCaseworker)
+}

@@ -85,7 +85,7 @@ func TestORUKAPIAnswersMatchUKProfile(t *testing.T) {
 			if full {
 				url += "&full=true"
 			}
-			body := get("GET /oruk/services", s.orukServices, url)
+			body := get("GET /oruk/services", s.dir.ORUKServices, url)
 			for _, v := range sch.Page(body, full) {
 				t.Errorf("%s: %s", url, v)
 				violations++
@@ -117,7 +117,7 @@ func TestORUKAPIAnswersMatchUKProfile(t *testing.T) {
 		t.Fatalf("paged through %d services, the index holds %d", len(ids), ix.Len())
 	}
 	for _, id := range ids {
-		body := get("GET /oruk/services/{id}", s.orukService, "/oruk/services/"+id)
+		body := get("GET /oruk/services/{id}", s.dir.ORUKService, "/oruk/services/"+id)
 		for _, v := range sch.Service(body) {
 			t.Errorf("/oruk/services/%s: %s", id, v)
 			violations++
@@ -130,7 +130,7 @@ func TestORUKAPIAnswersMatchUKProfile(t *testing.T) {
 		}
 	}
 	// A shipped service is found by its readable id too.
-	if b := get("GET /oruk/services/{id}", s.orukService, "/oruk/services/national-da-helpline"); !strings.Contains(string(b), signpost.ORUKID("national-da-helpline")) {
+	if b := get("GET /oruk/services/{id}", s.dir.ORUKService, "/oruk/services/national-da-helpline"); !strings.Contains(string(b), signpost.ORUKID("national-da-helpline")) {
 		t.Errorf("by readable id: %s", b)
 	}
 }
@@ -140,7 +140,7 @@ func TestORUKAPIFiltersAndErrors(t *testing.T) {
 	ix := orukIndex(t)
 	count := func(url string) int {
 		t.Helper()
-		rec := serveDirectory(s, ix, "GET /oruk/services", s.orukServices, url)
+		rec := serveDirectory(s, ix, "GET /oruk/services", s.dir.ORUKServices, url)
 		if rec.Code != http.StatusOK {
 			t.Fatalf("%s: %d %s", url, rec.Code, rec.Body)
 		}
@@ -163,7 +163,7 @@ func TestORUKAPIFiltersAndErrors(t *testing.T) {
 	// in metres narrows the local ones.
 	ids := func(url string) map[string]bool {
 		t.Helper()
-		rec := serveDirectory(s, ix, "GET /oruk/services", s.orukServices, url)
+		rec := serveDirectory(s, ix, "GET /oruk/services", s.dir.ORUKServices, url)
 		if rec.Code != http.StatusOK {
 			t.Fatalf("%s: %d %s", url, rec.Code, rec.Body)
 		}
@@ -192,11 +192,11 @@ func TestORUKAPIFiltersAndErrors(t *testing.T) {
 		t.Errorf("proximity=100 m lists %d, without it %d", len(near), len(so14))
 	}
 	for _, url := range []string{"/oruk/services?postcode=ZZ99", "/oruk/services?proximity=5000", "/oruk/services?day=MO", "/oruk/services?page=0", "/oruk/services?per_page=100000", "/oruk/services?full=maybe"} {
-		if rec := serveDirectory(s, ix, "GET /oruk/services", s.orukServices, url); rec.Code != http.StatusUnprocessableEntity {
+		if rec := serveDirectory(s, ix, "GET /oruk/services", s.dir.ORUKServices, url); rec.Code != http.StatusUnprocessableEntity {
 			t.Errorf("%s: %d, want 422", url, rec.Code)
 		}
 	}
-	if rec := serveDirectory(s, ix, "GET /oruk/services/{id}", s.orukService, "/oruk/services/nope"); rec.Code != http.StatusNotFound {
+	if rec := serveDirectory(s, ix, "GET /oruk/services/{id}", s.dir.ORUKService, "/oruk/services/nope"); rec.Code != http.StatusNotFound {
 		t.Errorf("unknown id: %d", rec.Code)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"waymark/pii"
+	"waymark/server/directory"
 	"waymark/signpost"
 	"waymark/sms"
 )
@@ -130,7 +131,7 @@ func (s *server) smsDirectory() http.Handler {
 		outcome := "answered"
 		var text string
 		l, err := signpost.ParseLookup(in.Body.Reveal())
-		ix := currentIndex(s.Directory)
+		ix := directory.Current(s.Directory)
 		switch {
 		case err != nil:
 			outcome, text = "help", signpost.SMSHelp

@@ -55,7 +55,7 @@ func serveDirectory(s *server, ix *signpost.Index, pattern string, h func(func()
 
 func TestDirectorySearchHTTP(t *testing.T) {
 	s, ix := directoryServer(t)
-	rec := serveDirectory(s, ix, "GET /v1/directory/search", s.directorySearch, "/v1/directory/search?near=SO14+7DU&category=refuge")
+	rec := serveDirectory(s, ix, "GET /v1/directory/search", s.dir.Search, "/v1/directory/search?near=SO14+7DU&category=refuge")
 	if rec.Code != http.StatusOK {
 		t.Fatalf("status %d: %s", rec.Code, rec.Body)
 	}
@@ -84,7 +84,7 @@ func TestDirectorySearchHTTP(t *testing.T) {
 
 func TestDirectorySearchBadParameters(t *testing.T) {
 	s, ix := directoryServer(t)
-	rec := serveDirectory(s, ix, "GET /v1/directory/search", s.directorySearch, "/v1/directory/search?near=nowhere&radius_km=500&limit=0&open_now=perhaps")
+	rec := serveDirectory(s, ix, "GET /v1/directory/search", s.dir.Search, "/v1/directory/search?near=nowhere&radius_km=500&limit=0&open_now=perhaps")
 	if rec.Code != http.StatusUnprocessableEntity {
 		t.Fatalf("status %d: %s", rec.Code, rec.Body)
 	}
@@ -106,7 +106,7 @@ func TestDirectorySearchBadParameters(t *testing.T) {
 
 func TestDirectoryServiceHTTP(t *testing.T) {
 	s, ix := directoryServer(t)
-	rec := serveDirectory(s, ix, "GET /v1/directory/services/{id}", s.directoryService, "/v1/directory/services/hidden-refuge")
+	rec := serveDirectory(s, ix, "GET /v1/directory/services/{id}", s.dir.Service, "/v1/directory/services/hidden-refuge")
 	if rec.Code != http.StatusOK {
 		t.Fatalf("status %d: %s", rec.Code, rec.Body)
 	}
@@ -120,11 +120,11 @@ func TestDirectoryServiceHTTP(t *testing.T) {
 		t.Errorf("service JSON does not read back as ORUK: %v %+v", err, items)
 	}
 	// By its ORUK id too, as the export names it.
-	rec = serveDirectory(s, ix, "GET /v1/directory/services/{id}", s.directoryService, "/v1/directory/services/"+signpost.ORUKID("hidden-refuge"))
+	rec = serveDirectory(s, ix, "GET /v1/directory/services/{id}", s.dir.Service, "/v1/directory/services/"+signpost.ORUKID("hidden-refuge"))
 	if rec.Code != http.StatusOK {
 		t.Errorf("by ORUK id: status %d", rec.Code)
 	}
-	rec = serveDirectory(s, ix, "GET /v1/directory/services/{id}", s.directoryService, "/v1/directory/services/nope")
+	rec = serveDirectory(s, ix, "GET /v1/directory/services/{id}", s.dir.Service, "/v1/directory/services/nope")
 	if rec.Code != http.StatusNotFound {
 		t.Errorf("unknown service: status %d", rec.Code)
 	}
@@ -132,7 +132,7 @@ func TestDirectoryServiceHTTP(t *testing.T) {
 
 func TestDirectoryNotReadyAndAccess(t *testing.T) {
 	s, _ := directoryServer(t)
-	for _, h := range []http.Handler{s.directorySearch(nil), s.directoryService(func() *signpost.Index { return nil })} {
+	for _, h := range []http.Handler{s.dir.Search(nil), s.dir.Service(func() *signpost.Index { return nil })} {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/v1/directory/search?near=SO14", nil))
 		if rec.Code != http.StatusServiceUnavailable {

@@ -44,20 +44,20 @@ func (s *server) routes(mux *http.ServeMux) {
 	s.handle(mux, "POST /v1/staff", s.authed(staff.RoleAdmin, staff.RoleCoordinator)(s.createStaff()))
 	s.handle(mux, "PATCH /v1/staff/{id}", s.authed(staff.RoleAdmin, staff.RoleCoordinator)(s.patchStaff()))
 
-	// Refuges: an admin links a refuge account to its refuge; its staff keep the vacancies (refuge.go).
+	// Refuges: an admin links a refuge account to its refuge; its staff keep the vacancies (server/directory).
 	if s.Refuges != nil {
-		s.handle(mux, "GET /v1/refuges", s.authed(staff.RoleAdmin)(s.listRefuges()))
-		s.handle(mux, "PUT /v1/staff/{id}/refuge", s.authed(staff.RoleAdmin)(s.linkRefuge()))
-		s.handle(mux, "GET /v1/refuge", s.authed(staff.RoleRefuge)(s.ownRefuge()))
-		s.handle(mux, "PUT /v1/refuge/vacancies", s.authed(staff.RoleRefuge)(s.putVacancies()))
+		s.handle(mux, "GET /v1/refuges", s.authed(staff.RoleAdmin)(s.dir.ListRefuges()))
+		s.handle(mux, "PUT /v1/staff/{id}/refuge", s.authed(staff.RoleAdmin)(s.dir.LinkRefuge()))
+		s.handle(mux, "GET /v1/refuge", s.authed(staff.RoleRefuge)(s.dir.OwnRefuge()))
+		s.handle(mux, "PUT /v1/refuge/vacancies", s.authed(staff.RoleRefuge)(s.dir.PutVacancies()))
 	}
 
-	// Directory entries (admins): add, edit, retire, with the import's checks (servicesadmin.go).
+	// Directory entries (admins): add, edit, retire, with the import's checks (server/directory).
 	if s.Services != nil {
-		s.handle(mux, "GET /v1/directory/records", s.authed(staff.RoleAdmin)(s.listServices()))
-		s.handle(mux, "GET /v1/directory/records/{id}", s.authed(staff.RoleAdmin)(s.getServiceRecord()))
-		s.handle(mux, "PUT /v1/directory/records/{id}", s.authed(staff.RoleAdmin)(s.putServiceRecord()))
-		s.handle(mux, "PUT /v1/directory/records/{id}/retired", s.authed(staff.RoleAdmin)(s.retireService()))
+		s.handle(mux, "GET /v1/directory/records", s.authed(staff.RoleAdmin)(s.dir.ListServices()))
+		s.handle(mux, "GET /v1/directory/records/{id}", s.authed(staff.RoleAdmin)(s.dir.GetServiceRecord()))
+		s.handle(mux, "PUT /v1/directory/records/{id}", s.authed(staff.RoleAdmin)(s.dir.PutServiceRecord()))
+		s.handle(mux, "PUT /v1/directory/records/{id}/retired", s.authed(staff.RoleAdmin)(s.dir.RetireService()))
 	}
 
 	// Cases (caseworkers) and app enrolment.
@@ -120,11 +120,11 @@ func (s *server) routes(mux *http.ServeMux) {
 	}
 
 	// Directory (signposting): any staff member, or anyone where configured public.
-	s.handle(mux, "GET /v1/directory/search", s.directoryAccess(s.DirectoryPublic)(s.directorySearch(s.Directory)))
-	s.handle(mux, "GET /v1/directory/services/{id}", s.directoryAccess(s.DirectoryPublic)(s.directoryService(s.Directory)))
+	s.handle(mux, "GET /v1/directory/search", s.directoryAccess(s.DirectoryPublic)(s.dir.Search(s.Directory)))
+	s.handle(mux, "GET /v1/directory/services/{id}", s.directoryAccess(s.DirectoryPublic)(s.dir.Service(s.Directory)))
 	if s.ORUKAPI { // the Open Referral UK API: public by design, off unless configured
-		s.handle(mux, "GET /oruk/services", s.orukServices(s.Directory))
-		s.handle(mux, "GET /oruk/services/{id}", s.orukService(s.Directory))
+		s.handle(mux, "GET /oruk/services", s.dir.ORUKServices(s.Directory))
+		s.handle(mux, "GET /oruk/services/{id}", s.dir.ORUKService(s.Directory))
 	}
 
 	// Dashboard.

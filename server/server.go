@@ -15,6 +15,7 @@ import (
 	"waymark/alert"
 	"waymark/postcode"
 	"waymark/push"
+	"waymark/server/directory"
 	"waymark/server/respond"
 	"waymark/signpost"
 	"waymark/staff"
@@ -68,16 +69,16 @@ type Deps struct {
 	Directory       func() *signpost.Index
 	DirectoryPublic bool
 	// ORUKAPI serves the directory to anyone as an Open Referral UK API
-	// (GET /oruk/services, directory_oruk.go; WAYMARK_ORUK_API).
+	// (GET /oruk/services, server/directory; WAYMARK_ORUK_API).
 	ORUKAPI bool
 	// OnCall answers who is on call and lists rota gaps (oncall.go).
 	OnCall *alert.OnCall
 	// Refuges links refuge accounts to their refuge and keeps its
-	// vacancies (refuge.go); nil turns those routes off.
-	Refuges RefugeStore
+	// vacancies (server/directory); nil turns those routes off.
+	Refuges directory.RefugeStore
 	// Services lets administrators add, edit and retire directory entries
-	// (servicesadmin.go); nil turns those routes off.
-	Services ServiceStore
+	// (server/directory); nil turns those routes off.
+	Services directory.ServiceStore
 	// WebPush and WebPushSubs serve /v1/push (Web Push subscriptions of
 	// responders); either nil turns those routes off.
 	WebPush     *push.WebPush
@@ -95,6 +96,7 @@ type Deps struct {
 type server struct {
 	Deps
 	out     *respond.Responder
+	dir     *directory.Handlers
 	metrics *httpMetrics
 	csrf    *http.CrossOriginProtection
 	enrol   *enrolLimiter
@@ -148,6 +150,8 @@ func newServer(d Deps) *server {
 		csrf:    http.NewCrossOriginProtection(),
 		enrol:   newEnrolLimiter(d.EnrolFailures, d.Now),
 	}
+	s.dir = &directory.Handlers{Out: s.out, Logger: d.Logger, Now: d.Now, Staff: d.Staff, Records: d.Records,
+		Services: d.Services, Refuges: d.Refuges, Audit: s.auditConfig}
 	for _, o := range d.AllowedOrigins {
 		// Origins were validated by config; a bad one here is a bug, and
 		// refusing it only makes cross-origin requests fail closed.

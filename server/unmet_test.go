@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"waymark/alert"
+	"waymark/server/directory"
 	"waymark/staff"
 )
 
@@ -28,8 +29,7 @@ func TestUnmetDirectorySearchIsCounted(t *testing.T) {
 		t.Fatal(err)
 	}
 	plain, ix := directoryServer(t)
-	counted, _ := directoryServer(t)
-	counted.Records, counted.Staff = recs, env.Staff
+	counted := newServer(Deps{Logger: plain.Logger, Now: plain.Now, Records: recs, Staff: env.Staff})
 	day := counted.Now().In(alert.London()).Format(time.DateOnly)
 
 	for _, tc := range []struct {
@@ -46,8 +46,8 @@ func TestUnmetDirectorySearchIsCounted(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			url := "/v1/directory/search?" + tc.query
-			want := serveDirectory(plain, ix, "GET /v1/directory/search", plain.directorySearch, url)
-			got := serveDirectory(counted, ix, "GET /v1/directory/search", counted.directorySearch, url)
+			want := serveDirectory(plain, ix, "GET /v1/directory/search", plain.dir.Search, url)
+			got := serveDirectory(counted, ix, "GET /v1/directory/search", counted.dir.Search, url)
 			if got.Code != http.StatusOK || !bytes.Equal(got.Body.Bytes(), want.Body.Bytes()) {
 				t.Fatalf("answer %d differs from the uncounted one:\n%s\n%s", got.Code, got.Body, want.Body)
 			}
@@ -77,13 +77,13 @@ func TestUnmetDirectorySearchIsCounted(t *testing.T) {
 	// Redis gone: the search answers all the same.
 	env.Store.Close()
 	url := "/v1/directory/search?near=IV1+1AA&category=refuge"
-	want := serveDirectory(plain, ix, "GET /v1/directory/search", plain.directorySearch, url)
+	want := serveDirectory(plain, ix, "GET /v1/directory/search", plain.dir.Search, url)
 	start := time.Now()
-	got := serveDirectory(counted, ix, "GET /v1/directory/search", counted.directorySearch, url)
+	got := serveDirectory(counted, ix, "GET /v1/directory/search", counted.dir.Search, url)
 	if got.Code != http.StatusOK || !bytes.Equal(got.Body.Bytes(), want.Body.Bytes()) {
 		t.Errorf("with Redis gone: %d %s", got.Code, got.Body)
 	}
-	if d := time.Since(start); d > 2*unmetCountTimeout {
+	if d := time.Since(start); d > 2*directory.UnmetCountTimeout {
 		t.Errorf("with Redis gone the handler took %v", d)
 	}
 }

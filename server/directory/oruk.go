@@ -1,4 +1,4 @@
-package server
+package directory
 
 import (
 	"bytes"
@@ -32,7 +32,7 @@ var orukParams = map[string]bool{
 	"postcode": true, "proximity": true,
 }
 
-// orukServices is GET /oruk/services?page=&per_page=&search=
+// ORUKServices is GET /oruk/services?page=&per_page=&search=
 // &taxonomy_term_id=&minimum_age=&maximum_age=&modified_after=&postcode=
 // &proximity=&full=: one page of services in the ORUK page envelope, each
 // item the UK profile's service_list shape (full=true: whole services).
@@ -43,12 +43,12 @@ var orukParams = map[string]bool{
 // (taxonomy_id, day, start_time, end_time, ...) are refused with 422
 // rather than ignored, so a caller never mistakes an unfiltered page for a
 // filtered one.
-func (s *server) orukServices(dir func() *signpost.Index) http.Handler {
+func (s *Handlers) ORUKServices(dir func() *signpost.Index) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Access-Control-Allow-Origin", "*")
-		ix := currentIndex(dir)
+		ix := Current(dir)
 		if ix == nil {
-			s.error(w, r, errDirectoryNotReady)
+			s.Out.Error(w, r, ErrNotReady)
 			return
 		}
 		q := r.URL.Query()
@@ -99,7 +99,7 @@ func (s *server) orukServices(dir func() *signpost.Index) http.Handler {
 			inv.Add("proximity", "needs postcode")
 		}
 		if err := inv.Err(); err != nil {
-			s.error(w, r, err)
+			s.Out.Error(w, r, err)
 			return
 		}
 		var near map[string]bool
@@ -108,7 +108,7 @@ func (s *server) orukServices(dir func() *signpost.Index) http.Handler {
 			if err != nil {
 				inv := &problem.Invalid{}
 				inv.Add("postcode", "not a UK postcode, sector or district Waymark knows")
-				s.error(w, r, inv.Err())
+				s.Out.Error(w, r, inv.Err())
 				return
 			}
 			near = m
@@ -137,31 +137,31 @@ func (s *server) orukServices(dir func() *signpost.Index) http.Handler {
 		services, total := ix.Select(keep, (page-1)*perPage, perPage)
 		var buf bytes.Buffer
 		if err := signpost.EncodeORUKPage(&buf, services, signpost.Page{Number: page, Size: perPage, Total: total}, full); err != nil {
-			s.error(w, r, err)
+			s.Out.Error(w, r, err)
 			return
 		}
 		writeORUK(w, buf.Bytes())
 	})
 }
 
-// orukService is GET /oruk/services/{id}: one whole service in the UK
+// ORUKService is GET /oruk/services/{id}: one whole service in the UK
 // profile's shape, by its ORUK id or its Waymark id.
-func (s *server) orukService(dir func() *signpost.Index) http.Handler {
+func (s *Handlers) ORUKService(dir func() *signpost.Index) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Access-Control-Allow-Origin", "*")
-		ix := currentIndex(dir)
+		ix := Current(dir)
 		if ix == nil {
-			s.error(w, r, errDirectoryNotReady)
+			s.Out.Error(w, r, ErrNotReady)
 			return
 		}
 		svc, ok := ix.ORUKService(r.PathValue("id"))
 		if !ok {
-			s.error(w, r, fmt.Errorf("server: oruk service: %w", problem.ErrNotFound))
+			s.Out.Error(w, r, fmt.Errorf("server: oruk service: %w", problem.ErrNotFound))
 			return
 		}
 		var buf bytes.Buffer
 		if err := signpost.EncodeORUKService(&buf, svc); err != nil {
-			s.error(w, r, err)
+			s.Out.Error(w, r, err)
 			return
 		}
 		writeORUK(w, buf.Bytes())

@@ -1,4 +1,4 @@
-package server
+package directory
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 
 	"waymark/alert"
 	"waymark/problem"
+	"waymark/server/respond"
 	"waymark/signpost"
 	"waymark/staff"
 )
@@ -44,7 +45,7 @@ type vacanciesView struct {
 	Stale     bool      `json:"stale"`
 }
 
-func (s *server) refugeViewOf(svc signpost.Service) refugeView {
+func (s *Handlers) refugeViewOf(svc signpost.Service) refugeView {
 	v := refugeView{ServiceID: svc.ID, Name: svc.Name}
 	for _, l := range svc.Locations {
 		if l.District != "" {
@@ -59,13 +60,13 @@ func (s *server) refugeViewOf(svc signpost.Service) refugeView {
 	return v
 }
 
-// listRefuges is GET /v1/refuges (admin): the directory's refuges, to
+// ListRefuges is GET /v1/refuges (admin): the directory's refuges, to
 // link a refuge account to one.
-func (s *server) listRefuges() http.Handler {
+func (s *Handlers) ListRefuges() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		all, _, err := s.Refuges.LoadDirectory(r.Context())
 		if err != nil {
-			s.error(w, r, err)
+			s.Out.Error(w, r, err)
 			return
 		}
 		out := []refugeView{}
@@ -74,7 +75,7 @@ func (s *server) listRefuges() http.Handler {
 				out = append(out, s.refugeViewOf(svc))
 			}
 		}
-		s.json(w, r, http.StatusOK, map[string][]refugeView{"refuges": out})
+		s.Out.JSON(w, r, http.StatusOK, map[string][]refugeView{"refuges": out})
 	})
 }
 
@@ -82,13 +83,13 @@ type refugeLinkRequest struct {
 	Service string `json:"service" validate:"required,max=100"`
 }
 
-// linkRefuge is PUT /v1/staff/{id}/refuge (admin): the account, which must
+// LinkRefuge is PUT /v1/staff/{id}/refuge (admin): the account, which must
 // hold the refuge role, may keep that service's vacancies. Audited.
-func (s *server) linkRefuge() http.Handler {
+func (s *Handlers) LinkRefuge() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var req refugeLinkRequest
-		if err := s.decode(w, r, &req); err != nil {
-			s.error(w, r, err)
+		if err := s.Out.Decode(w, r, &req); err != nil {
+			s.Out.Error(w, r, err)
 			return
 		}
 		acct, err := s.Staff.ByID(r.Context(), r.PathValue("id"))
@@ -98,34 +99,34 @@ func (s *server) linkRefuge() http.Handler {
 		if err == nil {
 			err = s.Refuges.LinkRefuge(r.Context(), acct.ID, req.Service)
 		}
-		s.auditConfig(r, "refuge.link", "account "+r.PathValue("id")+" to service "+req.Service, err)
+		s.Audit(r, "refuge.link", "account "+r.PathValue("id")+" to service "+req.Service, err)
 		if err != nil {
-			s.error(w, r, err)
+			s.Out.Error(w, r, err)
 			return
 		}
 		svc, err := s.Refuges.DirectoryService(r.Context(), req.Service)
 		if err != nil {
-			s.error(w, r, err)
+			s.Out.Error(w, r, err)
 			return
 		}
-		s.json(w, r, http.StatusOK, s.refugeViewOf(svc))
+		s.Out.JSON(w, r, http.StatusOK, s.refugeViewOf(svc))
 	})
 }
 
-// ownRefuge is GET /v1/refuge: the caller's refuge and its vacancies.
-func (s *server) ownRefuge() http.Handler {
+// OwnRefuge is GET /v1/refuge: the caller's refuge and its vacancies.
+func (s *Handlers) OwnRefuge() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id, err := s.Refuges.RefugeOf(r.Context(), principal(r).StaffID)
+		id, err := s.Refuges.RefugeOf(r.Context(), respond.Principal(r).StaffID)
 		if err != nil {
-			s.error(w, r, err)
+			s.Out.Error(w, r, err)
 			return
 		}
 		svc, err := s.Refuges.DirectoryService(r.Context(), id)
 		if err != nil {
-			s.error(w, r, err)
+			s.Out.Error(w, r, err)
 			return
 		}
-		s.json(w, r, http.StatusOK, s.refugeViewOf(svc))
+		s.Out.JSON(w, r, http.StatusOK, s.refugeViewOf(svc))
 	})
 }
 
@@ -133,20 +134,20 @@ type vacanciesRequest struct {
 	Count *int `json:"count" validate:"required,min=0,max=999"`
 }
 
-// putVacancies is PUT /v1/refuge/vacancies: the caller's refuge has this
+// PutVacancies is PUT /v1/refuge/vacancies: the caller's refuge has this
 // many spaces now. Audited; every instance's search shows it within its
 // directory poll (5 s).
-func (s *server) putVacancies() http.Handler {
+func (s *Handlers) PutVacancies() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var req vacanciesRequest
-		if err := s.decode(w, r, &req); err != nil {
-			s.error(w, r, err)
+		if err := s.Out.Decode(w, r, &req); err != nil {
+			s.Out.Error(w, r, err)
 			return
 		}
-		p := principal(r)
+		p := respond.Principal(r)
 		id, err := s.Refuges.RefugeOf(r.Context(), p.StaffID)
 		if err != nil {
-			s.error(w, r, err)
+			s.Out.Error(w, r, err)
 			return
 		}
 		svc, err := s.Refuges.SetVacancies(r.Context(), id, *req.Count, s.Now())
@@ -158,9 +159,9 @@ func (s *server) putVacancies() http.Handler {
 			s.Records.Audit(r.Context(), alert.AuditEntry{Actor: p.StaffID, Action: "refuge.vacancies", Outcome: outcome})
 		}
 		if err != nil {
-			s.error(w, r, err)
+			s.Out.Error(w, r, err)
 			return
 		}
-		s.json(w, r, http.StatusOK, s.refugeViewOf(svc))
+		s.Out.JSON(w, r, http.StatusOK, s.refugeViewOf(svc))
 	})
 }

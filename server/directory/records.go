@@ -1,4 +1,4 @@
-package server
+package directory
 
 import (
 	"context"
@@ -31,18 +31,18 @@ type serviceLine struct {
 	Retired    bool                `json:"retired"`
 }
 
-// listServices is GET /v1/directory/records (admin): every stored
+// ListServices is GET /v1/directory/records (admin): every stored
 // service, retired ones marked.
-func (s *server) listServices() http.Handler {
+func (s *Handlers) ListServices() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		live, _, err := s.Services.LoadDirectory(r.Context())
 		if err != nil {
-			s.error(w, r, err)
+			s.Out.Error(w, r, err)
 			return
 		}
 		hidden, err := s.Services.HiddenServices(r.Context())
 		if err != nil {
-			s.error(w, r, err)
+			s.Out.Error(w, r, err)
 			return
 		}
 		out := []serviceLine{}
@@ -54,20 +54,20 @@ func (s *server) listServices() http.Handler {
 				out = append(out, serviceLine{ID: svc.ID, Name: svc.Name, Categories: svc.Categories, Retired: true})
 			}
 		}
-		s.json(w, r, http.StatusOK, map[string][]serviceLine{"services": out})
+		s.Out.JSON(w, r, http.StatusOK, map[string][]serviceLine{"services": out})
 	})
 }
 
-// getServiceRecord is GET /v1/directory/records/{id} (admin): the stored
+// GetServiceRecord is GET /v1/directory/records/{id} (admin): the stored
 // record, to edit.
-func (s *server) getServiceRecord() http.Handler {
+func (s *Handlers) GetServiceRecord() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		svc, err := s.Services.DirectoryService(r.Context(), r.PathValue("id"))
 		if err != nil {
-			s.error(w, r, err)
+			s.Out.Error(w, r, err)
 			return
 		}
-		s.json(w, r, http.StatusOK, svc)
+		s.Out.JSON(w, r, http.StatusOK, svc)
 	})
 }
 
@@ -76,15 +76,15 @@ type serviceWritten struct {
 	Warnings []signpost.FieldProblem `json:"warnings"`
 }
 
-// putServiceRecord is PUT /v1/directory/records/{id} (admin): add or
+// PutServiceRecord is PUT /v1/directory/records/{id} (admin): add or
 // replace a service. Refused field by field (422) as an import would
 // refuse it, and nothing stored; the fields an import would drop come back
 // as warnings.
-func (s *server) putServiceRecord() http.Handler {
+func (s *Handlers) PutServiceRecord() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var svc signpost.Service
-		if err := s.decode(w, r, &svc); err != nil {
-			s.error(w, r, err)
+		if err := s.Out.Decode(w, r, &svc); err != nil {
+			s.Out.Error(w, r, err)
 			return
 		}
 		id := r.PathValue("id")
@@ -111,20 +111,20 @@ func (s *server) putServiceRecord() http.Handler {
 		if err == nil {
 			err = s.Services.PutService(r.Context(), svc)
 		}
-		s.auditConfig(r, "directory.put", "service "+id, err)
+		s.Audit(r, "directory.put", "service "+id, err)
 		if err != nil {
-			s.error(w, r, err)
+			s.Out.Error(w, r, err)
 			return
 		}
 		stored, err := s.Services.DirectoryService(r.Context(), id)
 		if err != nil {
-			s.error(w, r, err)
+			s.Out.Error(w, r, err)
 			return
 		}
 		if warnings == nil {
 			warnings = []signpost.FieldProblem{}
 		}
-		s.json(w, r, http.StatusOK, serviceWritten{Service: stored, Warnings: warnings})
+		s.Out.JSON(w, r, http.StatusOK, serviceWritten{Service: stored, Warnings: warnings})
 	})
 }
 
@@ -132,14 +132,14 @@ type retireRequest struct {
 	Retired bool `json:"retired"`
 }
 
-// retireService is PUT /v1/directory/records/{id}/retired (admin):
+// RetireService is PUT /v1/directory/records/{id}/retired (admin):
 // {"retired": true} takes the service out of search, the API and exports
 // (the record is kept); false brings it back.
-func (s *server) retireService() http.Handler {
+func (s *Handlers) RetireService() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var req retireRequest
-		if err := s.decode(w, r, &req); err != nil {
-			s.error(w, r, err)
+		if err := s.Out.Decode(w, r, &req); err != nil {
+			s.Out.Error(w, r, err)
 			return
 		}
 		id := r.PathValue("id")
@@ -148,11 +148,11 @@ func (s *server) retireService() http.Handler {
 			_, err = s.Services.SetServiceHidden(r.Context(), id, req.Retired)
 		}
 		action := map[bool]string{true: "directory.retire", false: "directory.restore"}[req.Retired]
-		s.auditConfig(r, action, "service "+id, err)
+		s.Audit(r, action, "service "+id, err)
 		if err != nil {
-			s.error(w, r, err)
+			s.Out.Error(w, r, err)
 			return
 		}
-		s.json(w, r, http.StatusOK, map[string]any{"id": id, "retired": req.Retired})
+		s.Out.JSON(w, r, http.StatusOK, map[string]any{"id": id, "retired": req.Retired})
 	})
 }

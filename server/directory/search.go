@@ -1,4 +1,4 @@
-package server
+package directory
 
 import (
 	"bytes"
@@ -14,58 +14,44 @@ import (
 	"waymark/alert"
 	"waymark/problem"
 	"waymark/signpost"
-	"waymark/staff"
 )
 
-// errDirectoryNotReady answers directory routes before the first index is
+// ErrNotReady answers directory routes before the first index is
 // built (Redis away at start-up): 503, try again.
-var errDirectoryNotReady = fmt.Errorf("server: directory not loaded yet: %w", problem.ErrUnavailable)
+var ErrNotReady = fmt.Errorf("server: directory not loaded yet: %w", problem.ErrUnavailable)
 
-// directoryAccess guards the directory routes: signed-in helpline staff and
-// administrators, or anyone when the deployment makes the directory public
-// (for the disguised app). The directory is public information, but a
-// deployment decides whether to serve it to the world.
-func (s *server) directoryAccess(public bool) func(http.Handler) http.Handler {
-	if public {
-		return func(h http.Handler) http.Handler { return h }
-	}
-	// Helpline staff search all day; responders and caseworkers signpost
-	// during an alert or a case review.
-	return s.authed(staff.RoleHelpline, staff.RoleAdmin, staff.RoleResponder, staff.RoleCaseworker)
-}
-
-// directorySearch is GET /v1/directory/search?near=&lat=&lon=&radius_km=
+// Search is GET /v1/directory/search?near=&lat=&lon=&radius_km=
 // &category=&language=&audience=&open_now=&q=&limit= over the current
 // index (dir returns it; nil before the first load). Bad parameters are 422
 // naming each one. Results never carry an address or coordinates.
-func (s *server) directorySearch(dir func() *signpost.Index) http.Handler {
+func (s *Handlers) Search(dir func() *signpost.Index) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ix := currentIndex(dir)
+		ix := Current(dir)
 		if ix == nil {
-			s.error(w, r, errDirectoryNotReady)
+			s.Out.Error(w, r, ErrNotReady)
 			return
 		}
 		q, probs := signpost.ParseQuery(r.URL.Query())
 		if len(probs) > 0 {
-			s.error(w, r, invalidQuery(probs))
+			s.Out.Error(w, r, InvalidQuery(probs))
 			return
 		}
 		res, err := ix.Search(q, s.Now())
 		if err != nil {
-			s.error(w, r, directoryError(err))
+			s.Out.Error(w, r, SearchError(err))
 			return
 		}
 		// A need typed in words ("refuge") counts as the category would.
 		district, cats, unmet := unmetSearch(q.Interpreted(), res)
 		if !unmet || s.Records == nil {
-			s.json(w, r, http.StatusOK, res)
+			s.Out.JSON(w, r, http.StatusOK, res)
 			return
 		}
 		// The answer goes out whole first (with its length, flushed), so
 		// counting the unmet need never delays or fails the search.
 		b, err := json.Marshal(res)
 		if err != nil {
-			s.error(w, r, fmt.Errorf("server: encode answer: %w", err))
+			s.Out.Error(w, r, fmt.Errorf("server: encode answer: %w", err))
 			return
 		}
 		b = append(b, '\n')
@@ -104,13 +90,13 @@ func unmetSearch(q signpost.Query, res signpost.Results) (string, []string, bool
 	return district, cats, true
 }
 
-// unmetCountTimeout bounds counting an unmet search after the answer.
-const unmetCountTimeout = 500 * time.Millisecond
+// UnmetCountTimeout bounds counting an unmet search after the answer.
+const UnmetCountTimeout = 500 * time.Millisecond
 
 // countUnmet counts an unmet search under the area (team) covering the
 // district. A failure is logged, never answered: the search is done.
-func (s *server) countUnmet(r *http.Request, district string, cats []string) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), unmetCountTimeout)
+func (s *Handlers) countUnmet(r *http.Request, district string, cats []string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), UnmetCountTimeout)
 	defer cancel()
 	area := ""
 	if s.Staff != nil && district != "" {
@@ -126,41 +112,43 @@ func (s *server) countUnmet(r *http.Request, district string, cats []string) {
 	}
 }
 
-// directoryService is GET /v1/directory/services/{id}: one service, by its
+// Service is GET /v1/directory/services/{id}: one service, by its
 // Waymark id or its Open Referral UK id, in Open Referral UK shape as
 // `waymark directory export` writes it; a confidential service without any
 // address.
-func (s *server) directoryService(dir func() *signpost.Index) http.Handler {
+func (s *Handlers) Service(dir func() *signpost.Index) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ix := currentIndex(dir)
+		ix := Current(dir)
 		if ix == nil {
-			s.error(w, r, errDirectoryNotReady)
+			s.Out.Error(w, r, ErrNotReady)
 			return
 		}
 		svc, ok := ix.ORUKService(r.PathValue("id")) // its Waymark id or its ORUK id
 		if !ok {
-			s.error(w, r, fmt.Errorf("server: directory service: %w", problem.ErrNotFound))
+			s.Out.Error(w, r, fmt.Errorf("server: directory service: %w", problem.ErrNotFound))
 			return
 		}
 		var buf bytes.Buffer
 		if err := signpost.EncodeORUKService(&buf, svc); err != nil {
-			s.error(w, r, err)
+			s.Out.Error(w, r, err)
 			return
 		}
-		s.json(w, r, http.StatusOK, json.RawMessage(bytes.TrimSpace(buf.Bytes())))
+		s.Out.JSON(w, r, http.StatusOK, json.RawMessage(bytes.TrimSpace(buf.Bytes())))
 	})
 }
 
-func currentIndex(dir func() *signpost.Index) *signpost.Index {
+// Current is the index dir returns, or nil before the first load (or
+// with no directory at all).
+func Current(dir func() *signpost.Index) *signpost.Index {
 	if dir == nil {
 		return nil
 	}
 	return dir()
 }
 
-// invalidQuery turns signpost's per-parameter problems into the one
+// InvalidQuery turns signpost's per-parameter problems into the one
 // validation error the error mapping knows (422).
-func invalidQuery(probs []signpost.FieldProblem) error {
+func InvalidQuery(probs []signpost.FieldProblem) error {
 	inv := &problem.Invalid{}
 	for _, p := range probs {
 		inv.Add(p.Field, p.Problem)
@@ -168,10 +156,12 @@ func invalidQuery(probs []signpost.FieldProblem) error {
 	return inv.Err()
 }
 
-func directoryError(err error) error {
+// SearchError is a search's error as the error mapping knows it: a
+// refused query is 422 naming each parameter.
+func SearchError(err error) error {
 	var ve *signpost.ValidationError
 	if errors.As(err, &ve) {
-		return invalidQuery(ve.Problems)
+		return InvalidQuery(ve.Problems)
 	}
 	return err
 }
