@@ -15,12 +15,16 @@ import (
 	"waymark/disguise"
 	"waymark/internal/randid"
 	"waymark/postcode"
+	"waymark/server/appapi"
 	"waymark/signpost"
 	"waymark/staff"
 )
 
 // appServer is the app listener's handler over e's services, with a
 // stand-in for the app's files.
+// appAcceptedBody is the one answer to every accepted app request.
+var appAcceptedBody = []byte(`{"status":"ok"}` + "\n")
+
 func (e *alertEnv) appServer(t *testing.T) *httptest.Server {
 	t.Helper()
 	return e.appServerWith(t, 0)
@@ -227,7 +231,7 @@ func TestAppFind(t *testing.T) {
 	if st != http.StatusOK {
 		t.Fatalf("find: %d %s", st, b)
 	}
-	var v appFindView
+	var v appapi.FindView
 	decodeV(t, b, &v)
 	if len(v.Services) == 0 || len(v.Categories) == 0 {
 		t.Errorf("find answered %d services, %d categories", len(v.Services), len(v.Categories))
@@ -395,7 +399,7 @@ func TestAppEnrolLimit(t *testing.T) {
 	if st != http.StatusTooManyRequests || h.Get("Retry-After") == "" {
 		t.Fatalf("11th wrong code = %d (Retry-After %q), want 429", st, h.Get("Retry-After"))
 	}
-	e.Clock.Advance(enrolWindow)
+	e.Clock.Advance(appapi.EnrolWindow)
 	if st, _ := post("ZZZZ9999"); st != http.StatusNotFound {
 		t.Errorf("after the window = %d, want 404", st)
 	}

@@ -137,15 +137,15 @@ func (s *server) routes(mux *http.ServeMux) {
 }
 
 // appRoutes is the disguised app's API. Every answer is the same for the
-// real, duress and wrong PIN (server/app.go).
+// real, duress and wrong PIN (server/appapi).
 func (s *server) appRoutes(mux *http.ServeMux) {
-	s.handle(mux, "POST /v1/app/enrol", s.appBody(s.appEnrol()))
-	s.handle(mux, "POST /v1/app/signal", s.appBody(s.appSignal()))
-	s.handle(mux, "PUT /v1/app/checkins", s.appBody(s.appSetCheckins()))
-	s.handle(mux, "DELETE /v1/app/checkins", s.appBody(s.appStopCheckins()))
-	s.handle(mux, "POST /v1/app/open", s.appBody(s.appOpen()))
-	s.handle(mux, "DELETE /v1/app/device", s.appBody(s.appForget()))
-	s.handle(mux, "GET /v1/app/find", s.appFind())
+	s.handle(mux, "POST /v1/app/enrol", s.app.Body(s.app.Enrol()))
+	s.handle(mux, "POST /v1/app/signal", s.app.Body(s.app.Signal()))
+	s.handle(mux, "PUT /v1/app/checkins", s.app.Body(s.app.SetCheckins()))
+	s.handle(mux, "DELETE /v1/app/checkins", s.app.Body(s.app.StopCheckins()))
+	s.handle(mux, "POST /v1/app/open", s.app.Body(s.app.Open()))
+	s.handle(mux, "DELETE /v1/app/device", s.app.Body(s.app.Forget()))
+	s.handle(mux, "GET /v1/app/find", s.app.Find())
 }
 
 // appListenerRoutes is the app listener: the app's API and its files. The
@@ -156,7 +156,7 @@ func (s *server) appListenerRoutes(mux *http.ServeMux) {
 	if s.App != nil {
 		s.handle(mux, "/", s.App)
 	} else {
-		s.handle(mux, "/", s.appNotFound())
+		s.handle(mux, "/", s.app.NotFound())
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"waymark/alert"
 	"waymark/postcode"
 	"waymark/push"
+	"waymark/server/appapi"
 	"waymark/server/directory"
 	"waymark/server/respond"
 	"waymark/signpost"
@@ -99,7 +100,7 @@ type server struct {
 	dir     *directory.Handlers
 	metrics *httpMetrics
 	csrf    *http.CrossOriginProtection
-	enrol   *enrolLimiter
+	app     *appapi.Handlers
 }
 
 // New returns the handler of the staff (public) listener: the dashboard,
@@ -148,10 +149,11 @@ func newServer(d Deps) *server {
 		out:     respond.New(d.Logger),
 		metrics: newHTTPMetrics(d.Registry),
 		csrf:    http.NewCrossOriginProtection(),
-		enrol:   newEnrolLimiter(d.EnrolFailures, d.Now),
 	}
 	s.dir = &directory.Handlers{Out: s.out, Logger: d.Logger, Now: d.Now, Staff: d.Staff, Records: d.Records,
 		Services: d.Services, Refuges: d.Refuges, Audit: s.auditConfig}
+	s.app = appapi.New(appapi.Deps{Out: s.out, Logger: d.Logger, Now: d.Now, Cases: d.Cases, Alerts: d.Alerts,
+		Directory: d.Directory, ClientAddr: s.clientAddr, EnrolFailures: d.EnrolFailures})
 	for _, o := range d.AllowedOrigins {
 		// Origins were validated by config; a bad one here is a bug, and
 		// refusing it only makes cross-origin requests fail closed.

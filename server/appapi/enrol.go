@@ -1,4 +1,4 @@
-package server
+package appapi
 
 import "net/http"
 
@@ -11,17 +11,17 @@ type appEnrolView struct {
 	DeviceID string `json:"device_id"`
 }
 
-// appEnrol is POST /v1/app/enrol: the disguised app trades a one-time code
+// Enrol is POST /v1/app/enrol: the disguised app trades a one-time code
 // for its device token. A wrong, expired or used code is the same 404, and
 // changes nothing.
-func (s *server) appEnrol() http.Handler {
+func (s *Handlers) Enrol() http.Handler {
 	return s.withCases(func(w http.ResponseWriter, r *http.Request) {
 		var req appEnrolRequest
 		if err := s.decode(w, r, &req); err != nil {
 			s.error(w, r, err)
 			return
 		}
-		addr := s.clientAddr(r)
+		addr := s.ClientAddr(r)
 		if err := s.enrol.allow(addr); err != nil {
 			s.error(w, r, err)
 			return

@@ -1,4 +1,4 @@
-package server
+package appapi
 
 import (
 	"fmt"
@@ -33,7 +33,8 @@ type enrolTries struct {
 // Defaults: 10 wrong codes per address per 10 minutes.
 const (
 	defaultEnrolFailures = 10
-	enrolWindow          = 10 * time.Minute
+	// EnrolWindow is the window wrong codes are counted in.
+	EnrolWindow = 10 * time.Minute
 	// enrolAddrs caps the addresses remembered; past it, expired windows
 	// are dropped, and if none has, the oldest half.
 	enrolAddrs = 1 << 16
@@ -43,7 +44,7 @@ func newEnrolLimiter(max int, now func() time.Time) *enrolLimiter {
 	if max == 0 {
 		max = defaultEnrolFailures
 	}
-	return &enrolLimiter{max: max, window: enrolWindow, now: now, addrs: map[string]*enrolTries{}}
+	return &enrolLimiter{max: max, window: EnrolWindow, now: now, addrs: map[string]*enrolTries{}}
 }
 
 // errEnrolThrottled is the answer to an address over its limit.

@@ -1,14 +1,16 @@
-package server
+package appapi
 
 import (
 	"bytes"
 	"errors"
+	"log/slog"
 	"net/http/httptest"
 	"testing"
 
 	"waymark/alert"
 	"waymark/problem"
 	"waymark/seal"
+	"waymark/server/respond"
 )
 
 // FuzzAppSignal feeds arbitrary bodies to the app signal decoder: it never
@@ -24,7 +26,7 @@ func FuzzAppSignal(f *testing.F) {
 	f.Add([]byte(`[]`))
 	f.Add([]byte(`{"request_id":"3q2-7wEvb5Zr9kJcQm1xYA","kind":"press","raised_at":"2026-11-23T09:46:00Z"}`))
 	f.Add([]byte(`{"request_id":"3q2-7wEvb5Zr9kJcQm1xYA","kind":"press","raised_at":"soon"}`))
-	s := newServer(Deps{Logger: discard()})
+	s := New(Deps{Out: respond.New(slog.New(slog.DiscardHandler))})
 	f.Fuzz(func(t *testing.T, body []byte) {
 		w := httptest.NewRecorder()
 		r := httptest.NewRequest("POST", "/v1/app/signal", bytes.NewReader(body))

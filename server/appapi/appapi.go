@@ -1,4 +1,4 @@
-package server
+package appapi
 
 import (
 	"context"
@@ -29,10 +29,10 @@ import (
 // closes the connection sees a reset instead of the answer.
 const appDrainLimit = 8 << 20
 
-// appBody answers 413 to an app request whose declared body is over the
+// Body answers 413 to an app request whose declared body is over the
 // JSON limit, after reading it, and drains whatever a handler left unread
 // (up to appDrainLimit), so a large body is answered, not reset.
-func (s *server) appBody(h http.Handler) http.Handler {
+func (s *Handlers) Body(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body := r.Body
 		defer io.CopyN(io.Discard, body, appDrainLimit)
@@ -49,9 +49,9 @@ func (s *server) appBody(h http.Handler) http.Handler {
 	})
 }
 
-// appNotFound answers every path the app listener does not serve when it
+// NotFound answers every path the app listener does not serve when it
 // has no app files: the same neutral 404.
-func (s *server) appNotFound() http.Handler {
+func (s *Handlers) NotFound() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.error(w, r, problem.ErrNotFound)
 	})
@@ -59,7 +59,7 @@ func (s *server) appNotFound() http.Handler {
 
 // appEncoded writes v as the one field "v" holding veiled JSON
 // (disguise.Veil: base32 that can spell no word).
-func (s *server) appEncoded(w http.ResponseWriter, r *http.Request, v any) {
+func (s *Handlers) appEncoded(w http.ResponseWriter, r *http.Request, v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
 		s.error(w, r, fmt.Errorf("server: encode app answer: %w", err))
@@ -86,7 +86,7 @@ type appSettingsView struct {
 }
 
 // decodePIN reads an app request that carries a request id and a PIN.
-func (s *server) decodePIN(w http.ResponseWriter, r *http.Request) (appPINRequest, error) {
+func (s *Handlers) decodePIN(w http.ResponseWriter, r *http.Request) (appPINRequest, error) {
 	var req appPINRequest
 	if err := s.decode(w, r, &req); err != nil {
 		return req, err
@@ -97,12 +97,12 @@ func (s *server) decodePIN(w http.ResponseWriter, r *http.Request) (appPINReques
 	return req, inv.Err()
 }
 
-// appOpen is POST /v1/app/open: the app's hidden settings, opened with a
+// Open is POST /v1/app/open: the app's hidden settings, opened with a
 // PIN. The real and the duress PIN both answer the settings (the duress
 // PIN must look like success, and raises a duress alert); a wrong PIN
 // answers {"ok":false} and counts as wrong. Every answer is 200 with one
 // encoded field.
-func (s *server) appOpen() http.Handler {
+func (s *Handlers) Open() http.Handler {
 	return s.withApp(func(w http.ResponseWriter, r *http.Request, caseID string) {
 		req, err := s.decodePIN(w, r)
 		if err != nil {
@@ -127,12 +127,12 @@ func (s *server) appOpen() http.Handler {
 	})
 }
 
-// appForget is DELETE /v1/app/device: "forget this phone". With the real
+// Forget is DELETE /v1/app/device: "forget this phone". With the real
 // PIN the device's token stops working and the case screen shows that the
 // phone removed it; the duress PIN raises a duress alert and keeps the
 // device (whoever forces it gains nothing); a wrong PIN counts as wrong.
 // The phone clears itself whatever the answer, which is always 202.
-func (s *server) appForget() http.Handler {
+func (s *Handlers) Forget() http.Handler {
 	return s.withDevice(func(w http.ResponseWriter, r *http.Request, caseID, deviceID string) {
 		req, err := s.decodePIN(w, r)
 		if err != nil {
@@ -156,13 +156,13 @@ func (s *server) appForget() http.Handler {
 		if err := s.Cases.ForgetDevice(ctx, caseID, deviceID); err != nil && !isAppNotFound(err) {
 			// The phone has forgotten its token already; the device stays
 			// listed on the case screen, where a caseworker can revoke it.
-			s.Logger.Warn("device not forgotten", "request_id", requestID(r), "device", deviceID, "err", err)
+			s.Logger.Warn("device not forgotten", "request_id", respond.RequestID(r), "device", deviceID, "err", err)
 		}
 	})
 }
 
-// appFindView is the decoded answer to GET /v1/app/find.
-type appFindView struct {
+// FindView is the decoded answer to GET /v1/app/find.
+type FindView struct {
 	Categories []appCategory `json:"categories"`
 	Services   []appService  `json:"services"`
 	// Area is the searched postcode's district or sector, when known.
@@ -189,11 +189,11 @@ type appService struct {
 // appFindLimit caps the services one answer lists: a phone screen.
 const appFindLimit = 10
 
-// appFind is GET /v1/app/find?postcode=&category=&open_now=&q=: the
+// Find is GET /v1/app/find?postcode=&category=&open_now=&q=: the
 // directory search for an enrolled app, whatever the deployment's
 // directory setting, with the same parameters as /v1/directory/search
 // (postcode is the app's name for near). The answer is encoded.
-func (s *server) appFind() http.Handler {
+func (s *Handlers) Find() http.Handler {
 	return s.withApp(func(w http.ResponseWriter, r *http.Request, _ string) {
 		ix := directory.Current(s.Directory)
 		if ix == nil {
@@ -218,7 +218,7 @@ func (s *server) appFind() http.Handler {
 			s.error(w, r, directory.SearchError(err))
 			return
 		}
-		v := appFindView{Categories: appCategories(), Services: []appService{}}
+		v := FindView{Categories: appCategories(), Services: []appService{}}
 		if res.Origin != nil {
 			v.Area = res.Origin.Area
 		}

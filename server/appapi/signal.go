@@ -1,4 +1,4 @@
-package server
+package appapi
 
 import (
 	"encoding/base64"
@@ -81,12 +81,12 @@ type appCheckinsStopRequest struct {
 
 // withApp answers 401 for every app route when no service is wired, as for
 // an unknown token.
-func (s *server) withApp(h func(w http.ResponseWriter, r *http.Request, caseID string)) http.Handler {
+func (s *Handlers) withApp(h func(w http.ResponseWriter, r *http.Request, caseID string)) http.Handler {
 	return s.withDevice(func(w http.ResponseWriter, r *http.Request, caseID, _ string) { h(w, r, caseID) })
 }
 
 // withDevice is withApp, also handing on the device's id.
-func (s *server) withDevice(h func(w http.ResponseWriter, r *http.Request, caseID, deviceID string)) http.Handler {
+func (s *Handlers) withDevice(h func(w http.ResponseWriter, r *http.Request, caseID, deviceID string)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if s.Cases == nil || s.Alerts == nil {
 			s.error(w, r, alert.ErrUnauthorized)
@@ -116,7 +116,7 @@ func (s *server) withDevice(h func(w http.ResponseWriter, r *http.Request, caseI
 		h(sw, r, caseID, deviceID)
 		if sw.Status >= 200 && sw.Status < 300 {
 			if err := s.Cases.TouchDevice(r.Context(), token); err != nil {
-				s.Logger.Warn("device use not recorded", "request_id", requestID(r), "device", deviceID, "err", err)
+				s.Logger.Warn("device use not recorded", "request_id", respond.RequestID(r), "device", deviceID, "err", err)
 			}
 		}
 	})
@@ -136,15 +136,15 @@ func appBearer(r *http.Request) (string, bool) {
 }
 
 // appAccepted writes the one answer every accepted app request gets.
-func (s *server) appAccepted(w http.ResponseWriter) {
+func (s *Handlers) appAccepted(w http.ResponseWriter) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusAccepted)
 	w.Write(appAcceptedBody)
 }
 
-// appSignal is POST /v1/app/signal.
-func (s *server) appSignal() http.Handler {
+// Signal is POST /v1/app/signal.
+func (s *Handlers) Signal() http.Handler {
 	return s.withApp(func(w http.ResponseWriter, r *http.Request, caseID string) {
 		var req appSignalRequest
 		if err := s.decode(w, r, &req); err != nil {
@@ -166,7 +166,7 @@ func (s *server) appSignal() http.Handler {
 
 // appSignalInput checks what struct tags cannot and builds the service input.
 // Nothing is stored when it fails.
-func (s *server) appSignalInput(req appSignalRequest) (alert.AppSignal, error) {
+func (s *Handlers) appSignalInput(req appSignalRequest) (alert.AppSignal, error) {
 	inv := &problem.Invalid{}
 	checkAppRequestID(inv, req.RequestID, true)
 	kind, ok := appKind(req.Kind)
@@ -228,7 +228,7 @@ func checkAppPIN(inv *problem.Invalid, pin string) {
 	}
 }
 
-func (s *server) appLocation(inv *problem.Invalid, l *appLocationRequest) (pii.Location, bool) {
+func (s *Handlers) appLocation(inv *problem.Invalid, l *appLocationRequest) (pii.Location, bool) {
 	if l.Lat == nil || l.Lon == nil {
 		return pii.Location{}, false // the struct tags reported it
 	}
@@ -253,10 +253,10 @@ func (s *server) appLocation(inv *problem.Invalid, l *appLocationRequest) (pii.L
 	return loc, true
 }
 
-// appSetCheckins is PUT /v1/app/checkins: every N minutes or daily at
+// SetCheckins is PUT /v1/app/checkins: every N minutes or daily at
 // Europe/London times, with a grace period. It needs the real PIN; the
 // duress PIN answers the same, changes nothing and raises a duress alert.
-func (s *server) appSetCheckins() http.Handler {
+func (s *Handlers) SetCheckins() http.Handler {
 	return s.withApp(func(w http.ResponseWriter, r *http.Request, caseID string) {
 		var req appCheckinsRequest
 		if err := s.decode(w, r, &req); err != nil {
@@ -293,8 +293,8 @@ func (s *server) appSetCheckins() http.Handler {
 	})
 }
 
-// appStopCheckins is DELETE /v1/app/checkins, with the same PIN rules.
-func (s *server) appStopCheckins() http.Handler {
+// StopCheckins is DELETE /v1/app/checkins, with the same PIN rules.
+func (s *Handlers) StopCheckins() http.Handler {
 	return s.withApp(func(w http.ResponseWriter, r *http.Request, caseID string) {
 		var req appCheckinsStopRequest
 		if err := s.decode(w, r, &req); err != nil {
