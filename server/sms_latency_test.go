@@ -20,13 +20,10 @@ import (
 
 // Load tests of the Twilio webhook over loopback, open loop (request i is
 // sent at start + i/rate whether or not earlier ones have answered), on the
-// real handler, services and redis-server. They always check correctness;
-// their latency targets are asserted only without the race detector and
-// without -short:
-//
-//	go test -count=1 -run 'TestWebhook' -v ./server/   # prints the figures
-//
-// scripts/test runs them in its timing pass (-run Timing, no -race).
+// real handler, services and redis-server. TestWebhookLoad and
+// TestWebhookFlood check only correctness, in every run; the latency
+// targets are judged in sms_latency_timing_test.go, under the timing build
+// tag, which scripts/test runs without the race detector.
 
 // loadClient is an HTTP client for load: keep-alive, enough idle
 // connections for the open loop's concurrency.
@@ -208,74 +205,46 @@ func (l *smsLoadEnv) latencyRun(rate float64, n int) (webhook, trivial *result) 
 	return webhook, trivial
 }
 
-// A ratio of two p99s means something only while the machine has room:
-// on loopback a do-nothing handler's p99 is about a millisecond and a
-// signed webhook's a few. When the reference is this far above that,
-// other processes own the CPUs (a shared CI box, parallel benchmarks), and
-// the tests report the figures and skip the verdict instead of failing.
-const (
-	busyTrivialP99 = 10.0 // ms
-	busySignedP99  = 25.0 // ms
-)
-
-// loadFull reports whether to run at full size and assert the targets.
-func loadFull() bool { return !raceEnabled && !testing.Short() }
-
-// TestWebhookLatencyTiming measures the webhook's p99 at 500/s beside a
-// trivial handler's p99 in the same run (the design's target: at most
-// twice), and reports both.
-func TestWebhookLatencyTiming(t *testing.T) {
+// webhookLatency runs the webhook beside a trivial handler, open loop,
+// and checks that every answer is 200. full: 5,000 requests at 500/s (10 s);
+// else 300 at 100/s, a size the race detector's slowdown keeps meaningful.
+func webhookLatency(t *testing.T, full bool) (webhook, trivial *result, rate float64, n int) {
 	l := newSMSLoadEnv(t)
-	rate, n := 500.0, 5000 // 10 s at 500/s
-	if !loadFull() {
+	rate, n = 500.0, 5000 // 10 s at 500/s
+	if !full {
 		// The race detector slows the handler several times over: a
 		// lower rate keeps the check of statuses meaningful.
 		rate, n = 100, 300
 	}
 	l.warm(t, 100)
-	webhook, trivial := l.latencyRun(rate, n)
+	webhook, trivial = l.latencyRun(rate, n)
 	if !webhook.only(200) || !trivial.only(200) {
 		t.Fatalf("statuses: webhook %v, trivial %v; want only 200", webhook.statuses, trivial.statuses)
 	}
 	wp50, wp99, tp50, tp99 := webhook.pct(50), webhook.pct(99), trivial.pct(50), trivial.pct(99)
 	t.Logf("webhook at %.0f/s, %d requests: p50 %.2f ms, p99 %.2f ms; trivial handler in the same run: p50 %.2f ms, p99 %.2f ms; p99 ratio %.2f (target ≤ 2)",
 		rate, n, wp50, wp99, tp50, tp99, wp99/tp99)
-	if !loadFull() {
-		t.Log("race detector or -short: figures reported, target not asserted")
-		return
-	}
-	if tp99 > busyTrivialP99 {
-		t.Skipf("machine too busy to judge the target: a do-nothing handler's p99 is %.1f ms (over %.0f ms)", tp99, busyTrivialP99)
-	}
-	// The design's target is 2× (with a millisecond of slack for
-	// scheduler noise). On a shared 2-core machine the webhook does not
-	// meet it yet: its p99 is 4–5× a do-nothing handler's, whose own p99
-	// is a few tenths of a millisecond, while a verified text costs two
-	// Redis round trips (case and staff lookups side by side, then the
-	// commit script, ~90 µs of Redis time) and about 43 KB of garbage, a
-	// third of it twilio-go's validator (docs/decisions/perf.md). So the
-	// verdict is reported, and the test fails only on a regression past 5×.
-	if wp99 <= 2*tp99+1 {
-		t.Logf("target met: webhook p99 %.2f ms ≤ 2 × %.2f ms + 1 ms", wp99, tp99)
-	} else {
-		t.Logf("TARGET NOT MET: webhook p99 %.2f ms > 2 × trivial p99 %.2f ms + 1 ms", wp99, tp99)
-	}
-	if wp99 > 5*tp99+2 {
-		t.Errorf("webhook p99 %.2f ms > 5 × trivial p99 %.2f ms + 2 ms: a regression", wp99, tp99)
-	}
+	return webhook, trivial, rate, n
 }
 
-// TestWebhookFloodTiming: 10,000 forged webhooks at 500/s all get 403 and
-// raise nothing, and a signed webhook's p99 during the flood stays within
-// 1.5× its p99 without it, measured in the same run (alternating 1 s
-// windows with and without the flood, so drift hits both alike).
-func TestWebhookFloodTiming(t *testing.T) {
+// TestWebhookLoad: under load every webhook and every trivial request is
+// answered 200. Latency is judged only by TestWebhookLatencyTiming, under
+// the timing build tag: a ratio of latencies flakes in the race run.
+func TestWebhookLoad(t *testing.T) {
+	webhookLatency(t, false)
+}
+
+// webhookFlood sends forged webhooks (10,000 at 500/s when full) in
+// alternating 1 s windows beside signed ones at 100/s, checks that every
+// forged one got 403 and raised nothing and every signed one got 200, and
+// returns the signed webhooks' p99 without and during the flood.
+func webhookFlood(t *testing.T, full bool) (q99, f99 float64) {
 	l := newSMSLoadEnv(t)
 	// Short windows, alternating, so bursts of machine noise fall on both
 	// conditions alike: 20 × 1 s with the flood (10,000 forged at 500/s)
 	// and 20 × 1 s without, signed webhooks at 100/s throughout.
 	windows, forgedPerWindow, signedRate := 20, 500, 100.0
-	if !loadFull() {
+	if !full {
 		windows, forgedPerWindow, signedRate = 2, 500, 25
 	}
 	const window = time.Second
@@ -351,18 +320,16 @@ func TestWebhookFloodTiming(t *testing.T) {
 		}
 	}
 
-	q99, f99 := quiet.pct(99), flooded.pct(99)
+	q99, f99 = quiet.pct(99), flooded.pct(99)
 	t.Logf("forged: %d at %d/s, all 403: %v (p50 %.2f ms, p99 %.2f ms)", len(forged.d), int(float64(forgedPerWindow)/window.Seconds()), forged.only(403), forged.pct(50), forged.pct(99))
 	t.Logf("signed webhook at %.0f/s: without flood p50 %.2f ms p99 %.2f ms (%d); during flood p50 %.2f ms p99 %.2f ms (%d); p99 ratio %.2f (target ≤ 1.5)",
 		signedRate, quiet.pct(50), q99, len(quiet.d), flooded.pct(50), f99, len(flooded.d), f99/q99)
-	if !loadFull() {
-		t.Log("race detector or -short: figures reported, target not asserted")
-		return
-	}
-	if q99 > busySignedP99 {
-		t.Skipf("machine too busy to judge the target: the signed webhook's p99 without the flood is %.1f ms (over %.0f ms)", q99, busySignedP99)
-	}
-	if f99 > 1.5*q99+1 {
-		t.Errorf("signed p99 during the flood %.2f ms > 1.5 × %.2f ms without it", f99, q99)
-	}
+	return q99, f99
+}
+
+// TestWebhookFlood: forged webhooks are all refused with 403 and raise
+// nothing, and signed ones are all answered, during a flood. The latency
+// during the flood is judged only by TestWebhookFloodTiming (timing tag).
+func TestWebhookFlood(t *testing.T) {
+	webhookFlood(t, false)
 }
