@@ -10,11 +10,11 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
 	"waymark/alert"
+	"waymark/internal/testclock"
 	"waymark/internal/testenv"
 	"waymark/postcode"
 	"waymark/problem"
@@ -39,7 +39,7 @@ type errorBody = respond.ErrorBody
 type testEnv struct {
 	Redis  *testenv.Redis
 	Store  *store.Store
-	Clock  *testClock
+	Clock  *testclock.Clock // starts at the real time: TOTP codes are computed from it
 	Staff  *staff.Service
 	Cases  *alert.Cases
 	Server *httptest.Server
@@ -57,26 +57,6 @@ type testUser struct {
 
 // testPassword is every login account's password.
 const testPassword = "correct horse battery staple"
-
-// testClock is a settable clock. It starts at the real time (TOTP codes
-// are computed from it) and moves only when told.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-// Advance moves the clock forward by d.
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 type envOptions struct {
 	argon2          staff.Params
@@ -103,7 +83,7 @@ func newTestEnv(t *testing.T, opts ...envOption) *testEnv {
 	for _, f := range opts {
 		f(&o)
 	}
-	env := &testEnv{Clock: &testClock{t: time.Now()}, users: map[string]*testUser{}}
+	env := &testEnv{Clock: testclock.New(time.Now()), users: map[string]*testUser{}}
 	env.Redis = testenv.StartRedis(t, testenv.RedisOptions{})
 	st, err := store.Open(store.Options{Tenant: "test", URL: env.Redis.URL(), Now: env.Clock.Now})
 	if err != nil {
