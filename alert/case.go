@@ -443,25 +443,13 @@ type TechSafetyInput struct {
 
 // ValidCaseID reports whether id has the shape of a case id ("c_" and 20
 // letters), so malformed ids are answered without touching the store.
-func ValidCaseID(id string) bool { return validID(id, "c_", 20) }
+func ValidCaseID(id string) bool { return randid.Valid(id, "c_", 20) }
 
 // ValidStaffID reports whether id has the shape of a staff id.
-func ValidStaffID(id string) bool { return validID(id, "s_", 20) }
+func ValidStaffID(id string) bool { return randid.Valid(id, "s_", 20) }
 
 // ValidDeviceID reports whether id has the shape of a device id.
-func ValidDeviceID(id string) bool { return validID(id, "d_", 12) }
-
-func validID(id, prefix string, n int) bool {
-	if len(id) != len(prefix)+n || !strings.HasPrefix(id, prefix) {
-		return false
-	}
-	for _, c := range id[len(prefix):] {
-		if c < 'a' || c > 'z' {
-			return false
-		}
-	}
-	return true
-}
+func ValidDeviceID(id string) bool { return randid.Valid(id, "d_", 12) }
 
 // pinChange carries the PINs of an input, in the clear only for as long as
 // hashing them takes.

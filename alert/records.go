@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"waymark/internal/randid"
 	"waymark/pii"
 	"waymark/problem"
 	"waymark/staff"
@@ -633,7 +634,7 @@ func (r *Records) SetAlertHold(ctx context.Context, p *staff.Principal, id strin
 	if !p.Has(staff.RoleAdmin) {
 		return ErrNotAllowed
 	}
-	if !validID(id, "a_", 20) {
+	if !ValidAlertID(id) {
 		return ErrNotFound
 	}
 	if err := r.st.SetAlertHold(ctx, id, hold); err != nil {
@@ -670,7 +671,7 @@ func (r *Records) ExportAlert(ctx context.Context, p *staff.Principal, id string
 		r.Audit(ctx, AuditEntry{Actor: actorOf(p), Action: "alert.export", AlertID: auditAlertID(id), Outcome: "refused: " + why})
 		return err
 	}
-	if !validID(id, "a_", 20) {
+	if !ValidAlertID(id) {
 		return refuse("not found", ErrNotFound)
 	}
 	a, err := r.st.Alert(ctx, id)
@@ -710,7 +711,7 @@ func (r *Records) ExportAlert(ctx context.Context, p *staff.Principal, id string
 }
 
 func auditAlertID(id string) string {
-	if validID(id, "a_", 20) {
+	if ValidAlertID(id) {
 		return id
 	}
 	return "(malformed)"
@@ -1083,4 +1084,4 @@ func (r *Records) PublicKey() string {
 }
 
 // ValidAlertID reports whether id has the shape of an alert id.
-func ValidAlertID(id string) bool { return validID(id, "a_", 20) }
+func ValidAlertID(id string) bool { return randid.Valid(id, "a_", 20) }

@@ -8,6 +8,7 @@ package randid
 import (
 	"crypto/rand"
 	"encoding/base64"
+	"strings"
 )
 
 const letters = "abcdefghijkmnpqrstuvwxyz" // 24 letters: 4.58 bits each
@@ -86,4 +87,18 @@ func draw(alphabet string, n int) string {
 		}
 	}
 	return string(out)
+}
+
+// Valid reports whether id has the shape New(prefix, n) gives: prefix, then
+// n lower-case letters. It lets a malformed id be answered without a lookup.
+func Valid(id, prefix string, n int) bool {
+	if len(id) != len(prefix)+n || !strings.HasPrefix(id, prefix) {
+		return false
+	}
+	for _, c := range id[len(prefix):] {
+		if c < 'a' || c > 'z' {
+			return false
+		}
+	}
+	return true
 }
