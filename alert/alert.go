@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"time"
 
+	"waymark/casework"
+	"waymark/internal/randid"
+	"waymark/oncall"
 	"waymark/pii"
 	"waymark/problem"
 )
@@ -108,7 +111,7 @@ type Priority int
 const wrongPINBump = 5
 
 // PriorityOf computes an alert's priority.
-func PriorityOf(c Class, r Risk, wrongPINs, wrongPINLimit int) Priority {
+func PriorityOf(c Class, r casework.Risk, wrongPINs, wrongPINLimit int) Priority {
 	p := int(c)*100 + r.Rank()*10
 	if wrongPINLimit > 0 && wrongPINs >= wrongPINLimit {
 		p += wrongPINBump
@@ -293,7 +296,7 @@ type Alert struct {
 	Mode  Mode
 	Only  string
 	Class Class
-	Risk  Risk // the case's DASH risk when raised
+	Risk  casework.Risk // the case's DASH risk when raised
 	// Priority is kept plain so other readers need not recompute it.
 	Priority Priority
 	State    State
@@ -315,7 +318,7 @@ type Alert struct {
 	Step int
 	// Policy is the team's policy set in force when the alert was raised
 	// (nil for alerts raised before policies: the defaults apply).
-	Policy *PolicySet
+	Policy *oncall.PolicySet
 	// Esc is where its escalation stands.
 	Esc Escalation
 	// Fences are the tokens of the alert's scheduled entries by kind.
@@ -396,7 +399,7 @@ type Commit struct {
 	Pages []Page
 	// Checkins is the case's check-in state after the change; nil leaves
 	// it untouched.
-	Checkins *Checkins
+	Checkins *casework.Checkins
 	// CheckinLog is appended to the case's check-in log, which the case
 	// owner sees.
 	CheckinLog []Entry
@@ -426,3 +429,6 @@ type Result struct {
 	// EventID is the stream id of the last event appended.
 	EventID string
 }
+
+// ValidAlertID reports whether id has the shape of an alert id.
+func ValidAlertID(id string) bool { return randid.Valid(id, "a_", 20) }

@@ -7,13 +7,13 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
+	"waymark/casework"
 	"waymark/internal/randid"
+	"waymark/oncall"
 	"waymark/pii"
 	"waymark/problem"
-	"waymark/staff"
 )
 
 // This file is escalation: who is paged when, through which channel, and
@@ -79,12 +79,12 @@ const (
 
 // Target is one recipient of the step last run.
 type Target struct {
-	Who     string      `json:"who"` // staff id, or FallbackWho
-	Channel Channel     `json:"channel,omitempty"`
-	Rest    []Channel   `json:"rest,omitempty"` // channels still to try, in order
-	State   TargetState `json:"state"`
-	Page    string      `json:"page,omitempty"` // ref of its page in the outbox
-	Since   time.Time   `json:"since"`
+	Who     string           `json:"who"` // staff id, or FallbackWho
+	Channel oncall.Channel   `json:"channel,omitempty"`
+	Rest    []oncall.Channel `json:"rest,omitempty"` // channels still to try, in order
+	State   TargetState      `json:"state"`
+	Page    string           `json:"page,omitempty"` // ref of its page in the outbox
+	Since   time.Time        `json:"since"`
 	// SID is the provider's id of a sent text, whose delivery status is
 	// checked once (Checked) SMSCheckAfter later.
 	SID     string `json:"sid,omitempty"`
@@ -93,7 +93,7 @@ type Target struct {
 
 // smsCheckDue is when a sent text's delivery status is due a look, or zero.
 func (t Target) smsCheckDue() time.Time {
-	if t.State != TargetSent || t.Channel != ChannelSMS || t.SID == "" || t.Checked {
+	if t.State != TargetSent || t.Channel != oncall.ChannelSMS || t.SID == "" || t.Checked {
 		return time.Time{}
 	}
 	return t.Since.Add(SMSCheckAfter)
@@ -156,7 +156,7 @@ type Page struct {
 	Team    string
 	Token   string
 	Who     string
-	Channel Channel
+	Channel oncall.Channel
 	// Step is the alert's step count when the page was queued.
 	Step     int
 	Deadline time.Time
@@ -169,9 +169,9 @@ type Page struct {
 // Plan is a step resolved against the world at the moment it runs.
 type Plan struct {
 	K        int
-	Step     Step
+	Step     oncall.Step
 	Fallback bool
-	Policy   Policy
+	Policy   oncall.Policy
 	// Tracked says recipients were resolved and delivery is followed;
 	// false when no paging is wired (the step only announces itself).
 	Tracked    bool
@@ -184,14 +184,14 @@ type Plan struct {
 // that can reach them now, in the step's order.
 type Recipient struct {
 	Who string
-	Via []Channel
+	Via []oncall.Channel
 }
 
 // policyOf is the policy an alert follows now.
-func policyOf(a *Alert) Policy {
+func policyOf(a *Alert) oncall.Policy {
 	ps := a.Policy
 	if ps == nil {
-		ps = DefaultPolicies()
+		ps = oncall.DefaultPolicies()
 	}
 	return ps.For(levelOf(a))
 }
@@ -253,7 +253,7 @@ func (r Rules) Escalate(a *Alert, t Timer, p Plan, now time.Time) *Commit {
 			if due.Before(now) {
 				due = now
 			}
-			esc.Next = p.Policy.fallbackIndex(p.K + 1)
+			esc.Next = p.Policy.FallbackIndex(p.K + 1)
 		}
 	}
 	n.Esc = esc
@@ -278,7 +278,7 @@ func (r Rules) advance(c *Commit, a *Alert, esc *Escalation, tg Target, now time
 	if len(tg.Rest) == 0 {
 		tg.Rest = nil
 	}
-	if tg.Channel == ChannelDashboard {
+	if tg.Channel == oncall.ChannelDashboard {
 		tg.State = TargetWaiting
 		return tg
 	}
@@ -412,7 +412,7 @@ func (r Rules) OnTextFailed(a *Alert, sid, why string, wait time.Duration, now t
 	esc := a.Esc.clone()
 	hit := -1
 	for i, tg := range esc.Targets {
-		if tg.SID == sid && tg.State == TargetSent && tg.Channel == ChannelSMS && !tg.Checked {
+		if tg.SID == sid && tg.State == TargetSent && tg.Channel == oncall.ChannelSMS && !tg.Checked {
 			hit = i
 		}
 	}
@@ -448,11 +448,11 @@ func (s *Service) TextFailed(ctx context.Context, alertID, sid, why string) erro
 		moved = c != nil
 		return c, nil
 	})
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, casework.ErrNotFound) {
 		return nil
 	}
 	if err == nil && moved {
-		s.metrics().Page(ChannelSMS, PageUndelivered)
+		s.metrics().Page(oncall.ChannelSMS, PageUndelivered)
 	}
 	return err
 }
@@ -604,7 +604,7 @@ func (r Rules) HandOver(a *Alert, from, to Actor, note pii.Text, now time.Time) 
 	return c, nil
 }
 
-func whomText(ws []Whom) string {
+func whomText(ws []oncall.Whom) string {
 	out := make([]string, len(ws))
 	for i, w := range ws {
 		out[i] = string(w)
@@ -612,7 +612,7 @@ func whomText(ws []Whom) string {
 	return strings.Join(out, " and ")
 }
 
-func howText(cs []Channel) string {
+func howText(cs []oncall.Channel) string {
 	out := make([]string, len(cs))
 	for i, c := range cs {
 		out[i] = string(c)
@@ -643,981 +643,14 @@ func VoiceTwiML(team string, fallback bool, mode Mode) string {
 	return `<?xml version="1.0" encoding="UTF-8"?><Response>` + say + `<Pause length="1"/>` + say + `</Response>`
 }
 
-// --- what escalation consumes ---
-
-// PolicySource reads a team's policies; nil (and no error) when the team
-// set none.
-type PolicySource interface {
-	Policies(ctx context.Context, team string) (*PolicySet, error)
-}
-
-// RotaSource reads a team's rota; nil (and no error) when it has none.
-type RotaSource interface {
-	Rota(ctx context.Context, team string) (*Rota, error)
-}
-
-// Person is a staff member as escalation sees them.
-type Person struct {
-	ID       string
-	Username string
-	// Name is the display name (personal: never logged).
-	Name   string
-	Roles  []staff.Role
-	Teams  []string
-	Active bool
-	Phone  pii.Phone
-}
-
-// People looks staff up.
-type People interface {
-	// Person finds a staff member by staff id or username; an error
-	// wrapping ErrNotFound when there is none.
-	Person(ctx context.Context, ref string) (Person, error)
-	// TeamPeople lists a team's members.
-	TeamPeople(ctx context.Context, team string) ([]Person, error)
-	// HasTeam reports whether the team exists.
-	HasTeam(ctx context.Context, team string) (bool, error)
-}
-
-// Presence says who has a team's live dashboard open now: staff id → on
-// duty.
-type Presence interface {
-	OnDashboard(ctx context.Context, team string) (map[string]bool, error)
-}
-
-// Receipts says whether a responder's dashboard confirmed an alert.
-type Receipts interface {
-	SeenAt(ctx context.Context, alertID, responder string) (time.Time, bool, error)
-}
-
-// Pager sends texts and places calls. Errors wrap ErrPageRefused (final)
-// or ErrPageUndelivered (the provider kept failing until ctx ended).
-type Pager interface {
-	Text(ctx context.Context, to pii.Phone, body string) error
-	Call(ctx context.Context, to pii.Phone, twiml string) error
-}
-
-// TextIDPager is a Pager that also returns the provider's id of a text, so
-// its delivery report can be followed (SMSStatuses). Optional.
-type TextIDPager interface {
-	TextID(ctx context.Context, to pii.Phone, body string) (string, error)
-}
-
-// SMSStatuses keeps the delivery reports of texts (Twilio's status
-// callbacks, stored by the SMS webhooks).
-type SMSStatuses interface {
-	// RecordPage remembers that the text sid was sent for alertID, so its
-	// callbacks can be tied to the alert.
-	RecordPage(ctx context.Context, sid, alertID string) error
-	// Undelivered reports whether the text sid was reported undelivered
-	// or failed.
-	Undelivered(ctx context.Context, sid string) (bool, error)
-}
-
-// WebPusher sends a browser push notification to a staff member's
-// subscribed browsers. Errors as for Pager.
-type WebPusher interface {
-	Push(ctx context.Context, staffID, team, label string) error
-}
-
-// PageCheck is what the outbox says just before a page is sent.
-type PageCheck string
-
-// Page checks.
-const (
-	PageGo   PageCheck = "go"   // still ours, the alert still unclaimed under the page's token: send
-	PageDrop PageCheck = "drop" // the alert was claimed or queued afresh: the page was removed
-	PageLost PageCheck = "lost" // another consumer took the page over: leave it
-)
-
-// EscalationStore is the outbox stream and the auditor's lease. Package
-// store implements it.
-type EscalationStore interface {
-	// EnsureOutbox creates the outbox's consumer group if need be.
-	EnsureOutbox(ctx context.Context) error
-	// ReadPages hands out up to count new pages to consumer, waiting up
-	// to block for some.
-	ReadPages(ctx context.Context, consumer string, count int, block time.Duration) ([]Page, error)
-	// ClaimStalePages takes over pages another consumer left idle for
-	// minIdle (it died or froze).
-	ClaimStalePages(ctx context.Context, consumer string, minIdle time.Duration, count int) ([]Page, error)
-	// BeginPage atomically checks that consumer still holds the page and
-	// that its alert is raised, unclaimed and still under the page's
-	// token, and refreshes the claim; a page whose alert moved on is
-	// removed (PageDrop).
-	BeginPage(ctx context.Context, p Page, consumer string) (PageCheck, error)
-	// RefreshPage keeps consumer's claim fresh while it works; false when
-	// another consumer has taken the page over.
-	RefreshPage(ctx context.Context, p Page, consumer string) (bool, error)
-	// FinishPage removes a handled page if consumer still holds it;
-	// false when another consumer took it over.
-	FinishPage(ctx context.Context, p Page, consumer string) (bool, error)
-	// DeadPage moves a page consumer holds to the dead-letter stream with
-	// a reason; false when another consumer took it over.
-	DeadPage(ctx context.Context, p Page, consumer, reason string) (bool, error)
-	// HoldLease takes or keeps the named lease for holder until ttl from
-	// now; false when someone else holds it.
-	HoldLease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error)
-	// TimerFences returns, for each target id, the fence of its pending
-	// timer of kind (absent when it has none).
-	TimerFences(ctx context.Context, kind TimerKind, targets []string) (map[string]string, error)
-}
-
-// Metrics counts what escalation does. cmd/waymark implements it with
-// Prometheus; nil counts nothing.
-type Metrics interface {
-	Step(fallback bool)
-	Page(ch Channel, outcome PageOutcome)
-	DeadLetter()
-	Repaired(what string)
-	Audited(repairs int, err error)
-	Returned()
-	// Raised counts a new alert by what raised it (never by class: the
-	// operator listener is private, but the fewer ways a duress signal
-	// stands out, the better).
-	Raised(src Source)
-	// Lapsed counts a claim that lapsed (its owner showed no progress).
-	Lapsed()
-}
-
-// EscalationDeps wire escalation. With Config.Escalation nil, steps still
-// run on the policy waits and announce themselves on the events stream,
-// but nobody is paged (the state machine's own tests).
-type EscalationDeps struct {
-	Store    EscalationStore
-	Policies PolicySource
-	Rotas    RotaSource
-	People   People
-	Presence Presence
-	Receipts Receipts
-	Pager    Pager
-	// WebPush is optional: without it webpush steps fall through.
-	WebPush WebPusher
-	// Statuses is optional: without it a sent text counts as delivered.
-	Statuses SMSStatuses
-	Metrics  Metrics
-	// Fallback is the 24/7 fallback. Unset, fallback steps page the
-	// whole team instead (start-up warns).
-	Fallback Fallback
-	// Tick is the scheduler loop's tick: dashboards get ReceiptWait plus
-	// one tick to confirm.
-	Tick time.Duration
-	// Consumer names this instance in the outbox's consumer group.
-	Consumer string
-	// PageBudget bounds one attempt to send a page, provider retries
-	// included; default 8 s. It must stay below ClaimIdle, so a page
-	// never outlives its claim.
-	PageBudget time.Duration
-	// ClaimIdle is how long a page may sit unrefreshed before another
-	// consumer takes it over; default 10 s.
-	ClaimIdle time.Duration
-	// MaxDeliveries dead-letters a page the outbox handed out this often
-	// (its consumers keep dying); default 5.
-	MaxDeliveries int64
-	// Workers is how many pages an instance sends at once; default 8.
-	Workers int
-}
-
-func (d *EscalationDeps) defaults() {
-	if d.Tick <= 0 {
-		d.Tick = time.Second
+// levelOf is the risk level whose policy an alert follows: duress is
+// always high; otherwise the case's risk (standard when unknown).
+func levelOf(a *Alert) casework.Risk {
+	if a.Class == ClassDuress {
+		return casework.RiskHigh
 	}
-	if d.ClaimIdle <= 0 {
-		d.ClaimIdle = 10 * time.Second
+	if a.Risk.Valid() {
+		return a.Risk
 	}
-	if d.PageBudget <= 0 || d.PageBudget >= d.ClaimIdle {
-		d.PageBudget = d.ClaimIdle * 4 / 5
-	}
-	if d.MaxDeliveries <= 0 {
-		d.MaxDeliveries = 5
-	}
-	if d.Workers <= 0 {
-		d.Workers = 8
-	}
-	if d.Consumer == "" {
-		d.Consumer = randid.New("c", 12)
-	}
-}
-
-type nopMetrics struct{}
-
-func (nopMetrics) Step(bool)                 {}
-func (nopMetrics) Page(Channel, PageOutcome) {}
-func (nopMetrics) DeadLetter()               {}
-func (nopMetrics) Repaired(string)           {}
-func (nopMetrics) Audited(int, error)        {}
-func (nopMetrics) Returned()                 {}
-func (nopMetrics) Raised(Source)             {}
-func (nopMetrics) Lapsed()                   {}
-
-// receiptWait is the dashboard's time to confirm: 5 s plus one tick.
-func (s *Service) receiptWait() time.Duration {
-	tick := time.Second
-	if s.esc != nil {
-		tick = s.esc.Tick
-	}
-	return ReceiptWait + tick
-}
-
-// policies reads the team's policy set to snapshot into a new alert; the
-// defaults when it set none.
-func (s *Service) policies(ctx context.Context, team string) (*PolicySet, error) {
-	if s.esc == nil || s.esc.Policies == nil || team == "" {
-		return DefaultPolicies(), nil
-	}
-	ps, err := s.esc.Policies.Policies(ctx, team)
-	if err != nil {
-		return nil, err
-	}
-	if ps == nil {
-		ps = DefaultPolicies()
-		ps.Team = team
-	}
-	return ps, nil
-}
-
-// runStep runs a due escalation step.
-func (s *Service) runStep(ctx context.Context, t Timer, now time.Time) error {
-	ran := false
-	fallback := false
-	_, err := s.store.DecideAlert(ctx, t.Target, func(a *Alert) (*Commit, error) {
-		ran = false
-		if a.Fences[TimerStep] != t.Fence || a.State != StateRaised || a.Owner != "" || a.Mode == ModePractice {
-			return s.cfg.Rules.OnTimer(a, t, now), nil
-		}
-		p, err := s.plan(ctx, a, now)
-		if err != nil {
-			return nil, err
-		}
-		ran, fallback = true, p.Fallback
-		return s.cfg.Rules.Escalate(a, t, p, now), nil
-	})
-	if err == nil && ran {
-		s.metrics().Step(fallback)
-	}
-	return err
-}
-
-func (s *Service) metrics() Metrics {
-	if s.esc == nil || s.esc.Metrics == nil {
-		return nopMetrics{}
-	}
-	return s.esc.Metrics
-}
-
-// plan resolves the alert's next step: whom it names, now, and through
-// which of its channels each can be reached.
-func (s *Service) plan(ctx context.Context, a *Alert, now time.Time) (Plan, error) {
-	pol := policyOf(a)
-	k := a.Esc.Next
-	step, fb := pol.StepAt(k)
-	p := Plan{K: k, Step: step, Fallback: fb, Policy: pol, ReceiptWait: s.receiptWait()}
-	if s.esc == nil {
-		return p, nil
-	}
-	d := s.esc
-	p.Tracked = true
-	var brief *CaseBrief
-	if a.CaseID != "" {
-		b, err := s.brief(ctx, a)
-		if err != nil {
-			return Plan{}, err
-		}
-		brief = b
-	}
-	present := map[string]bool{}
-	if d.Presence != nil {
-		m, err := d.Presence.OnDashboard(ctx, a.Team)
-		if err != nil {
-			return Plan{}, err
-		}
-		present = m
-	}
-	var rota *Rota
-	rotaRead := false
-	var ids []string
-	withFallback := false
-	for _, w := range step.Whom {
-		switch w {
-		case WhomPrimary, WhomSecondary, WhomDutyManager:
-			if !rotaRead && d.Rotas != nil {
-				r, err := d.Rotas.Rota(ctx, a.Team)
-				if err != nil {
-					return Plan{}, err
-				}
-				rota, rotaRead = r, true
-			}
-			tier, _ := w.Tier()
-			if rota == nil {
-				// No rota: the primary tier is whoever is on duty on the
-				// dashboard; the other tiers are empty (and so skipped).
-				if tier == TierPrimary {
-					for id, duty := range present {
-						if duty {
-							ids = append(ids, id)
-						}
-					}
-				}
-				continue
-			}
-			ids = append(ids, rota.OnCall(now)[tier]...)
-		case WhomCaseOwner:
-			if brief != nil && brief.Owner != "" {
-				ids = append(ids, brief.Owner)
-			}
-		case WhomTeam:
-			ps, err := d.People.TeamPeople(ctx, a.Team)
-			if err != nil {
-				return Plan{}, err
-			}
-			for _, pp := range ps {
-				if pp.Active && slices.Contains(pp.Roles, staff.RoleResponder) {
-					ids = append(ids, pp.ID)
-				}
-			}
-		case WhomFallback:
-			withFallback = true
-		default:
-			if id, ok := w.Staff(); ok {
-				ids = append(ids, id)
-			}
-		}
-	}
-	if withFallback && !d.Fallback.Set() {
-		// No 24/7 service configured: the whole team is the last resort.
-		ps, err := d.People.TeamPeople(ctx, a.Team)
-		if err != nil {
-			return Plan{}, err
-		}
-		for _, pp := range ps {
-			if pp.Active {
-				ids = append(ids, pp.ID)
-			}
-		}
-	}
-	slices.Sort(ids)
-	ids = slices.Compact(ids)
-	for _, id := range ids {
-		if brief != nil && slices.Contains(brief.Excluded, id) {
-			continue // a conflict of interest holds for pages too
-		}
-		pp, err := d.People.Person(ctx, id)
-		if errors.Is(err, problem.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return Plan{}, err
-		}
-		if !pp.Active {
-			continue
-		}
-		var via []Channel
-		for _, ch := range step.How {
-			switch {
-			case ch == ChannelDashboard && present[id]:
-			case ch.phone() && !pp.Phone.IsZero() && d.Pager != nil:
-			case ch == ChannelWebPush && d.WebPush != nil:
-			default:
-				continue
-			}
-			via = append(via, ch)
-		}
-		p.Recipients = append(p.Recipients, Recipient{Who: id, Via: via})
-	}
-	if withFallback && d.Fallback.Set() {
-		var via []Channel
-		for _, ch := range step.How {
-			if ch.phone() && d.Pager != nil {
-				via = append(via, ch)
-			}
-		}
-		p.Recipients = append(p.Recipients, Recipient{Who: FallbackWho, Via: via})
-	}
-	return p, nil
-}
-
-// runDeliver checks the dashboard receipts of the step last run.
-func (s *Service) runDeliver(ctx context.Context, t Timer, now time.Time) error {
-	_, err := s.store.DecideAlert(ctx, t.Target, func(a *Alert) (*Commit, error) {
-		if a.Fences[TimerDeliver] != t.Fence {
-			return nil, nil
-		}
-		dl := Delivery{Seen: map[string]bool{}, Undelivered: map[string]bool{}}
-		if s.esc != nil && a.State == StateRaised {
-			for _, tg := range a.Esc.Targets {
-				switch {
-				case tg.State == TargetWaiting && s.esc.Receipts != nil:
-					at, ok, err := s.esc.Receipts.SeenAt(ctx, a.ID, tg.Who)
-					if err != nil {
-						return nil, err
-					}
-					dl.Seen[tg.Who] = ok && !at.After(now)
-				case !tg.smsCheckDue().IsZero() && s.esc.Statuses != nil:
-					bad, err := s.esc.Statuses.Undelivered(ctx, tg.SID)
-					if err != nil {
-						return nil, err
-					}
-					dl.Undelivered[tg.SID] = bad
-				}
-			}
-		}
-		return s.cfg.Rules.OnDeliver(a, t, dl, s.receiptWait(), now), nil
-	})
-	return err
-}
-
-// pageResult reports a page's outcome to its alert.
-func (s *Service) pageResult(ctx context.Context, res PageResult) error {
-	_, err := s.store.DecideAlert(ctx, res.Page.Alert, func(a *Alert) (*Commit, error) {
-		return s.cfg.Rules.OnPageResult(a, res, s.receiptWait(), s.now()), nil
-	})
-	if errors.Is(err, ErrNotFound) {
-		return nil
-	}
-	return err
-}
-
-// ConsumerPruner is implemented by an outbox store that can forget the
-// consumers instances left behind (each `waymark serve` reads the outbox
-// under a name of its own).
-type ConsumerPruner interface {
-	PruneOutboxConsumers(ctx context.Context, self string, idle time.Duration) (int, error)
-}
-
-// Outbox consumer housekeeping: how often, and how long a consumer with no
-// pending page must have been idle before it is forgotten.
-const (
-	pruneEvery   = 10 * time.Minute
-	pruneIdleFor = 24 * time.Hour
-)
-
-// pruneConsumers forgets idle consumers when the store can.
-func (s *Service) pruneConsumers(ctx context.Context) {
-	pr, ok := s.esc.Store.(ConsumerPruner)
-	if !ok {
-		return
-	}
-	n, err := pr.PruneOutboxConsumers(ctx, s.esc.Consumer, pruneIdleFor)
-	switch {
-	case err != nil && ctx.Err() == nil:
-		s.log.Warn("outbox: pruning idle consumers failed", "err", err)
-	case n > 0:
-		s.log.Info("outbox: idle consumers of stopped instances removed", "count", n)
-	}
-}
-
-// RunOutbox sends the pages in the outbox until ctx ends: new ones, and
-// ones another instance left behind (it died or froze) once they have
-// been idle for ClaimIdle. Every instance runs one; each page is handled
-// by one consumer at a time. It returns at once when paging is not wired.
-func (s *Service) RunOutbox(ctx context.Context) error {
-	if s.esc == nil || s.esc.Store == nil {
-		return nil
-	}
-	d := s.esc
-	wait := backoffWaiter()
-	for {
-		err := d.Store.EnsureOutbox(ctx)
-		if err == nil {
-			break
-		}
-		s.log.Warn("outbox: cannot create the consumer group; retrying", "err", err)
-		if !wait(ctx) {
-			return nil
-		}
-	}
-	sem := make(chan struct{}, d.Workers)
-	var mu sync.Mutex
-	busy := map[string]bool{}
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	wait = backoffWaiter()
-	var pruned time.Time
-	for ctx.Err() == nil {
-		if now := time.Now(); now.Sub(pruned) >= pruneEvery {
-			pruned = now
-			s.pruneConsumers(ctx)
-		}
-		stale, err1 := d.Store.ClaimStalePages(ctx, d.Consumer, d.ClaimIdle, d.Workers)
-		fresh, err2 := d.Store.ReadPages(ctx, d.Consumer, d.Workers, time.Second)
-		if err := errors.Join(err1, err2); err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			s.log.Warn("outbox: read failed; retrying", "err", err)
-			if !wait(ctx) {
-				return nil
-			}
-			continue
-		}
-		wait = backoffWaiter()
-		for _, p := range append(stale, fresh...) {
-			mu.Lock()
-			if busy[p.ID] {
-				mu.Unlock()
-				continue
-			}
-			busy[p.ID] = true
-			mu.Unlock()
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				return nil
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				s.sendPage(ctx, p)
-				mu.Lock()
-				delete(busy, p.ID)
-				mu.Unlock()
-				<-sem
-			}()
-		}
-	}
-	return nil
-}
-
-// PumpOutbox runs one pass of the outbox without waiting: it takes over
-// stale pages, reads the new ones and sends each in turn. Tests drive the
-// outbox with it against an injected clock; RunOutbox is the loop.
-func (s *Service) PumpOutbox(ctx context.Context) (int, error) {
-	if s.esc == nil || s.esc.Store == nil {
-		return 0, nil
-	}
-	d := s.esc
-	if err := d.Store.EnsureOutbox(ctx); err != nil {
-		return 0, err
-	}
-	stale, err := d.Store.ClaimStalePages(ctx, d.Consumer, d.ClaimIdle, 100)
-	if err != nil {
-		return 0, err
-	}
-	fresh, err := d.Store.ReadPages(ctx, d.Consumer, 100, 0)
-	if err != nil {
-		return 0, err
-	}
-	all := append(stale, fresh...)
-	for _, p := range all {
-		s.sendPage(ctx, p)
-	}
-	return len(all), nil
-}
-
-// backoffWaiter waits 100 ms, doubling to 2 s, between failed attempts.
-func backoffWaiter() func(ctx context.Context) bool {
-	d := 100 * time.Millisecond
-	return func(ctx context.Context) bool {
-		t := time.NewTimer(d)
-		defer t.Stop()
-		d = min(2*d, 2*time.Second)
-		select {
-		case <-ctx.Done():
-			return false
-		case <-t.C:
-			return true
-		}
-	}
-}
-
-// sendPage handles one page: checks it is still wanted just before sending,
-// sends it within its budget while keeping the claim fresh, and reports
-// the outcome to the alert. A page it loses to another consumer (this
-// instance froze) is left alone: it sends nothing stale.
-func (s *Service) sendPage(ctx context.Context, p Page) {
-	d := s.esc
-	log := s.log.With("alert", p.Alert, "page", p.Ref, "channel", string(p.Channel), "to", p.Who)
-	now := s.now()
-	var sid string // the provider's id of a text, once sent
-	fail := func(outcome PageOutcome, reason string) {
-		var held bool
-		var err error
-		if outcome == PageFailed {
-			held, err = d.Store.DeadPage(ctx, p, d.Consumer, reason)
-		} else {
-			held, err = d.Store.FinishPage(ctx, p, d.Consumer)
-		}
-		switch {
-		case err != nil:
-			log.Warn("outbox: finishing failed; the page comes back", "err", err)
-			return
-		case !held:
-			// Another instance took the page over while this one stalled:
-			// the outcome is theirs to record.
-			log.Warn("outbox: page taken over meanwhile; outcome left to its new holder")
-			return
-		}
-		if outcome == PageFailed {
-			d.metricsOr().DeadLetter()
-			log.Error("OPERATOR ALERT: page moved to the dead-letter stream", "reason", reason, "deliveries", p.Deliveries)
-		}
-		d.metricsOr().Page(p.Channel, outcome)
-		if err := s.pageResult(ctx, PageResult{Page: p, Outcome: outcome, Reason: reason, SID: sid}); err != nil {
-			log.Warn("outbox: recording the outcome failed", "err", err)
-		}
-	}
-	switch {
-	case p.Deliveries > d.MaxDeliveries:
-		fail(PageFailed, fmt.Sprintf("handed out %d times", p.Deliveries))
-		return
-	case !now.Before(p.Deadline):
-		fail(PageFailed, "deadline passed before it could be sent")
-		return
-	}
-	var to pii.Phone
-	if p.Channel.phone() {
-		if p.Who == FallbackWho {
-			to = d.Fallback.Phone
-		} else {
-			pp, err := d.People.Person(ctx, p.Who)
-			switch {
-			case errors.Is(err, problem.ErrNotFound):
-			case err != nil:
-				log.Warn("outbox: looking up the recipient failed; retried", "err", err)
-				return
-			default:
-				to = pp.Phone
-			}
-		}
-		if to.IsZero() {
-			fail(PageRefused, "no page number")
-			return
-		}
-	}
-	check, err := d.Store.BeginPage(ctx, p, d.Consumer)
-	if err != nil {
-		log.Warn("outbox: pre-send check failed; retried", "err", err)
-		return
-	}
-	switch check {
-	case PageDrop:
-		d.metricsOr().Page(p.Channel, PageStale)
-		log.Info("outbox: page not sent: the alert was claimed or requeued")
-		return
-	case PageLost:
-		log.Info("outbox: page taken over by another instance; not sent here")
-		return
-	}
-	budget := min(d.PageBudget, p.Deadline.Sub(s.now()))
-	sendCtx, cancel := context.WithTimeout(ctx, budget)
-	defer cancel()
-	lost := make(chan struct{})
-	stop := make(chan struct{})
-	go func() {
-		t := time.NewTicker(max(d.ClaimIdle/4, 100*time.Millisecond))
-		defer t.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-sendCtx.Done():
-				return
-			case <-t.C:
-				ok, err := d.Store.RefreshPage(sendCtx, p, d.Consumer)
-				if err == nil && !ok {
-					close(lost)
-					cancel()
-					return
-				}
-			}
-		}
-	}()
-	fallback := p.Who == FallbackWho
-	switch {
-	case p.Channel.phone() && d.Pager == nil:
-		// Queued by an instance with Twilio configured; this one has none.
-		err = fmt.Errorf("%w: no pager configured on this instance", ErrPageRefused)
-	case p.Channel == ChannelSMS:
-		if tp, ok := d.Pager.(TextIDPager); ok {
-			sid, err = tp.TextID(sendCtx, to, PageText(p.Team, fallback, p.Mode))
-		} else {
-			err = d.Pager.Text(sendCtx, to, PageText(p.Team, fallback, p.Mode))
-		}
-		if err == nil && sid != "" && d.Statuses != nil {
-			if err := d.Statuses.RecordPage(ctx, sid, p.Alert); err != nil {
-				log.Warn("outbox: recording the text for its delivery report failed", "err", err)
-			}
-		}
-	case p.Channel == ChannelVoice:
-		err = d.Pager.Call(sendCtx, to, VoiceTwiML(p.Team, fallback, p.Mode))
-	case p.Channel == ChannelWebPush:
-		if d.WebPush == nil {
-			err = fmt.Errorf("%w: web push not configured", ErrPageRefused)
-		} else {
-			err = d.WebPush.Push(sendCtx, p.Who, p.Team, p.Mode.Label())
-		}
-	default:
-		err = fmt.Errorf("%w: channel %s has no sender", ErrPageRefused, p.Channel)
-	}
-	close(stop)
-	select {
-	case <-lost:
-		log.Warn("outbox: lost the claim while sending (this instance stalled); the new holder decides")
-		return
-	default:
-	}
-	if err != nil && ctx.Err() != nil {
-		// Shutting down: leave the page pending; another instance takes it
-		// over once it has been idle for ClaimIdle.
-		return
-	}
-	switch {
-	case err == nil:
-		fail(PageSent, "")
-		log.Info("page sent")
-	case errors.Is(err, ErrPageRefused):
-		fail(PageRefused, "refused by the provider")
-	default:
-		fail(PageFailed, "provider failing until the page's budget ran out")
-	}
-}
-
-func (d *EscalationDeps) metricsOr() Metrics {
-	if d.Metrics == nil {
-		return nopMetrics{}
-	}
-	return d.Metrics
-}
-
-// AuditorLease names the auditor's lease.
-const AuditorLease = "auditor"
-
-// Audit checks once that every open alert has a future step or an owner,
-// and repairs those that lost theirs (logging and counting each). It
-// returns how many it repaired.
-func (s *Service) Audit(ctx context.Context) (int, error) {
-	if s.esc == nil || s.esc.Store == nil {
-		return 0, nil
-	}
-	open, err := s.store.OpenAlerts(ctx)
-	if err != nil {
-		return 0, err
-	}
-	var ids []string
-	for _, a := range open {
-		if a.State == StateRaised && a.Owner == "" {
-			ids = append(ids, a.ID)
-		}
-	}
-	fences, err := s.esc.Store.TimerFences(ctx, TimerStep, ids)
-	if err != nil {
-		return 0, err
-	}
-	repaired := 0
-	var errs []error
-	for _, a := range open {
-		var decide func(*Alert) (*Commit, error)
-		what := ""
-		switch {
-		case a.State == StateRaised && a.Owner == "":
-			if f := a.Fences[TimerStep]; f != "" && fences[a.ID] == f {
-				continue
-			}
-			what = "step"
-			decide = func(cur *Alert) (*Commit, error) {
-				if cur.State != StateRaised || cur.Owner != "" || cur.Fences[TimerStep] != a.Fences[TimerStep] {
-					return nil, nil // it moved on meanwhile
-				}
-				return s.cfg.Rules.Rearm(cur, s.now()), nil
-			}
-		case (a.State == StateAcknowledged || a.State == StateWorking) && a.Owner == "":
-			what = "owner"
-			decide = func(cur *Alert) (*Commit, error) {
-				if cur.Owner != "" || !cur.State.Live() {
-					return nil, nil
-				}
-				return s.cfg.Rules.Return(cur, "claimed but with no owner: returned to the queue by the auditor", s.now()), nil
-			}
-		default:
-			continue
-		}
-		res, err := s.store.DecideAlert(ctx, a.ID, decide)
-		if err != nil {
-			if !errors.Is(err, ErrNotFound) {
-				errs = append(errs, err)
-			}
-			continue
-		}
-		if res.AlertID == "" {
-			continue
-		}
-		repaired++
-		s.metrics().Repaired(what)
-		s.log.Warn("auditor: repaired an open alert with no future step or owner", "alert", a.ID, "repair", what)
-	}
-	return repaired, errors.Join(errs...)
-}
-
-// RunAuditor audits every interval on whichever instance holds the
-// auditor's lease, and after each clean pass calls heartbeat (an outside
-// monitor notices when the pings stop). holder names this instance.
-func (s *Service) RunAuditor(ctx context.Context, interval time.Duration, holder string, heartbeat func(context.Context) error) error {
-	if s.esc == nil || s.esc.Store == nil {
-		return nil
-	}
-	if interval <= 0 {
-		interval = 30 * time.Second
-	}
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		s.auditOnce(ctx, interval, holder, heartbeat)
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		}
-	}
-}
-
-func (s *Service) auditOnce(ctx context.Context, interval time.Duration, holder string, heartbeat func(context.Context) error) {
-	// The lease outlives one interval, so its holder keeps it from pass to
-	// pass and another instance takes over within two if it dies.
-	ok, err := s.esc.Store.HoldLease(ctx, AuditorLease, holder, 2*interval)
-	if err != nil {
-		if ctx.Err() == nil {
-			s.log.Warn("auditor: lease check failed", "err", err)
-		}
-		return
-	}
-	if !ok {
-		return
-	}
-	n, err := s.Audit(ctx)
-	s.metrics().Audited(n, err)
-	if err != nil {
-		s.log.Warn("auditor: pass incomplete", "repaired", n, "err", err)
-		return
-	}
-	if heartbeat != nil {
-		if err := heartbeat(ctx); err != nil {
-			s.log.Warn("auditor: heartbeat ping failed", "err", err)
-		}
-	}
-}
-
-// Handover is one claimed alert handed to a colleague when going off duty.
-type Handover struct {
-	Alert string
-	// To is the colleague's username or staff id.
-	To   string
-	Note pii.Text
-}
-
-// HandoverResult says what became of one of the claims of someone going
-// off duty.
-type HandoverResult struct {
-	Alert string `json:"alert"`
-	// To is the new owner's staff id; empty when it was returned.
-	To       string `json:"to,omitempty"`
-	Returned bool   `json:"returned"`
-}
-
-// GoOffDuty ends p's duty: each of their claimed or working alerts named
-// in hs passes to the named colleague with the note; every other one
-// returns to the queue at once, loudly (an event, a log line, a count).
-// Every hand-over is checked before anything changes: a bad one refuses
-// the whole request.
-func (s *Service) GoOffDuty(ctx context.Context, p *staff.Principal, hs []Handover) ([]HandoverResult, error) {
-	if p == nil || !p.Has(staff.RoleResponder) {
-		return nil, ErrForbidden
-	}
-	open, err := s.store.OpenAlerts(ctx)
-	if err != nil {
-		return nil, err
-	}
-	mine := map[string]*Alert{}
-	var order []string
-	for _, a := range open {
-		if a.Owner == p.StaffID && (a.State == StateAcknowledged || a.State == StateWorking) {
-			mine[a.ID] = a
-			order = append(order, a.ID)
-		}
-	}
-	inv := &problem.Invalid{}
-	to := map[string]Actor{}
-	seen := map[string]bool{}
-	for i, h := range hs {
-		at := fmt.Sprintf("handovers[%d].", i)
-		a, ok := mine[h.Alert]
-		switch {
-		case seen[h.Alert]:
-			inv.Add(at+"alert", "is handed over twice")
-			continue
-		case !ok:
-			inv.Add(at+"alert", "is not an alert you have claimed")
-			continue
-		}
-		seen[h.Alert] = true
-		if h.Note.IsZero() {
-			inv.Add(at+"note", "is required: what the colleague needs to know")
-		}
-		if s.esc == nil || s.esc.People == nil {
-			inv.Add(at+"to", "cannot be checked: staff lookup is not configured")
-			continue
-		}
-		pp, err := s.esc.People.Person(ctx, strings.TrimSpace(h.To))
-		if errors.Is(err, problem.ErrNotFound) {
-			inv.Add(at+"to", "is not a known colleague")
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		brief, err := s.brief(ctx, a)
-		if err != nil {
-			return nil, err
-		}
-		switch {
-		case pp.ID == p.StaffID:
-			inv.Add(at+"to", "must be someone else")
-		case !pp.Active || !slices.Contains(pp.Roles, staff.RoleResponder) || !slices.Contains(pp.Teams, a.Team):
-			inv.Add(at+"to", "must be an active responder of the alert's team")
-		case brief != nil && slices.Contains(brief.Excluded, pp.ID):
-			inv.Add(at+"to", "may not see this case")
-		default:
-			name := pp.Name
-			if name == "" {
-				name = pp.Username
-			}
-			to[h.Alert] = Actor{ID: pp.ID, Name: name}
-		}
-	}
-	if err := inv.Err(); err != nil {
-		return nil, err
-	}
-	from := actor(p)
-	notes := map[string]pii.Text{}
-	for _, h := range hs {
-		notes[h.Alert] = h.Note
-	}
-	var out []HandoverResult
-	var errs []error
-	for _, id := range order {
-		if who, ok := to[id]; ok {
-			_, err := s.store.DecideAlert(ctx, id, func(a *Alert) (*Commit, error) {
-				return s.cfg.Rules.HandOver(a, from, who, notes[id], s.now())
-			})
-			if err != nil {
-				errs = append(errs, err)
-				continue
-			}
-			out = append(out, HandoverResult{Alert: id, To: who.ID})
-			continue
-		}
-		_, err := s.store.DecideAlert(ctx, id, func(a *Alert) (*Commit, error) {
-			if a.Owner != p.StaffID {
-				return nil, nil
-			}
-			return s.cfg.Rules.Return(a, "returned to the queue: its owner went off duty without handing it over", s.now()), nil
-		})
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		s.metrics().Returned()
-		s.log.Warn("alert returned to the queue: its owner went off duty without handing it over", "alert", id, "staff", p.StaffID)
-		out = append(out, HandoverResult{Alert: id, Returned: true})
-	}
-	return out, errors.Join(errs...)
+	return casework.RiskStandard
 }

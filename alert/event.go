@@ -1,6 +1,8 @@
 package alert
 
-import "time"
+import (
+	"time"
+)
 
 // EventType says what happened to an alert.
 type EventType string

@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"sync"
+
+	"waymark/casework"
+	"waymark/oncall"
 )
 
 // The intake's fast path. A signal is decided on three things read from
@@ -36,12 +39,12 @@ type PolicyGuard interface {
 // (expiry, PIN check) from a record the store already read.
 type RecordFacts interface {
 	// FactsFrom is CaseSource.Facts on rec; nil rec is ErrNotFound.
-	FactsFrom(ctx context.Context, rec *Case, pin string) (CaseFacts, PIN, error)
+	FactsFrom(ctx context.Context, rec *casework.Case, pin string) (CaseFacts, PIN, error)
 }
 
 // intakeFacts returns the case's facts and, when pin is not nil, what the
 // PIN was (PINNone for an empty one: both comparisons still run).
-func (s *Service) intakeFacts(ctx context.Context, rec *Case, caseID string, pin *string) (CaseFacts, PIN, error) {
+func (s *Service) intakeFacts(ctx context.Context, rec *casework.Case, caseID string, pin *string) (CaseFacts, PIN, error) {
 	p := ""
 	if pin != nil {
 		p = *pin
@@ -70,7 +73,7 @@ func (s *Service) intakeFacts(ctx context.Context, rec *Case, caseID string, pin
 // source is the store itself and the store guards policy versions, the
 // set comes from memory (fresh reads it anew) and guard says the commit
 // must check its version; otherwise it is read every time.
-func (s *Service) intakePolicies(ctx context.Context, team string, fresh bool) (ps *PolicySet, guard bool, err error) {
+func (s *Service) intakePolicies(ctx context.Context, team string, fresh bool) (ps *oncall.PolicySet, guard bool, err error) {
 	if s.esc == nil || s.esc.Policies == nil || team == "" {
 		ps, err = s.policies(ctx, team)
 		return ps, false, err
@@ -99,21 +102,21 @@ const maxCachedTeams = 4096
 // trusted blindly: a new alert's commit checks the version (PolicyGuard).
 type policyCache struct {
 	mu sync.Mutex
-	m  map[string]*PolicySet
+	m  map[string]*oncall.PolicySet
 }
 
-func (c *policyCache) get(team string) (*PolicySet, bool) {
+func (c *policyCache) get(team string) (*oncall.PolicySet, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	ps, ok := c.m[team]
 	return ps, ok
 }
 
-func (c *policyCache) put(team string, ps *PolicySet) {
+func (c *policyCache) put(team string, ps *oncall.PolicySet) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.m == nil || len(c.m) >= maxCachedTeams {
-		c.m = make(map[string]*PolicySet)
+		c.m = make(map[string]*oncall.PolicySet)
 	}
 	c.m[team] = ps
 }

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"waymark/casework"
 	"waymark/pii"
 )
 
@@ -20,7 +21,7 @@ type memStore struct {
 	trail    map[string][]TrailPoint
 	open     map[string]string // case → open alert
 	last     map[string]string // case → last alert
-	checkins map[string]*Checkins
+	checkins map[string]*casework.Checkins
 	log      map[string][]Entry
 	timers   map[string]Timer
 	dedupe   map[string]string
@@ -31,7 +32,7 @@ type memStore struct {
 func newMemStore() *memStore {
 	return &memStore{
 		alerts: map[string]*Alert{}, timeline: map[string][]Entry{}, trail: map[string][]TrailPoint{},
-		open: map[string]string{}, last: map[string]string{}, checkins: map[string]*Checkins{},
+		open: map[string]string{}, last: map[string]string{}, checkins: map[string]*casework.Checkins{},
 		log: map[string][]Entry{}, timers: map[string]Timer{}, dedupe: map[string]string{},
 		counts: map[string]map[Outcome]int{},
 	}
@@ -55,7 +56,7 @@ func (m *memStore) DecideCase(ctx context.Context, caseID string, decide func(Ca
 		st.Open = m.copyAlert(m.open[caseID])
 		st.Last = m.copyAlert(m.last[caseID])
 		if ci := m.checkins[caseID]; ci != nil {
-			st.Checkins = ci.clone()
+			st.Checkins = ci.Clone()
 		}
 	}
 	c, err := decide(st)
@@ -86,7 +87,7 @@ func (m *memStore) DecideAlert(ctx context.Context, id string, decide func(*Aler
 	defer m.mu.Unlock()
 	a := m.copyAlert(id)
 	if a == nil {
-		return Result{}, ErrNotFound
+		return Result{}, casework.ErrNotFound
 	}
 	c, err := decide(a)
 	if err != nil || c == nil {
@@ -124,7 +125,7 @@ func (m *memStore) apply(caseID string, c *Commit) Result {
 		m.timers[t.ID()] = t
 	}
 	if c.Checkins != nil {
-		n := c.Checkins.clone()
+		n := c.Checkins.Clone()
 		n.Version++
 		m.checkins[caseID] = n
 	}
@@ -147,7 +148,7 @@ func (m *memStore) Alert(ctx context.Context, id string) (*Alert, error) {
 	defer m.mu.Unlock()
 	a := m.copyAlert(id)
 	if a == nil {
-		return nil, ErrNotFound
+		return nil, casework.ErrNotFound
 	}
 	a.Timeline = slices.Clone(m.timeline[id])
 	a.Trail = slices.Clone(m.trail[id])
@@ -194,14 +195,14 @@ func (m *memStore) OutcomeCounts(ctx context.Context, caseID string) (map[Outcom
 	return out, nil
 }
 
-func (m *memStore) Checkins(ctx context.Context, caseID string) (*Checkins, []Entry, error) {
+func (m *memStore) Checkins(ctx context.Context, caseID string) (*casework.Checkins, []Entry, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	ci := m.checkins[caseID]
 	if ci == nil {
 		return nil, slices.Clone(m.log[caseID]), nil
 	}
-	return ci.clone(), slices.Clone(m.log[caseID]), nil
+	return ci.Clone(), slices.Clone(m.log[caseID]), nil
 }
 
 func (m *memStore) ClaimTimers(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]Timer, error) {
@@ -239,7 +240,7 @@ func (m *memStore) FinishTimer(ctx context.Context, t Timer) error {
 // fakeCases answers for any case id: PIN "1111" is real, "2222" duress.
 type fakeCases struct {
 	mu       sync.Mutex
-	risk     Risk
+	risk     casework.Risk
 	children int
 	excluded []string
 	flagged  map[string]bool
@@ -255,7 +256,7 @@ func (f *fakeCases) Facts(ctx context.Context, caseID, pin string) (CaseFacts, P
 	}
 	risk := f.risk
 	if risk == "" {
-		risk = RiskMedium
+		risk = casework.RiskMedium
 	}
 	return CaseFacts{ID: caseID, Team: "south", Risk: risk, Owner: "s_owner"}, p, nil
 }
@@ -265,11 +266,11 @@ func (f *fakeCases) Brief(ctx context.Context, caseID string) (*CaseBrief, error
 	return &CaseBrief{
 		CaseFacts: facts,
 		Alias:     pii.NewText("Robin"),
-		Children:  Children{Count: f.children},
+		Children:  casework.Children{Count: f.children},
 		Excluded:  f.excluded,
-		Contact: ContactPlan{
-			Windows:  []Window{{Days: []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"}, From: "00:00", To: "24:00"}},
-			Channels: Channels{Call: true},
+		Contact: casework.ContactPlan{
+			Windows:  []casework.Window{{Days: []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"}, From: "00:00", To: "24:00"}},
+			Channels: casework.Channels{Call: true},
 		},
 	}, nil
 }

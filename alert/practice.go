@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"time"
 
+	"waymark/casework"
 	"waymark/internal/randid"
+	"waymark/oncall"
 	"waymark/problem"
 )
 
@@ -108,7 +110,7 @@ func (r Rules) practiceLapsed(c *Commit, n *Alert, now time.Time) *Commit {
 
 // Drill decides a drill alert for team: a panic at risk level risk with no
 // case, escalating at once under the team's policies ps (nil: defaults).
-func (r Rules) Drill(team string, risk Risk, ps *PolicySet, by Actor, now time.Time) (*Commit, error) {
+func (r Rules) Drill(team string, risk casework.Risk, ps *oncall.PolicySet, by Actor, now time.Time) (*Commit, error) {
 	inv := &problem.Invalid{}
 	if team == "" {
 		inv.Add("team", "is required")
@@ -120,7 +122,7 @@ func (r Rules) Drill(team string, risk Risk, ps *PolicySet, by Actor, now time.T
 		return nil, err
 	}
 	if ps == nil {
-		ps = DefaultPolicies()
+		ps = oncall.DefaultPolicies()
 	}
 	c := &Commit{EventRetention: r.EventRetention, Retention: r.Retention}
 	a := &Alert{
@@ -144,7 +146,7 @@ func (r Rules) Drill(team string, risk Risk, ps *PolicySet, by Actor, now time.T
 // Drill raises a drill alert for team through the whole alert path: it is
 // stored, shown on the team's dashboards and escalated by the scheduler of
 // any running instance, every page labelled DRILL. It returns the alert id.
-func (s *Service) Drill(ctx context.Context, team string, risk Risk, by Actor) (string, error) {
+func (s *Service) Drill(ctx context.Context, team string, risk casework.Risk, by Actor) (string, error) {
 	attempt := 0
 	res, err := s.store.DecideCase(ctx, "", func(CaseState) (*Commit, error) {
 		attempt++

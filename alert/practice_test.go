@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"waymark/casework"
 	"waymark/pii"
 )
 
@@ -16,8 +17,8 @@ var practiceT0 = time.Date(2026, 11, 22, 14, 0, 0, 0, time.UTC)
 // practiceCase is a case whose caseworker opened a ten-minute practice
 // window at practiceT0.
 func practiceCase() CaseState {
-	return CaseState{Case: CaseFacts{ID: "c_practiceabcdefghijk", Team: "north", Risk: RiskMedium, Owner: practiceBy,
-		Practice: PracticeWindow{Until: practiceT0.Add(10 * time.Minute), By: practiceBy}}}
+	return CaseState{Case: CaseFacts{ID: "c_practiceabcdefghijk", Team: "north", Risk: casework.RiskMedium, Owner: practiceBy,
+		Practice: casework.PracticeWindow{Until: practiceT0.Add(10 * time.Minute), By: practiceBy}}}
 }
 
 func appSignal(kind Kind, pin PIN, at time.Time) Signal {
@@ -56,7 +57,7 @@ func TestPracticeDecidesNewAlerts(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			st := practiceCase()
 			if !tc.window {
-				st.Case.Practice = PracticeWindow{}
+				st.Case.Practice = casework.PracticeWindow{}
 			}
 			c, err := r.OnSignal(st, tc.sig)
 			if err != nil {
@@ -75,7 +76,7 @@ func TestPracticeDecidesNewAlerts(t *testing.T) {
 				if a.Only != practiceBy || ev.Only != practiceBy {
 					t.Errorf("practice alert for %q, event for %q; want both %q", a.Only, ev.Only, practiceBy)
 				}
-				if want := tc.sig.At.Add(PracticeAckWait); !step.Due.Equal(want) {
+				if want := tc.sig.At.Add(casework.PracticeAckWait); !step.Due.Equal(want) {
 					t.Errorf("step due %v, want the caseworker's deadline %v", step.Due, want)
 				}
 				if !strings.HasPrefix(c.Entries[0].Detail, "PRACTICE") {
@@ -96,7 +97,7 @@ func TestPracticeDecidesNewAlerts(t *testing.T) {
 func TestMissedCheckinIsNeverPractice(t *testing.T) {
 	r := DefaultRules()
 	st := practiceCase()
-	st.Checkins = &Checkins{Active: true, Fence: "f1", NextDue: practiceT0, Schedule: Schedule{Grace: time.Minute}}
+	st.Checkins = &casework.Checkins{Active: true, Fence: "f1", NextDue: practiceT0, Schedule: casework.Schedule{Grace: time.Minute}}
 	c := r.OnCheckinTimer(st, "f1", practiceT0.Add(2*time.Minute))
 	if c == nil || c.Alert == nil {
 		t.Fatal("missed check-in raised nothing")
@@ -109,7 +110,7 @@ func TestMissedCheckinIsNeverPractice(t *testing.T) {
 func TestWrongPINLimitIsNeverPractice(t *testing.T) {
 	r := DefaultRules()
 	st := practiceCase()
-	st.Checkins = &Checkins{WrongPINs: r.WrongPINLimit - 1}
+	st.Checkins = &casework.Checkins{WrongPINs: r.WrongPINLimit - 1}
 	c, err := r.OnSignal(st, appSignal(KindCancel, PINWrong, practiceT0.Add(time.Minute)))
 	if err != nil {
 		t.Fatal(err)
@@ -180,7 +181,7 @@ func TestPracticeTurnsReal(t *testing.T) {
 func TestPracticeNotAcknowledgedTurnsReal(t *testing.T) {
 	r := DefaultRules()
 	a := openPractice(t, r)
-	due := practiceT0.Add(time.Minute + PracticeAckWait)
+	due := practiceT0.Add(time.Minute + casework.PracticeAckWait)
 	c := r.OnTimer(a, Timer{Kind: TimerStep, Target: a.ID, Fence: a.Fences[TimerStep], Due: due}, due)
 	if c == nil || c.Alert == nil {
 		t.Fatal("the practice deadline did nothing")
@@ -212,7 +213,7 @@ func TestPracticeAcknowledgedStaysPractice(t *testing.T) {
 		t.Fatalf("acknowledged practice: mode %q fences %v; want practice with no step pending", n.Mode, n.Fences)
 	}
 	// The old deadline timer, if a stale worker still runs it, does nothing.
-	due := practiceT0.Add(time.Minute + PracticeAckWait)
+	due := practiceT0.Add(time.Minute + casework.PracticeAckWait)
 	if c := r.OnTimer(n, Timer{Kind: TimerStep, Target: a.ID, Fence: a.Fences[TimerStep], Due: due}, due); c != nil {
 		t.Errorf("stale deadline changed the acknowledged practice alert: %+v", c.Alert)
 	}
@@ -238,12 +239,12 @@ func TestPracticeHandedOverTurnsReal(t *testing.T) {
 func TestDrillRules(t *testing.T) {
 	r := DefaultRules()
 	now := practiceT0
-	c, err := r.Drill("north", RiskHigh, nil, Actor{ID: "admin-cli", Name: "Admin"}, now)
+	c, err := r.Drill("north", casework.RiskHigh, nil, Actor{ID: "admin-cli", Name: "Admin"}, now)
 	if err != nil {
 		t.Fatal(err)
 	}
 	a := c.Alert
-	if !c.Created || a.Mode != ModeDrill || a.CaseID != "" || a.Team != "north" || a.Source != SourceDrill || a.Risk != RiskHigh {
+	if !c.Created || a.Mode != ModeDrill || a.CaseID != "" || a.Team != "north" || a.Source != SourceDrill || a.Risk != casework.RiskHigh {
 		t.Fatalf("drill alert %+v", a)
 	}
 	if step := stepTimer(t, c); !step.Due.Equal(now) {
@@ -254,8 +255,8 @@ func TestDrillRules(t *testing.T) {
 	}
 	for _, bad := range []struct {
 		team string
-		risk Risk
-	}{{"", RiskHigh}, {"north", "extreme"}} {
+		risk casework.Risk
+	}{{"", casework.RiskHigh}, {"north", "extreme"}} {
 		if _, err := r.Drill(bad.team, bad.risk, nil, Actor{}, now); err == nil {
 			t.Errorf("Drill(%q, %q) accepted", bad.team, bad.risk)
 		}
@@ -269,7 +270,7 @@ func TestDrillRules(t *testing.T) {
 // exclusion list it read with the signal, for the hub's live fan-out.
 func TestIntakeEventsCarryExclusions(t *testing.T) {
 	c := &Commit{Events: []Event{{Type: EventRaised, Case: "c_one"}, {Type: EventCheckins, Case: "c_other"}}}
-	withExclusions(c, &Case{ID: "c_one", Excluded: []string{"s_bob"}})
+	withExclusions(c, &casework.Case{ID: "c_one", Excluded: []string{"s_bob"}})
 	if e := c.Events[0]; !e.ExcludedKnown || !slices.Equal(e.Excluded, []string{"s_bob"}) {
 		t.Errorf("the case's event = %+v, want its exclusions carried", e)
 	}

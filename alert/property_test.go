@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"waymark/casework"
 	"waymark/pii"
 	"waymark/problem"
 	"waymark/staff"
@@ -65,9 +66,9 @@ func randomOp(r *rand.Rand, h *harness, n int) op {
 		o.run = func(ctx context.Context, h *harness) error { return h.svc.App(ctx, caseID, in) }
 		return o
 	case 5:
-		var s *Schedule
+		var s *casework.Schedule
 		if r.IntN(3) > 0 {
-			s = &Schedule{Every: time.Duration(5+r.IntN(60)) * time.Minute, Grace: time.Duration(r.IntN(20)) * time.Minute}
+			s = &casework.Schedule{Every: time.Duration(5+r.IntN(60)) * time.Minute, Grace: time.Duration(r.IntN(20)) * time.Minute}
 		}
 		if pin == "" {
 			pin = "1111"
@@ -123,7 +124,7 @@ func sortStrings(s []string) {
 // acceptable are the errors a random op may legitimately get.
 func acceptable(err error) bool {
 	var claimed *problem.Claimed
-	return err == nil || errors.Is(err, ErrNotFound) || errors.Is(err, ErrClosed) || errors.As(err, &claimed)
+	return err == nil || errors.Is(err, casework.ErrNotFound) || errors.Is(err, ErrClosed) || errors.As(err, &claimed)
 }
 
 type snapshot struct {
@@ -161,7 +162,7 @@ func TestPropertiesOverRandomEventOrders(t *testing.T) {
 		r := rand.New(rand.NewPCG(uint64(seed), 7))
 		h := newHarness(t)
 		if seed%3 == 0 {
-			h.cases.risk = RiskHigh
+			h.cases.risk = casework.RiskHigh
 		}
 		ctx := context.Background()
 		duressPending := map[string]bool{}

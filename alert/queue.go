@@ -1,6 +1,8 @@
 package alert
 
-import "time"
+import (
+	"time"
+)
 
 // OverdueAt is when an unclaimed alert counts as overdue on the queue:
 // once the first step of the policy it follows has run its wait with

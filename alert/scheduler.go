@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"waymark/casework"
+	"waymark/oncall"
 )
 
 // Tick runs one pass of the scheduler: it claims the timers due now (each
@@ -43,7 +46,7 @@ func (s *Service) runTimer(ctx context.Context, t Timer, now time.Time) error {
 		if err != nil {
 			break
 		}
-		var pols *PolicySet
+		var pols *oncall.PolicySet
 		if pols, err = s.policies(ctx, facts.Team); err != nil {
 			break
 		}
@@ -70,7 +73,7 @@ func (s *Service) runTimer(ctx context.Context, t Timer, now time.Time) error {
 		// Unknown kinds (a newer instance's) are left for their owner.
 		return errUnknownTimer
 	}
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, casework.ErrNotFound) {
 		// The case was erased or the alert expired: nothing left to do.
 		return nil
 	}

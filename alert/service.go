@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"waymark/casework"
 	"waymark/internal/randid"
 	"waymark/pii"
 	"waymark/problem"
@@ -38,7 +39,7 @@ type Store interface {
 	// OutcomeCounts counts a case's alert outcomes.
 	OutcomeCounts(ctx context.Context, caseID string) (map[Outcome]int, error)
 	// Checkins reads a case's check-in state (nil if none) and its log.
-	Checkins(ctx context.Context, caseID string) (*Checkins, []Entry, error)
+	Checkins(ctx context.Context, caseID string) (*casework.Checkins, []Entry, error)
 	// ClaimTimers claims up to limit timers due at now, leasing each for
 	// lease: another instance may claim it again only after that.
 	ClaimTimers(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]Timer, error)
@@ -52,11 +53,11 @@ type CaseBrief struct {
 	CaseFacts
 	Alias         pii.Text
 	RiskDate      time.Time
-	MARAC         MARAC
-	Children      Children
-	Communication Communication
+	MARAC         casework.MARAC
+	Children      casework.Children
+	Communication casework.Communication
 	ResponsePlan  pii.Text
-	Contact       ContactPlan
+	Contact       casework.ContactPlan
 	// Excluded are staff ids who must never see the case.
 	Excluded []string
 	// Review is the case's review flag.
@@ -77,9 +78,9 @@ type CaseSource interface {
 }
 
 // CasesSource adapts the cases service to what alerts need.
-func CasesSource(c *Cases) CaseSource { return casesSource{c} }
+func CasesSource(c *casework.Cases) CaseSource { return casesSource{c} }
 
-type casesSource struct{ c *Cases }
+type casesSource struct{ c *casework.Cases }
 
 func (s casesSource) Facts(ctx context.Context, caseID, pin string) (CaseFacts, PIN, error) {
 	// The plain fields hold everything raising needs: no data key is
@@ -93,17 +94,17 @@ func (s casesSource) Facts(ctx context.Context, caseID, pin string) (CaseFacts, 
 
 // FactsFrom is Facts on a record the store read with the case's alert
 // state (CaseState.Record); nil means the case does not exist.
-func (s casesSource) FactsFrom(ctx context.Context, c *Case, pin string) (CaseFacts, PIN, error) {
-	if c == nil || !ValidCaseID(c.ID) {
-		return CaseFacts{}, PINNone, ErrNotFound
+func (s casesSource) FactsFrom(ctx context.Context, c *casework.Case, pin string) (CaseFacts, PIN, error) {
+	if c == nil || !casework.ValidCaseID(c.ID) {
+		return CaseFacts{}, PINNone, casework.ErrNotFound
 	}
-	if err := s.c.decideExpiry(ctx, c); err != nil {
+	if err := s.c.DecideExpiry(ctx, c); err != nil {
 		return CaseFacts{}, PINNone, err
 	}
 	return s.check(c, pin)
 }
 
-func (s casesSource) check(c *Case, pin string) (CaseFacts, PIN, error) {
+func (s casesSource) check(c *casework.Case, pin string) (CaseFacts, PIN, error) {
 	// Check even an empty PIN: every path costs the same.
 	isReal, isDuress := s.c.CheckPIN(c, pin)
 	p := PINWrong
@@ -113,10 +114,10 @@ func (s casesSource) check(c *Case, pin string) (CaseFacts, PIN, error) {
 	case isReal:
 		p = PINReal
 	}
-	return factsOf(c), p, nil
+	return FactsOf(c), p, nil
 }
 
-func factsOf(c *Case) CaseFacts {
+func FactsOf(c *casework.Case) CaseFacts {
 	return CaseFacts{ID: c.ID, Team: c.Team, Risk: c.Risk, Owner: c.Owner, Expired: c.Expired, Practice: c.Practice}
 }
 
@@ -126,7 +127,7 @@ func (s casesSource) Brief(ctx context.Context, caseID string) (*CaseBrief, erro
 		return nil, err
 	}
 	return &CaseBrief{
-		CaseFacts:     factsOf(c),
+		CaseFacts:     FactsOf(c),
 		Alias:         c.Alias,
 		RiskDate:      c.RiskDate,
 		MARAC:         c.MARAC,
@@ -327,7 +328,7 @@ type AppSignal struct {
 	Message   pii.Text
 	// Schedule is the new check-in schedule for KindSchedule; nil stops
 	// check-ins.
-	Schedule *Schedule
+	Schedule *casework.Schedule
 	// SentAt is when the phone raised the signal (its outbox may have held
 	// it while offline); zero when the app did not say.
 	SentAt time.Time
@@ -369,12 +370,12 @@ func (s *Service) App(ctx context.Context, caseID string, in AppSignal) error {
 // wrong PIN answers not ok and counts as wrong. A repeated request id
 // answers not ok and changes nothing. pin says which PIN it was, for the
 // caller's own use; the survivor's phone must not learn it.
-func (s *Service) AppSettings(ctx context.Context, caseID string, in AppSignal) (sched *Schedule, pin PIN, err error) {
+func (s *Service) AppSettings(ctx context.Context, caseID string, in AppSignal) (sched *casework.Schedule, pin PIN, err error) {
 	in.Kind = KindSettings
 	defer s.pinFloor(ctx, in.PIN)()
 	var (
 		got PIN
-		ci  *Checkins
+		ci  *casework.Checkins
 	)
 	res, err := s.raiseSeen(ctx, s.appSignal(caseID, in), &in.PIN, func(st CaseState, p PIN) {
 		got, ci = p, st.Checkins
@@ -395,16 +396,16 @@ func (s *Service) AppSettings(ctx context.Context, caseID string, in AppSignal) 
 // SetSchedule sets (or, with sched nil, stops) a case's check-in schedule
 // from the case screen: a caseworker of the case's team agrees it with the
 // survivor. The check-in log names the caseworker.
-func (s *Service) SetSchedule(ctx context.Context, p *staff.Principal, caseID string, sched *Schedule) error {
+func (s *Service) SetSchedule(ctx context.Context, p *staff.Principal, caseID string, sched *casework.Schedule) error {
 	if p == nil || !p.Has(staff.RoleCaseworker) {
-		return ErrNotFound
+		return casework.ErrNotFound
 	}
 	b, err := s.cases.Brief(ctx, caseID)
 	if err != nil {
 		return err
 	}
 	if !p.InTeam(b.Team) || slices.Contains(b.Excluded, p.StaffID) {
-		return ErrNotFound
+		return casework.ErrNotFound
 	}
 	if sched != nil {
 		inv := &problem.Invalid{}
@@ -449,7 +450,7 @@ func (s *Service) brief(ctx context.Context, a *Alert) (*CaseBrief, error) {
 		return nil, nil
 	}
 	b, err := s.cases.Brief(ctx, a.CaseID)
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, casework.ErrNotFound) {
 		return nil, nil
 	}
 	return b, err
@@ -529,12 +530,12 @@ type View struct {
 	Alert *Alert
 	// Case is nil for an unknown sender or an erased case.
 	Case    *CaseBrief
-	Verdict Verdict
+	Verdict casework.Verdict
 	// Review says the case is flagged for review by repeated accidental
 	// or suspected-third-party outcomes.
 	Review bool
 	// Checkins is the case's check-in state, nil if none.
-	Checkins *Checkins
+	Checkins *casework.Checkins
 }
 
 // Get returns the full view of an alert p may see; anyone else's alert is
@@ -549,7 +550,7 @@ func (s *Service) Get(ctx context.Context, p *staff.Principal, id string) (*View
 		return nil, err
 	}
 	if !mayView(p, a, b) {
-		return nil, ErrNotFound
+		return nil, casework.ErrNotFound
 	}
 	v := &View{Alert: a, Case: b}
 	if b != nil {
@@ -563,7 +564,7 @@ func (s *Service) Get(ctx context.Context, p *staff.Principal, id string) (*View
 			return nil, err
 		}
 	} else {
-		v.Verdict = ContactPlan{}.VerdictAt(s.now(), a.Duress())
+		v.Verdict = casework.ContactPlan{}.VerdictAt(s.now(), a.Duress())
 	}
 	return v, nil
 }
@@ -572,7 +573,7 @@ func (s *Service) Get(ctx context.Context, p *staff.Principal, id string) (*View
 // own practice alert counts).
 func (s *Service) act(ctx context.Context, p *staff.Principal, id string, decide func(a *Alert, b *CaseBrief, now time.Time) (*Commit, error)) error {
 	if p == nil {
-		return ErrNotFound
+		return casework.ErrNotFound
 	}
 	var brief *CaseBrief
 	var briefCase string
@@ -589,7 +590,7 @@ func (s *Service) act(ctx context.Context, p *staff.Principal, id string, decide
 		// practice alerts of their own practice windows.
 		mayAct := p.Has(staff.RoleResponder) || (a.Mode == ModePractice && a.Only == p.StaffID)
 		if !mayAct || !mayView(p, a, brief) {
-			return nil, ErrNotFound
+			return nil, casework.ErrNotFound
 		}
 		return decide(a, brief, s.now())
 	})
@@ -661,7 +662,7 @@ func (s *Service) review(ctx context.Context, alertID string) {
 
 // CheckinLog returns a case's check-in state and the log of changes the
 // case owner sees.
-func (s *Service) CheckinLog(ctx context.Context, caseID string) (*Checkins, []Entry, error) {
+func (s *Service) CheckinLog(ctx context.Context, caseID string) (*casework.Checkins, []Entry, error) {
 	return s.store.Checkins(ctx, caseID)
 }
 
@@ -671,7 +672,7 @@ func errBadState() error { return problem.Invalidf("state", "must be open or rec
 // the commit's events of that case, so the hub need not read it again
 // before delivering them (the read would sit between the commit and the
 // responder's screen).
-func withExclusions(c *Commit, rec *Case) {
+func withExclusions(c *Commit, rec *casework.Case) {
 	if rec == nil {
 		return
 	}

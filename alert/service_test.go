@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"waymark/casework"
 	"waymark/internal/randid"
 	"waymark/pii"
 	"waymark/problem"
@@ -103,7 +104,7 @@ func TestPanicRaisesThenJoins(t *testing.T) {
 	if a.State != StateRaised || a.Class != ClassPanic || a.Team != "south" {
 		t.Fatalf("alert = %s %s %s, want raised panic of south", a.State, a.Class, a.Team)
 	}
-	if got, want := a.Priority, PriorityOf(ClassPanic, RiskMedium, 0, 3); got != want {
+	if got, want := a.Priority, PriorityOf(ClassPanic, casework.RiskMedium, 0, 3); got != want {
 		t.Errorf("priority = %d, want %d", got, want)
 	}
 	if !a.CancelUntil.Equal(h.clk.Now().Add(30 * time.Second)) {
@@ -119,7 +120,7 @@ func TestPanicRaisesThenJoins(t *testing.T) {
 	// A duress PIN on check-in turns it into duress.
 	h.app(caseA, KindCheckin, "2222")
 	a = h.open(caseA)
-	if !a.Duress() || a.Priority < PriorityOf(ClassDuress, RiskStandard, 0, 3) {
+	if !a.Duress() || a.Priority < PriorityOf(ClassDuress, casework.RiskStandard, 0, 3) {
 		t.Errorf("after duress check-in: class %s priority %d, want duress", a.Class, a.Priority)
 	}
 	if !a.CancelUntil.IsZero() {
@@ -134,19 +135,19 @@ func TestPanicRaisesThenJoins(t *testing.T) {
 func TestCancelWindow(t *testing.T) {
 	for _, tc := range []struct {
 		name      string
-		risk      Risk
+		risk      casework.Risk
 		after     time.Duration
 		pin       string
 		wantState State
 		wantOpen  bool // still in the queue
 		wantClass Class
 	}{
-		{"real PIN inside window cancels", RiskMedium, 29 * time.Second, "1111", StateCancelled, false, ClassPanic},
-		{"real PIN at window end cancels", RiskMedium, 30 * time.Second, "1111", StateCancelled, false, ClassPanic},
-		{"real PIN after window is noted", RiskMedium, 31 * time.Second, "1111", StateRaised, true, ClassPanic},
-		{"high risk cancel leaves welfare follow-up", RiskHigh, 5 * time.Second, "1111", StateCancelled, true, ClassPanic},
-		{"duress PIN turns into duress", RiskMedium, 5 * time.Second, "2222", StateRaised, true, ClassDuress},
-		{"wrong PIN does not cancel", RiskMedium, 5 * time.Second, "9999", StateRaised, true, ClassPanic},
+		{"real PIN inside window cancels", casework.RiskMedium, 29 * time.Second, "1111", StateCancelled, false, ClassPanic},
+		{"real PIN at window end cancels", casework.RiskMedium, 30 * time.Second, "1111", StateCancelled, false, ClassPanic},
+		{"real PIN after window is noted", casework.RiskMedium, 31 * time.Second, "1111", StateRaised, true, ClassPanic},
+		{"high risk cancel leaves welfare follow-up", casework.RiskHigh, 5 * time.Second, "1111", StateCancelled, true, ClassPanic},
+		{"duress PIN turns into duress", casework.RiskMedium, 5 * time.Second, "2222", StateRaised, true, ClassDuress},
+		{"wrong PIN does not cancel", casework.RiskMedium, 5 * time.Second, "9999", StateRaised, true, ClassPanic},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t)
@@ -434,10 +435,10 @@ func TestVisibility(t *testing.T) {
 	excluded := responder("s_excluded")
 	h.cases.excluded = []string{"s_excluded"}
 	for _, p := range []*staff.Principal{other, excluded, nil} {
-		if _, err := h.svc.Get(ctx, p, id); !errors.Is(err, ErrNotFound) {
+		if _, err := h.svc.Get(ctx, p, id); !errors.Is(err, casework.ErrNotFound) {
 			t.Errorf("Get by %v = %v, want not found", p, err)
 		}
-		if err := h.svc.Ack(ctx, p, id); !errors.Is(err, ErrNotFound) {
+		if err := h.svc.Ack(ctx, p, id); !errors.Is(err, casework.ErrNotFound) {
 			t.Errorf("Ack by %v = %v, want not found", p, err)
 		}
 		list, err := h.svc.List(ctx, p, "open")
@@ -450,7 +451,7 @@ func TestVisibility(t *testing.T) {
 		t.Errorf("List by a team responder = %d alerts, %v; want 1", len(list), err)
 	}
 	v, err := h.svc.Get(ctx, responder("s_one"), id)
-	if err != nil || v.Verdict.Code != SafeToCall {
+	if err != nil || v.Verdict.Code != casework.SafeToCall {
 		t.Errorf("Get = %+v, %v; want verdict SAFE TO CALL", v, err)
 	}
 }

@@ -3,6 +3,7 @@ package alert
 import (
 	"time"
 
+	"waymark/casework"
 	"waymark/pii"
 	"waymark/problem"
 )
@@ -112,7 +113,7 @@ type Signal struct {
 	DedupeKey string
 	// Schedule is the new check-in schedule for KindSchedule; nil stops
 	// check-ins.
-	Schedule *Schedule
+	Schedule *casework.Schedule
 	// By is the staff id of a caseworker who set the schedule on the
 	// case screen; "" for the survivor's own signals.
 	By string

@@ -5,8 +5,11 @@ import (
 	"time"
 
 	"waymark/alert"
+	"waymark/casework"
 	"waymark/pii"
 	"waymark/postcode"
+	"waymark/records"
+	"waymark/wallclock"
 )
 
 // The responder API. A responder sees the alerts of their own teams and
@@ -75,7 +78,7 @@ type alertMARACView struct {
 }
 
 type alertCommView struct {
-	alert.Communication
+	casework.Communication
 	Summary string `json:"summary,omitempty"`
 }
 
@@ -118,7 +121,7 @@ type alertView struct {
 	Contact       alertContactView   `json:"contact"`
 	RiskDetail    *alertRiskView     `json:"risk_assessment,omitempty"`
 	MARAC         *alertMARACView    `json:"marac,omitempty"`
-	Children      *alert.Children    `json:"children,omitempty"`
+	Children      *casework.Children `json:"children,omitempty"`
 	Communication *alertCommView     `json:"communication,omitempty"`
 	ResponsePlan  string             `json:"response_plan,omitempty"`
 	ReviewFlagged bool               `json:"review_flagged"`
@@ -198,11 +201,11 @@ func (s *server) alertViewOf(v *alert.View) alertView {
 		out.Contact.OpeningLine = b.Contact.OpeningLine.Reveal()
 		out.RiskDetail = &alertRiskView{Level: string(b.Risk)}
 		if !b.RiskDate.IsZero() {
-			out.RiskDetail.AssessedOn = b.RiskDate.In(alert.London()).Format(time.DateOnly)
+			out.RiskDetail.AssessedOn = b.RiskDate.In(wallclock.London()).Format(time.DateOnly)
 		}
 		out.MARAC = &alertMARACView{Referred: b.MARAC.Referred}
 		if !b.MARAC.Date.IsZero() {
-			out.MARAC.Date = b.MARAC.Date.In(alert.London()).Format(time.DateOnly)
+			out.MARAC.Date = b.MARAC.Date.In(wallclock.London()).Format(time.DateOnly)
 			out.MARAC.Active = b.MARAC.Referred && now.Before(b.MARAC.Date.AddDate(1, 0, 0))
 		}
 		children := b.Children
@@ -215,7 +218,7 @@ func (s *server) alertViewOf(v *alert.View) alertView {
 	if a.Record.Handoff == alert.HandoffPending {
 		out.RecordStatus, out.HandoffTries, out.HandoffError = "record not yet filed", a.Record.Tries, a.Record.LastError
 	}
-	out.PossibleRepeat = alert.PossibleRepeat(b, a.RaisedAt)
+	out.PossibleRepeat = records.PossibleRepeat(b, a.RaisedAt)
 	if ci := v.Checkins; ci != nil {
 		out.Checkins = &alertCheckinsView{Active: ci.Active, Paused: ci.Paused, NextDue: ci.NextDue, Last: ci.Last}
 	}
@@ -242,7 +245,7 @@ func (s *server) alertViewOf(v *alert.View) alertView {
 func (s *server) withAlerts(h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if s.Alerts == nil {
-			s.error(w, r, alert.ErrNotFound)
+			s.error(w, r, casework.ErrNotFound)
 			return
 		}
 		h(w, r)

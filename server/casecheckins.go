@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"time"
 
-	"waymark/alert"
+	"waymark/casework"
 	"waymark/problem"
 )
 
@@ -89,7 +89,7 @@ func (s *server) caseSetCheckins() http.Handler {
 			s.error(w, r, err)
 			return
 		}
-		sched := &alert.Schedule{
+		sched := &casework.Schedule{
 			Every: time.Duration(req.EveryMinutes) * time.Minute,
 			Times: req.Times,
 			Grace: time.Duration(req.GraceMinutes) * time.Minute,

@@ -4,7 +4,8 @@ import (
 	"net/http"
 	"time"
 
-	"waymark/alert"
+	"waymark/casework"
+	"waymark/wallclock"
 )
 
 // Case routes (caseworkers; reveal also responders; legal hold admins).
@@ -19,9 +20,9 @@ type maracView struct {
 }
 
 type safeContactView struct {
-	Windows     []alert.Window `json:"windows"`
-	Channels    alert.Channels `json:"channels"`
-	OpeningLine string         `json:"opening_line"`
+	Windows     []casework.Window `json:"windows"`
+	Channels    casework.Channels `json:"channels"`
+	OpeningLine string            `json:"opening_line"`
 }
 
 type techSafetyView struct {
@@ -47,22 +48,22 @@ type deviceView struct {
 
 // caseView is a case as its team's caseworkers see it.
 type caseView struct {
-	ID               string              `json:"id"`
-	Alias            string              `json:"alias"`
-	Team             string              `json:"team"`
-	RiskLevel        alert.Risk          `json:"risk_level"`
-	RiskDate         string              `json:"risk_date,omitempty"`
-	MARAC            maracView           `json:"marac"`
-	Communication    alert.Communication `json:"communication"`
-	Children         alert.Children      `json:"children"`
-	SafeContact      safeContactView     `json:"safe_contact"`
-	ResponsePlan     string              `json:"response_plan"`
-	Owner            string              `json:"owner"`
-	ExcludedStaff    []string            `json:"excluded_staff"`
-	LinkedCase       string              `json:"linked_case,omitempty"`
-	Under18          bool                `json:"under_18"`
-	SafeguardingLead string              `json:"safeguarding_lead,omitempty"`
-	TechSafetyCheck  *techSafetyView     `json:"tech_safety_check,omitempty"`
+	ID               string                 `json:"id"`
+	Alias            string                 `json:"alias"`
+	Team             string                 `json:"team"`
+	RiskLevel        casework.Risk          `json:"risk_level"`
+	RiskDate         string                 `json:"risk_date,omitempty"`
+	MARAC            maracView              `json:"marac"`
+	Communication    casework.Communication `json:"communication"`
+	Children         casework.Children      `json:"children"`
+	SafeContact      safeContactView        `json:"safe_contact"`
+	ResponsePlan     string                 `json:"response_plan"`
+	Owner            string                 `json:"owner"`
+	ExcludedStaff    []string               `json:"excluded_staff"`
+	LinkedCase       string                 `json:"linked_case,omitempty"`
+	Under18          bool                   `json:"under_18"`
+	SafeguardingLead string                 `json:"safeguarding_lead,omitempty"`
+	TechSafetyCheck  *techSafetyView        `json:"tech_safety_check,omitempty"`
 	// PhoneSet, NotesSet, PINsSet and WordsSet say what is recorded without
 	// showing it.
 	PhoneSet   bool         `json:"phone_set"`
@@ -91,10 +92,10 @@ func dateOf(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.In(alert.London()).Format(time.DateOnly)
+	return t.In(wallclock.London()).Format(time.DateOnly)
 }
 
-func viewOf(c *alert.Case, now time.Time) caseView {
+func viewOf(c *casework.Case, now time.Time) caseView {
 	v := caseView{
 		ID: c.ID, Alias: c.Alias.Reveal(), Team: c.Team, RiskLevel: c.Risk, RiskDate: dateOf(c.RiskDate),
 		MARAC:         maracView{Referred: c.MARAC.Referred, Date: dateOf(c.MARAC.Date)},
@@ -117,7 +118,7 @@ func viewOf(c *alert.Case, now time.Time) caseView {
 		v.Practice = &practiceView{Until: c.Practice.Until, By: c.Practice.By}
 	}
 	if v.SafeContact.Windows == nil {
-		v.SafeContact.Windows = []alert.Window{}
+		v.SafeContact.Windows = []casework.Window{}
 	}
 	if t := c.TechSafety; t != nil {
 		v.TechSafetyCheck = &techSafetyView{OthersHaveAccess: t.OthersHaveAccess, Notes: t.Notes.Reveal(),
@@ -133,7 +134,7 @@ func viewOf(c *alert.Case, now time.Time) caseView {
 func (s *server) withCases(h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if s.Cases == nil {
-			s.error(w, r, alert.ErrNotFound)
+			s.error(w, r, casework.ErrNotFound)
 			return
 		}
 		h(w, r)
@@ -143,7 +144,7 @@ func (s *server) withCases(h http.HandlerFunc) http.Handler {
 // createCase is POST /v1/cases.
 func (s *server) createCase() http.Handler {
 	return s.withCases(func(w http.ResponseWriter, r *http.Request) {
-		var in alert.CaseInput
+		var in casework.CaseInput
 		if err := s.decode(w, r, &in); err != nil {
 			s.error(w, r, err)
 			return
@@ -164,12 +165,12 @@ func (s *server) createCase() http.Handler {
 // given only for a case that expires soon (or has expired): the summary
 // carries no expiry of its own.
 type caseSummaryView struct {
-	ID           string     `json:"id"`
-	Alias        string     `json:"alias"`
-	RiskLevel    alert.Risk `json:"risk_level"`
-	ExpiringSoon bool       `json:"expiring_soon"`
-	Expired      bool       `json:"expired,omitempty"`
-	ExpiresAt    *time.Time `json:"expires_at,omitempty"`
+	ID           string        `json:"id"`
+	Alias        string        `json:"alias"`
+	RiskLevel    casework.Risk `json:"risk_level"`
+	ExpiringSoon bool          `json:"expiring_soon"`
+	Expired      bool          `json:"expired,omitempty"`
+	ExpiresAt    *time.Time    `json:"expires_at,omitempty"`
 }
 
 type caseListQuery struct {
@@ -192,12 +193,12 @@ func (s *server) listCases() http.Handler {
 		// One read of the expiring cases per list; cases nothing keeps
 		// alive (no MARAC, check-ins or recent app use) and not on legal
 		// hold are the ones to warn about.
-		expiring, err := s.Cases.ExpiringCases(r.Context(), alert.ExpiryWarning)
+		expiring, err := s.Cases.ExpiringCases(r.Context(), casework.ExpiryWarning)
 		if err != nil {
 			s.error(w, r, err)
 			return
 		}
-		soon := make(map[string]alert.ExpiringCase, len(expiring))
+		soon := make(map[string]casework.ExpiringCase, len(expiring))
 		for _, e := range expiring {
 			if e.Team == q.Team {
 				soon[e.ID] = e
@@ -231,7 +232,7 @@ func (s *server) getCase() http.Handler {
 // absent (or null) stay.
 func (s *server) updateCase() http.Handler {
 	return s.withCases(func(w http.ResponseWriter, r *http.Request) {
-		var in alert.CaseInput
+		var in casework.CaseInput
 		if err := s.decode(w, r, &in); err != nil {
 			s.error(w, r, err)
 			return
@@ -348,7 +349,7 @@ func (s *server) revealCase() http.Handler {
 }
 
 type enrolmentRequest struct {
-	TechSafetyCheck *alert.TechSafetyInput `json:"tech_safety_check" validate:"required"`
+	TechSafetyCheck *casework.TechSafetyInput `json:"tech_safety_check" validate:"required"`
 	// Look is the disguise chosen with the survivor (enrolment.go).
 	Look *appLook `json:"look,omitempty"`
 }

@@ -11,7 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"waymark/alert"
+	"waymark/casework"
 	"waymark/internal/randid"
 	"waymark/internal/testenv"
 	"waymark/staff"
@@ -493,13 +493,13 @@ func TestCaseListExpiringSoon(t *testing.T) {
 	}
 
 	// Ten days before expiry: both are due a warning; renew the second.
-	env.Clock.Advance(alert.DefaultCaseLifetime - 10*24*time.Hour)
+	env.Clock.Advance(casework.DefaultCaseLifetime - 10*24*time.Hour)
 	cw = env.login(t, "cora", []staff.Role{staff.RoleCaseworker}, []string{"south"})
 	if status, _, body := env.call(t, cw, "POST", "/v1/cases/"+ids[1]+"/renew", nil); status != http.StatusOK {
 		t.Fatalf("renew = %d %s", status, body)
 	}
 	got := list(cw)
-	wantAt := created.Add(alert.DefaultCaseLifetime)
+	wantAt := created.Add(casework.DefaultCaseLifetime)
 	tests := []struct {
 		name string
 		id   string

@@ -7,7 +7,9 @@ import (
 	"strings"
 	"time"
 
-	"waymark/alert"
+	"waymark/audit"
+	"waymark/casework"
+	"waymark/oncall"
 	"waymark/pii"
 	"waymark/problem"
 	"waymark/staff"
@@ -56,14 +58,14 @@ func (s *server) auditConfig(r *http.Request, action, subject string, err error)
 	default:
 		outcome = "failed: " + subject
 	}
-	s.Records.Audit(r.Context(), alert.AuditEntry{Actor: p.StaffID, Action: "config." + action, Outcome: outcome})
+	s.Records.Audit(r.Context(), audit.AuditEntry{Actor: p.StaffID, Action: "config." + action, Outcome: outcome})
 }
 
 // rotaWritten is the answer to PUT /v1/teams/{id}/rota: the rota now in
 // force, and the CLI's warnings (gaps, people without a page phone).
 type rotaWritten struct {
-	Rota     *alert.Rota `json:"rota"`
-	Warnings []string    `json:"warnings"`
+	Rota     *oncall.Rota `json:"rota"`
+	Warnings []string     `json:"warnings"`
 }
 
 // putRota is PUT /v1/teams/{id}/rota: the body is the rota file of
@@ -72,10 +74,10 @@ func (s *server) putRota() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		team := r.PathValue("id")
 		if !mayCoordinate(r, team) {
-			s.error(w, r, alert.ErrNotFound)
+			s.error(w, r, casework.ErrNotFound)
 			return
 		}
-		var f alert.RotaFile
+		var f oncall.RotaFile
 		if err := s.decode(w, r, &f); err != nil {
 			s.error(w, r, err)
 			return
@@ -99,10 +101,10 @@ func (s *server) putPolicies() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		team := r.PathValue("id")
 		if !mayCoordinate(r, team) {
-			s.error(w, r, alert.ErrNotFound)
+			s.error(w, r, casework.ErrNotFound)
 			return
 		}
-		var f alert.PolicyFile
+		var f oncall.PolicyFile
 		if err := s.decode(w, r, &f); err != nil {
 			s.error(w, r, err)
 			return

@@ -9,9 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"waymark/alert"
+	"waymark/oncall"
 	"waymark/problem"
 	"waymark/staff"
+	"waymark/wallclock"
 )
 
 // problemsOf reads the per-field problems of an error answer.
@@ -58,9 +59,9 @@ func TestCoordinatorRoutes(t *testing.T) {
 	e.login(t, "sid", []staff.Role{staff.RoleResponder}, []string{"south"})
 
 	// A rota through the API, read back across the October clock change.
-	rota := alert.RotaFile{Shifts: []alert.ShiftFile{
-		{Tier: "primary", Staff: "ana", Days: alert.DayNames{"daily"}, Start: "09:00", End: "21:00"},
-		{Tier: "primary", Staff: "ben", Days: alert.DayNames{"daily"}, Start: "21:00", End: "09:00"},
+	rota := oncall.RotaFile{Shifts: []oncall.ShiftFile{
+		{Tier: "primary", Staff: "ana", Days: oncall.DayNames{"daily"}, Start: "09:00", End: "21:00"},
+		{Tier: "primary", Staff: "ben", Days: oncall.DayNames{"daily"}, Start: "21:00", End: "09:00"},
 	}}
 	if st, body := e.do(t, cora, "PUT", "/v1/teams/north/rota", rota); st != http.StatusOK {
 		t.Fatalf("PUT rota: %d %s", st, body)
@@ -75,14 +76,14 @@ func TestCoordinatorRoutes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := who.Tiers[alert.TierPrimary]; len(got) != 1 || got[0].ID != e.users[tc.want].ID {
+		if got := who.Tiers[oncall.TierPrimary]; len(got) != 1 || got[0].ID != e.users[tc.want].ID {
 			t.Errorf("primary at %s: %+v, want %s", tc.at, got, tc.want)
 		}
 	}
 	before, _ := e.oncall.Rota(ctx, "north")
 
 	// A bad rota: the CLI's words, field by field; nothing stored.
-	bad := alert.RotaFile{Shifts: []alert.ShiftFile{{Tier: "primary", Staff: "nobody", Days: alert.DayNames{"daily"}, Start: "25:00", End: "09:00"}}}
+	bad := oncall.RotaFile{Shifts: []oncall.ShiftFile{{Tier: "primary", Staff: "nobody", Days: oncall.DayNames{"daily"}, Start: "25:00", End: "09:00"}}}
 	st, body := e.do(t, cora, "PUT", "/v1/teams/north/rota", bad)
 	_, _, cliErr := e.oncall.SetRota(ctx, "north", bad, "cli")
 	if st != http.StatusUnprocessableEntity {
@@ -96,13 +97,13 @@ func TestCoordinatorRoutes(t *testing.T) {
 	}
 
 	// A policy that does not end in a human: the CLI's words.
-	noFallback := alert.PolicyFile{High: &alert.PolicyLevelFile{Steps: []alert.StepFile{{Whom: []string{"oncall:primary"}, How: []string{"dashboard"}, Wait: "2m"}}}}
+	noFallback := oncall.PolicyFile{High: &oncall.PolicyLevelFile{Steps: []oncall.StepFile{{Whom: []string{"oncall:primary"}, How: []string{"dashboard"}, Wait: "2m"}}}}
 	st, body = e.do(t, cora, "PUT", "/v1/teams/north/policies", noFallback)
-	_, cliErr = alert.CompilePolicies(noFallback, "north", func(string) (string, string) { return "", "" })
+	_, cliErr = oncall.CompilePolicies(noFallback, "north", func(string) (string, string) { return "", "" })
 	if got, want := problemsOf(t, body), invalidOf(t, cliErr); st != http.StatusUnprocessableEntity || !equalMaps(got, want) {
 		t.Errorf("policy without fallback: %d %v; want 422 with the CLI's %v", st, got, want)
 	}
-	good := alert.PolicyFile{High: &alert.PolicyLevelFile{Steps: []alert.StepFile{
+	good := oncall.PolicyFile{High: &oncall.PolicyLevelFile{Steps: []oncall.StepFile{
 		{Whom: []string{"oncall:primary"}, How: []string{"dashboard"}, Wait: "2m"},
 		{Whom: []string{"fallback"}, How: []string{"sms"}, Wait: "5m"},
 	}}}
@@ -195,7 +196,7 @@ func equalMaps(a, b map[string]string) bool {
 
 func mustLondon(t *testing.T, s string) (at time.Time) {
 	t.Helper()
-	at, bad := alert.ParseLondonTime(s)
+	at, bad := wallclock.ParseLondonTime(s)
 	if bad != "" {
 		t.Fatalf("%s: %s", s, bad)
 	}

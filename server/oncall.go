@@ -6,9 +6,12 @@ import (
 	"time"
 
 	"waymark/alert"
+	"waymark/casework"
+	"waymark/oncall"
 	"waymark/pii"
 	"waymark/problem"
 	"waymark/staff"
+	"waymark/wallclock"
 )
 
 // On call: who is on call in a team at an instant, the gaps ahead, the
@@ -29,12 +32,12 @@ func (s *server) oncallNow() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		team := r.PathValue("id")
 		if !mayReadTeam(r, team) {
-			s.error(w, r, alert.ErrNotFound)
+			s.error(w, r, casework.ErrNotFound)
 			return
 		}
 		at := s.Now()
 		if q := r.URL.Query().Get("at"); q != "" {
-			t, bad := alert.ParseLondonTime(q)
+			t, bad := wallclock.ParseLondonTime(q)
 			if bad != "" {
 				s.error(w, r, problem.Invalidf("at", bad))
 				return
@@ -52,9 +55,9 @@ func (s *server) oncallNow() http.Handler {
 }
 
 type gapsResponse struct {
-	From time.Time   `json:"from"`
-	To   time.Time   `json:"to"`
-	Gaps []alert.Gap `json:"gaps"`
+	From time.Time    `json:"from"`
+	To   time.Time    `json:"to"`
+	Gaps []oncall.Gap `json:"gaps"`
 	// Fallback says a 24/7 fallback covers the gaps.
 	Fallback     bool   `json:"fallback"`
 	FallbackName string `json:"fallback_name,omitempty"`
@@ -69,7 +72,7 @@ func (s *server) oncallGaps() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		team := r.PathValue("id")
 		if !mayReadTeam(r, team) {
-			s.error(w, r, alert.ErrNotFound)
+			s.error(w, r, casework.ErrNotFound)
 			return
 		}
 		days := 14
@@ -101,7 +104,7 @@ func (s *server) teamRota() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		team := r.PathValue("id")
 		if !mayReadTeam(r, team) {
-			s.error(w, r, alert.ErrNotFound)
+			s.error(w, r, casework.ErrNotFound)
 			return
 		}
 		rota, err := s.OnCall.Rota(r.Context(), team)
@@ -110,7 +113,7 @@ func (s *server) teamRota() http.Handler {
 			return
 		}
 		if rota == nil {
-			s.error(w, r, alert.ErrNotFound)
+			s.error(w, r, casework.ErrNotFound)
 			return
 		}
 		s.json(w, r, http.StatusOK, rota)
@@ -123,7 +126,7 @@ func (s *server) teamPolicies() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		team := r.PathValue("id")
 		if !mayReadTeam(r, team) {
-			s.error(w, r, alert.ErrNotFound)
+			s.error(w, r, casework.ErrNotFound)
 			return
 		}
 		ps, err := s.OnCall.Policies(r.Context(), team)

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"waymark/alert"
+	"waymark/oncall"
 	"waymark/problem"
 	"waymark/staff"
 	"waymark/store"
@@ -22,26 +23,26 @@ type testPeople struct {
 	staff *staff.Service
 }
 
-func (p testPeople) Person(ctx context.Context, ref string) (alert.Person, error) {
+func (p testPeople) Person(ctx context.Context, ref string) (oncall.Person, error) {
 	a, err := p.st.StaffByID(ctx, ref)
 	if err != nil && (errors.Is(err, problem.ErrNotFound) || !strings.HasPrefix(ref, "s_")) {
 		a, err = p.st.StaffByUsername(ctx, staff.NormalizeUsername(ref))
 	}
 	if err != nil {
-		return alert.Person{}, err
+		return oncall.Person{}, err
 	}
-	return alert.Person{ID: a.ID, Username: a.Username, Name: a.DisplayName, Roles: a.Roles, Teams: a.Teams, Active: !a.Disabled, Phone: a.Phone}, nil
+	return oncall.Person{ID: a.ID, Username: a.Username, Name: a.DisplayName, Roles: a.Roles, Teams: a.Teams, Active: !a.Disabled, Phone: a.Phone}, nil
 }
 
-func (p testPeople) TeamPeople(ctx context.Context, team string) ([]alert.Person, error) {
+func (p testPeople) TeamPeople(ctx context.Context, team string) ([]oncall.Person, error) {
 	all, err := p.st.ListStaff(ctx)
 	if err != nil {
 		return nil, err
 	}
-	var out []alert.Person
+	var out []oncall.Person
 	for _, a := range all {
 		if slices.Contains(a.Teams, team) {
-			out = append(out, alert.Person{ID: a.ID, Username: a.Username, Roles: a.Roles, Teams: a.Teams, Active: !a.Disabled})
+			out = append(out, oncall.Person{ID: a.ID, Username: a.Username, Roles: a.Roles, Teams: a.Teams, Active: !a.Disabled})
 		}
 	}
 	return out, nil
@@ -57,14 +58,14 @@ func (p testPeople) HasTeam(ctx context.Context, team string) (bool, error) {
 type oncallEnv struct {
 	*testEnv
 	srv    *httptest.Server
-	oncall *alert.OnCall
+	oncall *oncall.OnCall
 	alerts *alert.Service
 }
 
 func newOncallEnv(t *testing.T) *oncallEnv {
 	env := newTestEnv(t)
 	people := testPeople{st: env.Store, staff: env.Staff}
-	oc := alert.NewOnCall(env.Store, people, nil, alert.Fallback{}, env.Clock.Now)
+	oc := oncall.NewOnCall(env.Store, people, nil, oncall.Fallback{}, env.Clock.Now)
 	svc := alert.NewService(env.Store, alert.CasesSource(env.Cases), alert.Config{TriageTeam: "north",
 		Escalation: &alert.EscalationDeps{Store: env.Store, Policies: env.Store, Rotas: env.Store, People: people, Receipts: env.Store}},
 		env.Clock.Now, discard())
@@ -89,10 +90,10 @@ func TestOncallRoutes(t *testing.T) {
 	e.login(t, "ben", []staff.Role{staff.RoleResponder}, []string{"north"})
 	outsider := e.login(t, "ozzy", []staff.Role{staff.RoleResponder}, []string{"south"})
 	ctx := context.Background()
-	_, _, err := e.oncall.SetRota(ctx, "north", alert.RotaFile{Shifts: []alert.ShiftFile{
-		{Tier: "primary", Staff: "ana", Days: alert.DayNames{"daily"}, Start: "09:00", End: "21:00"},
-		{Tier: "primary", Staff: "ben", Days: alert.DayNames{"daily"}, Start: "21:00", End: "09:00"},
-		{Tier: "duty-manager", Staff: "ben", Days: alert.DayNames{"weekdays"}, Start: "09:00", End: "17:00"},
+	_, _, err := e.oncall.SetRota(ctx, "north", oncall.RotaFile{Shifts: []oncall.ShiftFile{
+		{Tier: "primary", Staff: "ana", Days: oncall.DayNames{"daily"}, Start: "09:00", End: "21:00"},
+		{Tier: "primary", Staff: "ben", Days: oncall.DayNames{"daily"}, Start: "21:00", End: "09:00"},
+		{Tier: "duty-manager", Staff: "ben", Days: oncall.DayNames{"weekdays"}, Start: "09:00", End: "17:00"},
 	}}, "test")
 	if err != nil {
 		t.Fatal(err)
@@ -111,9 +112,9 @@ func TestOncallRoutes(t *testing.T) {
 		if st != 200 {
 			t.Fatalf("oncall at %s = %d %s", tc.at, st, body)
 		}
-		var who alert.WhoIsOn
+		var who oncall.WhoIsOn
 		json.Unmarshal(body, &who)
-		if p := who.Tiers[alert.TierPrimary]; len(p) != 1 || p[0].Name != tc.want && !strings.Contains(p[0].Name, tc.want) {
+		if p := who.Tiers[oncall.TierPrimary]; len(p) != 1 || p[0].Name != tc.want && !strings.Contains(p[0].Name, tc.want) {
 			t.Errorf("primary at %s = %+v, want %s", tc.at, p, tc.want)
 		}
 	}
@@ -127,7 +128,7 @@ func TestOncallRoutes(t *testing.T) {
 	if st != 200 {
 		t.Fatalf("gaps = %d %s", st, body)
 	}
-	var g struct{ Gaps []alert.Gap }
+	var g struct{ Gaps []oncall.Gap }
 	json.Unmarshal(body, &g)
 	if len(g.Gaps) != 0 {
 		t.Errorf("a round-the-clock primary tier has gaps %v", g.Gaps)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"waymark/alert"
+	"waymark/casework"
 )
 
 // queueCard is what a queue card shows for choosing the next alert,
@@ -26,10 +27,10 @@ type queueCard struct {
 
 // cardOf builds an alert's queue card from its verdict and the latest fix
 // on its trail (nil when none).
-func (s *server) cardOf(a *alert.Alert, verdict alert.Verdict, last *alertTrailView) queueCard {
+func (s *server) cardOf(a *alert.Alert, verdict casework.Verdict, last *alertTrailView) queueCard {
 	c := queueCard{Verdict: string(verdict.Code), OverdueAt: a.OverdueAt()}
 	if c.Verdict == "" {
-		c.Verdict = string(alert.ContactPlan{}.VerdictAt(s.Now(), a.Duress()).Code)
+		c.Verdict = string(casework.ContactPlan{}.VerdictAt(s.Now(), a.Duress()).Code)
 	}
 	if last != nil {
 		c.District = districtOf(last.Sector)
@@ -41,7 +42,7 @@ func (s *server) cardOf(a *alert.Alert, verdict alert.Verdict, last *alertTrailV
 // the case's contact plan, and the latest fix from the alert's trail,
 // read only for alerts that have one.
 func (s *server) listCard(r *http.Request, l alert.Listed) queueCard {
-	var plan alert.ContactPlan
+	var plan casework.ContactPlan
 	if l.Case != nil {
 		plan = l.Case.Contact
 	}

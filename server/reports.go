@@ -5,7 +5,10 @@ import (
 	"net/http"
 
 	"waymark/alert"
+	"waymark/audit"
+	"waymark/casework"
 	"waymark/problem"
+	"waymark/records"
 	"waymark/staff"
 )
 
@@ -17,16 +20,16 @@ import (
 func (s *server) withRecords(h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if s.Records == nil {
-			s.error(w, r, alert.ErrNotFound)
+			s.error(w, r, casework.ErrNotFound)
 			return
 		}
 		h(w, r)
 	})
 }
 
-func (s *server) reportFor(r *http.Request) (*alert.Report, error) {
+func (s *server) reportFor(r *http.Request) (*records.Report, error) {
 	q := r.URL.Query()
-	rq, err := alert.ParseReportQuery(q.Get("from"), q.Get("to"), q.Get("area"), s.Now())
+	rq, err := records.ParseReportQuery(q.Get("from"), q.Get("to"), q.Get("area"), s.Now())
 	if err != nil {
 		return nil, err
 	}
@@ -62,7 +65,7 @@ func (s *server) reportChart() http.Handler {
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Cache-Control", "no-store")
 		w.WriteHeader(http.StatusOK)
-		w.Write([]byte(alert.ChartSVG(rep)))
+		w.Write([]byte(records.ChartSVG(rep)))
 	})
 }
 
@@ -125,7 +128,7 @@ func (s *server) auditAction(r *http.Request, action, alertID string, err error)
 	if !alert.ValidAlertID(alertID) {
 		alertID = "(malformed)"
 	}
-	s.Records.Audit(r.Context(), alert.AuditEntry{Actor: p.StaffID, Action: action, AlertID: alertID, Outcome: outcome})
+	s.Records.Audit(r.Context(), audit.AuditEntry{Actor: p.StaffID, Action: action, AlertID: alertID, Outcome: outcome})
 }
 
 // auditSignIn records a sign-in (or re-authentication) and its refusals.
@@ -134,7 +137,7 @@ func (s *server) auditSignIn(r *http.Request, action string, p *staff.Principal,
 	if s.Records == nil {
 		return
 	}
-	e := alert.AuditEntry{Action: action, Outcome: "ok", Actor: "(unknown)"}
+	e := audit.AuditEntry{Action: action, Outcome: "ok", Actor: "(unknown)"}
 	if p != nil {
 		e.Actor = p.StaffID
 	}

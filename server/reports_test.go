@@ -12,7 +12,9 @@ import (
 	"time"
 
 	"waymark/alert"
+	"waymark/audit"
 	"waymark/postcode"
+	"waymark/records"
 	"waymark/staff"
 )
 
@@ -20,14 +22,14 @@ import (
 // case-management endpoint: records wait for export).
 type recordsEnv struct {
 	*alertEnv
-	Records *alert.Records
+	Records *records.Records
 	admin   *http.Client
 }
 
 func newRecordsEnv(t *testing.T) *recordsEnv {
 	t.Helper()
 	a := newAlertEnv(t)
-	recs, err := alert.NewRecords(alert.RecordsOptions{Store: a.Store, Cases: alert.CasesSource(a.Cases), Case: a.Cases,
+	recs, err := records.NewRecords(records.RecordsOptions{Store: a.Store, Cases: alert.CasesSource(a.Cases), Case: a.Cases,
 		AuditKey: a.Store.AuditKey(), Now: a.Clock.Now, Logger: discard()})
 	if err != nil {
 		t.Fatal(err)
@@ -85,7 +87,7 @@ func TestAlertRecordRoutes(t *testing.T) {
 	if status != http.StatusOK {
 		t.Fatalf("report: %d %s", status, b)
 	}
-	var rep alert.Report
+	var rep records.Report
 	if err := json.Unmarshal(b, &rep); err != nil || rep.Alerts != "<5" {
 		t.Errorf("report: %s", b)
 	}
@@ -125,7 +127,7 @@ func TestAlertRecordRoutes(t *testing.T) {
 
 	// Sign-ins, the claim, the resolve and the hold are in the audit chain.
 	var got []string
-	if err := e.Store.AuditChain(ctx, func(_ *alert.Checkpoint, en *alert.ChainEntry, _ string) error {
+	if err := e.Store.AuditChain(ctx, func(_ *audit.Checkpoint, en *audit.ChainEntry, _ string) error {
 		if en != nil {
 			got = append(got, en.Action+" "+en.Outcome)
 		}
@@ -151,12 +153,12 @@ func TestFailedSignInIsAuditedWithoutTheName(t *testing.T) {
 	if status != http.StatusUnauthorized {
 		t.Fatalf("bad login: %d", status)
 	}
-	e.Clock.Advance(alert.SignInWindow)
+	e.Clock.Advance(records.SignInWindow)
 	if n, err := e.Records.FlushSignInFailures(context.Background()); n != 1 || err != nil {
 		t.Fatalf("flush = %d, %v", n, err)
 	}
-	var last *alert.ChainEntry
-	e.Store.AuditChain(context.Background(), func(_ *alert.Checkpoint, en *alert.ChainEntry, _ string) error {
+	var last *audit.ChainEntry
+	e.Store.AuditChain(context.Background(), func(_ *audit.Checkpoint, en *audit.ChainEntry, _ string) error {
 		if en != nil {
 			last = en
 		}
@@ -177,7 +179,7 @@ func TestFailedSignInsSummarised(t *testing.T) {
 	e := newRecordsEnv(t)
 	ctx := context.Background()
 	entries := func() (n int, outcomes []string) {
-		e.Store.AuditChain(ctx, func(_ *alert.Checkpoint, en *alert.ChainEntry, _ string) error {
+		e.Store.AuditChain(ctx, func(_ *audit.Checkpoint, en *audit.ChainEntry, _ string) error {
 			if en != nil {
 				n++
 				outcomes = append(outcomes, en.Action+" "+en.Outcome)
@@ -191,7 +193,7 @@ func TestFailedSignInsSummarised(t *testing.T) {
 	// fall in one window whatever the time the test runs at (started at
 	// the real time, they would span two about once in 30 runs).
 	now := e.Clock.Now()
-	e.Clock.Advance(now.Truncate(alert.SignInWindow).Add(alert.SignInWindow).Sub(now) + time.Second)
+	e.Clock.Advance(now.Truncate(records.SignInWindow).Add(records.SignInWindow).Sub(now) + time.Second)
 	wrong := map[string]string{"username": "ada", "password": "wrong password here", "totp": "000000"}
 	counts := map[int]int{}
 	for range 300 {
@@ -205,7 +207,7 @@ func TestFailedSignInsSummarised(t *testing.T) {
 	if n, _ := entries(); n != before {
 		t.Errorf("%d audit entries during the window, want none yet", n-before)
 	}
-	e.Clock.Advance(alert.SignInWindow)
+	e.Clock.Advance(records.SignInWindow)
 	if _, err := e.Records.FlushSignInFailures(ctx); err != nil {
 		t.Fatal(err)
 	}

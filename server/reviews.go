@@ -4,14 +4,14 @@ import (
 	"net/http"
 	"time"
 
-	"waymark/alert"
+	"waymark/casework"
 )
 
 type phoneReviewView struct {
-	Case   string          `json:"case"`
-	Team   string          `json:"team"`
-	HeldAt time.Time       `json:"held_at"`
-	Others []alert.CaseRef `json:"other_cases"`
+	Case   string             `json:"case"`
+	Team   string             `json:"team"`
+	HeldAt time.Time          `json:"held_at"`
+	Others []casework.CaseRef `json:"other_cases"`
 }
 
 // phoneReviews is GET /v1/reviews/phones (admin): cases whose phone is
@@ -27,7 +27,7 @@ func (s *server) phoneReviews() http.Handler {
 		out := make([]phoneReviewView, 0, len(rs))
 		for _, x := range rs {
 			if x.Others == nil {
-				x.Others = []alert.CaseRef{}
+				x.Others = []casework.CaseRef{}
 			}
 			out = append(out, phoneReviewView{Case: x.Case, Team: x.Team, HeldAt: x.HeldAt, Others: x.Others})
 		}

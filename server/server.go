@@ -13,8 +13,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"waymark/alert"
+	"waymark/casework"
+	"waymark/oncall"
 	"waymark/postcode"
 	"waymark/push"
+	"waymark/records"
 	"waymark/server/appapi"
 	"waymark/server/directory"
 	"waymark/server/respond"
@@ -46,10 +49,10 @@ type Deps struct {
 
 	// Domain services; a nil service turns its routes off.
 	Staff  *staff.Service
-	Cases  *alert.Cases
+	Cases  *casework.Cases
 	Alerts *alert.Service
 	// Records hands off closing records and serves reports and holds.
-	Records *alert.Records
+	Records *records.Records
 	// Postcodes names the nearest postcode sector of a location on an alert.
 	Postcodes *postcode.Directory
 	// Hub is the live hub behind GET /v1/ws.
@@ -73,7 +76,7 @@ type Deps struct {
 	// (GET /oruk/services, server/directory; WAYMARK_ORUK_API).
 	ORUKAPI bool
 	// OnCall answers who is on call and lists rota gaps (oncall.go).
-	OnCall *alert.OnCall
+	OnCall *oncall.OnCall
 	// Refuges links refuge accounts to their refuge and keeps its
 	// vacancies (server/directory); nil turns those routes off.
 	Refuges directory.RefugeStore

@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"waymark/alert"
+	"waymark/casework"
 	"waymark/pii"
 	"waymark/postcode"
 	"waymark/seal"
@@ -131,7 +132,7 @@ func newSMSEnv(t *testing.T, opts ...smsOption) *smsEnv {
 		t.Fatal(err)
 	}
 	pins := smsPINKey(t)
-	env.Cases, err = alert.NewCases(alert.CasesOptions{Store: env.Store, PINs: pins, CheckinWord: "OK", Now: env.Clock.Now, Logger: logger})
+	env.Cases, err = casework.NewCases(casework.CasesOptions{Store: env.Store, PINs: pins, CheckinWord: "OK", Now: env.Clock.Now, Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"time"
 
-	"waymark/alert"
+	"waymark/audit"
 	"waymark/staff"
 )
 
@@ -40,7 +40,7 @@ func (s *server) createTeam() http.Handler {
 		}
 		t, err := s.Staff.AddTeam(r.Context(), staff.Team{ID: req.ID, Name: req.Name, Areas: req.Areas})
 		if err == nil && s.Records != nil {
-			s.Records.Audit(r.Context(), alert.AuditEntry{Actor: principal(r).StaffID, Action: "config.team.add", Outcome: "ok: team " + t.ID})
+			s.Records.Audit(r.Context(), audit.AuditEntry{Actor: principal(r).StaffID, Action: "config.team.add", Outcome: "ok: team " + t.ID})
 		}
 		if err != nil {
 			s.error(w, r, err)

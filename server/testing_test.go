@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"waymark/alert"
+	"waymark/casework"
 	"waymark/internal/testclock"
 	"waymark/internal/testenv"
 	"waymark/postcode"
@@ -41,7 +41,7 @@ type testEnv struct {
 	Store  *store.Store
 	Clock  *testclock.Clock // starts at the real time: TOTP codes are computed from it
 	Staff  *staff.Service
-	Cases  *alert.Cases
+	Cases  *casework.Cases
 	Server *httptest.Server
 	// users holds what login created, by username.
 	users map[string]*testUser
@@ -116,7 +116,7 @@ func newTestEnv(t *testing.T, opts ...envOption) *testEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env.Cases, err = alert.NewCases(alert.CasesOptions{Store: st, PINs: pins, CheckinWord: "OK", Now: env.Clock.Now, Logger: discard()})
+	env.Cases, err = casework.NewCases(casework.CasesOptions{Store: st, PINs: pins, CheckinWord: "OK", Now: env.Clock.Now, Logger: discard()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,8 +9,10 @@ import (
 	"time"
 
 	"waymark/alert"
+	"waymark/records"
 	"waymark/server/directory"
 	"waymark/staff"
+	"waymark/wallclock"
 )
 
 // TestUnmetDirectorySearchIsCounted: a search naming a category that finds
@@ -23,14 +25,14 @@ func TestUnmetDirectorySearchIsCounted(t *testing.T) {
 	if _, err := env.Staff.AddTeam(ctx, staff.Team{ID: "highland", Name: "Highland", Areas: []string{"IV1", "IV2"}}); err != nil {
 		t.Fatal(err)
 	}
-	recs, err := alert.NewRecords(alert.RecordsOptions{Store: env.Store, Cases: alert.CasesSource(env.Cases),
+	recs, err := records.NewRecords(records.RecordsOptions{Store: env.Store, Cases: alert.CasesSource(env.Cases),
 		AuditKey: env.Store.AuditKey(), Now: env.Clock.Now, Logger: discard()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	plain, ix := directoryServer(t)
 	counted := newServer(Deps{Logger: plain.Logger, Now: plain.Now, Records: recs, Staff: env.Staff})
-	day := counted.Now().In(alert.London()).Format(time.DateOnly)
+	day := counted.Now().In(wallclock.London()).Format(time.DateOnly)
 
 	for _, tc := range []struct {
 		name  string

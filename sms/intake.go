@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"waymark/alert"
+	"waymark/casework"
 	"waymark/codeword"
 	"waymark/pii"
 	"waymark/postcode"
@@ -21,12 +22,12 @@ import (
 type Cases interface {
 	// CasesByPhone returns the cases enrolled with phone: none, one, or
 	// two linked cases.
-	CasesByPhone(ctx context.Context, phone pii.Phone) ([]*alert.Case, error)
+	CasesByPhone(ctx context.Context, phone pii.Phone) ([]*casework.Case, error)
 	// Matcher compiles the case's words with the check-in word.
-	Matcher(c *alert.Case) (*codeword.Matcher, error)
+	Matcher(c *casework.Case) (*codeword.Matcher, error)
 	// CheckPIN compares pin with the case's real and duress PINs, both
 	// always.
-	CheckPIN(c *alert.Case, pin string) (isReal, isDuress bool)
+	CheckPIN(c *casework.Case, pin string) (isReal, isDuress bool)
 	// SetSMSBlocked records that the survivor's network now refuses our
 	// texts (they sent an opt-out word).
 	SetSMSBlocked(ctx context.Context, id string, blocked bool) error
@@ -50,7 +51,7 @@ type Staff interface {
 }
 
 var (
-	_ Cases  = (*alert.Cases)(nil)
+	_ Cases  = (*casework.Cases)(nil)
 	_ Alerts = (*alert.Service)(nil)
 	_ Staff  = (*staff.Service)(nil)
 )
@@ -119,7 +120,7 @@ const (
 // signal is stored (an error wrapping problem.ErrUnavailable when Redis is
 // slow or down: Twilio then retries, and the dedupe keys make that safe).
 func (i *Intake) Receive(ctx context.Context, in Inbound) (Outcome, error) {
-	var cases []*alert.Case
+	var cases []*casework.Case
 	if !in.From.IsZero() {
 		// The staff and case lookups are independent Redis round trips:
 		// run them side by side, then let staff win.
@@ -174,7 +175,7 @@ func isClaimed(err error) bool {
 }
 
 // forCase raises what in means for one enrolled case.
-func (i *Intake) forCase(ctx context.Context, c *alert.Case, in Inbound) error {
+func (i *Intake) forCase(ctx context.Context, c *casework.Case, in Inbound) error {
 	m, err := i.cfg.Cases.Matcher(c)
 	if err != nil {
 		// Stored words that no longer compile must not lose the text:

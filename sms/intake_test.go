@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"waymark/alert"
+	"waymark/casework"
 	"waymark/codeword"
 	"waymark/pii"
 	"waymark/postcode"
@@ -25,22 +26,22 @@ import (
 // pin the decisions themselves.
 
 type fakeCases struct {
-	byPhone   map[string][]*alert.Case
+	byPhone   map[string][]*casework.Case
 	pins      map[string][2]string // case id → real, duress
 	blocked   []string
 	unblocked []string
 	err       error
 }
 
-func (f *fakeCases) CasesByPhone(_ context.Context, p pii.Phone) ([]*alert.Case, error) {
+func (f *fakeCases) CasesByPhone(_ context.Context, p pii.Phone) ([]*casework.Case, error) {
 	return f.byPhone[p.Reveal()], f.err
 }
 
-func (f *fakeCases) Matcher(c *alert.Case) (*codeword.Matcher, error) {
+func (f *fakeCases) Matcher(c *casework.Case) (*codeword.Matcher, error) {
 	return codeword.Compile(codeword.Words{Code: c.CodeWords, Duress: c.DuressWords, CheckIn: "OK"})
 }
 
-func (f *fakeCases) CheckPIN(c *alert.Case, pin string) (bool, bool) {
+func (f *fakeCases) CheckPIN(c *casework.Case, pin string) (bool, bool) {
 	p := f.pins[c.ID]
 	return pin == p[0], pin == p[1]
 }
@@ -87,7 +88,7 @@ func (f *fakeAlerts) Get(_ context.Context, _ *staff.Principal, id string) (*ale
 			return &alert.View{Alert: a, Case: &alert.CaseBrief{Alias: pii.NewText(f.aliases[id])}}, nil
 		}
 	}
-	return nil, alert.ErrNotFound
+	return nil, casework.ErrNotFound
 }
 
 func (f *fakeAlerts) Ack(_ context.Context, p *staff.Principal, id string) error {
@@ -129,12 +130,12 @@ type intakeFixture struct {
 
 func newIntakeFixture(t *testing.T) *intakeFixture {
 	t.Helper()
-	south := &alert.Case{ID: "c_south", Team: "south", CodeWords: []string{"silver teapot"}, DuressWords: []string{"blue umbrella"}}
-	a := &alert.Case{ID: "c_linka", Team: "south", CodeWords: []string{"garden gnome"}, DuressWords: []string{"red kite"}}
-	b := &alert.Case{ID: "c_linkb", Team: "north", CodeWords: []string{"marble stairs"}, DuressWords: []string{"green door"}}
+	south := &casework.Case{ID: "c_south", Team: "south", CodeWords: []string{"silver teapot"}, DuressWords: []string{"blue umbrella"}}
+	a := &casework.Case{ID: "c_linka", Team: "south", CodeWords: []string{"garden gnome"}, DuressWords: []string{"red kite"}}
+	b := &casework.Case{ID: "c_linkb", Team: "north", CodeWords: []string{"marble stairs"}, DuressWords: []string{"green door"}}
 	f := &intakeFixture{
 		cases: &fakeCases{
-			byPhone: map[string][]*alert.Case{survivor: {south}, linked: {a, b}},
+			byPhone: map[string][]*casework.Case{survivor: {south}, linked: {a, b}},
 			pins:    map[string][2]string{"c_south": {"2468", "9753"}},
 		},
 		alerts: &fakeAlerts{},

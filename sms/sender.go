@@ -17,7 +17,7 @@ import (
 	"github.com/twilio/twilio-go/client"
 	api "github.com/twilio/twilio-go/rest/api/v2010"
 
-	"waymark/alert"
+	"waymark/casework"
 	"waymark/pii"
 	"waymark/problem"
 )
@@ -159,11 +159,11 @@ func (s *Sender) PageResponder(ctx context.Context, to pii.Phone, team string) (
 // TextSurvivor texts a survivor from the survivor number only, and only
 // when the alert's contact verdict allows contact now and the case allows
 // texts. body is the case's agreed wording.
-func (s *Sender) TextSurvivor(ctx context.Context, to pii.Phone, v alert.Verdict, ch alert.Channels, body pii.Text) (string, error) {
+func (s *Sender) TextSurvivor(ctx context.Context, to pii.Phone, v casework.Verdict, ch casework.Channels, body pii.Text) (string, error) {
 	if s.cfg.SurvivorFrom == "" {
 		return "", fmt.Errorf("%w: no survivor number (WAYMARK_TWILIO_SURVIVOR_FROM)", ErrNotAllowed)
 	}
-	if !ch.SMS || (v.Code != alert.TextOnly && v.Code != alert.SafeToCall) {
+	if !ch.SMS || (v.Code != casework.TextOnly && v.Code != casework.SafeToCall) {
 		return "", fmt.Errorf("%w: contact verdict does not allow a text", ErrNotAllowed)
 	}
 	return s.Send(ctx, Page{To: to, Body: body.Reveal(), From: s.cfg.SurvivorFrom})

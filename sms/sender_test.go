@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"waymark/alert"
+	"waymark/casework"
 	"waymark/internal/testenv"
 	"waymark/pii"
 	"waymark/problem"
@@ -289,21 +289,21 @@ func TestTextSurvivor(t *testing.T) {
 	survivor := "+447700900555"
 	tests := []struct {
 		name    string
-		verdict alert.VerdictCode
+		verdict casework.VerdictCode
 		sms     bool
 		want    error
 	}{
-		{"text only", alert.TextOnly, true, nil},
-		{"safe to call", alert.SafeToCall, true, nil},
-		{"do not contact", alert.DoNotContact, true, ErrNotAllowed},
-		{"sms not a safe channel", alert.TextOnly, false, ErrNotAllowed},
+		{"text only", casework.TextOnly, true, nil},
+		{"safe to call", casework.SafeToCall, true, nil},
+		{"do not contact", casework.DoNotContact, true, ErrNotAllowed},
+		{"sms not a safe channel", casework.TextOnly, false, ErrNotAllowed},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			f := testenv.StartTwilio(t)
 			s, logs := newTestSender(t, f, nil)
 			_, err := s.TextSurvivor(context.Background(), mustPhone(t, survivor),
-				alert.Verdict{Code: tc.verdict}, alert.Channels{SMS: tc.sms}, pii.NewText("Hi, it's the dentist."))
+				casework.Verdict{Code: tc.verdict}, casework.Channels{SMS: tc.sms}, pii.NewText("Hi, it's the dentist."))
 			if !errors.Is(err, tc.want) {
 				t.Fatalf("err = %v, want %v", err, tc.want)
 			}
@@ -325,7 +325,7 @@ func TestTextSurvivor(t *testing.T) {
 	}
 	f := testenv.StartTwilio(t)
 	s, _ := newTestSender(t, f, func(c *SenderConfig) { c.SurvivorFrom = "" })
-	if _, err := s.TextSurvivor(context.Background(), mustPhone(t, survivor), alert.Verdict{Code: alert.TextOnly}, alert.Channels{SMS: true}, pii.NewText("x")); !errors.Is(err, ErrNotAllowed) {
+	if _, err := s.TextSurvivor(context.Background(), mustPhone(t, survivor), casework.Verdict{Code: casework.TextOnly}, casework.Channels{SMS: true}, pii.NewText("x")); !errors.Is(err, ErrNotAllowed) {
 		t.Errorf("without a survivor number: err = %v, want ErrNotAllowed", err)
 	}
 }

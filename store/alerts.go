@@ -14,7 +14,10 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"waymark/alert"
+	"waymark/casework"
+	"waymark/oncall"
 	"waymark/pii"
+	"waymark/records"
 	"waymark/seal"
 )
 
@@ -264,7 +267,7 @@ type sealer struct {
 
 func (z sealer) seal(key, field string, pt []byte) ([]byte, error) {
 	if z.gone {
-		return nil, fmt.Errorf("store: seal %s: %w", key, alert.ErrNotFound)
+		return nil, fmt.Errorf("store: seal %s: %w", key, casework.ErrNotFound)
 	}
 	if z.dk != nil {
 		ct, err := z.dk.Seal(pt, seal.AD{Key: key, Field: field})
@@ -278,7 +281,7 @@ func (z sealer) seal(key, field string, pt []byte) ([]byte, error) {
 
 func (z sealer) open(key, field string, ct []byte) ([]byte, error) {
 	if z.gone {
-		return nil, fmt.Errorf("store: open %s: %w", key, alert.ErrNotFound)
+		return nil, fmt.Errorf("store: open %s: %w", key, casework.ErrNotFound)
 	}
 	if z.dk != nil {
 		pt, err := z.dk.Open(ct, seal.AD{Key: key, Field: field})
@@ -311,11 +314,11 @@ type caseRead struct {
 	openID, lastID   string
 	open, last       *alert.Alert
 	openVer, lastVer string
-	ci               *alert.Checkins
+	ci               *casework.Checkins
 	ciVer            string
 	z                sealer
 	// record is the case's plain fields; nil if the case does not exist.
-	record *alert.Case
+	record *casework.Case
 }
 
 func (s *Store) readCase(ctx context.Context, caseID string) (*caseRead, error) {
@@ -450,7 +453,7 @@ func (s *Store) DecideSender(ctx context.Context, sender pii.Phone, window time.
 		if id != "" {
 			a, v, az, err := s.readAlert(ctx, id, false)
 			switch {
-			case errors.Is(err, alert.ErrNotFound):
+			case errors.Is(err, casework.ErrNotFound):
 				// Gone (retention): the next text raises afresh.
 			case err != nil:
 				return alert.Result{}, err
@@ -660,7 +663,7 @@ func (s *Store) addAlert(p *commitProg, c *alert.Commit, a *alert.Alert, z seale
 	// and the retention period has passed since (store/retention.go): no
 	// TTL here, so a legal hold can stop it. The close queues the record
 	// in this same atomic step (store/handoff.go).
-	if alert.NeedsHandoff(a, len(c.Entries)) {
+	if records.NeedsHandoff(a, len(c.Entries)) {
 		s.enqueueHandoff(p, a, now)
 	}
 	return nil
@@ -745,7 +748,7 @@ func atoi(s string) int {
 // case was erased) are left empty rather than failing the read.
 func (s *Store) decodeAlert(id string, h map[string]string, z sealer) (*alert.Alert, error) {
 	if h[afState] == "" {
-		return nil, fmt.Errorf("store: alert %s: %w", id, alert.ErrNotFound)
+		return nil, fmt.Errorf("store: alert %s: %w", id, casework.ErrNotFound)
 	}
 	ver, _ := strconv.ParseInt(h[afVersion], 10, 64)
 	a := &alert.Alert{
@@ -754,7 +757,7 @@ func (s *Store) decodeAlert(id string, h map[string]string, z sealer) (*alert.Al
 		Team:        h[afTeam],
 		Source:      alert.Source(h[afSource]),
 		Class:       alert.ParseClass(h[afClass]),
-		Risk:        alert.Risk(h[afRisk]),
+		Risk:        casework.Risk(h[afRisk]),
 		Priority:    alert.Priority(atoi(h[afPriority])),
 		State:       alert.State(h[afState]),
 		Owner:       h[afOwner],
@@ -790,7 +793,7 @@ func (s *Store) decodeAlert(id string, h map[string]string, z sealer) (*alert.Al
 	}
 	a.Record = decodeRecord(h)
 	if v := h[afPolicy]; v != "" {
-		var ps alert.PolicySet
+		var ps oncall.PolicySet
 		if err := json.Unmarshal([]byte(v), &ps); err != nil {
 			// A damaged snapshot must not stop the alert: the defaults
 			// escalate it.
@@ -935,7 +938,7 @@ func (s *Store) readAlert(ctx context.Context, id string, full bool) (*alert.Ale
 	}
 	h := hc.Val()
 	if len(h) == 0 {
-		return nil, "", sealer{}, fmt.Errorf("store: alert %s: %w", id, alert.ErrNotFound)
+		return nil, "", sealer{}, fmt.Errorf("store: alert %s: %w", id, casework.ErrNotFound)
 	}
 	z := sealer{s: s}
 	if caseID := h[afCase]; caseID != "" {

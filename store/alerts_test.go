@@ -13,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"waymark/alert"
+	"waymark/casework"
 	"waymark/internal/randid"
 	"waymark/internal/testenv"
 	"waymark/pii"
@@ -41,7 +42,7 @@ func (c *alertClock) Add(d time.Duration) {
 
 // alertCases is a CaseSource for store tests: every case is in team south
 // with PIN 1111 real and 2222 duress.
-type alertCases struct{ risk alert.Risk }
+type alertCases struct{ risk casework.Risk }
 
 func (c alertCases) Facts(ctx context.Context, caseID, pin string) (alert.CaseFacts, alert.PIN, error) {
 	p := alert.PINWrong
@@ -53,7 +54,7 @@ func (c alertCases) Facts(ctx context.Context, caseID, pin string) (alert.CaseFa
 	}
 	risk := c.risk
 	if risk == "" {
-		risk = alert.RiskMedium
+		risk = casework.RiskMedium
 	}
 	return alert.CaseFacts{ID: caseID, Team: "south", Risk: risk}, p, nil
 }

@@ -13,9 +13,10 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"waymark/alert"
+	"waymark/audit"
 	"waymark/internal/randid"
 	"waymark/pii"
+	"waymark/records"
 	"waymark/seal"
 )
 
@@ -37,8 +38,8 @@ import (
 // does not hold refuses to append (ErrAuditKey): it would break the chain.
 
 var (
-	_ alert.RecordStore = (*Store)(nil)
-	_ alert.RecordStore = (*AuditKeys)(nil)
+	_ records.RecordStore = (*Store)(nil)
+	_ records.RecordStore = (*AuditKeys)(nil)
 )
 
 // ErrAuditKey is an append refused because the chain's head is MAC'd under
@@ -63,7 +64,7 @@ func (s *Store) WithAuditKeys(retired [][]byte) *AuditKeys {
 
 // AppendAudit appends an entry, rotating the chain to the current key
 // first when its head is under a retired one.
-func (a *AuditKeys) AppendAudit(ctx context.Context, e alert.AuditEntry) error {
+func (a *AuditKeys) AppendAudit(ctx context.Context, e audit.AuditEntry) error {
 	return a.Store.appendAudit(ctx, e, a.retired)
 }
 
@@ -76,10 +77,10 @@ func (a *AuditKeys) TrimAudit(ctx context.Context, cutoff time.Time, held func(c
 // auditRing is the current key and the retired ones; the key derived from
 // the tag key is always among them, so moving from the derived key to a
 // configured one needs no retired setting.
-func (s *Store) auditRing(retired [][]byte) alert.AuditKeyring {
+func (s *Store) auditRing(retired [][]byte) audit.AuditKeyring {
 	m := hmac.New(sha256.New, s.crypto.TagKey)
 	m.Write([]byte("waymark audit key (derived)"))
-	return alert.NewAuditKeyring(s.auditMAC(), append(slices.Clone(retired), m.Sum(nil))...)
+	return audit.NewAuditKeyring(s.auditMAC(), append(slices.Clone(retired), m.Sum(nil))...)
 }
 
 // auditMAC is k_audit: the configured audit key, or, when none is
@@ -160,7 +161,7 @@ func (s *Store) auditKey(ctx context.Context) (*seal.DataKey, error) {
 // data key, bound to the entry's own id, with its salted digest in the
 // chain. All audit writing goes through this one method (or AuditKeys',
 // which can also rotate from a retired key).
-func (s *Store) AppendAudit(ctx context.Context, e alert.AuditEntry) error {
+func (s *Store) AppendAudit(ctx context.Context, e audit.AuditEntry) error {
 	return waitOutLoading(ctx, func() error { return s.appendAudit(ctx, e, nil) })
 }
 
@@ -195,7 +196,7 @@ func waitOutLoading(ctx context.Context, try func() error) error {
 	}
 }
 
-func (s *Store) appendAudit(ctx context.Context, e alert.AuditEntry, retired [][]byte) error {
+func (s *Store) appendAudit(ctx context.Context, e audit.AuditEntry, retired [][]byte) error {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	if e.At.IsZero() {
@@ -205,7 +206,7 @@ func (s *Store) appendAudit(ctx context.Context, e alert.AuditEntry, retired [][
 	kid := ring.Current()
 	key, _ := ring.Key(kid)
 	eid := randid.New("e_", 16)
-	ce := alert.ChainEntry{ID: eid, At: time.UnixMilli(e.At.UnixMilli()), Actor: e.Actor, Action: e.Action,
+	ce := audit.ChainEntry{ID: eid, At: time.UnixMilli(e.At.UnixMilli()), Actor: e.Actor, Action: e.Action,
 		CaseID: e.CaseID, AlertID: e.AlertID, Outcome: e.Outcome, Key: kid}
 	var sealed []byte
 	if !e.Reason.IsZero() {
@@ -217,7 +218,7 @@ func (s *Store) appendAudit(ctx context.Context, e alert.AuditEntry, retired [][
 		if sealed, err = dk.Seal([]byte(reason), seal.AD{Key: s.k.audit(), Field: "reason:" + eid}); err != nil {
 			return fmt.Errorf("store: seal audit reason: %w", err)
 		}
-		ce.ReasonDigest = alert.ReasonDigest(eid, reason)
+		ce.ReasonDigest = audit.ReasonDigest(eid, reason)
 	}
 	for attempt := 1; ; attempt++ {
 		head, err := s.rdb.HMGet(ctx, s.k.auditHead(), "seq", "h", "kid").Result()
@@ -239,18 +240,18 @@ func (s *Store) appendAudit(ctx context.Context, e alert.AuditEntry, retired [][
 		switch {
 		case n == 0 || headKid == kid:
 			ce.Seq = n + 1
-			ce.Hash = alert.ChainHash(key, prevH, ce)
+			ce.Hash = audit.ChainHash(key, prevH, ce)
 			first = auditFields(ce, sealed)
 		default:
 			old, ok := ring.Key(headKid)
 			if !ok {
 				return fmt.Errorf("store: append audit: the chain's head is MAC'd under key id %s, this instance holds %s (put the old key in WAYMARK_AUDIT_KEYS_RETIRED, or restart with the newer WAYMARK_AUDIT_KEY): %w", headKid, kid, ErrAuditKey)
 			}
-			rot := alert.ChainEntry{Seq: n + 1, ID: randid.New("e_", 16), At: ce.At, Actor: alert.ActorSystem,
-				Action: alert.ActionKeyRotated, Outcome: "ok: rotated to key id " + kid, Key: headKid, NextKey: kid}
-			rot.Hash = alert.ChainHash(old, prevH, rot)
+			rot := audit.ChainEntry{Seq: n + 1, ID: randid.New("e_", 16), At: ce.At, Actor: audit.ActorSystem,
+				Action: audit.ActionKeyRotated, Outcome: "ok: rotated to key id " + kid, Key: headKid, NextKey: kid}
+			rot.Hash = audit.ChainHash(old, prevH, rot)
 			ce.Seq = n + 2
-			ce.Hash = alert.ChainHash(key, rot.Hash, ce)
+			ce.Hash = audit.ChainHash(key, rot.Hash, ce)
 			first, second = auditFields(rot, nil), auditFields(ce, sealed)
 			if cpSeq, cpFields, err = s.resignCheckpoint(ctx, ring, key); err != nil {
 				return err
@@ -282,7 +283,7 @@ func (s *Store) appendAudit(ctx context.Context, e alert.AuditEntry, retired [][
 }
 
 // auditFields are a chain entry's stream fields.
-func auditFields(ce alert.ChainEntry, sealed []byte) []any {
+func auditFields(ce audit.ChainEntry, sealed []byte) []any {
 	f := []any{"eid", ce.ID, "seq", ce.Seq, "at", ms(ce.At), "actor", ce.Actor, "action", ce.Action,
 		"case", ce.CaseID, "alert", ce.AlertID, "outcome", ce.Outcome, "rd", ce.ReasonDigest, "h", ce.Hash}
 	if ce.Key != "" {
@@ -300,7 +301,7 @@ func auditFields(ce alert.ChainEntry, sealed []byte) []any {
 // legacyHeadKey finds which configured key the last entry of a chain
 // written before key ids is MAC'd under ("" if none: the append then
 // refuses, as for any key it does not hold).
-func (s *Store) legacyHeadKey(ctx context.Context, ring alert.AuditKeyring) (string, error) {
+func (s *Store) legacyHeadKey(ctx context.Context, ring audit.AuditKeyring) (string, error) {
 	msgs, err := s.rdb.XRevRangeN(ctx, s.k.audit(), "+", "-", 2).Result()
 	if err != nil {
 		return "", s.wrap("append audit", err)
@@ -326,7 +327,7 @@ func (s *Store) legacyHeadKey(ctx context.Context, ring alert.AuditKeyring) (str
 		}
 	}
 	for _, id := range ring.IDs() {
-		if k, _ := ring.Key(id); alert.ChainHash(k, prev, last) == last.Hash {
+		if k, _ := ring.Key(id); audit.ChainHash(k, prev, last) == last.Hash {
 			return id, nil
 		}
 	}
@@ -336,20 +337,20 @@ func (s *Store) legacyHeadKey(ctx context.Context, ring alert.AuditKeyring) (str
 // resignCheckpoint MACs the checkpoint again under the new key for a
 // rotation: the old key must vouch for it first. It returns the checkpoint
 // seq read ("" for none) and the fields to set (none without one).
-func (s *Store) resignCheckpoint(ctx context.Context, ring alert.AuditKeyring, key []byte) (string, []any, error) {
+func (s *Store) resignCheckpoint(ctx context.Context, ring audit.AuditKeyring, key []byte) (string, []any, error) {
 	cp, err := s.readCheckpoint(ctx)
 	if err != nil || cp == nil {
 		return "", nil, err
 	}
-	if _, b := alert.NewChainVerifier(key, cp, retiredOf(ring)...); b != nil {
+	if _, b := audit.NewChainVerifier(key, cp, retiredOf(ring)...); b != nil {
 		return "", nil, fmt.Errorf("store: rotate audit key: %w", b)
 	}
-	n := alert.Checkpoint{Seq: cp.Seq, Hash: cp.Hash, At: cp.At}.Signed(key)
+	n := audit.Checkpoint{Seq: cp.Seq, Hash: cp.Hash, At: cp.At}.Signed(key)
 	return strconv.FormatInt(cp.Seq, 10), []any{"seq", n.Seq, "h", n.Hash, "at", ms(n.At), "kid", n.Key, "mac", n.MAC}, nil
 }
 
 // retiredOf lists a ring's keys other than the current one.
-func retiredOf(ring alert.AuditKeyring) [][]byte {
+func retiredOf(ring audit.AuditKeyring) [][]byte {
 	var out [][]byte
 	for _, id := range ring.IDs()[1:] {
 		k, _ := ring.Key(id)
@@ -373,7 +374,7 @@ type AuditRecord struct {
 }
 
 // chainEntry reads a stream message into a chain entry.
-func chainEntry(m redis.XMessage) (alert.ChainEntry, string) {
+func chainEntry(m redis.XMessage) (audit.ChainEntry, string) {
 	str := func(k string) string { v, _ := m.Values[k].(string); return v }
 	seq, err := strconv.ParseInt(str("seq"), 10, 64)
 	if err != nil {
@@ -383,7 +384,7 @@ func chainEntry(m redis.XMessage) (alert.ChainEntry, string) {
 	if err != nil {
 		at = -1
 	}
-	return alert.ChainEntry{Seq: seq, ID: str("eid"), StreamID: m.ID, At: time.UnixMilli(at), Actor: str("actor"),
+	return audit.ChainEntry{Seq: seq, ID: str("eid"), StreamID: m.ID, At: time.UnixMilli(at), Actor: str("actor"),
 		Action: str("action"), CaseID: str("case"), AlertID: str("alert"), Outcome: str("outcome"),
 		ReasonDigest: str("rd"), Key: str("kid"), NextKey: str("nkid"), Hash: str("h")}, str("reason")
 }
@@ -434,7 +435,7 @@ func (s *Store) ReadAudit(ctx context.Context, n int64) ([]AuditRecord, error) {
 const auditPage = 500
 
 // readCheckpoint returns the checkpoint, nil if the chain was never trimmed.
-func (s *Store) readCheckpoint(ctx context.Context) (*alert.Checkpoint, error) {
+func (s *Store) readCheckpoint(ctx context.Context) (*audit.Checkpoint, error) {
 	h, err := s.rdb.HGetAll(ctx, s.k.auditCheckpoint()).Result()
 	if err != nil {
 		return nil, s.wrap("audit checkpoint", err)
@@ -443,7 +444,7 @@ func (s *Store) readCheckpoint(ctx context.Context) (*alert.Checkpoint, error) {
 		return nil, nil
 	}
 	seq, _ := strconv.ParseInt(h["seq"], 10, 64)
-	return &alert.Checkpoint{Seq: seq, Hash: h["h"], At: fromMS(h["at"]), Key: h["kid"], MAC: h["mac"]}, nil
+	return &audit.Checkpoint{Seq: seq, Hash: h["h"], At: fromMS(h["at"]), Key: h["kid"], MAC: h["mac"]}, nil
 }
 
 // AuditChain calls fn once with the checkpoint (nil if none) and no entry,
@@ -451,7 +452,7 @@ func (s *Store) readCheckpoint(ctx context.Context) (*alert.Checkpoint, error) {
 // not open is passed as a marker that cannot match its digest, so
 // verification names that entry. Each page is read within its own
 // deadline, so a long chain is not cut short.
-func (s *Store) AuditChain(ctx context.Context, fn func(cp *alert.Checkpoint, e *alert.ChainEntry, reason string) error) error {
+func (s *Store) AuditChain(ctx context.Context, fn func(cp *audit.Checkpoint, e *audit.ChainEntry, reason string) error) error {
 	bctx, cancel := bounded(ctx)
 	cp, err := s.readCheckpoint(bctx)
 	cancel()
@@ -520,17 +521,17 @@ func (s *Store) TrimAudit(ctx context.Context, cutoff time.Time, held func(caseI
 func (s *Store) trimAudit(ctx context.Context, cutoff time.Time, held func(caseID, alertID string) (bool, error), retired [][]byte) (int, error) {
 	ring := s.auditRing(retired)
 	key, _ := ring.Key(ring.Current())
-	var v *alert.ChainVerifier
+	var v *audit.ChainVerifier
 	var oldSeq string
-	var last *alert.ChainEntry
+	var last *audit.ChainEntry
 	keep := ""
 	count := 0
 	heldCache := map[string]bool{}
 	errStop := errors.New("stop")
-	err := s.AuditChain(ctx, func(cp *alert.Checkpoint, e *alert.ChainEntry, reason string) error {
+	err := s.AuditChain(ctx, func(cp *audit.Checkpoint, e *audit.ChainEntry, reason string) error {
 		if e == nil {
-			var b *alert.Break
-			if v, b = alert.NewChainVerifier(key, cp, retiredOf(ring)...); b != nil {
+			var b *audit.Break
+			if v, b = audit.NewChainVerifier(key, cp, retiredOf(ring)...); b != nil {
 				return b
 			}
 			if cp != nil {
@@ -588,7 +589,7 @@ func (s *Store) trimAudit(ctx context.Context, cutoff time.Time, held func(caseI
 		return 0, nil
 	}
 	be, _ := chainEntry(before[0])
-	cp := alert.Checkpoint{Seq: be.Seq, Hash: be.Hash, At: s.now()}.Signed(key)
+	cp := audit.Checkpoint{Seq: be.Seq, Hash: be.Hash, At: s.now()}.Signed(key)
 	ok, err := trimAuditScript.Run(ctx, s.rdb, []string{s.k.audit(), s.k.auditCheckpoint(), s.k.auditHead()},
 		oldSeq, keep, ring.Current(), "seq", cp.Seq, "h", cp.Hash, "at", ms(cp.At), "kid", cp.Key, "mac", cp.MAC).Int()
 	if err != nil {

@@ -13,9 +13,11 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"waymark/alert"
+	"waymark/audit"
+	"waymark/casework"
 	"waymark/internal/testenv"
 	"waymark/pii"
+	"waymark/records"
 	"waymark/seal"
 	"waymark/staff"
 )
@@ -23,7 +25,7 @@ import (
 func appendN(t *testing.T, s *Store, n int, caseID string) {
 	t.Helper()
 	for i := range n {
-		e := alert.AuditEntry{Actor: "s_someone", Action: "case.reveal", CaseID: caseID, Outcome: "ok"}
+		e := audit.AuditEntry{Actor: "s_someone", Action: "case.reveal", CaseID: caseID, Outcome: "ok"}
 		if i%2 == 0 {
 			e.Reason = pii.NewText(fmt.Sprintf("reason %d", i))
 		}
@@ -98,7 +100,7 @@ func TestAuditVerifyNamesTheEditedEntry(t *testing.T) {
 			msgs, _ := e.s.rdb.XRange(context.Background(), e.s.k.audit(), "-", "+").Result()
 			rewriteStream(t, e.s, tc.edit)
 			_, err = recs.VerifyAudit(context.Background())
-			var b *alert.Break
+			var b *audit.Break
 			if !errors.As(err, &b) {
 				t.Fatalf("verify after %s = %v, want a break", tc.name, err)
 			}
@@ -123,7 +125,7 @@ func TestAuditConcurrentAppendsStayOneChain(t *testing.T) {
 		}
 		wg.Go(func() {
 			for range 25 {
-				if err := st.AppendAudit(context.Background(), alert.AuditEntry{Actor: "system", Action: "test.append", Outcome: "ok"}); err != nil {
+				if err := st.AppendAudit(context.Background(), audit.AuditEntry{Actor: "system", Action: "test.append", Outcome: "ok"}); err != nil {
 					t.Error(err)
 					return
 				}
@@ -152,7 +154,7 @@ func TestAuditHeavyContentionLosesNothing(t *testing.T) {
 		}
 		wg.Go(func() {
 			for range each {
-				if err := st.AppendAudit(context.Background(), alert.AuditEntry{Actor: "system", Action: "test.append", Outcome: "ok"}); err != nil {
+				if err := st.AppendAudit(context.Background(), audit.AuditEntry{Actor: "system", Action: "test.append", Outcome: "ok"}); err != nil {
 					t.Error(err)
 					return
 				}
@@ -177,7 +179,7 @@ func TestAuditTrimKeepsAVerifiableCheckpoint(t *testing.T) {
 		if d == 6 {
 			caseID = held
 		}
-		if err := e.s.AppendAudit(ctx, alert.AuditEntry{Actor: "system", Action: "test.day", CaseID: caseID, Outcome: fmt.Sprintf("ok: day %d", d)}); err != nil {
+		if err := e.s.AppendAudit(ctx, audit.AuditEntry{Actor: "system", Action: "test.day", CaseID: caseID, Outcome: fmt.Sprintf("ok: day %d", d)}); err != nil {
 			t.Fatal(err)
 		}
 		e.clk.Add(day)
@@ -204,18 +206,18 @@ func TestAuditTrimKeepsAVerifiableCheckpoint(t *testing.T) {
 	if err := e.s.rdb.HSet(ctx, e.s.k.auditCheckpoint(), "seq", 5).Err(); err != nil {
 		t.Fatal(err)
 	}
-	var b *alert.Break
+	var b *audit.Break
 	if _, err := recs.VerifyAudit(ctx); !errors.As(err, &b) || !strings.Contains(b.Problem, "checkpoint") {
 		t.Errorf("verify with a forged checkpoint = %v", err)
 	}
 }
 
 // caseLoader serves one case.
-type caseLoader struct{ c *alert.Case }
+type caseLoader struct{ c *casework.Case }
 
-func (l caseLoader) Load(_ context.Context, id string) (*alert.Case, error) {
+func (l caseLoader) Load(_ context.Context, id string) (*casework.Case, error) {
 	if l.c == nil || id != l.c.ID {
-		return nil, alert.ErrNotFound
+		return nil, casework.ErrNotFound
 	}
 	c := *l.c
 	return &c, nil
@@ -226,10 +228,10 @@ func TestCaseExportBundleVerifiesWithThePublicKeyOnly(t *testing.T) {
 	ctx := context.Background()
 	caseID, a := e.resolvedAlert(t)
 	phone, _ := pii.ParsePhone("07700 900123", "GB")
-	c := &alert.Case{ID: caseID, Team: "south", Alias: pii.NewText("Canary-alias"), Phone: phone, Risk: alert.RiskHigh,
+	c := &casework.Case{ID: caseID, Team: "south", Alias: pii.NewText("Canary-alias"), Phone: phone, Risk: casework.RiskHigh,
 		SafetyNotes: pii.NewText("ex-partner drives a red van"), SafeguardingLead: pii.NewText("J. Lead"),
 		CreatedAt: e.clk.Now(), ExpiresAt: e.clk.Now().Add(time.Hour)}
-	recs, err := alert.NewRecords(alert.RecordsOptions{Store: e.s, Cases: e.cases, Case: caseLoader{c}, AuditKey: e.s.AuditKey(), Now: e.clk.Now})
+	recs, err := records.NewRecords(records.RecordsOptions{Store: e.s, Cases: e.cases, Case: caseLoader{c}, AuditKey: e.s.AuditKey(), Now: e.clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -243,18 +245,18 @@ func TestCaseExportBundleVerifiesWithThePublicKeyOnly(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	must(e.s.AppendAudit(ctx, alert.AuditEntry{Actor: "s_cw", Action: "case.reveal", CaseID: caseID, Reason: pii.NewText("calling back"), Outcome: "ok"}))
-	must(e.s.AppendAudit(ctx, alert.AuditEntry{Actor: "s_cw", Action: "case.update", CaseID: "c_otherotherotherother", Outcome: "ok"}))
-	must(e.s.AppendAudit(ctx, alert.AuditEntry{Actor: "system", Action: "alert.handoff", AlertID: a.ID, Outcome: "ok"}))
+	must(e.s.AppendAudit(ctx, audit.AuditEntry{Actor: "s_cw", Action: "case.reveal", CaseID: caseID, Reason: pii.NewText("calling back"), Outcome: "ok"}))
+	must(e.s.AppendAudit(ctx, audit.AuditEntry{Actor: "s_cw", Action: "case.update", CaseID: "c_otherotherotherother", Outcome: "ok"}))
+	must(e.s.AppendAudit(ctx, audit.AuditEntry{Actor: "system", Action: "alert.handoff", AlertID: a.ID, Outcome: "ok"}))
 
 	cw := &staff.Principal{StaffID: "s_cw", Roles: []staff.Role{staff.RoleCaseworker}, Teams: []string{"south"}}
 	var out []byte
 	must(recs.ExportCase(ctx, cw, caseID, func(b []byte) error { out = b; return nil }))
-	pub, err := alert.ParsePublicKey(recs.PublicKey())
+	pub, err := audit.ParsePublicKey(recs.PublicKey())
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := alert.VerifyBundle(out, pub)
+	b, err := audit.VerifyBundle(out, pub)
 	if err != nil {
 		t.Fatalf("bundle does not verify: %v", err)
 	}
@@ -264,7 +266,7 @@ func TestCaseExportBundleVerifiesWithThePublicKeyOnly(t *testing.T) {
 	if strings.Contains(string(out), "c_otherotherotherother") {
 		t.Error("bundle discloses another case's entry")
 	}
-	var cb alert.CaseBundle
+	var cb records.CaseBundle
 	must(json.Unmarshal(out, &cb))
 	var paths []string
 	for _, r := range cb.Redactions {
@@ -281,21 +283,21 @@ func TestCaseExportBundleVerifiesWithThePublicKeyOnly(t *testing.T) {
 		func(s string) string { return strings.Replace(s, `\"actor\":\"s_cw\"`, `\"actor\":\"s_xx\"`, 1) },
 		func(s string) string { return strings.Replace(s, `"calling back"`, `"calling home"`, 1) },
 	} {
-		if _, err := alert.VerifyBundle([]byte(tamper(string(out))), pub); !errors.Is(err, alert.ErrBundle) {
+		if _, err := audit.VerifyBundle([]byte(tamper(string(out))), pub); !errors.Is(err, audit.ErrBundle) {
 			t.Errorf("tampered bundle verified: %v", err)
 		}
 	}
 
 	// A held case, or a caller without the right, is refused and audited.
 	outsider := &staff.Principal{StaffID: "s_out", Roles: []staff.Role{staff.RoleResponder}, Teams: []string{"south"}}
-	if err := recs.ExportCase(ctx, outsider, caseID, func([]byte) error { return nil }); !errors.Is(err, alert.ErrExportRefused) {
+	if err := recs.ExportCase(ctx, outsider, caseID, func([]byte) error { return nil }); !errors.Is(err, records.ErrExportRefused) {
 		t.Errorf("export by a responder = %v", err)
 	}
 	c.LegalHold = true
-	if err := recs.ExportCase(ctx, cw, caseID, func([]byte) error { return nil }); !errors.Is(err, alert.ErrLegalHold) {
+	if err := recs.ExportCase(ctx, cw, caseID, func([]byte) error { return nil }); !errors.Is(err, casework.ErrLegalHold) {
 		t.Errorf("export under hold = %v", err)
 	}
-	if err := recs.ExportMARAC(ctx, cw, caseID, "Southampton MARAC", "Crime and Disorder Act 1998 s115", func([]byte) error { return nil }); !errors.Is(err, alert.ErrLegalHold) {
+	if err := recs.ExportMARAC(ctx, cw, caseID, "Southampton MARAC", "Crime and Disorder Act 1998 s115", func([]byte) error { return nil }); !errors.Is(err, casework.ErrLegalHold) {
 		t.Errorf("MARAC share under hold = %v", err)
 	}
 	entries, _ := e.s.ReadAudit(ctx, 100)
@@ -314,9 +316,9 @@ func TestMARACShareRecordsWhoWhatBasis(t *testing.T) {
 	e := newAlertEnv(t, testenv.RedisOptions{})
 	ctx := context.Background()
 	caseID, _ := e.resolvedAlert(t)
-	c := &alert.Case{ID: caseID, Team: "south", Alias: pii.NewText("Sam"), Risk: alert.RiskHigh,
-		MARAC: alert.MARAC{Referred: true, Date: e.clk.Now()}, CreatedAt: e.clk.Now(), ExpiresAt: e.clk.Now()}
-	recs, err := alert.NewRecords(alert.RecordsOptions{Store: e.s, Cases: e.cases, Case: caseLoader{c}, AuditKey: e.s.AuditKey(), Now: e.clk.Now})
+	c := &casework.Case{ID: caseID, Team: "south", Alias: pii.NewText("Sam"), Risk: casework.RiskHigh,
+		MARAC: casework.MARAC{Referred: true, Date: e.clk.Now()}, CreatedAt: e.clk.Now(), ExpiresAt: e.clk.Now()}
+	recs, err := records.NewRecords(records.RecordsOptions{Store: e.s, Cases: e.cases, Case: caseLoader{c}, AuditKey: e.s.AuditKey(), Now: e.clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -326,7 +328,7 @@ func TestMARACShareRecordsWhoWhatBasis(t *testing.T) {
 	if err := recs.ExportMARAC(ctx, cw, caseID, "Southampton MARAC 2026-11-26", "Crime and Disorder Act 1998 s115", func(b []byte) error { out = b; return nil }); err != nil {
 		t.Fatal(err)
 	}
-	var sh alert.MARACShare
+	var sh records.MARACShare
 	if err := json.Unmarshal(out, &sh); err != nil || len(sh.Incidents) != 1 || sh.Incidents[0].PoliceRef != "CAD-4471-22NOV" || sh.SharedBy != "s_cw" {
 		t.Fatalf("share = %+v, %v", sh, err)
 	}
@@ -353,7 +355,7 @@ func BenchmarkAppendAudit(b *testing.B) {
 	kr, _ := seal.NewKeyring([]seal.Key{{ID: "k1", Secret: seal.NewRandomKey()}})
 	s.SetCrypto(Crypto{Keyring: kr, TagKey: seal.NewRandomKey()})
 	ctx := context.Background()
-	e := alert.AuditEntry{Actor: "s_x", Action: "case.reveal", CaseID: "c_abcdefghijklmnopqrst", Reason: pii.NewText("calling back"), Outcome: "ok"}
+	e := audit.AuditEntry{Actor: "s_x", Action: "case.reveal", CaseID: "c_abcdefghijklmnopqrst", Reason: pii.NewText("calling back"), Outcome: "ok"}
 	b.ResetTimer()
 	for b.Loop() {
 		if err := s.AppendAudit(ctx, e); err != nil {
@@ -374,9 +376,9 @@ func (e *alertEnv) withAuditKey(t *testing.T, k []byte) *Store {
 }
 
 // recordsWith is the records service of an instance holding key k.
-func recordsWith(t *testing.T, e *alertEnv, k []byte) *alert.Records {
+func recordsWith(t *testing.T, e *alertEnv, k []byte) *records.Records {
 	t.Helper()
-	r, err := alert.NewRecords(alert.RecordsOptions{Store: e.s, Cases: e.cases, AuditKey: k,
+	r, err := records.NewRecords(records.RecordsOptions{Store: e.s, Cases: e.cases, AuditKey: k,
 		AuditRetention: 400 * 24 * time.Hour, Now: e.clk.Now})
 	if err != nil {
 		t.Fatal(err)
@@ -399,7 +401,7 @@ func auditActions(t *testing.T, s *Store) []string {
 
 func TestAuditKeyRotation(t *testing.T) {
 	k1, k2, k3 := seal.NewRandomKey(), seal.NewRandomKey(), seal.NewRandomKey()
-	id1, id2 := alert.AuditKeyID(k1), alert.AuditKeyID(k2)
+	id1, id2 := audit.AuditKeyID(k1), audit.AuditKeyID(k2)
 	// setup writes three entries under k1, then two under k2 through an
 	// instance that holds k1 as retired: the first of them rotates.
 	setup := func(t *testing.T) (*alertEnv, *Store) {
@@ -408,7 +410,7 @@ func TestAuditKeyRotation(t *testing.T) {
 		appendN(t, old, 3, "")
 		cur := e.withAuditKey(t, k2)
 		for range 2 {
-			if err := cur.WithAuditKeys([][]byte{k1}).AppendAudit(context.Background(), alert.AuditEntry{Actor: "s_x", Action: "case.reveal", Outcome: "ok"}); err != nil {
+			if err := cur.WithAuditKeys([][]byte{k1}).AppendAudit(context.Background(), audit.AuditEntry{Actor: "s_x", Action: "case.reveal", Outcome: "ok"}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -416,7 +418,7 @@ func TestAuditKeyRotation(t *testing.T) {
 	}
 	t.Run("verifies across the rotation", func(t *testing.T) {
 		e, _ := setup(t)
-		want := []string{"case.reveal", "case.reveal", "case.reveal", alert.ActionKeyRotated, "case.reveal", "case.reveal"}
+		want := []string{"case.reveal", "case.reveal", "case.reveal", audit.ActionKeyRotated, "case.reveal", "case.reveal"}
 		if got := auditActions(t, e.s); !slices.Equal(got, want) {
 			t.Fatalf("chain = %v, want %v", got, want)
 		}
@@ -425,7 +427,7 @@ func TestAuditKeyRotation(t *testing.T) {
 			t.Fatalf("verify = %+v, %v; want 6 entries under %s then %s", rep, err, id1, id2)
 		}
 		// Without the retired key the first entry cannot be checked.
-		var b *alert.Break
+		var b *audit.Break
 		if _, err := recordsWith(t, e, k2).VerifyAuditKeys(context.Background(), nil); !errors.As(err, &b) || b.Seq != 1 || !strings.Contains(b.Problem, "not configured") {
 			t.Errorf("verify without the retired key = %v", err)
 		}
@@ -438,7 +440,7 @@ func TestAuditKeyRotation(t *testing.T) {
 	}{
 		{"rotation names another key", func(i int, m *redis.XMessage) bool {
 			if i == 3 {
-				m.Values["nkid"] = alert.AuditKeyID(k3)
+				m.Values["nkid"] = audit.AuditKeyID(k3)
 			}
 			return true
 		}, 4, "hash does not match"},
@@ -466,7 +468,7 @@ func TestAuditKeyRotation(t *testing.T) {
 			e, _ := setup(t)
 			rewriteStream(t, e.s, tc.edit)
 			_, err := recordsWith(t, e, k2).VerifyAuditKeys(context.Background(), [][]byte{k1})
-			var b *alert.Break
+			var b *audit.Break
 			if !errors.As(err, &b) || b.Seq != tc.wantSeq || !strings.Contains(b.Problem, tc.problem) {
 				t.Errorf("verify = %v, want a break at seq %d with %q", err, tc.wantSeq, tc.problem)
 			}
@@ -475,7 +477,7 @@ func TestAuditKeyRotation(t *testing.T) {
 	t.Run("an instance without the head's key refuses", func(t *testing.T) {
 		e, _ := setup(t)
 		for name, s := range map[string]*Store{"stale instance": e.withAuditKey(t, k1), "old key not retired": e.withAuditKey(t, k3)} {
-			if err := s.AppendAudit(context.Background(), alert.AuditEntry{Actor: "system", Action: "test", Outcome: "ok"}); !errors.Is(err, ErrAuditKey) {
+			if err := s.AppendAudit(context.Background(), audit.AuditEntry{Actor: "system", Action: "test", Outcome: "ok"}); !errors.Is(err, ErrAuditKey) {
 				t.Errorf("%s: append = %v, want ErrAuditKey", name, err)
 			}
 		}
@@ -491,22 +493,22 @@ func TestAuditKeyRotation(t *testing.T) {
 			t.Fatalf("trim = %d, %v; want 5", n, err)
 		}
 		next := e.withAuditKey(t, k3).WithAuditKeys([][]byte{k2, k1})
-		if err := next.AppendAudit(context.Background(), alert.AuditEntry{Actor: "system", Action: "test", Outcome: "ok"}); err != nil {
+		if err := next.AppendAudit(context.Background(), audit.AuditEntry{Actor: "system", Action: "test", Outcome: "ok"}); err != nil {
 			t.Fatal(err)
 		}
 		rep, err := recordsWith(t, e, k3).VerifyAuditKeys(context.Background(), [][]byte{k1, k2})
-		if err != nil || rep.FirstSeq != 6 || rep.LastSeq != 8 || rep.Checkpoint.Key != alert.AuditKeyID(k3) {
+		if err != nil || rep.FirstSeq != 6 || rep.LastSeq != 8 || rep.Checkpoint.Key != audit.AuditKeyID(k3) {
 			t.Fatalf("verify = %+v, %v", rep, err)
 		}
 		// A checkpoint MAC'd under a key the chain later retired (as
 		// someone holding a leaked old key could forge) is a break.
-		forged := alert.Checkpoint{Seq: 6, Hash: "", At: e.clk.Now()}
+		forged := audit.Checkpoint{Seq: 6, Hash: "", At: e.clk.Now()}
 		msgs, _ := e.s.rdb.XRange(context.Background(), e.s.k.audit(), "-", "+").Result()
 		forged.Hash = msgs[0].Values["h"].(string)
 		forged = forged.Signed(k2)
 		e.s.rdb.HSet(context.Background(), e.s.k.auditCheckpoint(), "seq", forged.Seq, "h", forged.Hash, "at", ms(forged.At), "kid", forged.Key, "mac", forged.MAC)
 		e.s.rdb.XTrimMinID(context.Background(), e.s.k.audit(), msgs[1].ID)
-		var b *alert.Break
+		var b *audit.Break
 		if _, err := recordsWith(t, e, k3).VerifyAuditKeys(context.Background(), [][]byte{k1, k2}); !errors.As(err, &b) || !strings.Contains(b.Problem, "retires") {
 			t.Errorf("verify with a checkpoint under a retired key = %v", err)
 		}
@@ -519,14 +521,14 @@ func TestAuditKeyRotation(t *testing.T) {
 		for _, st := range []*AuditKeys{a, b, a, b} {
 			wg.Go(func() {
 				for range 10 {
-					if err := st.AppendAudit(context.Background(), alert.AuditEntry{Actor: "system", Action: "test", Outcome: "ok"}); err != nil {
+					if err := st.AppendAudit(context.Background(), audit.AuditEntry{Actor: "system", Action: "test", Outcome: "ok"}); err != nil {
 						t.Error(err)
 					}
 				}
 			})
 		}
 		wg.Wait()
-		if n := slices.Index(auditActions(t, e.s), alert.ActionKeyRotated); n != 2 || strings.Count(strings.Join(auditActions(t, e.s), " "), alert.ActionKeyRotated) != 1 {
+		if n := slices.Index(auditActions(t, e.s), audit.ActionKeyRotated); n != 2 || strings.Count(strings.Join(auditActions(t, e.s), " "), audit.ActionKeyRotated) != 1 {
 			t.Errorf("rotation entries in %v, want exactly one, third", auditActions(t, e.s))
 		}
 		if rep, err := recordsWith(t, e, k2).VerifyAuditKeys(context.Background(), [][]byte{k1}); err != nil || rep.Entries != 43 {
@@ -539,8 +541,8 @@ func TestAuditKeyRotation(t *testing.T) {
 		// Entries as written before key ids existed (format v1).
 		prev := ""
 		for i := range 3 {
-			ce := alert.ChainEntry{Seq: int64(i + 1), ID: fmt.Sprintf("e_v1entry%d", i), At: e.clk.Now(), Actor: "system", Action: "test.v1", Outcome: "ok"}
-			ce.Hash = alert.ChainHash(derived.AuditKey(), prev, ce)
+			ce := audit.ChainEntry{Seq: int64(i + 1), ID: fmt.Sprintf("e_v1entry%d", i), At: e.clk.Now(), Actor: "system", Action: "test.v1", Outcome: "ok"}
+			ce.Hash = audit.ChainHash(derived.AuditKey(), prev, ce)
 			prev = ce.Hash
 			if err := e.s.rdb.XAdd(context.Background(), &redis.XAddArgs{Stream: e.s.k.audit(), Values: auditFields(ce, nil)}).Err(); err != nil {
 				t.Fatal(err)
@@ -552,7 +554,7 @@ func TestAuditKeyRotation(t *testing.T) {
 		}
 		// A configured key: the derived one is retired without being named.
 		cur := e.withAuditKey(t, k2)
-		if err := cur.AppendAudit(context.Background(), alert.AuditEntry{Actor: "system", Action: "test", Outcome: "ok"}); err != nil {
+		if err := cur.AppendAudit(context.Background(), audit.AuditEntry{Actor: "system", Action: "test", Outcome: "ok"}); err != nil {
 			t.Fatal(err)
 		}
 		rep, err := recordsWith(t, e, k2).VerifyAuditKeys(context.Background(), [][]byte{derived.AuditKey()})

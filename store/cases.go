@@ -13,12 +13,13 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"waymark/alert"
+	"waymark/casework"
 	"waymark/pii"
 	"waymark/seal"
+	"waymark/wallclock"
 )
 
-var _ alert.CaseStore = (*Store)(nil)
+var _ casework.CaseStore = (*Store)(nil)
 
 // A case is one hash (keys.caseRecord). Plain fields hold what access
 // checks, listings, expiry and the intake decide on; every field that could
@@ -82,9 +83,9 @@ type wordsJSON struct {
 }
 
 type contactJSON struct {
-	Windows     []alert.Window `json:"windows"`
-	Channels    alert.Channels `json:"channels"`
-	OpeningLine string         `json:"opening_line"`
+	Windows     []casework.Window `json:"windows"`
+	Channels    casework.Channels `json:"channels"`
+	OpeningLine string            `json:"opening_line"`
 }
 
 func ms(t time.Time) string {
@@ -106,11 +107,11 @@ func date(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.In(alert.London()).Format(time.DateOnly)
+	return t.In(wallclock.London()).Format(time.DateOnly)
 }
 
 func fromDate(s string) time.Time {
-	t, err := time.ParseInLocation(time.DateOnly, s, alert.London())
+	t, err := time.ParseInLocation(time.DateOnly, s, wallclock.London())
 	if err != nil {
 		return time.Time{}
 	}
@@ -136,7 +137,7 @@ func unb64(s string) []byte {
 
 // caseValues encodes c as field/value pairs for HSET, sealing personal
 // fields under dk. The version written is c.Version+1.
-func (s *Store) caseValues(c *alert.Case, dk *seal.DataKey) ([]any, error) {
+func (s *Store) caseValues(c *casework.Case, dk *seal.DataKey) ([]any, error) {
 	plain := map[string]string{
 		fTeam: c.Team, fRisk: string(c.Risk), fRiskDate: date(c.RiskDate),
 		fMARAC: flag(c.MARAC.Referred), fMARACDate: date(c.MARAC.Date),
@@ -193,23 +194,23 @@ func (s *Store) caseValues(c *alert.Case, dk *seal.DataKey) ([]any, error) {
 }
 
 // decodeMeta reads the plain fields of a case hash.
-func decodeMeta(id string, h map[string]string) *alert.Case {
-	c := &alert.Case{
-		ID: id, Team: h[fTeam], Risk: alert.Risk(h[fRisk]), RiskDate: fromDate(h[fRiskDate]),
-		MARAC:      alert.MARAC{Referred: h[fMARAC] == "1", Date: fromDate(h[fMARACDate])},
+func decodeMeta(id string, h map[string]string) *casework.Case {
+	c := &casework.Case{
+		ID: id, Team: h[fTeam], Risk: casework.Risk(h[fRisk]), RiskDate: fromDate(h[fRiskDate]),
+		MARAC:      casework.MARAC{Referred: h[fMARAC] == "1", Date: fromDate(h[fMARACDate])},
 		Owner:      h[fOwner],
 		LinkedCase: h[fLinked], Under18: h[fUnder18] == "1", LegalHold: h[fLegalHold] == "1",
 		CreatedAt: fromMS(h[fCreated]), RenewedAt: fromMS(h[fRenewed]), ExpiresAt: fromMS(h[fExpires]),
 		SMSBlocked: h[fSMSBlocked] == "1", Review: h[fReview] == "1", Bucket: h[fBucket], PhoneHeld: h[fPhoneHeld] == "1",
 		PINHash: unb64(h[fPIN]), DuressPINHash: unb64(h[fDuressPIN]),
-		Practice: alert.PracticeWindow{Until: fromMS(h[fPracticeUntil]), By: h[fPracticeBy]},
+		Practice: casework.PracticeWindow{Until: fromMS(h[fPracticeUntil]), By: h[fPracticeBy]},
 	}
 	c.Version, _ = strconv.ParseInt(h[fVersion], 10, 64)
 	if ex := h[fExcluded]; ex != "" {
 		c.Excluded = strings.Fields(ex)
 	}
 	if at := fromMS(h[fTechAt]); !at.IsZero() {
-		c.TechSafety = &alert.TechSafetyCheck{RecordedAt: at, RecordedBy: h[fTechBy], OthersHaveAccess: h[fTechOthers] == "1"}
+		c.TechSafety = &casework.TechSafetyCheck{RecordedAt: at, RecordedBy: h[fTechBy], OthersHaveAccess: h[fTechOthers] == "1"}
 	}
 	return c
 }
@@ -228,7 +229,7 @@ func (s *Store) openField(dk *seal.DataKey, id string, h map[string]string, f st
 }
 
 // decodeCase opens every sealed field of a case hash.
-func (s *Store) decodeCase(id string, h map[string]string, dk *seal.DataKey) (*alert.Case, error) {
+func (s *Store) decodeCase(id string, h map[string]string, dk *seal.DataKey) (*casework.Case, error) {
 	c := decodeMeta(id, h)
 	open := map[string][]byte{}
 	for _, f := range sealedFields {
@@ -254,7 +255,7 @@ func (s *Store) decodeCase(id string, h map[string]string, dk *seal.DataKey) (*a
 		}
 	}
 	c.CodeWords, c.DuressWords = w.Code, w.Duress
-	c.Contact = alert.ContactPlan{Windows: ct.Windows, Channels: ct.Channels, OpeningLine: pii.NewText(ct.OpeningLine)}
+	c.Contact = casework.ContactPlan{Windows: ct.Windows, Channels: ct.Channels, OpeningLine: pii.NewText(ct.OpeningLine)}
 	c.ResponsePlan = pii.NewText(string(open[fPlan]))
 	c.SafetyNotes = pii.NewText(string(open[fNotes]))
 	c.SafeguardingLead = pii.NewText(string(open[fLead]))
@@ -278,10 +279,10 @@ func (s *Store) unwrap(id string, wrapped string) (*seal.DataKey, error) {
 }
 
 // snapshot is the fingerprint of a bucket's members, as the scripts compute it.
-func snapshot(ids []string) alert.PhoneSnapshot {
+func snapshot(ids []string) casework.PhoneSnapshot {
 	ids = slices.Clone(ids)
 	slices.Sort(ids)
-	return alert.PhoneSnapshot(strings.Join(ids, ","))
+	return casework.PhoneSnapshot(strings.Join(ids, ","))
 }
 
 // luaFingerprint computes snapshot in Lua. Lua's default string order is
@@ -308,7 +309,7 @@ return 'ok'
 // CreateCase stores a new case: a fresh data key (wrapped under the active
 // key-encryption key), the sealed record, and its team, blind-index and
 // expiry entries, in one script. It fills c.Bucket.
-func (s *Store) CreateCase(ctx context.Context, c *alert.Case, snap alert.PhoneSnapshot) error {
+func (s *Store) CreateCase(ctx context.Context, c *casework.Case, snap casework.PhoneSnapshot) error {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	c.Bucket = s.crypto.Index.Phone(c.Phone)
@@ -335,14 +336,14 @@ func (s *Store) CreateCase(ctx context.Context, c *alert.Case, snap alert.PhoneS
 		c.Version++
 		return nil
 	case "stale":
-		return alert.ErrCaseStale
+		return casework.ErrCaseStale
 	default:
-		return fmt.Errorf("store: create case %s: %w", c.ID, alert.ErrConflict)
+		return fmt.Errorf("store: create case %s: %w", c.ID, casework.ErrConflict)
 	}
 }
 
 // LoadCase returns the case with every sealed field opened.
-func (s *Store) LoadCase(ctx context.Context, id string) (*alert.Case, error) {
+func (s *Store) LoadCase(ctx context.Context, id string) (*casework.Case, error) {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	pipe := s.rdb.Pipeline()
@@ -353,7 +354,7 @@ func (s *Store) LoadCase(ctx context.Context, id string) (*alert.Case, error) {
 	}
 	h := hc.Val()
 	if len(h) == 0 {
-		return nil, fmt.Errorf("store: case %s: %w", id, alert.ErrNotFound)
+		return nil, fmt.Errorf("store: case %s: %w", id, casework.ErrNotFound)
 	}
 	if dc.Err() != nil {
 		return nil, fmt.Errorf("store: case %s has no data key", id)
@@ -366,7 +367,7 @@ func (s *Store) LoadCase(ctx context.Context, id string) (*alert.Case, error) {
 }
 
 // LoadCaseMeta returns the plain fields of a case, unwrapping nothing.
-func (s *Store) LoadCaseMeta(ctx context.Context, id string) (*alert.Case, error) {
+func (s *Store) LoadCaseMeta(ctx context.Context, id string) (*casework.Case, error) {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	vals, err := s.rdb.HMGet(ctx, s.k.caseRecord(id), metaFields...).Result()
@@ -375,14 +376,14 @@ func (s *Store) LoadCaseMeta(ctx context.Context, id string) (*alert.Case, error
 	}
 	c := metaFromValues(id, vals)
 	if c == nil {
-		return nil, fmt.Errorf("store: case %s: %w", id, alert.ErrNotFound)
+		return nil, fmt.Errorf("store: case %s: %w", id, casework.ErrNotFound)
 	}
 	return c, nil
 }
 
 // metaFromValues decodes an HMGET of metaFields; nil when the case has no
 // record.
-func metaFromValues(id string, vals []any) *alert.Case {
+func metaFromValues(id string, vals []any) *casework.Case {
 	h := make(map[string]string, len(vals))
 	for i, v := range vals {
 		if str, ok := v.(string); ok && i < len(metaFields) {
@@ -412,12 +413,12 @@ return 'ok'
 // UpdateCase stores c over prev, refusing with ErrCaseStale if the record
 // moved since prev was loaded (or, when snap is set, the phone's bucket did).
 // Sealed fields are sealed afresh under the case's existing data key.
-func (s *Store) UpdateCase(ctx context.Context, c, prev *alert.Case, snap alert.PhoneSnapshot) error {
+func (s *Store) UpdateCase(ctx context.Context, c, prev *casework.Case, snap casework.PhoneSnapshot) error {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	wrapped, err := s.rdb.Get(ctx, s.k.caseDataKey(c.ID)).Result()
 	if errors.Is(err, redis.Nil) {
-		return fmt.Errorf("store: case %s: %w", c.ID, alert.ErrNotFound)
+		return fmt.Errorf("store: case %s: %w", c.ID, casework.ErrNotFound)
 	}
 	if err != nil {
 		return s.wrap("update case", err)
@@ -447,9 +448,9 @@ func (s *Store) UpdateCase(ctx context.Context, c, prev *alert.Case, snap alert.
 	case "ok":
 		return nil
 	case "stale":
-		return alert.ErrCaseStale
+		return casework.ErrCaseStale
 	default:
-		return fmt.Errorf("store: case %s: %w", c.ID, alert.ErrNotFound)
+		return fmt.Errorf("store: case %s: %w", c.ID, casework.ErrNotFound)
 	}
 }
 
@@ -457,7 +458,7 @@ func (s *Store) UpdateCase(ctx context.Context, c, prev *alert.Case, snap alert.
 // candidate of its bucket by opening its sealed phone. It returns the
 // matching cases (opened) and a snapshot of the bucket. An erased or never
 // enrolled number gives no case and no error.
-func (s *Store) CasesByPhone(ctx context.Context, phone pii.Phone) ([]*alert.Case, alert.PhoneSnapshot, error) {
+func (s *Store) CasesByPhone(ctx context.Context, phone pii.Phone) ([]*casework.Case, casework.PhoneSnapshot, error) {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	bucket := s.crypto.Index.Phone(phone)
@@ -474,7 +475,7 @@ func (s *Store) CasesByPhone(ctx context.Context, phone pii.Phone) ([]*alert.Cas
 		return nil, "", err
 	}
 	want := phone.Reveal()
-	var out []*alert.Case
+	var out []*casework.Case
 	for i, r := range recs {
 		if r.h == nil {
 			continue // erased between the two reads
@@ -537,7 +538,7 @@ func (s *Store) loadRaw(ctx context.Context, ids []string) ([]rawCase, error) {
 }
 
 // TeamCases returns the team's cases with their plain fields and alias.
-func (s *Store) TeamCases(ctx context.Context, team string) ([]*alert.Case, error) {
+func (s *Store) TeamCases(ctx context.Context, team string) ([]*casework.Case, error) {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	ids, err := s.rdb.SMembers(ctx, s.k.teamCases(team)).Result()
@@ -549,7 +550,7 @@ func (s *Store) TeamCases(ctx context.Context, team string) ([]*alert.Case, erro
 	if err != nil {
 		return nil, err
 	}
-	out := make([]*alert.Case, 0, len(ids))
+	out := make([]*casework.Case, 0, len(ids))
 	for i, r := range recs {
 		if r.h == nil {
 			continue
@@ -587,7 +588,7 @@ func (s *Store) RenewCase(ctx context.Context, id string, renewedAt, expiresAt t
 		return s.wrap("renew case", err)
 	}
 	if res != "ok" {
-		return fmt.Errorf("store: case %s: %w", id, alert.ErrNotFound)
+		return fmt.Errorf("store: case %s: %w", id, casework.ErrNotFound)
 	}
 	return nil
 }
@@ -614,7 +615,7 @@ func (s *Store) SetCaseFlag(ctx context.Context, id, name string, on bool) error
 		return s.wrap("set case flag", err)
 	}
 	if res != "ok" {
-		return fmt.Errorf("store: case %s: %w", id, alert.ErrNotFound)
+		return fmt.Errorf("store: case %s: %w", id, casework.ErrNotFound)
 	}
 	return nil
 }
@@ -627,7 +628,7 @@ return 'ok'
 `)
 
 // SetPractice stores the case's practice window; a zero window closes it.
-func (s *Store) SetPractice(ctx context.Context, id string, w alert.PracticeWindow) error {
+func (s *Store) SetPractice(ctx context.Context, id string, w casework.PracticeWindow) error {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	res, err := setPracticeScript.Run(ctx, s.rdb, []string{s.k.caseRecord(id)}, ms(w.Until), w.By).Text()
@@ -635,7 +636,7 @@ func (s *Store) SetPractice(ctx context.Context, id string, w alert.PracticeWind
 		return s.wrap("set practice window", err)
 	}
 	if res != "ok" {
-		return fmt.Errorf("store: case %s: %w", id, alert.ErrNotFound)
+		return fmt.Errorf("store: case %s: %w", id, casework.ErrNotFound)
 	}
 	return nil
 }
@@ -662,9 +663,9 @@ func (s *Store) SetCaseLink(ctx context.Context, id, from, to string) error {
 	case "ok":
 		return nil
 	case "linked":
-		return fmt.Errorf("store: case %s links elsewhere: %w", id, alert.ErrConflict)
+		return fmt.Errorf("store: case %s links elsewhere: %w", id, casework.ErrConflict)
 	default:
-		return fmt.Errorf("store: case %s: %w", id, alert.ErrNotFound)
+		return fmt.Errorf("store: case %s: %w", id, casework.ErrNotFound)
 	}
 }
 
@@ -684,17 +685,17 @@ func (s *Store) SetPhoneReview(ctx context.Context, id string, at time.Time, on 
 
 // PhoneReviews lists the cases whose phone waits for review, oldest first,
 // with when each was held.
-func (s *Store) PhoneReviews(ctx context.Context) ([]alert.PhoneReview, error) {
+func (s *Store) PhoneReviews(ctx context.Context) ([]casework.PhoneReview, error) {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	zs, err := s.rdb.ZRangeWithScores(ctx, s.k.phoneReviews(), 0, -1).Result()
 	if err != nil {
 		return nil, s.wrap("phone reviews", err)
 	}
-	out := make([]alert.PhoneReview, 0, len(zs))
+	out := make([]casework.PhoneReview, 0, len(zs))
 	for _, z := range zs {
 		id, _ := z.Member.(string)
-		out = append(out, alert.PhoneReview{Case: id, HeldAt: time.UnixMilli(int64(z.Score))})
+		out = append(out, casework.PhoneReview{Case: id, HeldAt: time.UnixMilli(int64(z.Score))})
 	}
 	return out, nil
 }
@@ -756,26 +757,26 @@ func (s *Store) EraseCase(ctx context.Context, id string) error {
 		case "ok":
 			return nil
 		case "hold":
-			return alert.ErrLegalHold
+			return casework.ErrLegalHold
 		case "missing":
-			return fmt.Errorf("store: case %s: %w", id, alert.ErrNotFound)
+			return fmt.Errorf("store: case %s: %w", id, casework.ErrNotFound)
 		}
 	}
-	return fmt.Errorf("store: erase case %s: %w", id, alert.ErrCaseStale)
+	return fmt.Errorf("store: erase case %s: %w", id, casework.ErrCaseStale)
 }
 
 // CaseActivity reports the case's check-in schedule state and the latest
 // use of any of its devices.
-func (s *Store) CaseActivity(ctx context.Context, id string) (alert.CaseActivity, error) {
+func (s *Store) CaseActivity(ctx context.Context, id string) (casework.CaseActivity, error) {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	pipe := s.rdb.Pipeline()
 	active := pipe.HGet(ctx, s.k.checkins(id), "active")
 	tags := pipe.HVals(ctx, s.k.caseDevices(id))
 	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-		return alert.CaseActivity{}, s.wrap("case activity", err)
+		return casework.CaseActivity{}, s.wrap("case activity", err)
 	}
-	var act alert.CaseActivity
+	var act casework.CaseActivity
 	switch active.Val() {
 	case "1", "true":
 		act.CheckinsActive = true
@@ -789,7 +790,7 @@ func (s *Store) CaseActivity(ctx context.Context, id string) (alert.CaseActivity
 		used[i] = pipe.HGet(ctx, s.k.device(t), "last_used_at")
 	}
 	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-		return alert.CaseActivity{}, s.wrap("case activity", err)
+		return casework.CaseActivity{}, s.wrap("case activity", err)
 	}
 	for _, u := range used {
 		if t := fromMS(u.Val()); t.After(act.LastDeviceUse) {

@@ -16,7 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
-	"waymark/alert"
+	"waymark/casework"
 	"waymark/codeword"
 	"waymark/internal/randid"
 	"waymark/internal/testenv"
@@ -48,7 +48,7 @@ func (c *caseClock) Advance(d time.Duration) {
 type caseEnv struct {
 	s     *Store
 	r     *testenv.Redis
-	cases *alert.Cases
+	cases *casework.Cases
 	clock *caseClock
 	pins  *seal.PINKey
 	// k1 is the secret of the active key-encryption key "k1".
@@ -84,9 +84,9 @@ func newCaseEnv(t *testing.T, opts testenv.RedisOptions) *caseEnv {
 	return e
 }
 
-func (e *caseEnv) service(t *testing.T, s *Store) *alert.Cases {
+func (e *caseEnv) service(t *testing.T, s *Store) *casework.Cases {
 	t.Helper()
-	c, err := alert.NewCases(alert.CasesOptions{Store: s, PINs: e.pins, CheckinWord: testCheckinWord,
+	c, err := casework.NewCases(casework.CasesOptions{Store: s, PINs: e.pins, CheckinWord: testCheckinWord,
 		Lifetime: 90 * 24 * time.Hour, Now: e.clock.Now})
 	if err != nil {
 		t.Fatal(err)
@@ -114,24 +114,24 @@ const (
 	canaryDuressPN = "97531864"
 )
 
-func canaryInput() alert.CaseInput {
-	return alert.CaseInput{
+func canaryInput() casework.CaseInput {
+	return casework.CaseInput{
 		Phone:         ptr(canaryPhone),
 		Alias:         ptr(canaryAlias),
 		Team:          ptr("south"),
 		RiskLevel:     ptr("high"),
 		RiskDate:      ptr("2026-02-20"),
-		MARAC:         &alert.MARACInput{Referred: true, Date: "2026-02-25"},
-		Communication: &alert.Communication{Language: "ur", Needs: []alert.CommNeed{alert.NeedInterpreter}, InterpreterGender: "female"},
-		Children:      &alert.Children{Count: 2, AgeBands: []string{"0-4", "5-10"}},
+		MARAC:         &casework.MARACInput{Referred: true, Date: "2026-02-25"},
+		Communication: &casework.Communication{Language: "ur", Needs: []casework.CommNeed{casework.NeedInterpreter}, InterpreterGender: "female"},
+		Children:      &casework.Children{Count: 2, AgeBands: []string{"0-4", "5-10"}},
 		CodeWords:     []string{canaryCode},
 		DuressWords:   []string{canaryDuress},
 		PIN:           ptr(canaryPIN),
 		DuressPIN:     ptr(canaryDuressPN),
 		Notes:         ptr(canaryNotes),
-		SafeContact: &alert.SafeContactInput{
-			Windows:     []alert.Window{{Days: []string{"mon", "wed"}, From: "10:00", To: "12:00"}},
-			Channels:    alert.Channels{Call: true, SMS: true},
+		SafeContact: &casework.SafeContactInput{
+			Windows:     []casework.Window{{Days: []string{"mon", "wed"}, From: "10:00", To: "12:00"}},
+			Channels:    casework.Channels{Call: true, SMS: true},
 			OpeningLine: canaryOpening,
 		},
 		ResponsePlan:     ptr(canaryPlan),
@@ -140,7 +140,7 @@ func canaryInput() alert.CaseInput {
 	}
 }
 
-func (e *caseEnv) create(t *testing.T, in alert.CaseInput) *alert.Case {
+func (e *caseEnv) create(t *testing.T, in casework.CaseInput) *casework.Case {
 	t.Helper()
 	c, err := e.cases.Create(context.Background(), e.worker, in)
 	if err != nil {
@@ -150,8 +150,8 @@ func (e *caseEnv) create(t *testing.T, in alert.CaseInput) *alert.Case {
 }
 
 // simpleInput is a minimal valid case on phone.
-func simpleInput(phone, code string) alert.CaseInput {
-	return alert.CaseInput{Phone: ptr(phone), Alias: ptr("Robin"), Team: ptr("south"), RiskLevel: ptr("medium"),
+func simpleInput(phone, code string) casework.CaseInput {
+	return casework.CaseInput{Phone: ptr(phone), Alias: ptr("Robin"), Team: ptr("south"), RiskLevel: ptr("medium"),
 		CodeWords: []string{code}, PIN: ptr("1111"), DuressPIN: ptr("2222")}
 }
 
@@ -210,11 +210,11 @@ func TestCaseRoundTrip(t *testing.T) {
 		got.SafeguardingLead.Reveal() != canaryLead {
 		t.Error("sealed text fields did not round-trip")
 	}
-	if diff := cmp.Diff(c, got, cmpopts.IgnoreFields(alert.Case{}, "Devices"), cmpopts.EquateEmpty(),
+	if diff := cmp.Diff(c, got, cmpopts.IgnoreFields(casework.Case{}, "Devices"), cmpopts.EquateEmpty(),
 		cmp.Comparer(func(a, b time.Time) bool { return a.Equal(b) })); diff != "" {
 		t.Errorf("Get (-created +loaded):\n%s", diff)
 	}
-	if got.Owner != e.worker.StaffID || got.Version != 1 || !got.MARAC.Referred || got.Risk != alert.RiskHigh {
+	if got.Owner != e.worker.StaffID || got.Version != 1 || !got.MARAC.Referred || got.Risk != casework.RiskHigh {
 		t.Errorf("loaded owner/version/marac/risk = %s/%d/%v/%s", got.Owner, got.Version, got.MARAC.Referred, got.Risk)
 	}
 	meta, err := e.cases.LoadMeta(ctx, c.ID)
@@ -243,7 +243,7 @@ func TestCaseRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(list) != 1 || list[0].ID != c.ID || list[0].Alias.Reveal() != canaryAlias || list[0].Risk != alert.RiskHigh {
+	if len(list) != 1 || list[0].ID != c.ID || list[0].Alias.Reveal() != canaryAlias || list[0].Risk != casework.RiskHigh {
 		t.Errorf("List = %+v", list)
 	}
 	if _, err := e.cases.List(ctx, e.worker, "north"); !errors.Is(err, problem.ErrForbidden) {
@@ -264,7 +264,7 @@ func TestRedisDumpHoldsNoPersonalData(t *testing.T) {
 	e := newCaseEnv(t, testenv.RedisOptions{Args: append([]string{"--rdbcompression", "no"}, dumpArgs...)})
 	c := e.create(t, canaryInput())
 	ctx := context.Background()
-	if _, err := e.cases.IssueEnrolment(ctx, e.worker, c.ID, alert.TechSafetyInput{Notes: canaryNotes + " (tech)"}); err != nil {
+	if _, err := e.cases.IssueEnrolment(ctx, e.worker, c.ID, casework.TechSafetyInput{Notes: canaryNotes + " (tech)"}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := e.cases.Reveal(ctx, e.worker, c.ID, "Canary-reason: checking the number"); err != nil {
@@ -390,40 +390,42 @@ func TestCaseValidation(t *testing.T) {
 	before := caseDigest(t, e.s)
 	for _, tc := range []struct {
 		name   string
-		edit   func(*alert.CaseInput)
+		edit   func(*casework.CaseInput)
 		fields []string
 		text   string // in the problem of the first field
 	}{
-		{"carrier keyword", func(in *alert.CaseInput) { in.CodeWords = []string{"STOP"} }, []string{"code_words[0]"}, `"STOP"`},
-		{"carrier keyword help", func(in *alert.CaseInput) { in.DuressWords = []string{"Help"} }, []string{"duress_words[0]"}, `"Help"`},
-		{"short word", func(in *alert.CaseInput) { in.CodeWords = []string{"sos"} }, []string{"code_words[0]"}, "shorter"},
-		{"clash", func(in *alert.CaseInput) { in.DuressWords = []string{"purple umbrella weather"} }, []string{"duress_words[0]"}, "clashes"},
-		{"checkin clash", func(in *alert.CaseInput) { in.CodeWords = []string{"ok"} }, []string{"code_words[0]", "code_words[0]"}, ""},
-		{"bad phone", func(in *alert.CaseInput) { in.Phone = ptr("12") }, []string{"phone"}, "valid phone"},
-		{"same pins", func(in *alert.CaseInput) { in.DuressPIN = in.PIN }, []string{"duress_pin"}, "differ"},
-		{"short pin", func(in *alert.CaseInput) { in.PIN = ptr("12") }, []string{"pin"}, "4 to 8"},
-		{"letters pin", func(in *alert.CaseInput) { in.PIN = ptr("12ab") }, []string{"pin"}, "4 to 8"},
-		{"missing", func(in *alert.CaseInput) { *in = alert.CaseInput{} }, []string{"alias", "code_words", "duress_pin", "phone", "pin", "risk_level", "team"}, "required"},
-		{"other team", func(in *alert.CaseInput) { in.Team = ptr("north") }, []string{"team"}, "your teams"},
-		{"under 18 without lead", func(in *alert.CaseInput) { in.SafeguardingLead = ptr("") }, []string{"safeguarding_lead"}, "under 18"},
-		{"future risk date", func(in *alert.CaseInput) { in.RiskDate = ptr("2030-01-01") }, []string{"risk_date"}, "future"},
-		{"marac without date", func(in *alert.CaseInput) { in.MARAC = &alert.MARACInput{Referred: true} }, []string{"marac.date"}, "required"},
-		{"bad window", func(in *alert.CaseInput) {
-			in.SafeContact = &alert.SafeContactInput{Windows: []alert.Window{{Days: []string{"someday"}, From: "25:00", To: "x"}}}
+		{"carrier keyword", func(in *casework.CaseInput) { in.CodeWords = []string{"STOP"} }, []string{"code_words[0]"}, `"STOP"`},
+		{"carrier keyword help", func(in *casework.CaseInput) { in.DuressWords = []string{"Help"} }, []string{"duress_words[0]"}, `"Help"`},
+		{"short word", func(in *casework.CaseInput) { in.CodeWords = []string{"sos"} }, []string{"code_words[0]"}, "shorter"},
+		{"clash", func(in *casework.CaseInput) { in.DuressWords = []string{"purple umbrella weather"} }, []string{"duress_words[0]"}, "clashes"},
+		{"checkin clash", func(in *casework.CaseInput) { in.CodeWords = []string{"ok"} }, []string{"code_words[0]", "code_words[0]"}, ""},
+		{"bad phone", func(in *casework.CaseInput) { in.Phone = ptr("12") }, []string{"phone"}, "valid phone"},
+		{"same pins", func(in *casework.CaseInput) { in.DuressPIN = in.PIN }, []string{"duress_pin"}, "differ"},
+		{"short pin", func(in *casework.CaseInput) { in.PIN = ptr("12") }, []string{"pin"}, "4 to 8"},
+		{"letters pin", func(in *casework.CaseInput) { in.PIN = ptr("12ab") }, []string{"pin"}, "4 to 8"},
+		{"missing", func(in *casework.CaseInput) { *in = casework.CaseInput{} }, []string{"alias", "code_words", "duress_pin", "phone", "pin", "risk_level", "team"}, "required"},
+		{"other team", func(in *casework.CaseInput) { in.Team = ptr("north") }, []string{"team"}, "your teams"},
+		{"under 18 without lead", func(in *casework.CaseInput) { in.SafeguardingLead = ptr("") }, []string{"safeguarding_lead"}, "under 18"},
+		{"future risk date", func(in *casework.CaseInput) { in.RiskDate = ptr("2030-01-01") }, []string{"risk_date"}, "future"},
+		{"marac without date", func(in *casework.CaseInput) { in.MARAC = &casework.MARACInput{Referred: true} }, []string{"marac.date"}, "required"},
+		{"bad window", func(in *casework.CaseInput) {
+			in.SafeContact = &casework.SafeContactInput{Windows: []casework.Window{{Days: []string{"someday"}, From: "25:00", To: "x"}}}
 		}, []string{"safe_contact.windows[0].days", "safe_contact.windows[0].from", "safe_contact.windows[0].to"}, ""},
-		{"children", func(in *alert.CaseInput) { in.Children = &alert.Children{Count: 1, AgeBands: []string{"0-4", "99"}} },
+		{"children", func(in *casework.CaseInput) {
+			in.Children = &casework.Children{Count: 1, AgeBands: []string{"0-4", "99"}}
+		},
 			[]string{"children.age_bands", "children.age_bands[1]"}, ""},
-		{"communication", func(in *alert.CaseInput) {
-			in.Communication = &alert.Communication{Language: "Urdu", Needs: []alert.CommNeed{"telepathy"}, InterpreterGender: "x"}
+		{"communication", func(in *casework.CaseInput) {
+			in.Communication = &casework.Communication{Language: "Urdu", Needs: []casework.CommNeed{"telepathy"}, InterpreterGender: "x"}
 		}, []string{"communication.interpreter_gender", "communication.language", "communication.needs[0]"}, ""},
-		{"excluded owner", func(in *alert.CaseInput) {
+		{"excluded owner", func(in *casework.CaseInput) {
 			id := randid.New("s_", 20)
 			in.Owner, in.ExcludedStaff = ptr(id), []string{id}
 		}, []string{"owner"}, "excluded"},
-		{"exclude self", func(in *alert.CaseInput) { in.ExcludedStaff = []string{e.worker.StaffID} }, []string{"excluded_staff[0]"}, "yourself"},
-		{"bad staff id", func(in *alert.CaseInput) { in.ExcludedStaff = []string{"bob"} }, []string{"excluded_staff[0]"}, "staff id"},
-		{"unknown linked case", func(in *alert.CaseInput) { in.LinkedCase = ptr(randid.New("c_", 20)) }, []string{"linked_case"}, "another case"},
-		{"control chars", func(in *alert.CaseInput) { in.Alias = ptr("a\x00b") }, []string{"alias"}, "control"},
+		{"exclude self", func(in *casework.CaseInput) { in.ExcludedStaff = []string{e.worker.StaffID} }, []string{"excluded_staff[0]"}, "yourself"},
+		{"bad staff id", func(in *casework.CaseInput) { in.ExcludedStaff = []string{"bob"} }, []string{"excluded_staff[0]"}, "staff id"},
+		{"unknown linked case", func(in *casework.CaseInput) { in.LinkedCase = ptr(randid.New("c_", 20)) }, []string{"linked_case"}, "another case"},
+		{"control chars", func(in *casework.CaseInput) { in.Alias = ptr("a\x00b") }, []string{"alias"}, "control"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			in := canaryInput()
@@ -503,7 +505,7 @@ func TestOnePhoneTwoCases(t *testing.T) {
 		t.Errorf("third case = %v", err)
 	}
 	// Unlinking while the phone is shared is refused.
-	if _, err := e.cases.Update(ctx, e.worker, second.ID, alert.CaseInput{LinkedCase: ptr("")}); !hasProblem(err, "phone", "linked_case") {
+	if _, err := e.cases.Update(ctx, e.worker, second.ID, casework.CaseInput{LinkedCase: ptr("")}); !hasProblem(err, "phone", "linked_case") {
 		t.Errorf("unlink = %v", err)
 	}
 	// An unknown number finds nothing, with no error.
@@ -533,13 +535,13 @@ func TestCaseUpdate(t *testing.T) {
 	c := e.create(t, simpleInput("07700900123", "lemon drizzle cake"))
 
 	// A new real PIN equal to the stored duress PIN is refused.
-	if _, err := e.cases.Update(ctx, e.worker, c.ID, alert.CaseInput{PIN: ptr("2222")}); !hasProblem(err, "pin", "differ") {
+	if _, err := e.cases.Update(ctx, e.worker, c.ID, casework.CaseInput{PIN: ptr("2222")}); !hasProblem(err, "pin", "differ") {
 		t.Errorf("pin = stored duress: %v", err)
 	}
-	if _, err := e.cases.Update(ctx, e.worker, c.ID, alert.CaseInput{DuressPIN: ptr("1111")}); !hasProblem(err, "duress_pin", "differ") {
+	if _, err := e.cases.Update(ctx, e.worker, c.ID, casework.CaseInput{DuressPIN: ptr("1111")}); !hasProblem(err, "duress_pin", "differ") {
 		t.Errorf("duress = stored pin: %v", err)
 	}
-	up, err := e.cases.Update(ctx, e.worker, c.ID, alert.CaseInput{
+	up, err := e.cases.Update(ctx, e.worker, c.ID, casework.CaseInput{
 		PIN: ptr("3333"), Team: ptr("north"), Phone: ptr("07700900124"), Notes: ptr("moved house"),
 		DuressWords: []string{"blue sky thinking"},
 	})
@@ -574,7 +576,7 @@ func TestCaseUpdate(t *testing.T) {
 	// An update decided on an old version is refused as stale.
 	stale := *got
 	stale.Version--
-	if err := e.s.UpdateCase(ctx, &stale, &stale, ""); !errors.Is(err, alert.ErrCaseStale) {
+	if err := e.s.UpdateCase(ctx, &stale, &stale, ""); !errors.Is(err, casework.ErrCaseStale) {
 		t.Errorf("stale update = %v", err)
 	}
 }
@@ -595,12 +597,12 @@ func TestExcludedStaffSeeNothing(t *testing.T) {
 	}
 	_, err := e.cases.Get(ctx, banned, c.ID)
 	notFound("Get", err)
-	_, err = e.cases.Update(ctx, banned, c.ID, alert.CaseInput{Notes: ptr("x")})
+	_, err = e.cases.Update(ctx, banned, c.ID, casework.CaseInput{Notes: ptr("x")})
 	notFound("Update", err)
 	_, err = e.cases.Renew(ctx, banned, c.ID)
 	notFound("Renew", err)
 	notFound("Erase", e.cases.Erase(ctx, banned, c.ID))
-	_, err = e.cases.IssueEnrolment(ctx, banned, c.ID, alert.TechSafetyInput{})
+	_, err = e.cases.IssueEnrolment(ctx, banned, c.ID, casework.TechSafetyInput{})
 	notFound("IssueEnrolment", err)
 	notFound("RevokeDevice", e.cases.RevokeDevice(ctx, banned, c.ID, randid.New("d_", 12)))
 	notFound("SetLegalHold", e.cases.SetLegalHold(ctx, banned, c.ID, true))
@@ -625,7 +627,7 @@ func TestReveal(t *testing.T) {
 	r := e.responder
 
 	// No claim: refused.
-	if _, err := e.cases.Reveal(ctx, r, c.ID, "checking in"); !errors.Is(err, problem.ErrForbidden) || errors.Is(err, alert.ErrReauth) {
+	if _, err := e.cases.Reveal(ctx, r, c.ID, "checking in"); !errors.Is(err, problem.ErrForbidden) || errors.Is(err, casework.ErrReauth) {
 		t.Errorf("reveal without claim = %v, want forbidden", err)
 	}
 	// Someone else's claim: refused.
@@ -642,7 +644,7 @@ func TestReveal(t *testing.T) {
 	claimAlert(t, e.s, c.ID, "working", r.StaffID)
 	stale := *r
 	stale.AuthAt = e.clock.Now().Add(-6 * time.Minute)
-	if _, err := e.cases.Reveal(ctx, &stale, c.ID, "checking in"); !errors.Is(err, alert.ErrReauth) {
+	if _, err := e.cases.Reveal(ctx, &stale, c.ID, "checking in"); !errors.Is(err, casework.ErrReauth) {
 		t.Errorf("reveal with old sign-in = %v, want ErrReauth", err)
 	}
 	// Own claim, fresh sign-in, a reason: revealed.
@@ -716,7 +718,7 @@ func TestEnrolment(t *testing.T) {
 	ctx := context.Background()
 	c := e.create(t, simpleInput("07700900123", "lemon drizzle cake"))
 
-	en, err := e.cases.IssueEnrolment(ctx, e.worker, c.ID, alert.TechSafetyInput{OthersHaveAccess: false, Notes: "phone is new, own account"})
+	en, err := e.cases.IssueEnrolment(ctx, e.worker, c.ID, casework.TechSafetyInput{OthersHaveAccess: false, Notes: "phone is new, own account"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -744,7 +746,7 @@ func TestEnrolment(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(token) < 43 || !alert.ValidDeviceID(dev) {
+	if len(token) < 43 || !casework.ValidDeviceID(dev) {
 		t.Errorf("token %d chars, device %q", len(token), dev)
 	}
 	before = caseDigest(t, e.s)
@@ -756,7 +758,7 @@ func TestEnrolment(t *testing.T) {
 	}
 
 	// Expired: refused the same way, without change.
-	en2, err := e.cases.IssueEnrolment(ctx, e.worker, c.ID, alert.TechSafetyInput{})
+	en2, err := e.cases.IssueEnrolment(ctx, e.worker, c.ID, casework.TechSafetyInput{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -818,7 +820,7 @@ func TestEnrolmentCodeAlphabet(t *testing.T) {
 		{"ABCDEFGÉ", ""},
 		{"23456789", "23456789"},
 	} {
-		if got := alert.NormalizeEnrolmentCode(tc.in); got != tc.want {
+		if got := casework.NormalizeEnrolmentCode(tc.in); got != tc.want {
 			t.Errorf("NormalizeEnrolmentCode(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
@@ -829,7 +831,7 @@ func TestExpiry(t *testing.T) {
 	ctx := context.Background()
 	plain := e.create(t, simpleInput("07700900123", "lemon drizzle cake"))
 	maracIn := simpleInput("07700900124", "lemon drizzle cake")
-	maracIn.MARAC = &alert.MARACInput{Referred: true, Date: "2026-03-01"}
+	maracIn.MARAC = &casework.MARACInput{Referred: true, Date: "2026-03-01"}
 	marac := e.create(t, maracIn)
 	checkin := e.create(t, simpleInput("07700900125", "lemon drizzle cake"))
 	device := e.create(t, simpleInput("07700900126", "lemon drizzle cake"))
@@ -841,7 +843,7 @@ func TestExpiry(t *testing.T) {
 	if err := e.s.rdb.HSet(ctx, e.s.k.checkins(checkin.ID), "active", "1").Err(); err != nil {
 		t.Fatal(err)
 	}
-	en, _ := e.cases.IssueEnrolment(ctx, e.worker, device.ID, alert.TechSafetyInput{})
+	en, _ := e.cases.IssueEnrolment(ctx, e.worker, device.ID, casework.TechSafetyInput{})
 	token, _, err := e.cases.Enrol(ctx, en.Code)
 	if err != nil {
 		t.Fatal(err)
@@ -849,7 +851,7 @@ func TestExpiry(t *testing.T) {
 
 	// 80 days in: four cases expire within 14 days (the held one does not).
 	e.clock.Advance(80 * 24 * time.Hour)
-	exp, err := e.cases.ExpiringCases(ctx, alert.ExpiryWarning)
+	exp, err := e.cases.ExpiringCases(ctx, casework.ExpiryWarning)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -872,7 +874,7 @@ func TestExpiry(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
-		c       *alert.Case
+		c       *casework.Case
 		expired bool
 	}{{plain, true}, {marac, false}, {checkin, false}, {device, false}, {held, false}} {
 		got, err := e.cases.Load(ctx, tc.c.ID)
@@ -903,12 +905,12 @@ func TestErase(t *testing.T) {
 	ctx := context.Background()
 	keep := e.create(t, simpleInput("07700900456", "carrot cake slice"))
 	c := e.create(t, canaryInput())
-	en, _ := e.cases.IssueEnrolment(ctx, e.worker, c.ID, alert.TechSafetyInput{})
+	en, _ := e.cases.IssueEnrolment(ctx, e.worker, c.ID, casework.TechSafetyInput{})
 	token, _, err := e.cases.Enrol(ctx, en.Code)
 	if err != nil {
 		t.Fatal(err)
 	}
-	pending, _ := e.cases.IssueEnrolment(ctx, e.worker, c.ID, alert.TechSafetyInput{})
+	pending, _ := e.cases.IssueEnrolment(ctx, e.worker, c.ID, casework.TechSafetyInput{})
 	if err := e.s.rdb.HSet(ctx, e.s.k.checkins(c.ID), "active", "1").Err(); err != nil {
 		t.Fatal(err)
 	}
@@ -921,7 +923,7 @@ func TestErase(t *testing.T) {
 	if err := e.cases.SetLegalHold(ctx, e.worker, c.ID, false); !errors.Is(err, problem.ErrForbidden) {
 		t.Errorf("legal hold by a caseworker = %v", err)
 	}
-	if err := e.cases.Erase(ctx, e.worker, c.ID); !errors.Is(err, problem.ErrConflict) || !errors.Is(err, alert.ErrLegalHold) {
+	if err := e.cases.Erase(ctx, e.worker, c.ID); !errors.Is(err, problem.ErrConflict) || !errors.Is(err, casework.ErrLegalHold) {
 		t.Errorf("erase on hold = %v, want conflict", err)
 	}
 	if err := e.cases.SetLegalHold(ctx, admin, c.ID, false); err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"waymark/alert"
+	"waymark/casework"
 )
 
 // Check-ins. A case's schedule lives in keys.checkins(case), a hash whose
@@ -44,9 +45,9 @@ type scheduleJSON struct {
 	GraceSec int64    `json:"grace_s"`
 }
 
-func (s *Store) decodeCheckins(caseID string, h map[string]string, z sealer) (*alert.Checkins, error) {
+func (s *Store) decodeCheckins(caseID string, h map[string]string, z sealer) (*casework.Checkins, error) {
 	ver, _ := strconv.ParseInt(h[cfVersion], 10, 64)
-	ci := &alert.Checkins{
+	ci := &casework.Checkins{
 		Active:    h[cfActive] == "1",
 		NextDue:   fromMS(h[cfNextDue]),
 		Last:      fromMS(h[cfLast]),
@@ -66,7 +67,7 @@ func (s *Store) decodeCheckins(caseID string, h map[string]string, z sealer) (*a
 		if err := json.Unmarshal(pt, &j); err != nil {
 			return nil, fmt.Errorf("store: check-ins of case %s: %w", caseID, err)
 		}
-		ci.Schedule = alert.Schedule{Every: time.Duration(j.EverySec) * time.Second, Times: j.Times,
+		ci.Schedule = casework.Schedule{Every: time.Duration(j.EverySec) * time.Second, Times: j.Times,
 			Grace: time.Duration(j.GraceSec) * time.Second}
 	}
 	return ci, nil
@@ -104,7 +105,7 @@ func (s *Store) addCheckins(p *commitProg, caseID string, c *alert.Commit, z sea
 
 // Checkins reads a case's check-in state (nil if none was ever set) and
 // the log of its changes, oldest first.
-func (s *Store) Checkins(ctx context.Context, caseID string) (*alert.Checkins, []alert.Entry, error) {
+func (s *Store) Checkins(ctx context.Context, caseID string) (*casework.Checkins, []alert.Entry, error) {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	pipe := s.rdb.Pipeline()
@@ -118,7 +119,7 @@ func (s *Store) Checkins(ctx context.Context, caseID string) (*alert.Checkins, [
 	if err != nil {
 		return nil, nil, err
 	}
-	var ci *alert.Checkins
+	var ci *casework.Checkins
 	if h := hc.Val(); len(h) > 0 {
 		if ci, err = s.decodeCheckins(caseID, h, z); err != nil {
 			return nil, nil, err

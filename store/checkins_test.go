@@ -8,11 +8,12 @@ import (
 	"time"
 
 	"waymark/alert"
+	"waymark/casework"
 	"waymark/internal/randid"
 	"waymark/internal/testenv"
 )
 
-func (e *alertEnv) setSchedule(caseID string, s *alert.Schedule) {
+func (e *alertEnv) setSchedule(caseID string, s *casework.Schedule) {
 	e.t.Helper()
 	err := e.svc.App(context.Background(), caseID, alert.AppSignal{RequestID: randid.Token(16), Kind: alert.KindSchedule, PIN: "1111", Schedule: s})
 	if err != nil {
@@ -38,7 +39,7 @@ func tickAll(t *testing.T, svcs ...*alert.Service) {
 func TestMissedCheckinTwoInstancesOneAlert(t *testing.T) {
 	e := newAlertEnv(t, testenv.RedisOptions{})
 	caseID := e.newCase()
-	e.setSchedule(caseID, &alert.Schedule{Every: time.Hour, Grace: 10 * time.Minute})
+	e.setSchedule(caseID, &casework.Schedule{Every: time.Hour, Grace: 10 * time.Minute})
 	other := e.service(e.secondStore())
 
 	e.clk.Add(69 * time.Minute)
@@ -93,7 +94,7 @@ func TestMissedCheckinTwoInstancesOneAlert(t *testing.T) {
 func TestMissedCheckinSurvivesRestartOfEverything(t *testing.T) {
 	e := newAlertEnv(t, testenv.RedisOptions{AOF: true})
 	caseID := e.newCase()
-	e.setSchedule(caseID, &alert.Schedule{Times: []string{"10:30"}, Grace: 15 * time.Minute})
+	e.setSchedule(caseID, &casework.Schedule{Times: []string{"10:30"}, Grace: 15 * time.Minute})
 	// 10:30 London is 10:30 UTC in November; due plus grace is 10:45.
 	e.clk.Add(35 * time.Minute) // 10:35: past due, inside grace
 	other := e.service(e.secondStore())
@@ -118,7 +119,7 @@ func TestMissedCheckinSurvivesRestartOfEverything(t *testing.T) {
 func TestCheckinScheduleIsSealed(t *testing.T) {
 	e := newAlertEnv(t, testenv.RedisOptions{})
 	caseID := e.newCase()
-	e.setSchedule(caseID, &alert.Schedule{Times: []string{"07:13", "21:47"}, Grace: 10 * time.Minute})
+	e.setSchedule(caseID, &casework.Schedule{Times: []string{"07:13", "21:47"}, Grace: 10 * time.Minute})
 	h := e.s.rdb.HGetAll(context.Background(), e.s.k.checkins(caseID)).Val()
 	if h["active"] != "1" {
 		t.Errorf("plain field active = %q, want 1", h["active"])

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"waymark/alert"
+	"waymark/casework"
 	"waymark/internal/randid"
 	"waymark/internal/testenv"
 	"waymark/pii"
@@ -296,7 +297,7 @@ func clusterAlertPath(t *testing.T, addrs []string, tenant string, crypto Crypto
 	// A check-in falls due and is missed: one alert, whichever instance ticks.
 	ciCase := newCase()
 	err = svcB.App(ctx, ciCase, alert.AppSignal{RequestID: randid.Token(16), Kind: alert.KindSchedule, PIN: "1111",
-		Schedule: &alert.Schedule{Every: time.Hour, Grace: 10 * time.Minute}})
+		Schedule: &casework.Schedule{Every: time.Hour, Grace: 10 * time.Minute}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"waymark/alert"
+	"waymark/casework"
 	"waymark/seal"
 )
 
@@ -23,7 +23,7 @@ import (
 // keys.caseDevices(case) maps each device id to its token tag.
 
 // deviceTouchEvery limits writes of last_used_at (alert.DeviceTouchEvery).
-const deviceTouchEvery = alert.DeviceTouchEvery
+const deviceTouchEvery = casework.DeviceTouchEvery
 
 var issueEnrolmentScript = redis.NewScript(`
 if redis.call('EXISTS', KEYS[1]) == 0 then return 'missing' end
@@ -38,12 +38,12 @@ return 'ok'
 // IssueEnrolment records the tech-safety check on the case (its notes
 // sealed under the case's data key) and stores the code's tag until
 // expiresAt, in one script.
-func (s *Store) IssueEnrolment(ctx context.Context, caseID, code string, check alert.TechSafetyCheck, expiresAt time.Time) error {
+func (s *Store) IssueEnrolment(ctx context.Context, caseID, code string, check casework.TechSafetyCheck, expiresAt time.Time) error {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	wrapped, err := s.rdb.Get(ctx, s.k.caseDataKey(caseID)).Result()
 	if errors.Is(err, redis.Nil) {
-		return fmt.Errorf("store: case %s: %w", caseID, alert.ErrNotFound)
+		return fmt.Errorf("store: case %s: %w", caseID, casework.ErrNotFound)
 	}
 	if err != nil {
 		return s.wrap("issue enrolment", err)
@@ -68,7 +68,7 @@ func (s *Store) IssueEnrolment(ctx context.Context, caseID, code string, check a
 		return s.wrap("issue enrolment", err)
 	}
 	if res != "ok" {
-		return fmt.Errorf("store: case %s: %w", caseID, alert.ErrNotFound)
+		return fmt.Errorf("store: case %s: %w", caseID, casework.ErrNotFound)
 	}
 	return nil
 }
@@ -106,7 +106,7 @@ func (s *Store) RedeemEnrolment(ctx context.Context, code, token, deviceID strin
 		return "", s.wrap("redeem enrolment", err)
 	}
 	caseID, _, _ := strings.Cut(v, "|")
-	if !alert.ValidCaseID(caseID) {
+	if !casework.ValidCaseID(caseID) {
 		// An unknown code runs the script too, over a case that does not
 		// exist, so it costs what an expired or used one costs: the time
 		// of the answer does not tell them apart.
@@ -119,7 +119,7 @@ func (s *Store) RedeemEnrolment(ctx context.Context, code, token, deviceID strin
 		return "", s.wrap("redeem enrolment", err)
 	}
 	if res != "ok" {
-		return "", alert.ErrNotFound
+		return "", casework.ErrNotFound
 	}
 	return caseID, nil
 }
@@ -165,7 +165,7 @@ func (s *Store) LookupDevice(ctx context.Context, token string) (caseID, deviceI
 	caseID, _ = vals[0].(string)
 	deviceID, _ = vals[1].(string)
 	if caseID == "" || deviceID == "" {
-		return "", "", time.Time{}, alert.ErrNotFound
+		return "", "", time.Time{}, casework.ErrNotFound
 	}
 	last, _ := vals[2].(string)
 	return caseID, deviceID, fromMS(last), nil
@@ -184,7 +184,7 @@ func (s *Store) TouchDevice(ctx context.Context, token string) error {
 }
 
 // Devices lists the case's enrolled devices, oldest first.
-func (s *Store) Devices(ctx context.Context, caseID string) ([]alert.Device, error) {
+func (s *Store) Devices(ctx context.Context, caseID string) ([]casework.Device, error) {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	m, err := s.rdb.HGetAll(ctx, s.k.caseDevices(caseID)).Result()
@@ -205,19 +205,19 @@ func (s *Store) Devices(ctx context.Context, caseID string) ([]alert.Device, err
 	if _, err := pipe.Exec(ctx); err != nil {
 		return nil, s.wrap("devices", err)
 	}
-	out := make([]alert.Device, 0, len(ids))
+	out := make([]casework.Device, 0, len(ids))
 	for i, id := range ids {
 		if removed, ok := strings.CutPrefix(m[id], forgotten); ok {
 			// Forgotten by the phone itself: only the mark remains.
-			out = append(out, alert.Device{ID: id, RemovedAt: fromMS(removed)})
+			out = append(out, casework.Device{ID: id, RemovedAt: fromMS(removed)})
 			continue
 		}
 		v := cmds[i].Val()
 		created, _ := v[0].(string)
 		used, _ := v[1].(string)
-		out = append(out, alert.Device{ID: id, CreatedAt: fromMS(created), LastUsedAt: fromMS(used)})
+		out = append(out, casework.Device{ID: id, CreatedAt: fromMS(created), LastUsedAt: fromMS(used)})
 	}
-	slices.SortStableFunc(out, func(a, b alert.Device) int { return a.CreatedAt.Compare(b.CreatedAt) })
+	slices.SortStableFunc(out, func(a, b casework.Device) int { return a.CreatedAt.Compare(b.CreatedAt) })
 	return out, nil
 }
 
@@ -234,7 +234,7 @@ func (s *Store) RevokeDevice(ctx context.Context, caseID, deviceID string) error
 	defer cancel()
 	tag, err := s.rdb.HGet(ctx, s.k.caseDevices(caseID), deviceID).Result()
 	if errors.Is(err, redis.Nil) {
-		return fmt.Errorf("store: device %s of case %s: %w", deviceID, caseID, alert.ErrNotFound)
+		return fmt.Errorf("store: device %s of case %s: %w", deviceID, caseID, casework.ErrNotFound)
 	}
 	if err != nil {
 		return s.wrap("revoke device", err)
@@ -244,7 +244,7 @@ func (s *Store) RevokeDevice(ctx context.Context, caseID, deviceID string) error
 		return s.wrap("revoke device", err)
 	}
 	if res != "ok" {
-		return fmt.Errorf("store: device %s of case %s: %w", deviceID, caseID, alert.ErrNotFound)
+		return fmt.Errorf("store: device %s of case %s: %w", deviceID, caseID, casework.ErrNotFound)
 	}
 	return nil
 }
@@ -268,7 +268,7 @@ func (s *Store) ForgetDevice(ctx context.Context, caseID, deviceID string) error
 	defer cancel()
 	tag, err := s.rdb.HGet(ctx, s.k.caseDevices(caseID), deviceID).Result()
 	if errors.Is(err, redis.Nil) || strings.HasPrefix(tag, forgotten) {
-		return fmt.Errorf("store: device %s of case %s: %w", deviceID, caseID, alert.ErrNotFound)
+		return fmt.Errorf("store: device %s of case %s: %w", deviceID, caseID, casework.ErrNotFound)
 	}
 	if err != nil {
 		return s.wrap("forget device", err)
@@ -279,7 +279,7 @@ func (s *Store) ForgetDevice(ctx context.Context, caseID, deviceID string) error
 		return s.wrap("forget device", err)
 	}
 	if res != "ok" {
-		return fmt.Errorf("store: device %s of case %s: %w", deviceID, caseID, alert.ErrNotFound)
+		return fmt.Errorf("store: device %s of case %s: %w", deviceID, caseID, casework.ErrNotFound)
 	}
 	return nil
 }

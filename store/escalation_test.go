@@ -13,7 +13,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"waymark/alert"
+	"waymark/casework"
 	"waymark/internal/testenv"
+	"waymark/oncall"
 	"waymark/pii"
 	"waymark/problem"
 	"waymark/staff"
@@ -26,14 +28,14 @@ import (
 // escCases is a CaseSource whose cases are high risk in team south, owned
 // by s_owner; excluded staff may be set.
 type escCases struct {
-	risk     alert.Risk
+	risk     casework.Risk
 	excluded []string
 }
 
 func (c escCases) Facts(ctx context.Context, caseID, pin string) (alert.CaseFacts, alert.PIN, error) {
 	risk := c.risk
 	if risk == "" {
-		risk = alert.RiskHigh
+		risk = casework.RiskHigh
 	}
 	return alert.CaseFacts{ID: caseID, Team: "south", Risk: risk, Owner: "s_owner"}, alert.PINWrong, nil
 }
@@ -46,10 +48,10 @@ func (c escCases) Brief(ctx context.Context, caseID string) (*alert.CaseBrief, e
 func (c escCases) FlagReview(ctx context.Context, caseID string) error { return nil }
 
 // fakePeople is every staff member of team south, with phones.
-type fakePeople struct{ m map[string]alert.Person }
+type fakePeople struct{ m map[string]oncall.Person }
 
 func newFakePeople() *fakePeople {
-	p := &fakePeople{m: map[string]alert.Person{}}
+	p := &fakePeople{m: map[string]oncall.Person{}}
 	for i, id := range []string{"s_prim", "s_sec", "s_duty", "s_owner", "s_other", "s_nophone"} {
 		ph := pii.Phone{}
 		if id != "s_nophone" {
@@ -63,23 +65,23 @@ func newFakePeople() *fakePeople {
 		if id == "s_owner" {
 			roles = []staff.Role{staff.RoleCaseworker}
 		}
-		p.m[id] = alert.Person{ID: id, Username: strings.TrimPrefix(id, "s_"), Name: "Name " + id, Roles: roles,
+		p.m[id] = oncall.Person{ID: id, Username: strings.TrimPrefix(id, "s_"), Name: "Name " + id, Roles: roles,
 			Teams: []string{"south"}, Active: true, Phone: ph}
 	}
 	return p
 }
 
-func (f *fakePeople) Person(ctx context.Context, ref string) (alert.Person, error) {
+func (f *fakePeople) Person(ctx context.Context, ref string) (oncall.Person, error) {
 	for _, p := range f.m {
 		if p.ID == ref || p.Username == ref {
 			return p, nil
 		}
 	}
-	return alert.Person{}, fmt.Errorf("fake: %w", problem.ErrNotFound)
+	return oncall.Person{}, fmt.Errorf("fake: %w", problem.ErrNotFound)
 }
 
-func (f *fakePeople) TeamPeople(ctx context.Context, team string) ([]alert.Person, error) {
-	var out []alert.Person
+func (f *fakePeople) TeamPeople(ctx context.Context, team string) ([]oncall.Person, error) {
+	var out []oncall.Person
 	for _, p := range f.m {
 		if slices.Contains(p.Teams, team) {
 			out = append(out, p)
@@ -225,7 +227,7 @@ func newEscEnv(t *testing.T, cases escCases) *escEnv {
 	}
 	e.deps = alert.EscalationDeps{
 		Store: ae.s, Policies: ae.s, Rotas: ae.s, People: e.people, Presence: e.presence, Receipts: ae.s,
-		Pager: e.pager, Statuses: e.statuses, Fallback: alert.Fallback{Phone: fb, Name: "Out of hours"}, Tick: time.Second,
+		Pager: e.pager, Statuses: e.statuses, Fallback: oncall.Fallback{Phone: fb, Name: "Out of hours"}, Tick: time.Second,
 		Consumer: "test-a", ClaimIdle: 10 * time.Second,
 	}
 	e.svc = e.escService(ae.s, cases, "test-a")
@@ -242,20 +244,20 @@ func (e *escEnv) escService(st *Store, cases escCases, consumer string) *alert.S
 // fullRota puts s_prim, s_sec and s_duty on call around the clock.
 func (e *escEnv) fullRota() {
 	e.t.Helper()
-	f := alert.RotaFile{Shifts: []alert.ShiftFile{
-		{Tier: "primary", Staff: "s_prim", Days: alert.DayNames{"daily"}, Start: "00:00", End: "24:00"},
-		{Tier: "secondary", Staff: "s_sec", Days: alert.DayNames{"daily"}, Start: "00:00", End: "24:00"},
-		{Tier: "duty-manager", Staff: "s_duty", Days: alert.DayNames{"daily"}, Start: "00:00", End: "24:00"},
+	f := oncall.RotaFile{Shifts: []oncall.ShiftFile{
+		{Tier: "primary", Staff: "s_prim", Days: oncall.DayNames{"daily"}, Start: "00:00", End: "24:00"},
+		{Tier: "secondary", Staff: "s_sec", Days: oncall.DayNames{"daily"}, Start: "00:00", End: "24:00"},
+		{Tier: "duty-manager", Staff: "s_duty", Days: oncall.DayNames{"daily"}, Start: "00:00", End: "24:00"},
 	}}
-	oc := alert.NewOnCall(e.s, e.people, e.presence, e.deps.Fallback, e.clk.Now)
+	oc := oncall.NewOnCall(e.s, e.people, e.presence, e.deps.Fallback, e.clk.Now)
 	if _, _, err := oc.SetRota(context.Background(), "south", f, "test"); err != nil {
 		e.t.Fatal(err)
 	}
 }
 
-func (e *escEnv) setPolicy(f alert.PolicyFile) {
+func (e *escEnv) setPolicy(f oncall.PolicyFile) {
 	e.t.Helper()
-	oc := alert.NewOnCall(e.s, e.people, e.presence, e.deps.Fallback, e.clk.Now)
+	oc := oncall.NewOnCall(e.s, e.people, e.presence, e.deps.Fallback, e.clk.Now)
 	if _, err := oc.SetPolicies(context.Background(), "south", f, "test"); err != nil {
 		e.t.Fatal(err)
 	}
@@ -347,7 +349,7 @@ func TestHighRiskEscalationDoneWhen(t *testing.T) {
 func TestFallbackAfterBringsTheFallbackForward(t *testing.T) {
 	e := newEscEnv(t, escCases{})
 	e.fullRota()
-	e.setPolicy(alert.PolicyFile{High: &alert.PolicyLevelFile{FallbackAfter: "6m", Steps: []alert.StepFile{
+	e.setPolicy(oncall.PolicyFile{High: &oncall.PolicyLevelFile{FallbackAfter: "6m", Steps: []oncall.StepFile{
 		{Whom: []string{"oncall:primary"}, How: []string{"sms"}, Wait: "5m"},
 		{Whom: []string{"oncall:secondary"}, How: []string{"sms"}, Wait: "5m"},
 		{Whom: []string{"duty-manager"}, How: []string{"sms"}, Wait: "5m"},
@@ -464,7 +466,7 @@ func TestSenderRechecksTheClaim(t *testing.T) {
 // otherwise the next channel goes at once.
 func TestDashboardNeedsAReceipt(t *testing.T) {
 	t.Run("seen", func(t *testing.T) {
-		e := newEscEnv(t, escCases{risk: alert.RiskStandard})
+		e := newEscEnv(t, escCases{risk: casework.RiskStandard})
 		e.fullRota()
 		e.presence.set("s_prim", true)
 		id := e.raise()
@@ -481,7 +483,7 @@ func TestDashboardNeedsAReceipt(t *testing.T) {
 		}
 	})
 	t.Run("not seen: text at 6 s", func(t *testing.T) {
-		e := newEscEnv(t, escCases{risk: alert.RiskStandard})
+		e := newEscEnv(t, escCases{risk: casework.RiskStandard})
 		e.fullRota()
 		e.presence.set("s_prim", true)
 		e.raise()
@@ -492,9 +494,9 @@ func TestDashboardNeedsAReceipt(t *testing.T) {
 		}
 	})
 	t.Run("frozen dashboard: the next person at once", func(t *testing.T) {
-		e := newEscEnv(t, escCases{risk: alert.RiskStandard})
+		e := newEscEnv(t, escCases{risk: casework.RiskStandard})
 		e.fullRota()
-		e.setPolicy(alert.PolicyFile{Standard: &alert.PolicyLevelFile{Steps: []alert.StepFile{
+		e.setPolicy(oncall.PolicyFile{Standard: &oncall.PolicyLevelFile{Steps: []oncall.StepFile{
 			{Whom: []string{"oncall:primary"}, How: []string{"dashboard"}, Wait: "10m"},
 			{Whom: []string{"oncall:secondary"}, How: []string{"sms"}, Wait: "10m"},
 			{Whom: []string{"fallback"}, How: []string{"voice"}, Wait: "10m"},
@@ -513,9 +515,9 @@ func TestDashboardNeedsAReceipt(t *testing.T) {
 // a call at once; a provider that keeps failing dead-letters the page,
 // announces it, and falls through too.
 func TestFallThroughChannels(t *testing.T) {
-	e := newEscEnv(t, escCases{risk: alert.RiskMedium})
+	e := newEscEnv(t, escCases{risk: casework.RiskMedium})
 	e.fullRota()
-	e.setPolicy(alert.PolicyFile{Medium: &alert.PolicyLevelFile{Steps: []alert.StepFile{
+	e.setPolicy(oncall.PolicyFile{Medium: &oncall.PolicyLevelFile{Steps: []oncall.StepFile{
 		{Whom: []string{"oncall:primary", "oncall:secondary"}, How: []string{"sms", "voice"}, Wait: "10m"},
 		{Whom: []string{"fallback"}, How: []string{"voice"}, Wait: "10m"},
 	}}})
@@ -545,9 +547,9 @@ func TestFallThroughChannels(t *testing.T) {
 // TestUndeliveredTextFallsThrough: a text Twilio accepted but later
 // reported undelivered moves its recipient to a call at the status check.
 func TestUndeliveredTextFallsThrough(t *testing.T) {
-	e := newEscEnv(t, escCases{risk: alert.RiskMedium})
+	e := newEscEnv(t, escCases{risk: casework.RiskMedium})
 	e.fullRota()
-	e.setPolicy(alert.PolicyFile{Medium: &alert.PolicyLevelFile{Steps: []alert.StepFile{
+	e.setPolicy(oncall.PolicyFile{Medium: &oncall.PolicyLevelFile{Steps: []oncall.StepFile{
 		{Whom: []string{"oncall:primary", "oncall:secondary"}, How: []string{"sms", "voice"}, Wait: "10m"},
 		{Whom: []string{"fallback"}, How: []string{"voice"}, Wait: "10m"},
 	}}})
@@ -583,8 +585,8 @@ func TestUndeliveredTextFallsThrough(t *testing.T) {
 // TestNobodyReachableMovesOn: a step whose people cannot be reached (no
 // phone, not on the dashboard) runs the next step at once.
 func TestNobodyReachableMovesOn(t *testing.T) {
-	e := newEscEnv(t, escCases{risk: alert.RiskStandard})
-	e.setPolicy(alert.PolicyFile{Standard: &alert.PolicyLevelFile{Steps: []alert.StepFile{
+	e := newEscEnv(t, escCases{risk: casework.RiskStandard})
+	e.setPolicy(oncall.PolicyFile{Standard: &oncall.PolicyLevelFile{Steps: []oncall.StepFile{
 		{Whom: []string{"staff:nophone"}, How: []string{"dashboard", "sms"}, Wait: "10m"},
 		{Whom: []string{"oncall:secondary"}, How: []string{"sms"}, Wait: "10m"}, // no rota: nobody
 		{Whom: []string{"fallback"}, How: []string{"voice"}, Wait: "10m"},
@@ -743,9 +745,9 @@ func TestGoOffDuty(t *testing.T) {
 // status check 30 s later, and the timeline says why in plain words; a
 // repeated callback moves nobody twice.
 func TestFailedTextCallbackMovesAtOnce(t *testing.T) {
-	e := newEscEnv(t, escCases{risk: alert.RiskMedium})
+	e := newEscEnv(t, escCases{risk: casework.RiskMedium})
 	e.fullRota()
-	e.setPolicy(alert.PolicyFile{Medium: &alert.PolicyLevelFile{Steps: []alert.StepFile{
+	e.setPolicy(oncall.PolicyFile{Medium: &oncall.PolicyLevelFile{Steps: []oncall.StepFile{
 		{Whom: []string{"oncall:primary", "oncall:secondary"}, How: []string{"sms", "voice"}, Wait: "10m"},
 		{Whom: []string{"fallback"}, How: []string{"voice"}, Wait: "10m"},
 	}}})

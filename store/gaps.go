@@ -8,7 +8,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"waymark/alert"
+	"waymark/records"
 )
 
 // Rota gaps and unmet searches (alert/gaps.go): counters in the report
@@ -17,8 +17,8 @@ import (
 // whichever instance samples it, and again after a restart.
 
 var (
-	_ alert.GapStore   = (*Store)(nil)
-	_ alert.UnmetStore = (*Store)(nil)
+	_ records.GapStore   = (*Store)(nil)
+	_ records.UnmetStore = (*Store)(nil)
 )
 
 // gapSlotKeep is how long counted slots are remembered: longer than any
@@ -48,20 +48,20 @@ func (s *Store) countOnce(ctx context.Context, team string, start time.Time, mem
 }
 
 // CountGapSlot adds the slot's seconds to field once per (team, start).
-func (s *Store) CountGapSlot(ctx context.Context, team string, slot alert.GapSlot, field string) (bool, error) {
+func (s *Store) CountGapSlot(ctx context.Context, team string, slot records.GapSlot, field string) (bool, error) {
 	secs := int64(slot.Length / time.Second)
 	member := "g:" + strconv.FormatInt(slot.Start.Unix(), 10) + ":" + strconv.FormatInt(secs, 10)
 	return s.countOnce(ctx, team, slot.Start, member, field, secs)
 }
 
 // CountGapAlerts adds n to field once per (team, slot start).
-func (s *Store) CountGapAlerts(ctx context.Context, team string, slot alert.GapSlot, n int64, field string) (bool, error) {
+func (s *Store) CountGapAlerts(ctx context.Context, team string, slot records.GapSlot, n int64, field string) (bool, error) {
 	return s.countOnce(ctx, team, slot.Start, "a:"+strconv.FormatInt(slot.Start.Unix(), 10), field, n)
 }
 
 // PendingGapSlots lists the team's gap slots ended by now whose alerts are
 // not yet counted.
-func (s *Store) PendingGapSlots(ctx context.Context, team string, now time.Time) ([]alert.GapSlot, error) {
+func (s *Store) PendingGapSlots(ctx context.Context, team string, now time.Time) ([]records.GapSlot, error) {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	members, err := s.rdb.ZRangeByScore(ctx, s.k.rotaGaps(team), &redis.ZRangeBy{
@@ -76,7 +76,7 @@ func (s *Store) PendingGapSlots(ctx context.Context, team string, now time.Time)
 			done[start] = true
 		}
 	}
-	var out []alert.GapSlot
+	var out []records.GapSlot
 	for _, m := range members {
 		p := strings.Split(m, ":")
 		if len(p) != 3 || p[0] != "g" || done[p[1]] {
@@ -87,7 +87,7 @@ func (s *Store) PendingGapSlots(ctx context.Context, team string, now time.Time)
 		if err1 != nil || err2 != nil {
 			continue
 		}
-		slot := alert.GapSlot{Start: time.Unix(start, 0), Length: time.Duration(secs) * time.Second}
+		slot := records.GapSlot{Start: time.Unix(start, 0), Length: time.Duration(secs) * time.Second}
 		if !slot.Start.Add(slot.Length).After(now) {
 			out = append(out, slot)
 		}

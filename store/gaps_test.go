@@ -11,14 +11,16 @@ import (
 
 	"waymark/alert"
 	"waymark/internal/testenv"
+	"waymark/records"
 	"waymark/staff"
+	"waymark/wallclock"
 )
 
 // gapSampler is one instance's sampler on st: team south, on call as
 // primary only when onCall says so.
-func gapSampler(t *testing.T, st *Store, clk *alertClock, onCall func(time.Time) bool) *alert.GapSampler {
+func gapSampler(t *testing.T, st *Store, clk *alertClock, onCall func(time.Time) bool) *records.GapSampler {
 	t.Helper()
-	g, err := alert.NewGapSampler(alert.GapSamplerOptions{
+	g, err := records.NewGapSampler(records.GapSamplerOptions{
 		Store:   st,
 		Teams:   func(context.Context) ([]string, error) { return []string{"south"}, nil },
 		Primary: func(_ context.Context, _ string, at time.Time) (bool, error) { return onCall(at), nil },
@@ -42,7 +44,7 @@ func counters(t *testing.T, s *Store) map[string]int64 {
 
 // sampleEvery runs the samplers (at once, as instances would) at each
 // five-minute step in [from, to).
-func sampleEvery(t *testing.T, clk *alertClock, from, to time.Time, gs ...*alert.GapSampler) {
+func sampleEvery(t *testing.T, clk *alertClock, from, to time.Time, gs ...*records.GapSampler) {
 	t.Helper()
 	clk.mu.Lock()
 	clk.t = from
@@ -62,7 +64,7 @@ func sampleEvery(t *testing.T, clk *alertClock, from, to time.Time, gs ...*alert
 }
 
 func TestGapSamplerCountsEachSlotOnce(t *testing.T) {
-	london := alert.London()
+	london := wallclock.London()
 	nobody := func(time.Time) bool { return false }
 	officeHours := func(at time.Time) bool { h := at.In(london).Hour(); return h >= 9 && h < 17 }
 	for _, tc := range []struct {
@@ -113,7 +115,7 @@ func TestGapSamplerCountsEachSlotOnce(t *testing.T) {
 func TestGapSamplerCountsRealAlertsRaisedInAGap(t *testing.T) {
 	e := newAlertEnv(t, testenv.RedisOptions{})
 	ctx := context.Background()
-	london := alert.London()
+	london := wallclock.London()
 	start := time.Date(2026, 7, 1, 10, 0, 30, 0, london)
 	// Nobody on call 10:00-10:15; covered after.
 	onCall := func(at time.Time) bool { return !at.Before(time.Date(2026, 7, 1, 10, 15, 0, 0, london)) }
@@ -133,15 +135,15 @@ func TestGapSamplerCountsRealAlertsRaisedInAGap(t *testing.T) {
 	a, b := gapSampler(t, e.s, e.clk, onCall), gapSampler(t, e.secondStore(), e.clk, onCall)
 	sampleEvery(t, e.clk, start, start.Add(time.Hour), a, b)
 	m := counters(t, e.s)
-	if got := m[alert.GapField("2026-07-01", "south")]; got != 900 {
+	if got := m[records.GapField("2026-07-01", "south")]; got != 900 {
 		t.Errorf("gap seconds = %d, want 900", got)
 	}
-	if got := m[alert.GapAlertsField("2026-07-01", "south")]; got != 2 {
+	if got := m[records.GapAlertsField("2026-07-01", "south")]; got != 2 {
 		t.Errorf("real alerts during the gap = %d, want 2", got)
 	}
-	q, _ := alert.ParseReportQuery("2026-07-01", "2026-07-31", "", e.clk.Now())
-	r := alert.BuildReport(q, m)
-	if len(r.RotaGaps) != 1 || r.RotaGaps[0] != (alert.RotaGap{Quarter: "2026-Q3", Area: "south", Hours: 0.3, AlertsDuringGap: "<5"}) {
+	q, _ := records.ParseReportQuery("2026-07-01", "2026-07-31", "", e.clk.Now())
+	r := records.BuildReport(q, m)
+	if len(r.RotaGaps) != 1 || r.RotaGaps[0] != (records.RotaGap{Quarter: "2026-Q3", Area: "south", Hours: 0.3, AlertsDuringGap: "<5"}) {
 		t.Errorf("report rota gaps = %+v", r.RotaGaps)
 	}
 }
@@ -167,7 +169,7 @@ func TestUnmetSearchesAreCountedWithoutThePostcode(t *testing.T) {
 		}
 	}
 	admin := &staff.Principal{StaffID: "s_admin", Roles: []staff.Role{staff.RoleAdmin}}
-	q, _ := alert.ParseReportQuery("2026-07-01", "2026-07-31", "", e.clk.Now())
+	q, _ := records.ParseReportQuery("2026-07-01", "2026-07-31", "", e.clk.Now())
 	r, err := recs.Report(ctx, admin, q)
 	if err != nil {
 		t.Fatal(err)

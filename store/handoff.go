@@ -9,6 +9,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"waymark/alert"
+	"waymark/records"
 )
 
 // Closing-record hand-off. When an alert closes, the alert commit script
@@ -172,14 +173,14 @@ func (s *Store) HandoffLater(ctx context.Context, alertID string, next time.Time
 
 // HandoffStats counts the records not yet filed, those that failed at
 // least once, and the oldest close among them.
-func (s *Store) HandoffStats(ctx context.Context) (alert.HandoffStats, error) {
+func (s *Store) HandoffStats(ctx context.Context) (records.HandoffStats, error) {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	ids, err := s.rdb.ZRange(ctx, s.k.handoffs(), 0, -1).Result()
 	if err != nil {
-		return alert.HandoffStats{}, s.wrap("hand-off stats", err)
+		return records.HandoffStats{}, s.wrap("hand-off stats", err)
 	}
-	st := alert.HandoffStats{}
+	st := records.HandoffStats{}
 	if len(ids) == 0 {
 		return st, nil
 	}

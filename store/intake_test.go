@@ -6,7 +6,9 @@ import (
 	"time"
 
 	"waymark/alert"
+	"waymark/casework"
 	"waymark/internal/randid"
+	"waymark/oncall"
 	"waymark/pii"
 )
 
@@ -16,8 +18,8 @@ import (
 // and the retry reads the policies afresh.
 func TestRaiseSnapshotsPoliciesInForce(t *testing.T) {
 	e := newEscEnv(t, escCases{})
-	level := func(wait string) *alert.PolicyLevelFile {
-		return &alert.PolicyLevelFile{Steps: []alert.StepFile{
+	level := func(wait string) *oncall.PolicyLevelFile {
+		return &oncall.PolicyLevelFile{Steps: []oncall.StepFile{
 			{Whom: []string{"oncall:primary"}, How: []string{"sms"}, Wait: wait},
 			{Whom: []string{"fallback"}, How: []string{"voice"}, Wait: "5m"},
 		}}
@@ -26,16 +28,16 @@ func TestRaiseSnapshotsPoliciesInForce(t *testing.T) {
 	if a := e.alert(e.raise()); a.Policy == nil || a.Policy.Version != 0 {
 		t.Fatalf("first alert's policy %+v, want the defaults", a.Policy)
 	}
-	e.setPolicy(alert.PolicyFile{High: level("7m")})
+	e.setPolicy(oncall.PolicyFile{High: level("7m")})
 	a := e.alert(e.raise())
-	if a.Policy == nil || a.Policy.Version != 1 || a.Policy.For(alert.RiskHigh).Steps[0].Wait != alert.Duration(7*60e9) {
+	if a.Policy == nil || a.Policy.Version != 1 || a.Policy.For(casework.RiskHigh).Steps[0].Wait != oncall.Duration(7*60e9) {
 		t.Fatalf("after the first policy set: %+v, want version 1", a.Policy)
 	}
 	// Replaced behind the service's back (another instance, the CLI):
 	// the remembered version 1 is stale, and the commit says so.
-	e.setPolicy(alert.PolicyFile{High: level("9m")})
+	e.setPolicy(oncall.PolicyFile{High: level("9m")})
 	a = e.alert(e.raise())
-	if a.Policy == nil || a.Policy.Version != 2 || a.Policy.For(alert.RiskHigh).Steps[0].Wait != alert.Duration(9*60e9) {
+	if a.Policy == nil || a.Policy.Version != 2 || a.Policy.For(casework.RiskHigh).Steps[0].Wait != oncall.Duration(9*60e9) {
 		t.Fatalf("after the policies changed: %+v, want version 2", a.Policy)
 	}
 }
@@ -50,12 +52,12 @@ func TestDecideCaseReadsTheRecord(t *testing.T) {
 		t.Fatal(err)
 	}
 	caseID := randid.New("c_", 20)
-	c := &alert.Case{ID: caseID, Phone: phone, Team: "south", Risk: alert.RiskHigh, Owner: "s_owner",
+	c := &casework.Case{ID: caseID, Phone: phone, Team: "south", Risk: casework.RiskHigh, Owner: "s_owner",
 		PINHash: []byte("real-hash"), DuressPINHash: []byte("duress-hash"), ExpiresAt: e.clk.Now().Add(time.Hour)}
 	if err := e.s.CreateCase(ctx, c, ""); err != nil {
 		t.Fatal(err)
 	}
-	var got *alert.Case
+	var got *casework.Case
 	if _, err := e.s.DecideCase(ctx, caseID, func(st alert.CaseState) (*alert.Commit, error) {
 		got = st.Record
 		return nil, nil

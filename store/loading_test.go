@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"waymark/alert"
+	"waymark/audit"
 	"waymark/internal/testenv"
 )
 
@@ -34,11 +34,11 @@ func TestAuditAppendWaitsOutLoading(t *testing.T) {
 	}
 	actx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	if err := s.AppendAudit(actx, alert.AuditEntry{Actor: alert.ActorSystem, Action: "config.loaded", Outcome: "ok"}); err != nil {
+	if err := s.AppendAudit(actx, audit.AuditEntry{Actor: audit.ActorSystem, Action: "config.loaded", Outcome: "ok"}); err != nil {
 		t.Fatalf("append while Redis loads: %v", err)
 	}
 	found := false
-	err := s.AuditChain(ctx, func(_ *alert.Checkpoint, e *alert.ChainEntry, _ string) error {
+	err := s.AuditChain(ctx, func(_ *audit.Checkpoint, e *audit.ChainEntry, _ string) error {
 		found = found || (e != nil && e.Action == "config.loaded")
 		return nil
 	})
@@ -50,7 +50,7 @@ func TestAuditAppendWaitsOutLoading(t *testing.T) {
 	r.StartLoading()
 	short, cancel2 := context.WithTimeout(ctx, 300*time.Millisecond)
 	defer cancel2()
-	if err := s.AppendAudit(short, alert.AuditEntry{Actor: alert.ActorSystem, Action: "x", Outcome: "ok"}); !errors.Is(err, ErrUnavailable) {
+	if err := s.AppendAudit(short, audit.AuditEntry{Actor: audit.ActorSystem, Action: "x", Outcome: "ok"}); !errors.Is(err, ErrUnavailable) {
 		t.Errorf("append with a short deadline while loading = %v, want ErrUnavailable", err)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"waymark/alert"
+	"waymark/oncall"
 )
 
 // The outbox (keys.outbox()) is a stream of pages to send, consumed by the
@@ -47,7 +48,7 @@ func pageFields(p alert.Page) []any {
 func parsePage(id string, v map[string]any, deliveries int64) alert.Page {
 	str := func(k string) string { s, _ := v[k].(string); return s }
 	p := alert.Page{ID: id, Ref: str("ref"), Alert: str("alert"), Team: str("team"), Token: str("token"),
-		Who: str("who"), Channel: alert.Channel(str("channel")), Deadline: fromMS(str("deadline")), Deliveries: deliveries,
+		Who: str("who"), Channel: oncall.Channel(str("channel")), Deadline: fromMS(str("deadline")), Deliveries: deliveries,
 		Mode: alert.Mode(str("mode"))}
 	if !p.Mode.Valid() {
 		p.Mode = alert.ModeReal

@@ -10,8 +10,10 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"waymark/alert"
+	"waymark/casework"
 	"waymark/internal/randid"
 	"waymark/internal/testenv"
+	"waymark/oncall"
 )
 
 // queuePage commits a raised alert with one page, as a step would, and
@@ -25,7 +27,7 @@ func queuePage(t *testing.T, e *alertEnv) (alert.Page, *alert.Alert) {
 	}
 	a := e.openAlert(caseID)
 	pg := alert.Page{Ref: randid.New("p_", 12), Alert: a.ID, Team: a.Team, Token: a.Esc.Token, Who: "s_one",
-		Channel: alert.ChannelSMS, Step: 1, Deadline: e.clk.Now().Add(2 * time.Minute)}
+		Channel: oncall.ChannelSMS, Step: 1, Deadline: e.clk.Now().Add(2 * time.Minute)}
 	_, err := e.s.DecideAlert(ctx, a.ID, func(cur *alert.Alert) (*alert.Commit, error) {
 		return &alert.Commit{Pages: []alert.Page{pg}}, nil
 	})
@@ -187,20 +189,20 @@ func TestRotasAndPoliciesAreVersioned(t *testing.T) {
 	if r, err := e.s.Rota(ctx, "south"); r != nil || err != nil {
 		t.Fatalf("no rota yet: %v, %v", r, err)
 	}
-	r1 := &alert.Rota{Team: "south", Version: 1, Shifts: []alert.Shift{{Tier: alert.TierPrimary, Staff: "s_a", Days: []time.Weekday{1}, Start: 540, End: 1020}}}
+	r1 := &oncall.Rota{Team: "south", Version: 1, Shifts: []oncall.Shift{{Tier: oncall.TierPrimary, Staff: "s_a", Days: []time.Weekday{1}, Start: 540, End: 1020}}}
 	if err := e.s.SaveRota(ctx, r1); err != nil {
 		t.Fatal(err)
 	}
 	r2 := *r1
 	r2.Version = 2
-	r2.Shifts = append(r2.Shifts, alert.Shift{Tier: alert.TierSecondary, Staff: "s_b", Days: []time.Weekday{2}, Start: 0, End: 1440})
+	r2.Shifts = append(r2.Shifts, oncall.Shift{Tier: oncall.TierSecondary, Staff: "s_b", Days: []time.Weekday{2}, Start: 0, End: 1440})
 	if err := e.s.SaveRota(ctx, &r2); err != nil {
 		t.Fatal(err)
 	}
 	// Someone who checked against version 1 cannot overwrite version 2.
 	stale := *r1
 	stale.Version = 2
-	if err := e.s.SaveRota(ctx, &stale); !errors.Is(err, alert.ErrConflict) {
+	if err := e.s.SaveRota(ctx, &stale); !errors.Is(err, casework.ErrConflict) {
 		t.Errorf("stale save = %v, want a conflict", err)
 	}
 	got, err := e.s.Rota(ctx, "south")
@@ -210,7 +212,7 @@ func TestRotasAndPoliciesAreVersioned(t *testing.T) {
 	if prev := e.s.rdb.HGet(ctx, e.s.k.rota("south"), "previous").Val(); prev == "" {
 		t.Error("the previous version was not kept")
 	}
-	ps := alert.DefaultPolicies()
+	ps := oncall.DefaultPolicies()
 	ps.Team, ps.Version = "south", 1
 	if err := e.s.SavePolicies(ctx, ps); err != nil {
 		t.Fatal(err)

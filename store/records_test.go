@@ -17,6 +17,7 @@ import (
 	"waymark/internal/randid"
 	"waymark/internal/testenv"
 	"waymark/pii"
+	"waymark/records"
 	"waymark/staff"
 )
 
@@ -66,9 +67,9 @@ func (ep *endpoint) requests() ([][]byte, []http.Header) {
 var testSecret = []byte("a shared secret for the endpoint")
 
 // newRecords builds the records service on e's store; filer may be nil.
-func newRecords(t *testing.T, e *alertEnv, filer alert.Filer, retention time.Duration) *alert.Records {
+func newRecords(t *testing.T, e *alertEnv, filer records.Filer, retention time.Duration) *records.Records {
 	t.Helper()
-	r, err := alert.NewRecords(alert.RecordsOptions{Store: e.s, Cases: e.cases, Filer: filer, AuditKey: e.s.AuditKey(),
+	r, err := records.NewRecords(records.RecordsOptions{Store: e.s, Cases: e.cases, Filer: filer, AuditKey: e.s.AuditKey(),
 		Retention: retention, AuditRetention: 400 * 24 * time.Hour, Now: e.clk.Now})
 	if err != nil {
 		t.Fatal(err)
@@ -76,7 +77,7 @@ func newRecords(t *testing.T, e *alertEnv, filer alert.Filer, retention time.Dur
 	return r
 }
 
-func (e *alertEnv) filer(t *testing.T, ep *endpoint) alert.Filer {
+func (e *alertEnv) filer(t *testing.T, ep *endpoint) records.Filer {
 	t.Helper()
 	c, err := casefile.New(casefile.Options{Endpoint: ep.srv.URL + "/records", Secret: testSecret,
 		Timeout: 300 * time.Millisecond, Now: e.clk.Now})
@@ -195,7 +196,7 @@ func TestHandoffRetriedUntilFiledThenRetentionRuns(t *testing.T) {
 	if got := hdrs[3].Get(casefile.HeaderRecordID); got != a.ID+".1" {
 		t.Errorf("record id header = %q", got)
 	}
-	var rec alert.ClosingRecord
+	var rec records.ClosingRecord
 	if err := json.Unmarshal(last, &rec); err != nil {
 		t.Fatal(err)
 	}
@@ -362,7 +363,7 @@ func TestExportAlertMarksExported(t *testing.T) {
 	}
 	var out []byte
 	outsider := &staff.Principal{StaffID: "s_out", Roles: []staff.Role{staff.RoleCaseworker}, Teams: []string{"north"}}
-	if err := recs.ExportAlert(ctx, outsider, a.ID, func(b []byte) error { out = b; return nil }); !errors.Is(err, alert.ErrExportRefused) || out != nil {
+	if err := recs.ExportAlert(ctx, outsider, a.ID, func(b []byte) error { out = b; return nil }); !errors.Is(err, records.ErrExportRefused) || out != nil {
 		t.Fatalf("export by another team = %v", err)
 	}
 	cw := &staff.Principal{StaffID: "s_cw", Roles: []staff.Role{staff.RoleCaseworker}, Teams: []string{"south"}}

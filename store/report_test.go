@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"waymark/alert"
 	"waymark/internal/testenv"
+	"waymark/records"
 	"waymark/staff"
 )
 
@@ -20,12 +20,12 @@ func TestReportShowsSmallCountsAsUnderFive(t *testing.T) {
 	ctx := context.Background()
 	recs := newRecords(t, e, nil, 24*time.Hour)
 	admin := &staff.Principal{StaffID: "s_admin", Roles: []staff.Role{staff.RoleAdmin}}
-	report := func() (*alert.Report, []byte) {
+	report := func() (*records.Report, []byte) {
 		t.Helper()
 		if _, err := recs.Tick(ctx); err != nil {
 			t.Fatal(err)
 		}
-		q, err := alert.ParseReportQuery("2026-10-01", "2026-12-31", "south", e.clk.Now())
+		q, err := records.ParseReportQuery("2026-10-01", "2026-12-31", "south", e.clk.Now())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -40,7 +40,7 @@ func TestReportShowsSmallCountsAsUnderFive(t *testing.T) {
 		e.resolvedAlert(t)
 	}
 	r, b := report()
-	if r.Alerts != "<5" || len(r.ByQuarterArea) != 1 || r.ByQuarterArea[0] != (alert.QuarterArea{Quarter: "2026-Q4", Area: "south", Alerts: "<5"}) {
+	if r.Alerts != "<5" || len(r.ByQuarterArea) != 1 || r.ByQuarterArea[0] != (records.QuarterArea{Quarter: "2026-Q4", Area: "south", Alerts: "<5"}) {
 		t.Fatalf("three alerts in an area: total %q, by quarter and area %+v", r.Alerts, r.ByQuarterArea)
 	}
 	if r.TimeToClaim.P50Seconds != nil || r.OutOfHours.Percent != "" && r.OutOfHours.Count == "<5" {
@@ -54,7 +54,7 @@ func TestReportShowsSmallCountsAsUnderFive(t *testing.T) {
 	if id := regexp.MustCompile(`\b[ac]_[A-Za-z0-9]{10,}`).FindString(string(b)); id != "" {
 		t.Errorf("report holds an id %q: %s", id, b)
 	}
-	svg := alert.ChartSVG(r)
+	svg := records.ChartSVG(r)
 	if !strings.Contains(svg, "&lt;5 alerts</title>") {
 		t.Error("chart shows the small week's count")
 	}
@@ -75,7 +75,7 @@ func TestReportShowsSmallCountsAsUnderFive(t *testing.T) {
 		t.Errorf("median time to claim %v s, want about 40", p)
 	}
 	// Another area sees none of them.
-	q, _ := alert.ParseReportQuery("2026-10-01", "2026-12-31", "north", e.clk.Now())
+	q, _ := records.ParseReportQuery("2026-10-01", "2026-12-31", "north", e.clk.Now())
 	if other, _ := recs.Report(ctx, admin, q); other.Alerts != "0" {
 		t.Errorf("north = %q", other.Alerts)
 	}

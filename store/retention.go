@@ -10,7 +10,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"waymark/alert"
+	"waymark/casework"
+	"waymark/records"
 )
 
 // Retention. An alert's sealed details stay until its closing record has
@@ -162,7 +163,7 @@ return 'erased'
 // cutoff, unless the alert or its case is on legal hold. The case's
 // history keeps the alert's id and raise time for repeat counting until
 // it ages out or the case is erased.
-func (s *Store) EraseAlert(ctx context.Context, alertID string, cutoff time.Time) (alert.EraseResult, error) {
+func (s *Store) EraseAlert(ctx context.Context, alertID string, cutoff time.Time) (records.EraseResult, error) {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	v, err := s.rdb.HMGet(ctx, s.k.alertRecord(alertID), afCase, afTeam).Result()
@@ -183,7 +184,7 @@ func (s *Store) EraseAlert(ctx context.Context, alertID string, cutoff time.Time
 	if err != nil {
 		return "", s.wrap("erase alert", err)
 	}
-	return alert.EraseResult(res), nil
+	return records.EraseResult(res), nil
 }
 
 var setHoldScript = redis.NewScript(`
@@ -201,7 +202,7 @@ func (s *Store) SetAlertHold(ctx context.Context, alertID string, on bool) error
 		return s.wrap("alert hold", err)
 	}
 	if n == 0 {
-		return fmt.Errorf("store: alert %s: %w", alertID, alert.ErrNotFound)
+		return fmt.Errorf("store: alert %s: %w", alertID, casework.ErrNotFound)
 	}
 	return nil
 }

@@ -9,7 +9,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"waymark/alert"
+	"waymark/casework"
+	"waymark/oncall"
 )
 
 // Rotas and policies. Each team's rota (keys.rota) and policy set
@@ -22,9 +23,9 @@ import (
 // unseen, and a refused file never touches what is in force.
 
 var (
-	_ alert.RotaSource   = (*Store)(nil)
-	_ alert.PolicySource = (*Store)(nil)
-	_ alert.OnCallStore  = (*Store)(nil)
+	_ oncall.RotaSource   = (*Store)(nil)
+	_ oncall.PolicySource = (*Store)(nil)
+	_ oncall.OnCallStore  = (*Store)(nil)
 )
 
 // saveVersionedScript: KEYS hash; ARGV new JSON, the version it was
@@ -50,7 +51,7 @@ func (s *Store) saveVersioned(ctx context.Context, op, key string, v any, versio
 		return s.wrap(op, err)
 	}
 	if n == 0 {
-		return fmt.Errorf("store: %s: changed by someone else meanwhile: %w", op, alert.ErrConflict)
+		return fmt.Errorf("store: %s: changed by someone else meanwhile: %w", op, casework.ErrConflict)
 	}
 	return nil
 }
@@ -72,8 +73,8 @@ func (s *Store) loadVersioned(ctx context.Context, op, key string, v any) (bool,
 }
 
 // Rota reads a team's rota in force; nil when it has none.
-func (s *Store) Rota(ctx context.Context, team string) (*alert.Rota, error) {
-	var r alert.Rota
+func (s *Store) Rota(ctx context.Context, team string) (*oncall.Rota, error) {
+	var r oncall.Rota
 	ok, err := s.loadVersioned(ctx, "rota of "+team, s.k.rota(team), &r)
 	if err != nil || !ok {
 		return nil, err
@@ -83,6 +84,6 @@ func (s *Store) Rota(ctx context.Context, team string) (*alert.Rota, error) {
 
 // SaveRota puts r in force for its team if the team's rota is still at
 // version r.Version-1; ErrConflict otherwise.
-func (s *Store) SaveRota(ctx context.Context, r *alert.Rota) error {
+func (s *Store) SaveRota(ctx context.Context, r *oncall.Rota) error {
 	return s.saveVersioned(ctx, "save rota of "+r.Team, s.k.rota(r.Team), r, r.Version)
 }

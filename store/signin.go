@@ -9,10 +9,10 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"waymark/alert"
+	"waymark/records"
 )
 
-var _ alert.RecordStore = (*Store)(nil)
+var _ records.RecordStore = (*Store)(nil)
 
 // claimSignInScript removes and returns every count whose window started
 // before ARGV[1] (unix ms), as field, count pairs.
@@ -31,7 +31,7 @@ return out`)
 
 // CountSignInFailure adds f.Count (at least 1) to its window's count. The
 // address is kept only as a keyed tag.
-func (s *Store) CountSignInFailure(ctx context.Context, f alert.SignInFailures) error {
+func (s *Store) CountSignInFailure(ctx context.Context, f records.SignInFailures) error {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	addr := f.Addr
@@ -45,14 +45,14 @@ func (s *Store) CountSignInFailure(ctx context.Context, f alert.SignInFailures) 
 
 // ClaimSignInFailures removes and returns, in one step, the counts of the
 // windows that started before before: two instances never both get one.
-func (s *Store) ClaimSignInFailures(ctx context.Context, before time.Time) ([]alert.SignInFailures, error) {
+func (s *Store) ClaimSignInFailures(ctx context.Context, before time.Time) ([]records.SignInFailures, error) {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	res, err := claimSignInScript.Run(ctx, s.rdb, []string{s.k.signInFailures()}, before.UnixMilli()).StringSlice()
 	if err != nil {
 		return nil, s.wrap("claim sign-in failures", err)
 	}
-	var out []alert.SignInFailures
+	var out []records.SignInFailures
 	for i := 0; i+1 < len(res); i += 2 {
 		parts := strings.Split(res[i], "|")
 		n, _ := strconv.ParseInt(res[i+1], 10, 64)
@@ -60,7 +60,7 @@ func (s *Store) ClaimSignInFailures(ctx context.Context, before time.Time) ([]al
 		if len(parts) != 5 || err != nil {
 			return out, fmt.Errorf("store: malformed sign-in count %q", res[i])
 		}
-		out = append(out, alert.SignInFailures{Window: time.UnixMilli(ms), Action: parts[1], Actor: parts[2],
+		out = append(out, records.SignInFailures{Window: time.UnixMilli(ms), Action: parts[1], Actor: parts[2],
 			Addr: parts[3], Outcome: parts[4], Count: n})
 	}
 	return out, nil

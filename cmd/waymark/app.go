@@ -15,9 +15,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"waymark/alert"
+	"waymark/casework"
 	"waymark/config"
+	"waymark/oncall"
 	"waymark/postcode"
 	"waymark/push"
+	"waymark/records"
 	"waymark/seal"
 	"waymark/server"
 	"waymark/sms"
@@ -39,7 +42,7 @@ type app struct {
 
 	postcodes *postcode.Directory
 	staff     *staff.Service
-	cases     *alert.Cases
+	cases     *casework.Cases
 	alerts    *alert.Service
 	// hub is the live hub, built by serve.
 	hub *push.Hub
@@ -51,10 +54,10 @@ type app struct {
 	// when no VAPID keys are configured.
 	webPush *push.WebPush
 	// oncall manages rotas and escalation policies (policy.go).
-	oncall *alert.OnCall
+	oncall *oncall.OnCall
 	// records hands closing records off, keeps retention, the audit chain,
 	// exports and the report (records.go).
-	records *alert.Records
+	records *records.Records
 }
 
 // buildApp opens the store (the embedded server when no Redis is
@@ -137,7 +140,7 @@ func buildApp(ctx context.Context, cfg *config.Config, log *slog.Logger, embedde
 	if err != nil {
 		return nil, err
 	}
-	a.cases, err = alert.NewCases(alert.CasesOptions{Store: a.store, PINs: a.pins, CheckinWord: cfg.SMSCheckinWord,
+	a.cases, err = casework.NewCases(casework.CasesOptions{Store: a.store, PINs: a.pins, CheckinWord: cfg.SMSCheckinWord,
 		Lifetime: cfg.CaseLifetime, Now: a.now, Logger: log})
 	if err != nil {
 		return nil, err

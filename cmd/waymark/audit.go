@@ -14,7 +14,9 @@ import (
 	"time"
 
 	"waymark/alert"
+	"waymark/audit"
 	"waymark/casefile"
+	"waymark/records"
 )
 
 // buildRecords wires the records service: the closing-record hand-off (to
@@ -22,7 +24,7 @@ import (
 // the report.
 func (a *app) buildRecords() error {
 	cfg := a.cfg
-	var filer alert.Filer
+	var filer records.Filer
 	switch {
 	case cfg.CaseEndpoint != "" && cfg.CaseEndpointSecret == "":
 		return &exitError{code: 2, err: errors.New("waymark: WAYMARK_CASE_ENDPOINT_SECRET: required with WAYMARK_CASE_ENDPOINT (closing records are always signed)")}
@@ -45,7 +47,7 @@ func (a *app) buildRecords() error {
 	// The records service appends and trims through the view that knows
 	// the retired keys: its first append after WAYMARK_AUDIT_KEY changes
 	// rotates the chain (alert/audit.go).
-	a.records, err = alert.NewRecords(alert.RecordsOptions{
+	a.records, err = records.NewRecords(records.RecordsOptions{
 		Store: a.store.WithAuditKeys(retired), Cases: alert.CasesSource(a.cases), Case: a.cases, Filer: filer,
 		AuditKey: a.store.AuditKey(), RetiredAuditKeys: retired, Retention: cfg.RetentionAlerts, AuditRetention: cfg.RetentionAudit,
 		Now: a.now, Logger: a.log.With("component", "records"),
@@ -80,7 +82,7 @@ func (a *app) startRecords(ctx context.Context) func() {
 	if filer := a.cfg.CaseEndpoint; filer == "" {
 		a.log.Warn("WAYMARK_CASE_ENDPOINT is not set: closing records wait for `waymark export alert` and show \"record not yet filed\"")
 	}
-	a.records.Audit(ctx, alert.AuditEntry{Actor: alert.ActorSystem, Action: "config.loaded",
+	a.records.Audit(ctx, audit.AuditEntry{Actor: audit.ActorSystem, Action: "config.loaded",
 		Outcome: "ok: settings sha256=" + a.configDigest()})
 	rctx, stop := context.WithCancel(ctx)
 	done := make(chan struct{})
@@ -111,7 +113,7 @@ func (a *app) auditAdmin(ctx context.Context, name string) {
 	if !configCommands[name] || a.records == nil {
 		return
 	}
-	a.records.Audit(ctx, alert.AuditEntry{Actor: "cli", Action: "config." + strings.ReplaceAll(name, " ", "."), Outcome: "ok: command started"})
+	a.records.Audit(ctx, audit.AuditEntry{Actor: "cli", Action: "config." + strings.ReplaceAll(name, " ", "."), Outcome: "ok: command started"})
 }
 
 const auditUsage = `usage: waymark audit verify            check the whole chain across key rotations (current and retired keys); names the first broken entry (exit 1)
@@ -156,7 +158,7 @@ func auditVerify(ctx context.Context, c *cli, args []string) error {
 			return &exitError{code: 2, err: err}
 		}
 		rep, err := a.records.VerifyAuditKeys(ctx, retired)
-		var b *alert.Break
+		var b *audit.Break
 		if errors.As(err, &b) {
 			fmt.Fprintln(c.stdout, "BROKEN:", b.Error())
 			return &exitError{code: 1, err: errors.New("waymark audit verify: the audit chain does not verify")}
@@ -204,7 +206,7 @@ func auditVerifyBundle(c *cli, args []string) error {
 	if len(files) != 1 || *pubFlag == "" {
 		return usageError("usage: waymark audit verify-bundle FILE --public-key ed25519:…")
 	}
-	pub, err := alert.ParsePublicKey(*pubFlag)
+	pub, err := audit.ParsePublicKey(*pubFlag)
 	if err != nil {
 		return usageError("waymark audit verify-bundle: --public-key: %v", err)
 	}
@@ -212,7 +214,7 @@ func auditVerifyBundle(c *cli, args []string) error {
 	if err != nil {
 		return fmt.Errorf("waymark audit verify-bundle: %w", err)
 	}
-	b, err := alert.VerifyBundle(data, pub)
+	b, err := audit.VerifyBundle(data, pub)
 	if err != nil {
 		fmt.Fprintln(c.stdout, "DOES NOT VERIFY:", err)
 		return &exitError{code: 1, err: errors.New("waymark audit verify-bundle: the bundle does not verify")}

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"waymark/alert"
+	"waymark/audit"
 	"waymark/internal/testenv"
 	"waymark/seal"
 )
@@ -37,7 +37,7 @@ func TestAuditKeyRotationCLI(t *testing.T) {
 
 	env["WAYMARK_AUDIT_KEY"] = b64(k2)
 	env["WAYMARK_AUDIT_KEYS_RETIRED"] = b64(k1)
-	id1, id2 := alert.AuditKeyID(k1), alert.AuditKeyID(k2)
+	id1, id2 := audit.AuditKeyID(k1), audit.AuditKeyID(k2)
 	out, err := run("audit", "verify")
 	if err != nil || !strings.Contains(out, "audit keys: "+id1+" (current key id "+id2+")") || !strings.Contains(out, "the next append rotates it") {
 		t.Fatalf("verify before the rotation: %q %v", out, err)

@@ -23,7 +23,7 @@ import (
 	"syscall"
 	"time"
 
-	"waymark/alert"
+	"waymark/casework"
 	"waymark/internal/randid"
 	"waymark/push"
 	"waymark/seal"
@@ -850,12 +850,12 @@ func (b *bench) seed(ctx context.Context, rates []float64) (*benchSeed, error) {
 	alias, risk, pin, duress := "Bench case", "standard", benchPIN, benchDuressPIN
 	err = parallel(ctx, need, 16, func(ctx context.Context, i int) error {
 		team, phone := teams[i%f.teams], benchPhone(i)
-		c, err := a.cases.Create(ctx, p, alert.CaseInput{Phone: &phone, Alias: &alias, Team: &team, RiskLevel: &risk,
+		c, err := a.cases.Create(ctx, p, casework.CaseInput{Phone: &phone, Alias: &alias, Team: &team, RiskLevel: &risk,
 			CodeWords: []string{"bluebell"}, PIN: &pin, DuressPIN: &duress})
 		if err != nil {
 			return fmt.Errorf("case %d: %w", i, err)
 		}
-		e, err := a.cases.IssueEnrolment(ctx, p, c.ID, alert.TechSafetyInput{})
+		e, err := a.cases.IssueEnrolment(ctx, p, c.ID, casework.TechSafetyInput{})
 		if err != nil {
 			return fmt.Errorf("enrolment %d: %w", i, err)
 		}

@@ -16,11 +16,13 @@ import (
 	"time"
 
 	"waymark/alert"
+	"waymark/casework"
 	"waymark/internal/randid"
 	"waymark/problem"
 	"waymark/signpost"
 	"waymark/sms"
 	"waymark/staff"
+	"waymark/wallclock"
 )
 
 // demoUsage is printed before the settings on `waymark demo -h`.
@@ -235,36 +237,36 @@ func demoPassword() string {
 
 // demoCaseInput is a believable case: risk, a MARAC referral for the
 // high-risk one, children, communication needs, a safe-contact plan.
-func demoCaseInput(alias, phone, word, risk string, children int) alert.CaseInput {
+func demoCaseInput(alias, phone, word, risk string, children int) casework.CaseInput {
 	str := func(s string) *string { return &s }
-	now := time.Now().In(alert.London())
+	now := time.Now().In(wallclock.London())
 	assessed := now.AddDate(0, -2, 0).Format(time.DateOnly)
-	in := alert.CaseInput{
+	in := casework.CaseInput{
 		Phone: str(phone), Alias: str(alias), Team: str("southampton"),
 		RiskLevel: &risk, RiskDate: &assessed,
 		CodeWords: []string{word},
 		PIN:       str("2580"), DuressPIN: str("1470"),
 		Notes: str("Demo safety notes: only shown through an audited reveal."),
-		SafeContact: &alert.SafeContactInput{
-			Windows:     []alert.Window{{Days: []string{"mon", "tue", "wed", "thu", "fri"}, From: "09:00", To: "17:00"}},
-			Channels:    alert.Channels{SMS: true, Call: risk != "high"},
+		SafeContact: &casework.SafeContactInput{
+			Windows:     []casework.Window{{Days: []string{"mon", "tue", "wed", "thu", "fri"}, From: "09:00", To: "17:00"}},
+			Channels:    casework.Channels{SMS: true, Call: risk != "high"},
 			OpeningLine: "Hi, it's Ruth from the library about your reservation",
 		},
 		ResponsePlan:  str("Text first with the opening line. No reply within 10 minutes: police welfare check, then the duty IDVA follows up."),
-		Children:      &alert.Children{Count: children},
-		Communication: &alert.Communication{Language: "en"},
+		Children:      &casework.Children{Count: children},
+		Communication: &casework.Communication{Language: "en"},
 	}
 	if children > 0 {
 		in.Children.AgeBands = []string{"0-4", "5-10"}[:min(children, 2)]
 	}
 	if risk == "high" {
-		in.MARAC = &alert.MARACInput{Referred: true, Date: assessed}
-		in.Communication = &alert.Communication{Language: "ur", Needs: []alert.CommNeed{alert.NeedInterpreter}, InterpreterGender: "female"}
+		in.MARAC = &casework.MARACInput{Referred: true, Date: assessed}
+		in.Communication = &casework.Communication{Language: "ur", Needs: []casework.CommNeed{casework.NeedInterpreter}, InterpreterGender: "female"}
 	}
 	return in
 }
 
-func (w *demoWorld) addCase(ctx context.Context, a *app, cw *staff.Principal, in alert.CaseInput) (demoCase, error) {
+func (w *demoWorld) addCase(ctx context.Context, a *app, cw *staff.Principal, in casework.CaseInput) (demoCase, error) {
 	c, err := a.cases.Create(ctx, cw, in)
 	if err != nil {
 		return demoCase{}, fmt.Errorf("case %s: %w", *in.Alias, err)
@@ -275,7 +277,7 @@ func (w *demoWorld) addCase(ctx context.Context, a *app, cw *staff.Principal, in
 // enrolApp records the tech-safety check, issues an enrolment code and
 // redeems it over HTTP, as the app does.
 func (w *demoWorld) enrolApp(ctx context.Context, a *app, cw *staff.Principal, base, caseID string) (string, error) {
-	e, err := a.cases.IssueEnrolment(ctx, cw, caseID, alert.TechSafetyInput{Notes: "Demo: checked together; nobody else uses the phone."})
+	e, err := a.cases.IssueEnrolment(ctx, cw, caseID, casework.TechSafetyInput{Notes: "Demo: checked together; nobody else uses the phone."})
 	if err != nil {
 		return "", err
 	}
@@ -292,7 +294,7 @@ func (w *demoWorld) enrolApp(ctx context.Context, a *app, cw *staff.Principal, b
 // screen does, and returns the app link that carries it: a newcomer opens
 // it in another tab and has the survivor's calculator.
 func (w *demoWorld) enrolLink(ctx context.Context, a *app, appURL string) (string, error) {
-	e, err := a.cases.IssueEnrolment(ctx, w.cw, w.jay.id, alert.TechSafetyInput{Notes: "Demo: checked together; nobody else uses the phone."})
+	e, err := a.cases.IssueEnrolment(ctx, w.cw, w.jay.id, casework.TechSafetyInput{Notes: "Demo: checked together; nobody else uses the phone."})
 	if err != nil {
 		return "", err
 	}

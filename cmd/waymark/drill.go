@@ -8,6 +8,9 @@ import (
 	"strings"
 
 	"waymark/alert"
+	"waymark/audit"
+	"waymark/casework"
+	"waymark/oncall"
 	"waymark/problem"
 )
 
@@ -27,7 +30,7 @@ func drillCmd(ctx context.Context, c *cli, args []string) error {
 		usage: "drill --team T [--risk standard|medium|high] [--by USERNAME] [flags]",
 		flags: func(fs *flag.FlagSet) {
 			fs.StringVar(&team, "team", "", "team whose rota and phones the drill tests (required)")
-			fs.StringVar(&risk, "risk", string(alert.RiskHigh), "risk level whose escalation policy the drill follows (high runs every tier and the fallback)")
+			fs.StringVar(&risk, "risk", string(casework.RiskHigh), "risk level whose escalation policy the drill follows (high runs every tier and the fallback)")
 			fs.StringVar(&by, "by", "", "username of the member of staff running the drill (recorded on the alert and in the audit trail)")
 		},
 	}
@@ -35,7 +38,7 @@ func drillCmd(ctx context.Context, c *cli, args []string) error {
 		if team == "" || len(pos) != 0 {
 			return usageError("%s", drillUsage)
 		}
-		r := alert.Risk(strings.ToLower(risk))
+		r := casework.Risk(strings.ToLower(risk))
 		if !r.Valid() {
 			return usageError("waymark drill: --risk must be standard, medium or high")
 		}
@@ -60,7 +63,7 @@ func drillCmd(ctx context.Context, c *cli, args []string) error {
 		if err != nil {
 			return fmt.Errorf("waymark drill: %w", err)
 		}
-		if err := a.store.AppendAudit(ctx, alert.AuditEntry{At: a.now(), Actor: actor.ID, Action: "alert.drill",
+		if err := a.store.AppendAudit(ctx, audit.AuditEntry{At: a.now(), Actor: actor.ID, Action: "alert.drill",
 			AlertID: id, Outcome: "ok: team " + team + ", risk " + string(r)}); err != nil {
 			// The drill is stored and runs; say the audit line is missing.
 			fmt.Fprintf(c.stderr, "warning: the drill is running but its audit entry failed: %v\n", err)
@@ -68,7 +71,7 @@ func drillCmd(ctx context.Context, c *cli, args []string) error {
 		who, err := a.oncall.Who(ctx, team, a.now())
 		if err == nil {
 			var names []string
-			for _, t := range alert.Tiers() {
+			for _, t := range oncall.Tiers() {
 				for _, p := range who.Tiers[t] {
 					names = append(names, string(t)+" "+p.ID)
 				}

@@ -24,6 +24,7 @@ import (
 	"waymark/alert"
 	"waymark/config"
 	"waymark/internal/testenv"
+	"waymark/oncall"
 	"waymark/push"
 	"waymark/sms"
 	"waymark/staff"
@@ -743,7 +744,7 @@ func faultTwilio(t *testing.T, bin string) {
 			t.Errorf("dead letters %+v, %v; want the text", st, err)
 		}
 		dead, _ := e.app.store.DeadPages(context.Background(), 5)
-		if len(dead) != 1 || dead[0].Page.Channel != alert.ChannelSMS {
+		if len(dead) != 1 || dead[0].Page.Channel != oncall.ChannelSMS {
 			t.Errorf("dead letter %+v", dead)
 		}
 	})

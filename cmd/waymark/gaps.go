@@ -3,7 +3,7 @@ package main
 import (
 	"context"
 
-	"waymark/alert"
+	"waymark/records"
 )
 
 // startGapSampler samples rota gaps for the commissioners' report every
@@ -11,7 +11,7 @@ import (
 // instance runs one and each slot still counts once. The returned function
 // stops it and waits.
 func (a *app) startGapSampler(ctx context.Context) func() {
-	g, err := alert.NewGapSampler(alert.GapSamplerOptions{
+	g, err := records.NewGapSampler(records.GapSamplerOptions{
 		Store: a.store,
 		Teams: func(ctx context.Context) ([]string, error) {
 			teams, err := a.store.Teams(ctx)

@@ -15,6 +15,7 @@ import (
 
 	"waymark/alert"
 	"waymark/internal/randid"
+	"waymark/oncall"
 	"waymark/pii"
 	"waymark/sms"
 	"waymark/store"
@@ -38,7 +39,7 @@ func policyCmd(ctx context.Context, c *cli, args []string) error {
 }
 
 func policySet(ctx context.Context, c *cli, args []string) error {
-	var f alert.PolicyFile
+	var f oncall.PolicyFile
 	a, team, err := openTeamFile(ctx, c, "policy set", "escalation policies", &f, args)
 	if err != nil {
 		return helpOK(err)
@@ -84,17 +85,17 @@ func policyShow(ctx context.Context, c *cli, args []string) error {
 // buildEscalation builds the on-call service and what escalation needs:
 // rotas, policies, people, presence, receipts, the outbox and the pager.
 func (a *app) buildEscalation() (*alert.EscalationDeps, error) {
-	var fb alert.Fallback
+	var fb oncall.Fallback
 	if a.cfg.FallbackPhone != "" {
 		ph, err := pii.ParsePhone(a.cfg.FallbackPhone, "GB")
 		if err != nil {
 			return nil, &exitError{code: 2, err: errors.New("waymark: WAYMARK_FALLBACK_PHONE is not a phone number")}
 		}
-		fb = alert.Fallback{Phone: ph, Name: a.cfg.FallbackName}
+		fb = oncall.Fallback{Phone: ph, Name: a.cfg.FallbackName}
 	}
 	pp := people{store: a.store, staff: a.staff}
 	pr := presence{store: a.store}
-	a.oncall = alert.NewOnCall(a.store, pp, pr, fb, a.now)
+	a.oncall = oncall.NewOnCall(a.store, pp, pr, fb, a.now)
 	host, _ := os.Hostname()
 	d := &alert.EscalationDeps{
 		Store:    a.store,
@@ -325,7 +326,7 @@ func (m *escalationMetrics) Step(fallback bool) {
 	m.steps.WithLabelValues(fmt.Sprint(fallback)).Inc()
 }
 
-func (m *escalationMetrics) Page(ch alert.Channel, o alert.PageOutcome) {
+func (m *escalationMetrics) Page(ch oncall.Channel, o alert.PageOutcome) {
 	m.pages.WithLabelValues(string(ch), string(o)).Inc()
 }
 

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"waymark/alert"
+	"waymark/casework"
 	"waymark/config"
 	"waymark/internal/randid"
 	"waymark/internal/testenv"
@@ -47,9 +48,9 @@ func TestRecordsCLI(t *testing.T) {
 	}
 	p := &staff.Principal{StaffID: acc.ID, DisplayName: "Casey", Roles: acc.Roles, Teams: acc.Teams, AuthAt: time.Now()}
 	s := func(v string) *string { return &v }
-	c, err := a.cases.Create(ctx, p, alert.CaseInput{Phone: s("07700900123"), Alias: s("Robin"), Team: s("south"),
+	c, err := a.cases.Create(ctx, p, casework.CaseInput{Phone: s("07700900123"), Alias: s("Robin"), Team: s("south"),
 		RiskLevel: s("high"), CodeWords: []string{"lemon drizzle cake"}, PIN: s("1234"), DuressPIN: s("5678"),
-		MARAC: &alert.MARACInput{Referred: true, Date: time.Now().Format(time.DateOnly)}})
+		MARAC: &casework.MARACInput{Referred: true, Date: time.Now().Format(time.DateOnly)}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,8 @@ import (
 	"fmt"
 	"html/template"
 
-	"waymark/alert"
+	"waymark/audit"
+	"waymark/records"
 	"waymark/staff"
 )
 
@@ -35,7 +36,7 @@ func reportCmd(ctx context.Context, c *cli, args []string) error {
 		if len(pos) != 0 {
 			return usageError("usage: waymark %s", cmd.usage)
 		}
-		q, err := alert.ParseReportQuery(f.from, f.to, f.area, a.now())
+		q, err := records.ParseReportQuery(f.from, f.to, f.area, a.now())
 		if err != nil {
 			return adminError("report", err)
 		}
@@ -61,7 +62,7 @@ func reportCmd(ctx context.Context, c *cli, args []string) error {
 			}
 			out = buf.Bytes()
 		}
-		a.records.Audit(ctx, alert.AuditEntry{Actor: "cli", Action: "report.export", Outcome: "ok: " + q.From.Format("2006-01-02") + " to " + rep.To})
+		a.records.Audit(ctx, audit.AuditEntry{Actor: "cli", Action: "report.export", Outcome: "ok: " + q.From.Format("2006-01-02") + " to " + rep.To})
 		return writeExport(c, f.out, out)
 	}))
 }
@@ -83,13 +84,13 @@ func reportFuncs() template.FuncMap {
 				return fmt.Sprintf("%.1f h", s/3600)
 			}
 		},
-		"pct": func(s alert.Share) string {
+		"pct": func(s records.Share) string {
 			if s.Percent == "" {
 				return "withheld"
 			}
 			return s.Percent
 		},
-		"pair": func(title string, rows []alert.Tally) tallyTable { return tallyTable{title, rows} },
+		"pair": func(title string, rows []records.Tally) tallyTable { return tallyTable{title, rows} },
 	}
 }
 
@@ -138,20 +139,20 @@ td.n{text-align:right}caption{text-align:left;font-weight:bold;margin:.5rem 0}
 
 type tallyTable struct {
 	Title string
-	Rows  []alert.Tally
+	Rows  []records.Tally
 }
 
 // reportHTML renders the report page; the chart is the SVG ChartSVG makes
 // (every label in it escaped there).
-func reportHTML(r *alert.Report) ([]byte, error) {
+func reportHTML(r *records.Report) ([]byte, error) {
 	t, err := template.New("report").Funcs(reportFuncs()).Parse(reportPage)
 	if err != nil {
 		return nil, err
 	}
 	var buf bytes.Buffer
 	err = t.Execute(&buf, struct {
-		R     *alert.Report
+		R     *records.Report
 		Chart template.HTML
-	}{r, template.HTML(alert.ChartSVG(r))})
+	}{r, template.HTML(records.ChartSVG(r))})
 	return buf.Bytes(), err
 }

@@ -5,23 +5,24 @@ import (
 	"testing"
 	"time"
 
-	"waymark/alert"
+	"waymark/records"
+	"waymark/wallclock"
 )
 
 // TestReportHTMLShowsTheNewSections: practice and drill lines, rota gaps,
 // unmet searches and the "~" legend reach the HTML page.
 func TestReportHTMLShowsTheNewSections(t *testing.T) {
 	counters := map[string]int64{
-		"m|2026-07-01|south|drill":                          6,
-		"m|2026-07-01|south|practice":                       2,
-		alert.GapField("2026-07-01", "south"):               5400,
-		alert.GapAlertsField("2026-07-01", "south"):         1,
-		alert.UnmetField("2026-07-01", "south", "refuge"):   9,
-		alert.UnmetField("2026-07-01", "", "male-victims"):  2,
-		alert.UnmetField("2026-07-01", "south", "<script>"): 7,
+		"m|2026-07-01|south|drill":                            6,
+		"m|2026-07-01|south|practice":                         2,
+		records.GapField("2026-07-01", "south"):               5400,
+		records.GapAlertsField("2026-07-01", "south"):         1,
+		records.UnmetField("2026-07-01", "south", "refuge"):   9,
+		records.UnmetField("2026-07-01", "", "male-victims"):  2,
+		records.UnmetField("2026-07-01", "south", "<script>"): 7,
 	}
-	q := alert.ReportQuery{From: time.Date(2026, 7, 1, 0, 0, 0, 0, alert.London()), To: time.Date(2026, 8, 1, 0, 0, 0, 0, alert.London())}
-	page, err := reportHTML(alert.BuildReport(q, counters))
+	q := records.ReportQuery{From: time.Date(2026, 7, 1, 0, 0, 0, 0, wallclock.London()), To: time.Date(2026, 8, 1, 0, 0, 0, 0, wallclock.London())}
+	page, err := reportHTML(records.BuildReport(q, counters))
 	if err != nil {
 		t.Fatal(err)
 	}

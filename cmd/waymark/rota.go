@@ -16,10 +16,11 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"waymark/alert"
+	"waymark/oncall"
 	"waymark/problem"
 	"waymark/staff"
 	"waymark/store"
+	"waymark/wallclock"
 )
 
 const rotaUsage = "usage: waymark rota set --team T FILE | show --team T [--at TIME] (waymark rota set -h for flags)"
@@ -204,7 +205,7 @@ func openTeamFile(ctx context.Context, c *cli, name, what string, v any, args []
 }
 
 func rotaSet(ctx context.Context, c *cli, args []string) error {
-	var f alert.RotaFile
+	var f oncall.RotaFile
 	a, team, err := openTeamFile(ctx, c, "rota set", "rota", &f, args)
 	if err != nil {
 		return helpOK(err)
@@ -243,7 +244,7 @@ func rotaShow(ctx context.Context, c *cli, args []string) error {
 	}
 	when := a.now()
 	if at != "" {
-		t, bad := alert.ParseLondonTime(at)
+		t, bad := wallclock.ParseLondonTime(at)
 		if bad != "" {
 			return usageError("waymark rota show: --at %s", bad)
 		}
@@ -253,10 +254,10 @@ func rotaShow(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return fileError("rota show", err)
 	}
-	loc := alert.London()
+	loc := wallclock.London()
 	fmt.Fprintf(c.stdout, "team %s at %s (rota version %d)\n", team, when.In(loc).Format("Mon 2006-01-02 15:04 MST"), who.RotaVersion)
 	w := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
-	for _, t := range alert.Tiers() {
+	for _, t := range oncall.Tiers() {
 		var names []string
 		for _, p := range who.Tiers[t] {
 			names = append(names, p.ID+" ("+p.Name+")")
@@ -292,14 +293,14 @@ type people struct {
 	staff *staff.Service
 }
 
-var _ alert.People = people{}
+var _ oncall.People = people{}
 
-func personOf(a *staff.Account) alert.Person {
-	return alert.Person{ID: a.ID, Username: a.Username, Name: a.DisplayName, Roles: a.Roles, Teams: a.Teams,
+func personOf(a *staff.Account) oncall.Person {
+	return oncall.Person{ID: a.ID, Username: a.Username, Name: a.DisplayName, Roles: a.Roles, Teams: a.Teams,
 		Active: !a.Disabled, Phone: a.Phone}
 }
 
-func (p people) Person(ctx context.Context, ref string) (alert.Person, error) {
+func (p people) Person(ctx context.Context, ref string) (oncall.Person, error) {
 	ref = strings.TrimSpace(ref)
 	if staffIDPattern.MatchString(ref) {
 		a, err := p.store.StaffByID(ctx, ref)
@@ -307,22 +308,22 @@ func (p people) Person(ctx context.Context, ref string) (alert.Person, error) {
 			return personOf(a), nil
 		}
 		if !errors.Is(err, problem.ErrNotFound) {
-			return alert.Person{}, err
+			return oncall.Person{}, err
 		}
 	}
 	a, err := p.store.StaffByUsername(ctx, staff.NormalizeUsername(ref))
 	if err != nil {
-		return alert.Person{}, err
+		return oncall.Person{}, err
 	}
 	return personOf(a), nil
 }
 
-func (p people) TeamPeople(ctx context.Context, team string) ([]alert.Person, error) {
+func (p people) TeamPeople(ctx context.Context, team string) ([]oncall.Person, error) {
 	all, err := p.store.ListStaff(ctx)
 	if err != nil {
 		return nil, err
 	}
-	var out []alert.Person
+	var out []oncall.Person
 	for _, a := range all {
 		for _, t := range a.Teams {
 			if t == team {

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"waymark/alert"
 	"waymark/internal/testenv"
+	"waymark/oncall"
 )
 
 func writeFile(t *testing.T, name, body string) string {
@@ -104,7 +104,7 @@ overrides:
 }
 
 func TestDecodeAdminFileKeepsText(t *testing.T) {
-	var f alert.RotaFile
+	var f oncall.RotaFile
 	err := decodeAdminFile([]byte("shifts:\n  - {tier: primary, staff: 007, days: [mon], start: 09:00, end: 17:30}\noverrides:\n  - {kind: cover, tier: primary, staff: x, from: 2026-10-25, to: 2026-10-26T09:00}\n"), &f)
 	if err != nil {
 		t.Fatal(err)
@@ -128,9 +128,9 @@ func FuzzDecodeAdminFile(f *testing.F) {
 	f.Add([]byte("a: &x [1, 2]\nb: *x\n"))
 	f.Add([]byte("high:\n  repeat: 99999999999999999999\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		var r alert.RotaFile
+		var r oncall.RotaFile
 		decodeAdminFile(b, &r)
-		var p alert.PolicyFile
+		var p oncall.PolicyFile
 		decodeAdminFile(b, &p)
 	})
 }

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"waymark/alert"
+	"waymark/casework"
 	"waymark/config"
 	"waymark/internal/randid"
 	"waymark/internal/testenv"
@@ -43,7 +43,7 @@ func TestKeysRotate(t *testing.T) {
 	a := open(k1)
 	p := &staff.Principal{StaffID: randid.New("s_", 20), Roles: []staff.Role{staff.RoleCaseworker}, Teams: []string{"south"}, AuthAt: time.Now()}
 	s := func(v string) *string { return &v }
-	c, err := a.cases.Create(ctx, p, alert.CaseInput{Phone: s("07700900123"), Alias: s("Robin"), Team: s("south"),
+	c, err := a.cases.Create(ctx, p, casework.CaseInput{Phone: s("07700900123"), Alias: s("Robin"), Team: s("south"),
 		RiskLevel: s("high"), CodeWords: []string{"lemon drizzle cake"}, PIN: s("1234"), DuressPIN: s("5678"), Notes: s("notes")})
 	if err != nil {
 		t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"waymark/alert"
+	"waymark/casework"
 	"waymark/server/respond"
 	"waymark/signpost"
 )
@@ -21,7 +22,7 @@ type Deps struct {
 	Out    *respond.Responder
 	Logger *slog.Logger
 	Now    func() time.Time
-	Cases  *alert.Cases
+	Cases  *casework.Cases
 	Alerts *alert.Service
 	// Directory returns the current signposting index (nil before the
 	// first load), searched by GET /v1/app/find.
@@ -48,7 +49,7 @@ func New(d Deps) *Handlers {
 func (s *Handlers) withCases(h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if s.Cases == nil {
-			s.error(w, r, alert.ErrNotFound)
+			s.error(w, r, casework.ErrNotFound)
 			return
 		}
 		h(w, r)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"waymark/alert"
+	"waymark/casework"
 	"waymark/pii"
 	"waymark/problem"
 	"waymark/seal"
@@ -272,7 +273,7 @@ func (s *Handlers) SetCheckins() http.Handler {
 		if req.GraceMinutes < 0 {
 			inv.Add("grace_minutes", "must not be negative")
 		}
-		sched := &alert.Schedule{
+		sched := &casework.Schedule{
 			Every: time.Duration(req.EveryMinutes) * time.Minute,
 			Times: req.Times,
 			Grace: time.Duration(req.GraceMinutes) * time.Minute,

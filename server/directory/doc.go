@@ -11,7 +11,7 @@ import (
 	"net/http"
 	"time"
 
-	"waymark/alert"
+	"waymark/records"
 	"waymark/server/respond"
 	"waymark/staff"
 )
@@ -27,7 +27,7 @@ type Handlers struct {
 	Staff *staff.Service
 	// Records counts unmet searches (nil: not counted) and audits
 	// vacancies.
-	Records  *alert.Records
+	Records  *records.Records
 	Services ServiceStore
 	Refuges  RefugeStore
 	// Audit records an administrator's configuration change and its

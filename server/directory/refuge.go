@@ -6,7 +6,7 @@ import (
 	"slices"
 	"time"
 
-	"waymark/alert"
+	"waymark/audit"
 	"waymark/problem"
 	"waymark/server/respond"
 	"waymark/signpost"
@@ -156,7 +156,7 @@ func (s *Handlers) PutVacancies() http.Handler {
 			if err != nil {
 				outcome = "failed: service " + id
 			}
-			s.Records.Audit(r.Context(), alert.AuditEntry{Actor: p.StaffID, Action: "refuge.vacancies", Outcome: outcome})
+			s.Records.Audit(r.Context(), audit.AuditEntry{Actor: p.StaffID, Action: "refuge.vacancies", Outcome: outcome})
 		}
 		if err != nil {
 			s.Out.Error(w, r, err)

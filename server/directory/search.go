@@ -11,8 +11,8 @@ import (
 	"strings"
 	"time"
 
-	"waymark/alert"
 	"waymark/problem"
+	"waymark/records"
 	"waymark/signpost"
 )
 
@@ -105,7 +105,7 @@ func (s *Handlers) countUnmet(r *http.Request, district string, cats []string) {
 			s.Logger.Warn("unmet search not counted", "err", err)
 			return
 		}
-		area = alert.UnmetArea(district, teams)
+		area = records.UnmetArea(district, teams)
 	}
 	if err := s.Records.CountUnmetSearch(ctx, s.Now(), area, cats); err != nil {
 		s.Logger.Warn("unmet search not counted", "err", err)

@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"time"
 
-	"waymark/alert"
+	"waymark/casework"
 	"waymark/problem"
 )
 
@@ -49,7 +49,7 @@ func (s *Responder) Error(w http.ResponseWriter, r *http.Request, err error) {
 		status, body.Error, body.Fields = http.StatusUnprocessableEntity, "invalid request", inv.Fields
 	case errors.As(err, &claimed):
 		status, body.Error, body.ClaimedBy = http.StatusConflict, "already claimed", claimed.By
-	case errors.Is(err, alert.ErrReauth):
+	case errors.Is(err, casework.ErrReauth):
 		status, body.Error, body.ReauthRequired = http.StatusForbidden, "sign in again", true
 	case errors.Is(err, ErrCrossOrigin):
 		status, body.Error = http.StatusForbidden, "cross-origin request refused"
