@@ -72,7 +72,7 @@ func newAlertEnv(t *testing.T) *alertEnv {
 	}
 	// newTestEnv's own server stays up until its cleanup; requests go to
 	// this one, with the alert service wired.
-	env.Server = httptest.NewTLSServer(New(Deps{
+	env.Server = httptest.NewTLSServer(publicHandler(Deps{
 		Logger: discard(), Now: env.Clock.Now, Staff: env.Staff, Cases: env.Cases, Alerts: e.Alerts, Postcodes: dir,
 	}))
 	t.Cleanup(env.Server.Close)

@@ -109,7 +109,7 @@ func TestAnswerWithinBudgetWhileRedisIsSlow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(New(Deps{Logger: discard(), Staff: svc, InsecureCookies: true}))
+	srv := httptest.NewServer(publicHandler(Deps{Logger: discard(), Staff: svc, InsecureCookies: true}))
 	t.Cleanup(srv.Close)
 	env := &testEnv{Server: srv}
 	// A failed sign-in first, at full speed: the pool's connections are

@@ -237,7 +237,7 @@ func itoa(n int) string { return strconv.Itoa(n) }
 func TestORUKAPIRoutes(t *testing.T) {
 	ix := orukIndex(t)
 	for _, on := range []bool{true, false} {
-		h := New(Deps{Logger: discard(), Registry: prometheus.NewRegistry(), ORUKAPI: on,
+		h := publicHandler(Deps{Logger: discard(), Registry: prometheus.NewRegistry(), ORUKAPI: on,
 			Directory: func() *signpost.Index { return ix }})
 		for _, path := range []string{"/oruk/services", "/oruk/services/national-da-helpline"} {
 			rec := httptest.NewRecorder()

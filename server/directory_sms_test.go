@@ -53,7 +53,7 @@ func newDirectorySMSEnv(t *testing.T) (*smsEnv, *testenv.FakeTwilio) {
 	ix := signpost.NewIndex(append(national, demo...), pc, hol)
 	logger := slog.New(slog.NewJSONHandler(e.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	e.Server.Close()
-	e.Handler = New(Deps{
+	e.Handler = publicHandler(Deps{
 		Logger: logger, Registry: prometheus.NewRegistry(), Now: e.Clock.Now,
 		Staff: e.Staff, Cases: e.Cases, Alerts: e.Alerts, Postcodes: pc,
 		Directory: func() *signpost.Index { return ix },

@@ -17,7 +17,7 @@ import (
 // TestRouterErrorsAreJSON: the router's own 404 and 405 answer as every
 // other error does, JSON {error, request_id}, and are never cached.
 func TestRouterErrorsAreJSON(t *testing.T) {
-	h := New(Deps{})
+	h := publicHandler(Deps{})
 	for _, tc := range []struct {
 		method, path string
 		status       int
@@ -128,7 +128,7 @@ func TestSocketRefusalIsJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	w := httptest.NewRecorder()
-	New(Deps{Hub: hub}).ServeHTTP(w, httptest.NewRequest("GET", "/v1/ws", nil))
+	publicHandler(Deps{Hub: hub}).ServeHTTP(w, httptest.NewRequest("GET", "/v1/ws", nil))
 	var body errorBody
 	if err := json.Unmarshal(w.Body.Bytes(), &body); err != nil || w.Code != http.StatusServiceUnavailable || body.RequestID == "" {
 		t.Errorf("GET /v1/ws on a stopped hub = %d %q, want 503 with the error body", w.Code, w.Body)

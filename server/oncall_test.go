@@ -69,7 +69,7 @@ func newOncallEnv(t *testing.T) *oncallEnv {
 	svc := alert.NewService(env.Store, alert.CasesSource(env.Cases), alert.Config{TriageTeam: "north",
 		Escalation: &alert.EscalationDeps{Store: env.Store, Policies: env.Store, Rotas: env.Store, People: people, Receipts: env.Store}},
 		env.Clock.Now, discard())
-	h := New(Deps{Logger: discard(), Now: env.Clock.Now, Staff: env.Staff, Cases: env.Cases, Alerts: svc, OnCall: oc})
+	h := publicHandler(Deps{Logger: discard(), Now: env.Clock.Now, Staff: env.Staff, Cases: env.Cases, Alerts: svc, OnCall: oc})
 	srv := httptest.NewTLSServer(h)
 	t.Cleanup(srv.Close)
 	return &oncallEnv{testEnv: env, srv: srv, oncall: oc, alerts: svc}

@@ -38,7 +38,7 @@ func newRecordsEnv(t *testing.T) *recordsEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a.Server = httptest.NewTLSServer(New(Deps{
+	a.Server = httptest.NewTLSServer(publicHandler(Deps{
 		Logger: discard(), Now: a.Clock.Now, Staff: a.Staff, Cases: a.Cases, Alerts: a.Alerts, Postcodes: dir, Records: recs,
 	}))
 	t.Cleanup(a.Server.Close)

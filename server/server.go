@@ -59,8 +59,8 @@ type Deps struct {
 	Hub *push.Hub
 	// Web serves the dashboard at / and its files under /assets/.
 	Web http.Handler
-	// App serves the disguised app's files on the app listener (NewApp):
-	// every path that is not /v1/app/*. It is never part of New's handler.
+	// App serves the disguised app's files on the app listener (Handlers.App):
+	// every path that is not /v1/app/*. It is never part of the Public handler.
 	App http.Handler
 	// AppURL is the disguised app's base URL (WAYMARK_APP_URL): an
 	// enrolment answers a link to it, with the code in the fragment, and
@@ -105,11 +105,6 @@ type server struct {
 	csrf    *http.CrossOriginProtection
 	app     *appapi.Handlers
 }
-
-// New returns the handler of the staff (public) listener: the dashboard,
-// the staff API, the Twilio webhooks and the app API. It never serves the
-// disguised app's files or /metrics. Use Listeners for all three.
-func New(d Deps) http.Handler { return Listeners(d).Public }
 
 // Handlers are Waymark's three listeners' handlers, sharing one set of
 // metrics.

@@ -49,7 +49,7 @@ func TestHealthAndReadiness(t *testing.T) {
 }
 
 func TestSecurityHeaders(t *testing.T) {
-	h := New(Deps{})
+	h := publicHandler(Deps{})
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, httptest.NewRequest("GET", "/healthz", nil))
 	for k, want := range map[string]string{

@@ -149,7 +149,7 @@ func newSMSEnv(t *testing.T, opts ...smsOption) *smsEnv {
 		statuses = env.Store
 	}
 	env.Server.Close()
-	e.Handler = New(Deps{
+	e.Handler = publicHandler(Deps{
 		Logger: logger, Registry: e.Registry, Now: env.Clock.Now,
 		Staff: env.Staff, Cases: env.Cases, Alerts: e.Alerts, Postcodes: dir,
 		SMS: &SMS{

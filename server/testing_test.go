@@ -26,6 +26,9 @@ import (
 
 func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
+// publicHandler is the staff listener's handler, as Listeners builds it.
+func publicHandler(d Deps) http.Handler { return Listeners(d).Public }
+
 // errorBody is every error answer's shape, as tests decode it.
 type errorBody = respond.ErrorBody
 
@@ -125,7 +128,7 @@ func newTestEnv(t *testing.T, opts ...envOption) *testEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := New(Deps{
+	h := publicHandler(Deps{
 		Logger:          discard(),
 		Now:             env.Clock.Now,
 		InsecureCookies: o.insecureCookies,

@@ -57,7 +57,7 @@ func TestWebPushSubscriptionsAPI(t *testing.T) {
 		t.Fatal(err)
 	}
 	subs := storeSubs{env.Store}
-	env.Server = httptest.NewTLSServer(New(Deps{Logger: discard(), Now: env.Clock.Now, Staff: env.Staff,
+	env.Server = httptest.NewTLSServer(publicHandler(Deps{Logger: discard(), Now: env.Clock.Now, Staff: env.Staff,
 		WebPush: wp, WebPushSubs: subs}))
 	t.Cleanup(env.Server.Close)
 	robin := env.login(t, "robin", []staff.Role{staff.RoleResponder}, []string{"south"})
