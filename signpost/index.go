@@ -22,10 +22,9 @@ import (
 // filter needs (category and audience bit masks, compiled hours,
 // lower-cased words) is computed once here.
 type Index struct {
-	pc         *postcode.Directory
-	hol        Holidays
-	loc        *time.Location
-	staleAfter time.Duration
+	pc  *postcode.Directory
+	hol Holidays
+	loc *time.Location
 
 	entries []entry
 
@@ -44,14 +43,9 @@ type Index struct {
 	byORUK map[string]int32 // ORUK ids of services whose own id is not a UUID
 }
 
-// IndexOption configures NewIndex.
-type IndexOption func(*Index)
-
-// WithStaleVacancies sets the age after which a refuge's vacancy report is
-// shown as stale (default 24 hours: refuges report daily).
-func WithStaleVacancies(d time.Duration) IndexOption {
-	return func(ix *Index) { ix.staleAfter = d }
-}
+// VacancyStale is the age after which a refuge's vacancy report is shown
+// as stale: refuges report daily.
+const VacancyStale = 24 * time.Hour
 
 type entry struct {
 	svc          *Service
@@ -76,11 +70,8 @@ type entry struct {
 // stripped of anything that could place it) so that the index never holds
 // more than Validate allows whatever its caller passes. pc places districts
 // and resolves query postcodes; hol gives bank holidays and Europe/London.
-func NewIndex(services []Service, pc *postcode.Directory, hol Holidays, opts ...IndexOption) *Index {
-	ix := &Index{pc: pc, hol: hol, staleAfter: 24 * time.Hour, byDistrict: map[string][]int32{}}
-	for _, o := range opts {
-		o(ix)
-	}
+func NewIndex(services []Service, pc *postcode.Directory, hol Holidays) *Index {
+	ix := &Index{pc: pc, hol: hol, byDistrict: map[string][]int32{}}
 	loc, err := hol.location()
 	if err != nil {
 		loc = time.UTC // cannot happen with time/tzdata linked in

@@ -27,10 +27,9 @@ type DirectoryStore interface {
 // the stored version has moved and swaps it in atomically, so searches in
 // flight finish on the index they started with.
 type Live struct {
-	src  DirectoryStore
-	pc   *postcode.Directory
-	hol  Holidays
-	opts []IndexOption
+	src DirectoryStore
+	pc  *postcode.Directory
+	hol Holidays
 
 	mu  sync.Mutex // one rebuild at a time
 	cur atomic.Pointer[liveIndex]
@@ -43,8 +42,8 @@ type liveIndex struct {
 
 // NewLive returns a Live directory with no index yet; call Refresh before
 // serving.
-func NewLive(src DirectoryStore, pc *postcode.Directory, hol Holidays, opts ...IndexOption) *Live {
-	return &Live{src: src, pc: pc, hol: hol, opts: opts}
+func NewLive(src DirectoryStore, pc *postcode.Directory, hol Holidays) *Live {
+	return &Live{src: src, pc: pc, hol: hol}
 }
 
 // Index returns the current index, or nil before the first Refresh
@@ -80,7 +79,7 @@ func (l *Live) Refresh(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("signpost: load directory: %w", err)
 	}
-	l.cur.Store(&liveIndex{ix: NewIndex(services, l.pc, l.hol, l.opts...), version: v})
+	l.cur.Store(&liveIndex{ix: NewIndex(services, l.pc, l.hol), version: v})
 	return nil
 }
 

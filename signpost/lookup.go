@@ -123,7 +123,7 @@ func townName(lower string) string {
 }
 
 // FormatLookupSMS answers a lookup within maxSegments GSM-7 segments:
-// where and what it understood, then the services as FormatSMS lists them,
+// where and what it understood, then the services as formatSMS lists them,
 // then, when it fits and no emergency line is already listed, how to reach
 // the police in danger. For example:
 //

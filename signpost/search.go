@@ -523,7 +523,7 @@ func (s *searcher) result(c cand) Result {
 		r.DistanceKm = &d
 	}
 	if v := svc.Vacancies; v != nil {
-		r.Vacancies = &VacancyStatus{Count: v.Count, UpdatedAt: v.UpdatedAt, Stale: s.now.Sub(v.UpdatedAt) > s.ix.staleAfter}
+		r.Vacancies = &VacancyStatus{Count: v.Count, UpdatedAt: v.UpdatedAt, Stale: s.now.Sub(v.UpdatedAt) > VacancyStale}
 	}
 	r.Why = s.why(c, e)
 	return r

@@ -122,8 +122,8 @@ func renderResults(q Query, at time.Time, res Results) string {
 		}
 		fmt.Fprintf(&b, "%2d. %-28s %-7s %-6s district=%-4s why=%q\n", i+1, r.ID, open, dist, r.District, r.Why)
 	}
-	fmt.Fprintf(&b, "sms1: %s\n", FormatSMS(res, 1))
-	fmt.Fprintf(&b, "sms2: %s\n", FormatSMS(res, 2))
+	fmt.Fprintf(&b, "sms1: %s\n", listSMS(res, 1))
+	fmt.Fprintf(&b, "sms2: %s\n", listSMS(res, 2))
 	return b.String()
 }
 
@@ -172,7 +172,7 @@ func TestSearchConfidentialRefuge(t *testing.T) {
 			t.Errorf("query %+v: refuge not found", q)
 		}
 		js, _ := json.Marshal(res)
-		sms := FormatSMS(res, 2)
+		sms := listSMS(res, 2)
 		for _, leak := range []string{"Hidden", "Blue door", "99 Hidden", "SO14 7DU", "50.9087", "-1.4041", "latitude", "\"lat\""} {
 			if bytes.Contains(js, []byte(leak)) {
 				t.Errorf("query %+v: JSON contains %q", q, leak)

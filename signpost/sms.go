@@ -11,9 +11,16 @@ const (
 	smsSegment = 153
 )
 
-// FormatSMS renders results as a reply that fits maxSegments GSM-7 SMS
-// segments (1: 160 characters, 2: 306; anything else is taken as the
-// nearer of the two), e.g.
+// smsLimit is the GSM-7 length of maxSegments segments (1: 160
+// characters, 2: 306; anything else is taken as the nearer of the two).
+func smsLimit(maxSegments int) int {
+	if maxSegments >= 2 {
+		return 2 * smsSegment
+	}
+	return smsSingle
+}
+
+// formatSMS lists results after prefix within limit GSM-7 characters, e.g.
 //
 //	Open now: Nat. DA Helpline 0808 2000 247 (24h); Samaritans 116 123 (24h). Also: Men's Advice Line 0808 801 0327.
 //
@@ -22,22 +29,6 @@ const (
 // A confidential service is given with its gateway number only. Characters
 // outside the GSM-7 alphabet are replaced or dropped so that the message
 // never silently switches to UCS-2 and a third of the length.
-func FormatSMS(results Results, maxSegments int) string {
-	if len(results.Results) == 0 {
-		return "No matching services found."
-	}
-	return formatSMS("", results, smsLimit(maxSegments))
-}
-
-// smsLimit is the GSM-7 length of maxSegments segments (1 or 2).
-func smsLimit(maxSegments int) int {
-	if maxSegments >= 2 {
-		return 2 * smsSegment
-	}
-	return smsSingle
-}
-
-// formatSMS lists results after prefix within limit GSM-7 characters.
 func formatSMS(prefix string, results Results, limit int) string {
 	var open, other []string
 	seen := map[string]bool{}

@@ -5,7 +5,11 @@ import (
 	"testing"
 )
 
-func TestFormatSMS(t *testing.T) {
+// listSMS is the services part of a directory answer (FormatLookupSMS's
+// body after its header) within segs segments.
+func listSMS(res Results, segs int) string { return formatSMS("", res, smsLimit(segs)) }
+
+func TestListSMS(t *testing.T) {
 	r := func(name string, open, always bool, phones ...Phone) Result {
 		return Result{Name: name, OpenNow: open, OpenKnown: true, Hours: Hours{Open247: always}, Phones: phones}
 	}
@@ -33,9 +37,9 @@ func TestFormatSMS(t *testing.T) {
 		{"duplicates once", Results{Results: []Result{r("A", true, false, voice("1")), r("A", true, false, voice("1"))}}, 1, ""},
 	}
 	for _, tt := range tests {
-		got := FormatSMS(tt.res, tt.segs)
+		got := listSMS(tt.res, tt.segs)
 		if tt.want != "" && got != tt.want {
-			t.Errorf("%s: FormatSMS = %q\nwant %q", tt.name, got, tt.want)
+			t.Errorf("%s: listSMS = %q\nwant %q", tt.name, got, tt.want)
 		}
 		if tt.name == "duplicates once" && strings.Count(got, "A 1") != 1 {
 			t.Errorf("%s: %q", tt.name, got)
@@ -43,7 +47,7 @@ func TestFormatSMS(t *testing.T) {
 	}
 }
 
-func TestFormatSMSFits(t *testing.T) {
+func TestListSMSFits(t *testing.T) {
 	ix := seedIndex(t)
 	for _, q := range []Query{{Near: "SO14 7DU", Limit: 50}, {Near: "BT1", Limit: 50}, {Limit: 50}, {Near: "SO14", OpenNow: true, Limit: 50}} {
 		res, err := ix.Search(q, springNight)
@@ -51,7 +55,7 @@ func TestFormatSMSFits(t *testing.T) {
 			t.Fatal(err)
 		}
 		for segs, limit := range map[int]int{0: 160, 1: 160, 2: 306, 5: 306} {
-			msg := FormatSMS(res, segs)
+			msg := listSMS(res, segs)
 			if n := gsmLen(msg); n > limit || n == 0 {
 				t.Errorf("query %+v, %d segments: %d septets: %q", q, segs, n, msg)
 			}
@@ -59,7 +63,7 @@ func TestFormatSMSFits(t *testing.T) {
 				t.Errorf("not GSM-7: %q", msg)
 			}
 		}
-		if one, two := FormatSMS(res, 1), FormatSMS(res, 2); len(two) < len(one) {
+		if one, two := listSMS(res, 1), listSMS(res, 2); len(two) < len(one) {
 			t.Errorf("two segments say less than one: %q vs %q", two, one)
 		}
 	}

@@ -28,10 +28,6 @@ type RefugeStore interface {
 	LoadDirectory(ctx context.Context) ([]signpost.Service, int64, error)
 }
 
-// vacancyStale is the age after which a vacancy report is shown as stale
-// (the directory index's default).
-const vacancyStale = 24 * time.Hour
-
 type refugeView struct {
 	ServiceID string         `json:"service_id"`
 	Name      string         `json:"name"`
@@ -55,7 +51,7 @@ func (s *Handlers) refugeViewOf(svc signpost.Service) refugeView {
 	}
 	if svc.Vacancies != nil {
 		v.Vacancies = &vacanciesView{Count: svc.Vacancies.Count, UpdatedAt: svc.Vacancies.UpdatedAt.UTC(),
-			Stale: s.Now().Sub(svc.Vacancies.UpdatedAt) > vacancyStale}
+			Stale: s.Now().Sub(svc.Vacancies.UpdatedAt) > signpost.VacancyStale}
 	}
 	return v
 }
