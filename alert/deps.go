@@ -18,7 +18,10 @@ type Receipts interface {
 // or ErrPageUndelivered (the provider kept failing until ctx ended).
 type Pager interface {
 	Text(ctx context.Context, to pii.Phone, body string) error
-	Call(ctx context.Context, to pii.Phone, twiml string) error
+	// Call places a voice page that says words and asks for a press of
+	// 1, reported with the call's status to the webhooks; it returns the
+	// provider's id of the call.
+	Call(ctx context.Context, to pii.Phone, words string) (string, error)
 }
 
 // TextIDPager is a Pager that also returns the provider's id of a text, so

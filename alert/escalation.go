@@ -2,7 +2,6 @@ package alert
 
 import (
 	"context"
-	"encoding/xml"
 	"errors"
 	"fmt"
 	"slices"
@@ -85,18 +84,26 @@ type Target struct {
 	State   TargetState      `json:"state"`
 	Page    string           `json:"page,omitempty"` // ref of its page in the outbox
 	Since   time.Time        `json:"since"`
-	// SID is the provider's id of a sent text, whose delivery status is
-	// checked once (Checked) SMSCheckAfter later.
+	// SID is the provider's id of a sent text or call, whose outcome is
+	// checked once (Checked) SMSCheckAfter or VoiceAnswerWait later.
 	SID     string `json:"sid,omitempty"`
 	Checked bool   `json:"checked,omitempty"`
 }
 
-// smsCheckDue is when a sent text's delivery status is due a look, or zero.
-func (t Target) smsCheckDue() time.Time {
-	if t.State != TargetSent || t.Channel != oncall.ChannelSMS || t.SID == "" || t.Checked {
+// outcomeDue is when a sent page's outcome is due a look, or zero: a
+// text's delivery status SMSCheckAfter after it was accepted, a call's
+// answer VoiceAnswerWait after.
+func (t Target) outcomeDue() time.Time {
+	if t.State != TargetSent || t.SID == "" || t.Checked {
 		return time.Time{}
 	}
-	return t.Since.Add(SMSCheckAfter)
+	switch t.Channel {
+	case oncall.ChannelSMS:
+		return t.Since.Add(SMSCheckAfter)
+	case oncall.ChannelVoice:
+		return t.Since.Add(VoiceAnswerWait)
+	}
+	return time.Time{}
 }
 
 // Escalation is where an unclaimed alert's escalation stands. It is kept
@@ -302,7 +309,7 @@ func (r Rules) armDeliver(c *Commit, a *Alert, wait time.Duration) {
 		case t.State == TargetWaiting:
 			end = t.Since.Add(wait)
 		default:
-			end = t.smsCheckDue()
+			end = t.outcomeDue()
 		}
 		if !end.IsZero() && (due.IsZero() || end.Before(due)) {
 			due = end
@@ -321,6 +328,8 @@ func (r Rules) armDeliver(c *Commit, a *Alert, wait time.Duration) {
 type Delivery struct {
 	Seen        map[string]bool
 	Undelivered map[string]bool
+	// Names are the recipients' display names, for the timeline.
+	Names Names
 }
 
 // OnDeliver checks the step last run once its dashboard notifications'
@@ -340,7 +349,6 @@ func (r Rules) OnDeliver(a *Alert, t Timer, dl Delivery, wait time.Duration, now
 		return c
 	}
 	esc := n.Esc.clone()
-	var missed []string
 	for i, tg := range esc.Targets {
 		if tg.State != TargetWaiting {
 			continue
@@ -349,30 +357,31 @@ func (r Rules) OnDeliver(a *Alert, t Timer, dl Delivery, wait time.Duration, now
 		case seen[tg.Who]:
 			esc.Targets[i].State = TargetSeen
 		case !now.Before(tg.Since.Add(wait)):
-			missed = append(missed, tg.Who)
 			esc.Targets[i] = r.advance(c, n, &esc, tg, now, r.stepWait(n))
+			r.entry(c, n, Entry{At: now, Type: EntryDelivery, By: BySystem,
+				Detail: pageLine(oncall.ChannelDashboard, dl.Names.whom(tg.Who),
+					fmt.Sprintf("not confirmed within %s", wait.Round(time.Second))+nextWay(esc.Targets[i]))})
 		}
 	}
-	if len(missed) > 0 {
-		r.entry(c, n, Entry{At: now, Type: EntryDelivery, By: BySystem,
-			Detail: fmt.Sprintf("not confirmed on the dashboard within %s by %s: trying the next channel", wait.Round(time.Second), strings.Join(missed, ", "))})
-	}
-	var undelivered []string
 	for i, tg := range esc.Targets {
-		due := tg.smsCheckDue()
+		due := tg.outcomeDue()
 		if due.IsZero() || now.Before(due) {
 			continue
 		}
-		if dl.Undelivered[tg.SID] {
-			undelivered = append(undelivered, tg.Who)
-			esc.Targets[i] = r.advance(c, n, &esc, tg, now, r.stepWait(n))
+		var why string
+		switch {
+		case tg.Channel == oncall.ChannelSMS && dl.Undelivered[tg.SID]:
+			why = "not delivered"
+		case tg.Channel == oncall.ChannelVoice:
+			// No press and no word of the call by now: unanswered.
+			why = fmt.Sprintf("no answer within %s", VoiceAnswerWait.Round(time.Second))
+		default:
+			esc.Targets[i].Checked = true
 			continue
 		}
-		esc.Targets[i].Checked = true
-	}
-	if len(undelivered) > 0 {
+		esc.Targets[i] = r.advance(c, n, &esc, tg, now, r.stepWait(n))
 		r.entry(c, n, Entry{At: now, Type: EntryDelivery, By: BySystem,
-			Detail: "text reported undelivered to " + strings.Join(undelivered, ", ") + ": trying the next channel"})
+			Detail: pageLine(tg.Channel, dl.Names.whom(tg.Who), why+nextWay(esc.Targets[i]))})
 	}
 	n.Esc = esc
 	r.armDeliver(c, n, wait)
@@ -396,7 +405,7 @@ func (r Rules) fallThrough(c *Commit, a *Alert, now time.Time) {
 		return
 	}
 	r.setTimer(c, a, TimerStep, now)
-	r.entry(c, a, Entry{At: now, Type: EntryDelivery, By: BySystem, Detail: "nobody of this step could be reached: next step now"})
+	r.entry(c, a, Entry{At: now, Type: EntryDelivery, By: BySystem, Detail: "Nobody in this step could be reached \u2014 the next step runs now"})
 }
 
 // OnTextFailed moves the escalation on at once when the provider reports,
@@ -405,30 +414,18 @@ func (r Rules) fallThrough(c *Commit, a *Alert, now time.Time) {
 // channel is tried now instead of at the step's next look, and the
 // timeline says why in plain words. A report about a text the alert no
 // longer waits on changes nothing (nil).
-func (r Rules) OnTextFailed(a *Alert, sid, why string, wait time.Duration, now time.Time) *Commit {
-	if a == nil || sid == "" || a.State != StateRaised || a.Owner != "" {
-		return nil
-	}
-	esc := a.Esc.clone()
-	hit := -1
-	for i, tg := range esc.Targets {
-		if tg.SID == sid && tg.State == TargetSent && tg.Channel == oncall.ChannelSMS && !tg.Checked {
-			hit = i
-		}
-	}
+func (r Rules) OnTextFailed(a *Alert, sid, why string, names Names, wait time.Duration, now time.Time) *Commit {
+	hit := sentTarget(a, sid, oncall.ChannelSMS)
 	if hit < 0 {
 		return nil
 	}
+	esc := a.Esc.clone()
 	c := &Commit{EventRetention: r.EventRetention, Retention: r.Retention}
 	n := a.clone()
 	tg := esc.Targets[hit]
 	esc.Targets[hit] = r.advance(c, n, &esc, tg, now, r.stepWait(n))
-	next := "trying the next channel now"
-	if esc.Targets[hit].State == TargetFailed {
-		next = "no channel left for them"
-	}
 	r.entry(c, n, Entry{At: now, Type: EntryDelivery, By: BySystem,
-		Detail: fmt.Sprintf("text to %s not delivered (%s): %s", tg.Who, why, next)})
+		Detail: pageLine(oncall.ChannelSMS, names.whom(tg.Who), "not delivered ("+why+")"+nextWay(esc.Targets[hit]))})
 	n.Esc = esc
 	r.armDeliver(c, n, wait)
 	r.fallThrough(c, n, now)
@@ -444,7 +441,7 @@ func (r Rules) OnTextFailed(a *Alert, sid, why string, wait time.Duration, now t
 func (s *Service) TextFailed(ctx context.Context, alertID, sid, why string) error {
 	moved := false
 	_, err := s.store.DecideAlert(ctx, alertID, func(a *Alert) (*Commit, error) {
-		c := s.cfg.Rules.OnTextFailed(a, sid, why, s.receiptWait(), s.now())
+		c := s.cfg.Rules.OnTextFailed(a, sid, why, s.names(ctx, a), s.receiptWait(), s.now())
 		moved = c != nil
 		return c, nil
 	})
@@ -477,8 +474,10 @@ type PageResult struct {
 	Outcome PageOutcome
 	// Reason is fixed wording (never the provider's message).
 	Reason string
-	// SID is the provider's id of a sent text.
+	// SID is the provider's id of a sent text or call.
 	SID string
+	// Name is the recipient's display name, for the timeline.
+	Name string
 }
 
 // OnPageResult records what became of a page. A failed or refused page
@@ -506,9 +505,10 @@ func (r Rules) OnPageResult(a *Alert, res PageResult, wait time.Duration, now ti
 	if idx < 0 && !dead {
 		return nil
 	}
+	whom := Names{res.Page.Who: res.Name}.whom(res.Page.Who)
 	if dead {
 		r.entry(c, n, Entry{At: now, Type: EntryPageError, By: BySystem,
-			Detail: fmt.Sprintf("%s page to %s failed repeatedly (%s): moved to the dead-letter stream", res.Page.Channel, res.Page.Who, res.Reason)})
+			Detail: pageLine(res.Page.Channel, whom, "failed repeatedly ("+res.Reason+"): moved to the dead-letter stream")})
 		c.Events = append(c.Events, r.event(EventPageFailed, n, now))
 	}
 	if idx >= 0 {
@@ -517,12 +517,17 @@ func (r Rules) OnPageResult(a *Alert, res PageResult, wait time.Duration, now ti
 		switch res.Outcome {
 		case PageSent:
 			esc.Targets[idx].State, esc.Targets[idx].Since, esc.Targets[idx].SID = TargetSent, now, res.SID
+			result := "sent"
+			if res.Page.Channel == oncall.ChannelVoice {
+				result = "ringing; waiting for them to press 1"
+			}
+			r.entry(c, n, Entry{At: now, Type: EntryPaged, By: BySystem, Detail: pageLine(res.Page.Channel, whom, result)})
 		case PageRefused, PageFailed:
+			esc.Targets[idx] = r.advance(c, n, &esc, tg, now, r.stepWait(n))
 			if !dead {
 				r.entry(c, n, Entry{At: now, Type: EntryDelivery, By: BySystem,
-					Detail: fmt.Sprintf("%s page to %s not delivered (%s): trying the next channel", res.Page.Channel, res.Page.Who, res.Reason)})
+					Detail: pageLine(res.Page.Channel, whom, "could not be sent ("+res.Reason+")"+nextWay(esc.Targets[idx]))})
 			}
-			esc.Targets[idx] = r.advance(c, n, &esc, tg, now, r.stepWait(n))
 		default:
 			return nil
 		}
@@ -634,13 +639,14 @@ func PageText(team string, fallback bool, mode Mode) string {
 	return text
 }
 
-// VoiceTwiML is the TwiML of a voice page: a neutral message, said twice,
-// that names the team and nothing about the survivor.
-func VoiceTwiML(team string, fallback bool, mode Mode) string {
-	var b strings.Builder
-	xml.EscapeText(&b, []byte(PageText(team, fallback, mode)))
-	say := `<Say language="en-GB">` + b.String() + `</Say>`
-	return `<?xml version="1.0" encoding="UTF-8"?><Response>` + say + `<Pause length="1"/>` + say + `</Response>`
+// VoiceWords are what a voice page says: the text page's neutral words,
+// naming the team and nothing about the survivor, and how to take it.
+// The pager says them inside a gather for the one key that counts.
+func VoiceWords(team string, fallback bool, mode Mode) string {
+	if fallback {
+		return PageText(team, fallback, mode) + " Press 1 to confirm you have it."
+	}
+	return PageText(team, fallback, mode) + " Press 1 to take this alert."
 }
 
 // levelOf is the risk level whose policy an alert follows: duress is

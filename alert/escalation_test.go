@@ -26,7 +26,7 @@ func TestPagesCarryNoSurvivorDetail(t *testing.T) {
 	for _, fb := range []bool{false, true} {
 		for _, mode := range []Mode{ModeReal, ModeDrill} {
 			txt := PageText("north", fb, mode)
-			tw := VoiceTwiML("north", fb, mode)
+			tw := VoiceWords("north", fb, mode)
 			for _, s := range []string{txt, tw} {
 				if len(s) == 0 || !containsAll(s, "Waymark", "north") {
 					t.Errorf("page %q", s)
@@ -40,8 +40,11 @@ func TestPagesCarryNoSurvivorDetail(t *testing.T) {
 			}
 		}
 	}
-	if tw := VoiceTwiML("a&b<c>", false, ModeReal); !containsAll(tw, "a&amp;b&lt;c&gt;") {
-		t.Errorf("TwiML does not escape: %s", tw)
+	if w := VoiceWords("north", false, ModeReal); !strings.HasSuffix(w, "Press 1 to take this alert.") {
+		t.Errorf("a responder's call does not say how to take it: %q", w)
+	}
+	if w := VoiceWords("north", true, ModeReal); !strings.HasSuffix(w, "Press 1 to confirm you have it.") {
+		t.Errorf("the fallback's call does not say how to confirm: %q", w)
 	}
 }
 

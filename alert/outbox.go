@@ -163,7 +163,8 @@ func (s *Service) sendPage(ctx context.Context, p Page) {
 	d := s.esc
 	log := s.log.With("alert", p.Alert, "page", p.Ref, "channel", string(p.Channel), "to", p.Who)
 	now := s.now()
-	var sid string // the provider's id of a text, once sent
+	var sid string  // the provider's id of a text or call, once sent
+	var name string // the recipient's display name, for the timeline
 	fail := func(outcome PageOutcome, reason string) {
 		var held bool
 		var err error
@@ -187,7 +188,7 @@ func (s *Service) sendPage(ctx context.Context, p Page) {
 			log.Error("OPERATOR ALERT: page moved to the dead-letter stream", "reason", reason, "deliveries", p.Deliveries)
 		}
 		d.metricsOr().Page(p.Channel, outcome)
-		if err := s.pageResult(ctx, PageResult{Page: p, Outcome: outcome, Reason: reason, SID: sid}); err != nil {
+		if err := s.pageResult(ctx, PageResult{Page: p, Outcome: outcome, Reason: reason, SID: sid, Name: name}); err != nil {
 			log.Warn("outbox: recording the outcome failed", "err", err)
 		}
 	}
@@ -211,12 +212,16 @@ func (s *Service) sendPage(ctx context.Context, p Page) {
 				log.Warn("outbox: looking up the recipient failed; retried", "err", err)
 				return
 			default:
-				to = pp.Phone
+				to, name = pp.Phone, pp.Name
 			}
 		}
 		if to.IsZero() {
 			fail(PageRefused, "no page number")
 			return
+		}
+	} else if p.Who != FallbackWho {
+		if pp, err := d.People.Person(ctx, p.Who); err == nil {
+			name = pp.Name
 		}
 	}
 	check, err := d.Store.BeginPage(ctx, p, d.Consumer)
@@ -274,7 +279,13 @@ func (s *Service) sendPage(ctx context.Context, p Page) {
 			}
 		}
 	case p.Channel == oncall.ChannelVoice:
-		err = d.Pager.Call(sendCtx, to, VoiceTwiML(p.Team, fallback, p.Mode))
+		sid, err = d.Pager.Call(sendCtx, to, VoiceWords(p.Team, fallback, p.Mode))
+		if err == nil && sid != "" && d.Statuses != nil {
+			// The press and the call's status come back by its id.
+			if err := d.Statuses.RecordPage(ctx, sid, p.Alert); err != nil {
+				log.Warn("outbox: recording the call for its answer failed", "err", err)
+			}
+		}
 	case p.Channel == oncall.ChannelWebPush:
 		if d.WebPush == nil {
 			err = fmt.Errorf("%w: web push not configured", ErrPageRefused)

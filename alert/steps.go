@@ -204,7 +204,7 @@ func (s *Service) runDeliver(ctx context.Context, t Timer, now time.Time) error 
 		if a.Fences[TimerDeliver] != t.Fence {
 			return nil, nil
 		}
-		dl := Delivery{Seen: map[string]bool{}, Undelivered: map[string]bool{}}
+		dl := Delivery{Seen: map[string]bool{}, Undelivered: map[string]bool{}, Names: s.names(ctx, a)}
 		if s.esc != nil && a.State == StateRaised {
 			for _, tg := range a.Esc.Targets {
 				switch {
@@ -214,7 +214,7 @@ func (s *Service) runDeliver(ctx context.Context, t Timer, now time.Time) error 
 						return nil, err
 					}
 					dl.Seen[tg.Who] = ok && !at.After(now)
-				case !tg.smsCheckDue().IsZero() && s.esc.Statuses != nil:
+				case !tg.outcomeDue().IsZero() && s.esc.Statuses != nil:
 					bad, err := s.esc.Statuses.Undelivered(ctx, tg.SID)
 					if err != nil {
 						return nil, err

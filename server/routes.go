@@ -114,6 +114,8 @@ func (s *server) routes(mux *http.ServeMux) {
 	if s.SMS != nil {
 		s.handle(mux, "POST /sms/inbound", s.smsInbound())
 		s.handle(mux, "POST /sms/status", s.smsStatus())
+		s.handle(mux, "POST /sms/voice/answer", s.voiceAnswer()) // a voice page's press of 1
+		s.handle(mux, "POST /sms/voice/status", s.voiceStatus()) // a voice page's call ended
 	}
 	if s.SMS != nil && s.SMS.Directory != nil {
 		s.handle(mux, "POST /sms/directory", s.smsDirectory()) // the signposting number, answered; never the intake number

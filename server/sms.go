@@ -167,6 +167,13 @@ func (s *server) smsStatus() http.Handler {
 					return
 				}
 			}
+			// A delivered page says so on the alert's timeline.
+			if st.State == sms.StateDelivered && alertID != "" && s.Alerts != nil {
+				if err := s.Alerts.TextDelivered(r.Context(), alertID, st.MessageSID); err != nil {
+					s.error(w, r, err)
+					return
+				}
+			}
 		}
 		w.WriteHeader(http.StatusNoContent)
 	})

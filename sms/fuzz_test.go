@@ -100,3 +100,29 @@ func FuzzParseStatus(f *testing.F) {
 		}
 	})
 }
+
+func FuzzParseCallStatus(f *testing.F) {
+	f.Add("CA0123456789abcdef0123456789abcdef", "no-answer", "")
+	f.Add("CA0123456789abcdef0123456789abcdef", "completed", "1")
+	f.Add("CA0123456789abcdef0123456789abcdef", "in-progress", "12#")
+	f.Add("SM0123456789abcdef0123456789abcdef", "busy", "")
+	f.Add("", "", "1; DROP")
+	f.Fuzz(func(t *testing.T, sid, state, digits string) {
+		form := map[string]string{"CallSid": sid, "CallStatus": state, "Digits": digits}
+		if st, err := ParseCallStatus(form); err == nil {
+			if st.CallSID != sid || !strings.HasPrefix(sid, "CA") || st.State.Rank() == 0 {
+				t.Fatalf("accepted %q %q", sid, state)
+			}
+		}
+		st, err := ParseGather(form)
+		if err != nil {
+			return
+		}
+		if st.CallSID != sid || !strings.HasPrefix(sid, "CA") {
+			t.Fatalf("gather accepted call %q", sid)
+		}
+		if len(st.Digits) > 8 || strings.Trim(st.Digits, "0123456789*#") != "" {
+			t.Fatalf("gather accepted digits %q", st.Digits)
+		}
+	})
+}

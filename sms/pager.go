@@ -27,10 +27,10 @@ func (p Pager) Text(ctx context.Context, to pii.Phone, body string) error {
 	return pageError(err)
 }
 
-// Call places a voice page that plays twiml (see VoicePage).
-func (p Pager) Call(ctx context.Context, to pii.Phone, twiml string) error {
-	_, err := p.Sender.Call(ctx, to, twiml)
-	return pageError(err)
+// Call places a voice page that says words and asks for a press of 1.
+func (p Pager) Call(ctx context.Context, to pii.Phone, words string) (string, error) {
+	sid, err := p.Sender.Call(ctx, to, words)
+	return sid, pageError(err)
 }
 
 func pageError(err error) error {

@@ -52,7 +52,7 @@ func TestPager(t *testing.T) {
 	}
 	f := testenv.StartTwilio(t)
 	s, _ := newTestSender(t, f, nil)
-	if err := (Pager{Sender: s}).Call(context.Background(), mustPhone(t, responder), VoicePage("South")); err != nil || len(f.Calls()) != 1 {
+	if _, err := (Pager{Sender: s}).Call(context.Background(), mustPhone(t, responder), ResponderPage("South")); err != nil || len(f.Calls()) != 1 {
 		t.Errorf("Call = %v, %d calls", err, len(f.Calls()))
 	}
 }

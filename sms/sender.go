@@ -216,19 +216,31 @@ func (s *Sender) Send(ctx context.Context, p Page) (string, error) {
 	})
 }
 
-// Call places a voice page to a responder's phone that plays twiml (see
-// VoicePage): it must say nothing about the survivor.
-func (s *Sender) Call(ctx context.Context, to pii.Phone, twiml string) (string, error) {
+// Call places a voice page to a responder's phone, or the fallback's,
+// that says words (see VoicePage; they must say nothing about the
+// survivor) and asks for a press of 1. The press comes back to
+// POST /sms/voice/answer and the call's outcome to POST /sms/voice/status
+// under the public URL.
+func (s *Sender) Call(ctx context.Context, to pii.Phone, words string) (string, error) {
 	if to.IsZero() {
 		return "", fmt.Errorf("%w: no recipient", ErrRejected)
 	}
 	if s.cfg.From == "" {
 		return "", fmt.Errorf("%w: no page number (WAYMARK_TWILIO_FROM)", ErrNotConfigured)
 	}
+	if s.cfg.PublicURL == "" {
+		return "", fmt.Errorf("%w: no public URL (WAYMARK_PUBLIC_URL) for the call's answer", ErrNotConfigured)
+	}
+	doc, err := VoicePage(words, s.cfg.PublicURL+VoiceAnswerPath)
+	if err != nil {
+		return "", fmt.Errorf("%w: voice page: %w", ErrRejected, err)
+	}
 	params := &api.CreateCallParams{}
 	params.SetTo(to.Reveal())
 	params.SetFrom(s.cfg.From)
-	params.SetTwiml(twiml)
+	params.SetTwiml(doc)
+	params.SetStatusCallback(s.cfg.PublicURL + VoiceStatusPath)
+	params.SetStatusCallbackMethod("POST")
 	return s.do(ctx, "call", func(a *api.ApiService) (string, error) {
 		c, err := a.CreateCall(params)
 		if err != nil {
@@ -240,6 +252,12 @@ func (s *Sender) Call(ctx context.Context, to pii.Phone, twiml string) (string, 
 		return *c.Sid, nil
 	})
 }
+
+// The webhooks of voice pages, under the public URL.
+const (
+	VoiceAnswerPath = "/sms/voice/answer"
+	VoiceStatusPath = "/sms/voice/status"
+)
 
 var errNoSID = errors.New("twilio answered without a sid")
 

@@ -355,7 +355,8 @@ func TestSendMessagingService(t *testing.T) {
 func TestCall(t *testing.T) {
 	f := testenv.StartTwilio(t)
 	s, logs := newTestSender(t, f, nil)
-	sid, err := s.Call(context.Background(), mustPhone(t, responder), VoicePage("South"))
+	words := ResponderPage("South") + " Press 1 to take this alert."
+	sid, err := s.Call(context.Background(), mustPhone(t, responder), words)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -366,8 +367,18 @@ func TestCall(t *testing.T) {
 	if len(calls) != 1 {
 		t.Fatalf("%d calls, want 1", len(calls))
 	}
-	if got := calls[0].Form.Get("Twiml"); got != VoicePage("South") {
-		t.Errorf("Twiml = %q", got)
+	want, err := VoicePage(words, publicURL+"/sms/voice/answer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := calls[0].Form.Get("Twiml"); got != want {
+		t.Errorf("Twiml = %q, want %q", got, want)
+	}
+	if got := calls[0].Form.Get("StatusCallback"); got != publicURL+"/sms/voice/status" {
+		t.Errorf("StatusCallback = %q, want the voice status webhook", got)
+	}
+	if got := calls[0].Form.Get("From"); got != pageFrom {
+		t.Errorf("From = %q, want the page number %q", got, pageFrom)
 	}
 	assertNoPhone(t, "log", logs.String(), responder)
 }

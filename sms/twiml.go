@@ -3,6 +3,7 @@ package sms
 import (
 	"bytes"
 	"encoding/xml"
+	"errors"
 )
 
 // xmlHeader starts every TwiML document.
@@ -25,13 +26,45 @@ func Reply(text string) []byte {
 	return b.Bytes()
 }
 
-// VoicePage is the TwiML of a voice page to a responder: the same words
-// as a text page, said twice, and nothing about the survivor.
-func VoicePage(team string) string {
+// VoicePage is the TwiML of a voice page: words (the page's neutral
+// words, nothing about the survivor) said twice inside a gather for one
+// key, whose press Twilio posts to action. With no key pressed the call
+// says so and ends; its status callback then moves the escalation on.
+func VoicePage(words, action string) (string, error) {
+	if words == "" || action == "" {
+		return "", errors.New("sms: a voice page needs its words and its action URL")
+	}
 	var b bytes.Buffer
 	b.WriteString(xmlHeader)
-	b.WriteString(`<Response><Say language="en-GB" loop="2">`)
-	xml.EscapeText(&b, []byte(ResponderPage(team)))
-	b.WriteString("</Say></Response>")
-	return b.String()
+	b.WriteString(`<Response><Gather input="dtmf" numDigits="1" timeout="8" method="POST" action="`)
+	xml.EscapeText(&b, []byte(action))
+	b.WriteString(`">`)
+	say(&b, words)
+	b.WriteString(`<Pause length="1"/>`)
+	say(&b, words)
+	b.WriteString(`</Gather>`)
+	say(&b, "No key was pressed. Goodbye.")
+	b.WriteString(`<Hangup/></Response>`)
+	return b.String(), nil
+}
+
+// VoiceAnswer is the TwiML that answers a key press on a voice page: it
+// says said and ends the call.
+func VoiceAnswer(said string) (string, error) {
+	if said == "" {
+		return "", errors.New("sms: a voice answer needs its words")
+	}
+	var b bytes.Buffer
+	b.WriteString(xmlHeader)
+	b.WriteString("<Response>")
+	say(&b, said)
+	b.WriteString("<Hangup/></Response>")
+	return b.String(), nil
+}
+
+// say writes one <Say> of text in British English.
+func say(b *bytes.Buffer, text string) {
+	b.WriteString(`<Say language="en-GB">`)
+	xml.EscapeText(b, []byte(text))
+	b.WriteString(`</Say>`)
 }

@@ -257,7 +257,8 @@ func TestTwiMLGolden(t *testing.T) {
 	}{
 		{"reply-empty.xml", string(Reply(""))},
 		{"reply-neutral.xml", string(Reply("Thanks & see you <soon>"))},
-		{"voice-page.xml", VoicePage("South")},
+		{"voice-page.xml", voicePage(t, ResponderPage("South")+" Press 1 to take this alert.", "https://waymark.example.org/sms/voice/answer")},
+		{"voice-answer.xml", voiceAnswer(t, "Thank you. The alert is yours & nobody else's.")},
 	}
 	for _, tc := range tests {
 		path := filepath.Join("testdata", tc.file)
@@ -279,6 +280,24 @@ func TestTwiMLGolden(t *testing.T) {
 	}
 }
 
+func voicePage(t *testing.T, words, action string) string {
+	t.Helper()
+	doc, err := VoicePage(words, action)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return doc
+}
+
+func voiceAnswer(t *testing.T, said string) string {
+	t.Helper()
+	doc, err := VoiceAnswer(said)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return doc
+}
+
 // BenchmarkVerify: a forged signature is refused by the streaming check
 // without reaching twilio-go's allocating validator.
 func BenchmarkVerify(b *testing.B) {
@@ -293,5 +312,45 @@ func BenchmarkVerify(b *testing.B) {
 				v.Verify("/sms/inbound", "", form, bc.sig)
 			}
 		})
+	}
+}
+
+// TestCallForms: the voice webhooks' forms are checked field by field;
+// a text's status or a bad state is refused, and every final call state
+// that is not a press says why in words.
+func TestCallForms(t *testing.T) {
+	const sid = "CA0123456789abcdef0123456789abcdef"
+	for _, tc := range []struct {
+		form map[string]string
+		ok   bool
+	}{
+		{map[string]string{"CallSid": sid, "CallStatus": "no-answer"}, true},
+		{map[string]string{"CallSid": "SM0123456789abcdef0123456789abcdef", "CallStatus": "busy"}, false},
+		{map[string]string{"CallSid": sid, "CallStatus": "delivered"}, false},
+		{map[string]string{"CallSid": sid}, false},
+	} {
+		if _, err := ParseCallStatus(tc.form); (err == nil) != tc.ok {
+			t.Errorf("ParseCallStatus(%v) = %v", tc.form, err)
+		}
+	}
+	for _, d := range []string{"", "1", "9", "#", "12*"} {
+		if _, err := ParseGather(map[string]string{"CallSid": sid, "Digits": d}); err != nil {
+			t.Errorf("ParseGather(Digits=%q) = %v", d, err)
+		}
+	}
+	for _, d := range []string{"1 ", "x", "123456789", "<1>"} {
+		if _, err := ParseGather(map[string]string{"CallSid": sid, "Digits": d}); err == nil {
+			t.Errorf("ParseGather(Digits=%q) accepted", d)
+		}
+	}
+	for _, s := range []CallState{CallCompleted, CallBusy, CallNoAnswer, CallFailed, CallCanceled} {
+		if s.Rank() != 4 || s.Unanswered() == "" {
+			t.Errorf("%s: rank %d, words %q", s, s.Rank(), s.Unanswered())
+		}
+	}
+	for _, s := range []CallState{CallQueued, CallRinging, CallInProgress} {
+		if s.Unanswered() != "" {
+			t.Errorf("%s is not final but says %q", s, s.Unanswered())
+		}
 	}
 }

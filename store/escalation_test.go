@@ -188,8 +188,16 @@ func (f *fakeStatuses) Undelivered(ctx context.Context, sid string) (bool, error
 	return f.undelivered[sid], nil
 }
 
-func (f *fakePager) Call(ctx context.Context, to pii.Phone, twiml string) error {
-	return f.do("voice", to)
+func (f *fakePager) Call(ctx context.Context, to pii.Phone, words string) (string, error) {
+	if strings.Contains(words, "+44") {
+		panic("voice page carries a phone number")
+	}
+	if err := f.do("voice", to); err != nil {
+		return "", err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return fmt.Sprintf("CA%032d", len(f.sent)), nil
 }
 
 func (f *fakePager) pages() []sent {
@@ -661,7 +669,8 @@ func TestAuditorRearms(t *testing.T) {
 		t.Error("the re-armed step paged nobody")
 	}
 	a := e.alert(id)
-	if a.Timeline[len(a.Timeline)-1].Type != alert.EntryEscalated || !slices.ContainsFunc(a.Timeline, func(en alert.Entry) bool { return en.Type == alert.EntryRepaired }) {
+	repair := slices.IndexFunc(a.Timeline, func(en alert.Entry) bool { return en.Type == alert.EntryRepaired })
+	if repair < 0 || !slices.ContainsFunc(a.Timeline[repair:], func(en alert.Entry) bool { return en.Type == alert.EntryEscalated }) {
 		t.Errorf("timeline lacks the repair: %+v", a.Timeline)
 	}
 }
@@ -778,11 +787,137 @@ func TestFailedTextCallbackMovesAtOnce(t *testing.T) {
 	a := e.alert(id)
 	found := false
 	for _, en := range a.Timeline {
-		if strings.Contains(en.Detail, "text to s_prim not delivered (the number does not exist): trying the next channel now") {
+		if en.Detail == "Texted Name s_prim \u2014 not delivered (the number does not exist); trying a call now" {
 			found = true
 		}
 	}
 	if !found {
 		t.Errorf("the timeline does not say the text failed and why")
+	}
+}
+
+// callSIDs are the provider ids the fake pager gave the calls so far, by
+// recipient.
+func (e *escEnv) callSIDs() map[string]string {
+	out := map[string]string{}
+	for i, p := range e.pager.pages() {
+		if p.Kind == "voice" {
+			out[p.To] = fmt.Sprintf("CA%032d", i+1)
+		}
+	}
+	return out
+}
+
+func (e *escEnv) hasEntry(id, detail string) bool {
+	return slices.ContainsFunc(e.alert(id).Timeline, func(en alert.Entry) bool { return en.Detail == detail })
+}
+
+// TestVoicePageCountsOnlyWhenTaken: a call nobody answers moves its
+// recipient to their next channel at once, once; a press of 1 claims the
+// alert for the callee, first claim wins; a press for a call that is not
+// a current page changes nothing.
+func TestVoicePageCountsOnlyWhenTaken(t *testing.T) {
+	e := newEscEnv(t, escCases{risk: casework.RiskMedium})
+	e.fullRota()
+	e.setPolicy(oncall.PolicyFile{Medium: &oncall.PolicyLevelFile{Steps: []oncall.StepFile{
+		{Whom: []string{"oncall:primary", "oncall:secondary"}, How: []string{"voice", "sms"}, Wait: "10m"},
+		{Whom: []string{"fallback"}, How: []string{"voice"}, Wait: "10m"},
+	}}})
+	id := e.raise()
+	e.run(sec(1), time.Second)
+	sids := e.callSIDs()
+	if sids["s_prim"] == "" || sids["s_sec"] == "" {
+		t.Fatalf("calls placed: %v", e.pager.pages())
+	}
+	if !e.hasEntry(id, "Rang Name s_prim \u2014 ringing; waiting for them to press 1") {
+		t.Errorf("the timeline does not say the call is ringing: %+v", e.alert(id).Timeline)
+	}
+	ctx := context.Background()
+	if ans, err := e.svc.CallPressed(ctx, id, "CA"+strings.Repeat("9", 32)); err != nil || ans != alert.AnswerStale {
+		t.Errorf("press on a call that was no page = %q, %v; want stale", ans, err)
+	}
+	for range 2 {
+		if err := e.svc.CallUnanswered(ctx, id, sids["s_prim"], "no answer"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.run(sec(1), time.Second)
+	texts := 0
+	for _, p := range e.pager.pages() {
+		if p.Kind == "sms" && p.To == "s_prim" {
+			texts++
+		}
+	}
+	if texts != 1 {
+		t.Errorf("after the unanswered call, %d texts to the primary; want 1 at once", texts)
+	}
+	if !e.hasEntry(id, "Rang Name s_prim \u2014 no answer; trying a text now") {
+		t.Errorf("the timeline does not say the call was not answered: %+v", e.alert(id).Timeline)
+	}
+	if ans, err := e.svc.CallPressed(ctx, id, sids["s_sec"]); err != nil || ans != alert.AnswerTaken {
+		t.Fatalf("the secondary's press = %q, %v; want taken", ans, err)
+	}
+	a := e.alert(id)
+	if a.Owner != "s_sec" || a.State != alert.StateAcknowledged {
+		t.Errorf("after the press: %s by %q; want acknowledged by s_sec", a.State, a.Owner)
+	}
+	if !e.hasEntry(id, "Rang Name s_sec \u2014 pressed 1 and took the alert") {
+		t.Errorf("the timeline does not say who took it by phone: %+v", a.Timeline)
+	}
+	// A second press, by anyone, changes nothing.
+	if ans, _ := e.svc.CallPressed(ctx, id, sids["s_prim"]); ans != alert.AnswerHeld {
+		t.Errorf("a press after the claim = %q; want held", ans)
+	}
+	if ans, _ := e.svc.CallPressed(ctx, id, sids["s_sec"]); ans != alert.AnswerHeld {
+		t.Errorf("a replayed press = %q; want held", ans)
+	}
+	if b := e.alert(id); b.Owner != "s_sec" || b.Seq != a.Seq {
+		t.Errorf("a later press changed the alert: owner %q, seq %d → %d", b.Owner, a.Seq, b.Seq)
+	}
+}
+
+// TestVoicePageUnheardMovesOn: a call whose outcome never arrives counts
+// as unanswered once VoiceAnswerWait has passed; the fallback's press
+// counts as delivered without claiming.
+func TestVoicePageUnheardMovesOn(t *testing.T) {
+	e := newEscEnv(t, escCases{risk: casework.RiskMedium})
+	e.fullRota()
+	e.setPolicy(oncall.PolicyFile{Medium: &oncall.PolicyLevelFile{Steps: []oncall.StepFile{
+		{Whom: []string{"oncall:primary"}, How: []string{"voice", "sms"}, Wait: "10m"},
+		{Whom: []string{"fallback"}, How: []string{"voice"}, Wait: "10m"},
+	}}})
+	id := e.raise()
+	e.run(sec(1), time.Second)
+	e.run(alert.VoiceAnswerWait+sec(5), time.Second)
+	var text time.Duration
+	for _, p := range e.pager.pages() {
+		if p.Kind == "sms" && p.To == "s_prim" {
+			text = p.At
+		}
+	}
+	if text < alert.VoiceAnswerWait || text > alert.VoiceAnswerWait+sec(4) {
+		t.Errorf("the unheard call moved on to a text at %v; want just after %v", text, alert.VoiceAnswerWait)
+	}
+	if !e.hasEntry(id, "Rang Name s_prim \u2014 no answer within 1m30s; trying a text now") {
+		t.Errorf("the timeline does not say why: %+v", e.alert(id).Timeline)
+	}
+	// On to the fallback step, 10 minutes after the first.
+	fb := ""
+	for i := 0; i < 200 && fb == ""; i++ {
+		e.run(sec(5), 5*time.Second)
+		fb = e.callSIDs()[alert.FallbackWho]
+	}
+	if fb == "" {
+		t.Fatalf("the fallback was not rung: %v", e.pager.pages())
+	}
+	if ans, err := e.svc.CallPressed(context.Background(), id, fb); err != nil || ans != alert.AnswerNoted {
+		t.Fatalf("the fallback's press = %q, %v; want noted", ans, err)
+	}
+	a := e.alert(id)
+	if a.Owner != "" || a.State != alert.StateRaised {
+		t.Errorf("the fallback's press claimed the alert: %s by %q", a.State, a.Owner)
+	}
+	if !e.hasEntry(id, "Rang the 24/7 fallback \u2014 pressed 1: they have it") {
+		t.Errorf("the timeline does not say the fallback has it: %+v", a.Timeline)
 	}
 }

@@ -199,13 +199,15 @@ func (st smsStatuses) Undelivered(ctx context.Context, sid string) (bool, error)
 	return s.State == "undelivered" || s.State == "failed", nil
 }
 
-func (p pager) Call(ctx context.Context, to pii.Phone, twiml string) error {
+// Call places a voice page that says words and asks for a press of 1,
+// and returns Twilio's id for the call.
+func (p pager) Call(ctx context.Context, to pii.Phone, words string) (string, error) {
 	s := p.a.smsSender
 	if s == nil {
-		return fmt.Errorf("%w: twilio not configured", alert.ErrPageRefused)
+		return "", fmt.Errorf("%w: twilio not configured", alert.ErrPageRefused)
 	}
-	_, err := s.Call(ctx, to, twiml)
-	return pageError(err)
+	sid, err := s.Call(ctx, to, words)
+	return sid, pageError(err)
 }
 
 // webPusher sends Web Push pages through SCALE's sender.
@@ -265,7 +267,7 @@ func newEscalationMetrics(reg *prometheus.Registry, st *store.Store) *escalation
 		steps: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "waymark_escalation_steps_total",
 			Help: "Escalation steps run, by whether the step paged the 24/7 fallback."}, []string{"fallback"}),
 		pages: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "waymark_pages_total",
-			Help: "Pages handled by the outbox, by channel and outcome (sent, refused, failed, stale)."}, []string{"channel", "outcome"}),
+			Help: "Pages handled, by channel and outcome (sent, refused, failed, stale; undelivered texts; answered and unanswered calls)."}, []string{"channel", "outcome"}),
 		dead: prometheus.NewCounter(prometheus.CounterOpts{Name: "waymark_outbox_dead_letters_total",
 			Help: "Pages moved to the dead-letter stream after repeated failures (each is an operator alert)."}),
 		repairs: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "waymark_auditor_repairs_total",

@@ -80,6 +80,9 @@ type TwilioRequest struct {
 	Form       url.Values
 	// Answered is the status the fake answered (0 for a hang).
 	Answered int
+	// SID is the id of the message or call the fake created, "" when it
+	// created none.
+	SID string
 }
 
 // StartTwilio starts a fake Twilio for t and stops it at cleanup.
@@ -218,6 +221,9 @@ func (f *FakeTwilio) serve(w http.ResponseWriter, r *http.Request) {
 	} else {
 		rec.Answered = answerStatus(reply, rec)
 	}
+	if rec.Answered == http.StatusCreated && reply.RawBody == "" && rec.Authorized && rec.Account == f.AccountSID {
+		rec.SID = sidOf(rec.Kind, seq)
+	}
 	f.requests = append(f.requests, rec)
 	close(f.arrived)
 	f.arrived = make(chan struct{})
@@ -267,7 +273,7 @@ func (f *FakeTwilio) created(w http.ResponseWriter, rec TwilioRequest, seq int) 
 	var v map[string]any
 	switch rec.Kind {
 	case "message":
-		sid := fmt.Sprintf("SM%032x", seq)
+		sid := sidOf(rec.Kind, seq)
 		v = map[string]any{
 			"account_sid":           f.AccountSID,
 			"api_version":           "2010-04-01",
@@ -291,7 +297,7 @@ func (f *FakeTwilio) created(w http.ResponseWriter, rec TwilioRequest, seq int) 
 			"uri":                   "/2010-04-01/Accounts/" + f.AccountSID + "/Messages/" + sid + ".json",
 		}
 	case "call":
-		sid := fmt.Sprintf("CA%032x", seq)
+		sid := sidOf(rec.Kind, seq)
 		v = map[string]any{
 			"account_sid": f.AccountSID, "api_version": "2010-04-01",
 			"date_created": now, "date_updated": now, "direction": "outbound-api",
@@ -303,6 +309,14 @@ func (f *FakeTwilio) created(w http.ResponseWriter, rec TwilioRequest, seq int) 
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusCreated)
 	json.NewEncoder(w).Encode(v)
+}
+
+// sidOf is the id the fake gives the seq'th request's message or call.
+func sidOf(kind string, seq int) string {
+	if kind == "call" {
+		return fmt.Sprintf("CA%032x", seq)
+	}
+	return fmt.Sprintf("SM%032x", seq)
 }
 
 func nilIfEmpty(s string) any {
