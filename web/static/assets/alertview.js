@@ -397,11 +397,15 @@ const ENTRY = {
   cancelled: 'Cancelled by them', 'cancel-late': 'Asked to cancel after the window (still open)',
   'wrong-pin': 'Wrong PIN entered', acknowledged: 'Claimed', working: 'Marked as being worked on',
   note: 'Note', requeued: 'Back in the queue', quiet: 'Claim about to lapse', lapsed: 'Claim lapsed: back in the queue',
-  escalated: 'Escalated', delivery: 'Not reached: trying the next way', 'handed-over': 'Handed over',
+  escalated: 'Escalated', delivery: 'Not reached: trying the next way', paged: 'Paged', answered: 'Taken by phone',
+  'handed-over': 'Handed over',
   repaired: 'Escalation re-armed', 'page-failed': 'A page could not be sent', resolved: 'Resolved',
   'followup-done': 'Welfare follow-up closed', expired: 'Expired', checkins: 'Check-in schedule changed',
   'checkins-duress': 'Check-in change under duress (not applied)', 'practice-real': 'Practice treated as real',
 };
+
+// The entries whose detail is already a plain sentence about a page.
+const PAGE_TYPES = new Set(['paged', 'answered', 'delivery', 'page-failed']);
 
 const WHOM = {
   'oncall:primary': 'the on-call responder', 'oncall:secondary': 'the second on call', 'oncall:manager': 'the duty manager',
@@ -433,6 +437,8 @@ function plainEntry(e) {
     const words = escalationWords(more);
     if (words !== more) { line = words; more = ''; }
   }
+  // Pages speak for themselves: "Texted Ruth Okafor — delivered".
+  if (PAGE_TYPES.has(e.type) && /^[A-Z]/.test(more)) { line = more; more = ''; }
   for (const [k, v] of Object.entries(HOW)) more = more.replaceAll(`${k} page`, `page ${v}`);
   return [line, more];
 }
