@@ -20,9 +20,6 @@ func newKeyspace(tenant string) keyspace {
 // prefix is the tenant's prefix, for scans and tests.
 func (k keyspace) prefix() string { return k.p }
 
-// probe is a key used only by the readiness round trip.
-func (k keyspace) probe() string { return k.p + "probe" }
-
 // --- staff, sessions, teams ---
 
 // staff is a staff account (hash).

@@ -155,7 +155,7 @@ func TestEmbeddedAnswersWithoutInfo(t *testing.T) {
 
 func TestKeyspaceHashTag(t *testing.T) {
 	k := newKeyspace("south")
-	if got, want := k.probe(), "wm:{south}:probe"; got != want {
-		t.Errorf("probe key = %q, want %q", got, want)
+	if got, want := k.teams(), "wm:{south}:teams"; got != want {
+		t.Errorf("teams key = %q, want %q", got, want)
 	}
 }
