@@ -8,6 +8,7 @@ import (
 
 	"waymark/alert"
 	"waymark/internal/randid"
+	"waymark/internal/testclock"
 	"waymark/internal/testenv"
 	"waymark/seal"
 )
@@ -71,7 +72,7 @@ func newBenchEnv(b *testing.B) *alertEnv {
 		b.Fatal(err)
 	}
 	s.SetCrypto(Crypto{Keyring: kr, Index: ix, TagKey: seal.NewRandomKey()})
-	e := &alertEnv{t: b, s: s, r: r, clk: &alertClock{t: time.Now()}}
+	e := &alertEnv{t: b, s: s, r: r, clk: testclock.New(time.Now())}
 	s.now = e.clk.Now
 	e.svc = e.service(s)
 	return e

@@ -15,30 +15,13 @@ import (
 	"waymark/alert"
 	"waymark/casework"
 	"waymark/internal/randid"
+	"waymark/internal/testclock"
 	"waymark/internal/testenv"
 	"waymark/pii"
 	"waymark/problem"
 	"waymark/seal"
 	"waymark/staff"
 )
-
-// alertClock is a settable clock shared by stores and services in a test.
-type alertClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *alertClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *alertClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // alertCases is a CaseSource for store tests: every case is in team south
 // with PIN 1111 real and 2222 duress.
@@ -71,7 +54,7 @@ type alertEnv struct {
 	t     testing.TB
 	s     *Store
 	r     *testenv.Redis
-	clk   *alertClock
+	clk   *testclock.Clock
 	svc   *alert.Service
 	cases alertCases
 }
@@ -79,7 +62,7 @@ type alertEnv struct {
 func newAlertEnv(t *testing.T, opts testenv.RedisOptions) *alertEnv {
 	t.Helper()
 	s, r := newTestStore(t, opts)
-	clk := &alertClock{t: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)}
+	clk := testclock.New(time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC))
 	s.now = clk.Now
 	e := &alertEnv{t: t, s: s, r: r, clk: clk}
 	e.svc = e.service(s)
@@ -398,7 +381,7 @@ func TestTimersClaimedOnceAndLeased(t *testing.T) {
 	if err := e.svc.App(ctx, caseID, alert.AppSignal{RequestID: randid.Token(16), Kind: alert.KindPanic}); err != nil {
 		t.Fatal(err)
 	}
-	e.clk.Add(31 * time.Second)
+	e.clk.Advance(31 * time.Second)
 	s2 := e.secondStore()
 	now := e.clk.Now()
 	got1, err := e.s.ClaimTimers(ctx, now, 30*time.Second, 10)
@@ -457,7 +440,7 @@ func TestSchedulerEscalatesAndLapsesClaims(t *testing.T) {
 	if err := e.svc.App(ctx, caseID, alert.AppSignal{RequestID: randid.Token(16), Kind: alert.KindPanic}); err != nil {
 		t.Fatal(err)
 	}
-	e.clk.Add(30 * time.Second)
+	e.clk.Advance(30 * time.Second)
 	if n, err := e.svc.Tick(ctx); err != nil || n != 1 {
 		t.Fatalf("Tick = %d, %v; want the first step", n, err)
 	}
@@ -468,7 +451,7 @@ func TestSchedulerEscalatesAndLapsesClaims(t *testing.T) {
 	if err := e.svc.Ack(ctx, who("s_one"), a.ID); err != nil {
 		t.Fatal(err)
 	}
-	e.clk.Add(15 * time.Minute)
+	e.clk.Advance(15 * time.Minute)
 	if _, err := e.svc.Tick(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -485,7 +468,7 @@ func TestSchedulerEscalatesAndLapsesClaims(t *testing.T) {
 	if fmt.Sprint(types) != fmt.Sprint(want) {
 		t.Errorf("events %v, want %v", types, want)
 	}
-	e.clk.Add(alert.ClaimLapseGrace)
+	e.clk.Advance(alert.ClaimLapseGrace)
 	// The lapse, then (the serve loop drains until a pass claims nothing)
 	// the step it made due at once.
 	for range 2 {
@@ -564,7 +547,7 @@ func TestOpenIndexOrder(t *testing.T) {
 		if err := e.svc.App(ctx, c, in); err != nil {
 			t.Fatal(err)
 		}
-		e.clk.Add(time.Second)
+		e.clk.Advance(time.Second)
 		return e.openAlert(c).ID
 	}
 	msg := mk("", alert.KindMessage)
@@ -651,7 +634,7 @@ func TestUnknownSenderFloodIsOneAlert(t *testing.T) {
 	}
 	first := text(one)
 	for range 399 {
-		e.clk.Add(time.Second)
+		e.clk.Advance(time.Second)
 		if id := text(one); id != first {
 			t.Fatalf("text %d from the same number raised %s, want it to join %s", n, id, first)
 		}
@@ -666,7 +649,7 @@ func TestUnknownSenderFloodIsOneAlert(t *testing.T) {
 	if len(open) != 2 {
 		t.Errorf("%d open alerts, want 2 (one per number)", len(open))
 	}
-	e.clk.Add(alert.SenderJoinWindow + time.Second)
+	e.clk.Advance(alert.SenderJoinWindow + time.Second)
 	if id := text(one); id == first {
 		t.Error("a text after 30 minutes of silence joined the old alert")
 	}

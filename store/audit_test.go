@@ -182,7 +182,7 @@ func TestAuditTrimKeepsAVerifiableCheckpoint(t *testing.T) {
 		if err := e.s.AppendAudit(ctx, audit.AuditEntry{Actor: "system", Action: "test.day", CaseID: caseID, Outcome: fmt.Sprintf("ok: day %d", d)}); err != nil {
 			t.Fatal(err)
 		}
-		e.clk.Add(day)
+		e.clk.Advance(day)
 	}
 	start := e.clk.Now().Add(-10 * day)
 	noHold := func(string, string) (bool, error) { return false, nil }
@@ -487,7 +487,7 @@ func TestAuditKeyRotation(t *testing.T) {
 	})
 	t.Run("a second rotation, with a checkpoint", func(t *testing.T) {
 		e, cur := setup(t)
-		e.clk.Add(48 * time.Hour)
+		e.clk.Advance(48 * time.Hour)
 		noHold := func(string, string) (bool, error) { return false, nil }
 		if n, err := cur.WithAuditKeys([][]byte{k1}).TrimAudit(context.Background(), e.clk.Now().Add(-time.Hour), noHold); err != nil || n != 5 {
 			t.Fatalf("trim = %d, %v; want 5", n, err)

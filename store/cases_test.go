@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,6 +18,7 @@ import (
 	"waymark/casework"
 	"waymark/codeword"
 	"waymark/internal/randid"
+	"waymark/internal/testclock"
 	"waymark/internal/testenv"
 	"waymark/pii"
 	"waymark/problem"
@@ -26,30 +26,12 @@ import (
 	"waymark/staff"
 )
 
-// caseClock is a settable clock shared by the store and the service.
-type caseClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *caseClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *caseClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // caseEnv is a Cases service on a Store on a private redis-server.
 type caseEnv struct {
 	s     *Store
 	r     *testenv.Redis
 	cases *casework.Cases
-	clock *caseClock
+	clock *testclock.Clock
 	pins  *seal.PINKey
 	// k1 is the secret of the active key-encryption key "k1".
 	k1 []byte
@@ -62,7 +44,7 @@ const testCheckinWord = "OK"
 func newCaseEnv(t *testing.T, opts testenv.RedisOptions) *caseEnv {
 	t.Helper()
 	s, r := newTestStore(t, opts)
-	clock := &caseClock{t: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)}
+	clock := testclock.New(time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC))
 	s.now = clock.Now
 	pins, err := seal.NewPINKey(seal.NewRandomKey())
 	if err != nil {

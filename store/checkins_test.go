@@ -42,12 +42,12 @@ func TestMissedCheckinTwoInstancesOneAlert(t *testing.T) {
 	e.setSchedule(caseID, &casework.Schedule{Every: time.Hour, Grace: 10 * time.Minute})
 	other := e.service(e.secondStore())
 
-	e.clk.Add(69 * time.Minute)
+	e.clk.Advance(69 * time.Minute)
 	tickAll(t, e.svc, other)
 	if n := e.countAlerts(); n != 0 {
 		t.Fatalf("%d alerts before the end of grace", n)
 	}
-	e.clk.Add(time.Minute)
+	e.clk.Advance(time.Minute)
 	for range 3 {
 		tickAll(t, e.svc, other, e.svc, other)
 	}
@@ -66,7 +66,7 @@ func TestMissedCheckinTwoInstancesOneAlert(t *testing.T) {
 		t.Errorf("check-in log has %d entries, want 1", len(log))
 	}
 	// Paused until the next check-in.
-	e.clk.Add(5 * time.Hour)
+	e.clk.Advance(5 * time.Hour)
 	tickAll(t, e.svc, other)
 	if n := e.countAlerts(); n != 1 {
 		t.Fatalf("%d alerts while paused, want 1", n)
@@ -75,7 +75,7 @@ func TestMissedCheckinTwoInstancesOneAlert(t *testing.T) {
 	if err := e.svc.App(context.Background(), caseID, alert.AppSignal{RequestID: randid.Token(16), Kind: alert.KindCheckin, PIN: "1111"}); err != nil {
 		t.Fatal(err)
 	}
-	e.clk.Add(71 * time.Minute)
+	e.clk.Advance(71 * time.Minute)
 	tickAll(t, e.svc, other)
 	if n := e.countAlerts(); n != 1 {
 		t.Fatalf("%d alerts, want the second miss joined to the open one", n)
@@ -96,7 +96,7 @@ func TestMissedCheckinSurvivesRestartOfEverything(t *testing.T) {
 	caseID := e.newCase()
 	e.setSchedule(caseID, &casework.Schedule{Times: []string{"10:30"}, Grace: 15 * time.Minute})
 	// 10:30 London is 10:30 UTC in November; due plus grace is 10:45.
-	e.clk.Add(35 * time.Minute) // 10:35: past due, inside grace
+	e.clk.Advance(35 * time.Minute) // 10:35: past due, inside grace
 	other := e.service(e.secondStore())
 	tickAll(t, e.svc, other)
 	if n := e.countAlerts(); n != 0 {
@@ -109,7 +109,7 @@ func TestMissedCheckinSurvivesRestartOfEverything(t *testing.T) {
 	s3, s4 := e.secondStore(), e.secondStore()
 	e.s = s3
 	a3, a4 := e.service(s3), e.service(s4)
-	e.clk.Add(10 * time.Minute) // 10:45
+	e.clk.Advance(10 * time.Minute) // 10:45
 	tickAll(t, a3, a4)
 	if n := e.countAlerts(); n != 1 {
 		t.Fatalf("%d alerts after restarting everything, want 1", n)

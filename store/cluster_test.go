@@ -13,6 +13,7 @@ import (
 	"waymark/alert"
 	"waymark/casework"
 	"waymark/internal/randid"
+	"waymark/internal/testclock"
 	"waymark/internal/testenv"
 	"waymark/pii"
 	"waymark/problem"
@@ -162,7 +163,7 @@ func openCluster(t *testing.T, addrs []string, tenant string, crypto Crypto, now
 // id of the app alert it raised.
 func clusterAlertPath(t *testing.T, addrs []string, tenant string, crypto Crypto) string {
 	ctx := context.Background()
-	clk := &alertClock{t: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)}
+	clk := testclock.New(time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC))
 	sa, sb := openCluster(t, addrs, tenant, crypto, clk.Now), openCluster(t, addrs, tenant, crypto, clk.Now)
 	if err := sa.Ping(ctx); err != nil {
 		t.Fatal(err)
@@ -263,7 +264,7 @@ func clusterAlertPath(t *testing.T, addrs []string, tenant string, crypto Crypto
 
 	// Escalate: both instances tick at the end of the cancel window; the
 	// first step runs once.
-	clk.Add(30 * time.Second)
+	clk.Advance(30 * time.Second)
 	tickAll(t, svcA, svcB)
 	if al = openAlertOf(caseID); al.Step != 1 {
 		t.Errorf("step after the cancel window = %d, want 1", al.Step)
@@ -288,7 +289,7 @@ func clusterAlertPath(t *testing.T, addrs []string, tenant string, crypto Crypto
 	// The acknowledgement timer falls due: whatever the rules decide, the
 	// scheduler's claim, the commit and the finish run on the cluster.
 	before := openAlertOf(caseID).Version
-	clk.Add(15 * time.Minute)
+	clk.Advance(15 * time.Minute)
 	tickAll(t, svcA, svcB)
 	if al = openAlertOf(caseID); al.Version <= before {
 		t.Errorf("the acknowledgement timer changed nothing (version %d)", al.Version)
@@ -301,7 +302,7 @@ func clusterAlertPath(t *testing.T, addrs []string, tenant string, crypto Crypto
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk.Add(70 * time.Minute)
+	clk.Advance(70 * time.Minute)
 	for range 3 {
 		tickAll(t, svcA, svcB)
 	}

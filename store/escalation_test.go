@@ -14,6 +14,7 @@ import (
 
 	"waymark/alert"
 	"waymark/casework"
+	"waymark/internal/testclock"
 	"waymark/internal/testenv"
 	"waymark/oncall"
 	"waymark/pii"
@@ -128,7 +129,7 @@ type sent struct {
 // fakePager records pages, answering from a per-recipient script.
 type fakePager struct {
 	mu     sync.Mutex
-	clk    *alertClock
+	clk    *testclock.Clock
 	start  time.Time
 	who    map[string]string // phone → staff id
 	sent   []sent
@@ -309,7 +310,7 @@ func (e *escEnv) run(d, tick time.Duration, svcs ...*alert.Service) {
 		if elapsed+tick > d {
 			return
 		}
-		e.clk.Add(tick)
+		e.clk.Advance(tick)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"waymark/alert"
+	"waymark/internal/testclock"
 	"waymark/internal/testenv"
 	"waymark/records"
 	"waymark/staff"
@@ -18,7 +19,7 @@ import (
 
 // gapSampler is one instance's sampler on st: team south, on call as
 // primary only when onCall says so.
-func gapSampler(t *testing.T, st *Store, clk *alertClock, onCall func(time.Time) bool) *records.GapSampler {
+func gapSampler(t *testing.T, st *Store, clk *testclock.Clock, onCall func(time.Time) bool) *records.GapSampler {
 	t.Helper()
 	g, err := records.NewGapSampler(records.GapSamplerOptions{
 		Store:   st,
@@ -44,11 +45,9 @@ func counters(t *testing.T, s *Store) map[string]int64 {
 
 // sampleEvery runs the samplers (at once, as instances would) at each
 // five-minute step in [from, to).
-func sampleEvery(t *testing.T, clk *alertClock, from, to time.Time, gs ...*records.GapSampler) {
+func sampleEvery(t *testing.T, clk *testclock.Clock, from, to time.Time, gs ...*records.GapSampler) {
 	t.Helper()
-	clk.mu.Lock()
-	clk.t = from
-	clk.mu.Unlock()
+	clk.Set(from)
 	for clk.Now().Before(to) {
 		var wg sync.WaitGroup
 		for _, g := range gs {
@@ -59,7 +58,7 @@ func sampleEvery(t *testing.T, clk *alertClock, from, to time.Time, gs ...*recor
 			})
 		}
 		wg.Wait()
-		clk.Add(5 * time.Minute)
+		clk.Advance(5 * time.Minute)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"waymark/alert"
 	"waymark/internal/randid"
+	"waymark/internal/testclock"
 	"waymark/internal/testenv"
 )
 
@@ -326,7 +327,7 @@ func TestReceiptsEarlierForm(t *testing.T) {
 
 func TestPresence(t *testing.T) {
 	s, _ := newTestStore(t, testenv.RedisOptions{})
-	clk := &authClock{t: time.UnixMilli(1700000000000)}
+	clk := testclock.New(time.UnixMilli(1700000000000))
 	s.now = clk.Now
 	ctx := context.Background()
 	until := clk.Now().Add(90 * time.Second)

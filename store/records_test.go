@@ -97,11 +97,11 @@ func (e *alertEnv) resolvedAlert(t *testing.T) (caseID string, a *alert.Alert) {
 		t.Fatal(err)
 	}
 	a = e.openAlert(caseID)
-	e.clk.Add(40 * time.Second)
+	e.clk.Advance(40 * time.Second)
 	if err := e.svc.Ack(ctx, who("s_one"), a.ID); err != nil {
 		t.Fatal(err)
 	}
-	e.clk.Add(2 * time.Minute)
+	e.clk.Advance(2 * time.Minute)
 	if err := e.svc.Resolve(ctx, who("s_one"), a.ID, alert.Resolution{Outcome: alert.OutcomePoliceAttended,
 		PoliceRef: pii.NewText("CAD-4471-22NOV"), Note: pii.NewText("Canary-note: officers attended")}); err != nil {
 		t.Fatal(err)
@@ -136,7 +136,7 @@ func TestHandoffRetriedUntilFiledThenRetentionRuns(t *testing.T) {
 	_, a := e.resolvedAlert(t)
 
 	// A year on, nothing filed yet: the sealed details are all still there.
-	e.clk.Add(365 * 24 * time.Hour)
+	e.clk.Advance(365 * 24 * time.Hour)
 	if rep, err := recs.Sweep(ctx); err != nil || rep.Erased != 0 {
 		t.Fatalf("sweep before filing = %+v, %v; want nothing erased", rep, err)
 	}
@@ -165,11 +165,11 @@ func TestHandoffRetriedUntilFiledThenRetentionRuns(t *testing.T) {
 			t.Errorf("after try %d: next try in %v, want %v", i+1, got, want.wait)
 		}
 		// Not due again before the backoff ends.
-		e.clk.Add(want.wait - time.Millisecond)
+		e.clk.Advance(want.wait - time.Millisecond)
 		if n, _ := recs.Tick(ctx); n != 0 {
 			t.Fatalf("after try %d: retried before its backoff", i+1)
 		}
-		e.clk.Add(time.Millisecond)
+		e.clk.Advance(time.Millisecond)
 	}
 	stats, err := recs.HandoffStats(ctx)
 	if err != nil || stats.Pending != 1 || stats.Failing != 1 {
@@ -224,11 +224,11 @@ func TestHandoffRetriedUntilFiledThenRetentionRuns(t *testing.T) {
 	}
 
 	// Retention counts from the filing, not the close.
-	e.clk.Add(retention - time.Millisecond)
+	e.clk.Advance(retention - time.Millisecond)
 	if rep, _ := recs.Sweep(ctx); rep.Erased != 0 || !e.exists(t, e.s.k.alertTimeline(a.ID)) {
 		t.Fatal("erased before the retention period after filing")
 	}
-	e.clk.Add(time.Millisecond)
+	e.clk.Advance(time.Millisecond)
 	rep, err := recs.Sweep(ctx)
 	if err != nil || rep.Erased != 1 {
 		t.Fatalf("sweep at retention = %+v, %v; want one erased", rep, err)
@@ -293,7 +293,7 @@ func TestLegalHoldKeepsAlertUntilLifted(t *testing.T) {
 			if !e.exists(t, e.s.k.alertTrail(a.ID)) {
 				t.Error("hold did not keep the location trail")
 			}
-			e.clk.Add(10 * retention)
+			e.clk.Advance(10 * retention)
 			rep, err := recs.Sweep(ctx)
 			if err != nil || rep.Held != 1 || rep.Erased != 0 || !e.exists(t, e.s.k.alertTimeline(a.ID)) {
 				t.Fatalf("sweep under hold = %+v, %v; want held and kept", rep, err)
@@ -333,7 +333,7 @@ func TestNoteAfterFilingQueuesNewRevision(t *testing.T) {
 	if rs := e.record(t, a.ID); rs.Handoff != alert.HandoffPending || rs.Rev != 2 {
 		t.Fatalf("after a late note: %+v, want pending revision 2", rs)
 	}
-	e.clk.Add(10 * 24 * time.Hour)
+	e.clk.Advance(10 * 24 * time.Hour)
 	if rep, _ := recs.Sweep(ctx); rep.Erased != 0 {
 		t.Fatal("an alert with an unfiled revision was erased")
 	}

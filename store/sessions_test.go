@@ -3,33 +3,15 @@ package store
 import (
 	"context"
 	"errors"
-	"sync"
 	"testing"
 	"time"
 
 	"waymark/internal/randid"
+	"waymark/internal/testclock"
 	"waymark/internal/testenv"
 	"waymark/problem"
 	"waymark/staff"
 )
-
-// authClock is a settable clock for expiry decided against stored times.
-type authClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *authClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *authClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 func TestSessionLifecycle(t *testing.T) {
 	s, _ := newTestStore(t, testenv.RedisOptions{})
@@ -100,7 +82,7 @@ func TestSetupToken(t *testing.T) {
 
 func TestTicketSingleUseAndExpiry(t *testing.T) {
 	s, _ := newTestStore(t, testenv.RedisOptions{})
-	clock := &authClock{t: time.Now()}
+	clock := testclock.New(time.Now())
 	s.now = clock.Now
 	ctx := context.Background()
 

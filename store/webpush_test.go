@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"waymark/internal/testclock"
 	"waymark/internal/testenv"
 	"waymark/problem"
 	"waymark/staff"
@@ -25,7 +26,7 @@ func testSub(n int) WebPushSubscription {
 
 func TestWebPushSubscriptionsSealedPerResponder(t *testing.T) {
 	s, _ := newTestStore(t, testenv.RedisOptions{})
-	clk := &alertClock{t: time.Date(2026, 11, 23, 22, 0, 0, 0, time.UTC)}
+	clk := testclock.New(time.Date(2026, 11, 23, 22, 0, 0, 0, time.UTC))
 	s.now = clk.Now
 	ctx := context.Background()
 
@@ -33,7 +34,7 @@ func TestWebPushSubscriptionsSealedPerResponder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk.Add(time.Minute)
+	clk.Advance(time.Minute)
 	// The same browser subscribing again replaces its entry.
 	again, err := s.SaveWebPushSubscription(ctx, "s_rita", testSub(0))
 	if err != nil || again != id {
@@ -87,12 +88,12 @@ func TestWebPushSubscriptionsSealedPerResponder(t *testing.T) {
 
 func TestWebPushSubscriptionsCapped(t *testing.T) {
 	s, _ := newTestStore(t, testenv.RedisOptions{})
-	clk := &alertClock{t: time.Date(2026, 11, 23, 22, 0, 0, 0, time.UTC)}
+	clk := testclock.New(time.Date(2026, 11, 23, 22, 0, 0, 0, time.UTC))
 	s.now = clk.Now
 	ctx := context.Background()
 	ids := map[int]string{}
 	for i := range maxWebPushSubs + 3 {
-		clk.Add(time.Minute)
+		clk.Advance(time.Minute)
 		id, err := s.SaveWebPushSubscription(ctx, "s_rita", testSub(i))
 		if err != nil {
 			t.Fatal(err)
