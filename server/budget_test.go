@@ -83,11 +83,6 @@ func (p *slowProxy) serve() {
 func TestAnswerWithinBudgetWhileRedisIsSlow(t *testing.T) {
 	rd := testenv.StartRedis(t, testenv.RedisOptions{TCP: true})
 	proxy := startSlowProxy(t, rd.Addr())
-	st, err := store.Open(store.Options{Tenant: "test", URL: "redis://" + proxy.ln.Addr().String()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
 	kr, err := seal.NewKeyring([]seal.Key{{ID: "k1", Secret: seal.NewRandomKey()}})
 	if err != nil {
 		t.Fatal(err)
@@ -96,7 +91,13 @@ func TestAnswerWithinBudgetWhileRedisIsSlow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st.SetCrypto(store.Crypto{Keyring: kr, Index: ix, TagKey: seal.NewRandomKey()})
+	db, err := store.Open(store.Options{Tenant: "test", URL: "redis://" + proxy.ln.Addr().String(),
+		Crypto: store.Crypto{Keyring: kr, Index: ix, TagKey: seal.NewRandomKey()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	st := newTestStore(db)
 	districts, err := postcode.Load()
 	if err != nil {
 		t.Fatal(err)

@@ -14,12 +14,11 @@ import (
 	"waymark/oncall"
 	"waymark/problem"
 	"waymark/staff"
-	"waymark/store"
 )
 
 // testPeople looks staff up in the store, for the on-call service.
 type testPeople struct {
-	st    *store.Store
+	st    *testStore
 	staff *staff.Service
 }
 

@@ -35,7 +35,7 @@ type SMS struct {
 	Directory *DirectoryText
 }
 
-// SMSStatuses stores delivery statuses (*store.Store).
+// SMSStatuses stores delivery statuses (*store.SMSStatuses).
 type SMSStatuses interface {
 	// UpdateSMSStatus moves the text's status to state if that is more
 	// final than what is stored; changed is false for repeats and late

@@ -41,7 +41,7 @@ type errorBody = respond.ErrorBody
 // field, and put it in the Deps literal. Tests sign staff in with login.
 type testEnv struct {
 	Redis  *testenv.Redis
-	Store  *store.Store
+	Store  *testStore
 	Clock  *testclock.Clock // starts at the real time: TOTP codes are computed from it
 	Staff  *staff.Service
 	Cases  *casework.Cases
@@ -88,11 +88,6 @@ func newTestEnv(t *testing.T, opts ...envOption) *testEnv {
 	}
 	env := &testEnv{Clock: testclock.New(time.Now()), users: map[string]*testUser{}}
 	env.Redis = testenv.StartRedis(t, testenv.RedisOptions{})
-	st, err := store.Open(store.Options{Tenant: "test", URL: env.Redis.URL(), Now: env.Clock.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
 	kr, err := seal.NewKeyring([]seal.Key{{ID: "k1", Secret: seal.NewRandomKey()}})
 	if err != nil {
 		t.Fatal(err)
@@ -101,7 +96,13 @@ func newTestEnv(t *testing.T, opts ...envOption) *testEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st.SetCrypto(store.Crypto{Keyring: kr, Index: ix, TagKey: seal.NewRandomKey()})
+	db, err := store.Open(store.Options{Tenant: "test", URL: env.Redis.URL(), Now: env.Clock.Now,
+		Crypto: store.Crypto{Keyring: kr, Index: ix, TagKey: seal.NewRandomKey()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	st := newTestStore(db)
 	env.Store = st
 
 	districts, err := postcode.Load()

@@ -17,7 +17,7 @@ import (
 
 // storeSubs adapts the store to PushSubscriptions and to push's
 // SubscriptionStore, as cmd/waymark does.
-type storeSubs struct{ s *store.Store }
+type storeSubs struct{ s *testStore }
 
 func (a storeSubs) SaveWebPush(ctx context.Context, staffID string, sub push.Subscription) (string, error) {
 	return a.s.SaveWebPushSubscription(ctx, staffID, store.WebPushSubscription{Endpoint: sub.Endpoint, P256dh: sub.P256dh, Auth: sub.Auth})

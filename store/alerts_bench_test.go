@@ -58,7 +58,7 @@ func BenchmarkRaise(b *testing.B) {
 func newBenchEnv(b *testing.B) *alertEnv {
 	b.Helper()
 	r := testenv.StartRedis(b, testenv.RedisOptions{AOF: true})
-	s, err := Open(Options{Tenant: "bench", URL: r.URL()})
+	s, err := testOpen(Options{Tenant: "bench", URL: r.URL()})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -71,7 +71,7 @@ func newBenchEnv(b *testing.B) *alertEnv {
 	if err != nil {
 		b.Fatal(err)
 	}
-	s.SetCrypto(Crypto{Keyring: kr, Index: ix, TagKey: seal.NewRandomKey()})
+	s.swapCrypto(Crypto{Keyring: kr, Index: ix, TagKey: seal.NewRandomKey()})
 	e := &alertEnv{t: b, s: s, r: r, clk: testclock.New(time.Now())}
 	s.now = e.clk.Now
 	e.svc = e.service(s)

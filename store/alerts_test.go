@@ -52,7 +52,7 @@ func (c alertCases) FlagReview(ctx context.Context, caseID string) error { retur
 // alertEnv is an alert service on a real redis-server.
 type alertEnv struct {
 	t     testing.TB
-	s     *Store
+	s     *testStore
 	r     *testenv.Redis
 	clk   *testclock.Clock
 	svc   *alert.Service
@@ -70,18 +70,18 @@ func newAlertEnv(t *testing.T, opts testenv.RedisOptions) *alertEnv {
 }
 
 // service builds another Service (another "instance") on store st.
-func (e *alertEnv) service(st *Store) *alert.Service {
+func (e *alertEnv) service(st *testStore) *alert.Service {
 	return alert.NewService(st, e.cases, alert.Config{TriageTeam: "triage"}, e.clk.Now, nil)
 }
 
 // secondStore is another client on the same Redis, as a second instance.
-func (e *alertEnv) secondStore() *Store {
+func (e *alertEnv) secondStore() *testStore {
 	e.t.Helper()
-	s2, err := Open(Options{Tenant: "test", URL: e.r.URL(), Now: e.clk.Now})
+	s2, err := testOpen(Options{Tenant: "test", URL: e.r.URL(), Now: e.clk.Now})
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	s2.SetCrypto(e.s.crypto)
+	s2.swapCrypto(e.s.crypto)
 	e.t.Cleanup(func() { s2.Close() })
 	return s2
 }
@@ -209,7 +209,7 @@ func TestRaiseLeavesNoPlaintext(t *testing.T) {
 }
 
 // dumpAll returns every key, field and value in the tenant, concatenated.
-func dumpAll(t *testing.T, s *Store) []byte {
+func dumpAll(t *testing.T, s *testStore) []byte {
 	t.Helper()
 	ctx := context.Background()
 	var b bytes.Buffer
@@ -592,7 +592,7 @@ func TestEventsTrimmedByAgeNotCount(t *testing.T) {
 }
 
 // readEvents reads the whole events stream.
-func readEvents(t *testing.T, s *Store) []alert.Event {
+func readEvents(t *testing.T, s *testStore) []alert.Event {
 	t.Helper()
 	msgs, err := s.rdb.XRange(context.Background(), s.k.events(), "-", "+").Result()
 	if err != nil {

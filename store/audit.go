@@ -14,6 +14,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"waymark/audit"
+	"waymark/casework"
 	"waymark/internal/randid"
 	"waymark/pii"
 	"waymark/records"
@@ -31,15 +32,15 @@ import (
 //
 // k_audit rotates (alert/audit.go): every entry and the head carry the id
 // of the key they are MAC'd under. The first append that finds the head
-// under another key that it holds (a retired key, see AuditKeys) appends,
+// under another key that it holds (a retired key, see NewRecords) appends,
 // in the same script, an "audit.key_rotated" entry MAC'd under that old
 // key naming the new key's id, then its own entry, and MACs the checkpoint
 // again under the new key. An instance that finds the head under a key it
 // does not hold refuses to append (ErrAuditKey): it would break the chain.
 
 var (
-	_ records.RecordStore = (*Store)(nil)
-	_ records.RecordStore = (*AuditKeys)(nil)
+	_ records.RecordStore = (*Records)(nil)
+	_ casework.CaseStore  = (*Cases)(nil)
 )
 
 // ErrAuditKey is an append refused because the chain's head is MAC'd under
@@ -48,36 +49,10 @@ var (
 // already rotated to a newer key (restart this one with it).
 var ErrAuditKey = errors.New("store: audit chain is under a key this instance does not hold")
 
-// AuditKeys is the store with the retired audit keys
-// (WAYMARK_AUDIT_KEYS_RETIRED) it needs to rotate the chain and to verify
-// what it trims. Crypto holds only the current key; the records service
-// is given this view.
-type AuditKeys struct {
-	*Store
-	retired [][]byte
-}
-
-// WithAuditKeys returns the store's view with the retired audit keys.
-func (s *Store) WithAuditKeys(retired [][]byte) *AuditKeys {
-	return &AuditKeys{Store: s, retired: retired}
-}
-
-// AppendAudit appends an entry, rotating the chain to the current key
-// first when its head is under a retired one.
-func (a *AuditKeys) AppendAudit(ctx context.Context, e audit.AuditEntry) error {
-	return a.Store.appendAudit(ctx, e, a.retired)
-}
-
-// TrimAudit trims as Store.TrimAudit does, verifying with the retired keys
-// too.
-func (a *AuditKeys) TrimAudit(ctx context.Context, cutoff time.Time, held func(caseID, alertID string) (bool, error)) (int, error) {
-	return a.Store.trimAudit(ctx, cutoff, held, a.retired)
-}
-
 // auditRing is the current key and the retired ones; the key derived from
 // the tag key is always among them, so moving from the derived key to a
 // configured one needs no retired setting.
-func (s *Store) auditRing(retired [][]byte) audit.AuditKeyring {
+func (s *conn) auditRing(retired [][]byte) audit.AuditKeyring {
 	m := hmac.New(sha256.New, s.crypto.TagKey)
 	m.Write([]byte("waymark audit key (derived)"))
 	return audit.NewAuditKeyring(s.auditMAC(), append(slices.Clone(retired), m.Sum(nil))...)
@@ -85,7 +60,7 @@ func (s *Store) auditRing(retired [][]byte) audit.AuditKeyring {
 
 // auditMAC is k_audit: the configured audit key, or, when none is
 // configured, one derived from the tag key (startup warns about that).
-func (s *Store) auditMAC() []byte {
+func (s *conn) auditMAC() []byte {
 	if len(s.crypto.AuditKey) > 0 {
 		return s.crypto.AuditKey
 	}
@@ -96,7 +71,7 @@ func (s *Store) auditMAC() []byte {
 
 // AuditKey returns k_audit as the store uses it, for verification and
 // signing by the records service.
-func (s *Store) AuditKey() []byte { return s.auditMAC() }
+func (s *Records) AuditKey() []byte { return s.auditMAC() }
 
 // appendAuditScript: KEYS[1] the stream, KEYS[2] the head, KEYS[3] the
 // checkpoint; ARGV[1] the head hash read ("" for none), ARGV[2] the new
@@ -126,7 +101,7 @@ return id
 
 // auditKey returns the audit trail's data key, making it on first use. Only
 // its wrapped form is stored; a key-encryption-key rotation re-wraps it.
-func (s *Store) auditKey(ctx context.Context) (*seal.DataKey, error) {
+func (s *conn) auditKey(ctx context.Context) (*seal.DataKey, error) {
 	ad := seal.AD{Key: s.k.auditDataKey()}
 	for range 2 {
 		wrapped, err := s.rdb.Get(ctx, s.k.auditDataKey()).Bytes()
@@ -159,10 +134,16 @@ func (s *Store) auditKey(ctx context.Context) (*seal.DataKey, error) {
 // AppendAudit appends one entry to the audit chain: when, who, what, which
 // case and alert, outcome, and the reason sealed under the audit trail's
 // data key, bound to the entry's own id, with its salted digest in the
-// chain. All audit writing goes through this one method (or AuditKeys',
-// which can also rotate from a retired key).
-func (s *Store) AppendAudit(ctx context.Context, e audit.AuditEntry) error {
+// chain. All audit writing goes through this method (or Records', which
+// can also rotate from a retired key).
+func (s *Cases) AppendAudit(ctx context.Context, e audit.AuditEntry) error {
 	return waitOutLoading(ctx, func() error { return s.appendAudit(ctx, e, nil) })
+}
+
+// AppendAudit appends an entry, rotating the chain to the current key
+// first when its head is under a retired one.
+func (s *Records) AppendAudit(ctx context.Context, e audit.AuditEntry) error {
+	return s.appendAudit(ctx, e, s.retired)
 }
 
 // auditLoadingWait is how long an audit append with no deadline of its own
@@ -196,7 +177,7 @@ func waitOutLoading(ctx context.Context, try func() error) error {
 	}
 }
 
-func (s *Store) appendAudit(ctx context.Context, e audit.AuditEntry, retired [][]byte) error {
+func (s *conn) appendAudit(ctx context.Context, e audit.AuditEntry, retired [][]byte) error {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	if e.At.IsZero() {
@@ -301,7 +282,7 @@ func auditFields(ce audit.ChainEntry, sealed []byte) []any {
 // legacyHeadKey finds which configured key the last entry of a chain
 // written before key ids is MAC'd under ("" if none: the append then
 // refuses, as for any key it does not hold).
-func (s *Store) legacyHeadKey(ctx context.Context, ring audit.AuditKeyring) (string, error) {
+func (s *conn) legacyHeadKey(ctx context.Context, ring audit.AuditKeyring) (string, error) {
 	msgs, err := s.rdb.XRevRangeN(ctx, s.k.audit(), "+", "-", 2).Result()
 	if err != nil {
 		return "", s.wrap("append audit", err)
@@ -337,7 +318,7 @@ func (s *Store) legacyHeadKey(ctx context.Context, ring audit.AuditKeyring) (str
 // resignCheckpoint MACs the checkpoint again under the new key for a
 // rotation: the old key must vouch for it first. It returns the checkpoint
 // seq read ("" for none) and the fields to set (none without one).
-func (s *Store) resignCheckpoint(ctx context.Context, ring audit.AuditKeyring, key []byte) (string, []any, error) {
+func (s *conn) resignCheckpoint(ctx context.Context, ring audit.AuditKeyring, key []byte) (string, []any, error) {
 	cp, err := s.readCheckpoint(ctx)
 	if err != nil || cp == nil {
 		return "", nil, err
@@ -389,7 +370,7 @@ func chainEntry(m redis.XMessage) (audit.ChainEntry, string) {
 		ReasonDigest: str("rd"), Key: str("kid"), NextKey: str("nkid"), Hash: str("h")}, str("reason")
 }
 
-func (s *Store) openReason(ctx context.Context, dk **seal.DataKey, eid, ct string) (string, error) {
+func (s *conn) openReason(ctx context.Context, dk **seal.DataKey, eid, ct string) (string, error) {
 	if ct == "" {
 		return "", nil
 	}
@@ -408,7 +389,7 @@ func (s *Store) openReason(ctx context.Context, dk **seal.DataKey, eid, ct strin
 }
 
 // ReadAudit returns up to n audit entries from the oldest, reasons opened.
-func (s *Store) ReadAudit(ctx context.Context, n int64) ([]AuditRecord, error) {
+func (s *Records) ReadAudit(ctx context.Context, n int64) ([]AuditRecord, error) {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	msgs, err := s.rdb.XRangeN(ctx, s.k.audit(), "-", "+", n).Result()
@@ -435,7 +416,7 @@ func (s *Store) ReadAudit(ctx context.Context, n int64) ([]AuditRecord, error) {
 const auditPage = 500
 
 // readCheckpoint returns the checkpoint, nil if the chain was never trimmed.
-func (s *Store) readCheckpoint(ctx context.Context) (*audit.Checkpoint, error) {
+func (s *conn) readCheckpoint(ctx context.Context) (*audit.Checkpoint, error) {
 	h, err := s.rdb.HGetAll(ctx, s.k.auditCheckpoint()).Result()
 	if err != nil {
 		return nil, s.wrap("audit checkpoint", err)
@@ -452,7 +433,11 @@ func (s *Store) readCheckpoint(ctx context.Context) (*audit.Checkpoint, error) {
 // not open is passed as a marker that cannot match its digest, so
 // verification names that entry. Each page is read within its own
 // deadline, so a long chain is not cut short.
-func (s *Store) AuditChain(ctx context.Context, fn func(cp *audit.Checkpoint, e *audit.ChainEntry, reason string) error) error {
+func (s *Records) AuditChain(ctx context.Context, fn func(cp *audit.Checkpoint, e *audit.ChainEntry, reason string) error) error {
+	return s.auditChain(ctx, fn)
+}
+
+func (s *conn) auditChain(ctx context.Context, fn func(cp *audit.Checkpoint, e *audit.ChainEntry, reason string) error) error {
 	bctx, cancel := bounded(ctx)
 	cp, err := s.readCheckpoint(bctx)
 	cancel()
@@ -514,11 +499,11 @@ return 1
 // The checkpoint is MAC'd under the current key; when the chain's head is
 // under another key (not rotated yet, or rotated past this instance) it
 // trims nothing.
-func (s *Store) TrimAudit(ctx context.Context, cutoff time.Time, held func(caseID, alertID string) (bool, error)) (int, error) {
-	return s.trimAudit(ctx, cutoff, held, nil)
+func (s *Records) TrimAudit(ctx context.Context, cutoff time.Time, held func(caseID, alertID string) (bool, error)) (int, error) {
+	return s.trimAudit(ctx, cutoff, held, s.retired)
 }
 
-func (s *Store) trimAudit(ctx context.Context, cutoff time.Time, held func(caseID, alertID string) (bool, error), retired [][]byte) (int, error) {
+func (s *conn) trimAudit(ctx context.Context, cutoff time.Time, held func(caseID, alertID string) (bool, error), retired [][]byte) (int, error) {
 	ring := s.auditRing(retired)
 	key, _ := ring.Key(ring.Current())
 	var v *audit.ChainVerifier
@@ -528,7 +513,7 @@ func (s *Store) trimAudit(ctx context.Context, cutoff time.Time, held func(caseI
 	count := 0
 	heldCache := map[string]bool{}
 	errStop := errors.New("stop")
-	err := s.AuditChain(ctx, func(cp *audit.Checkpoint, e *audit.ChainEntry, reason string) error {
+	err := s.auditChain(ctx, func(cp *audit.Checkpoint, e *audit.ChainEntry, reason string) error {
 		if e == nil {
 			var b *audit.Break
 			if v, b = audit.NewChainVerifier(key, cp, retiredOf(ring)...); b != nil {
@@ -602,7 +587,7 @@ func (s *Store) trimAudit(ctx context.Context, cutoff time.Time, held func(caseI
 }
 
 // Held reports whether a case or an alert is on legal hold.
-func (s *Store) Held(ctx context.Context, caseID, alertID string) (bool, error) {
+func (s *Records) Held(ctx context.Context, caseID, alertID string) (bool, error) {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	pipe := s.rdb.Pipeline()

@@ -22,7 +22,7 @@ import (
 	"waymark/staff"
 )
 
-func appendN(t *testing.T, s *Store, n int, caseID string) {
+func appendN(t *testing.T, s *testStore, n int, caseID string) {
 	t.Helper()
 	for i := range n {
 		e := audit.AuditEntry{Actor: "s_someone", Action: "case.reveal", CaseID: caseID, Outcome: "ok"}
@@ -37,7 +37,7 @@ func appendN(t *testing.T, s *Store, n int, caseID string) {
 
 // rewriteStream replaces the audit stream with its entries as edit leaves
 // them (same ids), as someone with write access to Redis could.
-func rewriteStream(t *testing.T, s *Store, edit func(i int, m *redis.XMessage) bool) {
+func rewriteStream(t *testing.T, s *testStore, edit func(i int, m *redis.XMessage) bool) {
 	t.Helper()
 	ctx := context.Background()
 	msgs, err := s.rdb.XRange(ctx, s.k.audit(), "-", "+").Result()
@@ -347,13 +347,13 @@ func TestMARACShareRecordsWhoWhatBasis(t *testing.T) {
 // script) on a real redis-server.
 func BenchmarkAppendAudit(b *testing.B) {
 	r := testenv.StartRedis(b, testenv.RedisOptions{})
-	s, err := Open(Options{Tenant: "test", URL: r.URL()})
+	s, err := testOpen(Options{Tenant: "test", URL: r.URL()})
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer s.Close()
 	kr, _ := seal.NewKeyring([]seal.Key{{ID: "k1", Secret: seal.NewRandomKey()}})
-	s.SetCrypto(Crypto{Keyring: kr, TagKey: seal.NewRandomKey()})
+	s.swapCrypto(Crypto{Keyring: kr, TagKey: seal.NewRandomKey()})
 	ctx := context.Background()
 	e := audit.AuditEntry{Actor: "s_x", Action: "case.reveal", CaseID: "c_abcdefghijklmnopqrst", Reason: pii.NewText("calling back"), Outcome: "ok"}
 	b.ResetTimer()
@@ -366,12 +366,12 @@ func BenchmarkAppendAudit(b *testing.B) {
 
 // withAuditKey is another instance on the same Redis holding audit key k
 // (nil: the key derived from the tag key).
-func (e *alertEnv) withAuditKey(t *testing.T, k []byte) *Store {
+func (e *alertEnv) withAuditKey(t *testing.T, k []byte) *testStore {
 	t.Helper()
 	s := e.secondStore()
 	c := e.s.crypto
 	c.AuditKey = k
-	s.SetCrypto(c)
+	s.swapCrypto(c)
 	return s
 }
 
@@ -386,7 +386,7 @@ func recordsWith(t *testing.T, e *alertEnv, k []byte) *records.Records {
 	return r
 }
 
-func auditActions(t *testing.T, s *Store) []string {
+func auditActions(t *testing.T, s *testStore) []string {
 	t.Helper()
 	msgs, err := s.rdb.XRange(context.Background(), s.k.audit(), "-", "+").Result()
 	if err != nil {
@@ -404,7 +404,7 @@ func TestAuditKeyRotation(t *testing.T) {
 	id1, id2 := audit.AuditKeyID(k1), audit.AuditKeyID(k2)
 	// setup writes three entries under k1, then two under k2 through an
 	// instance that holds k1 as retired: the first of them rotates.
-	setup := func(t *testing.T) (*alertEnv, *Store) {
+	setup := func(t *testing.T) (*alertEnv, *testStore) {
 		e := newAlertEnv(t, testenv.RedisOptions{})
 		old := e.withAuditKey(t, k1)
 		appendN(t, old, 3, "")
@@ -476,7 +476,7 @@ func TestAuditKeyRotation(t *testing.T) {
 	}
 	t.Run("an instance without the head's key refuses", func(t *testing.T) {
 		e, _ := setup(t)
-		for name, s := range map[string]*Store{"stale instance": e.withAuditKey(t, k1), "old key not retired": e.withAuditKey(t, k3)} {
+		for name, s := range map[string]*testStore{"stale instance": e.withAuditKey(t, k1), "old key not retired": e.withAuditKey(t, k3)} {
 			if err := s.AppendAudit(context.Background(), audit.AuditEntry{Actor: "system", Action: "test", Outcome: "ok"}); !errors.Is(err, ErrAuditKey) {
 				t.Errorf("%s: append = %v, want ErrAuditKey", name, err)
 			}
@@ -518,7 +518,7 @@ func TestAuditKeyRotation(t *testing.T) {
 		appendN(t, e.withAuditKey(t, k1), 2, "")
 		a, b := e.withAuditKey(t, k2).WithAuditKeys([][]byte{k1}), e.withAuditKey(t, k2).WithAuditKeys([][]byte{k1})
 		var wg sync.WaitGroup
-		for _, st := range []*AuditKeys{a, b, a, b} {
+		for _, st := range []*Records{a, b, a, b} {
 			wg.Go(func() {
 				for range 10 {
 					if err := st.AppendAudit(context.Background(), audit.AuditEntry{Actor: "system", Action: "test", Outcome: "ok"}); err != nil {

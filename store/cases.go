@@ -2,8 +2,6 @@ package store
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -16,10 +14,9 @@ import (
 	"waymark/casework"
 	"waymark/pii"
 	"waymark/seal"
-	"waymark/wallclock"
 )
 
-var _ casework.CaseStore = (*Store)(nil)
+var _ casework.CaseStore = (*Cases)(nil)
 
 // A case is one hash (keys.caseRecord). Plain fields hold what access
 // checks, listings, expiry and the intake decide on; every field that could
@@ -77,214 +74,6 @@ var metaFields = []string{fTeam, fRisk, fRiskDate, fMARAC, fMARACDate, fOwner, f
 // sealedFields are sealed under the case's data key, always all present.
 var sealedFields = []string{fPhone, fAlias, fWords, fContact, fComm, fChildren, fPlan, fNotes, fLead, fTechNote}
 
-type wordsJSON struct {
-	Code   []string `json:"code"`
-	Duress []string `json:"duress"`
-}
-
-type contactJSON struct {
-	Windows     []casework.Window `json:"windows"`
-	Channels    casework.Channels `json:"channels"`
-	OpeningLine string            `json:"opening_line"`
-}
-
-func ms(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return strconv.FormatInt(t.UnixMilli(), 10)
-}
-
-func fromMS(s string) time.Time {
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n == 0 {
-		return time.Time{}
-	}
-	return time.UnixMilli(n)
-}
-
-func date(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.In(wallclock.London()).Format(time.DateOnly)
-}
-
-func fromDate(s string) time.Time {
-	t, err := time.ParseInLocation(time.DateOnly, s, wallclock.London())
-	if err != nil {
-		return time.Time{}
-	}
-	return t
-}
-
-func flag(b bool) string {
-	if b {
-		return "1"
-	}
-	return "0"
-}
-
-func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
-
-func unb64(s string) []byte {
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil {
-		return nil
-	}
-	return b
-}
-
-// caseValues encodes c as field/value pairs for HSET, sealing personal
-// fields under dk. The version written is c.Version+1.
-func (s *Store) caseValues(c *casework.Case, dk *seal.DataKey) ([]any, error) {
-	plain := map[string]string{
-		fTeam: c.Team, fRisk: string(c.Risk), fRiskDate: date(c.RiskDate),
-		fMARAC: flag(c.MARAC.Referred), fMARACDate: date(c.MARAC.Date),
-		fOwner: c.Owner, fExcluded: strings.Join(c.Excluded, " "), fLinked: c.LinkedCase,
-		fUnder18: flag(c.Under18), fLegalHold: flag(c.LegalHold),
-		fCreated: ms(c.CreatedAt), fRenewed: ms(c.RenewedAt), fExpires: ms(c.ExpiresAt),
-		fSMSBlocked: flag(c.SMSBlocked), fReview: flag(c.Review), fPhoneHeld: flag(c.PhoneHeld),
-		fVersion: strconv.FormatInt(c.Version+1, 10), fBucket: c.Bucket,
-		fPIN: b64(c.PINHash), fDuressPIN: b64(c.DuressPINHash),
-		fTechAt: "", fTechBy: "", fTechOthers: "",
-		fPracticeUntil: ms(c.Practice.Until), fPracticeBy: c.Practice.By,
-	}
-	techNotes := ""
-	if t := c.TechSafety; t != nil {
-		plain[fTechAt], plain[fTechBy], plain[fTechOthers] = ms(t.RecordedAt), t.RecordedBy, flag(t.OthersHaveAccess)
-		techNotes = t.Notes.Reveal()
-	}
-	words, err := json.Marshal(wordsJSON{Code: c.CodeWords, Duress: c.DuressWords})
-	if err != nil {
-		return nil, err
-	}
-	contact, err := json.Marshal(contactJSON{Windows: c.Contact.Windows, Channels: c.Contact.Channels, OpeningLine: c.Contact.OpeningLine.Reveal()})
-	if err != nil {
-		return nil, err
-	}
-	comm, err := json.Marshal(c.Communication)
-	if err != nil {
-		return nil, err
-	}
-	children, err := json.Marshal(c.Children)
-	if err != nil {
-		return nil, err
-	}
-	secret := map[string][]byte{
-		fPhone: []byte(c.Phone.Reveal()), fAlias: []byte(c.Alias.Reveal()), fWords: words,
-		fContact: contact, fComm: comm, fChildren: children,
-		fPlan: []byte(c.ResponsePlan.Reveal()), fNotes: []byte(c.SafetyNotes.Reveal()),
-		fLead: []byte(c.SafeguardingLead.Reveal()), fTechNote: []byte(techNotes),
-	}
-	key := s.k.caseRecord(c.ID)
-	out := make([]any, 0, 2*(len(plain)+len(secret)))
-	for _, f := range metaFields {
-		out = append(out, f, plain[f])
-	}
-	for _, f := range sealedFields {
-		ct, err := dk.Seal(secret[f], seal.AD{Key: key, Field: f})
-		clear(secret[f])
-		if err != nil {
-			return nil, fmt.Errorf("store: seal case %s field %s: %w", c.ID, f, err)
-		}
-		out = append(out, f, ct)
-	}
-	return out, nil
-}
-
-// decodeMeta reads the plain fields of a case hash.
-func decodeMeta(id string, h map[string]string) *casework.Case {
-	c := &casework.Case{
-		ID: id, Team: h[fTeam], Risk: casework.Risk(h[fRisk]), RiskDate: fromDate(h[fRiskDate]),
-		MARAC:      casework.MARAC{Referred: h[fMARAC] == "1", Date: fromDate(h[fMARACDate])},
-		Owner:      h[fOwner],
-		LinkedCase: h[fLinked], Under18: h[fUnder18] == "1", LegalHold: h[fLegalHold] == "1",
-		CreatedAt: fromMS(h[fCreated]), RenewedAt: fromMS(h[fRenewed]), ExpiresAt: fromMS(h[fExpires]),
-		SMSBlocked: h[fSMSBlocked] == "1", Review: h[fReview] == "1", Bucket: h[fBucket], PhoneHeld: h[fPhoneHeld] == "1",
-		PINHash: unb64(h[fPIN]), DuressPINHash: unb64(h[fDuressPIN]),
-		Practice: casework.PracticeWindow{Until: fromMS(h[fPracticeUntil]), By: h[fPracticeBy]},
-	}
-	c.Version, _ = strconv.ParseInt(h[fVersion], 10, 64)
-	if ex := h[fExcluded]; ex != "" {
-		c.Excluded = strings.Fields(ex)
-	}
-	if at := fromMS(h[fTechAt]); !at.IsZero() {
-		c.TechSafety = &casework.TechSafetyCheck{RecordedAt: at, RecordedBy: h[fTechBy], OthersHaveAccess: h[fTechOthers] == "1"}
-	}
-	return c
-}
-
-// openField opens one sealed field of case id.
-func (s *Store) openField(dk *seal.DataKey, id string, h map[string]string, f string) ([]byte, error) {
-	v, ok := h[f]
-	if !ok {
-		return nil, fmt.Errorf("store: case %s lacks field %s", id, f)
-	}
-	pt, err := dk.Open([]byte(v), seal.AD{Key: s.k.caseRecord(id), Field: f})
-	if err != nil {
-		return nil, fmt.Errorf("store: open case %s field %s: %w", id, f, err)
-	}
-	return pt, nil
-}
-
-// decodeCase opens every sealed field of a case hash.
-func (s *Store) decodeCase(id string, h map[string]string, dk *seal.DataKey) (*casework.Case, error) {
-	c := decodeMeta(id, h)
-	open := map[string][]byte{}
-	for _, f := range sealedFields {
-		pt, err := s.openField(dk, id, h, f)
-		if err != nil {
-			return nil, err
-		}
-		open[f] = pt
-	}
-	var err error
-	if len(open[fPhone]) > 0 {
-		// Stored in E.164 when it was checked at enrolment.
-		if c.Phone, err = pii.ParseE164(string(open[fPhone])); err != nil {
-			return nil, fmt.Errorf("store: case %s: stored phone: %w", id, err)
-		}
-	}
-	c.Alias = pii.NewText(string(open[fAlias]))
-	var w wordsJSON
-	var ct contactJSON
-	for f, v := range map[string]any{fWords: &w, fContact: &ct, fComm: &c.Communication, fChildren: &c.Children} {
-		if err := json.Unmarshal(open[f], v); err != nil {
-			return nil, fmt.Errorf("store: case %s field %s: %w", id, f, err)
-		}
-	}
-	c.CodeWords, c.DuressWords = w.Code, w.Duress
-	c.Contact = casework.ContactPlan{Windows: ct.Windows, Channels: ct.Channels, OpeningLine: pii.NewText(ct.OpeningLine)}
-	c.ResponsePlan = pii.NewText(string(open[fPlan]))
-	c.SafetyNotes = pii.NewText(string(open[fNotes]))
-	c.SafeguardingLead = pii.NewText(string(open[fLead]))
-	if c.TechSafety != nil {
-		c.TechSafety.Notes = pii.NewText(string(open[fTechNote]))
-	}
-	for _, v := range open {
-		clear(v)
-	}
-	return c, nil
-}
-
-// unwrap opens a case's wrapped data key. The key lives only for the call
-// that needed it.
-func (s *Store) unwrap(id string, wrapped string) (*seal.DataKey, error) {
-	dk, err := s.crypto.Keyring.UnwrapDataKey([]byte(wrapped), seal.AD{Key: s.k.caseDataKey(id)})
-	if err != nil {
-		return nil, fmt.Errorf("store: unwrap data key of case %s: %w", id, err)
-	}
-	return dk, nil
-}
-
-// snapshot is the fingerprint of a bucket's members, as the scripts compute it.
-func snapshot(ids []string) casework.PhoneSnapshot {
-	ids = slices.Clone(ids)
-	slices.Sort(ids)
-	return casework.PhoneSnapshot(strings.Join(ids, ","))
-}
-
 // luaFingerprint computes snapshot in Lua. Lua's default string order is
 // byte order (strcoll in the C locale, which Redis uses), as Go's is.
 const luaFingerprint = `
@@ -309,7 +98,7 @@ return 'ok'
 // CreateCase stores a new case: a fresh data key (wrapped under the active
 // key-encryption key), the sealed record, and its team, blind-index and
 // expiry entries, in one script. It fills c.Bucket.
-func (s *Store) CreateCase(ctx context.Context, c *casework.Case, snap casework.PhoneSnapshot) error {
+func (s *Cases) CreateCase(ctx context.Context, c *casework.Case, snap casework.PhoneSnapshot) error {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	c.Bucket = s.crypto.Index.Phone(c.Phone)
@@ -343,7 +132,7 @@ func (s *Store) CreateCase(ctx context.Context, c *casework.Case, snap casework.
 }
 
 // LoadCase returns the case with every sealed field opened.
-func (s *Store) LoadCase(ctx context.Context, id string) (*casework.Case, error) {
+func (s *Cases) LoadCase(ctx context.Context, id string) (*casework.Case, error) {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	pipe := s.rdb.Pipeline()
@@ -367,7 +156,7 @@ func (s *Store) LoadCase(ctx context.Context, id string) (*casework.Case, error)
 }
 
 // LoadCaseMeta returns the plain fields of a case, unwrapping nothing.
-func (s *Store) LoadCaseMeta(ctx context.Context, id string) (*casework.Case, error) {
+func (s *Cases) LoadCaseMeta(ctx context.Context, id string) (*casework.Case, error) {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	vals, err := s.rdb.HMGet(ctx, s.k.caseRecord(id), metaFields...).Result()
@@ -379,21 +168,6 @@ func (s *Store) LoadCaseMeta(ctx context.Context, id string) (*casework.Case, er
 		return nil, fmt.Errorf("store: case %s: %w", id, casework.ErrNotFound)
 	}
 	return c, nil
-}
-
-// metaFromValues decodes an HMGET of metaFields; nil when the case has no
-// record.
-func metaFromValues(id string, vals []any) *casework.Case {
-	h := make(map[string]string, len(vals))
-	for i, v := range vals {
-		if str, ok := v.(string); ok && i < len(metaFields) {
-			h[metaFields[i]] = str
-		}
-	}
-	if h[fVersion] == "" {
-		return nil
-	}
-	return decodeMeta(id, h)
 }
 
 var updateCaseScript = redis.NewScript(luaFingerprint + `
@@ -413,7 +187,7 @@ return 'ok'
 // UpdateCase stores c over prev, refusing with ErrCaseStale if the record
 // moved since prev was loaded (or, when snap is set, the phone's bucket did).
 // Sealed fields are sealed afresh under the case's existing data key.
-func (s *Store) UpdateCase(ctx context.Context, c, prev *casework.Case, snap casework.PhoneSnapshot) error {
+func (s *Cases) UpdateCase(ctx context.Context, c, prev *casework.Case, snap casework.PhoneSnapshot) error {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	wrapped, err := s.rdb.Get(ctx, s.k.caseDataKey(c.ID)).Result()
@@ -458,7 +232,7 @@ func (s *Store) UpdateCase(ctx context.Context, c, prev *casework.Case, snap cas
 // candidate of its bucket by opening its sealed phone. It returns the
 // matching cases (opened) and a snapshot of the bucket. An erased or never
 // enrolled number gives no case and no error.
-func (s *Store) CasesByPhone(ctx context.Context, phone pii.Phone) ([]*casework.Case, casework.PhoneSnapshot, error) {
+func (s *Cases) CasesByPhone(ctx context.Context, phone pii.Phone) ([]*casework.Case, casework.PhoneSnapshot, error) {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	bucket := s.crypto.Index.Phone(phone)
@@ -514,7 +288,7 @@ type rawCase struct {
 }
 
 // loadRaw reads the hashes and wrapped data keys of ids in one round trip.
-func (s *Store) loadRaw(ctx context.Context, ids []string) ([]rawCase, error) {
+func (s *conn) loadRaw(ctx context.Context, ids []string) ([]rawCase, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
@@ -538,7 +312,7 @@ func (s *Store) loadRaw(ctx context.Context, ids []string) ([]rawCase, error) {
 }
 
 // TeamCases returns the team's cases with their plain fields and alias.
-func (s *Store) TeamCases(ctx context.Context, team string) ([]*casework.Case, error) {
+func (s *Cases) TeamCases(ctx context.Context, team string) ([]*casework.Case, error) {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	ids, err := s.rdb.SMembers(ctx, s.k.teamCases(team)).Result()
@@ -579,7 +353,7 @@ return 'ok'
 `)
 
 // RenewCase sets the case's renewal and expiry times.
-func (s *Store) RenewCase(ctx context.Context, id string, renewedAt, expiresAt time.Time) error {
+func (s *Cases) RenewCase(ctx context.Context, id string, renewedAt, expiresAt time.Time) error {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	res, err := renewCaseScript.Run(ctx, s.rdb, []string{s.k.caseRecord(id), s.k.caseExpiry()},
@@ -602,7 +376,7 @@ return 'ok'
 
 // SetCaseFlag sets one of the case's plain flags: legal_hold, sms_blocked
 // or review.
-func (s *Store) SetCaseFlag(ctx context.Context, id, name string, on bool) error {
+func (s *Cases) SetCaseFlag(ctx context.Context, id, name string, on bool) error {
 	switch name {
 	case fLegalHold, fSMSBlocked, fReview:
 	default:
@@ -628,7 +402,7 @@ return 'ok'
 `)
 
 // SetPractice stores the case's practice window; a zero window closes it.
-func (s *Store) SetPractice(ctx context.Context, id string, w casework.PracticeWindow) error {
+func (s *Cases) SetPractice(ctx context.Context, id string, w casework.PracticeWindow) error {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	res, err := setPracticeScript.Run(ctx, s.rdb, []string{s.k.caseRecord(id)}, ms(w.Until), w.By).Text()
@@ -652,7 +426,7 @@ return 'ok'
 // SetCaseLink sets the case's linked case to to if it is now from (""
 // for none): the other half of a link, so both cases show it. ErrConflict
 // if the case links elsewhere, ErrNotFound if it is gone.
-func (s *Store) SetCaseLink(ctx context.Context, id, from, to string) error {
+func (s *Cases) SetCaseLink(ctx context.Context, id, from, to string) error {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	res, err := linkCaseScript.Run(ctx, s.rdb, []string{s.k.caseRecord(id)}, from, to).Text()
@@ -671,7 +445,7 @@ func (s *Store) SetCaseLink(ctx context.Context, id, from, to string) error {
 
 // SetPhoneReview adds the case to the administrators' queue of phones held
 // for review (on) at at, or takes it off.
-func (s *Store) SetPhoneReview(ctx context.Context, id string, at time.Time, on bool) error {
+func (s *Cases) SetPhoneReview(ctx context.Context, id string, at time.Time, on bool) error {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	var err error
@@ -685,7 +459,7 @@ func (s *Store) SetPhoneReview(ctx context.Context, id string, at time.Time, on 
 
 // PhoneReviews lists the cases whose phone waits for review, oldest first,
 // with when each was held.
-func (s *Store) PhoneReviews(ctx context.Context) ([]casework.PhoneReview, error) {
+func (s *Cases) PhoneReviews(ctx context.Context) ([]casework.PhoneReview, error) {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	zs, err := s.rdb.ZRangeWithScores(ctx, s.k.phoneReviews(), 0, -1).Result()
@@ -721,7 +495,7 @@ return 'ok'
 // blind-index, team and expiry entries, its devices and their tokens, its
 // pending enrolment codes, its check-in schedule and log, its outcome
 // counts and its alert pointers. ErrLegalHold if held.
-func (s *Store) EraseCase(ctx context.Context, id string) error {
+func (s *Cases) EraseCase(ctx context.Context, id string) error {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	for attempt := 0; attempt < 4; attempt++ {
@@ -767,7 +541,7 @@ func (s *Store) EraseCase(ctx context.Context, id string) error {
 
 // CaseActivity reports the case's check-in schedule state and the latest
 // use of any of its devices.
-func (s *Store) CaseActivity(ctx context.Context, id string) (casework.CaseActivity, error) {
+func (s *Cases) CaseActivity(ctx context.Context, id string) (casework.CaseActivity, error) {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	pipe := s.rdb.Pipeline()
@@ -801,7 +575,7 @@ func (s *Store) CaseActivity(ctx context.Context, id string) (casework.CaseActiv
 }
 
 // ExpiringCaseIDs lists the cases whose expiry is at or before until.
-func (s *Store) ExpiringCaseIDs(ctx context.Context, until time.Time) ([]string, error) {
+func (s *Cases) ExpiringCaseIDs(ctx context.Context, until time.Time) ([]string, error) {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	ids, err := s.rdb.ZRangeByScore(ctx, s.k.caseExpiry(), &redis.ZRangeBy{Min: "-inf", Max: ms(until)}).Result()
@@ -814,7 +588,7 @@ func (s *Store) ExpiringCaseIDs(ctx context.Context, until time.Time) ([]string,
 // OpenAlertClaim returns the state and owner of the case's open alert, as
 // the alert service keeps them (keys.caseOpenAlert → the alert hash's plain
 // state and owner fields); "", "" when there is none.
-func (s *Store) OpenAlertClaim(ctx context.Context, caseID string) (state, owner string, err error) {
+func (s *Cases) OpenAlertClaim(ctx context.Context, caseID string) (state, owner string, err error) {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	aid, err := s.rdb.Get(ctx, s.k.caseOpenAlert(caseID)).Result()
@@ -853,7 +627,7 @@ return 1
 // TakeReveal counts one reveal attempt of staffID in a fixed window that
 // starts at its first attempt, decided against the stored start and the
 // store's clock (the key's TTL only cleans up).
-func (s *Store) TakeReveal(ctx context.Context, staffID string, limit int, window time.Duration) (bool, error) {
+func (s *Cases) TakeReveal(ctx context.Context, staffID string, limit int, window time.Duration) (bool, error) {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	n, err := takeRevealScript.Run(ctx, s.rdb, []string{s.k.revealLimit(staffID)},

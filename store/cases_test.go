@@ -28,7 +28,7 @@ import (
 
 // caseEnv is a Cases service on a Store on a private redis-server.
 type caseEnv struct {
-	s     *Store
+	s     *testStore
 	r     *testenv.Redis
 	cases *casework.Cases
 	clock *testclock.Clock
@@ -59,14 +59,14 @@ func newCaseEnv(t *testing.T, opts testenv.RedisOptions) *caseEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.SetCrypto(Crypto{Keyring: kr, Index: ix, TagKey: seal.NewRandomKey()})
+	s.swapCrypto(Crypto{Keyring: kr, Index: ix, TagKey: seal.NewRandomKey()})
 	e.cases = e.service(t, s)
 	e.worker = e.principal(staff.RoleCaseworker)
 	e.responder = e.principal(staff.RoleResponder)
 	return e
 }
 
-func (e *caseEnv) service(t *testing.T, s *Store) *casework.Cases {
+func (e *caseEnv) service(t *testing.T, s *testStore) *casework.Cases {
 	t.Helper()
 	c, err := casework.NewCases(casework.CasesOptions{Store: s, PINs: e.pins, CheckinWord: testCheckinWord,
 		Lifetime: 90 * 24 * time.Hour, Now: e.clock.Now})
@@ -140,7 +140,7 @@ func simpleInput(phone, code string) casework.CaseInput {
 // claimAlert writes what the alert service keeps for a case's open alert:
 // keys.caseOpenAlert → alert id, and the alert hash's plain case, state and
 // owner fields.
-func claimAlert(t *testing.T, s *Store, caseID, state, owner string) {
+func claimAlert(t *testing.T, s *testStore, caseID, state, owner string) {
 	t.Helper()
 	ctx := context.Background()
 	aid := randid.New("a_", 20)
@@ -154,7 +154,7 @@ func claimAlert(t *testing.T, s *Store, caseID, state, owner string) {
 
 // caseDigest is a digest of every key and value of the tenant, to show an
 // operation changed nothing. It needs --enable-debug-command.
-func caseDigest(t *testing.T, s *Store) string {
+func caseDigest(t *testing.T, s *testStore) string {
 	t.Helper()
 	ctx := context.Background()
 	keys, err := s.scanKeys(ctx)
@@ -304,7 +304,7 @@ func TestBackupUnreadableAfterEraseAndRotation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.s.SetCrypto(Crypto{Keyring: both, Index: old.Index, TagKey: old.TagKey})
+	e.s.swapCrypto(Crypto{Keyring: both, Index: old.Index, TagKey: old.TagKey})
 	var steps [][2]int
 	rep, err := e.s.Rotate(ctx, func(done, total int) { steps = append(steps, [2]int{done, total}) })
 	if err != nil {
@@ -323,7 +323,7 @@ func TestBackupUnreadableAfterEraseAndRotation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.s.SetCrypto(Crypto{Keyring: newOnly, Index: old.Index, TagKey: old.TagKey})
+	e.s.swapCrypto(Crypto{Keyring: newOnly, Index: old.Index, TagKey: old.TagKey})
 	if _, err := e.s.LoadCase(ctx, keep.ID); err != nil {
 		t.Fatalf("kept case unreadable after rotation: %v", err)
 	}
@@ -337,18 +337,18 @@ func TestBackupUnreadableAfterEraseAndRotation(t *testing.T) {
 		t.Fatal(err)
 	}
 	restored := testenv.StartRedis(t, testenv.RedisOptions{Args: []string{"--dir", dir, "--dbfilename", "backup.rdb"}})
-	rs, err := Open(Options{Tenant: "test", URL: restored.URL(), Now: e.clock.Now})
+	rs, err := testOpen(Options{Tenant: "test", URL: restored.URL(), Now: e.clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer rs.Close()
 	// With the old key the copy opens: it really holds the case.
-	rs.SetCrypto(old)
+	rs.swapCrypto(old)
 	if got, err := rs.LoadCase(ctx, c.ID); err != nil || got.SafetyNotes.Reveal() != canaryNotes {
 		t.Fatalf("backup with the old key: %v", err)
 	}
 	// With the new keyring only, nothing of it opens.
-	rs.SetCrypto(Crypto{Keyring: newOnly, Index: old.Index, TagKey: old.TagKey})
+	rs.swapCrypto(Crypto{Keyring: newOnly, Index: old.Index, TagKey: old.TagKey})
 	if _, err := rs.LoadCase(ctx, c.ID); !errors.Is(err, seal.ErrUnknownKey) {
 		t.Errorf("backup LoadCase with new keys = %v, want unknown key", err)
 	}
@@ -987,7 +987,7 @@ func TestRotateResealsKEKRecords(t *testing.T) {
 		t.Fatalf("before rotation under k1: %v", before)
 	}
 	both, _ := seal.NewKeyring([]seal.Key{{ID: "k2", Secret: seal.NewRandomKey()}, {ID: "k1", Secret: e.k1}})
-	e.s.SetCrypto(Crypto{Keyring: both, Index: old.Index, TagKey: old.TagKey})
+	e.s.swapCrypto(Crypto{Keyring: both, Index: old.Index, TagKey: old.TagKey})
 	rep, err := e.s.Rotate(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -1007,7 +1007,7 @@ func TestRotateResealsKEKRecords(t *testing.T) {
 		t.Errorf("second rotation = %+v, %v", rep2, err)
 	}
 	newOnly, _ := both.Without("k1")
-	e.s.SetCrypto(Crypto{Keyring: newOnly, Index: old.Index, TagKey: old.TagKey})
+	e.s.swapCrypto(Crypto{Keyring: newOnly, Index: old.Index, TagKey: old.TagKey})
 	v, _ := e.s.rdb.HGet(ctx, hkey, "display_name").Bytes()
 	if pt, err := e.s.openKEK(hkey, "display_name", v); err != nil || string(pt) != "Sam" {
 		t.Errorf("re-sealed field = %q, %v", pt, err)

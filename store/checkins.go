@@ -45,7 +45,7 @@ type scheduleJSON struct {
 	GraceSec int64    `json:"grace_s"`
 }
 
-func (s *Store) decodeCheckins(caseID string, h map[string]string, z sealer) (*casework.Checkins, error) {
+func (s *conn) decodeCheckins(caseID string, h map[string]string, z sealer) (*casework.Checkins, error) {
 	ver, _ := strconv.ParseInt(h[cfVersion], 10, 64)
 	ci := &casework.Checkins{
 		Active:    h[cfActive] == "1",
@@ -73,7 +73,7 @@ func (s *Store) decodeCheckins(caseID string, h map[string]string, z sealer) (*c
 	return ci, nil
 }
 
-func (s *Store) addCheckins(p *commitProg, caseID string, c *alert.Commit, z sealer) error {
+func (s *conn) addCheckins(p *commitProg, caseID string, c *alert.Commit, z sealer) error {
 	ck := s.k.checkins(caseID)
 	if ci := c.Checkins; ci != nil {
 		sched, _ := json.Marshal(scheduleJSON{
@@ -105,7 +105,7 @@ func (s *Store) addCheckins(p *commitProg, caseID string, c *alert.Commit, z sea
 
 // Checkins reads a case's check-in state (nil if none was ever set) and
 // the log of its changes, oldest first.
-func (s *Store) Checkins(ctx context.Context, caseID string) (*casework.Checkins, []alert.Entry, error) {
+func (s *Alerts) Checkins(ctx context.Context, caseID string) (*casework.Checkins, []alert.Entry, error) {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	pipe := s.rdb.Pipeline()

@@ -147,13 +147,13 @@ func mustKeyring(t *testing.T, keys ...seal.Key) *seal.Keyring {
 }
 
 // openCluster is one instance's store on the cluster.
-func openCluster(t *testing.T, addrs []string, tenant string, crypto Crypto, now func() time.Time) *Store {
+func openCluster(t *testing.T, addrs []string, tenant string, crypto Crypto, now func() time.Time) *testStore {
 	t.Helper()
-	s, err := Open(Options{Tenant: tenant, ClusterAddrs: addrs, Now: now})
+	s, err := testOpen(Options{Tenant: tenant, ClusterAddrs: addrs, Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.SetCrypto(crypto)
+	s.swapCrypto(crypto)
 	t.Cleanup(func() { s.Close() })
 	return s
 }

@@ -38,7 +38,7 @@ return 'ok'
 // IssueEnrolment records the tech-safety check on the case (its notes
 // sealed under the case's data key) and stores the code's tag until
 // expiresAt, in one script.
-func (s *Store) IssueEnrolment(ctx context.Context, caseID, code string, check casework.TechSafetyCheck, expiresAt time.Time) error {
+func (s *Cases) IssueEnrolment(ctx context.Context, caseID, code string, check casework.TechSafetyCheck, expiresAt time.Time) error {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	wrapped, err := s.rdb.Get(ctx, s.k.caseDataKey(caseID)).Result()
@@ -97,7 +97,7 @@ return 'ok'
 // RedeemEnrolment uses up a valid, unexpired code and enrols a device with
 // token in one script. A wrong, expired or used code is ErrNotFound and
 // writes nothing.
-func (s *Store) RedeemEnrolment(ctx context.Context, code, token, deviceID string) (string, error) {
+func (s *Cases) RedeemEnrolment(ctx context.Context, code, token, deviceID string) (string, error) {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	ctag, dtag := s.tag("enrol", code), s.tag("device", token)
@@ -140,7 +140,7 @@ return 1
 // writes nothing, so with appendfsync always it waits for no fsync. The
 // use is recorded at most once a minute per device (a second round trip
 // then). Unknown or revoked tokens are alert.ErrNotFound.
-func (s *Store) DeviceByToken(ctx context.Context, token string) (caseID, deviceID string, err error) {
+func (s *Cases) DeviceByToken(ctx context.Context, token string) (caseID, deviceID string, err error) {
 	caseID, deviceID, last, err := s.LookupDevice(ctx, token)
 	if err != nil {
 		return "", "", err
@@ -155,7 +155,7 @@ func (s *Store) DeviceByToken(ctx context.Context, token string) (caseID, device
 
 // LookupDevice resolves an app token with one plain HMGET and writes
 // nothing. Unknown or revoked tokens are alert.ErrNotFound.
-func (s *Store) LookupDevice(ctx context.Context, token string) (caseID, deviceID string, lastUsed time.Time, err error) {
+func (s *Cases) LookupDevice(ctx context.Context, token string) (caseID, deviceID string, lastUsed time.Time, err error) {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	vals, err := s.rdb.HMGet(ctx, s.k.device(s.tag("device", token)), "case", "device_id", "last_used_at").Result()
@@ -173,7 +173,7 @@ func (s *Store) LookupDevice(ctx context.Context, token string) (caseID, deviceI
 
 // TouchDevice records a use of the device with token, if the one stored
 // is at least deviceTouchEvery old, and never recreates a revoked device.
-func (s *Store) TouchDevice(ctx context.Context, token string) error {
+func (s *Cases) TouchDevice(ctx context.Context, token string) error {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	key := s.k.device(s.tag("device", token))
@@ -184,7 +184,7 @@ func (s *Store) TouchDevice(ctx context.Context, token string) error {
 }
 
 // Devices lists the case's enrolled devices, oldest first.
-func (s *Store) Devices(ctx context.Context, caseID string) ([]casework.Device, error) {
+func (s *Cases) Devices(ctx context.Context, caseID string) ([]casework.Device, error) {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	m, err := s.rdb.HGetAll(ctx, s.k.caseDevices(caseID)).Result()
@@ -229,7 +229,7 @@ return 'ok'
 `)
 
 // RevokeDevice removes the device and its token at once.
-func (s *Store) RevokeDevice(ctx context.Context, caseID, deviceID string) error {
+func (s *Cases) RevokeDevice(ctx context.Context, caseID, deviceID string) error {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	tag, err := s.rdb.HGet(ctx, s.k.caseDevices(caseID), deviceID).Result()
@@ -263,7 +263,7 @@ return 'ok'
 
 // ForgetDevice removes the device and its token at once, as RevokeDevice
 // does, and leaves the mark that the phone itself asked for it.
-func (s *Store) ForgetDevice(ctx context.Context, caseID, deviceID string) error {
+func (s *Cases) ForgetDevice(ctx context.Context, caseID, deviceID string) error {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	tag, err := s.rdb.HGet(ctx, s.k.caseDevices(caseID), deviceID).Result()

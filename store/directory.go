@@ -25,7 +25,7 @@ import (
 // the address (a refuge is reached through its gateway contact), and what
 // is not stored cannot leak from Redis, a backup or a lost key.
 
-var _ signpost.DirectoryStore = (*Store)(nil)
+var _ signpost.DirectoryStore = (*Directory)(nil)
 
 // PutOutcome is what PutServices did with one service.
 type PutOutcome int
@@ -86,7 +86,7 @@ const putBatch = 256
 // Invalid services are reported in their PutResult and not stored; the
 // error is for Redis failing, after which some services may be stored
 // (each whole or not at all) and a retry is harmless.
-func (s *Store) PutServices(ctx context.Context, services []signpost.Service) ([]PutResult, error) {
+func (s *Directory) PutServices(ctx context.Context, services []signpost.Service) ([]PutResult, error) {
 	results := make([]PutResult, len(services))
 	type pending struct {
 		i    int
@@ -138,7 +138,7 @@ func (s *Store) PutServices(ctx context.Context, services []signpost.Service) ([
 }
 
 // DeleteService removes a service; problem.ErrNotFound when there is none.
-func (s *Store) DeleteService(ctx context.Context, id string) error {
+func (s *Directory) DeleteService(ctx context.Context, id string) error {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	n, err := deleteServiceScript.Run(ctx, s.rdb, []string{s.k.directory(), s.k.directoryVersion()}, id).Int()
@@ -155,7 +155,7 @@ func (s *Store) DeleteService(ctx context.Context, id string) error {
 // (SetServiceHidden), sorted by id, and the version they were read at, in
 // one transaction. A record that no longer decodes is skipped with a
 // warning naming its id, so one bad record cannot empty the directory.
-func (s *Store) LoadDirectory(ctx context.Context) ([]signpost.Service, int64, error) {
+func (s *Directory) LoadDirectory(ctx context.Context) ([]signpost.Service, int64, error) {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	var all *redis.MapStringStringCmd
@@ -195,7 +195,7 @@ func (s *Store) LoadDirectory(ctx context.Context) ([]signpost.Service, int64, e
 
 // DirectoryVersion returns the directory's change counter; 0 when the
 // directory was never written.
-func (s *Store) DirectoryVersion(ctx context.Context) (int64, error) {
+func (s *Directory) DirectoryVersion(ctx context.Context) (int64, error) {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	v, err := parseVersion(s.rdb.Get(ctx, s.k.directoryVersion()))

@@ -28,7 +28,7 @@ return n`)
 // SetServiceHidden hides a stored service (or shows it again), bumping the
 // directory version when that changes anything so every instance rebuilds
 // its index. Hiding an id that is not stored is problem.ErrNotFound.
-func (s *Store) SetServiceHidden(ctx context.Context, id string, hidden bool) (changed bool, err error) {
+func (s *Directory) SetServiceHidden(ctx context.Context, id string, hidden bool) (changed bool, err error) {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	flag := "0"
@@ -46,7 +46,7 @@ func (s *Store) SetServiceHidden(ctx context.Context, id string, hidden bool) (c
 }
 
 // HiddenServices lists the hidden service ids, sorted.
-func (s *Store) HiddenServices(ctx context.Context) ([]string, error) {
+func (s *Directory) HiddenServices(ctx context.Context) ([]string, error) {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	ids, err := s.rdb.SMembers(ctx, s.k.directoryHidden()).Result()

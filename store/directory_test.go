@@ -126,7 +126,7 @@ func TestDirectoryNeverStoresConfidentialAddress(t *testing.T) {
 // Live, on a real store, sees a change made through another store client.
 func TestDirectoryLive(t *testing.T) {
 	s, r := newTestStore(t, testenv.RedisOptions{})
-	other, err := Open(Options{Tenant: "test", URL: r.URL()})
+	other, err := testOpen(Options{Tenant: "test", URL: r.URL()})
 	if err != nil {
 		t.Fatal(err)
 	}

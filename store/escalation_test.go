@@ -244,7 +244,7 @@ func newEscEnv(t *testing.T, cases escCases) *escEnv {
 }
 
 // escService builds another instance's service on st.
-func (e *escEnv) escService(st *Store, cases escCases, consumer string) *alert.Service {
+func (e *escEnv) escService(st *testStore, cases escCases, consumer string) *alert.Service {
 	d := e.deps
 	d.Store, d.Policies, d.Rotas, d.Receipts, d.Consumer = st, st, st, st, consumer
 	return alert.NewService(st, cases, alert.Config{TriageTeam: "triage", Escalation: &d}, e.clk.Now, nil)

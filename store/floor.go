@@ -18,7 +18,7 @@ import (
 const floorTrim = 10000
 
 // FloorAppend appends one benchmark alert to the floor's stream.
-func (s *Store) FloorAppend(ctx context.Context, team, alertID string) error {
+func (s *Hub) FloorAppend(ctx context.Context, team, alertID string) error {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	err := s.rdb.XAdd(ctx, &redis.XAddArgs{Stream: s.k.benchFloor(), MaxLen: floorTrim, Approx: true,
@@ -28,7 +28,7 @@ func (s *Store) FloorAppend(ctx context.Context, team, alertID string) error {
 
 // FloorFollow calls fn for every entry appended to the floor's stream from
 // now on, in order, until ctx ends.
-func (s *Store) FloorFollow(ctx context.Context, fn func(team, alertID string)) error {
+func (s *Hub) FloorFollow(ctx context.Context, fn func(team, alertID string)) error {
 	last := "$"
 	for ctx.Err() == nil {
 		res, err := s.rdb.XRead(ctx, &redis.XReadArgs{Streams: []string{s.k.benchFloor(), last}, Count: 1000, Block: 2 * time.Second}).Result()

@@ -17,8 +17,8 @@ import (
 // whichever instance samples it, and again after a restart.
 
 var (
-	_ records.GapStore   = (*Store)(nil)
-	_ records.UnmetStore = (*Store)(nil)
+	_ records.GapStore   = (*Gaps)(nil)
+	_ records.UnmetStore = (*Gaps)(nil)
 )
 
 // gapSlotKeep is how long counted slots are remembered: longer than any
@@ -35,7 +35,7 @@ redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[5])
 return added
 `)
 
-func (s *Store) countOnce(ctx context.Context, team string, start time.Time, member, field string, n int64) (bool, error) {
+func (s *conn) countOnce(ctx context.Context, team string, start time.Time, member, field string, n int64) (bool, error) {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	floor := start.Add(-gapSlotKeep).Unix()
@@ -48,20 +48,20 @@ func (s *Store) countOnce(ctx context.Context, team string, start time.Time, mem
 }
 
 // CountGapSlot adds the slot's seconds to field once per (team, start).
-func (s *Store) CountGapSlot(ctx context.Context, team string, slot records.GapSlot, field string) (bool, error) {
+func (s *Gaps) CountGapSlot(ctx context.Context, team string, slot records.GapSlot, field string) (bool, error) {
 	secs := int64(slot.Length / time.Second)
 	member := "g:" + strconv.FormatInt(slot.Start.Unix(), 10) + ":" + strconv.FormatInt(secs, 10)
 	return s.countOnce(ctx, team, slot.Start, member, field, secs)
 }
 
 // CountGapAlerts adds n to field once per (team, slot start).
-func (s *Store) CountGapAlerts(ctx context.Context, team string, slot records.GapSlot, n int64, field string) (bool, error) {
+func (s *Gaps) CountGapAlerts(ctx context.Context, team string, slot records.GapSlot, n int64, field string) (bool, error) {
 	return s.countOnce(ctx, team, slot.Start, "a:"+strconv.FormatInt(slot.Start.Unix(), 10), field, n)
 }
 
 // PendingGapSlots lists the team's gap slots ended by now whose alerts are
 // not yet counted.
-func (s *Store) PendingGapSlots(ctx context.Context, team string, now time.Time) ([]records.GapSlot, error) {
+func (s *Gaps) PendingGapSlots(ctx context.Context, team string, now time.Time) ([]records.GapSlot, error) {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	members, err := s.rdb.ZRangeByScore(ctx, s.k.rotaGaps(team), &redis.ZRangeBy{
@@ -98,7 +98,7 @@ func (s *Store) PendingGapSlots(ctx context.Context, team string, now time.Time)
 // RealAlertsRaised counts the team's alerts raised in [from, to) that are
 // neither practice nor drill, from the team's alert index (kept until
 // retention erases an alert, long after any sampler asks).
-func (s *Store) RealAlertsRaised(ctx context.Context, team string, from, to time.Time) (int64, error) {
+func (s *Gaps) RealAlertsRaised(ctx context.Context, team string, from, to time.Time) (int64, error) {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	ids, err := s.rdb.ZRangeByScore(ctx, s.k.teamAlerts(team), &redis.ZRangeBy{
@@ -126,7 +126,7 @@ func (s *Store) RealAlertsRaised(ctx context.Context, team string, from, to time
 }
 
 // CountUnmet adds one to each unmet-search counter, in one round trip.
-func (s *Store) CountUnmet(ctx context.Context, fields []string) error {
+func (s *Gaps) CountUnmet(ctx context.Context, fields []string) error {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	_, err := s.rdb.TxPipelined(ctx, func(pipe redis.Pipeliner) error {

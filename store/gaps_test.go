@@ -19,7 +19,7 @@ import (
 
 // gapSampler is one instance's sampler on st: team south, on call as
 // primary only when onCall says so.
-func gapSampler(t *testing.T, st *Store, clk *testclock.Clock, onCall func(time.Time) bool) *records.GapSampler {
+func gapSampler(t *testing.T, st *testStore, clk *testclock.Clock, onCall func(time.Time) bool) *records.GapSampler {
 	t.Helper()
 	g, err := records.NewGapSampler(records.GapSamplerOptions{
 		Store:   st,
@@ -34,7 +34,7 @@ func gapSampler(t *testing.T, st *Store, clk *testclock.Clock, onCall func(time.
 	return g
 }
 
-func counters(t *testing.T, s *Store) map[string]int64 {
+func counters(t *testing.T, s *testStore) map[string]int64 {
 	t.Helper()
 	m, err := s.ReportCounts(context.Background())
 	if err != nil {

@@ -52,7 +52,7 @@ func decodeRecord(h map[string]string) alert.RecordState {
 
 // enqueueHandoff adds to a commit the writes that queue a's closing record
 // (a new revision of it, if it was queued or filed before).
-func (s *Store) enqueueHandoff(p *commitProg, a *alert.Alert, now time.Time) {
+func (s *conn) enqueueHandoff(p *commitProg, a *alert.Alert, now time.Time) {
 	ak := s.k.alertRecord(a.ID)
 	p.op("HSET", ak, rfHandoff, string(alert.HandoffPending), rfTries, 0, rfErr, "", rfNext, now.UnixMilli())
 	p.op("HINCRBY", ak, rfRev, 1)
@@ -77,7 +77,7 @@ return out
 
 // ClaimHandoffs leases up to limit due hand-offs until now+lease: exactly
 // one instance gets each, and a crashed one's come back when the lease ends.
-func (s *Store) ClaimHandoffs(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]string, error) {
+func (s *Records) ClaimHandoffs(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]string, error) {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	ids, err := s.rdb.ZRangeByScore(ctx, s.k.handoffs(), &redis.ZRangeBy{Min: "-inf", Max: ms(now), Count: int64(limit)}).Result()
@@ -124,7 +124,7 @@ return 1
 // HandoffDone marks revision rev filed or exported at `at` and starts the
 // retention clock. It returns false, changing nothing but making the entry
 // due again, when a newer revision was queued meanwhile.
-func (s *Store) HandoffDone(ctx context.Context, alertID string, rev int, how alert.Handoff, at time.Time) (bool, error) {
+func (s *Records) HandoffDone(ctx context.Context, alertID string, rev int, how alert.Handoff, at time.Time) (bool, error) {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	if at.IsZero() {
@@ -155,7 +155,7 @@ return 1
 `)
 
 // HandoffFailed records a failed delivery and when to try again.
-func (s *Store) HandoffFailed(ctx context.Context, alertID string, rev, tries int, next time.Time, problem string) error {
+func (s *Records) HandoffFailed(ctx context.Context, alertID string, rev, tries int, next time.Time, problem string) error {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	err := handoffFailedScript.Run(ctx, s.rdb, []string{s.k.alertRecord(alertID), s.k.handoffs()},
@@ -164,7 +164,7 @@ func (s *Store) HandoffFailed(ctx context.Context, alertID string, rev, tries in
 }
 
 // HandoffLater moves a pending hand-off's next look to next.
-func (s *Store) HandoffLater(ctx context.Context, alertID string, next time.Time) error {
+func (s *Records) HandoffLater(ctx context.Context, alertID string, next time.Time) error {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	err := s.rdb.ZAddXX(ctx, s.k.handoffs(), redis.Z{Score: float64(next.UnixMilli()), Member: alertID}).Err()
@@ -173,7 +173,7 @@ func (s *Store) HandoffLater(ctx context.Context, alertID string, next time.Time
 
 // HandoffStats counts the records not yet filed, those that failed at
 // least once, and the oldest close among them.
-func (s *Store) HandoffStats(ctx context.Context) (records.HandoffStats, error) {
+func (s *Records) HandoffStats(ctx context.Context) (records.HandoffStats, error) {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	ids, err := s.rdb.ZRange(ctx, s.k.handoffs(), 0, -1).Result()

@@ -21,7 +21,7 @@ const maxBlock = 10 * time.Second
 // Tail waits up to block for events after the stream id after and returns
 // at most count of them, oldest first; none when block passes quietly.
 // block is capped at 10 s; zero or less does not wait.
-func (s *Store) Tail(ctx context.Context, after string, block time.Duration, count int) ([]alert.Event, error) {
+func (s *Hub) Tail(ctx context.Context, after string, block time.Duration, count int) ([]alert.Event, error) {
 	block = min(block, maxBlock)
 	if block <= 0 {
 		block = -1 // go-redis: no BLOCK argument (BLOCK 0 would wait forever)
@@ -47,7 +47,7 @@ func (s *Store) Tail(ctx context.Context, after string, block time.Duration, cou
 
 // Range returns at most count events after the stream id after, oldest
 // first, without waiting.
-func (s *Store) Range(ctx context.Context, after string, count int) ([]alert.Event, error) {
+func (s *Hub) Range(ctx context.Context, after string, count int) ([]alert.Event, error) {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	msgs, err := s.rdb.XRangeN(ctx, s.k.events(), "("+after, "+", int64(count)).Result()
@@ -62,7 +62,7 @@ func (s *Store) Range(ctx context.Context, after string, count int) ([]alert.Eve
 // ("0-0" when none was). A server that cannot say (the embedded one)
 // reports everything before the oldest retained entry as removed, which
 // errs towards sending a snapshot.
-func (s *Store) Bounds(ctx context.Context) (last, removed string, err error) {
+func (s *Hub) Bounds(ctx context.Context) (last, removed string, err error) {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	info, err := s.rdb.XInfoStream(ctx, s.k.events()).Result()
@@ -250,7 +250,7 @@ const receiptChunk = 256
 // script call per alert (per receiptChunk of its receipts) that drops,
 // without error, receipts for alerts that do not exist or belong to none
 // of the responder's teams.
-func (s *Store) SaveReceipts(ctx context.Context, rs []Receipt) error {
+func (s *Hub) SaveReceipts(ctx context.Context, rs []Receipt) error {
 	if len(rs) == 0 {
 		return nil
 	}
@@ -321,7 +321,7 @@ func (s *Store) SaveReceipts(ctx context.Context, rs []Receipt) error {
 }
 
 // SeenBy returns every responder's first receipt time for an alert.
-func (s *Store) SeenBy(ctx context.Context, alertID string) (map[string]time.Time, error) {
+func (s *Records) SeenBy(ctx context.Context, alertID string) (map[string]time.Time, error) {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	var zs *redis.ZSliceCmd
@@ -355,7 +355,7 @@ func (s *Store) SeenBy(ctx context.Context, alertID string) (map[string]time.Tim
 
 // seenAt reads responder's first receipt of an alert from both forms, and
 // the alert's raise time, in one round trip.
-func (s *Store) seenAt(ctx context.Context, alertID, responder string) (at, raised time.Time, ok bool, err error) {
+func (s *conn) seenAt(ctx context.Context, alertID, responder string) (at, raised time.Time, ok bool, err error) {
 	var z *redis.FloatCmd
 	var old, r *redis.StringCmd
 	if _, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
@@ -382,7 +382,7 @@ func (s *Store) seenAt(ctx context.Context, alertID, responder string) (at, rais
 
 // SeenAt returns when responder first confirmed the alert; ok is false if
 // they have not.
-func (s *Store) SeenAt(ctx context.Context, alertID, responder string) (at time.Time, ok bool, err error) {
+func (s *Hub) SeenAt(ctx context.Context, alertID, responder string) (at time.Time, ok bool, err error) {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	at, _, ok, err = s.seenAt(ctx, alertID, responder)
@@ -391,7 +391,7 @@ func (s *Store) SeenAt(ctx context.Context, alertID, responder string) (at time.
 
 // SeenWithin reports whether responder confirmed the alert within d of
 // its being raised (the alert's raised_at): "delivered means seen".
-func (s *Store) SeenWithin(ctx context.Context, alertID, responder string, d time.Duration) (bool, error) {
+func (s *Hub) SeenWithin(ctx context.Context, alertID, responder string, d time.Duration) (bool, error) {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	at, raised, ok, err := s.seenAt(ctx, alertID, responder)
@@ -416,7 +416,7 @@ func (p Presence) member() string { return p.Staff + " " + p.Conn }
 
 // SetPresence records entries as present until until, and each entry's
 // on-duty state; lapsed entries of the same teams are pruned.
-func (s *Store) SetPresence(ctx context.Context, ps []Presence, until time.Time) error {
+func (s *Hub) SetPresence(ctx context.Context, ps []Presence, until time.Time) error {
 	if len(ps) == 0 {
 		return nil
 	}
@@ -454,7 +454,7 @@ func (s *Store) SetPresence(ctx context.Context, ps []Presence, until time.Time)
 }
 
 // ClearPresence removes entries (their sockets closed).
-func (s *Store) ClearPresence(ctx context.Context, ps []Presence) error {
+func (s *Hub) ClearPresence(ctx context.Context, ps []Presence) error {
 	if len(ps) == 0 {
 		return nil
 	}
@@ -481,7 +481,7 @@ type Present struct {
 
 // TeamPresence lists who is connected to the team's live dashboard now
 // (on any instance), and whether they are on duty, by staff id.
-func (s *Store) TeamPresence(ctx context.Context, team string) ([]Present, error) {
+func (s *Hub) TeamPresence(ctx context.Context, team string) ([]Present, error) {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	now := "(" + strconv.FormatInt(s.now().UnixMilli(), 10)
@@ -515,7 +515,7 @@ func (s *Store) TeamPresence(ctx context.Context, team string) ([]Present, error
 // CaseExclusions returns, for each case asked about, the staff ids the case
 // excludes (a conflict of interest), in one pipelined round trip. Cases
 // with none, or gone, are absent from the map.
-func (s *Store) CaseExclusions(ctx context.Context, caseIDs []string) (map[string][]string, error) {
+func (s *Hub) CaseExclusions(ctx context.Context, caseIDs []string) (map[string][]string, error) {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	cmds := make([]*redis.StringCmd, len(caseIDs))

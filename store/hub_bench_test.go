@@ -30,7 +30,7 @@ func (benchAuth) Check(ctx context.Context, p *staff.Principal) (time.Time, erro
 	return time.Time{}, nil
 }
 
-type benchReceipts struct{ s *Store }
+type benchReceipts struct{ s *testStore }
 
 func (r benchReceipts) SaveReceipts(ctx context.Context, rs []push.Receipt) error {
 	out := make([]Receipt, len(rs))
@@ -53,7 +53,7 @@ func BenchmarkHubXAddToReceipt(b *testing.B) {
 
 func benchHub(b *testing.B, responders int) {
 	r := testenv.StartRedis(b, testenv.RedisOptions{AOF: true})
-	s, err := Open(Options{Tenant: "bench", URL: r.URL()})
+	s, err := testOpen(Options{Tenant: "bench", URL: r.URL()})
 	if err != nil {
 		b.Fatal(err)
 	}

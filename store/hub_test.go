@@ -17,7 +17,7 @@ import (
 )
 
 // addEvent appends an event as the alert store's commit script does.
-func addEvent(t *testing.T, s *Store, typ alert.EventType, alertID, team, caseID string) string {
+func addEvent(t *testing.T, s *testStore, typ alert.EventType, alertID, team, caseID string) string {
 	t.Helper()
 	id, err := s.rdb.XAdd(context.Background(), &redis.XAddArgs{Stream: s.k.events(), Values: []any{
 		"type", string(typ), "alert", alertID, "team", team, "case", caseID, "priority", 3, "at", int64(1700000000123),
@@ -107,7 +107,7 @@ func TestTailBlocksUntilAnEvent(t *testing.T) {
 }
 
 func TestBoundsEmbedded(t *testing.T) {
-	s, err := OpenEmbedded(Options{Tenant: "demo"}, "127.0.0.1:0")
+	s, err := testOpenEmbedded(Options{Tenant: "demo"}, "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +131,7 @@ func TestBoundsEmbedded(t *testing.T) {
 }
 
 // putAlert writes the plain fields the receipt script reads.
-func putAlert(t *testing.T, s *Store, id, team string, raisedAt time.Time) {
+func putAlert(t *testing.T, s *testStore, id, team string, raisedAt time.Time) {
 	t.Helper()
 	if err := s.rdb.HSet(context.Background(), s.k.alertRecord(id), "team", team, "state", "raised", "raised_at", raisedAt.UnixMilli()).Err(); err != nil {
 		t.Fatal(err)

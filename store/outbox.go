@@ -26,7 +26,7 @@ import (
 // to keys.outboxDead(), trimmed to about 10,000 entries. Entries hold ids,
 // channel names and times only: never a phone number.
 
-var _ alert.EscalationStore = (*Store)(nil)
+var _ alert.EscalationStore = (*Outbox)(nil)
 
 // outboxGroup is the outbox's consumer group.
 const outboxGroup = "pages"
@@ -59,7 +59,7 @@ func parsePage(id string, v map[string]any, deliveries int64) alert.Page {
 
 // EnsureOutbox creates the consumer group (from the start of the stream,
 // so pages queued before any consumer existed are sent).
-func (s *Store) EnsureOutbox(ctx context.Context) error {
+func (s *Outbox) EnsureOutbox(ctx context.Context) error {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	err := s.rdb.XGroupCreateMkStream(ctx, s.k.outbox(), outboxGroup, "0").Err()
@@ -71,7 +71,7 @@ func (s *Store) EnsureOutbox(ctx context.Context) error {
 
 // ReadPages hands out up to count new pages to consumer, waiting up to
 // block (at most 10 s) for some; zero or less does not wait.
-func (s *Store) ReadPages(ctx context.Context, consumer string, count int, block time.Duration) ([]alert.Page, error) {
+func (s *Outbox) ReadPages(ctx context.Context, consumer string, count int, block time.Duration) ([]alert.Page, error) {
 	block = min(block, maxBlock)
 	if block <= 0 {
 		block = -1 // go-redis: no BLOCK argument (BLOCK 0 would wait forever)
@@ -122,7 +122,7 @@ return out
 
 // ClaimStalePages takes over up to count pages another consumer left idle
 // for minIdle.
-func (s *Store) ClaimStalePages(ctx context.Context, consumer string, minIdle time.Duration, count int) ([]alert.Page, error) {
+func (s *Outbox) ClaimStalePages(ctx context.Context, consumer string, minIdle time.Duration, count int) ([]alert.Page, error) {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	res, err := claimStaleScript.Run(ctx, s.rdb, []string{s.k.outbox()}, outboxGroup, consumer, minIdle.Milliseconds(), count).Slice()
@@ -176,7 +176,7 @@ return 'go'
 // BeginPage is the check just before a page is sent: consumer still holds
 // it, and its alert is still raised, unclaimed and under its token. It
 // refreshes the claim; a page whose alert moved on is removed.
-func (s *Store) BeginPage(ctx context.Context, p alert.Page, consumer string) (alert.PageCheck, error) {
+func (s *Outbox) BeginPage(ctx context.Context, p alert.Page, consumer string) (alert.PageCheck, error) {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	res, err := beginPageScript.Run(ctx, s.rdb, []string{s.k.outbox(), s.k.alertRecord(p.Alert)},
@@ -206,7 +206,7 @@ return 1
 
 // RefreshPage keeps consumer's claim on a page fresh; false when another
 // consumer has taken it over.
-func (s *Store) RefreshPage(ctx context.Context, p alert.Page, consumer string) (bool, error) {
+func (s *Outbox) RefreshPage(ctx context.Context, p alert.Page, consumer string) (bool, error) {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	n, err := refreshPageScript.Run(ctx, s.rdb, []string{s.k.outbox()}, outboxGroup, consumer, p.ID).Int()
@@ -228,7 +228,7 @@ return 1
 
 // FinishPage removes a handled page if consumer still holds it; false
 // when another consumer took it over meanwhile (it decides then).
-func (s *Store) FinishPage(ctx context.Context, p alert.Page, consumer string) (bool, error) {
+func (s *Outbox) FinishPage(ctx context.Context, p alert.Page, consumer string) (bool, error) {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	n, err := finishPageScript.Run(ctx, s.rdb, []string{s.k.outbox()}, outboxGroup, p.ID, consumer).Int()
@@ -265,7 +265,7 @@ return 1
 // DeadPage moves a page consumer holds to the dead-letter stream with a
 // reason (fixed wording, never a provider's message); false when another
 // consumer took it over meanwhile.
-func (s *Store) DeadPage(ctx context.Context, p alert.Page, consumer, reason string) (bool, error) {
+func (s *Outbox) DeadPage(ctx context.Context, p alert.Page, consumer, reason string) (bool, error) {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	n, err := deadPageScript.Run(ctx, s.rdb, []string{s.k.outbox(), s.k.outboxDead()},
@@ -286,7 +286,7 @@ type DeadLetter struct {
 
 // DeadPages lists up to count of the most recent dead-lettered pages,
 // newest first.
-func (s *Store) DeadPages(ctx context.Context, count int) ([]DeadLetter, error) {
+func (s *Outbox) DeadPages(ctx context.Context, count int) ([]DeadLetter, error) {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	msgs, err := s.rdb.XRevRangeN(ctx, s.k.outboxDead(), "+", "-", int64(count)).Result()
@@ -314,7 +314,7 @@ type OutboxStats struct {
 }
 
 // Outbox reads the outbox's depth.
-func (s *Store) Outbox(ctx context.Context) (OutboxStats, error) {
+func (s *Outbox) Stats(ctx context.Context) (OutboxStats, error) {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	var ln, dead *redis.IntCmd
@@ -349,7 +349,7 @@ return 0
 // HoldLease takes or renews the named lease for holder until ttl from now
 // (Redis time: the lease is about which processes are alive, not about
 // decisions on stored timestamps); false while someone else holds it.
-func (s *Store) HoldLease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error) {
+func (s *Outbox) HoldLease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error) {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	n, err := holdLeaseScript.Run(ctx, s.rdb, []string{s.k.lease(name)}, holder, ttl.Milliseconds()).Int()
@@ -361,7 +361,7 @@ func (s *Store) HoldLease(ctx context.Context, name, holder string, ttl time.Dur
 
 // TimerFences returns, for each target, the fence of its pending timer of
 // kind: present only when the entry is both scheduled and recorded.
-func (s *Store) TimerFences(ctx context.Context, kind alert.TimerKind, targets []string) (map[string]string, error) {
+func (s *Outbox) TimerFences(ctx context.Context, kind alert.TimerKind, targets []string) (map[string]string, error) {
 	out := make(map[string]string, len(targets))
 	if len(targets) == 0 {
 		return out, nil
@@ -411,7 +411,7 @@ return removed
 // pending page and have been idle for longer than idle: every instance
 // that ever started left one behind. self is never removed. It returns how
 // many were removed.
-func (s *Store) PruneOutboxConsumers(ctx context.Context, self string, idle time.Duration) (int, error) {
+func (s *Outbox) PruneOutboxConsumers(ctx context.Context, self string, idle time.Duration) (int, error) {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	n, err := pruneConsumersScript.Run(ctx, s.rdb, []string{s.k.outbox()}, idle.Milliseconds(), self, outboxGroup).Int()

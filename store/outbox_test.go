@@ -75,7 +75,7 @@ func TestOutboxLifecycle(t *testing.T) {
 	if ok, err := e.s.FinishPage(ctx, p, "a"); err != nil || !ok {
 		t.Fatalf("FinishPage = %v, %v", ok, err)
 	}
-	st, err := e.s.Outbox(ctx)
+	st, err := e.s.Outbox.Stats(ctx)
 	if err != nil || st != (OutboxStats{}) {
 		t.Errorf("stats after finishing = %+v, %v", st, err)
 	}
@@ -164,7 +164,7 @@ func TestOutboxDeadLetter(t *testing.T) {
 	if d := dead[0]; d.Reason != "provider failing" || d.Page.Ref != pg.Ref || d.Page.Alert != pg.Alert || !d.FailedAt.Equal(e.clk.Now().Truncate(time.Millisecond)) {
 		t.Errorf("dead letter %+v", d)
 	}
-	st, _ := e.s.Outbox(ctx)
+	st, _ := e.s.Outbox.Stats(ctx)
 	if st != (OutboxStats{Dead: 1}) {
 		t.Errorf("stats = %+v", st)
 	}
@@ -270,7 +270,7 @@ func TestOutboxPruneConsumers(t *testing.T) {
 		t.Errorf("consumers left (-want +got):\n%s", diff)
 	}
 	// The held page is still pending, to be sent or taken over.
-	st, err := e.s.Outbox(ctx)
+	st, err := e.s.Outbox.Stats(ctx)
 	if err != nil || st.Pending != 1 {
 		t.Errorf("outbox after pruning = %+v, %v; want the held page pending", st, err)
 	}

@@ -23,7 +23,7 @@ import (
 // LinkRefuge links a refuge account to a refuge service of the directory.
 // problem.ErrNotFound when there is no such service; a service that is not
 // a refuge is refused as invalid.
-func (s *Store) LinkRefuge(ctx context.Context, staffID, serviceID string) error {
+func (s *Directory) LinkRefuge(ctx context.Context, staffID, serviceID string) error {
 	svc, err := s.DirectoryService(ctx, serviceID)
 	if err != nil {
 		return err
@@ -41,7 +41,7 @@ func (s *Store) LinkRefuge(ctx context.Context, staffID, serviceID string) error
 
 // RefugeOf is the service a refuge account is linked to;
 // problem.ErrNotFound when none.
-func (s *Store) RefugeOf(ctx context.Context, staffID string) (string, error) {
+func (s *Directory) RefugeOf(ctx context.Context, staffID string) (string, error) {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	id, err := s.rdb.HGet(ctx, s.k.refugeStaff(), staffID).Result()
@@ -56,7 +56,7 @@ func (s *Store) RefugeOf(ctx context.Context, staffID string) (string, error) {
 
 // DirectoryService reads one stored service; problem.ErrNotFound when
 // there is none.
-func (s *Store) DirectoryService(ctx context.Context, id string) (signpost.Service, error) {
+func (s *Directory) DirectoryService(ctx context.Context, id string) (signpost.Service, error) {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	raw, err := s.rdb.HGet(ctx, s.k.directory(), id).Result()
@@ -75,7 +75,7 @@ func (s *Store) DirectoryService(ctx context.Context, id string) (signpost.Servi
 
 // PutService stores one service, validated as an import validates it;
 // its *signpost.ValidationError when refused.
-func (s *Store) PutService(ctx context.Context, svc signpost.Service) error {
+func (s *Directory) PutService(ctx context.Context, svc signpost.Service) error {
 	res, err := s.PutServices(ctx, []signpost.Service{svc})
 	if err != nil {
 		return err
@@ -85,7 +85,7 @@ func (s *Store) PutService(ctx context.Context, svc signpost.Service) error {
 
 // SetVacancies records a refuge's vacancies as of at, keeping its note,
 // and returns the service as stored.
-func (s *Store) SetVacancies(ctx context.Context, serviceID string, count int, at time.Time) (signpost.Service, error) {
+func (s *Directory) SetVacancies(ctx context.Context, serviceID string, count int, at time.Time) (signpost.Service, error) {
 	svc, err := s.DirectoryService(ctx, serviceID)
 	if err != nil {
 		return signpost.Service{}, err

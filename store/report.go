@@ -9,7 +9,7 @@ import (
 // counter name → count. The names are built and read by alert/report.go;
 // the store neither knows nor cares what they mean. They hold no id, and
 // they outlive the alerts they count.
-func (s *Store) ReportCounts(ctx context.Context) (map[string]int64, error) {
+func (s *Records) ReportCounts(ctx context.Context) (map[string]int64, error) {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	out := map[string]int64{}

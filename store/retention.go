@@ -50,7 +50,7 @@ return 1
 // Summarize counts a closed alert into the report once (the counters are
 // all that outlives it), records it in its case's history, and ends its
 // location trail unless a legal hold keeps it.
-func (s *Store) Summarize(ctx context.Context, alertID string, fields []string) error {
+func (s *Records) Summarize(ctx context.Context, alertID string, fields []string) error {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	v, err := s.rdb.HMGet(ctx, s.k.alertRecord(alertID), afCase, afRaisedAt).Result()
@@ -75,7 +75,7 @@ func (s *Store) Summarize(ctx context.Context, alertID string, fields []string) 
 
 // PriorAlert reports whether the case's history holds another alert raised
 // in [from, before).
-func (s *Store) PriorAlert(ctx context.Context, caseID, alertID string, from, before time.Time) (bool, error) {
+func (s *Records) PriorAlert(ctx context.Context, caseID, alertID string, from, before time.Time) (bool, error) {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	ids, err := s.rdb.ZRangeByScore(ctx, s.k.caseHistory(caseID), &redis.ZRangeBy{
@@ -94,7 +94,7 @@ func (s *Store) PriorAlert(ctx context.Context, caseID, alertID string, from, be
 
 // CaseAlertIDs lists the alerts still held for a case: its history and its
 // open and last alert.
-func (s *Store) CaseAlertIDs(ctx context.Context, caseID string) ([]string, error) {
+func (s *Records) CaseAlertIDs(ctx context.Context, caseID string) ([]string, error) {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	pipe := s.rdb.Pipeline()
@@ -115,7 +115,7 @@ func (s *Store) CaseAlertIDs(ctx context.Context, caseID string) ([]string, erro
 
 // RetentionDue lists alerts whose record was filed at or before cutoff,
 // oldest first, skipping the first offset (held ones the sweep passed).
-func (s *Store) RetentionDue(ctx context.Context, cutoff time.Time, offset, limit int) ([]string, error) {
+func (s *Records) RetentionDue(ctx context.Context, cutoff time.Time, offset, limit int) ([]string, error) {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	ids, err := s.rdb.ZRangeByScore(ctx, s.k.retention(), &redis.ZRangeBy{Min: "-inf", Max: ms(cutoff), Offset: int64(offset), Count: int64(limit)}).Result()
@@ -163,7 +163,7 @@ return 'erased'
 // cutoff, unless the alert or its case is on legal hold. The case's
 // history keeps the alert's id and raise time for repeat counting until
 // it ages out or the case is erased.
-func (s *Store) EraseAlert(ctx context.Context, alertID string, cutoff time.Time) (records.EraseResult, error) {
+func (s *Records) EraseAlert(ctx context.Context, alertID string, cutoff time.Time) (records.EraseResult, error) {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	v, err := s.rdb.HMGet(ctx, s.k.alertRecord(alertID), afCase, afTeam).Result()
@@ -194,7 +194,7 @@ return 1
 `)
 
 // SetAlertHold puts an alert on legal hold or lifts it.
-func (s *Store) SetAlertHold(ctx context.Context, alertID string, on bool) error {
+func (s *Records) SetAlertHold(ctx context.Context, alertID string, on bool) error {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	n, err := setHoldScript.Run(ctx, s.rdb, []string{s.k.alertRecord(alertID)}, flag(on)).Int()

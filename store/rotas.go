@@ -23,9 +23,9 @@ import (
 // unseen, and a refused file never touches what is in force.
 
 var (
-	_ oncall.RotaSource   = (*Store)(nil)
-	_ oncall.PolicySource = (*Store)(nil)
-	_ oncall.OnCallStore  = (*Store)(nil)
+	_ oncall.RotaSource   = (*OnCall)(nil)
+	_ oncall.PolicySource = (*OnCall)(nil)
+	_ oncall.OnCallStore  = (*OnCall)(nil)
 )
 
 // saveVersionedScript: KEYS hash; ARGV new JSON, the version it was
@@ -39,7 +39,7 @@ redis.call('HSET', KEYS[1], 'current', ARGV[1], 'version', ARGV[3])
 return 1
 `)
 
-func (s *Store) saveVersioned(ctx context.Context, op, key string, v any, version int64) error {
+func (s *conn) saveVersioned(ctx context.Context, op, key string, v any, version int64) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Errorf("store: %s: %w", op, err)
@@ -56,7 +56,7 @@ func (s *Store) saveVersioned(ctx context.Context, op, key string, v any, versio
 	return nil
 }
 
-func (s *Store) loadVersioned(ctx context.Context, op, key string, v any) (bool, error) {
+func (s *conn) loadVersioned(ctx context.Context, op, key string, v any) (bool, error) {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	b, err := s.rdb.HGet(ctx, key, "current").Bytes()
@@ -73,7 +73,7 @@ func (s *Store) loadVersioned(ctx context.Context, op, key string, v any) (bool,
 }
 
 // Rota reads a team's rota in force; nil when it has none.
-func (s *Store) Rota(ctx context.Context, team string) (*oncall.Rota, error) {
+func (s *OnCall) Rota(ctx context.Context, team string) (*oncall.Rota, error) {
 	var r oncall.Rota
 	ok, err := s.loadVersioned(ctx, "rota of "+team, s.k.rota(team), &r)
 	if err != nil || !ok {
@@ -84,6 +84,6 @@ func (s *Store) Rota(ctx context.Context, team string) (*oncall.Rota, error) {
 
 // SaveRota puts r in force for its team if the team's rota is still at
 // version r.Version-1; ErrConflict otherwise.
-func (s *Store) SaveRota(ctx context.Context, r *oncall.Rota) error {
+func (s *OnCall) SaveRota(ctx context.Context, r *oncall.Rota) error {
 	return s.saveVersioned(ctx, "save rota of "+r.Team, s.k.rota(r.Team), r, r.Version)
 }

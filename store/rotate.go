@@ -64,7 +64,7 @@ return 1
 // already under the active key). progress, if set, is called after each
 // Redis key with how many of the total are done. It ends with a second,
 // read-only pass that fills Remaining.
-func (s *Store) Rotate(ctx context.Context, progress func(done, total int)) (RotateReport, error) {
+func (s *DB) Rotate(ctx context.Context, progress func(done, total int)) (RotateReport, error) {
 	rep := RotateReport{Remaining: map[string]int{}}
 	keys, err := s.scanKeys(ctx)
 	if err != nil {
@@ -90,7 +90,7 @@ func (s *Store) Rotate(ctx context.Context, progress func(done, total int)) (Rot
 
 // scanKeys lists every key of the tenant. With Redis Cluster the tenant's
 // hash tag puts them all on one node; every master is scanned anyway.
-func (s *Store) scanKeys(ctx context.Context) ([]string, error) {
+func (s *conn) scanKeys(ctx context.Context) ([]string, error) {
 	var keys []string
 	scan := func(ctx context.Context, c redis.Cmdable) error {
 		var cursor uint64
@@ -130,7 +130,7 @@ func escapeGlob(s string) string {
 }
 
 // rotateKey moves the KEK-sealed values of one Redis key.
-func (s *Store) rotateKey(ctx context.Context, key string, rep *RotateReport) error {
+func (s *conn) rotateKey(ctx context.Context, key string, rep *RotateReport) error {
 	cctx, cancel := bounded(ctx)
 	typ, err := s.rdb.Type(cctx, key).Result()
 	cancel()
@@ -175,7 +175,7 @@ const (
 
 // moved re-seals ct under the active key, as a record or else as a wrapped
 // data key, and says which it did.
-func (s *Store) moved(ct []byte, ad seal.AD) ([]byte, move) {
+func (s *conn) moved(ct []byte, ad seal.AD) ([]byte, move) {
 	id, err := seal.KeyID(ct)
 	if err != nil || id == "dk" {
 		return nil, moveNone
@@ -208,7 +208,7 @@ func (rep *RotateReport) count(m move) {
 
 // rotateValue moves one value: read (unless val is given), re-seal, and
 // write back only if unchanged since read; a lost race is decided afresh.
-func (s *Store) rotateValue(ctx context.Context, key, field string, isHash bool, val *string, rep *RotateReport) error {
+func (s *conn) rotateValue(ctx context.Context, key, field string, isHash bool, val *string, rep *RotateReport) error {
 	for attempt := 0; attempt < 3; attempt++ {
 		if val == nil {
 			cctx, cancel := bounded(ctx)
@@ -257,7 +257,7 @@ func (s *Store) rotateValue(ctx context.Context, key, field string, isHash bool,
 // SealedByKey counts the tenant's values sealed under each key id ("dk" for
 // a case's or the audit trail's data key), in hashes, strings, lists,
 // sets, sorted sets and streams. It reads only.
-func (s *Store) SealedByKey(ctx context.Context) (map[string]int, error) {
+func (s *DB) SealedByKey(ctx context.Context) (map[string]int, error) {
 	keys, err := s.scanKeys(ctx)
 	if err != nil {
 		return nil, err
@@ -277,7 +277,7 @@ func (s *Store) SealedByKey(ctx context.Context) (map[string]int, error) {
 }
 
 // eachValue calls f with every value stored at key, whatever its type.
-func (s *Store) eachValue(ctx context.Context, key string, f func(string)) error {
+func (s *conn) eachValue(ctx context.Context, key string, f func(string)) error {
 	cctx, cancel := bounded(ctx)
 	typ, err := s.rdb.Type(cctx, key).Result()
 	cancel()
@@ -367,7 +367,7 @@ func (s *Store) eachValue(ctx context.Context, key string, f func(string)) error
 	return nil
 }
 
-func (s *Store) scanPages(ctx context.Context, next func(context.Context, uint64) ([]string, uint64, error), f func([]string)) error {
+func (s *conn) scanPages(ctx context.Context, next func(context.Context, uint64) ([]string, uint64, error), f func([]string)) error {
 	var cursor uint64
 	for {
 		cctx, cancel := bounded(ctx)

@@ -55,7 +55,7 @@ return 0
 
 // ClaimTimers claims up to limit timers due at now, leasing each until
 // now+lease.
-func (s *Store) ClaimTimers(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]alert.Timer, error) {
+func (s *Alerts) ClaimTimers(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]alert.Timer, error) {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	nowMS := strconv.FormatInt(now.UnixMilli(), 10)
@@ -93,7 +93,7 @@ func (s *Store) ClaimTimers(ctx context.Context, now time.Time, lease time.Durat
 }
 
 // FinishTimer removes a claimed timer if it still carries t's fence.
-func (s *Store) FinishTimer(ctx context.Context, t alert.Timer) error {
+func (s *Alerts) FinishTimer(ctx context.Context, t alert.Timer) error {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	id := t.ID()
@@ -103,7 +103,7 @@ func (s *Store) FinishTimer(ctx context.Context, t alert.Timer) error {
 
 // PendingTimers counts the scheduler's entries (for metrics and the
 // auditor).
-func (s *Store) PendingTimers(ctx context.Context) (int64, error) {
+func (s *Outbox) PendingTimers(ctx context.Context) (int64, error) {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	n, err := s.rdb.ZCard(ctx, s.k.schedule()).Result()

@@ -21,12 +21,9 @@ type Crypto struct {
 	AuditKey []byte
 }
 
-// SetCrypto installs the keys. Call it once, before serving.
-func (s *Store) SetCrypto(c Crypto) { s.crypto = c }
-
 // sealKEK seals a record that belongs to no case (a staff phone, a TOTP
 // secret) under the active key-encryption key, bound to its key and field.
-func (s *Store) sealKEK(key, field string, plaintext []byte) ([]byte, error) {
+func (s *conn) sealKEK(key, field string, plaintext []byte) ([]byte, error) {
 	ct, err := s.crypto.Keyring.Seal(plaintext, seal.AD{Key: key, Field: field})
 	if err != nil {
 		return nil, fmt.Errorf("store: seal %s field %s: %w", key, field, err)
@@ -35,7 +32,7 @@ func (s *Store) sealKEK(key, field string, plaintext []byte) ([]byte, error) {
 }
 
 // openKEK opens what sealKEK sealed.
-func (s *Store) openKEK(key, field string, ct []byte) ([]byte, error) {
+func (s *conn) openKEK(key, field string, ct []byte) ([]byte, error) {
 	pt, err := s.crypto.Keyring.Open(ct, seal.AD{Key: key, Field: field})
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s field %s: %w", key, field, err)
@@ -47,7 +44,7 @@ func (s *Store) openKEK(key, field string, ct []byte) ([]byte, error) {
 // for use in key names and lookups: a session token, a device token, an
 // enrolment code, a username, an IP address. Tags of tokens that are 128+
 // random bits would be safe unkeyed; the key also hides low-entropy inputs.
-func (s *Store) tag(kind, value string) string {
+func (s *conn) tag(kind, value string) string {
 	m := hmac.New(sha256.New, s.crypto.TagKey)
 	m.Write([]byte(kind))
 	m.Write([]byte{0})

@@ -86,14 +86,14 @@ return 1`)
 
 // ttlUntil is the cleanup TTL for something that expires at t by the
 // store's clock.
-func (s *Store) ttlUntil(t time.Time) time.Duration {
+func (s *conn) ttlUntil(t time.Time) time.Duration {
 	return max(t.Sub(s.now()), 0) + cleanupSlack
 }
 
 // --- setup links ---
 
 // PutSetupToken stores a one-time setup token for staffID until expires.
-func (s *Store) PutSetupToken(ctx context.Context, token staff.Secret, staffID string, expires time.Time) error {
+func (s *Staff) PutSetupToken(ctx context.Context, token staff.Secret, staffID string, expires time.Time) error {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	v := staffID + " " + strconv.FormatInt(expires.UnixMilli(), 10)
@@ -105,7 +105,7 @@ func (s *Store) PutSetupToken(ctx context.Context, token staff.Secret, staffID s
 
 // SetupToken returns the account and expiry of a setup token; the caller
 // decides whether it has expired.
-func (s *Store) SetupToken(ctx context.Context, token staff.Secret) (string, time.Time, error) {
+func (s *Staff) SetupToken(ctx context.Context, token staff.Secret) (string, time.Time, error) {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	v, err := s.rdb.Get(ctx, s.k.setupLink(s.tag("setup", token.Reveal()))).Result()
@@ -123,7 +123,7 @@ func (s *Store) SetupToken(ctx context.Context, token staff.Secret) (string, tim
 }
 
 // DeleteSetupToken uses up a setup token.
-func (s *Store) DeleteSetupToken(ctx context.Context, token staff.Secret) error {
+func (s *Staff) DeleteSetupToken(ctx context.Context, token staff.Secret) error {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	if err := s.rdb.Del(ctx, s.k.setupLink(s.tag("setup", token.Reveal()))).Err(); err != nil {
@@ -144,11 +144,11 @@ func parseOwnerExpiry(v string) (string, time.Time, bool) {
 // --- sessions ---
 
 // SessionTag is the keyed tag a session token is stored under.
-func (s *Store) SessionTag(token staff.Secret) string { return s.tag("session", token.Reveal()) }
+func (s *Staff) SessionTag(token staff.Secret) string { return s.tag("session", token.Reveal()) }
 
 // CreateSession stores a session and lists it under its account; Redis
 // drops both after keep.
-func (s *Store) CreateSession(ctx context.Context, sess staff.Session, keep time.Duration) error {
+func (s *Staff) CreateSession(ctx context.Context, sess staff.Session, keep time.Duration) error {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	keys := []string{s.k.session(sess.Tag), s.k.staffSessions(sess.StaffID)}
@@ -161,7 +161,7 @@ func (s *Store) CreateSession(ctx context.Context, sess staff.Session, keep time
 }
 
 // Session loads a session by tag.
-func (s *Store) Session(ctx context.Context, tag string) (staff.Session, error) {
+func (s *Staff) Session(ctx context.Context, tag string) (staff.Session, error) {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	m, err := s.rdb.HGetAll(ctx, s.k.session(tag)).Result()
@@ -186,7 +186,7 @@ func (s *Store) Session(ctx context.Context, tag string) (staff.Session, error) 
 	return sess, nil
 }
 
-func (s *Store) setSession(ctx context.Context, op, tag string, args ...any) error {
+func (s *conn) setSession(ctx context.Context, op, tag string, args ...any) error {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	n, err := sessionHsetScript.Run(ctx, s.rdb, []string{s.k.session(tag)}, args...).Int()
@@ -200,18 +200,18 @@ func (s *Store) setSession(ctx context.Context, op, tag string, args ...any) err
 }
 
 // TouchSession records activity on a session.
-func (s *Store) TouchSession(ctx context.Context, tag string, seen time.Time) error {
+func (s *Staff) TouchSession(ctx context.Context, tag string, seen time.Time) error {
 	return s.setSession(ctx, "touch session", tag, sessSeen, seen.UnixMilli())
 }
 
 // SetSessionAuthAt records a fresh password and code check in a session.
-func (s *Store) SetSessionAuthAt(ctx context.Context, tag string, at time.Time) error {
+func (s *Staff) SetSessionAuthAt(ctx context.Context, tag string, at time.Time) error {
 	return s.setSession(ctx, "reauth session", tag, sessAuthAt, at.UnixMilli(), sessSeen, at.UnixMilli())
 }
 
 // EndSession deletes a session and announces its tag on the revocation
 // channel, so every instance's hub can close its sockets.
-func (s *Store) EndSession(ctx context.Context, staffID, tag string) error {
+func (s *Staff) EndSession(ctx context.Context, staffID, tag string) error {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	if _, err := s.rdb.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
@@ -234,7 +234,7 @@ func (s *Store) EndSession(ctx context.Context, staffID, tag string) error {
 // deadline; the client keeps retrying). Pub/sub is at-most-once: a hub that
 // lost its connection to Redis must re-check its sockets' sessions
 // (staff.Service.Resume) when it is back.
-func (s *Store) SubscribeRevocations(ctx context.Context) <-chan string {
+func (s *Hub) SubscribeRevocations(ctx context.Context) <-chan string {
 	sub := s.rdb.Subscribe(ctx, s.k.revoked())
 	rctx, cancel := bounded(ctx)
 	if _, err := sub.Receive(rctx); err != nil {
@@ -268,7 +268,7 @@ func (s *Store) SubscribeRevocations(ctx context.Context) <-chan string {
 // --- WebSocket tickets ---
 
 // PutTicket stores a single-use WebSocket ticket for a session.
-func (s *Store) PutTicket(ctx context.Context, ticket staff.Secret, staffID, sessionTag string, expires time.Time) error {
+func (s *Staff) PutTicket(ctx context.Context, ticket staff.Secret, staffID, sessionTag string, expires time.Time) error {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	v := staffID + " " + strconv.FormatInt(expires.UnixMilli(), 10) + " " + sessionTag
@@ -282,7 +282,7 @@ func (s *Store) PutTicket(ctx context.Context, ticket staff.Secret, staffID, ses
 // (GETDEL), so it works once, and refused after its expiry by the store's
 // clock. A wrong, used or expired ticket is staff.ErrUnauthorized. The
 // caller then checks the session is still alive (staff.Service.Resume).
-func (s *Store) ConsumeTicket(ctx context.Context, ticket string) (staffID, sessionTag string, err error) {
+func (s *Hub) ConsumeTicket(ctx context.Context, ticket string) (staffID, sessionTag string, err error) {
 	if ticket == "" || len(ticket) > 256 {
 		return "", "", fmt.Errorf("store: consume ticket: %w", staff.ErrUnauthorized)
 	}
@@ -309,13 +309,13 @@ func (s *Store) ConsumeTicket(ctx context.Context, ticket string) (staffID, sess
 
 // --- sign-in throttling ---
 
-func (s *Store) throttleKey(sub staff.ThrottleSubject) string {
+func (s *conn) throttleKey(sub staff.ThrottleSubject) string {
 	return s.k.throttle(string(sub.Kind), s.tag("throttle:"+string(sub.Kind), sub.Value))
 }
 
 // Throttle checks and counts a sign-in attempt against every subject in one
 // atomic step (see staff.ThrottlePolicy).
-func (s *Store) Throttle(ctx context.Context, p staff.ThrottlePolicy, now time.Time, subjects ...staff.ThrottleSubject) (time.Duration, error) {
+func (s *Staff) Throttle(ctx context.Context, p staff.ThrottlePolicy, now time.Time, subjects ...staff.ThrottleSubject) (time.Duration, error) {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	keys := make([]string, len(subjects))
@@ -333,7 +333,7 @@ func (s *Store) Throttle(ctx context.Context, p staff.ThrottlePolicy, now time.T
 }
 
 // ClearThrottle forgets a subject's failures.
-func (s *Store) ClearThrottle(ctx context.Context, sub staff.ThrottleSubject) error {
+func (s *Staff) ClearThrottle(ctx context.Context, sub staff.ThrottleSubject) error {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	if err := s.rdb.Del(ctx, s.throttleKey(sub)).Err(); err != nil {
@@ -344,7 +344,7 @@ func (s *Store) ClearThrottle(ctx context.Context, sub staff.ThrottleSubject) er
 
 // SignInDevice returns the username the sign-in device cookie token
 // vouches for, or "".
-func (s *Store) SignInDevice(ctx context.Context, token string) (string, error) {
+func (s *Staff) SignInDevice(ctx context.Context, token string) (string, error) {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	u, err := s.rdb.Get(ctx, s.k.signInDevice(s.tag("signin-device", token))).Result()
@@ -358,7 +358,7 @@ func (s *Store) SignInDevice(ctx context.Context, token string) (string, error) 
 }
 
 // TrustSignInDevice makes token vouch for username for ttl.
-func (s *Store) TrustSignInDevice(ctx context.Context, token, username string, ttl time.Duration) error {
+func (s *Staff) TrustSignInDevice(ctx context.Context, token, username string, ttl time.Duration) error {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	err := s.rdb.Set(ctx, s.k.signInDevice(s.tag("signin-device", token)), username, ttl).Err()
@@ -366,7 +366,7 @@ func (s *Store) TrustSignInDevice(ctx context.Context, token, username string, t
 }
 
 // ForgiveAttempt takes one counted attempt back from a subject.
-func (s *Store) ForgiveAttempt(ctx context.Context, sub staff.ThrottleSubject) error {
+func (s *Staff) ForgiveAttempt(ctx context.Context, sub staff.ThrottleSubject) error {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	if err := forgiveScript.Run(ctx, s.rdb, []string{s.throttleKey(sub)}).Err(); err != nil {

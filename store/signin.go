@@ -12,8 +12,6 @@ import (
 	"waymark/records"
 )
 
-var _ records.RecordStore = (*Store)(nil)
-
 // claimSignInScript removes and returns every count whose window started
 // before ARGV[1] (unix ms), as field, count pairs.
 var claimSignInScript = redis.NewScript(`
@@ -31,7 +29,7 @@ return out`)
 
 // CountSignInFailure adds f.Count (at least 1) to its window's count. The
 // address is kept only as a keyed tag.
-func (s *Store) CountSignInFailure(ctx context.Context, f records.SignInFailures) error {
+func (s *Records) CountSignInFailure(ctx context.Context, f records.SignInFailures) error {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	addr := f.Addr
@@ -45,7 +43,7 @@ func (s *Store) CountSignInFailure(ctx context.Context, f records.SignInFailures
 
 // ClaimSignInFailures removes and returns, in one step, the counts of the
 // windows that started before before: two instances never both get one.
-func (s *Store) ClaimSignInFailures(ctx context.Context, before time.Time) ([]records.SignInFailures, error) {
+func (s *Records) ClaimSignInFailures(ctx context.Context, before time.Time) ([]records.SignInFailures, error) {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	res, err := claimSignInScript.Run(ctx, s.rdb, []string{s.k.signInFailures()}, before.UnixMilli()).StringSlice()

@@ -51,7 +51,7 @@ return {1, alert}`)
 // RecordPage remembers that the text with Twilio id sid was sent for
 // alertID (with Twilio's first answer, usually "queued" of rank 1), so its
 // status callbacks can be shown on that alert's timeline.
-func (s *Store) RecordPage(ctx context.Context, sid, alertID, state string, rank int) error {
+func (s *SMSStatuses) RecordPage(ctx context.Context, sid, alertID, state string, rank int) error {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	err := recordPageScript.Run(ctx, s.rdb, []string{s.k.smsStatus(s.tag("sms", sid))},
@@ -63,7 +63,7 @@ func (s *Store) RecordPage(ctx context.Context, sid, alertID, state string, rank
 // changed is false when the stored status is already as final or more
 // (repeats and out-of-order callbacks), and nothing is written then.
 // alertID is the alert the text was sent for, "" when unknown.
-func (s *Store) UpdateSMSStatus(ctx context.Context, sid, state string, rank, errorCode int) (changed bool, alertID string, err error) {
+func (s *SMSStatuses) UpdateSMSStatus(ctx context.Context, sid, state string, rank, errorCode int) (changed bool, alertID string, err error) {
 	if rank <= 0 {
 		return false, "", errors.New("store: sms status: rank must be positive")
 	}
@@ -93,7 +93,7 @@ type SMSStatus struct {
 
 // GetSMSStatus reads the stored status of the text with id sid; ok is
 // false when none is stored.
-func (s *Store) GetSMSStatus(ctx context.Context, sid string) (st SMSStatus, ok bool, err error) {
+func (s *SMSStatuses) GetSMSStatus(ctx context.Context, sid string) (st SMSStatus, ok bool, err error) {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	m, err := s.rdb.HGetAll(ctx, s.k.smsStatus(s.tag("sms", sid))).Result()

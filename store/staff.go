@@ -14,7 +14,7 @@ import (
 	"waymark/staff"
 )
 
-var _ staff.Store = (*Store)(nil)
+var _ staff.Store = (*Staff)(nil)
 
 // Staff account hash fields. Username, display name, phone and both
 // credentials are sealed under the key-encryption key, bound to the
@@ -82,11 +82,11 @@ return 1`)
 )
 
 // usernameTag is the tag a username is indexed under in staff:names.
-func (s *Store) usernameTag(username string) string { return s.tag("username", username) }
+func (s *conn) usernameTag(username string) string { return s.tag("username", username) }
 
 // CreateStaff stores a new account, sealing its personal fields and
 // credentials; staff.ErrConflict when the username is taken.
-func (s *Store) CreateStaff(ctx context.Context, a *staff.Account) error {
+func (s *Staff) CreateStaff(ctx context.Context, a *staff.Account) error {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	key := s.k.staff(a.ID)
@@ -137,7 +137,7 @@ func (s *Store) CreateStaff(ctx context.Context, a *staff.Account) error {
 }
 
 // StaffByID loads an account.
-func (s *Store) StaffByID(ctx context.Context, id string) (*staff.Account, error) {
+func (s *Staff) StaffByID(ctx context.Context, id string) (*staff.Account, error) {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	m, err := s.rdb.HGetAll(ctx, s.k.staff(id)).Result()
@@ -151,7 +151,7 @@ func (s *Store) StaffByID(ctx context.Context, id string) (*staff.Account, error
 }
 
 // StaffByUsername loads the account of a (normalised) username.
-func (s *Store) StaffByUsername(ctx context.Context, username string) (*staff.Account, error) {
+func (s *Staff) StaffByUsername(ctx context.Context, username string) (*staff.Account, error) {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	id, err := s.rdb.HGet(ctx, s.k.staffNames(), s.usernameTag(username)).Result()
@@ -166,7 +166,7 @@ func (s *Store) StaffByUsername(ctx context.Context, username string) (*staff.Ac
 
 // StaffByPhone finds the account whose page phone is p: the blind-index
 // bucket names a few candidates, and opening their phones tells them apart.
-func (s *Store) StaffByPhone(ctx context.Context, p pii.Phone) (*staff.Account, error) {
+func (s *Staff) StaffByPhone(ctx context.Context, p pii.Phone) (*staff.Account, error) {
 	if p.IsZero() {
 		return nil, fmt.Errorf("store: staff by phone: %w", staff.ErrNotFound)
 	}
@@ -203,7 +203,7 @@ func (s *Store) StaffByPhone(ctx context.Context, p pii.Phone) (*staff.Account, 
 }
 
 // ListStaff loads every account.
-func (s *Store) ListStaff(ctx context.Context) ([]*staff.Account, error) {
+func (s *Staff) ListStaff(ctx context.Context) ([]*staff.Account, error) {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	ids, err := s.rdb.SMembers(ctx, s.k.staffAll()).Result()
@@ -235,7 +235,7 @@ func (s *Store) ListStaff(ctx context.Context) ([]*staff.Account, error) {
 }
 
 // decodeStaff builds an Account from its hash, opening the sealed fields.
-func (s *Store) decodeStaff(id string, m map[string]string) (*staff.Account, error) {
+func (s *conn) decodeStaff(id string, m map[string]string) (*staff.Account, error) {
 	key := s.k.staff(id)
 	open := func(field string) (string, error) {
 		ct, ok := m[field]
@@ -285,7 +285,7 @@ func (s *Store) decodeStaff(id string, m map[string]string) (*staff.Account, err
 }
 
 // setSealed seals value into field of an existing account.
-func (s *Store) setSealed(ctx context.Context, op, id, field string, value staff.Secret) error {
+func (s *conn) setSealed(ctx context.Context, op, id, field string, value staff.Secret) error {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	key := s.k.staff(id)
@@ -304,17 +304,17 @@ func (s *Store) setSealed(ctx context.Context, op, id, field string, value staff
 }
 
 // SetPassword replaces the account's password hash.
-func (s *Store) SetPassword(ctx context.Context, id string, hash staff.Secret) error {
+func (s *Staff) SetPassword(ctx context.Context, id string, hash staff.Secret) error {
 	return s.setSealed(ctx, "set password", id, sfPassword, hash)
 }
 
 // SetPendingTOTP keeps a second factor offered during setup.
-func (s *Store) SetPendingTOTP(ctx context.Context, id string, secret staff.Secret) error {
+func (s *Staff) SetPendingTOTP(ctx context.Context, id string, secret staff.Secret) error {
 	return s.setSealed(ctx, "set pending totp", id, sfTOTPPending, secret)
 }
 
 // EnrolTOTP makes secret the account's second factor with step used.
-func (s *Store) EnrolTOTP(ctx context.Context, id string, secret staff.Secret, step int64) error {
+func (s *Staff) EnrolTOTP(ctx context.Context, id string, secret staff.Secret, step int64) error {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	key := s.k.staff(id)
@@ -333,7 +333,7 @@ func (s *Store) EnrolTOTP(ctx context.Context, id string, secret staff.Secret, s
 }
 
 // UseTOTPStep records step as used if it is later than the last one.
-func (s *Store) UseTOTPStep(ctx context.Context, id string, step int64) (bool, error) {
+func (s *Staff) UseTOTPStep(ctx context.Context, id string, step int64) (bool, error) {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	n, err := totpStepScript.Run(ctx, s.rdb, []string{s.k.staff(id)}, step).Int()
@@ -350,7 +350,7 @@ func (s *Store) UseTOTPStep(ctx context.Context, id string, step int64) (bool, e
 // Web Push subscriptions in the same step (a disabled account's browsers
 // must not be woken for alerts), and announces each ended session to every
 // instance.
-func (s *Store) DisableStaff(ctx context.Context, id string) error {
+func (s *Staff) DisableStaff(ctx context.Context, id string) error {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	tags, err := s.rdb.SMembers(ctx, s.k.staffSessions(id)).Result()
@@ -393,7 +393,7 @@ return 1`)
 // UpdateStaffAccess sets an account's roles and teams (nil keeps them)
 // and, with enable, lifts its disabling. Its sessions end at once, on
 // every instance, so nobody keeps rights they no longer have.
-func (s *Store) UpdateStaffAccess(ctx context.Context, id string, roles []staff.Role, teams []string, enable bool) error {
+func (s *Staff) UpdateStaffAccess(ctx context.Context, id string, roles []staff.Role, teams []string, enable bool) error {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	tags, err := s.rdb.SMembers(ctx, s.k.staffSessions(id)).Result()

@@ -40,7 +40,7 @@ func staffAccount(t *testing.T, username string, phone string) *staff.Account {
 
 // staffDump is every key and value of the test tenant, for looking for
 // plaintext.
-func staffDump(t *testing.T, s *Store) []byte {
+func staffDump(t *testing.T, s *testStore) []byte {
 	t.Helper()
 	ctx := context.Background()
 	var out bytes.Buffer
@@ -223,12 +223,12 @@ func TestDisableEndsSessionsAndAnnounces(t *testing.T) {
 // TestStaffOnEmbedded: the demo seeds staff on the embedded server, so every
 // staff script must run on miniredis too.
 func TestStaffOnEmbedded(t *testing.T) {
-	s, err := OpenEmbedded(Options{Tenant: "demo"}, "127.0.0.1:0")
+	s, err := testOpenEmbedded(Options{Tenant: "demo"}, "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	s.SetCrypto(testCrypto(t))
+	s.swapCrypto(testCrypto(t))
 	ctx := context.Background()
 	a := staffAccount(t, "sam", "07700 900123")
 	if err := s.CreateStaff(ctx, a); err != nil {

@@ -67,10 +67,19 @@ type Options struct {
 	// OnError, if set, is called once for every Redis error the store
 	// meets (the operator's waymark_redis_errors_total).
 	OnError func()
+	// Crypto holds the keys the store seals, indexes and tags with.
+	Crypto Crypto
 }
 
-// Store is Waymark's Redis state. It is safe for concurrent use.
-type Store struct {
+// DB is the shared connection to Waymark's Redis: the client, the
+// keyspace, the keys and the clock. The aggregates (Alerts, Cases, Staff,
+// Outbox, …) are small types over one DB, each satisfying the interface
+// its consumer declares. It is safe for concurrent use.
+type DB struct{ *conn }
+
+// conn is what every aggregate shares. Its methods are the store's private
+// helpers; embedding it gives each aggregate those and nothing exported.
+type conn struct {
 	rdb      redis.UniversalClient
 	k        keyspace
 	now      func() time.Time
@@ -83,7 +92,7 @@ type Store struct {
 // Open connects to the configured Redis (single, Sentinel or Cluster). It
 // does not wait for Redis to answer: readiness reports that, and Waymark
 // starts even while Redis is briefly away.
-func Open(o Options) (*Store, error) {
+func Open(o Options) (*DB, error) {
 	if o.URL == "" && o.SentinelMaster == "" && len(o.ClusterAddrs) == 0 {
 		return nil, errors.New("store: no Redis configured (use OpenEmbedded for the in-memory server)")
 	}
@@ -152,7 +161,7 @@ func applyTimeouts(dial, read, write, pool *time.Duration) {
 // OpenEmbedded starts an in-process Redis-compatible server (miniredis) on
 // addr (a loopback address such as 127.0.0.1:0) and connects to it. Nothing
 // it holds survives the process. Its key TTLs run on the wall clock.
-func OpenEmbedded(o Options, addr string) (*Store, error) {
+func OpenEmbedded(o Options, addr string) (*DB, error) {
 	m := miniredis.NewMiniRedis()
 	m.ClockTTL(true)
 	if err := m.StartAddr(addr); err != nil {
@@ -172,7 +181,7 @@ func OpenEmbedded(o Options, addr string) (*Store, error) {
 	return s, nil
 }
 
-func newStore(rdb redis.UniversalClient, o Options) *Store {
+func newStore(rdb redis.UniversalClient, o Options) *DB {
 	now := o.Now
 	if now == nil {
 		now = time.Now
@@ -181,14 +190,14 @@ func newStore(rdb redis.UniversalClient, o Options) *Store {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Store{rdb: rdb, k: newKeyspace(o.Tenant), now: now, log: log, onError: o.OnError}
+	return &DB{&conn{rdb: rdb, k: newKeyspace(o.Tenant), now: now, log: log, crypto: o.Crypto, onError: o.OnError}}
 }
 
 // Embedded reports whether this store runs on the in-process server.
-func (s *Store) Embedded() bool { return s.embedded != nil }
+func (s *DB) Embedded() bool { return s.embedded != nil }
 
 // EmbeddedAddr is the loopback address of the in-process server, or "".
-func (s *Store) EmbeddedAddr() string {
+func (s *DB) EmbeddedAddr() string {
 	if s.embedded == nil {
 		return ""
 	}
@@ -196,7 +205,7 @@ func (s *Store) EmbeddedAddr() string {
 }
 
 // Close closes the client and stops the embedded server, if any.
-func (s *Store) Close() error {
+func (s *DB) Close() error {
 	err := s.rdb.Close()
 	if s.embedded != nil {
 		s.embedded.Close()
@@ -205,7 +214,7 @@ func (s *Store) Close() error {
 }
 
 // Ping checks that Redis answers within the context's deadline.
-func (s *Store) Ping(ctx context.Context) error {
+func (s *DB) Ping(ctx context.Context) error {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	if err := s.rdb.Ping(ctx).Err(); err != nil {
@@ -264,7 +273,7 @@ func (i ServerInfo) Warnings() []string {
 
 // Inspect asks the server for its version and persistence settings. A
 // server that refuses INFO or CONFIG is reported as unknown, not as an error.
-func (s *Store) Inspect(ctx context.Context) (ServerInfo, error) {
+func (s *DB) Inspect(ctx context.Context) (ServerInfo, error) {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	txt, err := s.rdb.Info(ctx, "server", "persistence").Result()
@@ -297,7 +306,7 @@ func (s *Store) Inspect(ctx context.Context) (ServerInfo, error) {
 
 // wrap turns transport failures into ErrUnavailable and names the operation.
 // Redis error text never carries values we sent, only command names.
-func (s *Store) wrap(op string, err error) error {
+func (s *conn) wrap(op string, err error) error {
 	if err == nil {
 		return nil
 	}

@@ -8,21 +8,22 @@ import (
 	"testing"
 	"time"
 
-	"waymark/seal"
-
+	"waymark/alert"
+	"waymark/audit"
 	"waymark/internal/testenv"
 	"waymark/problem"
+	"waymark/seal"
 )
 
 // newTestStore connects a Store to a private real redis-server.
-func newTestStore(t *testing.T, opts testenv.RedisOptions) (*Store, *testenv.Redis) {
+func newTestStore(t *testing.T, opts testenv.RedisOptions) (*testStore, *testenv.Redis) {
 	t.Helper()
 	r := testenv.StartRedis(t, opts)
-	s, err := Open(Options{Tenant: "test", URL: r.URL()})
+	db, err := Open(Options{Tenant: "test", URL: r.URL(), Crypto: testCrypto(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.SetCrypto(testCrypto(t))
+	s := newTestSet(db)
 	t.Cleanup(func() {
 		checkKeyNames(t, s)
 		s.Close()
@@ -49,7 +50,7 @@ var digitRun = regexp.MustCompile(`[0-9]{7,}`)
 // checkKeyNames runs after every store test: no key name may hold a run of
 // seven or more digits (a phone number or a date would) and every key
 // carries the tenant's prefix.
-func checkKeyNames(t *testing.T, s *Store) {
+func checkKeyNames(t *testing.T, s *testStore) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -132,7 +133,7 @@ func TestInspect(t *testing.T) {
 }
 
 func TestEmbeddedAnswersWithoutInfo(t *testing.T) {
-	s, err := OpenEmbedded(Options{Tenant: "demo"}, "127.0.0.1:0")
+	s, err := testOpenEmbedded(Options{Tenant: "demo"}, "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,4 +159,67 @@ func TestKeyspaceHashTag(t *testing.T) {
 	if got, want := k.teams(), "wm:{south}:teams"; got != want {
 		t.Errorf("teams key = %q, want %q", got, want)
 	}
+}
+
+// testStore is every aggregate over one DB, so a test can call whichever
+// it needs; the embedded conn gives tests the private helpers.
+type testStore struct {
+	*conn
+	*DB
+	*Alerts
+	*Cases
+	*Staff
+	*Outbox
+	*Records
+	*OnCall
+	*Gaps
+	*Directory
+	*Hub
+	*WebPush
+	*SMSStatuses
+}
+
+// newTestSet wraps db for a test.
+func newTestSet(db *DB) *testStore {
+	return &testStore{conn: db.conn, DB: db, Alerts: NewAlerts(db), Cases: NewCases(db), Staff: NewStaff(db),
+		Outbox: NewOutbox(db), Records: NewRecords(db, nil), OnCall: NewOnCall(db), Gaps: NewGaps(db),
+		Directory: NewDirectory(db), Hub: NewHub(db), WebPush: NewWebPush(db), SMSStatuses: NewSMSStatuses(db)}
+}
+
+// Alert is Alerts.Alert (Records reads the same).
+func (s *testStore) Alert(ctx context.Context, id string) (*alert.Alert, error) {
+	return s.Alerts.Alert(ctx, id)
+}
+
+// AppendAudit is Cases.AppendAudit, which waits out a loading Redis.
+func (s *testStore) AppendAudit(ctx context.Context, e audit.AuditEntry) error {
+	return s.Cases.AppendAudit(ctx, e)
+}
+
+// swapCrypto changes the keys of every view of the connection at once, as
+// a restart with other keys would.
+func (c *conn) swapCrypto(k Crypto) { c.crypto = k }
+
+// testOpen is Open for a test that calls every aggregate.
+func testOpen(o Options) (*testStore, error) {
+	db, err := Open(o)
+	if err != nil {
+		return nil, err
+	}
+	return newTestSet(db), nil
+}
+
+// testOpenEmbedded is OpenEmbedded for a test that calls every aggregate.
+func testOpenEmbedded(o Options, addr string) (*testStore, error) {
+	db, err := OpenEmbedded(o, addr)
+	if err != nil {
+		return nil, err
+	}
+	return newTestSet(db), nil
+}
+
+// WithAuditKeys is the records store of this test store's DB with the
+// retired audit keys.
+func (s *testStore) WithAuditKeys(retired [][]byte) *Records {
+	return NewRecords(s.DB, retired)
 }

@@ -28,7 +28,7 @@ redis.call('SADD', KEYS[2], ARGV[1])
 return 1`)
 
 // CreateTeam stores a new team; staff.ErrConflict when the id is taken.
-func (s *Store) CreateTeam(ctx context.Context, t staff.Team) error {
+func (s *Staff) CreateTeam(ctx context.Context, t staff.Team) error {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	n, err := createTeamScript.Run(ctx, s.rdb, []string{s.k.team(t.ID), s.k.teams()}, t.ID,
@@ -47,7 +47,7 @@ func (s *Store) CreateTeam(ctx context.Context, t staff.Team) error {
 }
 
 // Team loads a team.
-func (s *Store) Team(ctx context.Context, id string) (staff.Team, error) {
+func (s *Staff) Team(ctx context.Context, id string) (staff.Team, error) {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	m, err := s.rdb.HGetAll(ctx, s.k.team(id)).Result()
@@ -62,7 +62,7 @@ func (s *Store) Team(ctx context.Context, id string) (staff.Team, error) {
 }
 
 // Teams loads every team.
-func (s *Store) Teams(ctx context.Context) ([]staff.Team, error) {
+func (s *Staff) Teams(ctx context.Context) ([]staff.Team, error) {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	ids, err := s.rdb.SMembers(ctx, s.k.teams()).Result()

@@ -56,11 +56,11 @@ type webPushJSON struct {
 }
 
 // webPushID is the subscription's field name.
-func (s *Store) webPushID(endpoint string) string { return s.tag("webpush", endpoint) }
+func (s *conn) webPushID(endpoint string) string { return s.tag("webpush", endpoint) }
 
 // SaveWebPushSubscription stores (or refreshes) a subscription of staffID
 // and returns its id. The oldest subscriptions beyond the cap are dropped.
-func (s *Store) SaveWebPushSubscription(ctx context.Context, staffID string, sub WebPushSubscription) (string, error) {
+func (s *WebPush) SaveWebPushSubscription(ctx context.Context, staffID string, sub WebPushSubscription) (string, error) {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	key := s.k.staffWebPush(staffID)
@@ -104,7 +104,7 @@ func (s *Store) SaveWebPushSubscription(ctx context.Context, staffID string, sub
 }
 
 // WebPushSubscriptions lists staffID's subscriptions, newest first.
-func (s *Store) WebPushSubscriptions(ctx context.Context, staffID string) ([]WebPushSubscription, error) {
+func (s *WebPush) WebPushSubscriptions(ctx context.Context, staffID string) ([]WebPushSubscription, error) {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	all, err := s.webPushAll(ctx, staffID)
@@ -115,7 +115,7 @@ func (s *Store) WebPushSubscriptions(ctx context.Context, staffID string) ([]Web
 	return all, nil
 }
 
-func (s *Store) webPushAll(ctx context.Context, staffID string) ([]WebPushSubscription, error) {
+func (s *conn) webPushAll(ctx context.Context, staffID string) ([]WebPushSubscription, error) {
 	key := s.k.staffWebPush(staffID)
 	h, err := s.rdb.HGetAll(ctx, key).Result()
 	if err != nil {
@@ -139,7 +139,7 @@ func (s *Store) webPushAll(ctx context.Context, staffID string) ([]WebPushSubscr
 
 // DropWebPushSubscription removes one subscription by id; a missing one is
 // not an error (two instances may both find it gone).
-func (s *Store) DropWebPushSubscription(ctx context.Context, staffID, id string) error {
+func (s *WebPush) DropWebPushSubscription(ctx context.Context, staffID, id string) error {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	return s.wrap("drop web push subscription", s.rdb.HDel(ctx, s.k.staffWebPush(staffID), id).Err())
@@ -147,7 +147,7 @@ func (s *Store) DropWebPushSubscription(ctx context.Context, staffID, id string)
 
 // DropWebPushEndpoint removes the subscription with this endpoint, as the
 // browser unsubscribing asks; ErrNoSuchSubscription if staffID has none.
-func (s *Store) DropWebPushEndpoint(ctx context.Context, staffID, endpoint string) error {
+func (s *WebPush) DropWebPushEndpoint(ctx context.Context, staffID, endpoint string) error {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	n, err := s.rdb.HDel(ctx, s.k.staffWebPush(staffID), s.webPushID(endpoint)).Result()
@@ -162,7 +162,7 @@ func (s *Store) DropWebPushEndpoint(ctx context.Context, staffID, endpoint strin
 
 // DropAllWebPush removes every subscription of staffID (the account was
 // disabled, or they signed out everywhere).
-func (s *Store) DropAllWebPush(ctx context.Context, staffID string) error {
+func (s *WebPush) DropAllWebPush(ctx context.Context, staffID string) error {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
 	return s.wrap("drop web push subscriptions", s.rdb.Del(ctx, s.k.staffWebPush(staffID)).Err())

@@ -37,7 +37,7 @@ type app struct {
 	keyring  *seal.Keyring
 	index    *seal.Index
 	pins     *seal.PINKey
-	store    *store.Store
+	store    *store.Set
 	registry *prometheus.Registry
 
 	postcodes *postcode.Directory
@@ -111,26 +111,29 @@ func buildApp(ctx context.Context, cfg *config.Config, log *slog.Logger, embedde
 		Now:            a.now,
 		Logger:         log,
 		OnError:        redisErrors.Inc,
+		Crypto:         store.Crypto{Keyring: a.keyring, Index: a.index, TagKey: tagKey(indexKey), AuditKey: cfg.AuditKey},
 	}
 	if cfg.Embedded() {
-		a.store, err = store.OpenEmbedded(opts, embeddedAddr)
+		db, err := store.OpenEmbedded(opts, embeddedAddr)
 		if err != nil {
 			return nil, err
 		}
-		log.Warn("no Redis configured: running an embedded in-memory Redis; NOTHING WILL SURVIVE A RESTART", "addr", a.store.EmbeddedAddr())
+		a.store = store.NewSet(db)
+		log.Warn("no Redis configured: running an embedded in-memory Redis; NOTHING WILL SURVIVE A RESTART", "addr", db.EmbeddedAddr())
 	} else {
-		if a.store, err = store.Open(opts); err != nil {
+		db, err := store.Open(opts)
+		if err != nil {
 			return nil, &exitError{code: 2, err: err}
 		}
+		a.store = store.NewSet(db)
 		a.inspectRedis(ctx)
 	}
-	a.store.SetCrypto(store.Crypto{Keyring: a.keyring, Index: a.index, TagKey: tagKey(indexKey), AuditKey: cfg.AuditKey})
 
 	if a.postcodes, err = postcode.Load(); err != nil {
 		return nil, err
 	}
 	a.staff, err = staff.NewService(staff.Options{
-		Store:           a.store,
+		Store:           a.store.Staff,
 		Now:             a.now,
 		SessionLifetime: cfg.SessionLifetime,
 		SessionIdle:     cfg.SessionIdle,
@@ -140,7 +143,7 @@ func buildApp(ctx context.Context, cfg *config.Config, log *slog.Logger, embedde
 	if err != nil {
 		return nil, err
 	}
-	a.cases, err = casework.NewCases(casework.CasesOptions{Store: a.store, PINs: a.pins, CheckinWord: cfg.SMSCheckinWord,
+	a.cases, err = casework.NewCases(casework.CasesOptions{Store: a.store.Cases, PINs: a.pins, CheckinWord: cfg.SMSCheckinWord,
 		Lifetime: cfg.CaseLifetime, Now: a.now, Logger: log})
 	if err != nil {
 		return nil, err
@@ -149,7 +152,7 @@ func buildApp(ctx context.Context, cfg *config.Config, log *slog.Logger, embedde
 	if err != nil {
 		return nil, err
 	}
-	a.alerts = alert.NewService(a.store, alert.CasesSource(a.cases), alert.Config{
+	a.alerts = alert.NewService(a.store.Alerts, alert.CasesSource(a.cases), alert.Config{
 		Rules: alert.Rules{CancelWindow: cfg.CancelWindow, AckTimeout: cfg.AckTimeout,
 			Retention: cfg.RetentionAlerts, EventRetention: cfg.RetentionEvents},
 		TriageTeam: cfg.TriageTeam,
@@ -181,7 +184,7 @@ func tagKey(indexKey []byte) []byte {
 // could lose an acknowledged alert. Redis being away at start-up is not
 // fatal: readiness reports it until it is back.
 func (a *app) inspectRedis(ctx context.Context) {
-	info, err := a.store.Inspect(ctx)
+	info, err := a.store.DB.Inspect(ctx)
 	switch {
 	case err != nil:
 		a.log.Warn("redis not reachable at start-up; /readyz fails until it is", "err", err)
@@ -200,12 +203,12 @@ func (a *app) ready(ctx context.Context) error {
 	if a.keyring == nil {
 		return errors.New("keys not loaded")
 	}
-	return a.store.Ping(ctx)
+	return a.store.DB.Ping(ctx)
 }
 
 func (a *app) close() {
 	if a.store != nil {
-		a.store.Close()
+		a.store.DB.Close()
 	}
 }
 

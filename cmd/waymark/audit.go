@@ -17,6 +17,7 @@ import (
 	"waymark/audit"
 	"waymark/casefile"
 	"waymark/records"
+	"waymark/store"
 )
 
 // buildRecords wires the records service: the closing-record hand-off (to
@@ -47,9 +48,10 @@ func (a *app) buildRecords() error {
 	// The records service appends and trims through the view that knows
 	// the retired keys: its first append after WAYMARK_AUDIT_KEY changes
 	// rotates the chain (alert/audit.go).
+	recs := store.NewRecords(a.store.DB, retired)
 	a.records, err = records.NewRecords(records.RecordsOptions{
-		Store: a.store.WithAuditKeys(retired), Cases: alert.CasesSource(a.cases), Case: a.cases, Filer: filer,
-		AuditKey: a.store.AuditKey(), RetiredAuditKeys: retired, Retention: cfg.RetentionAlerts, AuditRetention: cfg.RetentionAudit,
+		Store: recs, Cases: alert.CasesSource(a.cases), Case: a.cases, Filer: filer,
+		AuditKey: recs.AuditKey(), RetiredAuditKeys: retired, Retention: cfg.RetentionAlerts, AuditRetention: cfg.RetentionAudit,
 		Now: a.now, Logger: a.log.With("component", "records"),
 	})
 	return err

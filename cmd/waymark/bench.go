@@ -443,7 +443,7 @@ func benchFloorServer(ctx context.Context, c *cli, args []string) error {
 			return err
 		}
 		defer st.Close()
-		h = push.NewDurableFloor(floorLog{st})
+		h = push.NewDurableFloor(floorLog{store.NewHub(st)})
 		go h.Run(ctx)
 	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -458,7 +458,7 @@ func benchFloorServer(ctx context.Context, c *cli, args []string) error {
 }
 
 // floorLog is the durable floor's log on the store.
-type floorLog struct{ st *store.Store }
+type floorLog struct{ st *store.Hub }
 
 func (f floorLog) Append(ctx context.Context, team, alertID string) error {
 	return f.st.FloorAppend(ctx, team, alertID)
@@ -814,9 +814,9 @@ func (b *bench) seed(ctx context.Context, rates []float64) (*benchSeed, error) {
 		if err != nil {
 			return err
 		}
-		sessTag := a.store.SessionTag(staff.Secret(randid.Token(32)))
+		sessTag := a.store.Staff.SessionTag(staff.Secret(randid.Token(32)))
 		now := a.now()
-		if err := a.store.CreateSession(ctx, staff.Session{Tag: sessTag, StaffID: acc.ID, Created: now, Seen: now, AuthAt: now}, 12*time.Hour); err != nil {
+		if err := a.store.Staff.CreateSession(ctx, staff.Session{Tag: sessTag, StaffID: acc.ID, Created: now, Seen: now, AuthAt: now}, 12*time.Hour); err != nil {
 			return err
 		}
 		s.responders[r] = staff.Principal{StaffID: acc.ID, SessionTag: sessTag, Roles: acc.Roles, Teams: acc.Teams}
@@ -904,7 +904,7 @@ func (s *benchSeed) target(b *bench, base string, pid int) *benchTarget {
 		out := make(map[string]int, len(ids))
 		var omu sync.Mutex
 		err := parallel(ctx, len(ids), 16, func(ctx context.Context, k int) error {
-			al, err := a.store.Alert(ctx, ids[k])
+			al, err := a.store.Alerts.Alert(ctx, ids[k])
 			if err != nil {
 				return err
 			}

@@ -104,7 +104,7 @@ func directoryImport(ctx context.Context, c *cli, args []string) error {
 		progress := isTerminal(c.stderr)
 		for start := 0; start < len(valid); start += importChunk {
 			chunk := valid[start:min(start+importChunk, len(valid))]
-			res, err := a.store.PutServices(ctx, chunk)
+			res, err := a.store.Directory.PutServices(ctx, chunk)
 			if err != nil {
 				if progress {
 					fmt.Fprintln(c.stderr)
@@ -127,7 +127,7 @@ func directoryImport(ctx context.Context, c *cli, args []string) error {
 		}
 		fmt.Fprintf(c.stdout, "imported %d: %d new, %d updated, %d unchanged; rejected %d\n",
 			counts[store.PutCreated]+counts[store.PutUpdated], counts[store.PutCreated], counts[store.PutUpdated], counts[store.PutUnchanged], rejected)
-		n, err := mergeNational(ctx, a.store)
+		n, err := mergeNational(ctx, a.store.Directory)
 		if err != nil {
 			return fmt.Errorf("waymark directory import: national services: %w", err)
 		}
@@ -154,7 +154,7 @@ func directoryExport(ctx context.Context, c *cli, args []string) error {
 	if len(rest) != 0 {
 		return usageError("usage: waymark directory export > FILE")
 	}
-	services, _, err := a.store.LoadDirectory(ctx)
+	services, _, err := a.store.Directory.LoadDirectory(ctx)
 	if err != nil {
 		return fmt.Errorf("waymark directory export: %w", err)
 	}
@@ -216,10 +216,10 @@ func startDirectory(ctx context.Context, a *app, withDemo bool) (*signpost.Live,
 	if err != nil {
 		return nil, err
 	}
-	if err := seedDirectory(ctx, a.store, withDemo); err != nil {
+	if err := seedDirectory(ctx, a.store.Directory, withDemo); err != nil {
 		a.log.Warn("directory not seeded", "err", err)
 	}
-	live := signpost.NewLive(a.store, a.postcodes, hol)
+	live := signpost.NewLive(a.store.Directory, a.postcodes, hol)
 	if err := live.Refresh(ctx); err != nil {
 		a.log.Warn("directory not loaded yet; search answers 503 until it is", "err", err)
 	} else {
@@ -245,7 +245,7 @@ func startDirectory(ctx context.Context, a *app, withDemo bool) (*signpost.Live,
 // directory for the demo when the directory was never written (version
 // 0). Two instances starting together store the same records; the second
 // finds them unchanged.
-func seedDirectory(ctx context.Context, st *store.Store, withDemo bool) error {
+func seedDirectory(ctx context.Context, st *store.Directory, withDemo bool) error {
 	v, err := st.DirectoryVersion(ctx)
 	if err != nil {
 		return err
@@ -268,7 +268,7 @@ func seedDirectory(ctx context.Context, st *store.Store, withDemo bool) error {
 // current numbers and hours), unchanged ones cost nothing. Local services
 // are never touched, and a hidden national service stays hidden. It
 // returns how many were added or updated.
-func mergeNational(ctx context.Context, st *store.Store) (int, error) {
+func mergeNational(ctx context.Context, st *store.Directory) (int, error) {
 	national, err := signpost.Seed()
 	if err != nil {
 		return 0, err
@@ -289,7 +289,7 @@ func mergeNational(ctx context.Context, st *store.Store) (int, error) {
 	return n, nil
 }
 
-func putAll(ctx context.Context, st *store.Store, services []signpost.Service) error {
+func putAll(ctx context.Context, st *store.Directory, services []signpost.Service) error {
 	res, err := st.PutServices(ctx, services)
 	if err != nil {
 		return err
@@ -329,7 +329,7 @@ func directoryHide(ctx context.Context, c *cli, verb string, args []string) erro
 	if len(rest) != 1 {
 		return usageError("usage: waymark directory %s ID", verb)
 	}
-	changed, err := a.store.SetServiceHidden(ctx, rest[0], verb == "hide")
+	changed, err := a.store.Directory.SetServiceHidden(ctx, rest[0], verb == "hide")
 	if err != nil {
 		return fmt.Errorf("waymark directory %s: %w", verb, err)
 	}
@@ -353,7 +353,7 @@ func directoryHidden(ctx context.Context, c *cli, args []string) error {
 	if len(rest) != 0 {
 		return usageError("usage: waymark directory hidden")
 	}
-	ids, err := a.store.HiddenServices(ctx)
+	ids, err := a.store.Directory.HiddenServices(ctx)
 	if err != nil {
 		return fmt.Errorf("waymark directory hidden: %w", err)
 	}

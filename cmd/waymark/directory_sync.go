@@ -32,7 +32,7 @@ func (r syncReport) String() string {
 // error before anything is stored. Broken records are reported to out and
 // skipped; a service the feed still lists but whose record is broken keeps
 // its stored version. Shipped national services are never replaced.
-func syncDirectory(ctx context.Context, st *store.Store, client *feed.Client, url string, out io.Writer) (syncReport, error) {
+func syncDirectory(ctx context.Context, st *store.Directory, client *feed.Client, url string, out io.Writer) (syncReport, error) {
 	res, err := client.Fetch(ctx, url)
 	if err != nil {
 		return syncReport{}, err
@@ -132,7 +132,7 @@ func directorySync(ctx context.Context, c *cli, args []string) error {
 	if len(rest) != 1 {
 		return usageError("usage: waymark directory sync URL (the ORUK API's base, or its /services address)")
 	}
-	rep, err := syncDirectory(ctx, a.store, &feed.Client{Timeout: timeout}, rest[0], c.stdout)
+	rep, err := syncDirectory(ctx, a.store.Directory, &feed.Client{Timeout: timeout}, rest[0], c.stdout)
 	if err != nil {
 		return fmt.Errorf("waymark directory sync: %w (nothing changed)", err)
 	}
@@ -151,7 +151,7 @@ func directorySync(ctx context.Context, c *cli, args []string) error {
 func runDirectorySync(ctx context.Context, a *app, url string, ticks <-chan time.Time, done func(syncReport, error)) {
 	client := &feed.Client{}
 	for {
-		rep, err := syncDirectory(ctx, a.store, client, url, io.Discard)
+		rep, err := syncDirectory(ctx, a.store.Directory, client, url, io.Discard)
 		if done != nil {
 			done(rep, err)
 		}

@@ -228,7 +228,7 @@ func TestScheduledDirectorySync(t *testing.T) {
 	if o := <-outcomes; o.err == nil {
 		t.Errorf("a failing feed synced: %+v", o.rep)
 	}
-	if got := directoryState(t, a.store); len(got) != 1 {
+	if got := directoryState(t, a.store.Directory); len(got) != 1 {
 		t.Errorf("a failing feed changed the directory: %d services", len(got))
 	}
 	f.set(func() {
@@ -241,7 +241,7 @@ func TestScheduledDirectorySync(t *testing.T) {
 	}
 }
 
-func openTestStore(t *testing.T, env map[string]string) *store.Store {
+func openTestStore(t *testing.T, env map[string]string) *store.Directory {
 	t.Helper()
 	cfg, err := config.Load(nil, func(k string) string { return env[k] })
 	if err != nil {
@@ -252,12 +252,12 @@ func openTestStore(t *testing.T, env map[string]string) *store.Store {
 		t.Fatal(err)
 	}
 	t.Cleanup(a.close)
-	return a.store
+	return a.store.Directory
 }
 
 // directoryState is the stored services by id (as JSON), shipped
 // national services left out.
-func directoryState(t *testing.T, st *store.Store) map[string]string {
+func directoryState(t *testing.T, st *store.Directory) map[string]string {
 	t.Helper()
 	services, _, err := st.LoadDirectory(context.Background())
 	if err != nil {

@@ -134,14 +134,14 @@ func TestStartDirectorySeedsAnEmptyDirectory(t *testing.T) {
 	// A directory already written gets the national services back (an
 	// upgrade brings them up to date), never the demo's again.
 	for _, s := range append(national, demo...) {
-		if err := a.store.DeleteService(ctx, s.ID); err != nil {
+		if err := a.store.Directory.DeleteService(ctx, s.ID); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := seedDirectory(ctx, a.store, true); err != nil {
+	if err := seedDirectory(ctx, a.store.Directory, true); err != nil {
 		t.Fatal(err)
 	}
-	if got, _, _ := a.store.LoadDirectory(ctx); len(got) != len(national) {
+	if got, _, _ := a.store.Directory.LoadDirectory(ctx); len(got) != len(national) {
 		t.Errorf("an emptied directory holds %d services after a start, want the %d national ones", len(got), len(national))
 	}
 }

@@ -42,7 +42,7 @@ func drillCmd(ctx context.Context, c *cli, args []string) error {
 		if !r.Valid() {
 			return usageError("waymark drill: --risk must be standard, medium or high")
 		}
-		if _, err := a.store.Team(ctx, team); err != nil {
+		if _, err := a.store.Staff.Team(ctx, team); err != nil {
 			if errors.Is(err, problem.ErrNotFound) {
 				return &exitError{code: 1, err: fmt.Errorf("waymark drill: no team %q", team)}
 			}
@@ -63,7 +63,7 @@ func drillCmd(ctx context.Context, c *cli, args []string) error {
 		if err != nil {
 			return fmt.Errorf("waymark drill: %w", err)
 		}
-		if err := a.store.AppendAudit(ctx, audit.AuditEntry{At: a.now(), Actor: actor.ID, Action: "alert.drill",
+		if err := a.store.Cases.AppendAudit(ctx, audit.AuditEntry{At: a.now(), Actor: actor.ID, Action: "alert.drill",
 			AlertID: id, Outcome: "ok: team " + team + ", risk " + string(r)}); err != nil {
 			// The drill is stored and runs; say the audit line is missing.
 			fmt.Fprintf(c.stderr, "warning: the drill is running but its audit entry failed: %v\n", err)

@@ -9,6 +9,7 @@ import (
 
 	"waymark/alert"
 	"waymark/internal/testenv"
+	"waymark/store"
 )
 
 // faultDrill: `waymark drill` against a running instance, a real
@@ -52,7 +53,7 @@ func faultDrill(t *testing.T, bin string) {
 // assertAuditAction checks the audit trail holds action by actor.
 func (e *faultEnv) assertAuditAction(t *testing.T, action, actor string) {
 	t.Helper()
-	recs, err := e.app.store.ReadAudit(context.Background(), 100)
+	recs, err := store.NewRecords(e.app.store.DB, nil).ReadAudit(context.Background(), 100)
 	if err != nil {
 		t.Fatal(err)
 	}

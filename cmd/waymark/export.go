@@ -96,7 +96,7 @@ func exportCmd(ctx context.Context, c *cli, args []string) error {
 // principalOf is the named member of staff as a principal; a disabled or
 // unknown account may not export.
 func principalOf(ctx context.Context, a *app, username string) (*staff.Principal, error) {
-	acc, err := a.store.StaffByUsername(ctx, staff.NormalizeUsername(username))
+	acc, err := a.store.Staff.StaffByUsername(ctx, staff.NormalizeUsername(username))
 	if err != nil || acc == nil || acc.Disabled {
 		return nil, errors.New("--by: no active staff account by that username")
 	}

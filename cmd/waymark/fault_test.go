@@ -339,13 +339,13 @@ func (e *faultEnv) raise(p *faultProc) (string, int) {
 func (e *faultEnv) openAlerts() []*alert.Alert {
 	e.t.Helper()
 	ctx := context.Background()
-	list, err := e.app.store.OpenAlerts(ctx)
+	list, err := e.app.store.Alerts.OpenAlerts(ctx)
 	if err != nil {
 		e.t.Fatalf("open alerts: %v", err)
 	}
 	out := make([]*alert.Alert, 0, len(list))
 	for _, a := range list {
-		full, err := e.app.store.Alert(ctx, a.ID)
+		full, err := e.app.store.Alerts.Alert(ctx, a.ID)
 		if err != nil {
 			e.t.Fatalf("alert %s: %v", a.ID, err)
 		}
@@ -549,7 +549,7 @@ func faultSIGSTOP(t *testing.T, bin string) {
 		t.Errorf("the resumed instance exited:\n%s", lastLines(stalled.stderr.String(), 30))
 	default:
 	}
-	if st, err := e.app.store.Outbox(context.Background()); err != nil || st.Dead != 0 {
+	if st, err := e.app.store.Outbox.Stats(context.Background()); err != nil || st.Dead != 0 {
 		t.Errorf("dead letters after the resume: %+v, %v", st, err)
 	}
 }
@@ -657,7 +657,7 @@ func faultFrozenSocket(t *testing.T, bin string) {
 	}
 	// From here the client reads nothing and confirms nothing: frozen.
 	waitFor(t, 5*time.Second, "the primary shows as on duty", func() bool {
-		on, err := presence{store: e.app.store}.OnDashboard(context.Background(), "north")
+		on, err := presence{store: e.app.store.Hub}.OnDashboard(context.Background(), "north")
 		return err == nil && on[e.ids["prim"]]
 	})
 	t0 := time.Now()
@@ -739,11 +739,11 @@ func faultTwilio(t *testing.T, bin string) {
 		if d := called.Sub(t0); d > 12*time.Second {
 			t.Errorf("call %s after the raise, want within the text's 8 s budget and a tick", d.Round(time.Millisecond))
 		}
-		st, err := e.app.store.Outbox(context.Background())
+		st, err := e.app.store.Outbox.Stats(context.Background())
 		if err != nil || st.Dead != 1 {
 			t.Errorf("dead letters %+v, %v; want the text", st, err)
 		}
-		dead, _ := e.app.store.DeadPages(context.Background(), 5)
+		dead, _ := e.app.store.Outbox.DeadPages(context.Background(), 5)
 		if len(dead) != 1 || dead[0].Page.Channel != oncall.ChannelSMS {
 			t.Errorf("dead letter %+v", dead)
 		}

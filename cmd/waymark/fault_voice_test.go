@@ -173,7 +173,7 @@ func (e *faultEnv) waitEntry(typ alert.EntryType, prefix string) string {
 
 func (e *faultEnv) alertByID(id string) *alert.Alert {
 	e.t.Helper()
-	a, err := e.app.store.Alert(context.Background(), id)
+	a, err := e.app.store.Alerts.Alert(context.Background(), id)
 	if err != nil {
 		e.t.Fatalf("alert %s: %v", id, err)
 	}

@@ -12,9 +12,9 @@ import (
 // stops it and waits.
 func (a *app) startGapSampler(ctx context.Context) func() {
 	g, err := records.NewGapSampler(records.GapSamplerOptions{
-		Store: a.store,
+		Store: a.store.Gaps,
 		Teams: func(ctx context.Context) ([]string, error) {
-			teams, err := a.store.Teams(ctx)
+			teams, err := a.store.Staff.Teams(ctx)
 			ids := make([]string, len(teams))
 			for i, t := range teams {
 				ids[i] = t.ID

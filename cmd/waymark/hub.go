@@ -17,7 +17,7 @@ import (
 // the adapters below translate between push's small interfaces and the
 // store's and staff service's types, so neither package imports the other.
 
-var _ push.Stream = (*store.Store)(nil)
+var _ push.Stream = (*store.Hub)(nil)
 
 // openAlerts lists the open alerts a principal may see (alert.Service).
 type openAlerts interface {
@@ -27,10 +27,10 @@ type openAlerts interface {
 // newHub builds this instance's live hub. alerts may be nil (no alert
 // service wired): snapshots are then empty.
 func newHub(a *app, alerts openAlerts) (*push.Hub, error) {
-	hs := hubStore{a.store}
+	hs := hubStore{a.store.Hub}
 	o := push.Options{
-		Stream:      a.store,
-		Auth:        hubAuth{store: a.store, staff: a.staff},
+		Stream:      a.store.Hub,
+		Auth:        hubAuth{hub: a.store.Hub, sessions: a.store.Staff, staff: a.staff},
 		Access:      hs,
 		Receipts:    hs,
 		Presence:    hs,
@@ -45,7 +45,7 @@ func newHub(a *app, alerts openAlerts) (*push.Hub, error) {
 	return push.New(o)
 }
 
-type hubStore struct{ s *store.Store }
+type hubStore struct{ s *store.Hub }
 
 func (h hubStore) Excluded(ctx context.Context, caseIDs []string) (map[string][]string, error) {
 	return h.s.CaseExclusions(ctx, caseIDs)
@@ -88,12 +88,13 @@ func (h hubStore) Revoked(ctx context.Context, fn func(string)) error {
 
 // hubAuth redeems tickets (store) and checks sessions (staff service).
 type hubAuth struct {
-	store *store.Store
-	staff *staff.Service
+	hub      *store.Hub
+	sessions *store.Staff
+	staff    *staff.Service
 }
 
 func (h hubAuth) Redeem(ctx context.Context, ticket string) (*staff.Principal, time.Time, error) {
-	staffID, tag, err := h.store.ConsumeTicket(ctx, ticket)
+	staffID, tag, err := h.hub.ConsumeTicket(ctx, ticket)
 	if err != nil {
 		return nil, time.Time{}, err
 	}
@@ -121,7 +122,7 @@ func (h hubAuth) session(ctx context.Context, tag string) (*staff.Principal, tim
 	if err != nil {
 		return nil, time.Time{}, err
 	}
-	sess, err := h.store.Session(ctx, tag)
+	sess, err := h.sessions.Session(ctx, tag)
 	if err != nil {
 		return nil, time.Time{}, err
 	}

@@ -190,7 +190,7 @@ func panicSignal(t *testing.T, inst *instance, token string) {
 }
 
 // openStore reaches the instances' Redis as a third party would.
-func (h *hubEnv) openStore(t *testing.T) *store.Store {
+func (h *hubEnv) openStore(t *testing.T) *store.DB {
 	t.Helper()
 	s, err := store.Open(store.Options{Tenant: "default", URL: h.redis.URL()})
 	if err != nil {
@@ -232,7 +232,7 @@ func TestHubAcrossInstances(t *testing.T) {
 	var seen map[string]time.Time
 	for {
 		var err error
-		if seen, err = st.SeenBy(context.Background(), ev.Alert); err != nil {
+		if seen, err = store.NewRecords(st, nil).SeenBy(context.Background(), ev.Alert); err != nil {
 			t.Fatal(err)
 		}
 		if len(seen) == 1 || time.Now().After(deadline) {
@@ -244,7 +244,7 @@ func TestHubAcrossInstances(t *testing.T) {
 		t.Fatalf("SeenBy = %v, want rita's receipt", seen)
 	}
 	for who := range seen {
-		if ok, err := st.SeenWithin(context.Background(), ev.Alert, who, 5*time.Second); err != nil || !ok {
+		if ok, err := store.NewHub(st).SeenWithin(context.Background(), ev.Alert, who, 5*time.Second); err != nil || !ok {
 			t.Errorf("SeenWithin 5s = %v, %v", ok, err)
 		}
 	}

@@ -93,17 +93,17 @@ func (a *app) buildEscalation() (*alert.EscalationDeps, error) {
 		}
 		fb = oncall.Fallback{Phone: ph, Name: a.cfg.FallbackName}
 	}
-	pp := people{store: a.store, staff: a.staff}
-	pr := presence{store: a.store}
-	a.oncall = oncall.NewOnCall(a.store, pp, pr, fb, a.now)
+	pp := people{store: a.store.Staff, staff: a.staff}
+	pr := presence{store: a.store.Hub}
+	a.oncall = oncall.NewOnCall(a.store.OnCall, pp, pr, fb, a.now)
 	host, _ := os.Hostname()
 	d := &alert.EscalationDeps{
-		Store:    a.store,
-		Policies: a.store,
-		Rotas:    a.store,
+		Store:    a.store.Outbox,
+		Policies: a.store.OnCall,
+		Rotas:    a.store.OnCall,
 		People:   pp,
 		Presence: pr,
-		Receipts: a.store,
+		Receipts: a.store.Hub,
 		Metrics:  newEscalationMetrics(a.registry, a.store),
 		Fallback: fb,
 		Tick:     time.Second,
@@ -112,7 +112,7 @@ func (a *app) buildEscalation() (*alert.EscalationDeps, error) {
 	if a.cfg.TwilioAccountSID != "" && a.cfg.TwilioAuthToken != "" {
 		// The sender is built next (buildSMS); pager reads it when paging.
 		d.Pager = pager{a: a}
-		d.Statuses = smsStatuses{s: a.store}
+		d.Statuses = smsStatuses{s: a.store.SMSStatuses}
 	}
 	if a.cfg.VAPIDPublicKey != "" {
 		d.WebPush = webPusher{a: a} // likewise built after (buildWebPush)
@@ -184,7 +184,7 @@ func (p pager) TextID(ctx context.Context, to pii.Phone, body string) (string, e
 }
 
 // smsStatuses reads the delivery reports the SMS webhooks store.
-type smsStatuses struct{ s *store.Store }
+type smsStatuses struct{ s *store.SMSStatuses }
 
 func (st smsStatuses) RecordPage(ctx context.Context, sid, alertID string) error {
 	// Twilio's first answer to a create is "queued", the least final.
@@ -225,7 +225,7 @@ func (w webPusher) Push(ctx context.Context, staffID, team, label string) error 
 		msg["label"] = label
 	}
 	payload, _ := json.Marshal(msg)
-	n, err := wp.Notify(ctx, webPushSubs{w.a.store}, staffID, payload)
+	n, err := wp.Notify(ctx, webPushSubs{w.a.store.WebPush}, staffID, payload)
 	switch {
 	case err != nil:
 		return fmt.Errorf("%w: web push failed", alert.ErrPageUndelivered)
@@ -262,7 +262,7 @@ type escalationMetrics struct {
 	lapsed    prometheus.Counter
 }
 
-func newEscalationMetrics(reg *prometheus.Registry, st *store.Store) *escalationMetrics {
+func newEscalationMetrics(reg *prometheus.Registry, st *store.Set) *escalationMetrics {
 	m := &escalationMetrics{
 		steps: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "waymark_escalation_steps_total",
 			Help: "Escalation steps run, by whether the step paged the 24/7 fallback."}, []string{"fallback"}),
@@ -287,7 +287,7 @@ func newEscalationMetrics(reg *prometheus.Registry, st *store.Store) *escalation
 		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, func() float64 {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 			defer cancel()
-			s, err := st.Outbox(ctx)
+			s, err := st.Outbox.Stats(ctx)
 			if err != nil {
 				return -1
 			}
@@ -300,7 +300,7 @@ func newEscalationMetrics(reg *prometheus.Registry, st *store.Store) *escalation
 		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, func() float64 {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 			defer cancel()
-			q, err := readQueue(ctx, st)
+			q, err := readQueue(ctx, st.Alerts)
 			if err != nil {
 				return -1
 			}
@@ -359,7 +359,7 @@ type queueStats struct {
 
 // readQueue reads every open alert and counts the unclaimed ones (live,
 // no owner, not a practice alert), the oldest's age and the lapsed ones.
-func readQueue(ctx context.Context, st *store.Store) (queueStats, error) {
+func readQueue(ctx context.Context, st *store.Alerts) (queueStats, error) {
 	open, err := st.OpenAlerts(ctx)
 	if err != nil {
 		return queueStats{}, err

@@ -19,6 +19,7 @@ import (
 	"waymark/pii"
 	"waymark/seal"
 	"waymark/staff"
+	"waymark/store"
 )
 
 // TestRecordsCLI: export an alert's closing record, a case bundle that
@@ -91,7 +92,7 @@ func TestRecordsCLI(t *testing.T) {
 	if st, _ := os.Stat(f("record.json")); st.Mode().Perm() != 0o600 {
 		t.Errorf("record file mode %v", st.Mode())
 	}
-	if got, _ := a.store.Alert(ctx, id); got.Record.Handoff != alert.HandoffExported {
+	if got, _ := a.store.Alerts.Alert(ctx, id); got.Record.Handoff != alert.HandoffExported {
 		t.Errorf("after export: %+v", got.Record)
 	}
 	if _, err := run("export", "alert", id, "--by", "casey", "--out", f("record.json")); err == nil {
@@ -158,7 +159,7 @@ func TestRecordsCLI(t *testing.T) {
 	if err != nil || !strings.HasPrefix(out, "audit chain ok: ") {
 		t.Fatalf("audit verify: %q %v", out, err)
 	}
-	recs, err := a.store.ReadAudit(ctx, 1000)
+	recs, err := store.NewRecords(a.store.DB, nil).ReadAudit(ctx, 1000)
 	if err != nil || len(recs) < 6 {
 		t.Fatalf("audit entries: %d %v", len(recs), err)
 	}

@@ -289,7 +289,7 @@ var staffIDPattern = regexp.MustCompile(`^s_[a-z]{20}$`)
 
 // people looks staff up for escalation and rotas.
 type people struct {
-	store *store.Store
+	store *store.Staff
 	staff *staff.Service
 }
 
@@ -344,7 +344,7 @@ func (p people) HasTeam(ctx context.Context, team string) (bool, error) {
 }
 
 // presence reads who has a team's dashboard open (the live hub's record).
-type presence struct{ store *store.Store }
+type presence struct{ store *store.Hub }
 
 func (p presence) OnDashboard(ctx context.Context, team string) (map[string]bool, error) {
 	ps, err := p.store.TeamPresence(ctx, team)

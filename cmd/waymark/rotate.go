@@ -34,7 +34,7 @@ func keysRotate(ctx context.Context, c *cli, args []string) error {
 		fmt.Fprintf(c.stdout, "rotating to key %s; moving everything off %s\n", active, strings.Join(old, ", "))
 	}
 	last := -1
-	rep, err := a.store.Rotate(ctx, func(done, total int) {
+	rep, err := a.store.DB.Rotate(ctx, func(done, total int) {
 		// About fifty lines at most, and always the last.
 		step := max(total/50, 1)
 		if done == total || done/step != last {

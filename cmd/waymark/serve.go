@@ -157,10 +157,10 @@ func serve(ctx context.Context, c *cli, args []string, o serveOptions) error {
 		DirectoryPublic:  cfg.DirectoryPublic,
 		ORUKAPI:          cfg.ORUKAPI,
 		WebPush:          a.webPush,
-		WebPushSubs:      webPushSubs{a.store},
+		WebPushSubs:      webPushSubs{a.store.WebPush},
 		OnCall:           a.oncall,
-		Refuges:          a.store,
-		Services:         a.store,
+		Refuges:          a.store.Directory,
+		Services:         a.store.Directory,
 	})
 	listeners := []listener{{"", l, nil}, {"metrics ", opL, nil}}
 	if appL != nil {

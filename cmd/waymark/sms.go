@@ -33,7 +33,7 @@ func (a *app) buildSMS() error {
 	a.smsHooks = &server.SMS{
 		Verifier: sms.NewVerifier(cfg.PublicURL, cfg.TwilioAuthToken, cfg.TwilioPreviousAuthToken),
 		Intake:   intake,
-		Statuses: a.store,
+		Statuses: a.store.SMSStatuses,
 		Reply:    cfg.SMSReply,
 	}
 	a.smsSender, err = sms.NewSender(sms.SenderConfig{

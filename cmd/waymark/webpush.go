@@ -42,7 +42,7 @@ func (a *app) buildWebPush() error {
 
 // webPushSubs adapts the store's subscriptions to push.SubscriptionStore
 // (escalation's Notify) and server.PushSubscriptions (the API).
-type webPushSubs struct{ s *store.Store }
+type webPushSubs struct{ s *store.WebPush }
 
 func (w webPushSubs) SaveWebPush(ctx context.Context, staffID string, sub push.Subscription) (string, error) {
 	return w.s.SaveWebPushSubscription(ctx, staffID, store.WebPushSubscription{Endpoint: sub.Endpoint, P256dh: sub.P256dh, Auth: sub.Auth})

@@ -1,0 +1,43 @@
+package server
+
+import (
+	"context"
+
+	"waymark/alert"
+	"waymark/audit"
+	"waymark/store"
+)
+
+// testStore is every store aggregate over one DB, so a test hands each
+// service the one it needs from a single value.
+type testStore struct {
+	*store.DB
+	*store.Alerts
+	*store.Cases
+	*store.Staff
+	*store.Outbox
+	*store.Records
+	*store.OnCall
+	*store.Gaps
+	*store.Directory
+	*store.Hub
+	*store.WebPush
+	*store.SMSStatuses
+}
+
+func newTestStore(db *store.DB) *testStore {
+	return &testStore{DB: db, Alerts: store.NewAlerts(db), Cases: store.NewCases(db), Staff: store.NewStaff(db),
+		Outbox: store.NewOutbox(db), Records: store.NewRecords(db, nil), OnCall: store.NewOnCall(db),
+		Gaps: store.NewGaps(db), Directory: store.NewDirectory(db), Hub: store.NewHub(db),
+		WebPush: store.NewWebPush(db), SMSStatuses: store.NewSMSStatuses(db)}
+}
+
+// Alert is Alerts.Alert (Records reads the same).
+func (s *testStore) Alert(ctx context.Context, id string) (*alert.Alert, error) {
+	return s.Alerts.Alert(ctx, id)
+}
+
+// AppendAudit is Cases.AppendAudit.
+func (s *testStore) AppendAudit(ctx context.Context, e audit.AuditEntry) error {
+	return s.Cases.AppendAudit(ctx, e)
+}
