@@ -64,6 +64,16 @@ const SMSCheckAfter = 30 * time.Second
 // of the scheduler loop).
 const ReceiptWait = 5 * time.Second
 
+// DeliverLate is how late a receipt check may run before it is put off by
+// ReceiptSettle (at most maxSettles times a step): a check that runs late
+// ran while Redis or the scheduler was away, and so may the receipts it
+// would judge, which hubs keep and retry until stored.
+const (
+	DeliverLate   = 2 * time.Second
+	ReceiptSettle = 5 * time.Second
+	maxSettles    = 3
+)
+
 // TargetState is where one recipient of a step stands.
 type TargetState string
 
@@ -130,6 +140,9 @@ type Escalation struct {
 	// Lapsed is when the alert last went back to the queue because its
 	// claim lapsed; zero once claimed again.
 	Lapsed time.Time `json:"lapsed_at,omitzero"`
+	// Settled counts the receipt checks of the step last run that were
+	// put off because they ran late (see DeliverLate).
+	Settled int `json:"settled,omitempty"`
 }
 
 func (e Escalation) clone() Escalation {
@@ -235,7 +248,7 @@ func (r Rules) Escalate(a *Alert, t Timer, p Plan, now time.Time) *Commit {
 	if esc.Token == "" {
 		esc.Token = newFence()
 	}
-	esc.Ran, esc.At, esc.Next, esc.RanFallback = p.K, now, p.K+1, p.Fallback
+	esc.Ran, esc.At, esc.Next, esc.RanFallback, esc.Settled = p.K, now, p.K+1, p.Fallback, 0
 	if p.Fallback {
 		esc.FallbackAt = now
 	}
@@ -349,6 +362,20 @@ func (r Rules) OnDeliver(a *Alert, t Timer, dl Delivery, wait time.Duration, now
 		return c
 	}
 	esc := n.Esc.clone()
+	if now.Sub(t.Due) > DeliverLate && esc.Settled < maxSettles && slices.ContainsFunc(esc.Targets, func(tg Target) bool {
+		return tg.State == TargetWaiting && !seen[tg.Who]
+	}) {
+		// The check runs late: Redis or this instance was away, and the
+		// receipts that arrived meanwhile may still be on their way to
+		// Redis. Judge them a little later rather than page past a
+		// responder who saw the alert.
+		esc.Settled++
+		n.Esc = esc
+		r.setTimer(c, n, TimerDeliver, now.Add(ReceiptSettle))
+		n.UpdatedAt = now
+		c.Alert = n
+		return c
+	}
 	for i, tg := range esc.Targets {
 		if tg.State != TargetWaiting {
 			continue

@@ -3,11 +3,13 @@ package push
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -161,9 +163,17 @@ func (fakeSnapshot) OpenAlerts(ctx context.Context, p *staff.Principal) (json.Ra
 	return json.RawMessage(`[{"id":"a_snapshot","team":"` + p.Teams[0] + `"}]`), nil
 }
 
-type fakeReceipts struct{ ch chan Receipt }
+// fakeReceipts stores receipts on ch; while down is above zero each call
+// fails (as with Redis away) and counts it down.
+type fakeReceipts struct {
+	ch   chan Receipt
+	down *atomic.Int64
+}
 
 func (f fakeReceipts) SaveReceipts(ctx context.Context, rs []Receipt) error {
+	if f.down != nil && f.down.Add(-1) >= 0 {
+		return errors.New("redis: connection refused")
+	}
 	for _, r := range rs {
 		f.ch <- r
 	}
@@ -205,8 +215,10 @@ type testHub struct {
 	stream   *fakeStream
 	auth     *fakeAuth
 	receipts chan Receipt
-	presence chan []Presence
-	clock    *clock
+	// receiptsDown makes the next n receipt writes fail.
+	receiptsDown atomic.Int64
+	presence     chan []Presence
+	clock        *clock
 }
 
 func newTestHub(t *testing.T, lim Limits, access fakeAccess) *testHub {
@@ -224,7 +236,7 @@ func newTestHub(t *testing.T, lim Limits, access fakeAccess) *testHub {
 		Auth:     th.auth,
 		Access:   access,
 		Snapshot: fakeSnapshot{},
-		Receipts: fakeReceipts{th.receipts},
+		Receipts: fakeReceipts{th.receipts, &th.receiptsDown},
 		Presence: fakePresence{th.presence},
 		Now:      th.clock.now,
 		Limits:   lim,

@@ -596,6 +596,18 @@ func (h *Hub) receipt(r Receipt) {
 // later changes nothing: escalation asks about them seconds after.
 const receiptLinger = 20 * time.Millisecond
 
+// Receipts that cannot be stored (Redis away) are kept and retried, every
+// receiptRetryMin doubling to receiptRetryMax, until stored: a receipt
+// lost while Redis was briefly away would page past a responder who saw
+// the alert. Only receipts older than receiptKeep (their escalation has
+// long moved on) or beyond receiptBacklog are given up, with a warning.
+const (
+	receiptRetryMin = 100 * time.Millisecond
+	receiptRetryMax = 2 * time.Second
+	receiptKeep     = 10 * time.Minute
+	receiptBacklog  = 100_000
+)
+
 // saveReceipts stores receipts in batches (one pipelined round trip each).
 func (h *Hub) saveReceipts(ctx context.Context) {
 	batch := make([]Receipt, 0, 4096)
@@ -615,9 +627,7 @@ func (h *Hub) saveReceipts(ctx context.Context) {
 				}
 				break
 			}
-			if len(batch) > 0 {
-				h.storeReceipts(context.Background(), batch)
-			}
+			h.lastReceipts(batch)
 			return
 		case r := <-h.receipts:
 			batch = append(batch, r)
@@ -639,21 +649,76 @@ func (h *Hub) saveReceipts(ctx context.Context) {
 	}
 }
 
+// storeReceipts stores batch, retrying until it is stored or the hub
+// stops. While it waits, newer receipts join the batch, so they are
+// stored in arrival order and none waits behind a queue that is full.
 func (h *Hub) storeReceipts(ctx context.Context, batch []Receipt) {
-	for attempt := range 2 {
+	wait := receiptRetryMin
+	warned := false
+	for {
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 		err := h.o.Receipts.SaveReceipts(sctx, batch)
 		cancel()
 		if err == nil {
 			h.metrics.receipts.Add(float64(len(batch)))
+			if warned {
+				h.log.Info("receipts stored after a retry", "count", len(batch))
+			}
 			return
 		}
-		if attempt == 1 {
-			// Unstored receipts count as not seen: escalation pages the
-			// next responder, the safe direction.
-			h.log.Warn("receipts not stored", "count", len(batch), "err", err)
+		if !warned {
+			h.log.Warn("receipts not stored yet; kept and retried", "count", len(batch), "err", err)
+			warned = true
 		}
+		t := time.NewTimer(wait)
+	gather:
+		for {
+			select {
+			case r := <-h.receipts:
+				batch = append(batch, r)
+			case <-t.C:
+				break gather
+			case <-ctx.Done():
+				t.Stop()
+				h.lastReceipts(batch)
+				return
+			}
+		}
+		wait = min(2*wait, receiptRetryMax)
+		batch = h.keepReceipts(batch)
 	}
+}
+
+// lastReceipts makes one bounded attempt to store batch as the hub stops.
+func (h *Hub) lastReceipts(batch []Receipt) {
+	if len(batch) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := h.o.Receipts.SaveReceipts(ctx, batch); err != nil {
+		h.log.Warn("receipts not stored at shutdown", "count", len(batch), "err", err)
+		return
+	}
+	h.metrics.receipts.Add(float64(len(batch)))
+}
+
+// keepReceipts drops the receipts no escalation can still ask about, and
+// the oldest beyond the backlog, saying how many.
+func (h *Hub) keepReceipts(batch []Receipt) []Receipt {
+	cut := h.now().Add(-receiptKeep)
+	old := 0
+	for old < len(batch) && batch[old].At.Before(cut) {
+		old++
+	}
+	if over := len(batch) - old - receiptBacklog; over > 0 {
+		old += over
+	}
+	if old == 0 {
+		return batch
+	}
+	h.log.Warn("receipts given up: Redis away too long", "count", old)
+	return append(batch[:0], batch[old:]...)
 }
 
 // queuePresence records presence changes for the presence loop. Callers

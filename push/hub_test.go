@@ -477,3 +477,37 @@ func TestSlowConsumerIsDisconnected(t *testing.T) {
 		t.Errorf("fast client got %s, want %s", got, ev.ID)
 	}
 }
+
+// TestReceiptsKeptWhileRedisIsAway: receipts that cannot be stored are
+// kept and retried until they are, in the order they came, with those
+// that arrived meanwhile; none is dropped.
+func TestReceiptsKeptWhileRedisIsAway(t *testing.T) {
+	th := newTestHub(t, Limits{}, nil)
+	c, _ := th.dial(t, responder("s_alice", "north"), "")
+	ev := th.stream.add(alert.EventRaised, "north", "", "a_one")
+	next(t, c)
+	th.receiptsDown.Store(4) // about 1.5 s of failures at 100, 200, 400, 800 ms
+	if err := c.Seen("a_one", ev.ID); err != nil {
+		t.Fatal(err)
+	}
+	ev2 := th.stream.add(alert.EventRaised, "north", "", "a_two")
+	next(t, c)
+	if err := c.Seen("a_two", ev2.ID); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for len(got) < 2 {
+		select {
+		case r := <-th.receipts:
+			got = append(got, r.Alert)
+		case <-time.After(10 * time.Second):
+			t.Fatalf("receipts stored: %v; want both once Redis is back", got)
+		}
+	}
+	if got[0] != "a_one" || got[1] != "a_two" {
+		t.Errorf("receipts stored in the order %v", got)
+	}
+	if n := th.receiptsDown.Load(); n > 0 {
+		t.Errorf("stored with %d failures still to come", n)
+	}
+}

@@ -17,6 +17,11 @@ import { api, APIError } from './api.js';
 const SESSION_ENDED = 4401;
 const FORBIDDEN = 4403;
 
+// Receipts of the last RESEND_MS (at most RESEND_MAX, well inside the
+// hub's frame budget) are sent again after a reconnect.
+const RESEND_MS = 120000;
+const RESEND_MAX = 20;
+
 // STALE_MS without any frame means the connection is dead (the hub's
 // heartbeat comes every 10 s); CONNECT_MS bounds one connection attempt,
 // from the ticket request to the hub's "ready".
@@ -35,6 +40,8 @@ export class Live {
     this.stopped = true;
     this.online = false;
     this.pending = [];    // receipts waiting for an open socket
+    this.sent = [];       // recent receipts, sent again after a reconnect
+    this.readyOnce = false;
     this.duty = true;     // on duty: escalation may page this dashboard
     this.lastFrame = 0;   // when the last frame arrived (ms)
     this.started = 0;     // when the current attempt started (ms)
@@ -168,6 +175,8 @@ export class Live {
         this.attempt = 0;
         this.started = 0;
         this.setOnline(true);
+        if (this.readyOnce) this.resend();
+        this.readyOnce = true;
         this.flush();
         this.on.ready(f);
         break;
@@ -183,7 +192,23 @@ export class Live {
 
   flush() {
     if (!this.ws || this.ws.readyState !== WebSocket.OPEN || !this.online) return;
-    for (const r of this.pending.splice(0)) this.ws.send(JSON.stringify(r));
+    const now = Date.now();
+    for (const r of this.pending.splice(0)) {
+      this.ws.send(JSON.stringify(r));
+      this.sent.push({ r, at: now });
+    }
+    this.sent = this.sent.filter((s) => now - s.at < RESEND_MS).slice(-RESEND_MAX);
+  }
+
+  // resend queues again the receipts of the last RESEND_MS: the server
+  // they went to may have lost them (it stopped, or Redis was away), and
+  // a receipt it never stored would page past this person. Storing one
+  // twice changes nothing.
+  resend() {
+    const now = Date.now();
+    const again = this.sent.filter((s) => now - s.at < RESEND_MS).map((s) => s.r);
+    this.sent = [];
+    this.pending.unshift(...again.filter((r) => !this.pending.some((p) => p.alert === r.alert && p.event === r.event)));
   }
 
   retry() {
