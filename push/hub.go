@@ -73,7 +73,10 @@ type Hub struct {
 
 	conns    sync.WaitGroup
 	receipts chan Receipt
-	excl     exclusionCache
+	// firsts are the alerts whose first receipt was observed (only the
+	// receipt writer uses it).
+	firsts map[string]bool
+	excl   exclusionCache
 
 	presMu    sync.Mutex
 	presAdd   []Presence
@@ -104,6 +107,7 @@ func New(o Options) (*Hub, error) {
 		all:      map[*conn]struct{}{},
 		recent:   map[string]time.Time{},
 		receipts: make(chan Receipt, 4096),
+		firsts:   map[string]bool{},
 		presWake: make(chan struct{}, 1),
 		metrics:  newHubMetrics(o.Registry),
 	}
@@ -661,6 +665,7 @@ func (h *Hub) storeReceipts(ctx context.Context, batch []Receipt) {
 		cancel()
 		if err == nil {
 			h.metrics.receipts.Add(float64(len(batch)))
+			h.firstReceipts(batch)
 			if warned {
 				h.log.Info("receipts stored after a retry", "count", len(batch))
 			}
@@ -688,6 +693,31 @@ func (h *Hub) storeReceipts(ctx context.Context, batch []Receipt) {
 		batch = h.keepReceipts(batch)
 	}
 }
+
+// firstReceipts observes, for each alert whose first receipt on this
+// instance is in batch, the time from its event's commit (the event id is
+// Redis's millisecond clock at the commit) to that receipt. Only receipts
+// for events the hub sent the socket count: their ids are the hub's own.
+func (h *Hub) firstReceipts(batch []Receipt) {
+	for _, r := range batch {
+		if !r.Sent || h.firsts[r.Alert] {
+			continue
+		}
+		ms, _, ok := strings.Cut(r.Event, "-")
+		n, err := strconv.ParseInt(ms, 10, 64)
+		if !ok || err != nil || n <= 0 {
+			continue
+		}
+		if len(h.firsts) >= maxFirsts {
+			clear(h.firsts) // a rare reset costs a few repeated samples
+		}
+		h.firsts[r.Alert] = true
+		h.metrics.first.Observe(max(0, r.At.Sub(time.UnixMilli(n)).Seconds()))
+	}
+}
+
+// maxFirsts bounds the alerts whose first receipt the hub remembers.
+const maxFirsts = 10_000
 
 // lastReceipts makes one bounded attempt to store batch as the hub stops.
 func (h *Hub) lastReceipts(batch []Receipt) {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/gorilla/websocket"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"waymark/alert"
 	"waymark/staff"
@@ -509,5 +510,28 @@ func TestReceiptsKeptWhileRedisIsAway(t *testing.T) {
 	}
 	if n := th.receiptsDown.Load(); n > 0 {
 		t.Errorf("stored with %d failures still to come", n)
+	}
+}
+
+// TestFirstReceiptObserved: the first receipt of an alert stored here is
+// timed from its event's commit (the event id's clock); later receipts
+// of the same alert, and receipts the hub cannot vouch for, are not.
+func TestFirstReceiptObserved(t *testing.T) {
+	th := newTestHub(t, Limits{}, nil)
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(th.h.metrics.first)
+	commit := time.UnixMilli(1_765_000_000_000)
+	r := Receipt{Alert: "a_one", Event: "1765000000000-0", Staff: "s_alice", At: commit.Add(1500 * time.Millisecond), Sent: true}
+	later := r
+	later.Staff, later.At = "s_bob", r.At.Add(time.Second)
+	forged := Receipt{Alert: "a_two", Event: "1765000000000-0", Staff: "s_bob", At: r.At}
+	th.h.firstReceipts([]Receipt{r, later, forged})
+	fams, err := reg.Gather()
+	if err != nil || len(fams) != 1 {
+		t.Fatalf("gather: %v, %d families", err, len(fams))
+	}
+	h := fams[0].GetMetric()[0].GetHistogram()
+	if h.GetSampleCount() != 1 || h.GetSampleSum() != 1.5 {
+		t.Errorf("observed %d receipts summing %vs; want the first only, 1.5 s", h.GetSampleCount(), h.GetSampleSum())
 	}
 }

@@ -8,6 +8,7 @@ type hubMetrics struct {
 	events    prometheus.Counter
 	delivered prometheus.Counter
 	receipts  prometheus.Counter
+	first     prometheus.Histogram
 	refused   *prometheus.CounterVec
 	closed    *prometheus.CounterVec
 }
@@ -30,6 +31,11 @@ func newHubMetrics(reg prometheus.Registerer) *hubMetrics {
 			Name: "waymark_ws_receipts_total",
 			Help: "Receipts stored.",
 		}),
+		first: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "waymark_alert_first_receipt_seconds",
+			Help:    "From an alert event's commit to the first responder's receipt for that alert stored by this instance.",
+			Buckets: []float64{0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300},
+		}),
 		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "waymark_ws_refused_total",
 			Help: "Sockets refused before they were served, by reason.",
@@ -40,7 +46,7 @@ func newHubMetrics(reg prometheus.Registerer) *hubMetrics {
 		}, []string{"reason"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.conns, m.events, m.delivered, m.receipts, m.refused, m.closed)
+		reg.MustRegister(m.conns, m.events, m.delivered, m.receipts, m.first, m.refused, m.closed)
 	}
 	return m
 }
