@@ -39,7 +39,7 @@ func TestReceiptsSurviveRedisRestart(t *testing.T) {
 				got = append(got, e.dashboard(t, p, who))
 			}
 			waitFor(t, 5*time.Second, "both responders on duty", func() bool {
-				on, err := presence{store: e.app.store}.OnDashboard(context.Background(), "north")
+				on, err := presence{store: e.app.store.Hub}.OnDashboard(context.Background(), "north")
 				return err == nil && on[e.ids["prim"]] && on[e.ids["sec"]]
 			})
 			t0 := time.Now()
@@ -66,7 +66,7 @@ func TestReceiptsSurviveRedisRestart(t *testing.T) {
 			}
 			a := open[0]
 			for _, who := range []string{"prim", "sec"} {
-				at, ok, err := e.app.store.SeenAt(context.Background(), a.ID, e.ids[who])
+				at, ok, err := e.app.store.Hub.SeenAt(context.Background(), a.ID, e.ids[who])
 				if err != nil || !ok {
 					t.Errorf("%s's receipt: stored %v, %v; want stored", who, ok, err)
 				} else if at.Before(t0) || at.After(t0.Add(3*time.Second)) {
