@@ -1,0 +1,255 @@
+package signpost
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Export: a Service in the UK profile's shape, for EncodeORUK and the
+// ORUK API. Confidential services go through confidentialLocations only.
+
+// toORUK maps s to its UK profile record.
+func toORUK(s *Service) orukService {
+	oid := ORUKID(s.ID)
+	o := orukService{
+		ID: oid, Name: s.Name, Description: s.Description, URL: s.URL, Email: s.Email,
+		Status: string(s.Status), Fees: s.Fees, Accreditations: s.Accreditations,
+		AssuredDate: s.LastVerified, AssurerEmail: s.AssurerEmail, Alert: s.Alert, LastModified: s.LastModified,
+	}
+	if o.Status == "" {
+		o.Status = string(StatusActive)
+	}
+	if s.Eligibility.MinAge > 0 {
+		o.MinimumAge = num(float64(s.Eligibility.MinAge))
+	}
+	if s.Eligibility.MaxAge > 0 {
+		o.MaximumAge = num(float64(s.Eligibility.MaxAge))
+	}
+	if org := &s.Organisation; !org.empty() && org.Name != "" {
+		oo := &orukOrganization{
+			ID: keepID(org.ID, "", "organization/"+firstNonEmpty(org.ID, org.Name)), Name: org.Name,
+			Description: org.Description, Email: org.Email, Website: org.URL, Logo: org.Logo, URI: org.URI,
+		}
+		if oo.Description == "" {
+			// Required by the profile; Waymark often knows only the name.
+			oo.Description = org.Name
+		}
+		if org.ID != "" && !isUUID(org.ID) {
+			oo.Waymark = &orukOrgWaymark{ID: org.ID}
+		}
+		if isUUID(org.ParentID) {
+			oo.ParentID = strings.ToLower(org.ParentID)
+		}
+		for i, id := range org.Identifiers {
+			oo.Identifiers = append(oo.Identifiers, orukOrgIdent{
+				ID: keepID(id.ID, s.ID, fmt.Sprintf("organization_identifiers/%d", i)), Scheme: id.Scheme, Type: id.Type, Identifier: id.Identifier,
+			})
+		}
+		o.Organization, o.OrganizationID = oo, oo.ID
+	}
+	for i, sc := range s.Hours.Schedules {
+		o.Schedules = append(o.Schedules, orukSchedule{
+			ID: keepID(sc.ID, s.ID, fmt.Sprintf("schedules/%d", i)), Freq: "WEEKLY", Interval: num(1),
+			ByDay: sc.ByDay, ByMonthDay: sc.ByMonthDay, DTStart: sc.DTStart,
+			OpensAt: orukClock(sc.OpensAt), ClosesAt: orukClock(sc.ClosesAt),
+			ValidFrom: sc.ValidFrom, ValidTo: sc.ValidTo, Description: sc.Description,
+			Link: sc.Link, AttendingType: sc.AttendingType, Notes: sc.Notes,
+			Overnight: sc.Overnight, BankHoliday: sc.BankHoliday,
+		})
+	}
+	if s.Hours.Open247 && len(s.Hours.Schedules) == 0 {
+		o.Schedules = append(o.Schedules, orukSchedule{
+			ID: subID(s.ID, "schedules/24-7"), Freq: "WEEKLY", Interval: num(1),
+			ByDay: "MO,TU,WE,TH,FR,SA,SU", OpensAt: "00:00:00", ClosesAt: "23:59:59",
+			Description: "Open 24 hours, every day", Generated: true,
+		})
+	}
+	o.ServiceAreas = orukAreas(s)
+	if s.ConfidentialAddress {
+		o.ServiceAtLocations = confidentialLocations(s.ID, locationDistricts(s.Locations))
+	} else {
+		o.ServiceAtLocations = publicLocations(s.ID, s.Locations)
+	}
+	for i, f := range s.Funding {
+		o.Funding = append(o.Funding, orukFunding{ID: keepID(f.ID, s.ID, fmt.Sprintf("funding/%d", i)), Source: f.Source})
+	}
+	for i, c := range s.CostOptions {
+		oc := orukCostOption{
+			ID: keepID(c.ID, s.ID, fmt.Sprintf("cost_options/%d", i)), ValidFrom: c.ValidFrom, ValidTo: c.ValidTo,
+			Option: c.Option, AmountDescription: c.AmountDescription, XCurrency: c.Currency,
+		}
+		if c.Amount != nil {
+			oc.Amount = num(*c.Amount)
+		}
+		o.CostOptions = append(o.CostOptions, oc)
+	}
+	for i, c := range s.Contacts {
+		o.Contacts = append(o.Contacts, orukContact{ID: keepID(c.ID, s.ID, fmt.Sprintf("contacts/%d", i)), Name: c.Name, Title: c.Title})
+	}
+	for _, c := range s.Categories {
+		info := categoryInfo[c]
+		o.Attributes = append(o.Attributes, orukAttribute{
+			ID: subID(s.ID, "attributes/"+string(c)), LinkType: "service",
+			TaxonomyTerm: &orukTaxonomyTerm{
+				ID: subID("", "taxonomy/"+string(c)), Name: info.label, Description: info.description,
+				Taxonomy: categoryTaxonomy, Term: string(c),
+			},
+		})
+	}
+	for i, t := range s.Terms {
+		ot := &orukTaxonomyTerm{
+			ID: keepID(t.ID, s.ID, fmt.Sprintf("terms/%d", i)), Name: firstNonEmpty(t.Name, t.Term, t.Code),
+			Description: t.Description, Taxonomy: t.Taxonomy, TermURI: t.TermURI, Term: t.Term, XCode: t.Code,
+		}
+		if isUUID(t.ParentID) {
+			ot.ParentID = strings.ToLower(t.ParentID)
+		}
+		o.Attributes = append(o.Attributes, orukAttribute{
+			ID: keepID(t.AttributeID, s.ID, fmt.Sprintf("term_attributes/%d", i)), LinkType: t.LinkType, TaxonomyTerm: ot,
+		})
+	}
+	x := orukWaymark{
+		ShortName: s.ShortName, AlternateName: s.AlternateName, Phones: s.Phones, Languages: s.Languages,
+		Interpreting: s.Interpreting, InterpretationText: s.InterpretationServices,
+		FeesDescription: s.FeesDescription, WaitTime: s.WaitTime, Licenses: s.Licenses,
+		RespectAccredited: s.RespectAccredited, ConfidentialAddress: s.ConfidentialAddress,
+		Gateway: s.Gateway, Nations: s.Nations,
+		Open247: s.Hours.Open247, BankHolidays: s.Hours.BankHolidays, HoursUnverified: s.Hours.Unverified, HoursText: s.Hours.Text,
+		Vacancies: s.Vacancies, LastVerified: s.LastVerified, Sources: s.Sources, VerificationNote: s.VerificationNote,
+		Reverify: s.Reverify, Example: s.Example,
+	}
+	if oid != s.ID {
+		x.ID = s.ID
+	}
+	if len(s.Area.Records) > 0 {
+		x.AreaDescription = s.Area.Description
+	}
+	if e := s.Eligibility; e.Gender != GenderAny || e.AcceptsChildren || e.ChildrenMaxAge > 0 || e.NRPF || e.WheelchairAccess || e.Description != "" {
+		x.Eligibility = &orukEligibility{Gender: e.Gender, AcceptsChildren: e.AcceptsChildren, ChildrenMaxAge: e.ChildrenMaxAge,
+			NRPF: e.NRPF, WheelchairAccess: e.WheelchairAccess, Description: e.Description}
+	}
+	if r := s.Referral; r.Self || r.Professional || r.Description != "" {
+		x.Referral = &orukReferral{Self: r.Self, Professional: r.Professional, Description: r.Description}
+	}
+	o.Waymark = &x
+	return o
+}
+
+// orukAreas writes the imported service areas as they came, with Waymark's
+// districts and circle on the first; or one area made from Waymark's own.
+func orukAreas(s *Service) []orukServiceArea {
+	a := s.Area
+	var out []orukServiceArea
+	for i, r := range a.Records {
+		oa := orukServiceArea{
+			ID: keepID(r.ID, s.ID, fmt.Sprintf("service_areas/%d", i)), Name: r.Name, ServiceArea: r.Text,
+			Extent: r.Extent, ExtentType: r.ExtentType, URI: r.URI, XDescription: r.Description,
+		}
+		if s.ConfidentialAddress {
+			oa.Extent, oa.ExtentType = "", ""
+		}
+		out = append(out, oa)
+	}
+	if len(out) == 0 && (!a.empty() || a.Description != "") {
+		out = []orukServiceArea{{ID: subID(s.ID, "service_areas/0"), Name: a.Description, ServiceArea: a.Description}}
+	}
+	if len(out) > 0 {
+		out[0].Districts, out[0].Centre, out[0].RadiusKm = a.Districts, a.Centre, a.RadiusKm
+	}
+	return out
+}
+
+func firstNonEmpty(ss ...string) string {
+	for _, s := range ss {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+// orukClock writes HH:MM as HSDS's HH:MM:SS.
+func orukClock(s string) string {
+	if len(s) == 5 {
+		return s + ":00"
+	}
+	return s
+}
+
+func locationDistricts(ls []Location) []string {
+	var ds []string
+	for _, l := range ls {
+		if l.District != "" {
+			ds = append(ds, l.District)
+		}
+	}
+	return ds
+}
+
+// confidentialLocations is the only way a confidential service's places
+// are exported. It is given district codes and nothing else.
+func confidentialLocations(serviceID string, districts []string) []orukSAL {
+	var out []orukSAL
+	for i, d := range districts {
+		out = append(out, orukSAL{
+			ID: subID(serviceID, fmt.Sprintf("service_at_locations/%d", i)),
+			Location: &orukLocation{
+				ID: subID(serviceID, fmt.Sprintf("locations/%d", i)), LocationType: "physical", District: d,
+			},
+		})
+	}
+	return out
+}
+
+func publicLocations(serviceID string, ls []Location) []orukSAL {
+	var out []orukSAL
+	for i, l := range ls {
+		ol := &orukLocation{
+			ID: keepID(l.ID, serviceID, fmt.Sprintf("locations/%d", i)), LocationType: firstNonEmpty(l.Type, "physical"),
+			Name: l.Name, Description: l.Description, District: l.District,
+			ExternalID: l.ExternalID, ExternalIDType: l.ExternalIDType,
+		}
+		if l.Point != nil {
+			ol.Latitude, ol.Longitude = num(l.Point.Lat), num(l.Point.Lon)
+		}
+		if a := l.Address; a != nil {
+			oa := orukAddress{
+				ID: keepID(a.ID, serviceID, fmt.Sprintf("addresses/%d", i)), Attention: a.Attention,
+				Address1: a.Line1, XAddress2: a.Line2, City: a.City, Region: a.Region,
+				StateProvince: a.StateProvince, PostalCode: a.PostalCode, Country: firstNonEmpty(a.Country, "GB"),
+				AddressType: firstNonEmpty(a.Type, "physical"),
+			}
+			if oa.StateProvince == "" {
+				oa.StateProvince = nationName(NationOfDistrict(l.District))
+			}
+			if oa.Address1 == "" || oa.City == "" || oa.PostalCode == "" || oa.StateProvince == "" {
+				ol.PartAddress = &oa
+			} else {
+				ol.Addresses = []orukAddress{oa}
+			}
+		}
+		for j, ac := range l.Accessibility {
+			ol.Accessibility = append(ol.Accessibility, orukAccessibility{
+				ID:          keepID(ac.ID, serviceID, fmt.Sprintf("locations/%d/accessibility/%d", i, j)),
+				Description: ac.Description, Details: ac.Details, URL: ac.URL, Text: ac.Text,
+			})
+		}
+		out = append(out, orukSAL{ID: keepID(l.LinkID, serviceID, fmt.Sprintf("service_at_locations/%d", i)), Location: ol})
+	}
+	return out
+}
+
+// nationName is a nation as an address's state_province spells it.
+func nationName(n Nation) string {
+	switch n {
+	case England:
+		return "England"
+	case Wales:
+		return "Wales"
+	case Scotland:
+		return "Scotland"
+	case NorthernIreland:
+		return "Northern Ireland"
+	}
+	return ""
+}
