@@ -406,9 +406,10 @@ func (r Rules) OnDeliver(a *Alert, t Timer, dl Delivery, wait time.Duration, now
 			esc.Targets[i].Checked = true
 			continue
 		}
-		esc.Targets[i] = r.advance(c, n, &esc, tg, now, r.stepWait(n))
+		var next string
+		esc.Targets[i], next = r.failPage(c, n, &esc, tg, now)
 		r.entry(c, n, Entry{At: now, Type: EntryDelivery, By: BySystem,
-			Detail: pageLine(tg.Channel, dl.Names.whom(tg.Who), why+nextWay(esc.Targets[i]))})
+			Detail: pageLine(tg.Channel, dl.Names.whom(tg.Who), why+next)})
 	}
 	n.Esc = esc
 	r.armDeliver(c, n, wait)
@@ -450,9 +451,10 @@ func (r Rules) OnTextFailed(a *Alert, sid, why string, names Names, wait time.Du
 	c := &Commit{EventRetention: r.EventRetention, Retention: r.Retention}
 	n := a.clone()
 	tg := esc.Targets[hit]
-	esc.Targets[hit] = r.advance(c, n, &esc, tg, now, r.stepWait(n))
+	var next string
+	esc.Targets[hit], next = r.failPage(c, n, &esc, tg, now)
 	r.entry(c, n, Entry{At: now, Type: EntryDelivery, By: BySystem,
-		Detail: pageLine(oncall.ChannelSMS, names.whom(tg.Who), "not delivered ("+why+")"+nextWay(esc.Targets[hit]))})
+		Detail: pageLine(oncall.ChannelSMS, names.whom(tg.Who), "not delivered ("+why+")"+next)})
 	n.Esc = esc
 	r.armDeliver(c, n, wait)
 	r.fallThrough(c, n, now)
@@ -550,10 +552,11 @@ func (r Rules) OnPageResult(a *Alert, res PageResult, wait time.Duration, now ti
 			}
 			r.entry(c, n, Entry{At: now, Type: EntryPaged, By: BySystem, Detail: pageLine(res.Page.Channel, whom, result)})
 		case PageRefused, PageFailed:
-			esc.Targets[idx] = r.advance(c, n, &esc, tg, now, r.stepWait(n))
+			var next string
+			esc.Targets[idx], next = r.failPage(c, n, &esc, tg, now)
 			if !dead {
 				r.entry(c, n, Entry{At: now, Type: EntryDelivery, By: BySystem,
-					Detail: pageLine(res.Page.Channel, whom, "could not be sent ("+res.Reason+")"+nextWay(esc.Targets[idx]))})
+					Detail: pageLine(res.Page.Channel, whom, "could not be sent ("+res.Reason+")"+next)})
 			}
 		default:
 			return nil

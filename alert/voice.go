@@ -91,6 +91,21 @@ func nextWay(tg Target) string {
 	return "; trying " + channelWords(tg.Channel) + " now"
 }
 
+// failPage moves on a recipient whose page failed (refused, undelivered,
+// unanswered): to their next channel, or, where the step says
+// if_unreached: next-step, out of the step, so that once nobody in it can
+// be reached the next step runs at once. It returns the words that say
+// which.
+func (r Rules) failPage(c *Commit, a *Alert, esc *Escalation, tg Target, now time.Time) (Target, string) {
+	if s, _ := policyOf(a).StepAt(esc.Ran); s.Unreached == oncall.UnreachedNextStep && len(tg.Rest) > 0 {
+		tg.Page, tg.SID, tg.Checked = "", "", false
+		tg.Channel, tg.Rest, tg.State, tg.Since = "", nil, TargetFailed, now
+		return tg, "; the policy moves on to the next step rather than their other ways"
+	}
+	tg = r.advance(c, a, esc, tg, now, r.stepWait(a))
+	return tg, nextWay(tg)
+}
+
 // channelWords names a channel as the timeline says it.
 func channelWords(ch oncall.Channel) string {
 	switch ch {
@@ -175,9 +190,10 @@ func (r Rules) OnCallUnanswered(a *Alert, sid, why string, names Names, wait tim
 	n := a.clone()
 	esc := n.Esc.clone()
 	tg := esc.Targets[i]
-	esc.Targets[i] = r.advance(c, n, &esc, tg, now, r.stepWait(n))
+	var next string
+	esc.Targets[i], next = r.failPage(c, n, &esc, tg, now)
 	r.entry(c, n, Entry{At: now, Type: EntryDelivery, By: BySystem,
-		Detail: pageLine(oncall.ChannelVoice, names.whom(tg.Who), why+nextWay(esc.Targets[i]))})
+		Detail: pageLine(oncall.ChannelVoice, names.whom(tg.Who), why+next)})
 	n.Esc = esc
 	r.armDeliver(c, n, wait)
 	r.fallThrough(c, n, now)

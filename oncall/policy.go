@@ -75,7 +75,25 @@ type Step struct {
 	Whom []Whom    `json:"whom"`
 	How  []Channel `json:"how"`
 	Wait Duration  `json:"wait"`
+	// Unreached is what a failed page does (refused, undelivered, or a
+	// call not taken): try the same person's next channel (the default),
+	// or leave them for the next step.
+	Unreached Unreached `json:"if_unreached,omitempty"`
 }
+
+// Unreached is what a step does when a page to one of its people fails.
+type Unreached string
+
+// What a failed page does.
+const (
+	// UnreachedNextChannel tries the same person's next channel; the
+	// default.
+	UnreachedNextChannel Unreached = "next-channel"
+	// UnreachedNextStep tries none of their other channels: once nobody
+	// in the step can be reached, the next step (the next person) runs
+	// at once.
+	UnreachedNextStep Unreached = "next-step"
+)
 
 // fallback reports whether the step pages the 24/7 fallback.
 func (s Step) fallback() bool { return slices.Contains(s.Whom, WhomFallback) }
@@ -257,6 +275,8 @@ type StepFile struct {
 	Whom []string `json:"whom" yaml:"whom"`
 	How  []string `json:"how" yaml:"how"`
 	Wait string   `json:"wait" yaml:"wait"`
+	// IfUnreached is next-channel (the default) or next-step.
+	IfUnreached string `json:"if_unreached,omitempty" yaml:"if_unreached,omitempty"`
 }
 
 // Policy bounds.
@@ -384,6 +404,13 @@ func compileLevel(inv *problem.Invalid, at string, risk casework.Risk, f *Policy
 			}
 		}
 		s.Wait = dur(sat+"wait", sf.Wait, 0, minWait, maxWait, false)
+		switch u := Unreached(strings.TrimSpace(sf.IfUnreached)); u {
+		case "", UnreachedNextChannel:
+		case UnreachedNextStep:
+			s.Unreached = u
+		default:
+			inv.Add(sat+"if_unreached", "must be next-channel (try their next channel) or next-step (move on to the next step)")
+		}
 		if s.fallback() && !slices.ContainsFunc(s.How, Channel.Phone) {
 			inv.Add(sat+"how", "the fallback has no dashboard: include voice or sms")
 		}

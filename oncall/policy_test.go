@@ -78,7 +78,7 @@ func TestCompilePolicies(t *testing.T) {
 	}
 	good := []StepFile{
 		{Whom: []string{"oncall:primary", "case-owner"}, How: []string{"dashboard", "sms"}, Wait: "90s"},
-		{Whom: []string{"staff:dora"}, How: []string{"sms", "voice"}, Wait: "2m"},
+		{Whom: []string{"staff:dora"}, How: []string{"sms", "voice"}, Wait: "2m", IfUnreached: "next-step"},
 		{Whom: []string{"fallback"}, How: []string{"voice"}, Wait: "5m"},
 	}
 	ps, err := CompilePolicies(PolicyFile{High: &PolicyLevelFile{Steps: good, AckTimeout: "5m", FallbackAfter: "8m"}}, "north", resolve)
@@ -86,7 +86,8 @@ func TestCompilePolicies(t *testing.T) {
 		t.Fatal(err)
 	}
 	high := ps.For(casework.RiskHigh)
-	if high.Steps[1].Whom[0] != "staff:s_dora" || high.AckTimeout.D() != 5*time.Minute || high.FallbackAfter.D() != 8*time.Minute {
+	if high.Steps[1].Whom[0] != "staff:s_dora" || high.AckTimeout.D() != 5*time.Minute || high.FallbackAfter.D() != 8*time.Minute ||
+		high.Steps[1].Unreached != UnreachedNextStep || high.Steps[0].Unreached != "" {
 		t.Errorf("high = %+v", high)
 	}
 	if diff := cmp.Diff(DefaultPolicies().For(casework.RiskMedium), ps.For(casework.RiskMedium)); diff != "" {
@@ -117,6 +118,7 @@ func TestCompilePolicies(t *testing.T) {
 		{"fallback by dashboard", with(func(l *PolicyLevelFile) { l.Steps[2].How = []string{"dashboard"} }), "high.steps[2].how"},
 		{"repeat too high", with(func(l *PolicyLevelFile) { l.Repeat = 11 }), "high.repeat"},
 		{"negative repeat", with(func(l *PolicyLevelFile) { l.Repeat = -1 }), "high.repeat"},
+		{"unknown if_unreached", with(func(l *PolicyLevelFile) { l.Steps[0].IfUnreached = "next-person" }), "high.steps[0].if_unreached"},
 		{"ack too short", with(func(l *PolicyLevelFile) { l.AckTimeout = "10s" }), "high.ack_timeout"},
 		{"no steps", with(func(l *PolicyLevelFile) { l.Steps = nil }), "high.steps"},
 		{"nothing set", PolicyFile{}, "high"},

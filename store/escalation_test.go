@@ -922,3 +922,35 @@ func TestVoicePageUnheardMovesOn(t *testing.T) {
 		t.Errorf("the timeline does not say the fallback has it: %+v", a.Timeline)
 	}
 }
+
+// TestFailedPageMovesToNextStep: where a step says if_unreached:
+// next-step, a page refused for good moves on to the next step's person
+// at once, without trying the same person's other channels; the default
+// tries them.
+func TestFailedPageMovesToNextStep(t *testing.T) {
+	e := newEscEnv(t, escCases{risk: casework.RiskMedium})
+	e.fullRota()
+	e.setPolicy(oncall.PolicyFile{Medium: &oncall.PolicyLevelFile{Steps: []oncall.StepFile{
+		{Whom: []string{"oncall:primary"}, How: []string{"sms", "voice"}, Wait: "10m", IfUnreached: "next-step"},
+		{Whom: []string{"oncall:secondary"}, How: []string{"sms", "voice"}, Wait: "10m"},
+		{Whom: []string{"fallback"}, How: []string{"voice"}, Wait: "10m"},
+	}}})
+	e.pager.script["sms s_prim"] = []error{fmt.Errorf("%w: 21610", alert.ErrPageRefused)}
+	e.pager.script["sms s_sec"] = []error{fmt.Errorf("%w: 21610", alert.ErrPageRefused)}
+	id := e.raise()
+	e.run(sec(3), time.Second)
+	var got []sent
+	for _, p := range e.pager.pages() {
+		got = append(got, sent{0, p.Kind, p.To})
+	}
+	// (Refused pages are not recorded as sent.) The primary is not rung:
+	// the secondary's step runs at once, and its default tries the
+	// secondary's call after their refused text.
+	want := []sent{{0, "voice", "s_sec"}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("pages (-want +got):\n%s", diff)
+	}
+	if !e.hasEntry(id, "Texted Name s_prim \u2014 could not be sent (refused by the provider); the policy moves on to the next step rather than their other ways") {
+		t.Errorf("the timeline does not say why the primary was left: %+v", e.alert(id).Timeline)
+	}
+}

@@ -151,13 +151,19 @@ func TestCoordinator(t *testing.T) {
 			t.Error("a refused policy changed what is in force")
 		}
 		a11y(t, b, "escalation refused")
-		// Add the fallback step: saved.
+		// Add the fallback step, and let the first step's failed pages
+		// move on to the next step: saved.
 		b.do(t, 10*time.Second, chromedp.Click(chromedp.ID("high-add-step")), chromedp.Evaluate[chromedp.Void](`(() => {
 			const st = [...document.querySelectorAll('fieldset.level[data-level=high] fieldset.step')].pop();
 			st.querySelectorAll('input[type=checkbox]').forEach(c => c.checked = (c.value === 'fallback' || c.value === 'sms'));
 			st.querySelector('[name=wait]').value = '5m';
+			document.querySelector('fieldset.level[data-level=high] fieldset.step [name=if_unreached]').value = 'next-step';
 		})()`), chromedp.Click(chromedp.ID("policy-save")))
 		b.waitJS(t, 5*time.Second, "saved", `document.getElementById('toast').innerText.includes('Escalation saved')`)
+		_, saved := s.call(t, cc, "GET", "/v1/teams/north/policies", nil)
+		if !strings.Contains(string(saved), `"if_unreached":"next-step"`) {
+			t.Errorf("the step's choice for a failed page was not saved: %s", saved)
+		}
 	})
 
 	t.Run("rota and policy take effect on the next alert", func(t *testing.T) {

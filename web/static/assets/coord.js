@@ -179,6 +179,7 @@ export class CoordView {
           whom: [...st.querySelectorAll('[name=whom]:checked')].map((c) => c.value),
           how: [...st.querySelectorAll('[name=how]:checked')].map((c) => c.value),
           wait: st.querySelector('[name=wait]').value.trim(),
+          if_unreached: st.querySelector('[name=if_unreached]').value,
         }));
         const level = { steps, repeat: sec.querySelector('[name=repeat]').value.trim() || '0' };
         const ack = sec.querySelector('[name=ack_timeout]').value.trim();
@@ -581,9 +582,14 @@ function stepRow(lv, i, st) {
   const wait = h('input', { id: `${lv}-step-${i}-wait`, name: 'wait', value: goDur(st.wait || ''), autocomplete: 'off', maxlength: '16' });
   const w = field('Wait before the next step', wait);
   w.dataset.field = `${at}.wait`;
+  const un = h('select', { id: `${lv}-step-${i}-unreached`, name: 'if_unreached' },
+    h('option', { value: 'next-channel', selected: st.if_unreached !== 'next-step' }, 'Try their next way'),
+    h('option', { value: 'next-step', selected: st.if_unreached === 'next-step' }, 'Move on to the next step'));
+  const u = field('If a page to someone fails', un);
+  u.dataset.field = `${at}.if_unreached`;
   const fs = h('fieldset', { class: 'step', 'data-step': String(i) },
     h('legend', {}, `Step ${i + 1}`),
-    box('whom', WHOM, st.whom), box('how', HOW, st.how), w,
+    box('whom', WHOM, st.whom), box('how', HOW, st.how), w, u,
     h('button', { type: 'button', class: 'quiet act', on: { click: () => fs.remove() } }, `Remove step ${i + 1} (${lv})`));
   return fs;
 }
