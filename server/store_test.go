@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"time"
 
 	"waymark/alert"
 	"waymark/audit"
@@ -35,6 +36,11 @@ func newTestStore(db *store.DB) *testStore {
 // Alert is Alerts.Alert (Records reads the same).
 func (s *testStore) Alert(ctx context.Context, id string) (*alert.Alert, error) {
 	return s.Alerts.Alert(ctx, id)
+}
+
+// SeenBy is Records.SeenBy (Hub reads the same).
+func (s *testStore) SeenBy(ctx context.Context, alertID string) (map[string]time.Time, error) {
+	return s.Records.SeenBy(ctx, alertID)
 }
 
 // AppendAudit is Cases.AppendAudit.

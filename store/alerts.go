@@ -18,6 +18,7 @@ import (
 	"waymark/oncall"
 	"waymark/pii"
 	"waymark/seal"
+	"waymark/store/internal/kv"
 )
 
 // Alerts. Every change to an alert, a case's open-alert pointer, its
@@ -51,7 +52,7 @@ const (
 	afState       = "state"
 	afOwner       = "owner"
 	afPriority    = "priority"
-	afRaisedAt    = "raised_at"
+	afRaisedAt    = kv.AlertRaisedAt
 	afClass       = "class"
 	afRisk        = "risk"
 	afSource      = "source"
@@ -106,7 +107,7 @@ func (z sealer) seal(key, field string, pt []byte) ([]byte, error) {
 		}
 		return ct, nil
 	}
-	return z.s.sealKEK(key, field, pt)
+	return z.s.SealKEK(key, field, pt)
 }
 
 func (z sealer) open(key, field string, ct []byte) ([]byte, error) {
@@ -120,7 +121,7 @@ func (z sealer) open(key, field string, ct []byte) ([]byte, error) {
 		}
 		return pt, nil
 	}
-	return z.s.openKEK(key, field, ct)
+	return z.s.OpenKEK(key, field, ct)
 }
 
 // sealerFor unwraps the case's data key ("" wrapped means the case has
@@ -132,7 +133,7 @@ func (s *conn) sealerFor(caseID, wrapped string) (sealer, error) {
 	if wrapped == "" {
 		return sealer{s: s, gone: true}, nil
 	}
-	dk, err := s.crypto.Keyring.UnwrapDataKey([]byte(wrapped), seal.AD{Key: s.k.caseDataKey(caseID)})
+	dk, err := s.Crypto.Keyring.UnwrapDataKey([]byte(wrapped), seal.AD{Key: s.k.caseDataKey(caseID)})
 	if err != nil {
 		return sealer{}, fmt.Errorf("store: unwrap data key of case %s: %w", caseID, err)
 	}
@@ -156,16 +157,16 @@ func (s *conn) readCase(ctx context.Context, caseID string) (*caseRead, error) {
 	if caseID == "" {
 		return rd, nil
 	}
-	pipe := s.rdb.Pipeline()
+	pipe := s.RDB.Pipeline()
 	openCmd := pipe.Get(ctx, s.k.caseOpenAlert(caseID))
 	lastCmd := pipe.Get(ctx, s.k.caseLastAlert(caseID))
 	ciCmd := pipe.HGetAll(ctx, s.k.checkins(caseID))
 	dkCmd := pipe.Get(ctx, s.k.caseDataKey(caseID))
 	// The case's plain fields ride along: the intake decides on them, and
 	// reading them here saves it a round trip (alert.CaseRecordReader).
-	metaCmd := pipe.HMGet(ctx, s.k.caseRecord(caseID), metaFields...)
+	metaCmd := pipe.HMGet(ctx, s.k.CaseRecord(caseID), metaFields...)
 	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-		return nil, s.wrap("read case alerts", err)
+		return nil, s.Wrap("read case alerts", err)
 	}
 	rd.record = metaFromValues(caseID, metaCmd.Val())
 	rd.openID, rd.lastID = openCmd.Val(), lastCmd.Val()
@@ -183,16 +184,16 @@ func (s *conn) readCase(ctx context.Context, caseID string) (*caseRead, error) {
 	if rd.openID == "" && rd.lastID == "" {
 		return rd, nil
 	}
-	pipe = s.rdb.Pipeline()
+	pipe = s.RDB.Pipeline()
 	var openH, lastH *redis.MapStringStringCmd
 	if rd.openID != "" {
-		openH = pipe.HGetAll(ctx, s.k.alertRecord(rd.openID))
+		openH = pipe.HGetAll(ctx, s.k.AlertRecord(rd.openID))
 	}
 	if rd.lastID != "" && rd.lastID != rd.openID {
-		lastH = pipe.HGetAll(ctx, s.k.alertRecord(rd.lastID))
+		lastH = pipe.HGetAll(ctx, s.k.AlertRecord(rd.lastID))
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
-		return nil, s.wrap("read case alerts", err)
+		return nil, s.Wrap("read case alerts", err)
 	}
 	if openH != nil && len(openH.Val()) > 0 {
 		rd.openVer = openH.Val()[afVersion]
@@ -225,7 +226,7 @@ func cloneAlert(a *alert.Alert) *alert.Alert {
 // decide choose a change, and commits it in one atomic step if nothing read
 // changed meanwhile; otherwise it reads and decides again.
 func (s *Alerts) DecideCase(ctx context.Context, caseID string, decide func(alert.CaseState) (*alert.Commit, error)) (alert.Result, error) {
-	ctx, cancel := bounded(ctx)
+	ctx, cancel := kv.Bounded(ctx)
 	defer cancel()
 	for range maxCommitAttempts {
 		rd, err := s.readCase(ctx, caseID)
@@ -243,10 +244,10 @@ func (s *Alerts) DecideCase(ctx context.Context, caseID string, decide func(aler
 			p.guard(s.k.caseLastAlert(caseID), "", rd.lastID)
 			p.guard(s.k.checkins(caseID), cfVersion, rd.ciVer)
 			if rd.openID != "" {
-				p.guard(s.k.alertRecord(rd.openID), afVersion, rd.openVer)
+				p.guard(s.k.AlertRecord(rd.openID), afVersion, rd.openVer)
 			}
 			if rd.lastID != "" && rd.lastID != rd.openID {
-				p.guard(s.k.alertRecord(rd.lastID), afVersion, rd.lastVer)
+				p.guard(s.k.AlertRecord(rd.lastID), afVersion, rd.lastVer)
 			}
 		}
 		res, done, err := s.commit(ctx, p, caseID, c, rd.z)
@@ -262,19 +263,19 @@ func (s *Alerts) DecideCase(ctx context.Context, caseID string, decide func(aler
 // is the state's Open alert, so a flood of texts from one unknown number
 // makes one triage alert. The number reaches Redis only as a keyed tag.
 func (s *Alerts) DecideSender(ctx context.Context, sender pii.Phone, window time.Duration, decide func(alert.CaseState) (*alert.Commit, error)) (alert.Result, error) {
-	ctx, cancel := bounded(ctx)
+	ctx, cancel := kv.Bounded(ctx)
 	defer cancel()
-	key := s.k.senderOpenAlert(s.tag("sender", sender.Reveal()))
+	key := s.k.senderOpenAlert(s.Tag("sender", sender.Reveal()))
 	for range maxCommitAttempts {
-		raw, err := s.rdb.Get(ctx, key).Result()
+		raw, err := s.RDB.Get(ctx, key).Result()
 		if err != nil && !errors.Is(err, redis.Nil) {
-			return alert.Result{}, s.wrap("read sender alert", err)
+			return alert.Result{}, s.Wrap("read sender alert", err)
 		}
 		// "alertID|ms of the last text": the window is decided against the
 		// stored time and the store's clock; the TTL only cleans up.
 		id, last, _ := strings.Cut(raw, "|")
-		now := s.now()
-		if now.Sub(fromMS(last)) > window {
+		now := s.Now()
+		if now.Sub(kv.FromMS(last)) > window {
 			id = ""
 		}
 		var st alert.CaseState
@@ -298,10 +299,10 @@ func (s *Alerts) DecideSender(ctx context.Context, sender pii.Phone, window time
 		p := newCommitProg()
 		p.guard(key, "", raw)
 		if st.Open != nil {
-			p.guard(s.k.alertRecord(id), afVersion, ver)
+			p.guard(s.k.AlertRecord(id), afVersion, ver)
 		}
 		if a := c.Alert; a != nil && a.CaseID == "" && a.State.Live() {
-			p.op("SET", key, a.ID+"|"+ms(now), "PX", (window + time.Minute).Milliseconds())
+			p.op("SET", key, a.ID+"|"+kv.MS(now), "PX", (window + time.Minute).Milliseconds())
 		}
 		res, done, err := s.commit(ctx, p, "", c, z)
 		if err != nil || done {
@@ -313,7 +314,7 @@ func (s *Alerts) DecideSender(ctx context.Context, sender pii.Phone, window time
 
 // DecideAlert is DecideCase for one alert (responder actions and timers).
 func (s *Alerts) DecideAlert(ctx context.Context, id string, decide func(*alert.Alert) (*alert.Commit, error)) (alert.Result, error) {
-	ctx, cancel := bounded(ctx)
+	ctx, cancel := kv.Bounded(ctx)
 	defer cancel()
 	for range maxCommitAttempts {
 		a, ver, z, err := s.readAlert(ctx, id, false)
@@ -325,7 +326,7 @@ func (s *Alerts) DecideAlert(ctx context.Context, id string, decide func(*alert.
 			return alert.Result{}, err
 		}
 		p := newCommitProg()
-		p.guard(s.k.alertRecord(id), afVersion, ver)
+		p.guard(s.k.AlertRecord(id), afVersion, ver)
 		res, done, err := s.commit(ctx, p, a.CaseID, c, z)
 		if err != nil || done {
 			return res, err
@@ -335,14 +336,14 @@ func (s *Alerts) DecideAlert(ctx context.Context, id string, decide func(*alert.
 }
 
 func (s *conn) alertFields(a *alert.Alert, z sealer) ([]any, error) {
-	ak := s.k.alertRecord(a.ID)
+	ak := s.k.AlertRecord(a.ID)
 	f := []any{
 		afCase, a.CaseID, afTeam, a.Team, afState, string(a.State), afOwner, a.Owner,
 		afPriority, int(a.Priority), afRaisedAt, a.RaisedAt.UnixMilli(),
 		afClass, a.Class.String(), afRisk, string(a.Risk), afSource, string(a.Source),
 		afVersion, a.Version + 1, afSeq, a.Seq, afTrailSeq, a.TrailSeq,
-		afUpdatedAt, ms(a.UpdatedAt), afAckedAt, ms(a.AckedAt), afActiveAt, ms(a.ActiveAt),
-		afClosedAt, ms(a.ClosedAt), afCancelUntil, ms(a.CancelUntil), afFollowUp, flag(a.FollowUp),
+		afUpdatedAt, kv.MS(a.UpdatedAt), afAckedAt, kv.MS(a.AckedAt), afActiveAt, kv.MS(a.ActiveAt),
+		afClosedAt, kv.MS(a.ClosedAt), afCancelUntil, kv.MS(a.CancelUntil), afFollowUp, kv.Flag(a.FollowUp),
 		afOutcome, string(a.Outcome), afWrongPINs, a.WrongPINs, afStep, a.Step,
 		afMode, string(a.Mode), afOnly, a.Only,
 	}
@@ -362,13 +363,13 @@ func (s *conn) alertFields(a *alert.Alert, z sealer) ([]any, error) {
 	if a.OwnerName != "" {
 		name = []byte(a.OwnerName)
 	}
-	ct, err := s.sealKEK(ak, afOwnerName, name)
+	ct, err := s.SealKEK(ak, afOwnerName, name)
 	if err != nil {
 		return nil, err
 	}
 	f = append(f, afOwnerName, ct)
 	if !a.Sender.IsZero() {
-		ct, err := s.sealKEK(ak, afSender, []byte(a.Sender.Reveal()))
+		ct, err := s.SealKEK(ak, afSender, []byte(a.Sender.Reveal()))
 		if err != nil {
 			return nil, err
 		}
@@ -412,12 +413,12 @@ func (s *conn) decodeAlert(id string, h map[string]string, z sealer) (*alert.Ale
 		Priority:    alert.Priority(atoi(h[afPriority])),
 		State:       alert.State(h[afState]),
 		Owner:       h[afOwner],
-		RaisedAt:    fromMS(h[afRaisedAt]),
-		UpdatedAt:   fromMS(h[afUpdatedAt]),
-		AckedAt:     fromMS(h[afAckedAt]),
-		ActiveAt:    fromMS(h[afActiveAt]),
-		ClosedAt:    fromMS(h[afClosedAt]),
-		CancelUntil: fromMS(h[afCancelUntil]),
+		RaisedAt:    kv.FromMS(h[afRaisedAt]),
+		UpdatedAt:   kv.FromMS(h[afUpdatedAt]),
+		AckedAt:     kv.FromMS(h[afAckedAt]),
+		ActiveAt:    kv.FromMS(h[afActiveAt]),
+		ClosedAt:    kv.FromMS(h[afClosedAt]),
+		CancelUntil: kv.FromMS(h[afCancelUntil]),
 		FollowUp:    h[afFollowUp] == "1",
 		Outcome:     alert.Outcome(h[afOutcome]),
 		WrongPINs:   atoi(h[afWrongPINs]),
@@ -434,7 +435,7 @@ func (s *conn) decodeAlert(id string, h map[string]string, z sealer) (*alert.Ale
 	}
 	if !a.Mode.Valid() || (a.Mode == alert.ModePractice && a.Only == "") {
 		// A damaged mode must not hide a real alert: read it as real.
-		s.log.Warn("alert mode unreadable; treated as real", "alert", id)
+		s.Log.Warn("alert mode unreadable; treated as real", "alert", id)
 		a.Mode, a.Only = alert.ModeReal, ""
 	}
 	for _, k := range timerKinds {
@@ -448,27 +449,27 @@ func (s *conn) decodeAlert(id string, h map[string]string, z sealer) (*alert.Ale
 		if err := json.Unmarshal([]byte(v), &ps); err != nil {
 			// A damaged snapshot must not stop the alert: the defaults
 			// escalate it.
-			s.log.Warn("alert policy snapshot unreadable; defaults apply", "alert", id)
+			s.Log.Warn("alert policy snapshot unreadable; defaults apply", "alert", id)
 		} else {
 			a.Policy = &ps
 		}
 	}
 	if v := h[afEsc]; v != "" {
 		if err := json.Unmarshal([]byte(v), &a.Esc); err != nil {
-			s.log.Warn("alert escalation state unreadable; restarting it", "alert", id)
+			s.Log.Warn("alert escalation state unreadable; restarting it", "alert", id)
 			a.Esc = alert.Escalation{}
 		}
 	}
-	ak := s.k.alertRecord(id)
+	ak := s.k.AlertRecord(id)
 	if ct := h[afOwnerName]; ct != "" {
-		pt, err := s.openKEK(ak, afOwnerName, []byte(ct))
+		pt, err := s.OpenKEK(ak, afOwnerName, []byte(ct))
 		if err != nil {
 			return nil, err
 		}
 		a.OwnerName = string(pt)
 	}
 	if ct := h[afSender]; ct != "" {
-		pt, err := s.openKEK(ak, afSender, []byte(ct))
+		pt, err := s.OpenKEK(ak, afSender, []byte(ct))
 		if err != nil {
 			return nil, err
 		}
@@ -577,15 +578,15 @@ func decodeTrail(seq int, b []byte) (alert.TrailPoint, error) {
 // readAlert reads an alert's hash (and with full, its timeline and trail)
 // and the sealer for it. It returns the version as stored, for guarding.
 func (s *conn) readAlert(ctx context.Context, id string, full bool) (*alert.Alert, string, sealer, error) {
-	pipe := s.rdb.Pipeline()
-	hc := pipe.HGetAll(ctx, s.k.alertRecord(id))
+	pipe := s.RDB.Pipeline()
+	hc := pipe.HGetAll(ctx, s.k.AlertRecord(id))
 	var tl, tr *redis.MapStringStringCmd
 	if full {
 		tl = pipe.HGetAll(ctx, s.k.alertTimeline(id))
 		tr = pipe.HGetAll(ctx, s.k.alertTrail(id))
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
-		return nil, "", sealer{}, s.wrap("read alert", err)
+		return nil, "", sealer{}, s.Wrap("read alert", err)
 	}
 	h := hc.Val()
 	if len(h) == 0 {
@@ -593,9 +594,9 @@ func (s *conn) readAlert(ctx context.Context, id string, full bool) (*alert.Aler
 	}
 	z := sealer{s: s}
 	if caseID := h[afCase]; caseID != "" {
-		wrapped, err := s.rdb.Get(ctx, s.k.caseDataKey(caseID)).Result()
+		wrapped, err := s.RDB.Get(ctx, s.k.caseDataKey(caseID)).Result()
 		if err != nil && !errors.Is(err, redis.Nil) {
-			return nil, "", sealer{}, s.wrap("read alert", err)
+			return nil, "", sealer{}, s.Wrap("read alert", err)
 		}
 		if z, err = s.sealerFor(caseID, wrapped); err != nil {
 			return nil, "", sealer{}, err
@@ -645,7 +646,7 @@ func (s *Records) Alert(ctx context.Context, id string) (*alert.Alert, error) {
 }
 
 func (s *conn) fullAlert(ctx context.Context, id string) (*alert.Alert, error) {
-	ctx, cancel := bounded(ctx)
+	ctx, cancel := kv.Bounded(ctx)
 	defer cancel()
 	a, _, _, err := s.readAlert(ctx, id, true)
 	return a, err
@@ -657,13 +658,13 @@ func (s *conn) alertsByID(ctx context.Context, ids []string) ([]*alert.Alert, er
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	pipe := s.rdb.Pipeline()
+	pipe := s.RDB.Pipeline()
 	cmds := make([]*redis.MapStringStringCmd, len(ids))
 	for i, id := range ids {
-		cmds[i] = pipe.HGetAll(ctx, s.k.alertRecord(id))
+		cmds[i] = pipe.HGetAll(ctx, s.k.AlertRecord(id))
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
-		return nil, s.wrap("list alerts", err)
+		return nil, s.Wrap("list alerts", err)
 	}
 	out := make([]*alert.Alert, 0, len(ids))
 	for i, c := range cmds {
@@ -682,35 +683,35 @@ func (s *conn) alertsByID(ctx context.Context, ids []string) ([]*alert.Alert, er
 
 // OpenAlerts lists the open alerts, highest priority first, then oldest.
 func (s *Alerts) OpenAlerts(ctx context.Context) ([]*alert.Alert, error) {
-	ctx, cancel := bounded(ctx)
+	ctx, cancel := kv.Bounded(ctx)
 	defer cancel()
-	ids, err := s.rdb.ZRange(ctx, s.k.openAlerts(), 0, -1).Result()
+	ids, err := s.RDB.ZRange(ctx, s.k.openAlerts(), 0, -1).Result()
 	if err != nil {
-		return nil, s.wrap("open alerts", err)
+		return nil, s.Wrap("open alerts", err)
 	}
 	return s.alertsByID(ctx, ids)
 }
 
 // TeamAlerts lists a team's alerts raised since since, newest first.
 func (s *Alerts) TeamAlerts(ctx context.Context, team string, since time.Time) ([]*alert.Alert, error) {
-	ctx, cancel := bounded(ctx)
+	ctx, cancel := kv.Bounded(ctx)
 	defer cancel()
-	ids, err := s.rdb.ZRevRangeByScore(ctx, s.k.teamAlerts(team), &redis.ZRangeBy{
+	ids, err := s.RDB.ZRevRangeByScore(ctx, s.k.teamAlerts(team), &redis.ZRangeBy{
 		Min: strconv.FormatInt(since.UnixMilli(), 10), Max: "+inf",
 	}).Result()
 	if err != nil {
-		return nil, s.wrap("team alerts", err)
+		return nil, s.Wrap("team alerts", err)
 	}
 	return s.alertsByID(ctx, ids)
 }
 
 // OutcomeCounts counts a case's alert outcomes.
 func (s *Alerts) OutcomeCounts(ctx context.Context, caseID string) (map[alert.Outcome]int, error) {
-	ctx, cancel := bounded(ctx)
+	ctx, cancel := kv.Bounded(ctx)
 	defer cancel()
-	h, err := s.rdb.HGetAll(ctx, s.k.caseOutcomes(caseID)).Result()
+	h, err := s.RDB.HGetAll(ctx, s.k.caseOutcomes(caseID)).Result()
 	if err != nil {
-		return nil, s.wrap("outcome counts", err)
+		return nil, s.Wrap("outcome counts", err)
 	}
 	out := make(map[alert.Outcome]int, len(h))
 	for k, v := range h {

@@ -73,7 +73,7 @@ func newBenchEnv(b *testing.B) *alertEnv {
 	}
 	s.swapCrypto(Crypto{Keyring: kr, Index: ix, TagKey: seal.NewRandomKey()})
 	e := &alertEnv{t: b, s: s, r: r, clk: testclock.New(time.Now())}
-	s.now = e.clk.Now
+	s.Now = e.clk.Now
 	e.svc = e.service(s)
 	return e
 }

@@ -63,7 +63,7 @@ func newAlertEnv(t *testing.T, opts testenv.RedisOptions) *alertEnv {
 	t.Helper()
 	s, r := newTestStore(t, opts)
 	clk := testclock.New(time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC))
-	s.now = clk.Now
+	s.Now = clk.Now
 	e := &alertEnv{t: t, s: s, r: r, clk: clk}
 	e.svc = e.service(s)
 	return e
@@ -81,7 +81,7 @@ func (e *alertEnv) secondStore() *testStore {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	s2.swapCrypto(e.s.crypto)
+	s2.swapCrypto(e.s.Crypto)
 	e.t.Cleanup(func() { s2.Close() })
 	return s2
 }
@@ -90,11 +90,11 @@ func (e *alertEnv) secondStore() *testStore {
 func (e *alertEnv) newCase() string {
 	e.t.Helper()
 	id := randid.New("c_", 20)
-	_, wrapped, err := e.s.crypto.Keyring.NewDataKey(seal.AD{Key: e.s.k.caseDataKey(id)})
+	_, wrapped, err := e.s.Crypto.Keyring.NewDataKey(seal.AD{Key: e.s.k.caseDataKey(id)})
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	if err := e.s.rdb.Set(context.Background(), e.s.k.caseDataKey(id), wrapped, 0).Err(); err != nil {
+	if err := e.s.RDB.Set(context.Background(), e.s.k.caseDataKey(id), wrapped, 0).Err(); err != nil {
 		e.t.Fatal(err)
 	}
 	return id
@@ -102,7 +102,7 @@ func (e *alertEnv) newCase() string {
 
 func (e *alertEnv) openAlert(caseID string) *alert.Alert {
 	e.t.Helper()
-	id, err := e.s.rdb.Get(context.Background(), e.s.k.caseOpenAlert(caseID)).Result()
+	id, err := e.s.RDB.Get(context.Background(), e.s.k.caseOpenAlert(caseID)).Result()
 	if err != nil {
 		e.t.Fatalf("case %s has no open alert: %v", caseID, err)
 	}
@@ -115,13 +115,13 @@ func (e *alertEnv) openAlert(caseID string) *alert.Alert {
 
 func (e *alertEnv) countAlerts() int {
 	e.t.Helper()
-	keys, err := e.s.rdb.Keys(context.Background(), e.s.k.alertRecord("*")).Result()
+	keys, err := e.s.RDB.Keys(context.Background(), e.s.k.AlertRecord("*")).Result()
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	n := 0
 	for _, k := range keys {
-		if !strings.Contains(strings.TrimPrefix(k, e.s.k.alertRecord("")), ":") {
+		if !strings.Contains(strings.TrimPrefix(k, e.s.k.AlertRecord("")), ":") {
 			n++
 		}
 	}
@@ -152,7 +152,7 @@ func TestRaiseStoresEverythingInOneStep(t *testing.T) {
 		t.Errorf("trail point %v %v", lat, acc)
 	}
 	// Plain fields others read.
-	h := e.s.rdb.HGetAll(ctx, e.s.k.alertRecord(a.ID)).Val()
+	h := e.s.RDB.HGetAll(ctx, e.s.k.AlertRecord(a.ID)).Val()
 	for _, f := range []string{"case", "team", "state", "owner", "priority", "raised_at"} {
 		if _, ok := h[f]; !ok {
 			t.Errorf("alert hash lacks plain field %q", f)
@@ -162,18 +162,18 @@ func TestRaiseStoresEverythingInOneStep(t *testing.T) {
 		t.Errorf("plain fields %v", h)
 	}
 	// Open index, event, first timer with its fence.
-	if ids := e.s.rdb.ZRange(ctx, e.s.k.openAlerts(), 0, -1).Val(); len(ids) != 1 || ids[0] != a.ID {
+	if ids := e.s.RDB.ZRange(ctx, e.s.k.openAlerts(), 0, -1).Val(); len(ids) != 1 || ids[0] != a.ID {
 		t.Errorf("open index = %v", ids)
 	}
 	evs := readEvents(t, e.s)
 	if len(evs) != 1 || evs[0].Type != alert.EventRaised || evs[0].Alert != a.ID || evs[0].Team != "south" || evs[0].Case != caseID {
 		t.Errorf("events = %+v", evs)
 	}
-	entry := e.s.rdb.HGetAll(ctx, e.s.k.scheduleEntry(a.ID+".step")).Val()
+	entry := e.s.RDB.HGetAll(ctx, e.s.k.ScheduleEntry(a.ID+".step")).Val()
 	if entry["fence"] == "" || entry["fence"] != a.Fences[alert.TimerStep] {
 		t.Errorf("step entry %v, alert fence %q", entry, a.Fences[alert.TimerStep])
 	}
-	due := e.s.rdb.ZScore(ctx, e.s.k.schedule(), a.ID+".step").Val()
+	due := e.s.RDB.ZScore(ctx, e.s.k.Schedule(), a.ID+".step").Val()
 	if int64(due) != e.clk.Now().Add(30*time.Second).UnixMilli() {
 		t.Errorf("first step due %v, want at the end of the cancel window", due)
 	}
@@ -213,19 +213,19 @@ func dumpAll(t *testing.T, s *testStore) []byte {
 	t.Helper()
 	ctx := context.Background()
 	var b bytes.Buffer
-	for _, k := range s.rdb.Keys(ctx, "*").Val() {
+	for _, k := range s.RDB.Keys(ctx, "*").Val() {
 		b.WriteString(k + "\n")
-		switch s.rdb.Type(ctx, k).Val() {
+		switch s.RDB.Type(ctx, k).Val() {
 		case "string":
-			b.WriteString(s.rdb.Get(ctx, k).Val())
+			b.WriteString(s.RDB.Get(ctx, k).Val())
 		case "hash":
-			for f, v := range s.rdb.HGetAll(ctx, k).Val() {
+			for f, v := range s.RDB.HGetAll(ctx, k).Val() {
 				b.WriteString(f + "=" + v + "\n")
 			}
 		case "zset":
-			b.WriteString(strings.Join(s.rdb.ZRange(ctx, k, 0, -1).Val(), "\n"))
+			b.WriteString(strings.Join(s.RDB.ZRange(ctx, k, 0, -1).Val(), "\n"))
 		case "stream":
-			for _, m := range s.rdb.XRange(ctx, k, "-", "+").Val() {
+			for _, m := range s.RDB.XRange(ctx, k, "-", "+").Val() {
 				fmt.Fprintln(&b, m.Values)
 			}
 		}
@@ -423,7 +423,7 @@ func TestTimersClaimedOnceAndLeased(t *testing.T) {
 		}
 	}
 	// Only the ack timeout remains, with the alert's fence.
-	ids := e.s.rdb.ZRange(ctx, e.s.k.schedule(), 0, -1).Val()
+	ids := e.s.RDB.ZRange(ctx, e.s.k.Schedule(), 0, -1).Val()
 	if len(ids) != 1 || ids[0] != a.ID+".ack" {
 		t.Errorf("schedule = %v, want only the ack timeout", ids)
 	}
@@ -505,24 +505,24 @@ func TestResolveSetsLifetimes(t *testing.T) {
 	// Issue 10: the retention clock starts only once the closing record is
 	// filed, so a closed alert's records carry no TTL; the close queues the
 	// hand-off in the same commit (store/handoff.go, retention.go).
-	for _, key := range []string{e.s.k.alertRecord(a.ID), e.s.k.alertTimeline(a.ID), e.s.k.alertTrail(a.ID), e.s.k.caseLastAlert(caseID)} {
-		if ttl := e.s.rdb.PTTL(ctx, key).Val(); ttl != -1 {
+	for _, key := range []string{e.s.k.AlertRecord(a.ID), e.s.k.alertTimeline(a.ID), e.s.k.alertTrail(a.ID), e.s.k.caseLastAlert(caseID)} {
+		if ttl := e.s.RDB.PTTL(ctx, key).Val(); ttl != -1 {
 			t.Errorf("TTL of %s = %v, want none until the record is filed", key, ttl)
 		}
 	}
-	if ttl := e.s.rdb.PTTL(ctx, e.s.k.dedupe(e.s.tag("dedupe", "app:"+caseID+"."+in.RequestID))).Val(); ttl <= alert.DedupeFor-time.Minute || ttl > alert.DedupeFor {
+	if ttl := e.s.RDB.PTTL(ctx, e.s.k.dedupe(e.s.Tag("dedupe", "app:"+caseID+"."+in.RequestID))).Val(); ttl <= alert.DedupeFor-time.Minute || ttl > alert.DedupeFor {
 		t.Errorf("dedupe TTL = %v, want about %v", ttl, alert.DedupeFor)
 	}
 	if got, _ := e.s.Alert(ctx, a.ID); got == nil || got.Record.Handoff != alert.HandoffPending || got.Record.Rev != 1 {
 		t.Errorf("resolved alert's record state = %+v, want pending revision 1", got.Record)
 	}
-	if _, err := e.s.rdb.ZScore(ctx, e.s.k.handoffs(), a.ID).Result(); err != nil {
+	if _, err := e.s.RDB.ZScore(ctx, e.s.k.handoffs(), a.ID).Result(); err != nil {
 		t.Errorf("resolved alert not queued for hand-off: %v", err)
 	}
-	if n := e.s.rdb.Exists(ctx, e.s.k.caseOpenAlert(caseID)).Val(); n != 0 {
+	if n := e.s.RDB.Exists(ctx, e.s.k.caseOpenAlert(caseID)).Val(); n != 0 {
 		t.Error("case still points at a resolved alert")
 	}
-	if n := e.s.rdb.ZCard(ctx, e.s.k.openAlerts()).Val(); n != 0 {
+	if n := e.s.RDB.ZCard(ctx, e.s.k.openAlerts()).Val(); n != 0 {
 		t.Error("resolved alert still in the open index")
 	}
 	counts, _ := e.s.OutcomeCounts(ctx, caseID)
@@ -573,7 +573,7 @@ func TestEventsTrimmedByAgeNotCount(t *testing.T) {
 	ctx := context.Background()
 	// An event from three weeks ago (by Redis's clock) and 500 recent ones.
 	old := time.Now().Add(-21 * 24 * time.Hour).UnixMilli()
-	if err := e.s.rdb.XAdd(ctx, &redis.XAddArgs{Stream: e.s.k.events(), ID: fmt.Sprintf("%d-0", old), Values: []string{"type", "raised"}}).Err(); err != nil {
+	if err := e.s.RDB.XAdd(ctx, &redis.XAddArgs{Stream: e.s.k.Events(), ID: fmt.Sprintf("%d-0", old), Values: []string{"type", "raised"}}).Err(); err != nil {
 		t.Fatal(err)
 	}
 	caseID := e.newCase()
@@ -582,7 +582,7 @@ func TestEventsTrimmedByAgeNotCount(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	n := e.s.rdb.XLen(ctx, e.s.k.events()).Val()
+	n := e.s.RDB.XLen(ctx, e.s.k.Events()).Val()
 	if n != 500 {
 		t.Errorf("stream holds %d events, want the 500 recent ones", n)
 	}
@@ -594,7 +594,7 @@ func TestEventsTrimmedByAgeNotCount(t *testing.T) {
 // readEvents reads the whole events stream.
 func readEvents(t *testing.T, s *testStore) []alert.Event {
 	t.Helper()
-	msgs, err := s.rdb.XRange(context.Background(), s.k.events(), "-", "+").Result()
+	msgs, err := s.RDB.XRange(context.Background(), s.k.Events(), "-", "+").Result()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -653,7 +653,7 @@ func TestUnknownSenderFloodIsOneAlert(t *testing.T) {
 	if id := text(one); id == first {
 		t.Error("a text after 30 minutes of silence joined the old alert")
 	}
-	for _, k := range e.s.rdb.Keys(ctx, "*").Val() {
+	for _, k := range e.s.RDB.Keys(ctx, "*").Val() {
 		if strings.Contains(k, "7700900777") {
 			t.Errorf("key %q holds the number", k)
 		}

@@ -20,6 +20,7 @@ import (
 	"waymark/records"
 	"waymark/seal"
 	"waymark/staff"
+	"waymark/store/internal/kv"
 )
 
 func appendN(t *testing.T, s *testStore, n int, caseID string) {
@@ -40,11 +41,11 @@ func appendN(t *testing.T, s *testStore, n int, caseID string) {
 func rewriteStream(t *testing.T, s *testStore, edit func(i int, m *redis.XMessage) bool) {
 	t.Helper()
 	ctx := context.Background()
-	msgs, err := s.rdb.XRange(ctx, s.k.audit(), "-", "+").Result()
+	msgs, err := s.RDB.XRange(ctx, s.k.audit(), "-", "+").Result()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.rdb.Del(ctx, s.k.audit()).Err(); err != nil {
+	if err := s.RDB.Del(ctx, s.k.audit()).Err(); err != nil {
 		t.Fatal(err)
 	}
 	for i := range msgs {
@@ -55,7 +56,7 @@ func rewriteStream(t *testing.T, s *testStore, edit func(i int, m *redis.XMessag
 		for k, v := range msgs[i].Values {
 			vals = append(vals, k, v)
 		}
-		if err := s.rdb.XAdd(ctx, &redis.XAddArgs{Stream: s.k.audit(), ID: msgs[i].ID, Values: vals}).Err(); err != nil {
+		if err := s.RDB.XAdd(ctx, &redis.XAddArgs{Stream: s.k.audit(), ID: msgs[i].ID, Values: vals}).Err(); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -97,7 +98,7 @@ func TestAuditVerifyNamesTheEditedEntry(t *testing.T) {
 			if err != nil || rep.Entries != 6 || rep.FirstSeq != 1 || rep.LastSeq != 6 {
 				t.Fatalf("untouched chain: %+v, %v", rep, err)
 			}
-			msgs, _ := e.s.rdb.XRange(context.Background(), e.s.k.audit(), "-", "+").Result()
+			msgs, _ := e.s.RDB.XRange(context.Background(), e.s.k.audit(), "-", "+").Result()
 			rewriteStream(t, e.s, tc.edit)
 			_, err = recs.VerifyAudit(context.Background())
 			var b *audit.Break
@@ -203,7 +204,7 @@ func TestAuditTrimKeepsAVerifiableCheckpoint(t *testing.T) {
 		t.Fatalf("verify = %+v, %v; want to start at the held entry, seq 7", rep, err)
 	}
 	// A forged checkpoint is a break.
-	if err := e.s.rdb.HSet(ctx, e.s.k.auditCheckpoint(), "seq", 5).Err(); err != nil {
+	if err := e.s.RDB.HSet(ctx, e.s.k.auditCheckpoint(), "seq", 5).Err(); err != nil {
 		t.Fatal(err)
 	}
 	var b *audit.Break
@@ -369,7 +370,7 @@ func BenchmarkAppendAudit(b *testing.B) {
 func (e *alertEnv) withAuditKey(t *testing.T, k []byte) *testStore {
 	t.Helper()
 	s := e.secondStore()
-	c := e.s.crypto
+	c := e.s.Crypto
 	c.AuditKey = k
 	s.swapCrypto(c)
 	return s
@@ -388,7 +389,7 @@ func recordsWith(t *testing.T, e *alertEnv, k []byte) *records.Records {
 
 func auditActions(t *testing.T, s *testStore) []string {
 	t.Helper()
-	msgs, err := s.rdb.XRange(context.Background(), s.k.audit(), "-", "+").Result()
+	msgs, err := s.RDB.XRange(context.Background(), s.k.audit(), "-", "+").Result()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -503,11 +504,11 @@ func TestAuditKeyRotation(t *testing.T) {
 		// A checkpoint MAC'd under a key the chain later retired (as
 		// someone holding a leaked old key could forge) is a break.
 		forged := audit.Checkpoint{Seq: 6, Hash: "", At: e.clk.Now()}
-		msgs, _ := e.s.rdb.XRange(context.Background(), e.s.k.audit(), "-", "+").Result()
+		msgs, _ := e.s.RDB.XRange(context.Background(), e.s.k.audit(), "-", "+").Result()
 		forged.Hash = msgs[0].Values["h"].(string)
 		forged = forged.Signed(k2)
-		e.s.rdb.HSet(context.Background(), e.s.k.auditCheckpoint(), "seq", forged.Seq, "h", forged.Hash, "at", ms(forged.At), "kid", forged.Key, "mac", forged.MAC)
-		e.s.rdb.XTrimMinID(context.Background(), e.s.k.audit(), msgs[1].ID)
+		e.s.RDB.HSet(context.Background(), e.s.k.auditCheckpoint(), "seq", forged.Seq, "h", forged.Hash, "at", kv.MS(forged.At), "kid", forged.Key, "mac", forged.MAC)
+		e.s.RDB.XTrimMinID(context.Background(), e.s.k.audit(), msgs[1].ID)
 		var b *audit.Break
 		if _, err := recordsWith(t, e, k3).VerifyAuditKeys(context.Background(), [][]byte{k1, k2}); !errors.As(err, &b) || !strings.Contains(b.Problem, "retires") {
 			t.Errorf("verify with a checkpoint under a retired key = %v", err)
@@ -544,10 +545,10 @@ func TestAuditKeyRotation(t *testing.T) {
 			ce := audit.ChainEntry{Seq: int64(i + 1), ID: fmt.Sprintf("e_v1entry%d", i), At: e.clk.Now(), Actor: "system", Action: "test.v1", Outcome: "ok"}
 			ce.Hash = audit.ChainHash(derived.AuditKey(), prev, ce)
 			prev = ce.Hash
-			if err := e.s.rdb.XAdd(context.Background(), &redis.XAddArgs{Stream: e.s.k.audit(), Values: auditFields(ce, nil)}).Err(); err != nil {
+			if err := e.s.RDB.XAdd(context.Background(), &redis.XAddArgs{Stream: e.s.k.audit(), Values: auditFields(ce, nil)}).Err(); err != nil {
 				t.Fatal(err)
 			}
-			e.s.rdb.HSet(context.Background(), e.s.k.auditHead(), "seq", ce.Seq, "h", ce.Hash)
+			e.s.RDB.HSet(context.Background(), e.s.k.auditHead(), "seq", ce.Seq, "h", ce.Hash)
 		}
 		if rep, err := recordsWith(t, e, derived.AuditKey()).VerifyAuditKeys(context.Background(), nil); err != nil || rep.Entries != 3 {
 			t.Fatalf("v1 chain = %+v, %v", rep, err)

@@ -12,6 +12,7 @@ import (
 	"waymark/casework"
 	"waymark/pii"
 	"waymark/seal"
+	"waymark/store/internal/kv"
 	"waymark/wallclock"
 )
 
@@ -24,21 +25,6 @@ type contactJSON struct {
 	Windows     []casework.Window `json:"windows"`
 	Channels    casework.Channels `json:"channels"`
 	OpeningLine string            `json:"opening_line"`
-}
-
-func ms(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return strconv.FormatInt(t.UnixMilli(), 10)
-}
-
-func fromMS(s string) time.Time {
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n == 0 {
-		return time.Time{}
-	}
-	return time.UnixMilli(n)
 }
 
 func date(t time.Time) string {
@@ -56,13 +42,6 @@ func fromDate(s string) time.Time {
 	return t
 }
 
-func flag(b bool) string {
-	if b {
-		return "1"
-	}
-	return "0"
-}
-
 func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
 
 func unb64(s string) []byte {
@@ -78,19 +57,19 @@ func unb64(s string) []byte {
 func (s *conn) caseValues(c *casework.Case, dk *seal.DataKey) ([]any, error) {
 	plain := map[string]string{
 		fTeam: c.Team, fRisk: string(c.Risk), fRiskDate: date(c.RiskDate),
-		fMARAC: flag(c.MARAC.Referred), fMARACDate: date(c.MARAC.Date),
+		fMARAC: kv.Flag(c.MARAC.Referred), fMARACDate: date(c.MARAC.Date),
 		fOwner: c.Owner, fExcluded: strings.Join(c.Excluded, " "), fLinked: c.LinkedCase,
-		fUnder18: flag(c.Under18), fLegalHold: flag(c.LegalHold),
-		fCreated: ms(c.CreatedAt), fRenewed: ms(c.RenewedAt), fExpires: ms(c.ExpiresAt),
-		fSMSBlocked: flag(c.SMSBlocked), fReview: flag(c.Review), fPhoneHeld: flag(c.PhoneHeld),
+		fUnder18: kv.Flag(c.Under18), fLegalHold: kv.Flag(c.LegalHold),
+		fCreated: kv.MS(c.CreatedAt), fRenewed: kv.MS(c.RenewedAt), fExpires: kv.MS(c.ExpiresAt),
+		fSMSBlocked: kv.Flag(c.SMSBlocked), fReview: kv.Flag(c.Review), fPhoneHeld: kv.Flag(c.PhoneHeld),
 		fVersion: strconv.FormatInt(c.Version+1, 10), fBucket: c.Bucket,
 		fPIN: b64(c.PINHash), fDuressPIN: b64(c.DuressPINHash),
 		fTechAt: "", fTechBy: "", fTechOthers: "",
-		fPracticeUntil: ms(c.Practice.Until), fPracticeBy: c.Practice.By,
+		fPracticeUntil: kv.MS(c.Practice.Until), fPracticeBy: c.Practice.By,
 	}
 	techNotes := ""
 	if t := c.TechSafety; t != nil {
-		plain[fTechAt], plain[fTechBy], plain[fTechOthers] = ms(t.RecordedAt), t.RecordedBy, flag(t.OthersHaveAccess)
+		plain[fTechAt], plain[fTechBy], plain[fTechOthers] = kv.MS(t.RecordedAt), t.RecordedBy, kv.Flag(t.OthersHaveAccess)
 		techNotes = t.Notes.Reveal()
 	}
 	words, err := json.Marshal(wordsJSON{Code: c.CodeWords, Duress: c.DuressWords})
@@ -115,7 +94,7 @@ func (s *conn) caseValues(c *casework.Case, dk *seal.DataKey) ([]any, error) {
 		fPlan: []byte(c.ResponsePlan.Reveal()), fNotes: []byte(c.SafetyNotes.Reveal()),
 		fLead: []byte(c.SafeguardingLead.Reveal()), fTechNote: []byte(techNotes),
 	}
-	key := s.k.caseRecord(c.ID)
+	key := s.k.CaseRecord(c.ID)
 	out := make([]any, 0, 2*(len(plain)+len(secret)))
 	for _, f := range metaFields {
 		out = append(out, f, plain[f])
@@ -138,16 +117,16 @@ func decodeMeta(id string, h map[string]string) *casework.Case {
 		MARAC:      casework.MARAC{Referred: h[fMARAC] == "1", Date: fromDate(h[fMARACDate])},
 		Owner:      h[fOwner],
 		LinkedCase: h[fLinked], Under18: h[fUnder18] == "1", LegalHold: h[fLegalHold] == "1",
-		CreatedAt: fromMS(h[fCreated]), RenewedAt: fromMS(h[fRenewed]), ExpiresAt: fromMS(h[fExpires]),
+		CreatedAt: kv.FromMS(h[fCreated]), RenewedAt: kv.FromMS(h[fRenewed]), ExpiresAt: kv.FromMS(h[fExpires]),
 		SMSBlocked: h[fSMSBlocked] == "1", Review: h[fReview] == "1", Bucket: h[fBucket], PhoneHeld: h[fPhoneHeld] == "1",
 		PINHash: unb64(h[fPIN]), DuressPINHash: unb64(h[fDuressPIN]),
-		Practice: casework.PracticeWindow{Until: fromMS(h[fPracticeUntil]), By: h[fPracticeBy]},
+		Practice: casework.PracticeWindow{Until: kv.FromMS(h[fPracticeUntil]), By: h[fPracticeBy]},
 	}
 	c.Version, _ = strconv.ParseInt(h[fVersion], 10, 64)
 	if ex := h[fExcluded]; ex != "" {
 		c.Excluded = strings.Fields(ex)
 	}
-	if at := fromMS(h[fTechAt]); !at.IsZero() {
+	if at := kv.FromMS(h[fTechAt]); !at.IsZero() {
 		c.TechSafety = &casework.TechSafetyCheck{RecordedAt: at, RecordedBy: h[fTechBy], OthersHaveAccess: h[fTechOthers] == "1"}
 	}
 	return c
@@ -159,7 +138,7 @@ func (s *conn) openField(dk *seal.DataKey, id string, h map[string]string, f str
 	if !ok {
 		return nil, fmt.Errorf("store: case %s lacks field %s", id, f)
 	}
-	pt, err := dk.Open([]byte(v), seal.AD{Key: s.k.caseRecord(id), Field: f})
+	pt, err := dk.Open([]byte(v), seal.AD{Key: s.k.CaseRecord(id), Field: f})
 	if err != nil {
 		return nil, fmt.Errorf("store: open case %s field %s: %w", id, f, err)
 	}
@@ -209,7 +188,7 @@ func (s *conn) decodeCase(id string, h map[string]string, dk *seal.DataKey) (*ca
 // unwrap opens a case's wrapped data key. The key lives only for the call
 // that needed it.
 func (s *conn) unwrap(id string, wrapped string) (*seal.DataKey, error) {
-	dk, err := s.crypto.Keyring.UnwrapDataKey([]byte(wrapped), seal.AD{Key: s.k.caseDataKey(id)})
+	dk, err := s.Crypto.Keyring.UnwrapDataKey([]byte(wrapped), seal.AD{Key: s.k.caseDataKey(id)})
 	if err != nil {
 		return nil, fmt.Errorf("store: unwrap data key of case %s: %w", id, err)
 	}

@@ -14,6 +14,7 @@ import (
 	"waymark/casework"
 	"waymark/pii"
 	"waymark/seal"
+	"waymark/store/internal/kv"
 )
 
 var _ casework.CaseStore = (*Cases)(nil)
@@ -31,7 +32,7 @@ const (
 	fMARAC      = "marac"
 	fMARACDate  = "marac_date"
 	fOwner      = "owner"
-	fExcluded   = "excluded"
+	fExcluded   = kv.CaseExcluded
 	fLinked     = "linked"
 	fUnder18    = "under_18"
 	fLegalHold  = "legal_hold"
@@ -99,13 +100,13 @@ return 'ok'
 // key-encryption key), the sealed record, and its team, blind-index and
 // expiry entries, in one script. It fills c.Bucket.
 func (s *Cases) CreateCase(ctx context.Context, c *casework.Case, snap casework.PhoneSnapshot) error {
-	ctx, cancel := bounded(ctx)
+	ctx, cancel := kv.Bounded(ctx)
 	defer cancel()
-	c.Bucket = s.crypto.Index.Phone(c.Phone)
+	c.Bucket = s.Crypto.Index.Phone(c.Phone)
 	if c.Bucket == "" {
 		return fmt.Errorf("store: create case %s: no phone", c.ID)
 	}
-	dk, wrapped, err := s.crypto.Keyring.NewDataKey(seal.AD{Key: s.k.caseDataKey(c.ID)})
+	dk, wrapped, err := s.Crypto.Keyring.NewDataKey(seal.AD{Key: s.k.caseDataKey(c.ID)})
 	if err != nil {
 		return fmt.Errorf("store: create case %s: %w", c.ID, err)
 	}
@@ -113,12 +114,12 @@ func (s *Cases) CreateCase(ctx context.Context, c *casework.Case, snap casework.
 	if err != nil {
 		return err
 	}
-	args := append([]any{c.ID, string(snap), wrapped, ms(c.ExpiresAt), flag(c.PhoneHeld)}, vals...)
-	res, err := createCaseScript.Run(ctx, s.rdb,
-		[]string{s.k.caseRecord(c.ID), s.k.caseDataKey(c.ID), s.k.teamCases(c.Team), s.k.casePhones(c.Bucket), s.k.caseExpiry()},
+	args := append([]any{c.ID, string(snap), wrapped, kv.MS(c.ExpiresAt), kv.Flag(c.PhoneHeld)}, vals...)
+	res, err := createCaseScript.Run(ctx, s.RDB,
+		[]string{s.k.CaseRecord(c.ID), s.k.caseDataKey(c.ID), s.k.teamCases(c.Team), s.k.casePhones(c.Bucket), s.k.caseExpiry()},
 		args...).Text()
 	if err != nil {
-		return s.wrap("create case", err)
+		return s.Wrap("create case", err)
 	}
 	switch res {
 	case "ok":
@@ -133,13 +134,13 @@ func (s *Cases) CreateCase(ctx context.Context, c *casework.Case, snap casework.
 
 // LoadCase returns the case with every sealed field opened.
 func (s *Cases) LoadCase(ctx context.Context, id string) (*casework.Case, error) {
-	ctx, cancel := bounded(ctx)
+	ctx, cancel := kv.Bounded(ctx)
 	defer cancel()
-	pipe := s.rdb.Pipeline()
-	hc := pipe.HGetAll(ctx, s.k.caseRecord(id))
+	pipe := s.RDB.Pipeline()
+	hc := pipe.HGetAll(ctx, s.k.CaseRecord(id))
 	dc := pipe.Get(ctx, s.k.caseDataKey(id))
 	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-		return nil, s.wrap("load case", err)
+		return nil, s.Wrap("load case", err)
 	}
 	h := hc.Val()
 	if len(h) == 0 {
@@ -157,11 +158,11 @@ func (s *Cases) LoadCase(ctx context.Context, id string) (*casework.Case, error)
 
 // LoadCaseMeta returns the plain fields of a case, unwrapping nothing.
 func (s *Cases) LoadCaseMeta(ctx context.Context, id string) (*casework.Case, error) {
-	ctx, cancel := bounded(ctx)
+	ctx, cancel := kv.Bounded(ctx)
 	defer cancel()
-	vals, err := s.rdb.HMGet(ctx, s.k.caseRecord(id), metaFields...).Result()
+	vals, err := s.RDB.HMGet(ctx, s.k.CaseRecord(id), metaFields...).Result()
 	if err != nil {
-		return nil, s.wrap("load case meta", err)
+		return nil, s.Wrap("load case meta", err)
 	}
 	c := metaFromValues(id, vals)
 	if c == nil {
@@ -188,20 +189,20 @@ return 'ok'
 // moved since prev was loaded (or, when snap is set, the phone's bucket did).
 // Sealed fields are sealed afresh under the case's existing data key.
 func (s *Cases) UpdateCase(ctx context.Context, c, prev *casework.Case, snap casework.PhoneSnapshot) error {
-	ctx, cancel := bounded(ctx)
+	ctx, cancel := kv.Bounded(ctx)
 	defer cancel()
-	wrapped, err := s.rdb.Get(ctx, s.k.caseDataKey(c.ID)).Result()
+	wrapped, err := s.RDB.Get(ctx, s.k.caseDataKey(c.ID)).Result()
 	if errors.Is(err, redis.Nil) {
 		return fmt.Errorf("store: case %s: %w", c.ID, casework.ErrNotFound)
 	}
 	if err != nil {
-		return s.wrap("update case", err)
+		return s.Wrap("update case", err)
 	}
 	dk, err := s.unwrap(c.ID, wrapped)
 	if err != nil {
 		return err
 	}
-	c.Bucket = s.crypto.Index.Phone(c.Phone)
+	c.Bucket = s.Crypto.Index.Phone(c.Phone)
 	vals, err := s.caseValues(c, dk)
 	if err != nil {
 		return err
@@ -210,13 +211,13 @@ func (s *Cases) UpdateCase(ctx context.Context, c, prev *casework.Case, snap cas
 	if snap != "" || !c.Phone.Equal(prev.Phone) {
 		check = string(snap)
 	}
-	args := append([]any{c.ID, strconv.FormatInt(prev.Version, 10), check, flag(c.PhoneHeld)}, vals...)
-	res, err := updateCaseScript.Run(ctx, s.rdb, []string{
-		s.k.caseRecord(c.ID), s.k.teamCases(prev.Team), s.k.teamCases(c.Team),
+	args := append([]any{c.ID, strconv.FormatInt(prev.Version, 10), check, kv.Flag(c.PhoneHeld)}, vals...)
+	res, err := updateCaseScript.Run(ctx, s.RDB, []string{
+		s.k.CaseRecord(c.ID), s.k.teamCases(prev.Team), s.k.teamCases(c.Team),
 		s.k.casePhones(prev.Bucket), s.k.casePhones(c.Bucket),
 	}, args...).Text()
 	if err != nil {
-		return s.wrap("update case", err)
+		return s.Wrap("update case", err)
 	}
 	switch res {
 	case "ok":
@@ -233,15 +234,15 @@ func (s *Cases) UpdateCase(ctx context.Context, c, prev *casework.Case, snap cas
 // matching cases (opened) and a snapshot of the bucket. An erased or never
 // enrolled number gives no case and no error.
 func (s *Cases) CasesByPhone(ctx context.Context, phone pii.Phone) ([]*casework.Case, casework.PhoneSnapshot, error) {
-	ctx, cancel := bounded(ctx)
+	ctx, cancel := kv.Bounded(ctx)
 	defer cancel()
-	bucket := s.crypto.Index.Phone(phone)
+	bucket := s.Crypto.Index.Phone(phone)
 	if bucket == "" {
 		return nil, "", nil
 	}
-	ids, err := s.rdb.SMembers(ctx, s.k.casePhones(bucket)).Result()
+	ids, err := s.RDB.SMembers(ctx, s.k.casePhones(bucket)).Result()
 	if err != nil {
-		return nil, "", s.wrap("cases by phone", err)
+		return nil, "", s.Wrap("cases by phone", err)
 	}
 	snap := snapshot(ids)
 	recs, err := s.loadRaw(ctx, ids)
@@ -260,12 +261,12 @@ func (s *Cases) CasesByPhone(ctx context.Context, phone pii.Phone) ([]*casework.
 		// and its sender is treated as unknown, which still reaches triage.
 		dk, err := s.unwrap(ids[i], r.wrapped)
 		if err != nil {
-			s.log.Error("case lookup: candidate does not open", "case", ids[i], "err", err)
+			s.Log.Error("case lookup: candidate does not open", "case", ids[i], "err", err)
 			continue
 		}
 		pt, err := s.openField(dk, ids[i], r.h, fPhone)
 		if err != nil {
-			s.log.Error("case lookup: candidate does not open", "case", ids[i], "err", err)
+			s.Log.Error("case lookup: candidate does not open", "case", ids[i], "err", err)
 			continue
 		}
 		match := string(pt) == want
@@ -292,15 +293,15 @@ func (s *conn) loadRaw(ctx context.Context, ids []string) ([]rawCase, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	pipe := s.rdb.Pipeline()
+	pipe := s.RDB.Pipeline()
 	hs := make([]*redis.MapStringStringCmd, len(ids))
 	ds := make([]*redis.StringCmd, len(ids))
 	for i, id := range ids {
-		hs[i] = pipe.HGetAll(ctx, s.k.caseRecord(id))
+		hs[i] = pipe.HGetAll(ctx, s.k.CaseRecord(id))
 		ds[i] = pipe.Get(ctx, s.k.caseDataKey(id))
 	}
 	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-		return nil, s.wrap("load cases", err)
+		return nil, s.Wrap("load cases", err)
 	}
 	out := make([]rawCase, len(ids))
 	for i := range ids {
@@ -313,11 +314,11 @@ func (s *conn) loadRaw(ctx context.Context, ids []string) ([]rawCase, error) {
 
 // TeamCases returns the team's cases with their plain fields and alias.
 func (s *Cases) TeamCases(ctx context.Context, team string) ([]*casework.Case, error) {
-	ctx, cancel := bounded(ctx)
+	ctx, cancel := kv.Bounded(ctx)
 	defer cancel()
-	ids, err := s.rdb.SMembers(ctx, s.k.teamCases(team)).Result()
+	ids, err := s.RDB.SMembers(ctx, s.k.teamCases(team)).Result()
 	if err != nil {
-		return nil, s.wrap("team cases", err)
+		return nil, s.Wrap("team cases", err)
 	}
 	slices.Sort(ids)
 	recs, err := s.loadRaw(ctx, ids)
@@ -354,12 +355,12 @@ return 'ok'
 
 // RenewCase sets the case's renewal and expiry times.
 func (s *Cases) RenewCase(ctx context.Context, id string, renewedAt, expiresAt time.Time) error {
-	ctx, cancel := bounded(ctx)
+	ctx, cancel := kv.Bounded(ctx)
 	defer cancel()
-	res, err := renewCaseScript.Run(ctx, s.rdb, []string{s.k.caseRecord(id), s.k.caseExpiry()},
-		id, ms(renewedAt), ms(expiresAt)).Text()
+	res, err := renewCaseScript.Run(ctx, s.RDB, []string{s.k.CaseRecord(id), s.k.caseExpiry()},
+		id, kv.MS(renewedAt), kv.MS(expiresAt)).Text()
 	if err != nil {
-		return s.wrap("renew case", err)
+		return s.Wrap("renew case", err)
 	}
 	if res != "ok" {
 		return fmt.Errorf("store: case %s: %w", id, casework.ErrNotFound)
@@ -382,11 +383,11 @@ func (s *Cases) SetCaseFlag(ctx context.Context, id, name string, on bool) error
 	default:
 		return fmt.Errorf("store: case flag %q unknown", name)
 	}
-	ctx, cancel := bounded(ctx)
+	ctx, cancel := kv.Bounded(ctx)
 	defer cancel()
-	res, err := setFlagScript.Run(ctx, s.rdb, []string{s.k.caseRecord(id)}, name, flag(on)).Text()
+	res, err := setFlagScript.Run(ctx, s.RDB, []string{s.k.CaseRecord(id)}, name, kv.Flag(on)).Text()
 	if err != nil {
-		return s.wrap("set case flag", err)
+		return s.Wrap("set case flag", err)
 	}
 	if res != "ok" {
 		return fmt.Errorf("store: case %s: %w", id, casework.ErrNotFound)
@@ -403,11 +404,11 @@ return 'ok'
 
 // SetPractice stores the case's practice window; a zero window closes it.
 func (s *Cases) SetPractice(ctx context.Context, id string, w casework.PracticeWindow) error {
-	ctx, cancel := bounded(ctx)
+	ctx, cancel := kv.Bounded(ctx)
 	defer cancel()
-	res, err := setPracticeScript.Run(ctx, s.rdb, []string{s.k.caseRecord(id)}, ms(w.Until), w.By).Text()
+	res, err := setPracticeScript.Run(ctx, s.RDB, []string{s.k.CaseRecord(id)}, kv.MS(w.Until), w.By).Text()
 	if err != nil {
-		return s.wrap("set practice window", err)
+		return s.Wrap("set practice window", err)
 	}
 	if res != "ok" {
 		return fmt.Errorf("store: case %s: %w", id, casework.ErrNotFound)
@@ -427,11 +428,11 @@ return 'ok'
 // for none): the other half of a link, so both cases show it. ErrConflict
 // if the case links elsewhere, ErrNotFound if it is gone.
 func (s *Cases) SetCaseLink(ctx context.Context, id, from, to string) error {
-	ctx, cancel := bounded(ctx)
+	ctx, cancel := kv.Bounded(ctx)
 	defer cancel()
-	res, err := linkCaseScript.Run(ctx, s.rdb, []string{s.k.caseRecord(id)}, from, to).Text()
+	res, err := linkCaseScript.Run(ctx, s.RDB, []string{s.k.CaseRecord(id)}, from, to).Text()
 	if err != nil {
-		return s.wrap("link case", err)
+		return s.Wrap("link case", err)
 	}
 	switch res {
 	case "ok":
@@ -446,25 +447,25 @@ func (s *Cases) SetCaseLink(ctx context.Context, id, from, to string) error {
 // SetPhoneReview adds the case to the administrators' queue of phones held
 // for review (on) at at, or takes it off.
 func (s *Cases) SetPhoneReview(ctx context.Context, id string, at time.Time, on bool) error {
-	ctx, cancel := bounded(ctx)
+	ctx, cancel := kv.Bounded(ctx)
 	defer cancel()
 	var err error
 	if on {
-		err = s.rdb.ZAdd(ctx, s.k.phoneReviews(), redis.Z{Score: float64(at.UnixMilli()), Member: id}).Err()
+		err = s.RDB.ZAdd(ctx, s.k.phoneReviews(), redis.Z{Score: float64(at.UnixMilli()), Member: id}).Err()
 	} else {
-		err = s.rdb.ZRem(ctx, s.k.phoneReviews(), id).Err()
+		err = s.RDB.ZRem(ctx, s.k.phoneReviews(), id).Err()
 	}
-	return s.wrap("phone review", err)
+	return s.Wrap("phone review", err)
 }
 
 // PhoneReviews lists the cases whose phone waits for review, oldest first,
 // with when each was held.
 func (s *Cases) PhoneReviews(ctx context.Context) ([]casework.PhoneReview, error) {
-	ctx, cancel := bounded(ctx)
+	ctx, cancel := kv.Bounded(ctx)
 	defer cancel()
-	zs, err := s.rdb.ZRangeWithScores(ctx, s.k.phoneReviews(), 0, -1).Result()
+	zs, err := s.RDB.ZRangeWithScores(ctx, s.k.phoneReviews(), 0, -1).Result()
 	if err != nil {
-		return nil, s.wrap("phone reviews", err)
+		return nil, s.Wrap("phone reviews", err)
 	}
 	out := make([]casework.PhoneReview, 0, len(zs))
 	for _, z := range zs {
@@ -496,20 +497,20 @@ return 'ok'
 // pending enrolment codes, its check-in schedule and log, its outcome
 // counts and its alert pointers. ErrLegalHold if held.
 func (s *Cases) EraseCase(ctx context.Context, id string) error {
-	ctx, cancel := bounded(ctx)
+	ctx, cancel := kv.Bounded(ctx)
 	defer cancel()
 	for attempt := 0; attempt < 4; attempt++ {
-		pipe := s.rdb.Pipeline()
-		meta := pipe.HMGet(ctx, s.k.caseRecord(id), fTeam, fBucket)
+		pipe := s.RDB.Pipeline()
+		meta := pipe.HMGet(ctx, s.k.CaseRecord(id), fTeam, fBucket)
 		devs := pipe.HVals(ctx, s.k.caseDevices(id))
 		codes := pipe.ZRange(ctx, s.k.caseEnrolCodes(id), 0, -1)
 		if _, err := pipe.Exec(ctx); err != nil {
-			return s.wrap("erase case", err)
+			return s.Wrap("erase case", err)
 		}
 		mv := meta.Val()
 		team, _ := mv[0].(string)
 		bucket, _ := mv[1].(string)
-		keys := []string{s.k.caseRecord(id), s.k.caseDataKey(id), s.k.caseDevices(id), s.k.caseEnrolCodes(id),
+		keys := []string{s.k.CaseRecord(id), s.k.caseDataKey(id), s.k.caseDevices(id), s.k.caseEnrolCodes(id),
 			s.k.checkins(id), s.k.teamCases(team), s.k.casePhones(bucket), s.k.caseExpiry()}
 		for _, t := range devs.Val() {
 			keys = append(keys, s.k.device(t))
@@ -523,9 +524,9 @@ func (s *Cases) EraseCase(ctx context.Context, id string) error {
 		keys = append(keys, s.k.caseCheckinLog(id), s.k.caseOutcomes(id), s.k.caseOpenAlert(id), s.k.caseLastAlert(id),
 			s.k.caseHistory(id))
 		tags, cs := slices.Sorted(slices.Values(devs.Val())), slices.Sorted(slices.Values(codes.Val()))
-		res, err := eraseCaseScript.Run(ctx, s.rdb, keys, id, strings.Join(tags, ","), strings.Join(cs, ",")).Text()
+		res, err := eraseCaseScript.Run(ctx, s.RDB, keys, id, strings.Join(tags, ","), strings.Join(cs, ",")).Text()
 		if err != nil {
-			return s.wrap("erase case", err)
+			return s.Wrap("erase case", err)
 		}
 		switch res {
 		case "ok":
@@ -542,13 +543,13 @@ func (s *Cases) EraseCase(ctx context.Context, id string) error {
 // CaseActivity reports the case's check-in schedule state and the latest
 // use of any of its devices.
 func (s *Cases) CaseActivity(ctx context.Context, id string) (casework.CaseActivity, error) {
-	ctx, cancel := bounded(ctx)
+	ctx, cancel := kv.Bounded(ctx)
 	defer cancel()
-	pipe := s.rdb.Pipeline()
+	pipe := s.RDB.Pipeline()
 	active := pipe.HGet(ctx, s.k.checkins(id), "active")
 	tags := pipe.HVals(ctx, s.k.caseDevices(id))
 	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-		return casework.CaseActivity{}, s.wrap("case activity", err)
+		return casework.CaseActivity{}, s.Wrap("case activity", err)
 	}
 	var act casework.CaseActivity
 	switch active.Val() {
@@ -558,16 +559,16 @@ func (s *Cases) CaseActivity(ctx context.Context, id string) (casework.CaseActiv
 	if len(tags.Val()) == 0 {
 		return act, nil
 	}
-	pipe = s.rdb.Pipeline()
+	pipe = s.RDB.Pipeline()
 	used := make([]*redis.StringCmd, len(tags.Val()))
 	for i, t := range tags.Val() {
 		used[i] = pipe.HGet(ctx, s.k.device(t), "last_used_at")
 	}
 	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-		return casework.CaseActivity{}, s.wrap("case activity", err)
+		return casework.CaseActivity{}, s.Wrap("case activity", err)
 	}
 	for _, u := range used {
-		if t := fromMS(u.Val()); t.After(act.LastDeviceUse) {
+		if t := kv.FromMS(u.Val()); t.After(act.LastDeviceUse) {
 			act.LastDeviceUse = t
 		}
 	}
@@ -576,11 +577,11 @@ func (s *Cases) CaseActivity(ctx context.Context, id string) (casework.CaseActiv
 
 // ExpiringCaseIDs lists the cases whose expiry is at or before until.
 func (s *Cases) ExpiringCaseIDs(ctx context.Context, until time.Time) ([]string, error) {
-	ctx, cancel := bounded(ctx)
+	ctx, cancel := kv.Bounded(ctx)
 	defer cancel()
-	ids, err := s.rdb.ZRangeByScore(ctx, s.k.caseExpiry(), &redis.ZRangeBy{Min: "-inf", Max: ms(until)}).Result()
+	ids, err := s.RDB.ZRangeByScore(ctx, s.k.caseExpiry(), &redis.ZRangeBy{Min: "-inf", Max: kv.MS(until)}).Result()
 	if err != nil {
-		return nil, s.wrap("expiring cases", err)
+		return nil, s.Wrap("expiring cases", err)
 	}
 	return ids, nil
 }
@@ -589,18 +590,18 @@ func (s *Cases) ExpiringCaseIDs(ctx context.Context, until time.Time) ([]string,
 // the alert service keeps them (keys.caseOpenAlert → the alert hash's plain
 // state and owner fields); "", "" when there is none.
 func (s *Cases) OpenAlertClaim(ctx context.Context, caseID string) (state, owner string, err error) {
-	ctx, cancel := bounded(ctx)
+	ctx, cancel := kv.Bounded(ctx)
 	defer cancel()
-	aid, err := s.rdb.Get(ctx, s.k.caseOpenAlert(caseID)).Result()
+	aid, err := s.RDB.Get(ctx, s.k.caseOpenAlert(caseID)).Result()
 	if errors.Is(err, redis.Nil) {
 		return "", "", nil
 	}
 	if err != nil {
-		return "", "", s.wrap("open alert claim", err)
+		return "", "", s.Wrap("open alert claim", err)
 	}
-	v, err := s.rdb.HMGet(ctx, s.k.alertRecord(aid), "case", "state", "owner").Result()
+	v, err := s.RDB.HMGet(ctx, s.k.AlertRecord(aid), "case", "state", "owner").Result()
 	if err != nil {
-		return "", "", s.wrap("open alert claim", err)
+		return "", "", s.Wrap("open alert claim", err)
 	}
 	c, _ := v[0].(string)
 	if c != caseID {
@@ -628,12 +629,12 @@ return 1
 // starts at its first attempt, decided against the stored start and the
 // store's clock (the key's TTL only cleans up).
 func (s *Cases) TakeReveal(ctx context.Context, staffID string, limit int, window time.Duration) (bool, error) {
-	ctx, cancel := bounded(ctx)
+	ctx, cancel := kv.Bounded(ctx)
 	defer cancel()
-	n, err := takeRevealScript.Run(ctx, s.rdb, []string{s.k.revealLimit(staffID)},
-		ms(s.now()), window.Milliseconds(), limit).Int()
+	n, err := takeRevealScript.Run(ctx, s.RDB, []string{s.k.revealLimit(staffID)},
+		kv.MS(s.Now()), window.Milliseconds(), limit).Int()
 	if err != nil {
-		return false, s.wrap("reveal limit", err)
+		return false, s.Wrap("reveal limit", err)
 	}
 	return n == 1, nil
 }

@@ -45,7 +45,7 @@ func newCaseEnv(t *testing.T, opts testenv.RedisOptions) *caseEnv {
 	t.Helper()
 	s, r := newTestStore(t, opts)
 	clock := testclock.New(time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC))
-	s.now = clock.Now
+	s.Now = clock.Now
 	pins, err := seal.NewPINKey(seal.NewRandomKey())
 	if err != nil {
 		t.Fatal(err)
@@ -144,10 +144,10 @@ func claimAlert(t *testing.T, s *testStore, caseID, state, owner string) {
 	t.Helper()
 	ctx := context.Background()
 	aid := randid.New("a_", 20)
-	if err := s.rdb.Set(ctx, s.k.caseOpenAlert(caseID), aid, 0).Err(); err != nil {
+	if err := s.RDB.Set(ctx, s.k.caseOpenAlert(caseID), aid, 0).Err(); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.rdb.HSet(ctx, s.k.alertRecord(aid), "case", caseID, "team", "south", "state", state, "owner", owner).Err(); err != nil {
+	if err := s.RDB.HSet(ctx, s.k.AlertRecord(aid), "case", caseID, "team", "south", "state", state, "owner", owner).Err(); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -163,7 +163,7 @@ func caseDigest(t *testing.T, s *testStore) string {
 	}
 	var b strings.Builder
 	for _, k := range keys {
-		d, err := s.rdb.Do(ctx, "DEBUG", "DIGEST-VALUE", k).StringSlice()
+		d, err := s.RDB.Do(ctx, "DEBUG", "DIGEST-VALUE", k).StringSlice()
 		if err != nil {
 			t.Fatalf("DEBUG DIGEST-VALUE: %v (start redis with --enable-debug-command yes)", err)
 		}
@@ -270,7 +270,7 @@ func TestRedisDumpHoldsNoPersonalData(t *testing.T) {
 // rdbDump takes an RDB snapshot of r through redis-cli --rdb.
 func rdbDump(t *testing.T, r *testenv.Redis) []byte {
 	t.Helper()
-	file := filepath.Join(t.TempDir(), "dump.rdb")
+	file := filepath.Join(t.TempDir(), "dump.RDB")
 	out, err := exec.Command("redis-cli", "-s", r.Addr(), "--rdb", file).CombinedOutput()
 	if err != nil {
 		t.Fatalf("redis-cli --rdb: %v\n%s", err, out)
@@ -291,7 +291,7 @@ func TestBackupUnreadableAfterEraseAndRotation(t *testing.T) {
 	ctx := context.Background()
 	c := e.create(t, canaryInput())
 	keep := e.create(t, simpleInput("07700900456", "lemon drizzle cake"))
-	old := e.s.crypto
+	old := e.s.Crypto
 
 	backup := rdbDump(t, e.r)
 	if err := e.cases.Erase(ctx, e.worker, c.ID); err != nil {
@@ -333,10 +333,10 @@ func TestBackupUnreadableAfterEraseAndRotation(t *testing.T) {
 
 	// Restore the pre-erasure copy into a fresh redis-server.
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "backup.rdb"), backup, 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "backup.RDB"), backup, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	restored := testenv.StartRedis(t, testenv.RedisOptions{Args: []string{"--dir", dir, "--dbfilename", "backup.rdb"}})
+	restored := testenv.StartRedis(t, testenv.RedisOptions{Args: []string{"--dir", dir, "--dbfilename", "backup.RDB"}})
 	rs, err := testOpen(Options{Tenant: "test", URL: restored.URL(), Now: e.clock.Now})
 	if err != nil {
 		t.Fatal(err)
@@ -356,11 +356,11 @@ func TestBackupUnreadableAfterEraseAndRotation(t *testing.T) {
 	if got, _, err := rs.CasesByPhone(ctx, phone); err != nil || len(got) != 0 {
 		t.Errorf("backup CasesByPhone with new keys = %v, %v; want nothing found", got, err)
 	}
-	h, err := rs.rdb.HGetAll(ctx, rs.k.caseRecord(c.ID)).Result()
+	h, err := rs.RDB.HGetAll(ctx, rs.k.CaseRecord(c.ID)).Result()
 	if err != nil || len(h) == 0 {
 		t.Fatalf("backup lacks the record: %v", err)
 	}
-	wrapped, _ := rs.rdb.Get(ctx, rs.k.caseDataKey(c.ID)).Bytes()
+	wrapped, _ := rs.RDB.Get(ctx, rs.k.caseDataKey(c.ID)).Bytes()
 	if _, err := newOnly.UnwrapDataKey(wrapped, seal.AD{Key: rs.k.caseDataKey(c.ID)}); err == nil {
 		t.Error("the backup's data key unwraps with the new keyring")
 	}
@@ -552,7 +552,7 @@ func TestCaseUpdate(t *testing.T) {
 	if cs, _ := e.cases.CasesByPhone(ctx, newPhone); len(cs) != 1 {
 		t.Error("new phone does not find the case")
 	}
-	if ids, _ := e.s.rdb.SMembers(ctx, e.s.k.teamCases("south")).Result(); len(ids) != 0 {
+	if ids, _ := e.s.RDB.SMembers(ctx, e.s.k.teamCases("south")).Result(); len(ids) != 0 {
 		t.Errorf("old team still lists %v", ids)
 	}
 	// An update decided on an old version is refused as stale.
@@ -685,7 +685,7 @@ func TestReveal(t *testing.T) {
 	if !found {
 		t.Error("audit lacks the reveal's reason")
 	}
-	raw, _ := e.s.rdb.XRange(ctx, e.s.k.audit(), "-", "+").Result()
+	raw, _ := e.s.RDB.XRange(ctx, e.s.k.audit(), "-", "+").Result()
 	for _, m := range raw {
 		for _, v := range m.Values {
 			if strings.Contains(v.(string), "Canary-reason") {
@@ -784,7 +784,7 @@ func TestEnrolment(t *testing.T) {
 		t.Errorf("revoked token = %v", err)
 	}
 	// Recording a use never brings a revoked device's hash back.
-	if n := e.s.rdb.Exists(ctx, e.s.k.device(e.s.tag("device", token))).Val(); n != 0 {
+	if n := e.s.RDB.Exists(ctx, e.s.k.device(e.s.Tag("device", token))).Val(); n != 0 {
 		t.Error("the revoked device's hash exists again")
 	}
 	if err := e.cases.RevokeDevice(ctx, e.worker, c.ID, dev); !errors.Is(err, problem.ErrNotFound) {
@@ -822,7 +822,7 @@ func TestExpiry(t *testing.T) {
 	if err := e.cases.SetLegalHold(ctx, admin, held.ID, true); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.s.rdb.HSet(ctx, e.s.k.checkins(checkin.ID), "active", "1").Err(); err != nil {
+	if err := e.s.RDB.HSet(ctx, e.s.k.checkins(checkin.ID), "active", "1").Err(); err != nil {
 		t.Fatal(err)
 	}
 	en, _ := e.cases.IssueEnrolment(ctx, e.worker, device.ID, casework.TechSafetyInput{})
@@ -893,7 +893,7 @@ func TestErase(t *testing.T) {
 		t.Fatal(err)
 	}
 	pending, _ := e.cases.IssueEnrolment(ctx, e.worker, c.ID, casework.TechSafetyInput{})
-	if err := e.s.rdb.HSet(ctx, e.s.k.checkins(c.ID), "active", "1").Err(); err != nil {
+	if err := e.s.RDB.HSet(ctx, e.s.k.checkins(c.ID), "active", "1").Err(); err != nil {
 		t.Fatal(err)
 	}
 
@@ -928,10 +928,10 @@ func TestErase(t *testing.T) {
 		if strings.Contains(k, c.ID) && k != e.s.k.caseOpenAlert(c.ID) {
 			t.Errorf("key %s left after erasure", k)
 		}
-		if vals, _ := e.s.rdb.SMembers(ctx, k).Result(); slices.Contains(vals, c.ID) {
+		if vals, _ := e.s.RDB.SMembers(ctx, k).Result(); slices.Contains(vals, c.ID) {
 			t.Errorf("set %s still holds the case", k)
 		}
-		if _, err := e.s.rdb.ZScore(ctx, k, c.ID).Result(); err == nil {
+		if _, err := e.s.RDB.ZScore(ctx, k, c.ID).Result(); err == nil {
 			t.Errorf("sorted set %s still holds the case", k)
 		}
 	}
@@ -964,16 +964,16 @@ func TestRotateResealsKEKRecords(t *testing.T) {
 	e := newCaseEnv(t, testenv.RedisOptions{})
 	ctx := context.Background()
 	c := e.create(t, simpleInput("07700900123", "lemon drizzle cake"))
-	old := e.s.crypto
+	old := e.s.Crypto
 	// A KEK-sealed hash field and string, as other areas store them.
-	hkey, skey := e.s.k.staff("s_testrotate"), e.s.k.setupLink("testrotate")
-	hv, _ := e.s.sealKEK(hkey, "display_name", []byte("Sam"))
-	sv, _ := e.s.sealKEK(skey, "", []byte("payload"))
-	e.s.rdb.HSet(ctx, hkey, "display_name", hv, "roles", "responder")
-	e.s.rdb.Set(ctx, skey, sv, time.Hour)
+	hkey, skey := e.s.Prefix+"staff:s_testrotate", e.s.Prefix+"setup:testrotate"
+	hv, _ := e.s.SealKEK(hkey, "display_name", []byte("Sam"))
+	sv, _ := e.s.SealKEK(skey, "", []byte("payload"))
+	e.s.RDB.HSet(ctx, hkey, "display_name", hv, "roles", "responder")
+	e.s.RDB.Set(ctx, skey, sv, time.Hour)
 	// A value that parses as a record under a key nobody holds is reported,
 	// not touched.
-	e.s.rdb.HSet(ctx, hkey, "odd", "\x01k\x02zz"+strings.Repeat("x", 60))
+	e.s.RDB.HSet(ctx, hkey, "odd", "\x01k\x02zz"+strings.Repeat("x", 60))
 	// The audit trail's data key exists once a reason has been audited.
 	if _, err := e.cases.Reveal(ctx, e.worker, c.ID, "checking"); err != nil {
 		t.Fatal(err)
@@ -998,7 +998,7 @@ func TestRotateResealsKEKRecords(t *testing.T) {
 	if got := FormatRemaining(rep.Remaining, []string{"k1"}); got != "k1=0 zz=1" {
 		t.Errorf("FormatRemaining = %q", got)
 	}
-	if ttl, _ := e.s.rdb.PTTL(ctx, skey).Result(); ttl <= 0 {
+	if ttl, _ := e.s.RDB.PTTL(ctx, skey).Result(); ttl <= 0 {
 		t.Errorf("rotation dropped the string's TTL: %v", ttl)
 	}
 	// A second run has nothing to do.
@@ -1008,8 +1008,8 @@ func TestRotateResealsKEKRecords(t *testing.T) {
 	}
 	newOnly, _ := both.Without("k1")
 	e.s.swapCrypto(Crypto{Keyring: newOnly, Index: old.Index, TagKey: old.TagKey})
-	v, _ := e.s.rdb.HGet(ctx, hkey, "display_name").Bytes()
-	if pt, err := e.s.openKEK(hkey, "display_name", v); err != nil || string(pt) != "Sam" {
+	v, _ := e.s.RDB.HGet(ctx, hkey, "display_name").Bytes()
+	if pt, err := e.s.OpenKEK(hkey, "display_name", v); err != nil || string(pt) != "Sam" {
 		t.Errorf("re-sealed field = %q, %v", pt, err)
 	}
 	if got, err := e.cases.Load(ctx, c.ID); err != nil || got.CodeWords[0] != "lemon drizzle cake" {

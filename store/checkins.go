@@ -15,6 +15,7 @@ import (
 
 	"waymark/alert"
 	"waymark/casework"
+	"waymark/store/internal/kv"
 )
 
 // Check-ins. A case's schedule lives in keys.checkins(case), a hash whose
@@ -49,13 +50,13 @@ func (s *conn) decodeCheckins(caseID string, h map[string]string, z sealer) (*ca
 	ver, _ := strconv.ParseInt(h[cfVersion], 10, 64)
 	ci := &casework.Checkins{
 		Active:    h[cfActive] == "1",
-		NextDue:   fromMS(h[cfNextDue]),
-		Last:      fromMS(h[cfLast]),
+		NextDue:   kv.FromMS(h[cfNextDue]),
+		Last:      kv.FromMS(h[cfLast]),
 		Paused:    h[cfPaused] == "1",
 		Fence:     h[cfFence],
 		WrongPINs: atoi(h[cfWrongPINs]),
 		LogSeq:    atoi(h[cfLogSeq]),
-		UpdatedAt: fromMS(h[cfUpdatedAt]),
+		UpdatedAt: kv.FromMS(h[cfUpdatedAt]),
 		Version:   ver,
 	}
 	if ct := h[cfSchedule]; ct != "" && !z.gone {
@@ -84,9 +85,9 @@ func (s *conn) addCheckins(p *commitProg, caseID string, c *alert.Commit, z seal
 		if err != nil {
 			return err
 		}
-		p.op("HSET", ck, cfActive, flag(ci.Active), cfSchedule, ct, cfNextDue, ms(ci.NextDue),
-			cfLast, ms(ci.Last), cfPaused, flag(ci.Paused), cfFence, ci.Fence, cfWrongPINs, ci.WrongPINs,
-			cfLogSeq, ci.LogSeq, cfUpdatedAt, ms(ci.UpdatedAt), cfVersion, ci.Version+1)
+		p.op("HSET", ck, cfActive, kv.Flag(ci.Active), cfSchedule, ct, cfNextDue, kv.MS(ci.NextDue),
+			cfLast, kv.MS(ci.Last), cfPaused, kv.Flag(ci.Paused), cfFence, ci.Fence, cfWrongPINs, ci.WrongPINs,
+			cfLogSeq, ci.LogSeq, cfUpdatedAt, kv.MS(ci.UpdatedAt), cfVersion, ci.Version+1)
 	}
 	lk := s.k.caseCheckinLog(caseID)
 	for _, e := range c.CheckinLog {
@@ -106,14 +107,14 @@ func (s *conn) addCheckins(p *commitProg, caseID string, c *alert.Commit, z seal
 // Checkins reads a case's check-in state (nil if none was ever set) and
 // the log of its changes, oldest first.
 func (s *Alerts) Checkins(ctx context.Context, caseID string) (*casework.Checkins, []alert.Entry, error) {
-	ctx, cancel := bounded(ctx)
+	ctx, cancel := kv.Bounded(ctx)
 	defer cancel()
-	pipe := s.rdb.Pipeline()
+	pipe := s.RDB.Pipeline()
 	hc := pipe.HGetAll(ctx, s.k.checkins(caseID))
 	lc := pipe.HGetAll(ctx, s.k.caseCheckinLog(caseID))
 	dkc := pipe.Get(ctx, s.k.caseDataKey(caseID))
 	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-		return nil, nil, s.wrap("read check-ins", err)
+		return nil, nil, s.Wrap("read check-ins", err)
 	}
 	z, err := s.sealerFor(caseID, dkc.Val())
 	if err != nil {

@@ -120,7 +120,7 @@ func TestCheckinScheduleIsSealed(t *testing.T) {
 	e := newAlertEnv(t, testenv.RedisOptions{})
 	caseID := e.newCase()
 	e.setSchedule(caseID, &casework.Schedule{Times: []string{"07:13", "21:47"}, Grace: 10 * time.Minute})
-	h := e.s.rdb.HGetAll(context.Background(), e.s.k.checkins(caseID)).Val()
+	h := e.s.RDB.HGetAll(context.Background(), e.s.k.checkins(caseID)).Val()
 	if h["active"] != "1" {
 		t.Errorf("plain field active = %q, want 1", h["active"])
 	}
@@ -135,7 +135,7 @@ func TestCheckinScheduleIsSealed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := e.s.rdb.HGet(context.Background(), e.s.k.checkins(caseID), "active").Val(); got != "0" {
+	if got := e.s.RDB.HGet(context.Background(), e.s.k.checkins(caseID), "active").Val(); got != "0" {
 		t.Errorf("active after stop = %q", got)
 	}
 	if n, _ := e.s.PendingTimers(context.Background()); n != 0 {

@@ -44,7 +44,7 @@ func TestClusterAlertPathStaysInTenantSlot(t *testing.T) {
 	crypto.Keyring = mustKeyring(t, old)
 	slots, masters := map[string]int{}, map[string]string{}
 	for _, tn := range clusterTenants {
-		slot, err := c.KeySlot(newKeyspace(tn).prefix())
+		slot, err := c.KeySlot(newKeyspace(tn).p)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -178,14 +178,14 @@ func clusterAlertPath(t *testing.T, addrs []string, tenant string, crypto Crypto
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := sa.rdb.Set(ctx, sa.k.caseDataKey(id), wrapped, 0).Err(); err != nil {
+		if err := sa.RDB.Set(ctx, sa.k.caseDataKey(id), wrapped, 0).Err(); err != nil {
 			t.Fatal(err)
 		}
 		return id
 	}
 	openAlertOf := func(caseID string) *alert.Alert {
 		t.Helper()
-		id, err := sa.rdb.Get(ctx, sa.k.caseOpenAlert(caseID)).Result()
+		id, err := sa.RDB.Get(ctx, sa.k.caseOpenAlert(caseID)).Result()
 		if err != nil {
 			t.Fatalf("case %s has no open alert: %v", caseID, err)
 		}

@@ -11,6 +11,8 @@ import (
 
 	"waymark/alert"
 	"waymark/records"
+	"waymark/store/internal/live"
+	"waymark/store/internal/pages"
 )
 
 // maxCommitAttempts bounds the read-decide-commit loop. Conflicts need
@@ -164,7 +166,7 @@ const (
 )
 
 func (s *conn) runCommit(ctx context.Context, p *commitProg) (commitOutcome, string, error) {
-	res, err := commitScript.Run(ctx, s.rdb, p.keys, p.argv()...).StringSlice()
+	res, err := commitScript.Run(ctx, s.RDB, p.keys, p.argv()...).StringSlice()
 	if err != nil {
 		return 0, "", err
 	}
@@ -197,7 +199,7 @@ func (s *conn) commit(ctx context.Context, p *commitProg, caseID string, c *aler
 	}
 	out, v, err := s.runCommit(ctx, p)
 	if err != nil {
-		return alert.Result{}, true, s.wrap("commit", err)
+		return alert.Result{}, true, s.Wrap("commit", err)
 	}
 	switch out {
 	case duplicate:
@@ -214,19 +216,19 @@ func (s *conn) commit(ctx context.Context, p *commitProg, caseID string, c *aler
 
 // addCommit translates a domain commit into writes.
 func (s *conn) addCommit(p *commitProg, caseID string, c *alert.Commit, z sealer) error {
-	now := s.now()
+	now := s.Now()
 	if a := c.Alert; a != nil {
 		if err := s.addAlert(p, c, a, z, now); err != nil {
 			return err
 		}
 	}
 	for _, t := range c.Drop {
-		p.op("ZREM", s.k.schedule(), t.ID())
-		p.op("DEL", s.k.scheduleEntry(t.ID()))
+		p.op("ZREM", s.k.Schedule(), t.ID())
+		p.op("DEL", s.k.ScheduleEntry(t.ID()))
 	}
 	for _, t := range c.Timers {
-		p.op("ZADD", s.k.schedule(), t.Due.UnixMilli(), t.ID())
-		p.op("HSET", s.k.scheduleEntry(t.ID()), "kind", string(t.Kind), "target", t.Target,
+		p.op("ZADD", s.k.Schedule(), t.Due.UnixMilli(), t.ID())
+		p.op("HSET", s.k.ScheduleEntry(t.ID()), "kind", string(t.Kind), "target", t.Target,
 			"fence", t.Fence, "due", t.Due.UnixMilli(), "claims", 0)
 	}
 	if caseID != "" && (c.Checkins != nil || len(c.CheckinLog) > 0) {
@@ -238,18 +240,18 @@ func (s *conn) addCommit(p *commitProg, caseID string, c *alert.Commit, z sealer
 		p.op("HINCRBY", s.k.caseOutcomes(caseID), string(c.CountOutcome), 1)
 	}
 	for _, pg := range c.Pages {
-		p.op("OUTBOX", s.k.outbox(), pageFields(pg)...)
+		p.op("OUTBOX", s.k.Outbox(), pages.Fields(pg)...)
 	}
 	for _, e := range c.Events {
-		args := append([]any{retentionMS(c.EventRetention, alert.DefaultRules().EventRetention)}, eventFields(e)...)
-		p.op("EVENT", s.k.events(), args...)
+		args := append([]any{retentionMS(c.EventRetention, alert.DefaultRules().EventRetention)}, live.EventFields(e)...)
+		p.op("EVENT", s.k.Events(), args...)
 	}
 	if c.DedupeKey != "" {
 		id := "-"
 		if c.Alert != nil {
 			id = c.Alert.ID
 		}
-		p.dedupe(s.k.dedupe(s.tag("dedupe", c.DedupeKey)), id, alert.DedupeFor)
+		p.dedupe(s.k.dedupe(s.Tag("dedupe", c.DedupeKey)), id, alert.DedupeFor)
 	}
 	return nil
 }
@@ -262,7 +264,7 @@ func retentionMS(d, def time.Duration) int64 {
 }
 
 func (s *conn) addAlert(p *commitProg, c *alert.Commit, a *alert.Alert, z sealer, now time.Time) error {
-	ak := s.k.alertRecord(a.ID)
+	ak := s.k.AlertRecord(a.ID)
 	if c.Created {
 		// Ids are random; this only makes a collision impossible to miss.
 		p.guard(ak, afVersion, "")

@@ -13,6 +13,7 @@ import (
 
 	"waymark/casework"
 	"waymark/seal"
+	"waymark/store/internal/kv"
 )
 
 // App enrolment and devices. A code and a token never reach Redis: only
@@ -39,33 +40,33 @@ return 'ok'
 // sealed under the case's data key) and stores the code's tag until
 // expiresAt, in one script.
 func (s *Cases) IssueEnrolment(ctx context.Context, caseID, code string, check casework.TechSafetyCheck, expiresAt time.Time) error {
-	ctx, cancel := bounded(ctx)
+	ctx, cancel := kv.Bounded(ctx)
 	defer cancel()
-	wrapped, err := s.rdb.Get(ctx, s.k.caseDataKey(caseID)).Result()
+	wrapped, err := s.RDB.Get(ctx, s.k.caseDataKey(caseID)).Result()
 	if errors.Is(err, redis.Nil) {
 		return fmt.Errorf("store: case %s: %w", caseID, casework.ErrNotFound)
 	}
 	if err != nil {
-		return s.wrap("issue enrolment", err)
+		return s.Wrap("issue enrolment", err)
 	}
 	dk, err := s.unwrap(caseID, wrapped)
 	if err != nil {
 		return err
 	}
-	notes, err := dk.Seal([]byte(check.Notes.Reveal()), seal.AD{Key: s.k.caseRecord(caseID), Field: fTechNote})
+	notes, err := dk.Seal([]byte(check.Notes.Reveal()), seal.AD{Key: s.k.CaseRecord(caseID), Field: fTechNote})
 	if err != nil {
 		return fmt.Errorf("store: seal tech-safety notes of case %s: %w", caseID, err)
 	}
-	tag := s.tag("enrol", code)
+	tag := s.Tag("enrol", code)
 	// The key outlives the code a little, so a code is refused for being
 	// expired (decided against the stored time) rather than vanishing early.
-	ttl := expiresAt.Sub(s.now()) + time.Minute
-	res, err := issueEnrolmentScript.Run(ctx, s.rdb,
-		[]string{s.k.caseRecord(caseID), s.k.enrolCode(tag), s.k.caseEnrolCodes(caseID)},
-		tag, caseID, ms(expiresAt), ms(check.RecordedAt), check.RecordedBy, flag(check.OthersHaveAccess), notes,
+	ttl := expiresAt.Sub(s.Now()) + time.Minute
+	res, err := issueEnrolmentScript.Run(ctx, s.RDB,
+		[]string{s.k.CaseRecord(caseID), s.k.enrolCode(tag), s.k.caseEnrolCodes(caseID)},
+		tag, caseID, kv.MS(expiresAt), kv.MS(check.RecordedAt), check.RecordedBy, kv.Flag(check.OthersHaveAccess), notes,
 		max(ttl.Milliseconds(), 1)).Text()
 	if err != nil {
-		return s.wrap("issue enrolment", err)
+		return s.Wrap("issue enrolment", err)
 	}
 	if res != "ok" {
 		return fmt.Errorf("store: case %s: %w", caseID, casework.ErrNotFound)
@@ -98,12 +99,12 @@ return 'ok'
 // token in one script. A wrong, expired or used code is ErrNotFound and
 // writes nothing.
 func (s *Cases) RedeemEnrolment(ctx context.Context, code, token, deviceID string) (string, error) {
-	ctx, cancel := bounded(ctx)
+	ctx, cancel := kv.Bounded(ctx)
 	defer cancel()
-	ctag, dtag := s.tag("enrol", code), s.tag("device", token)
-	v, err := s.rdb.Get(ctx, s.k.enrolCode(ctag)).Result()
+	ctag, dtag := s.Tag("enrol", code), s.Tag("device", token)
+	v, err := s.RDB.Get(ctx, s.k.enrolCode(ctag)).Result()
 	if err != nil && !errors.Is(err, redis.Nil) {
-		return "", s.wrap("redeem enrolment", err)
+		return "", s.Wrap("redeem enrolment", err)
 	}
 	caseID, _, _ := strings.Cut(v, "|")
 	if !casework.ValidCaseID(caseID) {
@@ -112,11 +113,11 @@ func (s *Cases) RedeemEnrolment(ctx context.Context, code, token, deviceID strin
 		// of the answer does not tell them apart.
 		caseID = noCase
 	}
-	res, err := redeemEnrolmentScript.Run(ctx, s.rdb, []string{
-		s.k.enrolCode(ctag), s.k.caseRecord(caseID), s.k.caseDevices(caseID), s.k.caseEnrolCodes(caseID), s.k.device(dtag),
-	}, caseID, ms(s.now()), deviceID, dtag, ctag).Text()
+	res, err := redeemEnrolmentScript.Run(ctx, s.RDB, []string{
+		s.k.enrolCode(ctag), s.k.CaseRecord(caseID), s.k.caseDevices(caseID), s.k.caseEnrolCodes(caseID), s.k.device(dtag),
+	}, caseID, kv.MS(s.Now()), deviceID, dtag, ctag).Text()
 	if err != nil {
-		return "", s.wrap("redeem enrolment", err)
+		return "", s.Wrap("redeem enrolment", err)
 	}
 	if res != "ok" {
 		return "", casework.ErrNotFound
@@ -145,7 +146,7 @@ func (s *Cases) DeviceByToken(ctx context.Context, token string) (caseID, device
 	if err != nil {
 		return "", "", err
 	}
-	if s.now().Sub(last) >= deviceTouchEvery {
+	if s.Now().Sub(last) >= deviceTouchEvery {
 		if err := s.TouchDevice(ctx, token); err != nil {
 			return "", "", err
 		}
@@ -156,11 +157,11 @@ func (s *Cases) DeviceByToken(ctx context.Context, token string) (caseID, device
 // LookupDevice resolves an app token with one plain HMGET and writes
 // nothing. Unknown or revoked tokens are alert.ErrNotFound.
 func (s *Cases) LookupDevice(ctx context.Context, token string) (caseID, deviceID string, lastUsed time.Time, err error) {
-	ctx, cancel := bounded(ctx)
+	ctx, cancel := kv.Bounded(ctx)
 	defer cancel()
-	vals, err := s.rdb.HMGet(ctx, s.k.device(s.tag("device", token)), "case", "device_id", "last_used_at").Result()
+	vals, err := s.RDB.HMGet(ctx, s.k.device(s.Tag("device", token)), "case", "device_id", "last_used_at").Result()
 	if err != nil {
-		return "", "", time.Time{}, s.wrap("device by token", err)
+		return "", "", time.Time{}, s.Wrap("device by token", err)
 	}
 	caseID, _ = vals[0].(string)
 	deviceID, _ = vals[1].(string)
@@ -168,34 +169,34 @@ func (s *Cases) LookupDevice(ctx context.Context, token string) (caseID, deviceI
 		return "", "", time.Time{}, casework.ErrNotFound
 	}
 	last, _ := vals[2].(string)
-	return caseID, deviceID, fromMS(last), nil
+	return caseID, deviceID, kv.FromMS(last), nil
 }
 
 // TouchDevice records a use of the device with token, if the one stored
 // is at least deviceTouchEvery old, and never recreates a revoked device.
 func (s *Cases) TouchDevice(ctx context.Context, token string) error {
-	ctx, cancel := bounded(ctx)
+	ctx, cancel := kv.Bounded(ctx)
 	defer cancel()
-	key := s.k.device(s.tag("device", token))
-	if err := touchDeviceScript.Run(ctx, s.rdb, []string{key}, ms(s.now()), deviceTouchEvery.Milliseconds()).Err(); err != nil {
-		return s.wrap("touch device", err)
+	key := s.k.device(s.Tag("device", token))
+	if err := touchDeviceScript.Run(ctx, s.RDB, []string{key}, kv.MS(s.Now()), deviceTouchEvery.Milliseconds()).Err(); err != nil {
+		return s.Wrap("touch device", err)
 	}
 	return nil
 }
 
 // Devices lists the case's enrolled devices, oldest first.
 func (s *Cases) Devices(ctx context.Context, caseID string) ([]casework.Device, error) {
-	ctx, cancel := bounded(ctx)
+	ctx, cancel := kv.Bounded(ctx)
 	defer cancel()
-	m, err := s.rdb.HGetAll(ctx, s.k.caseDevices(caseID)).Result()
+	m, err := s.RDB.HGetAll(ctx, s.k.caseDevices(caseID)).Result()
 	if err != nil {
-		return nil, s.wrap("devices", err)
+		return nil, s.Wrap("devices", err)
 	}
 	if len(m) == 0 {
 		return nil, nil
 	}
 	ids := slices.Sorted(maps.Keys(m))
-	pipe := s.rdb.Pipeline()
+	pipe := s.RDB.Pipeline()
 	cmds := make([]*redis.SliceCmd, len(ids))
 	for i, id := range ids {
 		if !strings.HasPrefix(m[id], forgotten) {
@@ -203,19 +204,19 @@ func (s *Cases) Devices(ctx context.Context, caseID string) ([]casework.Device, 
 		}
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
-		return nil, s.wrap("devices", err)
+		return nil, s.Wrap("devices", err)
 	}
 	out := make([]casework.Device, 0, len(ids))
 	for i, id := range ids {
 		if removed, ok := strings.CutPrefix(m[id], forgotten); ok {
 			// Forgotten by the phone itself: only the mark remains.
-			out = append(out, casework.Device{ID: id, RemovedAt: fromMS(removed)})
+			out = append(out, casework.Device{ID: id, RemovedAt: kv.FromMS(removed)})
 			continue
 		}
 		v := cmds[i].Val()
 		created, _ := v[0].(string)
 		used, _ := v[1].(string)
-		out = append(out, casework.Device{ID: id, CreatedAt: fromMS(created), LastUsedAt: fromMS(used)})
+		out = append(out, casework.Device{ID: id, CreatedAt: kv.FromMS(created), LastUsedAt: kv.FromMS(used)})
 	}
 	slices.SortStableFunc(out, func(a, b casework.Device) int { return a.CreatedAt.Compare(b.CreatedAt) })
 	return out, nil
@@ -230,18 +231,18 @@ return 'ok'
 
 // RevokeDevice removes the device and its token at once.
 func (s *Cases) RevokeDevice(ctx context.Context, caseID, deviceID string) error {
-	ctx, cancel := bounded(ctx)
+	ctx, cancel := kv.Bounded(ctx)
 	defer cancel()
-	tag, err := s.rdb.HGet(ctx, s.k.caseDevices(caseID), deviceID).Result()
+	tag, err := s.RDB.HGet(ctx, s.k.caseDevices(caseID), deviceID).Result()
 	if errors.Is(err, redis.Nil) {
 		return fmt.Errorf("store: device %s of case %s: %w", deviceID, caseID, casework.ErrNotFound)
 	}
 	if err != nil {
-		return s.wrap("revoke device", err)
+		return s.Wrap("revoke device", err)
 	}
-	res, err := revokeDeviceScript.Run(ctx, s.rdb, []string{s.k.caseDevices(caseID), s.k.device(tag)}, deviceID, tag).Text()
+	res, err := revokeDeviceScript.Run(ctx, s.RDB, []string{s.k.caseDevices(caseID), s.k.device(tag)}, deviceID, tag).Text()
 	if err != nil {
-		return s.wrap("revoke device", err)
+		return s.Wrap("revoke device", err)
 	}
 	if res != "ok" {
 		return fmt.Errorf("store: device %s of case %s: %w", deviceID, caseID, casework.ErrNotFound)
@@ -264,19 +265,19 @@ return 'ok'
 // ForgetDevice removes the device and its token at once, as RevokeDevice
 // does, and leaves the mark that the phone itself asked for it.
 func (s *Cases) ForgetDevice(ctx context.Context, caseID, deviceID string) error {
-	ctx, cancel := bounded(ctx)
+	ctx, cancel := kv.Bounded(ctx)
 	defer cancel()
-	tag, err := s.rdb.HGet(ctx, s.k.caseDevices(caseID), deviceID).Result()
+	tag, err := s.RDB.HGet(ctx, s.k.caseDevices(caseID), deviceID).Result()
 	if errors.Is(err, redis.Nil) || strings.HasPrefix(tag, forgotten) {
 		return fmt.Errorf("store: device %s of case %s: %w", deviceID, caseID, casework.ErrNotFound)
 	}
 	if err != nil {
-		return s.wrap("forget device", err)
+		return s.Wrap("forget device", err)
 	}
-	res, err := forgetDeviceScript.Run(ctx, s.rdb, []string{s.k.caseDevices(caseID), s.k.device(tag)},
-		deviceID, tag, forgotten+ms(s.now())).Text()
+	res, err := forgetDeviceScript.Run(ctx, s.RDB, []string{s.k.caseDevices(caseID), s.k.device(tag)},
+		deviceID, tag, forgotten+kv.MS(s.Now())).Text()
 	if err != nil {
-		return s.wrap("forget device", err)
+		return s.Wrap("forget device", err)
 	}
 	if res != "ok" {
 		return fmt.Errorf("store: device %s of case %s: %w", deviceID, caseID, casework.ErrNotFound)

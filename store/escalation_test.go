@@ -406,7 +406,7 @@ func TestClaimStopsPagesWhileWorked(t *testing.T) {
 				t.Errorf("after 3 h of work: %s by %q (warned %v), want working by s_prim", a.State, a.Owner, a.Esc.Warned)
 			}
 			// Only the acknowledgement timer is left.
-			if n := e.s.rdb.ZCard(ctx, e.s.k.schedule()).Val(); n != 1 {
+			if n := e.s.RDB.ZCard(ctx, e.s.k.Schedule()).Val(); n != 1 {
 				t.Errorf("%d scheduled entries for a worked claim, want the ack timer only", n)
 			}
 		})
@@ -453,7 +453,7 @@ func TestSenderRechecksTheClaim(t *testing.T) {
 	if _, err := e.svc.Tick(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if n := e.s.rdb.XLen(context.Background(), e.s.k.outbox()).Val(); n != 2 {
+	if n := e.s.RDB.XLen(context.Background(), e.s.k.Outbox()).Val(); n != 2 {
 		t.Fatalf("outbox holds %d pages, want 2", n)
 	}
 	if err := e.svc.Ack(context.Background(), who("s_prim"), id); err != nil {
@@ -465,7 +465,7 @@ func TestSenderRechecksTheClaim(t *testing.T) {
 	if got := e.pager.pages(); len(got) != 0 {
 		t.Errorf("pages sent after the claim: %v", got)
 	}
-	if n := e.s.rdb.XLen(context.Background(), e.s.k.outbox()).Val(); n != 0 {
+	if n := e.s.RDB.XLen(context.Background(), e.s.k.Outbox()).Val(); n != 0 {
 		t.Errorf("outbox still holds %d pages", n)
 	}
 }
@@ -656,8 +656,8 @@ func TestAuditorRearms(t *testing.T) {
 	}
 	// Lose the step (as a bug or a botched restore would).
 	step := alert.Timer{Kind: alert.TimerStep, Target: id}.ID()
-	e.s.rdb.ZRem(ctx, e.s.k.schedule(), step)
-	e.s.rdb.Del(ctx, e.s.k.scheduleEntry(step))
+	e.s.RDB.ZRem(ctx, e.s.k.Schedule(), step)
+	e.s.RDB.Del(ctx, e.s.k.ScheduleEntry(step))
 	if n, err := e.svc.Audit(ctx); err != nil || n != 1 {
 		t.Fatalf("audit = %d, %v; want one repair", n, err)
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"waymark/records"
+	"waymark/store/internal/kv"
 )
 
 // Rota gaps and unmet searches (alert/gaps.go): counters in the report
@@ -36,13 +37,13 @@ return added
 `)
 
 func (s *conn) countOnce(ctx context.Context, team string, start time.Time, member, field string, n int64) (bool, error) {
-	ctx, cancel := bounded(ctx)
+	ctx, cancel := kv.Bounded(ctx)
 	defer cancel()
 	floor := start.Add(-gapSlotKeep).Unix()
-	added, err := countOnceScript.Run(ctx, s.rdb, []string{s.k.rotaGaps(team), s.k.reportCounts()},
+	added, err := countOnceScript.Run(ctx, s.RDB, []string{s.k.rotaGaps(team), s.k.reportCounts()},
 		start.Unix(), member, field, n, floor).Int()
 	if err != nil {
-		return false, s.wrap("count rota gap", err)
+		return false, s.Wrap("count rota gap", err)
 	}
 	return added == 1, nil
 }
@@ -62,13 +63,13 @@ func (s *Gaps) CountGapAlerts(ctx context.Context, team string, slot records.Gap
 // PendingGapSlots lists the team's gap slots ended by now whose alerts are
 // not yet counted.
 func (s *Gaps) PendingGapSlots(ctx context.Context, team string, now time.Time) ([]records.GapSlot, error) {
-	ctx, cancel := bounded(ctx)
+	ctx, cancel := kv.Bounded(ctx)
 	defer cancel()
-	members, err := s.rdb.ZRangeByScore(ctx, s.k.rotaGaps(team), &redis.ZRangeBy{
+	members, err := s.RDB.ZRangeByScore(ctx, s.k.rotaGaps(team), &redis.ZRangeBy{
 		Min: strconv.FormatInt(now.Add(-gapSlotKeep).Unix(), 10), Max: strconv.FormatInt(now.Unix(), 10),
 	}).Result()
 	if err != nil {
-		return nil, s.wrap("rota gaps", err)
+		return nil, s.Wrap("rota gaps", err)
 	}
 	done := map[string]bool{}
 	for _, m := range members {
@@ -99,21 +100,21 @@ func (s *Gaps) PendingGapSlots(ctx context.Context, team string, now time.Time) 
 // neither practice nor drill, from the team's alert index (kept until
 // retention erases an alert, long after any sampler asks).
 func (s *Gaps) RealAlertsRaised(ctx context.Context, team string, from, to time.Time) (int64, error) {
-	ctx, cancel := bounded(ctx)
+	ctx, cancel := kv.Bounded(ctx)
 	defer cancel()
-	ids, err := s.rdb.ZRangeByScore(ctx, s.k.teamAlerts(team), &redis.ZRangeBy{
+	ids, err := s.RDB.ZRangeByScore(ctx, s.k.teamAlerts(team), &redis.ZRangeBy{
 		Min: strconv.FormatInt(from.UnixMilli(), 10), Max: "(" + strconv.FormatInt(to.UnixMilli(), 10),
 	}).Result()
 	if err != nil || len(ids) == 0 {
-		return 0, s.wrap("alerts in gap", err)
+		return 0, s.Wrap("alerts in gap", err)
 	}
-	pipe := s.rdb.Pipeline()
+	pipe := s.RDB.Pipeline()
 	modes := make([]*redis.SliceCmd, len(ids))
 	for i, id := range ids {
-		modes[i] = pipe.HMGet(ctx, s.k.alertRecord(id), afRaisedAt, afMode)
+		modes[i] = pipe.HMGet(ctx, s.k.AlertRecord(id), afRaisedAt, afMode)
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
-		return 0, s.wrap("alerts in gap", err)
+		return 0, s.Wrap("alerts in gap", err)
 	}
 	var n int64
 	for _, c := range modes {
@@ -127,13 +128,13 @@ func (s *Gaps) RealAlertsRaised(ctx context.Context, team string, from, to time.
 
 // CountUnmet adds one to each unmet-search counter, in one round trip.
 func (s *Gaps) CountUnmet(ctx context.Context, fields []string) error {
-	ctx, cancel := bounded(ctx)
+	ctx, cancel := kv.Bounded(ctx)
 	defer cancel()
-	_, err := s.rdb.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
+	_, err := s.RDB.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
 		for _, f := range fields {
 			pipe.HIncrBy(ctx, s.k.reportCounts(), f, 1)
 		}
 		return nil
 	})
-	return s.wrap("count unmet search", err)
+	return s.Wrap("count unmet search", err)
 }

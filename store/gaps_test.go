@@ -14,6 +14,7 @@ import (
 	"waymark/internal/testenv"
 	"waymark/records"
 	"waymark/staff"
+	"waymark/store/internal/kv"
 	"waymark/wallclock"
 )
 
@@ -119,10 +120,10 @@ func TestGapSamplerCountsRealAlertsRaisedInAGap(t *testing.T) {
 	// Nobody on call 10:00-10:15; covered after.
 	onCall := func(at time.Time) bool { return !at.Before(time.Date(2026, 7, 1, 10, 15, 0, 0, london)) }
 	put := func(id string, at time.Time, mode alert.Mode) {
-		if err := e.s.rdb.HSet(ctx, e.s.k.alertRecord(id), afRaisedAt, ms(at), afMode, string(mode)).Err(); err != nil {
+		if err := e.s.RDB.HSet(ctx, e.s.k.AlertRecord(id), afRaisedAt, kv.MS(at), afMode, string(mode)).Err(); err != nil {
 			t.Fatal(err)
 		}
-		if err := e.s.rdb.ZAdd(ctx, e.s.k.teamAlerts("south"), redisZ(at, id)).Err(); err != nil {
+		if err := e.s.RDB.ZAdd(ctx, e.s.k.teamAlerts("south"), redisZ(at, id)).Err(); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -10,6 +10,7 @@ import (
 
 	"waymark/alert"
 	"waymark/records"
+	"waymark/store/internal/kv"
 )
 
 // Closing-record hand-off. When an alert closes, the alert commit script
@@ -43,8 +44,8 @@ func decodeRecord(h map[string]string) alert.RecordState {
 		Rev:        atoi(h[rfRev]),
 		Tries:      atoi(h[rfTries]),
 		LastError:  h[rfErr],
-		NextTry:    fromMS(h[rfNext]),
-		FiledAt:    fromMS(h[rfFiledAt]),
+		NextTry:    kv.FromMS(h[rfNext]),
+		FiledAt:    kv.FromMS(h[rfFiledAt]),
 		Hold:       h[rfHold] == "1",
 		Summarized: h[rfSummarized] == "1",
 	}
@@ -53,7 +54,7 @@ func decodeRecord(h map[string]string) alert.RecordState {
 // enqueueHandoff adds to a commit the writes that queue a's closing record
 // (a new revision of it, if it was queued or filed before).
 func (s *conn) enqueueHandoff(p *commitProg, a *alert.Alert, now time.Time) {
-	ak := s.k.alertRecord(a.ID)
+	ak := s.k.AlertRecord(a.ID)
 	p.op("HSET", ak, rfHandoff, string(alert.HandoffPending), rfTries, 0, rfErr, "", rfNext, now.UnixMilli())
 	p.op("HINCRBY", ak, rfRev, 1)
 	p.op("ZADD", s.k.handoffs(), now.UnixMilli(), a.ID)
@@ -78,11 +79,11 @@ return out
 // ClaimHandoffs leases up to limit due hand-offs until now+lease: exactly
 // one instance gets each, and a crashed one's come back when the lease ends.
 func (s *Records) ClaimHandoffs(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]string, error) {
-	ctx, cancel := bounded(ctx)
+	ctx, cancel := kv.Bounded(ctx)
 	defer cancel()
-	ids, err := s.rdb.ZRangeByScore(ctx, s.k.handoffs(), &redis.ZRangeBy{Min: "-inf", Max: ms(now), Count: int64(limit)}).Result()
+	ids, err := s.RDB.ZRangeByScore(ctx, s.k.handoffs(), &redis.ZRangeBy{Min: "-inf", Max: kv.MS(now), Count: int64(limit)}).Result()
 	if err != nil {
-		return nil, s.wrap("due hand-offs", err)
+		return nil, s.Wrap("due hand-offs", err)
 	}
 	if len(ids) == 0 {
 		return nil, nil
@@ -91,9 +92,9 @@ func (s *Records) ClaimHandoffs(ctx context.Context, now time.Time, lease time.D
 	for _, id := range ids {
 		args = append(args, id)
 	}
-	got, err := claimHandoffScript.Run(ctx, s.rdb, []string{s.k.handoffs()}, args...).StringSlice()
+	got, err := claimHandoffScript.Run(ctx, s.RDB, []string{s.k.handoffs()}, args...).StringSlice()
 	if err != nil {
-		return nil, s.wrap("claim hand-offs", err)
+		return nil, s.Wrap("claim hand-offs", err)
 	}
 	return got, nil
 }
@@ -125,15 +126,15 @@ return 1
 // retention clock. It returns false, changing nothing but making the entry
 // due again, when a newer revision was queued meanwhile.
 func (s *Records) HandoffDone(ctx context.Context, alertID string, rev int, how alert.Handoff, at time.Time) (bool, error) {
-	ctx, cancel := bounded(ctx)
+	ctx, cancel := kv.Bounded(ctx)
 	defer cancel()
 	if at.IsZero() {
-		at = s.now()
+		at = s.Now()
 	}
-	n, err := handoffDoneScript.Run(ctx, s.rdb, []string{s.k.alertRecord(alertID), s.k.handoffs(), s.k.retention()},
+	n, err := handoffDoneScript.Run(ctx, s.RDB, []string{s.k.AlertRecord(alertID), s.k.handoffs(), s.k.retention()},
 		alertID, strconv.Itoa(rev), string(how), at.UnixMilli()).Int()
 	if err != nil {
-		return false, s.wrap("hand-off done", err)
+		return false, s.Wrap("hand-off done", err)
 	}
 	return n == 1, nil
 }
@@ -156,41 +157,41 @@ return 1
 
 // HandoffFailed records a failed delivery and when to try again.
 func (s *Records) HandoffFailed(ctx context.Context, alertID string, rev, tries int, next time.Time, problem string) error {
-	ctx, cancel := bounded(ctx)
+	ctx, cancel := kv.Bounded(ctx)
 	defer cancel()
-	err := handoffFailedScript.Run(ctx, s.rdb, []string{s.k.alertRecord(alertID), s.k.handoffs()},
-		alertID, strconv.Itoa(rev), tries, next.UnixMilli(), problem, s.now().UnixMilli()).Err()
-	return s.wrap("hand-off failed", err)
+	err := handoffFailedScript.Run(ctx, s.RDB, []string{s.k.AlertRecord(alertID), s.k.handoffs()},
+		alertID, strconv.Itoa(rev), tries, next.UnixMilli(), problem, s.Now().UnixMilli()).Err()
+	return s.Wrap("hand-off failed", err)
 }
 
 // HandoffLater moves a pending hand-off's next look to next.
 func (s *Records) HandoffLater(ctx context.Context, alertID string, next time.Time) error {
-	ctx, cancel := bounded(ctx)
+	ctx, cancel := kv.Bounded(ctx)
 	defer cancel()
-	err := s.rdb.ZAddXX(ctx, s.k.handoffs(), redis.Z{Score: float64(next.UnixMilli()), Member: alertID}).Err()
-	return s.wrap("hand-off later", err)
+	err := s.RDB.ZAddXX(ctx, s.k.handoffs(), redis.Z{Score: float64(next.UnixMilli()), Member: alertID}).Err()
+	return s.Wrap("hand-off later", err)
 }
 
 // HandoffStats counts the records not yet filed, those that failed at
 // least once, and the oldest close among them.
 func (s *Records) HandoffStats(ctx context.Context) (records.HandoffStats, error) {
-	ctx, cancel := bounded(ctx)
+	ctx, cancel := kv.Bounded(ctx)
 	defer cancel()
-	ids, err := s.rdb.ZRange(ctx, s.k.handoffs(), 0, -1).Result()
+	ids, err := s.RDB.ZRange(ctx, s.k.handoffs(), 0, -1).Result()
 	if err != nil {
-		return records.HandoffStats{}, s.wrap("hand-off stats", err)
+		return records.HandoffStats{}, s.Wrap("hand-off stats", err)
 	}
 	st := records.HandoffStats{}
 	if len(ids) == 0 {
 		return st, nil
 	}
-	pipe := s.rdb.Pipeline()
+	pipe := s.RDB.Pipeline()
 	cmds := make([]*redis.SliceCmd, len(ids))
 	for i, id := range ids {
-		cmds[i] = pipe.HMGet(ctx, s.k.alertRecord(id), rfHandoff, rfTries, afClosedAt)
+		cmds[i] = pipe.HMGet(ctx, s.k.AlertRecord(id), rfHandoff, rfTries, afClosedAt)
 	}
 	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-		return st, s.wrap("hand-off stats", err)
+		return st, s.Wrap("hand-off stats", err)
 	}
 	for _, c := range cmds {
 		v := c.Val()
@@ -202,7 +203,7 @@ func (s *Records) HandoffStats(ctx context.Context) (records.HandoffStats, error
 			st.Failing++
 		}
 		closed, _ := v[2].(string)
-		if at := fromMS(closed); !at.IsZero() && (st.Oldest.IsZero() || at.Before(st.Oldest)) {
+		if at := kv.FromMS(closed); !at.IsZero() && (st.Oldest.IsZero() || at.Before(st.Oldest)) {
 			st.Oldest = at.UTC()
 		}
 	}

@@ -97,7 +97,7 @@ func benchHub(b *testing.B, responders int) {
 		defer c.Close()
 	}
 	alertID := randid.New("a_", 20)
-	s.rdb.HSet(ctx, s.k.alertRecord(alertID), "team", "north", "raised_at", time.Now().UnixMilli())
+	s.RDB.HSet(ctx, s.k.AlertRecord(alertID), "team", "north", "raised_at", time.Now().UnixMilli())
 
 	got := make(chan time.Time, responders)
 	var wg sync.WaitGroup
@@ -119,7 +119,7 @@ func benchHub(b *testing.B, responders int) {
 	b.ResetTimer()
 	for b.Loop() {
 		start := time.Now()
-		if err := s.rdb.XAdd(ctx, &redis.XAddArgs{Stream: s.k.events(), Values: []any{
+		if err := s.RDB.XAdd(ctx, &redis.XAddArgs{Stream: s.k.Events(), Values: []any{
 			"type", "raised", "alert", alertID, "team", "north", "case", "", "priority", 3, "at", start.UnixMilli(),
 		}}).Err(); err != nil {
 			b.Fatal(err)

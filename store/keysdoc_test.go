@@ -40,7 +40,7 @@ tenant prefix ` + "`wm:{tenant}:`" + ` (the hash tag keeps a tenant in one Clust
 slot). Names never hold personal data: ids are random letters, and tokens,
 usernames and addresses appear only as letter-only HMAC tags. The lifetime
 of each key is given with its area in ` + "`docs/decisions.md`" + `. This list is
-generated from ` + "`store/keys.go`" + ` by ` + "`go test ./store -run TestRedisKeysDoc -update-keys-doc`" + `,
+generated from ` + "`store/keys.go`" + ` and the ` + "`keys.go`" + ` files under ` + "`store/internal`" + ` by ` + "`go test ./store -run TestRedisKeysDoc -update-keys-doc`" + `,
 and that test fails when the two differ.
 
 `
@@ -49,8 +49,31 @@ const keysDocTable = "\n| builder | key | what |\n|---|---|---|\n"
 
 func renderKeysDoc(t *testing.T) string {
 	t.Helper()
+	var b strings.Builder
+	b.WriteString(keysDocHead)
+	b.WriteString(keysDocTable[1:])
+	n := 0
+	for _, path := range keysFiles {
+		n += renderKeysFile(t, &b, path)
+	}
+	if n < 50 {
+		t.Fatalf("only %d key builders found in %v", n, keysFiles)
+	}
+	return b.String()
+}
+
+// keysFiles are the files that build key names: the shared ones
+// (internal/kv), package store's own, and those of the packages under
+// store/internal that keep keys of their own.
+var keysFiles = []string{"internal/kv/keys.go", "keys.go", "internal/live/keys.go", "internal/pages/keys.go",
+	"internal/auditlog/keys.go", "internal/accounts/keys.go", "internal/directory/keys.go", "internal/smsstatus/keys.go"}
+
+// renderKeysFile writes the sections and key builders of one keys.go and
+// returns how many builders it found.
+func renderKeysFile(t *testing.T, b *strings.Builder, path string) int {
+	t.Helper()
 	fset := token.NewFileSet()
-	f, err := parser.ParseFile(fset, "keys.go", nil, parser.ParseComments)
+	f, err := parser.ParseFile(fset, path, nil, parser.ParseComments)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,9 +89,6 @@ func renderKeysDoc(t *testing.T) string {
 			sections = append(sections, section{cg.Pos(), strings.ToUpper(name[:1]) + name[1:]})
 		}
 	}
-	var b strings.Builder
-	b.WriteString(keysDocHead)
-	b.WriteString(keysDocTable[1:])
 	n := 0
 	for _, d := range f.Decls {
 		for len(sections) > 0 && sections[0].pos < d.Pos() {
@@ -79,7 +99,7 @@ func renderKeysDoc(t *testing.T) string {
 		if !ok || fn.Recv == nil || len(fn.Body.List) != 1 {
 			continue
 		}
-		if id, ok := fn.Recv.List[0].Type.(*ast.Ident); !ok || id.Name != "keyspace" || fn.Name.Name == "prefix" {
+		if id, ok := fn.Recv.List[0].Type.(*ast.Ident); !ok || (id.Name != "keyspace" && id.Name != "Keys") || fn.Name.Name == "prefix" {
 			continue
 		}
 		ret, ok := fn.Body.List[0].(*ast.ReturnStmt)
@@ -94,10 +114,7 @@ func renderKeysDoc(t *testing.T) string {
 		b.WriteString("| `" + fn.Name.Name + "` | `" + key + "` | " + strings.ReplaceAll(what, "|", "\\|") + " |\n")
 		n++
 	}
-	if n < 50 {
-		t.Fatalf("only %d key builders found in keys.go", n)
-	}
-	return b.String()
+	return n
 }
 
 // spell renders a key expression: k.p is the tenant prefix, a string

@@ -20,7 +20,7 @@ func TestAuditAppendWaitsOutLoading(t *testing.T) {
 	// 20,000 keys at 100 µs each: about two seconds of loading.
 	s, r := newTestStore(t, testenv.RedisOptions{AOF: true, Args: []string{"--key-load-delay", "100"}})
 	ctx := context.Background()
-	pipe := s.rdb.Pipeline()
+	pipe := s.RDB.Pipeline()
 	for i := range 20000 {
 		pipe.Set(ctx, s.k.p+"filler:"+fmt.Sprint(i), "x", 0)
 	}
@@ -29,7 +29,7 @@ func TestAuditAppendWaitsOutLoading(t *testing.T) {
 	}
 	r.Stop()
 	r.StartLoading()
-	if err := s.rdb.Ping(ctx).Err(); err == nil || !strings.HasPrefix(err.Error(), "LOADING") {
+	if err := s.RDB.Ping(ctx).Err(); err == nil || !strings.HasPrefix(err.Error(), "LOADING") {
 		t.Fatalf("PING right after the restart = %v, want LOADING (loading was too quick to test)", err)
 	}
 	actx, cancel := context.WithTimeout(ctx, 30*time.Second)

@@ -104,7 +104,7 @@ func TestOutboxDropsPagesOfClaimedAlerts(t *testing.T) {
 	if c, err := e.s.BeginPage(ctx, pg2, "a"); err != nil || c != alert.PageDrop {
 		t.Errorf("BeginPage of a claimed alert = %s, %v; want drop", c, err)
 	}
-	if n := e.s.rdb.XLen(ctx, e.s.k.outbox()).Val(); n != 0 {
+	if n := e.s.RDB.XLen(ctx, e.s.k.Outbox()).Val(); n != 0 {
 		t.Errorf("outbox holds %d dropped pages", n)
 	}
 	_ = a
@@ -209,7 +209,7 @@ func TestRotasAndPoliciesAreVersioned(t *testing.T) {
 	if err != nil || got.Version != 2 || len(got.Shifts) != 2 {
 		t.Errorf("rota in force = %+v, %v", got, err)
 	}
-	if prev := e.s.rdb.HGet(ctx, e.s.k.rota("south"), "previous").Val(); prev == "" {
+	if prev := e.s.RDB.HGet(ctx, e.s.k.rota("south"), "previous").Val(); prev == "" {
 		t.Error("the previous version was not kept")
 	}
 	ps := oncall.DefaultPolicies()
@@ -240,13 +240,13 @@ func TestOutboxPruneConsumers(t *testing.T) {
 		t.Fatalf("ReadPages = %v, %v", got, err)
 	}
 	for _, name := range []string{"gone-one", "gone-two", "self"} {
-		if err := e.s.rdb.XGroupCreateConsumer(ctx, e.s.k.outbox(), outboxGroup, name).Err(); err != nil {
+		if err := e.s.RDB.XGroupCreateConsumer(ctx, e.s.k.Outbox(), outboxGroup, name).Err(); err != nil {
 			t.Fatal(err)
 		}
 	}
 	consumers := func() []string {
 		t.Helper()
-		cs, err := e.s.rdb.XInfoConsumers(ctx, e.s.k.outbox(), outboxGroup).Result()
+		cs, err := e.s.RDB.XInfoConsumers(ctx, e.s.k.Outbox(), outboxGroup).Result()
 		if err != nil {
 			t.Fatal(err)
 		}

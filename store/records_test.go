@@ -19,6 +19,7 @@ import (
 	"waymark/pii"
 	"waymark/records"
 	"waymark/staff"
+	"waymark/store/internal/kv"
 )
 
 // endpoint is a case-management endpoint on loopback whose answers the test
@@ -111,7 +112,7 @@ func (e *alertEnv) resolvedAlert(t *testing.T) (caseID string, a *alert.Alert) {
 
 func (e *alertEnv) exists(t *testing.T, key string) bool {
 	t.Helper()
-	n, err := e.s.rdb.Exists(context.Background(), key).Result()
+	n, err := e.s.RDB.Exists(context.Background(), key).Result()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +141,7 @@ func TestHandoffRetriedUntilFiledThenRetentionRuns(t *testing.T) {
 	if rep, err := recs.Sweep(ctx); err != nil || rep.Erased != 0 {
 		t.Fatalf("sweep before filing = %+v, %v; want nothing erased", rep, err)
 	}
-	if !e.exists(t, e.s.k.alertTimeline(a.ID)) || !e.exists(t, e.s.k.alertRecord(a.ID)) {
+	if !e.exists(t, e.s.k.alertTimeline(a.ID)) || !e.exists(t, e.s.k.AlertRecord(a.ID)) {
 		t.Fatal("sealed details gone before the hand-off was confirmed")
 	}
 
@@ -216,10 +217,10 @@ func TestHandoffRetriedUntilFiledThenRetentionRuns(t *testing.T) {
 	if err := e.s.SaveReceipts(ctx, []Receipt{{Alert: a.ID, Staff: "s_prim", Teams: []string{a.Team}, At: e.clk.Now()}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.s.rdb.HSet(ctx, e.s.k.alertSeen(a.ID), "s_earlier", e.clk.Now().UnixMilli()).Err(); err != nil {
+	if err := e.s.RDB.HSet(ctx, e.s.k.AlertSeen(a.ID), "s_earlier", e.clk.Now().UnixMilli()).Err(); err != nil {
 		t.Fatal(err)
 	}
-	if !e.exists(t, e.s.k.alertReceipts(a.ID)) {
+	if !e.exists(t, e.s.k.AlertReceipts(a.ID)) {
 		t.Fatal("setup: no receipts stored")
 	}
 
@@ -233,7 +234,7 @@ func TestHandoffRetriedUntilFiledThenRetentionRuns(t *testing.T) {
 	if err != nil || rep.Erased != 1 {
 		t.Fatalf("sweep at retention = %+v, %v; want one erased", rep, err)
 	}
-	for _, k := range []string{e.s.k.alertRecord(a.ID), e.s.k.alertTimeline(a.ID), e.s.k.alertReceipts(a.ID), e.s.k.alertSeen(a.ID)} {
+	for _, k := range []string{e.s.k.AlertRecord(a.ID), e.s.k.alertTimeline(a.ID), e.s.k.AlertReceipts(a.ID), e.s.k.AlertSeen(a.ID)} {
 		if e.exists(t, k) {
 			t.Errorf("%s survived retention", k)
 		}
@@ -276,7 +277,7 @@ func TestLegalHoldKeepsAlertUntilLifted(t *testing.T) {
 					err = recs.SetAlertHold(ctx, admin, a.ID, v)
 				} else {
 					// e.newCase makes no case record; the hold is its plain field.
-					err = e.s.rdb.HSet(ctx, e.s.k.caseRecord(caseID), fLegalHold, flag(v)).Err()
+					err = e.s.RDB.HSet(ctx, e.s.k.CaseRecord(caseID), fLegalHold, kv.Flag(v)).Err()
 				}
 				if err != nil {
 					t.Fatal(err)

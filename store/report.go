@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"strconv"
+
+	"waymark/store/internal/kv"
 )
 
 // ReportCounts returns every anonymous report counter (keys.reportCounts):
@@ -10,10 +12,10 @@ import (
 // the store neither knows nor cares what they mean. They hold no id, and
 // they outlive the alerts they count.
 func (s *Records) ReportCounts(ctx context.Context) (map[string]int64, error) {
-	ctx, cancel := bounded(ctx)
+	ctx, cancel := kv.Bounded(ctx)
 	defer cancel()
 	out := map[string]int64{}
-	iter := s.rdb.HScan(ctx, s.k.reportCounts(), 0, "", 1000).Iterator()
+	iter := s.RDB.HScan(ctx, s.k.reportCounts(), 0, "", 1000).Iterator()
 	for iter.Next(ctx) {
 		field := iter.Val()
 		if !iter.Next(ctx) {
@@ -25,7 +27,7 @@ func (s *Records) ReportCounts(ctx context.Context) (map[string]int64, error) {
 		}
 	}
 	if err := iter.Err(); err != nil {
-		return nil, s.wrap("report counts", err)
+		return nil, s.Wrap("report counts", err)
 	}
 	return out, nil
 }

@@ -12,6 +12,7 @@ import (
 
 	"waymark/casework"
 	"waymark/records"
+	"waymark/store/internal/kv"
 )
 
 // Retention. An alert's sealed details stay until its closing record has
@@ -51,38 +52,38 @@ return 1
 // all that outlives it), records it in its case's history, and ends its
 // location trail unless a legal hold keeps it.
 func (s *Records) Summarize(ctx context.Context, alertID string, fields []string) error {
-	ctx, cancel := bounded(ctx)
+	ctx, cancel := kv.Bounded(ctx)
 	defer cancel()
-	v, err := s.rdb.HMGet(ctx, s.k.alertRecord(alertID), afCase, afRaisedAt).Result()
+	v, err := s.RDB.HMGet(ctx, s.k.AlertRecord(alertID), afCase, afRaisedAt).Result()
 	if err != nil {
-		return s.wrap("summarize", err)
+		return s.Wrap("summarize", err)
 	}
 	caseID, _ := v[0].(string)
 	raised, _ := v[1].(string)
-	ak := s.k.alertRecord(alertID)
+	ak := s.k.AlertRecord(alertID)
 	caseKey, hist := ak, ak
 	if caseID != "" {
-		caseKey, hist = s.k.caseRecord(caseID), s.k.caseHistory(caseID)
+		caseKey, hist = s.k.CaseRecord(caseID), s.k.caseHistory(caseID)
 	}
-	floor := fromMS(raised).Add(-historyKeep).UnixMilli()
+	floor := kv.FromMS(raised).Add(-historyKeep).UnixMilli()
 	args := []any{alertID, atoi(raised), floor}
 	for _, f := range fields {
 		args = append(args, f)
 	}
-	err = summarizeScript.Run(ctx, s.rdb, []string{ak, s.k.reportCounts(), s.k.alertTrail(alertID), caseKey, hist}, args...).Err()
-	return s.wrap("summarize", err)
+	err = summarizeScript.Run(ctx, s.RDB, []string{ak, s.k.reportCounts(), s.k.alertTrail(alertID), caseKey, hist}, args...).Err()
+	return s.Wrap("summarize", err)
 }
 
 // PriorAlert reports whether the case's history holds another alert raised
 // in [from, before).
 func (s *Records) PriorAlert(ctx context.Context, caseID, alertID string, from, before time.Time) (bool, error) {
-	ctx, cancel := bounded(ctx)
+	ctx, cancel := kv.Bounded(ctx)
 	defer cancel()
-	ids, err := s.rdb.ZRangeByScore(ctx, s.k.caseHistory(caseID), &redis.ZRangeBy{
+	ids, err := s.RDB.ZRangeByScore(ctx, s.k.caseHistory(caseID), &redis.ZRangeBy{
 		Min: strconv.FormatInt(from.UnixMilli(), 10), Max: "(" + strconv.FormatInt(before.UnixMilli(), 10),
 	}).Result()
 	if err != nil {
-		return false, s.wrap("prior alert", err)
+		return false, s.Wrap("prior alert", err)
 	}
 	for _, id := range ids {
 		if id != alertID {
@@ -95,14 +96,14 @@ func (s *Records) PriorAlert(ctx context.Context, caseID, alertID string, from, 
 // CaseAlertIDs lists the alerts still held for a case: its history and its
 // open and last alert.
 func (s *Records) CaseAlertIDs(ctx context.Context, caseID string) ([]string, error) {
-	ctx, cancel := bounded(ctx)
+	ctx, cancel := kv.Bounded(ctx)
 	defer cancel()
-	pipe := s.rdb.Pipeline()
+	pipe := s.RDB.Pipeline()
 	hist := pipe.ZRange(ctx, s.k.caseHistory(caseID), 0, -1)
 	open := pipe.Get(ctx, s.k.caseOpenAlert(caseID))
 	last := pipe.Get(ctx, s.k.caseLastAlert(caseID))
 	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-		return nil, s.wrap("case alerts", err)
+		return nil, s.Wrap("case alerts", err)
 	}
 	ids := hist.Val()
 	for _, v := range []string{open.Val(), last.Val()} {
@@ -116,11 +117,11 @@ func (s *Records) CaseAlertIDs(ctx context.Context, caseID string) ([]string, er
 // RetentionDue lists alerts whose record was filed at or before cutoff,
 // oldest first, skipping the first offset (held ones the sweep passed).
 func (s *Records) RetentionDue(ctx context.Context, cutoff time.Time, offset, limit int) ([]string, error) {
-	ctx, cancel := bounded(ctx)
+	ctx, cancel := kv.Bounded(ctx)
 	defer cancel()
-	ids, err := s.rdb.ZRangeByScore(ctx, s.k.retention(), &redis.ZRangeBy{Min: "-inf", Max: ms(cutoff), Offset: int64(offset), Count: int64(limit)}).Result()
+	ids, err := s.RDB.ZRangeByScore(ctx, s.k.retention(), &redis.ZRangeBy{Min: "-inf", Max: kv.MS(cutoff), Offset: int64(offset), Count: int64(limit)}).Result()
 	if err != nil {
-		return nil, s.wrap("retention due", err)
+		return nil, s.Wrap("retention due", err)
 	}
 	return ids, nil
 }
@@ -164,25 +165,25 @@ return 'erased'
 // history keeps the alert's id and raise time for repeat counting until
 // it ages out or the case is erased.
 func (s *Records) EraseAlert(ctx context.Context, alertID string, cutoff time.Time) (records.EraseResult, error) {
-	ctx, cancel := bounded(ctx)
+	ctx, cancel := kv.Bounded(ctx)
 	defer cancel()
-	v, err := s.rdb.HMGet(ctx, s.k.alertRecord(alertID), afCase, afTeam).Result()
+	v, err := s.RDB.HMGet(ctx, s.k.AlertRecord(alertID), afCase, afTeam).Result()
 	if err != nil {
-		return "", s.wrap("erase alert", err)
+		return "", s.Wrap("erase alert", err)
 	}
 	caseID, _ := v[0].(string)
 	team, _ := v[1].(string)
-	ak := s.k.alertRecord(alertID)
+	ak := s.k.AlertRecord(alertID)
 	caseKey, last, open := ak, ak, ak
 	if caseID != "" {
-		caseKey, last, open = s.k.caseRecord(caseID), s.k.caseLastAlert(caseID), s.k.caseOpenAlert(caseID)
+		caseKey, last, open = s.k.CaseRecord(caseID), s.k.caseLastAlert(caseID), s.k.caseOpenAlert(caseID)
 	}
-	res, err := eraseAlertScript.Run(ctx, s.rdb, []string{ak, s.k.alertTimeline(alertID), s.k.alertTrail(alertID),
-		s.k.alertReceipts(alertID), s.k.retention(), caseKey, s.k.teamAlerts(team), last, open, s.k.openAlerts(), s.k.handoffs(),
-		s.k.alertSeen(alertID)},
+	res, err := eraseAlertScript.Run(ctx, s.RDB, []string{ak, s.k.alertTimeline(alertID), s.k.alertTrail(alertID),
+		s.k.AlertReceipts(alertID), s.k.retention(), caseKey, s.k.teamAlerts(team), last, open, s.k.openAlerts(), s.k.handoffs(),
+		s.k.AlertSeen(alertID)},
 		alertID, cutoff.UnixMilli()).Text()
 	if err != nil {
-		return "", s.wrap("erase alert", err)
+		return "", s.Wrap("erase alert", err)
 	}
 	return records.EraseResult(res), nil
 }
@@ -195,14 +196,35 @@ return 1
 
 // SetAlertHold puts an alert on legal hold or lifts it.
 func (s *Records) SetAlertHold(ctx context.Context, alertID string, on bool) error {
-	ctx, cancel := bounded(ctx)
+	ctx, cancel := kv.Bounded(ctx)
 	defer cancel()
-	n, err := setHoldScript.Run(ctx, s.rdb, []string{s.k.alertRecord(alertID)}, flag(on)).Int()
+	n, err := setHoldScript.Run(ctx, s.RDB, []string{s.k.AlertRecord(alertID)}, kv.Flag(on)).Int()
 	if err != nil {
-		return s.wrap("alert hold", err)
+		return s.Wrap("alert hold", err)
 	}
 	if n == 0 {
 		return fmt.Errorf("store: alert %s: %w", alertID, casework.ErrNotFound)
 	}
 	return nil
+}
+
+// Held reports whether a case or an alert is on legal hold.
+func (s *Records) Held(ctx context.Context, caseID, alertID string) (bool, error) {
+	ctx, cancel := kv.Bounded(ctx)
+	defer cancel()
+	pipe := s.RDB.Pipeline()
+	var c, a *redis.StringCmd
+	if caseID != "" {
+		c = pipe.HGet(ctx, s.k.CaseRecord(caseID), fLegalHold)
+	}
+	if alertID != "" {
+		a = pipe.HGet(ctx, s.k.AlertRecord(alertID), rfHold)
+	}
+	if c == nil && a == nil {
+		return false, nil
+	}
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return false, s.Wrap("legal hold", err)
+	}
+	return (c != nil && c.Val() == "1") || (a != nil && a.Val() == "1"), nil
 }

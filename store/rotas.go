@@ -11,6 +11,7 @@ import (
 
 	"waymark/casework"
 	"waymark/oncall"
+	"waymark/store/internal/kv"
 )
 
 // Rotas and policies. Each team's rota (keys.rota) and policy set
@@ -44,11 +45,11 @@ func (s *conn) saveVersioned(ctx context.Context, op, key string, v any, version
 	if err != nil {
 		return fmt.Errorf("store: %s: %w", op, err)
 	}
-	ctx, cancel := bounded(ctx)
+	ctx, cancel := kv.Bounded(ctx)
 	defer cancel()
-	n, err := saveVersionedScript.Run(ctx, s.rdb, []string{key}, b, strconv.FormatInt(version-1, 10), version).Int()
+	n, err := saveVersionedScript.Run(ctx, s.RDB, []string{key}, b, strconv.FormatInt(version-1, 10), version).Int()
 	if err != nil {
-		return s.wrap(op, err)
+		return s.Wrap(op, err)
 	}
 	if n == 0 {
 		return fmt.Errorf("store: %s: changed by someone else meanwhile: %w", op, casework.ErrConflict)
@@ -57,14 +58,14 @@ func (s *conn) saveVersioned(ctx context.Context, op, key string, v any, version
 }
 
 func (s *conn) loadVersioned(ctx context.Context, op, key string, v any) (bool, error) {
-	ctx, cancel := bounded(ctx)
+	ctx, cancel := kv.Bounded(ctx)
 	defer cancel()
-	b, err := s.rdb.HGet(ctx, key, "current").Bytes()
+	b, err := s.RDB.HGet(ctx, key, "current").Bytes()
 	if errors.Is(err, redis.Nil) {
 		return false, nil
 	}
 	if err != nil {
-		return false, s.wrap(op, err)
+		return false, s.Wrap(op, err)
 	}
 	if err := json.Unmarshal(b, v); err != nil {
 		return false, fmt.Errorf("store: %s: stored value unreadable: %w", op, err)

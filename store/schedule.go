@@ -9,6 +9,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"waymark/alert"
+	"waymark/store/internal/kv"
 )
 
 // The one scheduler. keys.schedule() is a sorted set of entry ids scored by
@@ -56,27 +57,27 @@ return 0
 // ClaimTimers claims up to limit timers due at now, leasing each until
 // now+lease.
 func (s *Alerts) ClaimTimers(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]alert.Timer, error) {
-	ctx, cancel := bounded(ctx)
+	ctx, cancel := kv.Bounded(ctx)
 	defer cancel()
 	nowMS := strconv.FormatInt(now.UnixMilli(), 10)
-	ids, err := s.rdb.ZRangeByScore(ctx, s.k.schedule(), &redis.ZRangeBy{Min: "-inf", Max: nowMS, Count: int64(limit)}).Result()
+	ids, err := s.RDB.ZRangeByScore(ctx, s.k.Schedule(), &redis.ZRangeBy{Min: "-inf", Max: nowMS, Count: int64(limit)}).Result()
 	if err != nil {
-		return nil, s.wrap("due timers", err)
+		return nil, s.Wrap("due timers", err)
 	}
 	if len(ids) == 0 {
 		return nil, nil
 	}
 	keys := make([]string, 0, len(ids)+1)
-	keys = append(keys, s.k.schedule())
+	keys = append(keys, s.k.Schedule())
 	args := make([]any, 0, len(ids)+2)
 	args = append(args, nowMS, now.Add(lease).UnixMilli())
 	for _, id := range ids {
-		keys = append(keys, s.k.scheduleEntry(id))
+		keys = append(keys, s.k.ScheduleEntry(id))
 		args = append(args, id)
 	}
-	res, err := claimScript.Run(ctx, s.rdb, keys, args...).Slice()
+	res, err := claimScript.Run(ctx, s.RDB, keys, args...).Slice()
 	if err != nil {
-		return nil, s.wrap("claim timers", err)
+		return nil, s.Wrap("claim timers", err)
 	}
 	out := make([]alert.Timer, 0, len(res))
 	for _, r := range res {
@@ -86,7 +87,7 @@ func (s *Alerts) ClaimTimers(ctx context.Context, now time.Time, lease time.Dura
 		}
 		str := func(i int) string { v, _ := f[i].(string); return v }
 		claim, _ := strconv.ParseInt(str(4), 10, 64)
-		t := alert.Timer{Kind: alert.TimerKind(str(0)), Target: str(1), Fence: str(2), Due: fromMS(str(3)), Claim: claim}
+		t := alert.Timer{Kind: alert.TimerKind(str(0)), Target: str(1), Fence: str(2), Due: kv.FromMS(str(3)), Claim: claim}
 		out = append(out, t)
 	}
 	return out, nil
@@ -94,18 +95,9 @@ func (s *Alerts) ClaimTimers(ctx context.Context, now time.Time, lease time.Dura
 
 // FinishTimer removes a claimed timer if it still carries t's fence.
 func (s *Alerts) FinishTimer(ctx context.Context, t alert.Timer) error {
-	ctx, cancel := bounded(ctx)
+	ctx, cancel := kv.Bounded(ctx)
 	defer cancel()
 	id := t.ID()
-	err := finishScript.Run(ctx, s.rdb, []string{s.k.schedule(), s.k.scheduleEntry(id)}, id, t.Fence).Err()
-	return s.wrap("finish timer", err)
-}
-
-// PendingTimers counts the scheduler's entries (for metrics and the
-// auditor).
-func (s *Outbox) PendingTimers(ctx context.Context) (int64, error) {
-	ctx, cancel := bounded(ctx)
-	defer cancel()
-	n, err := s.rdb.ZCard(ctx, s.k.schedule()).Result()
-	return n, s.wrap("pending timers", err)
+	err := finishScript.Run(ctx, s.RDB, []string{s.k.Schedule(), s.k.ScheduleEntry(id)}, id, t.Fence).Err()
+	return s.Wrap("finish timer", err)
 }

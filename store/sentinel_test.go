@@ -153,9 +153,9 @@ func TestSentinelFailoverUnderLoad(t *testing.T) {
 	lost := 0
 	for chunk := range chunks(acked, 500) {
 		cmds := make([]*redis.IntCmd, len(chunk))
-		if _, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		if _, err := s.RDB.Pipelined(ctx, func(p redis.Pipeliner) error {
 			for i, id := range chunk {
-				cmds[i] = p.Exists(ctx, s.k.alertRecord(id))
+				cmds[i] = p.Exists(ctx, s.k.AlertRecord(id))
 			}
 			return nil
 		}); err != nil {

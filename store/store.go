@@ -1,7 +1,13 @@
-// Package store keeps Waymark's state in Redis. It is the only package that
-// imports go-redis: every key name is built in keys.go, every multi-key step
-// is one atomic script or transaction, and personal data is sealed on the way
+// Package store keeps Waymark's state in Redis. It and the packages under
+// it are the only ones that import go-redis: every key name is built in a
+// keys.go (this package's, internal/kv's for keys several packages share,
+// and those of the packages under store/internal), every multi-key step is
+// one atomic script or transaction, and personal data is sealed on the way
 // in and opened on the way out.
+//
+// Open returns a DB; each consumer gets a small type over it (Alerts,
+// Cases, Staff, Outbox, Records, …) that satisfies the interface the
+// consumer declares.
 //
 // All keys of a tenant share the hash tag {tenant}, so a Redis Cluster keeps
 // a tenant's keys in one slot and every script may touch any of them.
@@ -14,7 +20,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"os"
 	"strings"
 	"time"
@@ -22,21 +27,16 @@ import (
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
 
-	"waymark/problem"
+	"waymark/store/internal/kv"
 )
 
 // ErrUnavailable reports that Redis did not answer in time. The HTTP layer
 // turns it into 503: Waymark never answers 2xx for something it could not store.
-var ErrUnavailable = fmt.Errorf("store: redis: %w", problem.ErrUnavailable)
-
-// errLoading is ErrUnavailable while Redis loads its data at start-up
-// (it answers LOADING): worth waiting out where nothing may be lost.
-var errLoading = fmt.Errorf("loading its data: %w", ErrUnavailable)
+var ErrUnavailable = kv.ErrUnavailable
 
 // Timeouts bound every Redis call: intake gives up after about two seconds
 // and answers 503 rather than hang (DESIGN.md, "Redis slow or down").
 const (
-	opTimeout    = 2 * time.Second
 	dialTimeout  = time.Second
 	ioTimeout    = 1500 * time.Millisecond
 	poolTimeout  = 2 * time.Second
@@ -77,16 +77,14 @@ type Options struct {
 // its consumer declares. It is safe for concurrent use.
 type DB struct{ *conn }
 
-// conn is what every aggregate shares. Its methods are the store's private
-// helpers; embedding it gives each aggregate those and nothing exported.
+// conn is what every aggregate here shares: the connection, this
+// package's keyspace and the embedded server, if any. Its methods are the
+// store's private helpers; embedding it gives each aggregate those and
+// nothing exported.
 type conn struct {
-	rdb      redis.UniversalClient
+	*kv.Conn
 	k        keyspace
-	now      func() time.Time
-	log      *slog.Logger
 	embedded *miniredis.Miniredis
-	crypto   Crypto
-	onError  func()
 }
 
 // Open connects to the configured Redis (single, Sentinel or Cluster). It
@@ -190,7 +188,8 @@ func newStore(rdb redis.UniversalClient, o Options) *DB {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &DB{&conn{rdb: rdb, k: newKeyspace(o.Tenant), now: now, log: log, crypto: o.Crypto, onError: o.OnError}}
+	k := newKeyspace(o.Tenant)
+	return &DB{&conn{Conn: &kv.Conn{RDB: rdb, Prefix: k.p, Now: now, Log: log, Crypto: o.Crypto, OnError: o.OnError}, k: k}}
 }
 
 // Embedded reports whether this store runs on the in-process server.
@@ -206,7 +205,7 @@ func (s *DB) EmbeddedAddr() string {
 
 // Close closes the client and stops the embedded server, if any.
 func (s *DB) Close() error {
-	err := s.rdb.Close()
+	err := s.RDB.Close()
 	if s.embedded != nil {
 		s.embedded.Close()
 	}
@@ -215,22 +214,12 @@ func (s *DB) Close() error {
 
 // Ping checks that Redis answers within the context's deadline.
 func (s *DB) Ping(ctx context.Context) error {
-	ctx, cancel := bounded(ctx)
+	ctx, cancel := kv.Bounded(ctx)
 	defer cancel()
-	if err := s.rdb.Ping(ctx).Err(); err != nil {
-		return s.wrap("ping", err)
+	if err := s.RDB.Ping(ctx).Err(); err != nil {
+		return s.Wrap("ping", err)
 	}
 	return nil
-}
-
-// bounded gives an operation the store's overall deadline unless the caller
-// set a sooner one: with retries, a hung Redis must still cost at most about
-// two seconds before the caller can answer 503.
-func bounded(ctx context.Context) (context.Context, context.CancelFunc) {
-	if d, ok := ctx.Deadline(); ok && time.Until(d) <= opTimeout {
-		return ctx, func() {}
-	}
-	return context.WithTimeout(ctx, opTimeout)
 }
 
 // SetDriverLogger routes go-redis's own diagnostics (dial failures and the
@@ -274,12 +263,12 @@ func (i ServerInfo) Warnings() []string {
 // Inspect asks the server for its version and persistence settings. A
 // server that refuses INFO or CONFIG is reported as unknown, not as an error.
 func (s *DB) Inspect(ctx context.Context) (ServerInfo, error) {
-	ctx, cancel := bounded(ctx)
+	ctx, cancel := kv.Bounded(ctx)
 	defer cancel()
-	txt, err := s.rdb.Info(ctx, "server", "persistence").Result()
+	txt, err := s.RDB.Info(ctx, "server", "persistence").Result()
 	if err != nil {
-		if isUnavailable(err) {
-			return ServerInfo{}, s.wrap("inspect", err)
+		if kv.IsUnavailable(err) {
+			return ServerInfo{}, s.Wrap("inspect", err)
 		}
 		return ServerInfo{}, nil
 	}
@@ -296,48 +285,10 @@ func (s *DB) Inspect(ctx context.Context) (ServerInfo, error) {
 			info.AppendOnly = v == "1"
 		}
 	}
-	if res, err := s.rdb.ConfigGet(ctx, "appendfsync").Result(); err == nil {
+	if res, err := s.RDB.ConfigGet(ctx, "appendfsync").Result(); err == nil {
 		info.AppendFsync = res["appendfsync"]
 	} else {
 		info.AppendFsync = "unknown"
 	}
 	return info, nil
-}
-
-// wrap turns transport failures into ErrUnavailable and names the operation.
-// Redis error text never carries values we sent, only command names.
-func (s *conn) wrap(op string, err error) error {
-	if err == nil {
-		return nil
-	}
-	if s.onError != nil {
-		s.onError()
-	}
-	if strings.HasPrefix(err.Error(), "LOADING") {
-		return fmt.Errorf("store: %s: %w (%v)", op, errLoading, err)
-	}
-	if isUnavailable(err) {
-		return fmt.Errorf("store: %s: %w (%v)", op, ErrUnavailable, err)
-	}
-	return fmt.Errorf("store: %s: %w", op, err)
-}
-
-func isUnavailable(err error) bool {
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) ||
-		errors.Is(err, redis.ErrClosed) || errors.Is(err, redis.ErrPoolTimeout) {
-		return true
-	}
-	var ne net.Error
-	if errors.As(err, &ne) {
-		return true
-	}
-	var oe *net.OpError
-	if errors.As(err, &oe) {
-		return true
-	}
-	msg := err.Error()
-	return strings.Contains(msg, "connection refused") || strings.HasSuffix(msg, "EOF") ||
-		strings.HasPrefix(msg, "LOADING") || strings.HasPrefix(msg, "MASTERDOWN") ||
-		strings.HasPrefix(msg, "CLUSTERDOWN") || strings.HasPrefix(msg, "READONLY") ||
-		strings.HasPrefix(msg, "TRYAGAIN") || strings.HasPrefix(msg, "NOREPLICAS")
 }

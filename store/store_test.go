@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"waymark/internal/testenv"
 	"waymark/problem"
 	"waymark/seal"
+	"waymark/store/internal/kv"
 )
 
 // newTestStore connects a Store to a private real redis-server.
@@ -54,14 +56,14 @@ func checkKeyNames(t *testing.T, s *testStore) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	iter := s.rdb.Scan(ctx, 0, "*", 1000).Iterator()
+	iter := s.RDB.Scan(ctx, 0, "*", 1000).Iterator()
 	for iter.Next(ctx) {
 		key := iter.Val()
 		if digitRun.MatchString(key) {
 			t.Errorf("redis key %q holds a run of 7+ digits", key)
 		}
-		if !strings.HasPrefix(key, s.k.prefix()) {
-			t.Errorf("redis key %q lacks the tenant prefix %q", key, s.k.prefix())
+		if !strings.HasPrefix(key, s.k.p) {
+			t.Errorf("redis key %q lacks the tenant prefix %q", key, s.k.p)
 		}
 	}
 	// A stopped redis cannot be scanned; that is not this check's business.
@@ -156,14 +158,15 @@ func TestEmbeddedAnswersWithoutInfo(t *testing.T) {
 
 func TestKeyspaceHashTag(t *testing.T) {
 	k := newKeyspace("south")
-	if got, want := k.teams(), "wm:{south}:teams"; got != want {
-		t.Errorf("teams key = %q, want %q", got, want)
+	if got, want := k.caseExpiry(), "wm:{south}:cases:expiry"; got != want {
+		t.Errorf("case expiry key = %q, want %q", got, want)
 	}
 }
 
 // testStore is every aggregate over one DB, so a test can call whichever
 // it needs; the embedded conn gives tests the private helpers.
 type testStore struct {
+	*kv.Conn
 	*conn
 	*DB
 	*Alerts
@@ -181,7 +184,7 @@ type testStore struct {
 
 // newTestSet wraps db for a test.
 func newTestSet(db *DB) *testStore {
-	return &testStore{conn: db.conn, DB: db, Alerts: NewAlerts(db), Cases: NewCases(db), Staff: NewStaff(db),
+	return &testStore{Conn: db.Conn, conn: db.conn, DB: db, Alerts: NewAlerts(db), Cases: NewCases(db), Staff: NewStaff(db),
 		Outbox: NewOutbox(db), Records: NewRecords(db, nil), OnCall: NewOnCall(db), Gaps: NewGaps(db),
 		Directory: NewDirectory(db), Hub: NewHub(db), WebPush: NewWebPush(db), SMSStatuses: NewSMSStatuses(db)}
 }
@@ -191,6 +194,11 @@ func (s *testStore) Alert(ctx context.Context, id string) (*alert.Alert, error) 
 	return s.Alerts.Alert(ctx, id)
 }
 
+// SeenBy is Records.SeenBy (Hub reads the same).
+func (s *testStore) SeenBy(ctx context.Context, alertID string) (map[string]time.Time, error) {
+	return s.Records.SeenBy(ctx, alertID)
+}
+
 // AppendAudit is Cases.AppendAudit, which waits out a loading Redis.
 func (s *testStore) AppendAudit(ctx context.Context, e audit.AuditEntry) error {
 	return s.Cases.AppendAudit(ctx, e)
@@ -198,7 +206,7 @@ func (s *testStore) AppendAudit(ctx context.Context, e audit.AuditEntry) error {
 
 // swapCrypto changes the keys of every view of the connection at once, as
 // a restart with other keys would.
-func (c *conn) swapCrypto(k Crypto) { c.crypto = k }
+func (s *testStore) swapCrypto(k Crypto) { s.Conn.Crypto = k }
 
 // testOpen is Open for a test that calls every aggregate.
 func testOpen(o Options) (*testStore, error) {
@@ -222,4 +230,11 @@ func testOpenEmbedded(o Options, addr string) (*testStore, error) {
 // retired audit keys.
 func (s *testStore) WithAuditKeys(retired [][]byte) *Records {
 	return NewRecords(s.DB, retired)
+}
+
+// scanKeys lists the tenant's keys, sorted.
+func (s *testStore) scanKeys(ctx context.Context) ([]string, error) {
+	keys, err := s.RDB.Keys(ctx, s.Prefix+"*").Result()
+	slices.Sort(keys)
+	return keys, err
 }
