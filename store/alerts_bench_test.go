@@ -58,11 +58,6 @@ func BenchmarkRaise(b *testing.B) {
 func newBenchEnv(b *testing.B) *alertEnv {
 	b.Helper()
 	r := testenv.StartRedis(b, testenv.RedisOptions{AOF: true})
-	s, err := testOpen(Options{Tenant: "bench", URL: r.URL()})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { s.Close() })
 	kr, err := seal.NewKeyring([]seal.Key{{ID: "k1", Secret: seal.NewRandomKey()}})
 	if err != nil {
 		b.Fatal(err)
@@ -71,9 +66,14 @@ func newBenchEnv(b *testing.B) *alertEnv {
 	if err != nil {
 		b.Fatal(err)
 	}
-	s.swapCrypto(Crypto{Keyring: kr, Index: ix, TagKey: seal.NewRandomKey()})
-	e := &alertEnv{t: b, s: s, r: r, clk: testclock.New(time.Now())}
-	s.Now = e.clk.Now
+	clk := testclock.New(time.Now())
+	s, err := testOpen(Options{Tenant: "bench", URL: r.URL(), Now: clk.Now,
+		Crypto: Crypto{Keyring: kr, Index: ix, TagKey: seal.NewRandomKey()}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	e := &alertEnv{t: b, s: s, r: r, clk: clk}
 	e.svc = e.service(s)
 	return e
 }

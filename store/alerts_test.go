@@ -77,11 +77,16 @@ func (e *alertEnv) service(st *testStore) *alert.Service {
 // secondStore is another client on the same Redis, as a second instance.
 func (e *alertEnv) secondStore() *testStore {
 	e.t.Helper()
-	s2, err := testOpen(Options{Tenant: "test", URL: e.r.URL(), Now: e.clk.Now})
+	return e.openStore(e.s.Crypto)
+}
+
+// openStore is another client on the same Redis with keys c.
+func (e *alertEnv) openStore(c Crypto) *testStore {
+	e.t.Helper()
+	s2, err := testOpen(Options{Tenant: "test", URL: e.r.URL(), Now: e.clk.Now, Crypto: c})
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	s2.swapCrypto(e.s.Crypto)
 	e.t.Cleanup(func() { s2.Close() })
 	return s2
 }

@@ -348,13 +348,12 @@ func TestMARACShareRecordsWhoWhatBasis(t *testing.T) {
 // script) on a real redis-server.
 func BenchmarkAppendAudit(b *testing.B) {
 	r := testenv.StartRedis(b, testenv.RedisOptions{})
-	s, err := testOpen(Options{Tenant: "test", URL: r.URL()})
+	kr, _ := seal.NewKeyring([]seal.Key{{ID: "k1", Secret: seal.NewRandomKey()}})
+	s, err := testOpen(Options{Tenant: "test", URL: r.URL(), Crypto: Crypto{Keyring: kr, TagKey: seal.NewRandomKey()}})
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer s.Close()
-	kr, _ := seal.NewKeyring([]seal.Key{{ID: "k1", Secret: seal.NewRandomKey()}})
-	s.swapCrypto(Crypto{Keyring: kr, TagKey: seal.NewRandomKey()})
 	ctx := context.Background()
 	e := audit.AuditEntry{Actor: "s_x", Action: "case.reveal", CaseID: "c_abcdefghijklmnopqrst", Reason: pii.NewText("calling back"), Outcome: "ok"}
 	b.ResetTimer()
@@ -369,11 +368,9 @@ func BenchmarkAppendAudit(b *testing.B) {
 // (nil: the key derived from the tag key).
 func (e *alertEnv) withAuditKey(t *testing.T, k []byte) *testStore {
 	t.Helper()
-	s := e.secondStore()
 	c := e.s.Crypto
 	c.AuditKey = k
-	s.swapCrypto(c)
-	return s
+	return e.openStore(c)
 }
 
 // recordsWith is the records service of an instance holding key k.

@@ -149,11 +149,10 @@ func mustKeyring(t *testing.T, keys ...seal.Key) *seal.Keyring {
 // openCluster is one instance's store on the cluster.
 func openCluster(t *testing.T, addrs []string, tenant string, crypto Crypto, now func() time.Time) *testStore {
 	t.Helper()
-	s, err := testOpen(Options{Tenant: tenant, ClusterAddrs: addrs, Now: now})
+	s, err := testOpen(Options{Tenant: tenant, ClusterAddrs: addrs, Now: now, Crypto: crypto})
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.swapCrypto(crypto)
 	t.Cleanup(func() { s.Close() })
 	return s
 }

@@ -44,11 +44,10 @@ func TestSentinelFailoverUnderLoad(t *testing.T) {
 	// of each raise is what this test counts.
 	SetDriverLogger(slog.New(slog.DiscardHandler))
 	sn := testenv.StartSentinel(t, testenv.SentinelOptions{AOF: true})
-	s, err := testOpen(Options{Tenant: "test", SentinelMaster: sn.Master, SentinelAddrs: sn.Addrs()})
+	s, err := testOpen(Options{Tenant: "test", SentinelMaster: sn.Master, SentinelAddrs: sn.Addrs(), Crypto: testCrypto(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.swapCrypto(testCrypto(t))
 	t.Cleanup(func() { s.Close() })
 	svc := alert.NewService(s, alertCases{}, alert.Config{TriageTeam: "triage"}, time.Now, nil)
 	ctx := context.Background()
@@ -201,11 +200,10 @@ func chunks[T any](s []T, n int) func(func([]T) bool) {
 // success.
 func TestNoReplicasIsUnavailable(t *testing.T) {
 	sn := testenv.StartSentinel(t, testenv.SentinelOptions{Args: []string{"--min-replicas-to-write", "1", "--min-replicas-max-lag", "10"}})
-	s, err := testOpen(Options{Tenant: "test", SentinelMaster: sn.Master, SentinelAddrs: sn.Addrs()})
+	s, err := testOpen(Options{Tenant: "test", SentinelMaster: sn.Master, SentinelAddrs: sn.Addrs(), Crypto: testCrypto(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.swapCrypto(testCrypto(t))
 	t.Cleanup(func() { s.Close() })
 	svc := alert.NewService(s, alertCases{}, alert.Config{TriageTeam: "triage"}, time.Now, nil)
 	ctx := context.Background()
