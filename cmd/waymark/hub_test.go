@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/cookiejar"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -345,4 +347,18 @@ func closeCodeOf(t *testing.T, c *push.Client) int {
 			return push.CloseCode(err)
 		}
 	}
+}
+
+// streamPos orders stream ids ("ms-seq"), as the replay must.
+type streamPos struct{ ms, seq uint64 }
+
+func parsePos(id string) streamPos {
+	a, b, _ := strings.Cut(id, "-")
+	ms, _ := strconv.ParseUint(a, 10, 64)
+	seq, _ := strconv.ParseUint(b, 10, 64)
+	return streamPos{ms, seq}
+}
+
+func (p streamPos) less(q streamPos) bool {
+	return cmp.Or(cmp.Compare(p.ms, q.ms), cmp.Compare(p.seq, q.seq)) < 0
 }

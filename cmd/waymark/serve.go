@@ -73,7 +73,6 @@ func serve(ctx context.Context, c *cli, args []string, o serveOptions) error {
 		return err
 	}
 	defer a.close()
-	defer benchChildProfile(c.getenv, c.stderr)()
 
 	l, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

@@ -1,4 +1,4 @@
-package push
+package floor
 
 import (
 	"context"
@@ -7,20 +7,22 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"waymark/push"
 )
 
 func TestFloorFansOutByTeamInOrder(t *testing.T) {
-	srv := httptest.NewServer(NewFloor())
+	srv := httptest.NewServer(New())
 	defer srv.Close()
 	ws := "ws" + strings.TrimPrefix(srv.URL, "http") + "/ws?team="
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	dial := func(team string) *Client {
-		c, err := Dial(ctx, ws+team, strings.Repeat("t", 24), ClientOptions{Origin: srv.URL})
+	dial := func(team string) *push.Client {
+		c, err := push.Dial(ctx, ws+team, strings.Repeat("t", 24), push.ClientOptions{Origin: srv.URL})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if m, err := c.Next(ctx); err != nil || m.Type != TypeReady {
+		if m, err := c.Next(ctx); err != nil || m.Type != push.TypeReady {
 			t.Fatalf("first frame = %+v, %v; want ready", m, err)
 		}
 		return c

@@ -1,4 +1,10 @@
-package push
+// Package floor is the benchmark's yardstick: a trivial hub that speaks
+// push's protocol to push's client, for measuring the machine's floor
+// beside Waymark in the same run (waymark bench --floor). It lives under
+// push because push owns gorilla/websocket, but it is no part of serving:
+// only the bench lab imports it, and it must never be served beyond
+// loopback.
+package floor
 
 import (
 	"context"
@@ -12,20 +18,19 @@ import (
 	"github.com/gorilla/websocket"
 
 	"waymark/alert"
+	"waymark/push"
 )
 
-// Floor is a trivial hub that stores nothing (or, made by
-// NewDurableFloor, only one append per alert), for measuring the
-// machine's floor beside Waymark in the same run (waymark bench --floor). It speaks
-// the same protocol to the same client: GET /ws?team=T takes any
-// well-formed ticket, answers ready, and sends events; POST /signal with
+// Floor is a trivial hub that stores nothing (or, made by NewDurable,
+// only one append per alert). It speaks the same protocol to the same
+// client: GET /ws?team=T takes any well-formed ticket, answers ready, and sends events; POST /signal with
 // {"team","alert"} makes one event and fans it out to that team's sockets
 // before answering 202. It has no auth, no origin check, no resume and no
 // persistence: never serve it beyond loopback.
 type Floor struct {
 	up  websocket.Upgrader
 	seq atomic.Uint64
-	log FloorLog
+	log Log
 
 	mu     sync.RWMutex
 	byTeam map[string]map[*floorConn]struct{}
@@ -36,18 +41,18 @@ type floorConn struct {
 	send chan []byte
 }
 
-// FloorLog is where a durable floor stores each alert before it answers,
-// and follows to deliver them (store implements it on a Redis stream).
-type FloorLog interface {
+// Log is where a durable floor stores each alert before it answers, and
+// follows to deliver them (the bench puts it on a Redis stream of the store).
+type Log interface {
 	Append(ctx context.Context, team, alertID string) error
 	Follow(ctx context.Context, fn func(team, alertID string)) error
 }
 
-// NewDurableFloor returns a floor hub that, like any durable hub at the
+// NewDurable returns a floor hub that, like any durable hub at the
 // least, stores each alert in log before its 202 and delivers what log
 // holds (waymark bench --floor durable). Run must follow log.
-func NewDurableFloor(log FloorLog) *Floor {
-	f := NewFloor()
+func NewDurable(log Log) *Floor {
+	f := New()
 	f.log = log
 	return f
 }
@@ -61,8 +66,8 @@ func (f *Floor) Run(ctx context.Context) error {
 	return f.log.Follow(ctx, f.fanout)
 }
 
-// NewFloor returns an empty floor hub.
-func NewFloor() *Floor {
+// New returns an empty floor hub that stores nothing.
+func New() *Floor {
 	return &Floor{
 		up: websocket.Upgrader{
 			ReadBufferSize: 1024, WriteBufferSize: 4096, WriteBufferPool: &sync.Pool{},
@@ -114,7 +119,7 @@ func (f *Floor) fanout(team, alertID string) {
 	defer f.mu.Unlock()
 	n := f.seq.Add(1)
 	ev := alert.Event{ID: "1-" + strconv.FormatUint(n, 10), Type: alert.EventRaised, Alert: alertID, Team: team, At: time.Now().UTC()}
-	data := encodeEvent(&ev)
+	data := mustJSON(push.Message{Type: push.TypeEvent, Event: &ev})
 	for c := range f.byTeam[team] {
 		select {
 		case c.send <- data:
@@ -125,11 +130,11 @@ func (f *Floor) fanout(team, alertID string) {
 
 func (f *Floor) serveWS(w http.ResponseWriter, r *http.Request) {
 	team := r.URL.Query().Get("team")
-	ws, err := f.up.Upgrade(hijacker(w), r, nil)
+	ws, err := f.up.Upgrade(w, r, nil) // served by a bare http.Server: w hijacks
 	if err != nil {
 		return
 	}
-	ws.SetReadLimit(MaxFrame)
+	ws.SetReadLimit(push.MaxFrame)
 	ws.SetReadDeadline(time.Now().Add(5 * time.Second))
 	if _, _, err := ws.ReadMessage(); err != nil {
 		ws.Close()
@@ -137,7 +142,7 @@ func (f *Floor) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 	ws.SetReadDeadline(time.Time{})
 	c := &floorConn{ws: ws, send: make(chan []byte, 4096)}
-	c.send <- mustJSON(Message{Type: TypeReady, ID: "0-0", Teams: []string{team}})
+	c.send <- mustJSON(push.Message{Type: push.TypeReady, ID: "0-0", Teams: []string{team}})
 	f.mu.Lock()
 	m := f.byTeam[team]
 	if m == nil {
@@ -172,4 +177,12 @@ func (f *Floor) serveWS(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic("floor: encode frame: " + err.Error())
+	}
+	return b
 }
