@@ -31,7 +31,13 @@ func (s *Store) FloorAppend(ctx context.Context, team, alertID string) error {
 // FloorFollow calls fn for every entry appended to the floor's stream from
 // now on, in order, until ctx ends.
 func (s *Store) FloorFollow(ctx context.Context, fn func(team, alertID string)) error {
-	last := "$"
+	last, err := s.floorEnd(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return s.Wrap("floor follow", err)
+	}
 	for ctx.Err() == nil {
 		res, err := s.RDB.XRead(ctx, &redis.XReadArgs{Streams: []string{s.k.benchFloor(), last}, Count: 1000, Block: 2 * time.Second}).Result()
 		switch {
@@ -52,4 +58,18 @@ func (s *Store) FloorFollow(ctx context.Context, fn func(team, alertID string)) 
 		}
 	}
 	return nil
+}
+
+// floorEnd is the id of the stream's last entry ("0-0" for an empty
+// stream): FloorFollow reads on from a named id, never from "$", which
+// after each blocking read that timed out would restart at the stream's
+// new end and skip whatever was appended in between.
+func (s *Store) floorEnd(ctx context.Context) (string, error) {
+	ctx, cancel := kv.Bounded(ctx)
+	defer cancel()
+	res, err := s.RDB.XRevRangeN(ctx, s.k.benchFloor(), "+", "-", 1).Result()
+	if err != nil || len(res) == 0 {
+		return "0-0", err
+	}
+	return res[0].ID, nil
 }
