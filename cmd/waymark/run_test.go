@@ -408,3 +408,67 @@ func TestMetricsPassPromtool(t *testing.T) {
 		t.Errorf("promtool check metrics: %v\n%s", err, out)
 	}
 }
+
+// TestServeReadsOnlyWhatHelpShows: every setting serve looks up in its
+// environment, from start to shutdown, is one that `serve -h` lists, so
+// no knob hides from the operator (the bench's own live in `waymark
+// bench serve`).
+func TestServeReadsOnlyWhatHelpShows(t *testing.T) {
+	var help bytes.Buffer
+	if err := run(context.Background(), []string{"waymark", "serve", "-h"}, func(string) string { return "" }, &help, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	shown := map[string]bool{}
+	for _, w := range strings.FieldsFunc(help.String(), func(r rune) bool {
+		return !(r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_')
+	}) {
+		shown[w] = true
+	}
+
+	var mu sync.Mutex
+	read := map[string]bool{}
+	getenv := func(k string) string {
+		mu.Lock()
+		read[k] = true
+		mu.Unlock()
+		return ""
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		err := run(ctx, []string{"waymark", "serve", "--addr", "127.0.0.1:0"}, getenv, pw, io.Discard)
+		pw.Close()
+		done <- err
+	}()
+	lines := make(chan serveAddrs, 1)
+	go func() {
+		scanAddrs(pr, lines)
+		io.Copy(io.Discard, pr)
+	}()
+	select {
+	case a := <-lines:
+		if code, _ := getURL(t, a.base+"/readyz"); code != 200 {
+			t.Errorf("readyz = %d", code)
+		}
+	case err := <-done:
+		t.Fatalf("serve exited before listening: %v", err)
+	case <-time.After(15 * time.Second):
+		t.Fatal("serve did not print its address")
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("serve: %v", err)
+	}
+
+	mu.Lock()
+	defer mu.Unlock()
+	if len(read) == 0 {
+		t.Fatal("serve read no settings at all; the test does not see its getenv")
+	}
+	for k := range read {
+		if !shown[k] {
+			t.Errorf("serve reads %s, which serve -h does not show", k)
+		}
+	}
+}
