@@ -4,6 +4,8 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -54,5 +56,23 @@ func TestFloorFansOutByTeamInOrder(t *testing.T) {
 	}
 	if m, err := south.Next(ctx); err != nil || m.Event.Alert != "a_four" {
 		t.Errorf("south got %+v, %v; want a_four", m, err)
+	}
+}
+
+// TestOnlyTheBenchImportsTheFloor: a hub with no auth and no origin check
+// stays out of everything that serves.
+func TestOnlyTheBenchImportsTheFloor(t *testing.T) {
+	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}} {{join .Imports " "}}`, "waymark/...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	for line := range strings.SplitSeq(strings.TrimSpace(string(out)), "\n") {
+		fields := strings.Fields(line)
+		if len(fields) == 0 || fields[0] == "waymark/cmd/waymark/internal/benchlab" {
+			continue
+		}
+		if slices.Contains(fields[1:], "waymark/push/floor") {
+			t.Errorf("%s imports waymark/push/floor; only the bench lab may", fields[0])
+		}
 	}
 }
