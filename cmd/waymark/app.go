@@ -60,9 +60,11 @@ type app struct {
 	records *records.Records
 }
 
-// buildApp opens the store (the embedded server when no Redis is
-// configured, never as a silent fallback for a configured one) and loads
-// the keys. Keys for the embedded server are made up on the spot.
+// buildApp builds the app in dependency order, each part from parts built
+// before it: the keys (made up on the spot for the embedded server), the
+// store (the embedded server when no Redis is configured, never as a
+// silent fallback for a configured one), staff and cases, the senders,
+// escalation, the alert service, the SMS webhooks and the records.
 func buildApp(ctx context.Context, cfg *config.Config, log *slog.Logger, embeddedAddr string) (*app, error) {
 	a := &app{cfg: cfg, log: log, now: time.Now, registry: prometheus.NewRegistry()}
 	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -148,6 +150,14 @@ func buildApp(ctx context.Context, cfg *config.Config, log *slog.Logger, embedde
 	if err != nil {
 		return nil, err
 	}
+	// Escalation pages through the senders, so they come first; the
+	// alert service runs escalation; the SMS intake raises alerts.
+	if a.smsSender, err = newSMSSender(cfg, log); err != nil {
+		return nil, err
+	}
+	if a.webPush, err = newWebPush(cfg, a.now, log, a.registry); err != nil {
+		return nil, err
+	}
 	esc, err := a.buildEscalation()
 	if err != nil {
 		return nil, err
@@ -159,10 +169,7 @@ func buildApp(ctx context.Context, cfg *config.Config, log *slog.Logger, embedde
 		Lease:      5 * time.Second, // a dead instance's due steps come back within 5 s
 		Escalation: esc,
 	}, a.now, log.With("component", "alerts"))
-	if err := a.buildSMS(); err != nil {
-		return nil, err
-	}
-	if err := a.buildWebPush(); err != nil {
+	if a.smsHooks, err = a.buildSMSHooks(a.smsSender); err != nil {
 		return nil, err
 	}
 	if err := a.buildRecords(); err != nil {

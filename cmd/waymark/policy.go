@@ -17,6 +17,7 @@ import (
 	"waymark/internal/randid"
 	"waymark/oncall"
 	"waymark/pii"
+	"waymark/push"
 	"waymark/sms"
 	"waymark/store"
 )
@@ -109,13 +110,12 @@ func (a *app) buildEscalation() (*alert.EscalationDeps, error) {
 		Tick:     time.Second,
 		Consumer: fmt.Sprintf("%s.%d.%s", host, os.Getpid(), randid.New("", 6)),
 	}
-	if a.cfg.TwilioAccountSID != "" && a.cfg.TwilioAuthToken != "" {
-		// The sender is built next (buildSMS); pager reads it when paging.
-		d.Pager = pager{a: a}
+	if a.cfg.TwilioAccountSID != "" && a.smsSender != nil {
+		d.Pager = pager{a: a} // pages through a.smsSender, built before
 		d.Statuses = smsStatuses{s: a.store.SMSStatuses}
 	}
-	if a.cfg.VAPIDPublicKey != "" {
-		d.WebPush = webPusher{a: a} // likewise built after (buildWebPush)
+	if a.webPush != nil {
+		d.WebPush = webPusher{wp: a.webPush, subs: webPushSubs{a.store.WebPush}}
 	}
 	return d, nil
 }
@@ -210,14 +210,14 @@ func (p pager) Call(ctx context.Context, to pii.Phone, words string) (string, er
 	return sid, pageError(err)
 }
 
-// webPusher sends Web Push pages through SCALE's sender.
-type webPusher struct{ a *app }
+// webPusher sends Web Push pages through the sender to the store's
+// subscriptions.
+type webPusher struct {
+	wp   *push.WebPush
+	subs webPushSubs
+}
 
 func (w webPusher) Push(ctx context.Context, staffID, team, label string) error {
-	wp := w.a.webPush
-	if wp == nil {
-		return fmt.Errorf("%w: web push not configured", alert.ErrPageRefused)
-	}
 	// The payload names the team (and DRILL for a drill) only: no survivor
 	// detail.
 	msg := map[string]string{"type": "alert", "team": team}
@@ -225,7 +225,7 @@ func (w webPusher) Push(ctx context.Context, staffID, team, label string) error 
 		msg["label"] = label
 	}
 	payload, _ := json.Marshal(msg)
-	n, err := wp.Notify(ctx, webPushSubs{w.a.store.WebPush}, staffID, payload)
+	n, err := w.wp.Notify(ctx, w.subs, staffID, payload)
 	switch {
 	case err != nil:
 		return fmt.Errorf("%w: web push failed", alert.ErrPageUndelivered)

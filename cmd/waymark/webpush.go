@@ -3,7 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
+	"waymark/config"
 	"waymark/push"
 	"waymark/server"
 	"waymark/store"
@@ -17,27 +22,26 @@ var (
 	_ server.PushSubscriptions = webPushSubs{}
 )
 
-// buildWebPush makes the Web Push sender when VAPID keys are configured
-// (config checks that all three settings come together); without them
-// a.webPush stays nil and /v1/push is off.
-func (a *app) buildWebPush() error {
-	if a.cfg.VAPIDPublicKey == "" {
-		return nil
+// newWebPush makes the Web Push sender when VAPID keys are configured
+// (config checks that all three settings come together); without them it
+// returns nil and /v1/push is off.
+func newWebPush(cfg *config.Config, now func() time.Time, log *slog.Logger, reg *prometheus.Registry) (*push.WebPush, error) {
+	if cfg.VAPIDPublicKey == "" {
+		return nil, nil
 	}
 	wp, err := push.NewWebPush(push.WebPushOptions{
-		PublicKey:    a.cfg.VAPIDPublicKey,
-		PrivateKey:   a.cfg.VAPIDPrivateKey,
-		Subject:      a.cfg.VAPIDSubject,
-		AllowedHosts: a.cfg.PushAllowedHosts,
-		Now:          a.now,
-		Logger:       a.log.With("component", "webpush"),
-		Registry:     a.registry,
+		PublicKey:    cfg.VAPIDPublicKey,
+		PrivateKey:   cfg.VAPIDPrivateKey,
+		Subject:      cfg.VAPIDSubject,
+		AllowedHosts: cfg.PushAllowedHosts,
+		Now:          now,
+		Logger:       log.With("component", "webpush"),
+		Registry:     reg,
 	})
 	if err != nil {
-		return &exitError{code: 2, err: fmt.Errorf("waymark: WAYMARK_VAPID_*: %w", err)}
+		return nil, &exitError{code: 2, err: fmt.Errorf("waymark: WAYMARK_VAPID_*: %w", err)}
 	}
-	a.webPush = wp
-	return nil
+	return wp, nil
 }
 
 // webPushSubs adapts the store's subscriptions to push.SubscriptionStore
