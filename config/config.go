@@ -1,7 +1,6 @@
 package config
 
 import (
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -13,11 +12,13 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"waymark/seal"
 )
 
 // Config is every Waymark setting, parsed and checked. Load returns one; a
 // zero Config is not valid. Secrets are plain fields so callers can use them,
-// but Config and Key redact them when logged or formatted.
+// but Config and seal.Key redact them when logged or formatted.
 type Config struct {
 	Addr            string   `validate:"hostport"`
 	AppAddr         string   `validate:"omitempty,hostport"`
@@ -47,7 +48,7 @@ type Config struct {
 	RedisTLSCAFile      string `validate:"omitempty,cafile"`
 
 	// Keys are the sealing (key-encryption) keys; Keys[0] is active.
-	Keys          []Key
+	Keys          []seal.Key
 	IndexKey      []byte `validate:"omitempty,min=32"`
 	PINKey        []byte `validate:"omitempty,min=32"`
 	ExpectedCases int    `validate:"min=1,max=100000000"`
@@ -101,26 +102,6 @@ type Config struct {
 	// sources records where each setting came from, by variable name.
 	sources map[string]Source
 }
-
-// Key is a sealing key from WAYMARK_KEYS. It formats and logs as its id only.
-type Key struct {
-	ID     string
-	Secret []byte
-}
-
-// String returns the key's id, never its secret.
-func (k Key) String() string { return "key " + k.ID }
-
-// Format prints the key's id for every verb, so %v, %+v, %#v and %x cannot
-// leak the secret.
-func (k Key) Format(f fmt.State, _ rune) { io.WriteString(f, k.String()) }
-
-// LogValue logs the key's id only.
-func (k Key) LogValue() slog.Value { return slog.StringValue(k.ID) }
-
-// MarshalJSON writes the key's id only: a logger or debug endpoint that
-// marshals a []Key (slog's JSON handler does) must not write the secret.
-func (k Key) MarshalJSON() ([]byte, error) { return json.Marshal(k.ID) }
 
 // Source is where a setting's effective value came from.
 type Source string
@@ -374,7 +355,7 @@ func parse(c *Config, s setting, raw string) string {
 			return "must be base64"
 		}
 		*p = b
-	case *[]Key:
+	case *[]seal.Key:
 		*p = nil
 		if strings.TrimSpace(raw) == "" {
 			return ""

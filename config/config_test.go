@@ -25,6 +25,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"waymark/seal"
 )
 
 // env is a map-backed getenv.
@@ -628,7 +630,7 @@ func TestRedactedNoSecrets(t *testing.T) {
 	}
 	jsonVal, err := json.Marshal(struct {
 		C    Config
-		Keys []Key
+		Keys []seal.Key
 	}{*c, c.Keys})
 	if err != nil {
 		t.Fatal(err)
@@ -892,7 +894,7 @@ func TestParseKeysRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []Key{{"new", bytes.Repeat([]byte{1}, 32)}, {"old", bytes.Repeat([]byte{2}, 32)}}
+	want := []seal.Key{{ID: "new", Secret: bytes.Repeat([]byte{1}, 32)}, {ID: "old", Secret: bytes.Repeat([]byte{2}, 32)}}
 	if diff := cmp.Diff(want, keys); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
@@ -992,5 +994,20 @@ func TestAuditKeysRetiredIsASecretList(t *testing.T) {
 	}
 	if _, err := Load(nil, env{"WAYMARK_GAP_SAMPLE_INTERVAL": "10s"}.get); err == nil || !strings.Contains(err.Error(), "WAYMARK_GAP_SAMPLE_INTERVAL") {
 		t.Errorf("a 10 s gap sample interval: %v", err)
+	}
+}
+
+func TestNewRandomKeyAndFormat(t *testing.T) {
+	a, b := seal.NewRandomKey(), seal.NewRandomKey()
+	if len(a) != seal.KeySize || bytes.Equal(a, b) {
+		t.Fatalf("NewRandomKey: len %d, equal %v", len(a), bytes.Equal(a, b))
+	}
+	f := seal.FormatKey("k1", a)
+	if strings.ContainsAny(f, "=+/") || !strings.HasPrefix(f, "k1:") {
+		t.Errorf("FormatKey = %q, want k1:base64url without padding", f)
+	}
+	keys, err := parseKeys(f)
+	if err != nil || len(keys) != 1 || !bytes.Equal(keys[0].Secret, a) {
+		t.Errorf("ParseKeys(FormatKey) = %v, %v", keys, err)
 	}
 }

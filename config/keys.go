@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"waymark/seal"
 )
 
 // KeySize is the length of a sealing key in bytes (XChaCha20-Poly1305).
@@ -23,9 +25,9 @@ var keyIDPattern = regexp.MustCompile(`^[a-z0-9_-]{1,16}$`)
 // error lists every problem, naming entries by position or by id and never
 // quoting a secret or an id that failed the id rule (that may be a
 // secret pasted in the wrong order).
-func parseKeys(s string) ([]Key, error) {
+func parseKeys(s string) ([]seal.Key, error) {
 	var (
-		keys     []Key
+		keys     []seal.Key
 		problems []string
 		firstID  = make(map[string]int) // id → entry number
 		entry    int
@@ -69,7 +71,7 @@ func parseKeys(s string) ([]Key, error) {
 				problems = append(problems, fmt.Sprintf("keys %q and %q are the same key", k.ID, id))
 			}
 		}
-		keys = append(keys, Key{ID: id, Secret: secret})
+		keys = append(keys, seal.Key{ID: id, Secret: secret})
 	}
 	if entry == 0 {
 		problems = append(problems, "has no keys")

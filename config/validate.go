@@ -20,6 +20,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/go-playground/validator/v10"
+
+	"waymark/seal"
 )
 
 // rule checks one string value against a custom validate tag (param is the
@@ -344,7 +346,7 @@ func crossCheck(c *Config, errs *collector) {
 }
 
 // sameKey reports the id of the sealing key equal to b, if any.
-func sameKey(keys []Key, b []byte) (string, bool) {
+func sameKey(keys []seal.Key, b []byte) (string, bool) {
 	for _, k := range keys {
 		if bytes.Equal(k.Secret, b) {
 			return k.ID, true

@@ -5,12 +5,13 @@
 // # Keys
 //
 // Key-encryption keys (KEKs) come from configuration as "id:base64" pairs
-// (ParseKeys); the first is active and seals everything new, the others only
-// open. Each case has its own random data key, stored wrapped (sealed) under
-// the active KEK; erasing a case deletes its wrapped key and with it every
-// record sealed under it. Rotation: put the new key first, Rewrap every data
-// key and Reseal every record that is sealed directly under a KEK, check with
-// KeyID that none is left under the old key, then drop it (Keyring.Without).
+// (config parses WAYMARK_KEYS into Keys); the first is active and seals
+// everything new, the others only open. Each case has its own random data
+// key, stored wrapped (sealed) under the active KEK; erasing a case deletes
+// its wrapped key and with it every record sealed under it. Rotation: put
+// the new key first, Rewrap every data key and Reseal every record that is
+// sealed directly under a KEK, check with KeyID that none is left under the
+// old key, then drop it (Keyring.Without).
 //
 // # Record format
 //

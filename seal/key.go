@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"strconv"
-	"strings"
 
 	"golang.org/x/crypto/chacha20poly1305"
 )
@@ -22,10 +21,12 @@ const maxIDLen = 16
 // reserved: no configured key may use it.
 const dataKeyID = "dk"
 
-// Key is a key-encryption key as configured: an id written into every record
-// it seals, and a 32-byte secret. Key redacts its secret when printed, logged
-// or marshalled, but its Secret field is plain bytes: keep a Key only until
-// NewKeyring has copied it, and never in a struct that might be dumped.
+// Key is a key-encryption key as configured (config.Config.Keys, parsed
+// from WAYMARK_KEYS): an id written into every record it seals, and a
+// 32-byte secret. Key redacts its secret when printed, logged or
+// marshalled, since the configuration holding it may be; but its Secret
+// field is plain bytes: keep a Key only until NewKeyring has copied it,
+// and never in a struct that might be dumped.
 type Key struct {
 	ID     string
 	Secret []byte
@@ -80,59 +81,6 @@ func checkKey(k Key, n int) error {
 	return nil
 }
 
-// ParseKeys parses "id:base64,id:base64,…", the form of WAYMARK_KEYS. The
-// first key is the active one. Base64 may be standard or URL-safe, padded or
-// not; spaces around entries are ignored. Errors name the offending key's id
-// (or its position, when the id itself is malformed), never a secret.
-func ParseKeys(s string) ([]Key, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return nil, fmt.Errorf("seal: no keys given (want id:base64[,id:base64…])")
-	}
-	parts := strings.Split(s, ",")
-	keys := make([]Key, 0, len(parts))
-	seen := make(map[string]bool, len(parts))
-	for i, part := range parts {
-		n := i + 1
-		part = strings.TrimSpace(part)
-		if part == "" {
-			return nil, fmt.Errorf("seal: key %d is empty", n)
-		}
-		id, b64, ok := strings.Cut(part, ":")
-		if !ok {
-			return nil, fmt.Errorf("seal: key %d: want id:base64", n)
-		}
-		id = strings.TrimSpace(id)
-		if !validID(id) {
-			return nil, fmt.Errorf("seal: key %d: id must be 1 to %d of a-z 0-9 _ -", n, maxIDLen)
-		}
-		secret, err := decodeBase64(strings.TrimSpace(b64))
-		if err != nil {
-			return nil, fmt.Errorf("seal: key %q: secret is not base64", id)
-		}
-		k := Key{ID: id, Secret: secret}
-		if err := checkKey(k, n); err != nil {
-			return nil, err
-		}
-		if seen[id] {
-			return nil, fmt.Errorf("seal: key %q given twice", id)
-		}
-		seen[id] = true
-		keys = append(keys, k)
-	}
-	return keys, nil
-}
-
-// decodeBase64 accepts standard or URL-safe base64, with or without padding.
-func decodeBase64(s string) ([]byte, error) {
-	s = strings.TrimRight(s, "=")
-	enc := base64.RawStdEncoding
-	if strings.ContainsAny(s, "-_") {
-		enc = base64.RawURLEncoding
-	}
-	return enc.Strict().DecodeString(s)
-}
-
 // NewRandomKey returns 32 bytes from crypto/rand, for a new key-encryption,
 // index or PIN key.
 func NewRandomKey() []byte {
@@ -143,8 +91,8 @@ func NewRandomKey() []byte {
 	return b
 }
 
-// FormatKey returns "id:base64url" (no padding), the form ParseKeys reads,
-// for `waymark keys new`.
+// FormatKey returns "id:base64url" (no padding), the form of one entry of
+// WAYMARK_KEYS (config parses it), for `waymark keys new`.
 func FormatKey(id string, secret []byte) string {
 	return id + ":" + base64.RawURLEncoding.EncodeToString(secret)
 }

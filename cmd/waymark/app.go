@@ -71,19 +71,15 @@ func buildApp(ctx context.Context, cfg *config.Config, log *slog.Logger, embedde
 
 	keys, indexKey, pinKey := cfg.Keys, cfg.IndexKey, cfg.PINKey
 	if cfg.Embedded() && len(keys) == 0 {
-		keys = []config.Key{{ID: "demo", Secret: seal.NewRandomKey()}}
+		keys = []seal.Key{{ID: "demo", Secret: seal.NewRandomKey()}}
 		indexKey, pinKey = seal.NewRandomKey(), seal.NewRandomKey()
 		log.Warn("embedded redis: using throwaway keys made for this run")
 	}
 	if len(keys) == 0 || indexKey == nil || pinKey == nil {
 		return nil, &exitError{code: 2, err: errors.New("waymark: WAYMARK_KEYS, WAYMARK_INDEX_KEY and WAYMARK_PIN_KEY are required with a real Redis; run `waymark keys new` to make them")}
 	}
-	sk := make([]seal.Key, len(keys))
-	for i, k := range keys {
-		sk[i] = seal.Key{ID: k.ID, Secret: k.Secret}
-	}
 	var err error
-	if a.keyring, err = seal.NewKeyring(sk); err != nil {
+	if a.keyring, err = seal.NewKeyring(keys); err != nil {
 		return nil, &exitError{code: 2, err: fmt.Errorf("waymark: WAYMARK_KEYS: %w", err)}
 	}
 	bits := seal.IndexBits(cfg.ExpectedCases)
