@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"testing"
 	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
@@ -26,9 +27,11 @@ type Params struct {
 	SaltLen uint32 // bytes
 	KeyLen  uint32 // bytes
 
-	// weak marks TestParams, the only Params below the production minimum
-	// that NewService accepts.
-	weak bool
+	// Cheap lets tests hash below the production minimum
+	// (stafftest.Params). It is honoured only inside a test binary
+	// (testing.Testing): a production build refuses weak parameters
+	// whatever it is given.
+	Cheap bool
 }
 
 // DefaultParams are the production parameters: OWASP's argon2id minimum
@@ -38,16 +41,20 @@ func DefaultParams() Params {
 	return Params{Memory: 19 * 1024, Time: 2, Threads: 1, SaltLen: 16, KeyLen: 32}
 }
 
-// TestParams are cheap parameters for tests that hash many passwords. They
-// are the only way below DefaultParams: NewService refuses any other weaker
-// Params. Never use them outside tests.
+// TestParams are stafftest.Params, for the tests outside this package
+// that have not moved to stafftest yet.
+//
+// Deprecated: use stafftest.Params.
 func TestParams() Params {
-	return Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32, weak: true}
+	return Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32, Cheap: true}
 }
 
-// check reports whether p is at least DefaultParams (or is TestParams).
+// check reports whether p is at least DefaultParams, or Cheap in a test.
 func (p Params) check() error {
-	if p.weak {
+	if p.Cheap {
+		if !testing.Testing() {
+			return errors.New("staff: cheap argon2id parameters are for tests only")
+		}
 		return nil
 	}
 	floor := DefaultParams()

@@ -11,7 +11,7 @@ import (
 )
 
 func TestHashAndVerify(t *testing.T) {
-	p := TestParams()
+	p := testParams()
 	h := HashPassword("correct horse battery", p)
 	if !strings.HasPrefix(h, "$argon2id$v=19$m=64,t=1,p=1$") {
 		t.Fatalf("hash = %q, want a PHC argon2id string with its parameters", h)
@@ -51,7 +51,7 @@ func TestProductionParams(t *testing.T) {
 	if needsRehash(h, DefaultParams()) {
 		t.Error("needsRehash of a current hash")
 	}
-	if !needsRehash(HashPassword("x", TestParams()), DefaultParams()) {
+	if !needsRehash(HashPassword("x", testParams()), DefaultParams()) {
 		t.Error("a test-params hash does not need rehashing under production params")
 	}
 }
@@ -65,7 +65,7 @@ func TestParamsCheck(t *testing.T) {
 		ok   bool
 	}{
 		{"default", DefaultParams(), true},
-		{"test params", TestParams(), true},
+		{"test params", testParams(), true},
 		{"stronger", Params{Memory: 64 * 1024, Time: 3, Threads: 2, SaltLen: 16, KeyLen: 32}, true},
 		{"weak memory", weak, false},
 		{"weak hand-made copy of test params", Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, false},
@@ -80,7 +80,7 @@ func TestParamsCheck(t *testing.T) {
 }
 
 func TestParsePHC(t *testing.T) {
-	good := HashPassword("pw", TestParams())
+	good := HashPassword("pw", testParams())
 	parts := strings.Split(good, "$")
 	for _, tc := range []struct {
 		name string
@@ -112,7 +112,7 @@ func TestParsePHC(t *testing.T) {
 }
 
 func FuzzParsePHC(f *testing.F) {
-	f.Add(HashPassword("pw", TestParams()))
+	f.Add(HashPassword("pw", testParams()))
 	f.Add("$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g")
 	f.Add("$argon2id$v=19$m=,t=,p=$$")
 	f.Add("$$$$$")
@@ -170,4 +170,10 @@ func BenchmarkArgon2(b *testing.B) {
 	for b.Loop() {
 		HashPassword("correct horse battery staple", p)
 	}
+}
+
+// testParams are stafftest.Params, which this package's own tests cannot
+// import (stafftest imports staff).
+func testParams() Params {
+	return Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32, Cheap: true}
 }

@@ -113,7 +113,7 @@ type Options struct {
 	SessionLifetime time.Duration
 	SessionIdle     time.Duration
 	// Argon2 is the password hashing cost; zero is DefaultParams. Anything
-	// weaker is refused, except TestParams.
+	// weaker is refused, except Cheap parameters in a test.
 	Argon2 Params
 	// Throttle is the sign-in throttling policy; zero is DefaultThrottle.
 	Throttle ThrottlePolicy
