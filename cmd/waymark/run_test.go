@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/base64"
 	"errors"
 	"io"
 	"net/http"
@@ -186,6 +187,9 @@ func TestServeAppListener(t *testing.T) {
 		}
 	}
 }
+
+// b64 encodes a key as the settings take it.
+func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
 
 // keyEnv is the settings every test deployment on a real Redis needs:
 // fresh keys, and (no phone rings in tests) the reason there is no 24/7
