@@ -31,15 +31,13 @@ type ClientOptions struct {
 }
 
 // Client is one responder's connection to the live hub. Next must be
-// called from one goroutine; Seen, Duty and Close may be called from any.
+// called from one goroutine; Seen and Close may be called from any.
 type Client struct {
 	ws       *websocket.Conn
 	receipts bool
 	rbuf     bytes.Buffer // Next's, reused
 	wmu      sync.Mutex
 	wbuf     []byte // guarded by wmu, reused
-	lmu      sync.Mutex
-	last     string
 }
 
 // newDialer is the dialer every Dial uses: small buffers, no proxy.
@@ -67,7 +65,7 @@ func Dial(ctx context.Context, url, ticket string, o ClientOptions) (*Client, er
 		}
 		return nil, fmt.Errorf("push: dial: %w", err)
 	}
-	c := &Client{ws: ws, receipts: o.Receipts, last: o.Since}
+	c := &Client{ws: ws, receipts: o.Receipts}
 	hello := map[string]any{"type": typeHello, "ticket": ticket}
 	if o.Since != "" {
 		hello["since"] = o.Since
@@ -121,30 +119,22 @@ func (c *Client) next(ctx context.Context) (Message, error) {
 		if ctx.Err() != nil {
 			return Message{}, ctx.Err()
 		}
+		var ce *websocket.CloseError
+		if errors.As(err, &ce) {
+			return Message{}, &CloseError{Code: ce.Code, Text: ce.Text}
+		}
 		return Message{}, fmt.Errorf("push: read: %w", err)
 	}
 	var m Message
 	if err := json.Unmarshal(c.rbuf.Bytes(), &m); err != nil {
 		return Message{}, fmt.Errorf("push: frame is not JSON: %w", err)
 	}
-	if m.Type == TypeEvent && m.Event != nil {
-		c.lmu.Lock()
-		c.last = m.Event.ID
-		c.lmu.Unlock()
-		if c.receipts {
-			if err := c.Seen(m.Event.Alert, m.Event.ID); err != nil {
-				return m, err
-			}
+	if m.Type == TypeEvent && m.Event != nil && c.receipts {
+		if err := c.Seen(m.Event.Alert, m.Event.ID); err != nil {
+			return m, err
 		}
 	}
 	return m, nil
-}
-
-// LastID is the id of the last event read: the since for a reconnect.
-func (c *Client) LastID() string {
-	c.lmu.Lock()
-	defer c.lmu.Unlock()
-	return c.last
 }
 
 // Seen sends the receipt for an event the responder was shown.
@@ -159,11 +149,6 @@ func (c *Client) Seen(alertID, eventID string) error {
 	c.wbuf = append(append(append(append(append(c.wbuf[:0],
 		`{"type":"seen","alert":"`...), alertID...), `","event":"`...), eventID...), `"}`...)
 	return c.writeLocked(c.wbuf)
-}
-
-// Duty sets the on-duty state.
-func (c *Client) Duty(on bool) error {
-	return c.write(map[string]any{"type": typeDuty, "on": on})
 }
 
 func (c *Client) write(v any) error {
@@ -198,12 +183,14 @@ func (c *Client) Close() error {
 	return c.ws.Close()
 }
 
-// CloseCode returns the close code inside err (from Next), or 0 when err
-// is not a close from the hub (1006 for a connection lost without one).
-func CloseCode(err error) int {
-	var ce *websocket.CloseError
-	if errors.As(err, &ce) {
-		return ce.Code
-	}
-	return 0
+// CloseError is how Next reports the socket's end: Code is the hub's close
+// code (one of the Close* constants), or 1006 for a connection lost
+// without a close frame. Callers need not know the WebSocket library.
+type CloseError struct {
+	Code int
+	Text string
+}
+
+func (e *CloseError) Error() string {
+	return fmt.Sprintf("push: closed: %d %s", e.Code, e.Text)
 }

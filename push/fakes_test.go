@@ -13,8 +13,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
+
 	"waymark/alert"
 	"waymark/internal/randid"
+	"waymark/internal/testclock"
 	"waymark/problem"
 	"waymark/staff"
 )
@@ -189,24 +192,6 @@ func (f fakePresence) SetPresence(ctx context.Context, ps []Presence, until time
 
 func (f fakePresence) ClearPresence(ctx context.Context, ps []Presence) error { return nil }
 
-// clock is a settable clock for session ends.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) set(t time.Time) {
-	c.mu.Lock()
-	c.t = t
-	c.mu.Unlock()
-}
-
 // testHub is a Hub behind an httptest server, with fakes.
 type testHub struct {
 	h        *Hub
@@ -218,7 +203,7 @@ type testHub struct {
 	// receiptsDown makes the next n receipt writes fail.
 	receiptsDown atomic.Int64
 	presence     chan []Presence
-	clock        *clock
+	clock        *testclock.Clock
 }
 
 func newTestHub(t *testing.T, lim Limits, access fakeAccess) *testHub {
@@ -228,9 +213,9 @@ func newTestHub(t *testing.T, lim Limits, access fakeAccess) *testHub {
 		auth:     newFakeAuth(),
 		receipts: make(chan Receipt, 1000),
 		presence: make(chan []Presence, 1000),
-		clock:    &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)},
+		clock:    testclock.New(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)),
 	}
-	th.auth.end = th.clock.now().Add(time.Hour)
+	th.auth.end = th.clock.Now().Add(time.Hour)
 	h, err := New(Options{
 		Stream:   th.stream,
 		Auth:     th.auth,
@@ -238,7 +223,7 @@ func newTestHub(t *testing.T, lim Limits, access fakeAccess) *testHub {
 		Snapshot: fakeSnapshot{},
 		Receipts: fakeReceipts{th.receipts, &th.receiptsDown},
 		Presence: fakePresence{th.presence},
-		Now:      th.clock.now,
+		Now:      th.clock.Now,
 		Limits:   lim,
 	})
 	if err != nil {
@@ -307,7 +292,40 @@ func next(t *testing.T, c *Client) Message {
 	if err != nil {
 		t.Fatalf("next frame: %v", err)
 	}
+	if m.Type == TypeEvent && m.Event != nil {
+		lastIDs.Store(c, m.Event.ID)
+	}
 	return m
+}
+
+// lastIDs is the id of the last event next read from each client.
+var lastIDs sync.Map // *Client → string
+
+// LastID is the id of the last event next read from c: the since for a
+// reconnect.
+func (c *Client) LastID() string {
+	id, _ := lastIDs.Load(c)
+	s, _ := id.(string)
+	return s
+}
+
+// Duty sets c's on-duty state, as a dashboard's duty switch does.
+func (c *Client) Duty(on bool) error {
+	return c.write(map[string]any{"type": typeDuty, "on": on})
+}
+
+// CloseCode returns the close code inside err (from Client.Next, or from
+// a bare gorilla connection's read), or 0 when err is not a close.
+func CloseCode(err error) int {
+	var ce *CloseError
+	if errors.As(err, &ce) {
+		return ce.Code
+	}
+	var wce *websocket.CloseError
+	if errors.As(err, &wce) {
+		return wce.Code
+	}
+	return 0
 }
 
 // closeCode reads until the hub closes c and returns the code.

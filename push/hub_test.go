@@ -222,8 +222,8 @@ func TestReceiptsAndDuty(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []Receipt{
-		{Alert: "a_one", Event: ev.ID, Staff: "s_alice", Teams: []string{"north"}, At: th.clock.now(), Sent: true},
-		{Alert: "a_elsewhere", Event: ev.ID, Staff: "s_alice", Teams: []string{"north"}, At: th.clock.now(), Sent: false},
+		{Alert: "a_one", Event: ev.ID, Staff: "s_alice", Teams: []string{"north"}, At: th.clock.Now(), Sent: true},
+		{Alert: "a_elsewhere", Event: ev.ID, Staff: "s_alice", Teams: []string{"north"}, At: th.clock.Now(), Sent: false},
 	} {
 		select {
 		case r := <-th.receipts:
@@ -424,7 +424,7 @@ func TestRevokeClosesWithinASecond(t *testing.T) {
 func TestSessionEndCloses(t *testing.T) {
 	th := newTestHub(t, Limits{}, nil)
 	c, _ := th.dial(t, responder("s_alice", "north"), "")
-	th.clock.set(th.auth.end)
+	th.clock.Set(th.auth.end)
 	if got := closeCode(t, c); got != CloseSessionEnded {
 		t.Errorf("close code = %d, want %d", got, CloseSessionEnded)
 	}
@@ -438,7 +438,7 @@ func TestSessionCheckCloses(t *testing.T) {
 	th.auth.ended[p.SessionTag] = true
 	th.auth.mu.Unlock()
 	// Move the clock past the next check; the sweeper runs every second.
-	th.clock.set(th.clock.now().Add(2 * time.Second))
+	th.clock.Advance(2 * time.Second)
 	if got := closeCode(t, c); got != CloseSessionEnded {
 		t.Errorf("close code = %d, want %d", got, CloseSessionEnded)
 	}

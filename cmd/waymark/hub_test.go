@@ -252,7 +252,7 @@ func TestHubAcrossInstances(t *testing.T) {
 	}
 
 	// Drop, miss three, come back on A with since.
-	since := ws.LastID()
+	since := ev.ID // the last event ws read
 	ws.Close()
 	for _, tk := range tokens[1:] {
 		panicSignal(t, h.a, tk)
@@ -344,7 +344,11 @@ func closeCodeOf(t *testing.T, c *push.Client) int {
 			if ctx.Err() != nil {
 				t.Fatal("socket not closed within 5s")
 			}
-			return push.CloseCode(err)
+			var ce *push.CloseError
+			if errors.As(err, &ce) {
+				return ce.Code
+			}
+			return 0
 		}
 	}
 }
