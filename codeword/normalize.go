@@ -1,7 +1,6 @@
 package codeword
 
 import (
-	"strings"
 	"unicode"
 	"unicode/utf8"
 
@@ -9,49 +8,12 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
-// Normalize returns s in Waymark's normal form: NFKC, full Unicode case
-// folding, internal whitespace collapsed to one space, and leading and
-// trailing punctuation, symbols (emoji included), spaces and invisible
-// characters stripped, in any script. Combining marks that follow the last
-// letter stay with it. Invalid UTF-8 is replaced by U+FFFD first, so the
-// result is always valid UTF-8. Normalize is idempotent.
-//
-// Normalize is the display and comparison form of a whole text; matching
-// works on Fields, which additionally splits words and applies the matching
-// equivalences described in the package documentation.
-func Normalize(s string) string {
-	if isASCII(s) {
-		// ASCII is NFKC already and folds by lowering A–Z.
-		buf := []byte(s)
-		for i, b := range buf {
-			if 'A' <= b && b <= 'Z' {
-				buf[i] = b + 'a' - 'A'
-			}
-		}
-		return string(tidy(buf))
-	}
-	if !utf8.ValidString(s) {
-		s = strings.ToValidUTF8(s, "\uFFFD")
-	}
-	f := new(folder)
-	f.init(s)
-	buf := make([]byte, 0, len(s)+8)
-	for {
-		seg, _, _, ok := f.next()
-		if !ok {
-			break
-		}
-		buf = append(buf, seg...)
-	}
-	return string(tidy(buf))
-}
-
 // Fields splits s into its words, normalised for matching: NFKC, case
 // folded, with the matching equivalences of the package documentation. A
 // word is a run of letters and digits (with the combining marks that follow
 // them); punctuation, symbols, emoji and spaces separate words, apostrophes
 // inside a word are dropped and invisible format characters are ignored.
-// Fields(Normalize(s)) equals Fields(s). It returns nil when s has no words.
+// It returns nil when s has no words.
 func Fields(s string) []string {
 	sc := newScanner()
 	sc.scan(s, false)

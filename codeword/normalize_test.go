@@ -3,6 +3,7 @@ package codeword
 import (
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -147,4 +148,38 @@ func FuzzWithin(f *testing.F) {
 			t.Errorf("within(%q, %q, %d) = %v, want %v (osa %d)", a, b, kk, got, want, osa(ra, rb))
 		}
 	})
+}
+
+// Normalize returns s in a normal form for whole texts, the tests' oracle
+// for Fields (Fields(Normalize(s)) equals Fields(s)): NFKC, full Unicode case
+// folding, internal whitespace collapsed to one space, and leading and
+// trailing punctuation, symbols (emoji included), spaces and invisible
+// characters stripped, in any script. Combining marks that follow the last
+// letter stay with it. Invalid UTF-8 is replaced by U+FFFD first, so the
+// result is always valid UTF-8. Normalize is idempotent.
+func Normalize(s string) string {
+	if isASCII(s) {
+		// ASCII is NFKC already and folds by lowering A–Z.
+		buf := []byte(s)
+		for i, b := range buf {
+			if 'A' <= b && b <= 'Z' {
+				buf[i] = b + 'a' - 'A'
+			}
+		}
+		return string(tidy(buf))
+	}
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	f := new(folder)
+	f.init(s)
+	buf := make([]byte, 0, len(s)+8)
+	for {
+		seg, _, _, ok := f.next()
+		if !ok {
+			break
+		}
+		buf = append(buf, seg...)
+	}
+	return string(tidy(buf))
 }

@@ -113,33 +113,6 @@ func carrierKeyword(key string) (keyword, optOut bool) {
 	return false, false
 }
 
-// IsCarrierKeyword reports whether the whole of s, ignoring case, spaces,
-// punctuation and emoji around it, is a carrier keyword ("stop", "Stop.",
-// " STOP "). The network acts on such a message itself, so it must never be
-// a code word, and from a survivor it means the network will now refuse to
-// text them (for the opt-out words).
-func IsCarrierKeyword(s string) bool {
-	k, _ := messageKeyword(s)
-	return k
-}
-
-// IsOptOut reports whether s is a carrier opt-out keyword (STOP, STOPALL,
-// UNSUBSCRIBE, CANCEL, END, QUIT, REVOKE, OPTOUT, ARRET), compared as
-// IsCarrierKeyword does.
-func IsOptOut(s string) bool {
-	_, o := messageKeyword(s)
-	return o
-}
-
-func messageKeyword(s string) (keyword, optOut bool) {
-	sc := newScanner()
-	sc.scan(s, false)
-	if len(sc.tokens) != 1 {
-		return false, false
-	}
-	return carrierKeyword(string(sc.word(0)))
-}
-
 // phrase is one enrolled word or phrase in matching form.
 type phrase struct {
 	raw     string
