@@ -47,15 +47,6 @@ type look struct{ name, theme, background string }
 // use any icon.
 var icons = []string{"1", "2", "3"}
 
-// Looks lists the disguises a caseworker can choose at enrolment (the
-// look's "kind"): "calculator" and "converter".
-func Looks() []string { return []string{"calculator", "converter"} }
-
-// Icons lists the home-screen icons a caseworker can choose (the look's
-// "icon"): "1" a dark calculator keypad, "2" a calculator on orange,
-// "3" two arrows on green.
-func Icons() []string { return slices.Clone(icons) }
-
 // iconSizes are the sizes each icon is drawn at (see icons_test.go).
 var iconSizes = []int{192, 512}
 

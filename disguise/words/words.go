@@ -37,14 +37,7 @@ var hostOnly = []string{"dv"}
 // a word of the text (see Clean).
 const shortWord = 4
 
-// Words returns a copy of the list of words the app listener must never
-// serve. How a word is matched is Clean's business: use Clean to check
-// text, not strings.Contains with these.
-func Words() []string {
-	return append([]string(nil), words...)
-}
-
-// Clean reports whether b holds none of Words, ignoring letter case. If
+// Clean reports whether b holds none of the words, ignoring letter case. If
 // it holds one, Clean returns the first found and false.
 //
 // The matching rule: words longer than four characters ("alert",

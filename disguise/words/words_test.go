@@ -2,6 +2,7 @@ package words
 
 import (
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -51,4 +52,25 @@ func FuzzClean(f *testing.F) {
 			t.Fatalf("Clean = %q %v, All = %q", w, ok, all)
 		}
 	})
+}
+
+// TestEveryWordIsCaught: every listed word is caught on its own, in any
+// case, and the list holds the words the issue named.
+func TestEveryWordIsCaught(t *testing.T) {
+	for _, w := range words {
+		for _, s := range []string{w, strings.ToUpper(w), " " + w + " "} {
+			if _, ok := Clean([]byte(s)); ok {
+				t.Errorf("Clean(%q) passes", s)
+			}
+		}
+	}
+	for _, w := range []string{"waymark", "abuse", "domestic", "alert", "panic", "duress", "help", "refuge", "police", "survivor", "safe", "emergency", "sos", "victim", "idva"} {
+		found := false
+		for _, x := range words {
+			found = found || x == w
+		}
+		if !found {
+			t.Errorf("Words() lacks %q", w)
+		}
+	}
 }
