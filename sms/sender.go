@@ -253,6 +253,41 @@ func (s *Sender) Call(ctx context.Context, to pii.Phone, words string) (string, 
 	})
 }
 
+// CallThrough rings the responder's own phone from the page number and,
+// when they answer, connects them to the survivor from the survivor-facing
+// number (MaskedCall): the survivor never sees a personal number, and the
+// responder never needs the survivor's. The caller has checked the
+// contact verdict; this checks only that the numbers are configured.
+func (s *Sender) CallThrough(ctx context.Context, responder, survivor pii.Phone) (string, error) {
+	if responder.IsZero() || survivor.IsZero() {
+		return "", fmt.Errorf("%w: no recipient", ErrRejected)
+	}
+	if s.cfg.From == "" {
+		return "", fmt.Errorf("%w: no page number (WAYMARK_TWILIO_FROM)", ErrNotConfigured)
+	}
+	if s.cfg.SurvivorFrom == "" {
+		return "", fmt.Errorf("%w: no survivor number (WAYMARK_TWILIO_SURVIVOR_FROM)", ErrNotAllowed)
+	}
+	doc, err := MaskedCall(s.cfg.SurvivorFrom, survivor.Reveal())
+	if err != nil {
+		return "", fmt.Errorf("%w: masked call: %w", ErrRejected, err)
+	}
+	params := &api.CreateCallParams{}
+	params.SetTo(responder.Reveal())
+	params.SetFrom(s.cfg.From)
+	params.SetTwiml(doc)
+	return s.do(ctx, "masked call", func(a *api.ApiService) (string, error) {
+		c, err := a.CreateCall(params)
+		if err != nil {
+			return "", err
+		}
+		if c.Sid == nil || *c.Sid == "" {
+			return "", errNoSID
+		}
+		return *c.Sid, nil
+	})
+}
+
 // The webhooks of voice pages, under the public URL.
 const (
 	VoiceAnswerPath = "/sms/voice/answer"

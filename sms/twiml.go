@@ -68,3 +68,28 @@ func say(b *bytes.Buffer, text string) {
 	xml.EscapeText(b, []byte(text))
 	b.WriteString(`</Say>`)
 }
+
+// ConnectingWords are all a responder hears on a call through Waymark
+// before the survivor's phone rings: they name nobody and say nothing
+// about the survivor.
+const ConnectingWords = "Waymark. Connecting you now."
+
+// MaskedCall is the TwiML that joins a responder, once they answer, to
+// the survivor: the survivor's phone shows callerID (the survivor-facing
+// number), never the responder's own, and the responder hears only
+// ConnectingWords.
+func MaskedCall(callerID, survivor string) (string, error) {
+	if callerID == "" || survivor == "" {
+		return "", errors.New("sms: a call through Waymark needs the survivor-facing number and the survivor's")
+	}
+	var b bytes.Buffer
+	b.WriteString(xmlHeader)
+	b.WriteString("<Response>")
+	say(&b, ConnectingWords)
+	b.WriteString(`<Dial callerId="`)
+	xml.EscapeText(&b, []byte(callerID))
+	b.WriteString(`"><Number>`)
+	xml.EscapeText(&b, []byte(survivor))
+	b.WriteString(`</Number></Dial></Response>`)
+	return b.String(), nil
+}
