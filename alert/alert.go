@@ -20,6 +20,9 @@ var (
 	// ErrStale reports that what a decision was based on changed before it
 	// could be stored; the store retries.
 	ErrStale = fmt.Errorf("alert: changed meanwhile: %w", problem.ErrConflict)
+	// ErrNotOwner refuses contact through Waymark by anyone but the
+	// responder who holds the alert's claim.
+	ErrNotOwner = &problem.Refused{Detail: "Only the responder who has claimed this alert can contact them through Waymark. Claim it first, or ask the responder who has it to hand it over."}
 )
 
 // State is where an alert is in its life.
@@ -182,6 +185,8 @@ const (
 	EntryExpired      EntryType = "expired"
 	EntrySchedule     EntryType = "checkins"        // the check-in schedule changed
 	EntryDuressChange EntryType = "checkins-duress" // a schedule change under duress, not applied
+	EntryCalled       EntryType = "called"          // the owner rang the survivor through Waymark
+	EntryTexted       EntryType = "texted"          // the owner sent the case's agreed text
 )
 
 // Entry is one line of an alert's timeline. The whole entry is sealed in

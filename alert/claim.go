@@ -65,6 +65,26 @@ func (r Rules) Working(a *Alert, by Actor, now time.Time) (*Commit, error) {
 	return c, nil
 }
 
+// Contacted records on the timeline that the owner rang the survivor
+// through Waymark (EntryCalled) or sent the agreed text (EntryTexted); it
+// counts as the owner's progress on the claim. Only the owner may.
+func (r Rules) Contacted(a *Alert, by Actor, how EntryType, now time.Time) (*Commit, error) {
+	if !a.State.Live() {
+		return nil, ErrClosed
+	}
+	if a.Owner != by.ID {
+		return nil, ErrNotOwner
+	}
+	c := &Commit{EventRetention: r.EventRetention, Retention: r.Retention}
+	n := a.clone()
+	n.UpdatedAt = now
+	r.entry(c, n, Entry{At: now, Type: how, By: by.ID, ByName: by.Name})
+	r.progress(c, n, now)
+	c.Alert = n
+	c.Events = append(c.Events, r.event(EventNote, n, now))
+	return c, nil
+}
+
 // Note adds a responder's note. The owner's note on a claimed alert renews
 // the acknowledgement timeout. Notes may follow a close (the record is
 // still kept), but not after its retention.

@@ -620,6 +620,15 @@ func (s *Service) Working(ctx context.Context, p *staff.Principal, id string) er
 	})
 }
 
+// Contacted records that p rang the survivor through Waymark (EntryCalled)
+// or sent the agreed text (EntryTexted): a timeline line, and progress on
+// p's claim. ErrNotOwner unless p holds the claim.
+func (s *Service) Contacted(ctx context.Context, p *staff.Principal, id string, how EntryType) error {
+	return s.act(ctx, p, id, func(a *Alert, _ *CaseBrief, now time.Time) (*Commit, error) {
+		return s.cfg.Rules.Contacted(a, actor(p), how, now)
+	})
+}
+
 // Note adds p's note to an alert.
 func (s *Service) Note(ctx context.Context, p *staff.Principal, id string, text pii.Text) error {
 	return s.act(ctx, p, id, func(a *Alert, _ *CaseBrief, now time.Time) (*Commit, error) {

@@ -82,3 +82,17 @@ func (e *Claimed) Error() string { return "already claimed by " + e.By }
 
 // Unwrap makes a Claimed a conflict.
 func (e *Claimed) Unwrap() error { return ErrConflict }
+
+// Refused is an action the rules forbid at this moment, such as contact
+// with a survivor that the contact verdict does not allow. It is a
+// conflict whose Detail says why and what to do instead, in fixed words
+// chosen by the code (never personal data): the one error whose words
+// reach the client.
+type Refused struct {
+	Detail string
+}
+
+func (e *Refused) Error() string { return "refused: " + e.Detail }
+
+// Unwrap makes a Refused a conflict.
+func (e *Refused) Unwrap() error { return ErrConflict }
