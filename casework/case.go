@@ -304,6 +304,9 @@ type CaseStore interface {
 	// OpenAlertClaim returns the state and owner of the case's open alert
 	// ("", "" if none).
 	OpenAlertClaim(ctx context.Context, caseID string) (state, owner string, err error)
+	// OpenAlertDuress reports whether the case's open alert carries a
+	// duress signal (false if there is no open alert).
+	OpenAlertDuress(ctx context.Context, caseID string) (bool, error)
 	// TakeReveal counts one reveal attempt of staffID and reports whether
 	// it is within limit per window.
 	TakeReveal(ctx context.Context, staffID string, limit int, window time.Duration) (bool, error)

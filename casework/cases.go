@@ -634,12 +634,35 @@ func (s *Cases) Reveal(ctx context.Context, p *staff.Principal, id, reason strin
 	if err != nil {
 		return Revealed{}, err
 	}
+	// The entry records the contact verdict at this moment: a number
+	// revealed for the police under DO NOT CONTACT reads differently from
+	// one revealed inside a call window.
+	duress, err := s.st.OpenAlertDuress(ctx, id)
+	if err != nil {
+		return Revealed{}, err
+	}
+	now := s.now()
+	v := c.Contact.VerdictAt(now, duress)
 	// A reveal that cannot be recorded does not happen.
-	if err := s.st.AppendAudit(ctx, audit.AuditEntry{At: s.now(), Actor: p.StaffID, Action: "case.reveal",
-		CaseID: id, Reason: why, Outcome: "ok"}); err != nil {
+	if err := s.st.AppendAudit(ctx, audit.AuditEntry{At: now, Actor: p.StaffID, Action: "case.reveal",
+		CaseID: id, Reason: why, Outcome: "ok: verdict " + string(v.Code)}); err != nil {
 		return Revealed{}, err
 	}
 	return Revealed{Phone: c.Phone, SafetyNotes: c.SafetyNotes}, nil
+}
+
+// ContactPhone is the survivor's phone for a call or text through
+// Waymark (package contact), which has already checked the claim and the
+// verdict. The number goes to Twilio only, never to the responder.
+func (s *Cases) ContactPhone(ctx context.Context, id string) (pii.Phone, error) {
+	if !ValidCaseID(id) {
+		return pii.Phone{}, ErrNotFound
+	}
+	c, err := s.st.LoadCase(ctx, id)
+	if err != nil {
+		return pii.Phone{}, err
+	}
+	return c.Phone, nil
 }
 
 // auditID keeps a malformed id from the path out of the audit trail.

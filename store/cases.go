@@ -612,6 +612,27 @@ func (s *Cases) OpenAlertClaim(ctx context.Context, caseID string) (state, owner
 	return state, owner, nil
 }
 
+// OpenAlertDuress reports whether the case's open alert carries a duress
+// signal (its plain class field); false when there is none.
+func (s *Cases) OpenAlertDuress(ctx context.Context, caseID string) (bool, error) {
+	ctx, cancel := kv.Bounded(ctx)
+	defer cancel()
+	aid, err := s.RDB.Get(ctx, s.k.caseOpenAlert(caseID)).Result()
+	if errors.Is(err, redis.Nil) {
+		return false, nil
+	}
+	if err != nil {
+		return false, s.Wrap("open alert duress", err)
+	}
+	v, err := s.RDB.HMGet(ctx, s.k.AlertRecord(aid), "case", afClass).Result()
+	if err != nil {
+		return false, s.Wrap("open alert duress", err)
+	}
+	c, _ := v[0].(string)
+	class, _ := v[1].(string)
+	return c == caseID && class == "duress", nil
+}
+
 var takeRevealScript = redis.NewScript(`
 local now = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])

@@ -658,6 +658,15 @@ func TestReveal(t *testing.T) {
 	if _, err := e.cases.Reveal(ctx, r, c.ID, "next hour"); err != nil {
 		t.Errorf("reveal after the window = %v", err)
 	}
+	// A duress signal on the open alert: the reveal still works (police
+	// may need the number) and records the verdict DO NOT CONTACT.
+	aid, _ := e.s.RDB.Get(ctx, e.s.k.caseOpenAlert(c.ID)).Result()
+	if err := e.s.RDB.HSet(ctx, e.s.k.AlertRecord(aid), "class", "duress").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.cases.Reveal(ctx, r, c.ID, "for the police"); err != nil {
+		t.Errorf("reveal under duress = %v", err)
+	}
 
 	// Every reveal and refusal is in the audit trail, reasons sealed.
 	recs, err := e.s.ReadAudit(ctx, 100)
@@ -673,8 +682,9 @@ func TestReveal(t *testing.T) {
 			}
 		}
 	}
-	want := []string{"refused: no claim", "refused: no claim", "refused: no claim", "refused: sign-in too old", "ok",
-		"ok", "refused: no claim", "refused: rate limit", "ok"}
+	// Each reveal records the contact verdict at that moment.
+	want := []string{"refused: no claim", "refused: no claim", "refused: no claim", "refused: sign-in too old", "ok: verdict SAFE TO CALL",
+		"ok: verdict SAFE TO CALL", "refused: no claim", "refused: rate limit", "ok: verdict SAFE TO CALL", "ok: verdict DO NOT CONTACT"}
 	if diff := cmp.Diff(want, outcomes); diff != "" {
 		t.Errorf("audit outcomes (-want +got):\n%s", diff)
 	}
