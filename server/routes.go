@@ -92,6 +92,9 @@ func (s *server) routes(mux *http.ServeMux) {
 	s.handle(mux, "POST /v1/alerts/{id}/ack", s.authed(staff.RoleResponder, staff.RoleCaseworker)(s.ackAlert()))
 	s.handle(mux, "POST /v1/alerts/{id}/working", s.authed(staff.RoleResponder, staff.RoleCaseworker)(s.workingAlert()))
 	s.handle(mux, "POST /v1/alerts/{id}/notes", s.authed(staff.RoleResponder, staff.RoleCaseworker)(s.noteAlert()))
+	// Contact through Waymark, the owner only, when the verdict allows (contact.go).
+	s.handle(mux, "POST /v1/alerts/{id}/call", s.authed(staff.RoleResponder)(s.callSurvivor()))
+	s.handle(mux, "POST /v1/alerts/{id}/text", s.authed(staff.RoleResponder)(s.textSurvivor()))
 	s.handle(mux, "POST /v1/alerts/{id}/resolve", s.authed(staff.RoleResponder, staff.RoleCaseworker)(s.resolveAlert()))
 
 	// Records and reports (admin): no identities, no free text.

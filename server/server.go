@@ -14,6 +14,7 @@ import (
 
 	"waymark/alert"
 	"waymark/casework"
+	"waymark/contact"
 	"waymark/oncall"
 	"waymark/postcode"
 	"waymark/push"
@@ -51,6 +52,9 @@ type Deps struct {
 	Staff  *staff.Service
 	Cases  *casework.Cases
 	Alerts *alert.Service
+	// Contact rings and texts survivors through Waymark; nil (no Twilio)
+	// refuses both, saying so.
+	Contact *contact.Service
 	// Records hands off closing records and serves reports and holds.
 	Records *records.Records
 	// Postcodes names the nearest postcode sector of a location on an alert.

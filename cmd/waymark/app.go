@@ -16,6 +16,7 @@ import (
 	"waymark/alert"
 	"waymark/casework"
 	"waymark/config"
+	"waymark/contact"
 	"waymark/oncall"
 	"waymark/postcode"
 	"waymark/push"
@@ -49,6 +50,9 @@ type app struct {
 	// both nil when Twilio is not configured.
 	smsHooks  *server.SMS
 	smsSender *sms.Sender
+	// contact rings and texts survivors through Waymark; nil without a
+	// survivor-facing number.
+	contact *contact.Service
 	// webPush sends Web Push to responders away from the dashboard; nil
 	// when no VAPID keys are configured.
 	webPush *push.WebPush
@@ -166,6 +170,11 @@ func buildApp(ctx context.Context, cfg *config.Config, log *slog.Logger, embedde
 	}, a.now, log.With("component", "alerts"))
 	if a.smsHooks, err = a.buildSMSHooks(a.smsSender); err != nil {
 		return nil, err
+	}
+	// Contact through Waymark needs the sender and a survivor-facing number.
+	if a.smsSender != nil && cfg.TwilioSurvivorFrom != "" {
+		a.contact = contact.NewService(a.alerts, contactPhones{cases: a.cases, staff: a.store.Staff},
+			a.smsSender, a.store.Cases, a.now, log.With("component", "contact"))
 	}
 	if err := a.buildRecords(); err != nil {
 		return nil, err

@@ -144,6 +144,7 @@ func serve(ctx context.Context, c *cli, args []string, o serveOptions) error {
 		Staff:            a.staff,
 		Cases:            a.cases,
 		Alerts:           a.alerts,
+		Contact:          a.contact,
 		Records:          a.records,
 		Postcodes:        a.postcodes,
 		Hub:              a.hub,

@@ -29,6 +29,8 @@ type ErrorBody struct {
 	Error     string          `json:"error"`
 	Fields    []problem.Field `json:"fields,omitempty"`
 	ClaimedBy string          `json:"claimed_by,omitempty"`
+	// Detail says, on a refused action (409), why and what to do instead.
+	Detail string `json:"detail,omitempty"`
 	// ReauthRequired tells the dashboard to ask for the password and code
 	// again (POST /v1/auth/reauth) and retry.
 	ReauthRequired bool   `json:"reauth_required,omitempty"`
@@ -44,11 +46,14 @@ func (s *Responder) Error(w http.ResponseWriter, r *http.Request, err error) {
 	status := http.StatusInternalServerError
 	var inv *problem.Invalid
 	var claimed *problem.Claimed
+	var refused *problem.Refused
 	switch {
 	case errors.As(err, &inv):
 		status, body.Error, body.Fields = http.StatusUnprocessableEntity, "invalid request", inv.Fields
 	case errors.As(err, &claimed):
 		status, body.Error, body.ClaimedBy = http.StatusConflict, "already claimed", claimed.By
+	case errors.As(err, &refused):
+		status, body.Error, body.Detail = http.StatusConflict, "refused", refused.Detail
 	case errors.Is(err, casework.ErrReauth):
 		status, body.Error, body.ReauthRequired = http.StatusForbidden, "sign in again", true
 	case errors.Is(err, ErrCrossOrigin):
