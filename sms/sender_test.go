@@ -383,6 +383,39 @@ func TestCall(t *testing.T) {
 	assertNoPhone(t, "log", logs.String(), responder)
 }
 
+// TestCallThrough: the responder's phone rings from the page number and
+// the survivor's shows the survivor-facing number; no status callback (the
+// call is no page), and neither number in the log.
+func TestCallThrough(t *testing.T) {
+	survivor := "+447700900555"
+	f := testenv.StartTwilio(t)
+	s, logs := newTestSender(t, f, nil)
+	if _, err := s.CallThrough(context.Background(), mustPhone(t, responder), mustPhone(t, survivor)); err != nil {
+		t.Fatal(err)
+	}
+	calls := f.Calls()
+	if len(calls) != 1 {
+		t.Fatalf("%d calls, want 1", len(calls))
+	}
+	form := calls[0].Form
+	want, _ := MaskedCall(survivorFrom, survivor)
+	if form.Get("To") != responder || form.Get("From") != pageFrom || form.Get("Twiml") != want || form.Get("StatusCallback") != "" {
+		t.Errorf("call form = %v; want To the responder, From the page number, Twiml %s, no callback", form, want)
+	}
+	assertNoPhone(t, "log", logs.String(), responder)
+	assertNoPhone(t, "log", logs.String(), survivor)
+
+	// Without a survivor-facing number nothing is placed.
+	g := testenv.StartTwilio(t)
+	s, _ = newTestSender(t, g, func(c *SenderConfig) { c.SurvivorFrom = "" })
+	if _, err := s.CallThrough(context.Background(), mustPhone(t, responder), mustPhone(t, survivor)); !errors.Is(err, ErrNotAllowed) || len(g.Calls()) != 0 {
+		t.Errorf("without a survivor number: err = %v, %d calls; want ErrNotAllowed and none", err, len(g.Calls()))
+	}
+	if _, err := s.CallThrough(context.Background(), pii.Phone{}, mustPhone(t, survivor)); !errors.Is(err, ErrRejected) {
+		t.Errorf("without the responder's phone: err = %v, want ErrRejected", err)
+	}
+}
+
 func TestNewSenderNeedsCredentials(t *testing.T) {
 	if _, err := NewSender(SenderConfig{}); !errors.Is(err, ErrNotConfigured) {
 		t.Errorf("NewSender without credentials = %v, want ErrNotConfigured", err)

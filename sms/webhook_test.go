@@ -259,6 +259,7 @@ func TestTwiMLGolden(t *testing.T) {
 		{"reply-neutral.xml", string(Reply("Thanks & see you <soon>"))},
 		{"voice-page.xml", voicePage(t, ResponderPage("South")+" Press 1 to take this alert.", "https://waymark.example.org/sms/voice/answer")},
 		{"voice-answer.xml", voiceAnswer(t, "Thank you. The alert is yours & nobody else's.")},
+		{"masked-call.xml", maskedCall(t, "+447700900600", "+447700900555")},
 	}
 	for _, tc := range tests {
 		path := filepath.Join("testdata", tc.file)
@@ -278,6 +279,15 @@ func TestTwiMLGolden(t *testing.T) {
 	if got := string(Reply("")); got != `<?xml version="1.0" encoding="UTF-8"?><Response></Response>` {
 		t.Errorf("empty reply = %s", got)
 	}
+}
+
+func maskedCall(t *testing.T, callerID, survivor string) string {
+	t.Helper()
+	doc, err := MaskedCall(callerID, survivor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return doc
 }
 
 func voicePage(t *testing.T, words, action string) string {
