@@ -104,6 +104,7 @@ type RecordAction struct {
 // staffActions are the timeline entry types a member of staff makes.
 var staffActions = map[alert.EntryType]bool{
 	alert.EntryAcknowledged: true, alert.EntryWorking: true, alert.EntryNote: true, alert.EntryResolved: true, alert.EntryFollowUp: true,
+	alert.EntryCalled: true, alert.EntryTexted: true,
 }
 
 // BuildClosingRecord assembles a's closing record at now. b is the case's
