@@ -64,6 +64,12 @@ type alertContactView struct {
 	Reason      string    `json:"reason"`
 	Until       time.Time `json:"until,omitzero"`
 	OpeningLine string    `json:"opening_line,omitempty"`
+	// Texts says texts are agreed for the case, so under SAFE TO CALL the
+	// agreed text may be sent too.
+	Texts bool `json:"texts"`
+	// ThroughWaymark says this deployment can ring and text survivors
+	// through Waymark (a survivor-facing number is configured).
+	ThroughWaymark bool `json:"through_waymark"`
 }
 
 type alertRiskView struct {
@@ -186,11 +192,12 @@ func (s *server) alertTrailPoint(l pii.Location, received, now time.Time) *alert
 func (s *server) alertViewOf(v *alert.View) alertView {
 	a, b, now := v.Alert, v.Case, s.Now()
 	out := alertView{
-		alertSummary:  alertSummaryOf(a, b),
-		Outcome:       string(a.Outcome),
-		AckedAt:       a.AckedAt,
-		ClosedAt:      a.ClosedAt,
-		Contact:       alertContactView{Code: string(v.Verdict.Code), Reason: v.Verdict.Reason, Until: v.Verdict.Until},
+		alertSummary: alertSummaryOf(a, b),
+		Outcome:      string(a.Outcome),
+		AckedAt:      a.AckedAt,
+		ClosedAt:     a.ClosedAt,
+		Contact: alertContactView{Code: string(v.Verdict.Code), Reason: v.Verdict.Reason, Until: v.Verdict.Until,
+			ThroughWaymark: s.Contact != nil},
 		ReviewFlagged: v.Review,
 		PoliceRef:     a.PoliceRef.Reveal(),
 		ChildrenRef:   a.ChildrenRef.Reveal(),
@@ -199,6 +206,7 @@ func (s *server) alertViewOf(v *alert.View) alertView {
 	}
 	if b != nil {
 		out.Contact.OpeningLine = b.Contact.OpeningLine.Reveal()
+		out.Contact.Texts = b.Contact.Channels.SMS
 		out.RiskDetail = &alertRiskView{Level: string(b.Risk)}
 		if !b.RiskDate.IsZero() {
 			out.RiskDetail.AssessedOn = b.RiskDate.In(wallclock.London()).Format(time.DateOnly)

@@ -30,6 +30,19 @@ export function nextStep(v) {
   return 'Follow the response plan.';
 }
 
+// contactAllowed says which contact through Waymark the verdict at this
+// moment allows, where the deployment offers it at all: a call under SAFE TO CALL; the agreed text under TEXT
+// ONLY, or under SAFE TO CALL when texts are agreed, and only if there is
+// agreed wording. Never under duress.
+export function contactAllowed(v) {
+  const code = v.verdict.code;
+  if (!v.throughWaymark || v.duress || code === 'DO NOT CONTACT') return { call: false, text: false };
+  return {
+    call: code === 'SAFE TO CALL',
+    text: !!v.openingLine && (code === 'TEXT ONLY' || (code === 'SAFE TO CALL' && v.texts)),
+  };
+}
+
 // osmLink is a plain link to the point on openstreetmap.org: following it
 // is the responder's choice; the page itself fetches nothing from there.
 function osmLink(l) {
@@ -53,6 +66,7 @@ export class AlertView {
       this.id = id;
       this.v = null;
       this.revealed = null;
+      this.refusal = '';
       this.focusPending = true;
       this.build();
     }
@@ -147,6 +161,7 @@ export class AlertView {
         h('div', { class: 'code' }, svgIcon(verdict.icon), v.verdict.code),
         v.verdict.reason ? h('div', { class: 'reason' }, v.verdict.reason + (v.verdict.until ? ` (until ${clock(v.verdict.until)})` : '')) : null,
         h('div', { class: 'next', id: 'next-step' }, nextStep(v)),
+        this.refusal ? h('div', { class: 'refusal', id: 'contact-refusal', role: 'alert' }, 'Refused: ', this.refusal) : null,
         // The opening line only where contact is allowed: under DO NOT
         // CONTACT it would only invite a call.
         v.duress || v.verdict.code === 'DO NOT CONTACT' ? null : h('div', { class: 'opening', id: 'opening-line' },
@@ -181,6 +196,13 @@ export class AlertView {
     if (mine && v.state === 'acknowledged') {
       btns.push(h('button', { type: 'button', class: 'act', id: 'act-working', on: { click: () => this.act('working') } }, 'Mark working'));
     }
+    // Contact through Waymark: only the owner, and only when the verdict
+    // at this moment allows it (the server checks again and says why not).
+    if (mine && (v.state === 'acknowledged' || v.state === 'working')) {
+      const c = contactAllowed(v);
+      if (c.call) btns.push(h('button', { type: 'button', class: 'act', id: 'act-call', on: { click: () => this.contact('call') } }, 'Ring through Waymark'));
+      if (c.text) btns.push(h('button', { type: 'button', class: 'act', id: 'act-text', on: { click: () => this.contact('text') } }, 'Send the agreed text'));
+    }
     if (mine && (v.state === 'acknowledged' || v.state === 'working' || v.followUp)) {
       btns.push(h('button', { type: 'button', class: 'act', id: 'act-note', on: { click: () => focusForm('note-text') } }, 'Note'));
       btns.push(h('button', { type: 'button', class: 'act', id: 'act-resolve', on: { click: () => focusForm('resolve-outcome-safe') } }, 'Resolve'));
@@ -204,6 +226,29 @@ export class AlertView {
       announce(what === 'ack' ? 'Claimed. You own this alert.' : 'Marked as being worked on.');
     } catch (e) {
       toast(message(e));
+    } finally {
+      if (btn) btn.disabled = false;
+    }
+    await this.deps.refresh(id);
+  }
+
+  // contact rings (what 'call') or texts (what 'text') the survivor
+  // through Waymark; a refusal shows the server's own words: why, and what
+  // to do instead.
+  async contact(what) {
+    const id = this.id;
+    const btn = $(`#act-${what}`, this.root);
+    if (btn) btn.disabled = true;
+    try {
+      const raw = await api('POST', `/v1/alerts/${id}/${what}`);
+      if (this.id === id && raw) this.show(raw);
+      this.refusal = '';
+      toast(what === 'call' ? 'Your phone will ring now. Answer it to be connected.' : 'The agreed text has been sent.');
+    } catch (e) {
+      // The refusal stays in the verdict box until the next attempt.
+      this.refusal = e instanceof APIError && e.status === 409 && e.detail ? e.detail : '';
+      if (this.id === id && this.refusal) this.render();
+      else toast(message(e));
     } finally {
       if (btn) btn.disabled = false;
     }
@@ -402,6 +447,7 @@ const ENTRY = {
   repaired: 'Escalation re-armed', 'page-failed': 'A page could not be sent', resolved: 'Resolved',
   'followup-done': 'Welfare follow-up closed', expired: 'Expired', checkins: 'Check-in schedule changed',
   'checkins-duress': 'Check-in change under duress (not applied)', 'practice-real': 'Practice treated as real',
+  called: 'Rang them through Waymark', texted: 'Sent the agreed text',
 };
 
 // The entries whose detail is already a plain sentence about a page.

@@ -10,6 +10,9 @@ export class APIError extends Error {
     this.status = status;
     this.fields = (body && body.fields) || [];
     this.claimedBy = body && body.claimed_by;
+    // detail is the server's own sentence on a refusal: why, and what to
+    // do instead.
+    this.detail = (body && body.detail) || '';
     this.reauth = !!(body && body.reauth_required);
     this.retryAfter = 0;
   }
@@ -57,7 +60,7 @@ export function message(err) {
     case 401: return 'Your session has ended. Sign in again.';
     case 403: return err.reauth ? 'Please confirm your password and code.' : 'You are not allowed to do that.';
     case 404: return 'Not found, or not yours to see.';
-    case 409: return err.claimedBy ? `Already claimed by ${err.claimedBy}.` : 'Someone else changed this first. Look again.';
+    case 409: return err.detail || (err.claimedBy ? `Already claimed by ${err.claimedBy}.` : 'Someone else changed this first. Look again.');
     case 422: return 'Please check the highlighted fields.';
     case 429: return `Too many attempts. Try again in ${err.retryAfter || 'a few'} seconds.`;
     case 503: return 'The service is busy or unavailable. Try again in a moment.';

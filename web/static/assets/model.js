@@ -95,6 +95,8 @@ export function viewOf(raw) {
     caseId: raw.case_id || '',
     verdict: { code: c.code || 'DO NOT CONTACT', reason: c.reason || '', until: ms(c.until) },
     openingLine: c.opening_line || '',
+    texts: !!c.texts,
+    throughWaymark: !!c.through_waymark,
     riskLevel: risk.level || a.risk || '',
     riskDate: risk.assessed_on || '',
     marac: { referred: !!marac.referred, date: marac.date || '' },
