@@ -10,6 +10,7 @@ import (
 	"waymark/alert"
 	"waymark/audit"
 	"waymark/casework"
+	"waymark/oncall"
 	"waymark/pii"
 	"waymark/problem"
 	"waymark/staff"
@@ -23,13 +24,15 @@ type Alerts interface {
 	Contacted(ctx context.Context, p *staff.Principal, id string, how alert.EntryType) error
 }
 
-// Phones finds the two numbers a contact needs; neither reaches the
-// responder's screen.
-type Phones interface {
-	// ContactPhone is the survivor's phone on caseID.
+// Cases finds the survivor's phone, which goes to Twilio only, never to
+// the responder's screen (casework.Cases).
+type Cases interface {
 	ContactPhone(ctx context.Context, caseID string) (pii.Phone, error)
-	// StaffPhone is the staff member's own phone (zero if none recorded).
-	StaffPhone(ctx context.Context, staffID string) (pii.Phone, error)
+}
+
+// People finds a member of staff, whose own phone Waymark rings.
+type People interface {
+	Person(ctx context.Context, ref string) (oncall.Person, error)
 }
 
 // Dialer places the call and sends the text (package sms's Sender).
@@ -53,25 +56,39 @@ const (
 	ActionText = "alert.text"
 )
 
+// Deps is what a Service works with.
+type Deps struct {
+	Alerts Alerts
+	Cases  Cases
+	People People
+	Dialer Dialer
+	Audit  Auditor
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Logger nil discards.
+	Logger *slog.Logger
+}
+
 // Service rings and texts survivors through Waymark.
 type Service struct {
 	alerts Alerts
-	phones Phones
+	cases  Cases
+	people People
 	dialer Dialer
 	audit  Auditor
 	now    func() time.Time
 	log    *slog.Logger
 }
 
-// NewService returns a Service. now nil means time.Now; log nil discards.
-func NewService(alerts Alerts, phones Phones, dialer Dialer, au Auditor, now func() time.Time, log *slog.Logger) *Service {
-	if now == nil {
-		now = time.Now
+// NewService returns a Service over d.
+func NewService(d Deps) *Service {
+	if d.Now == nil {
+		d.Now = time.Now
 	}
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Service{alerts: alerts, phones: phones, dialer: dialer, audit: au, now: now, log: log}
+	return &Service{alerts: d.Alerts, cases: d.Cases, people: d.People, dialer: d.Dialer, audit: d.Audit, now: d.Now, log: d.Logger}
 }
 
 // Call rings p's own phone and connects them to the survivor of alert id,
@@ -82,15 +99,16 @@ func (s *Service) Call(ctx context.Context, p *staff.Principal, id string) (stri
 	if err != nil {
 		return "", err
 	}
-	mine, err := s.phones.StaffPhone(ctx, p.StaffID)
+	me, err := s.people.Person(ctx, p.StaffID)
 	if err != nil {
 		return "", err
 	}
+	mine := me.Phone
 	if mine.IsZero() {
 		s.record(ctx, p, ActionCall, v, "refused: no staff phone")
 		return "", errNoStaffPhone
 	}
-	theirs, err := s.phones.ContactPhone(ctx, v.Alert.CaseID)
+	theirs, err := s.cases.ContactPhone(ctx, v.Alert.CaseID)
 	if err != nil {
 		return "", err
 	}
@@ -120,7 +138,7 @@ func (s *Service) Text(ctx context.Context, p *staff.Principal, id string) (stri
 		s.record(ctx, p, ActionText, v, "refused: no agreed wording")
 		return "", errNoWording
 	}
-	theirs, err := s.phones.ContactPhone(ctx, v.Alert.CaseID)
+	theirs, err := s.cases.ContactPhone(ctx, v.Alert.CaseID)
 	if err != nil {
 		return "", err
 	}

@@ -12,6 +12,7 @@ import (
 	"waymark/alert"
 	"waymark/audit"
 	"waymark/casework"
+	"waymark/oncall"
 	"waymark/pii"
 	"waymark/problem"
 	"waymark/staff"
@@ -53,7 +54,10 @@ type fakePhones struct{ staff pii.Phone }
 func (f fakePhones) ContactPhone(context.Context, string) (pii.Phone, error) {
 	return pii.ParsePhone("+447700900555", "GB")
 }
-func (f fakePhones) StaffPhone(context.Context, string) (pii.Phone, error) { return f.staff, nil }
+
+func (f fakePhones) Person(_ context.Context, ref string) (oncall.Person, error) {
+	return oncall.Person{ID: ref, Phone: f.staff}, nil
+}
 
 type fakeDialer struct{ calls, texts []string }
 
@@ -116,7 +120,8 @@ func TestContact(t *testing.T) {
 				v.Case = &alert.CaseBrief{Contact: *tc.plan}
 			}
 			al, d, au := &fakeAlerts{view: v, now: tc.at}, &fakeDialer{}, &fakeAudit{}
-			s := NewService(al, fakePhones{staff: tc.staffPhone}, d, au, func() time.Time { return tc.at }, nil)
+			ph := fakePhones{staff: tc.staffPhone}
+			s := NewService(Deps{Alerts: al, Cases: ph, People: ph, Dialer: d, Audit: au, Now: func() time.Time { return tc.at }})
 			p := &staff.Principal{StaffID: owner, Roles: []staff.Role{staff.RoleResponder}, Teams: []string{"north"}}
 			do, entry := s.Call, alert.EntryCalled
 			if tc.text {
@@ -161,7 +166,8 @@ func TestContactBadInput(t *testing.T) {
 	plan := casework.ContactPlan{Windows: evenings, Channels: casework.Channels{Call: true, SMS: true}, OpeningLine: pii.NewText("Hi")}
 	al, d, au := &fakeAlerts{view: &alert.View{Alert: a, Case: &alert.CaseBrief{Contact: plan}}, now: monday1830}, &fakeDialer{}, &fakeAudit{}
 	responder, _ := pii.ParsePhone("+447700900101", "GB")
-	s := NewService(al, fakePhones{staff: responder}, d, au, func() time.Time { return monday1830 }, nil)
+	ph := fakePhones{staff: responder}
+	s := NewService(Deps{Alerts: al, Cases: ph, People: ph, Dialer: d, Audit: au, Now: func() time.Time { return monday1830 }})
 	p := &staff.Principal{StaffID: owner, Roles: []staff.Role{staff.RoleResponder}, Teams: []string{"north"}}
 	if _, err := s.Call(context.Background(), p, "a_nosuchnosuchnosuchno"); !errors.Is(err, problem.ErrNotFound) {
 		t.Errorf("unknown alert: %v, want not found", err)

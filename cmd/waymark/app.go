@@ -173,8 +173,8 @@ func buildApp(ctx context.Context, cfg *config.Config, log *slog.Logger, embedde
 	}
 	// Contact through Waymark needs the sender and a survivor-facing number.
 	if a.smsSender != nil && cfg.TwilioSurvivorFrom != "" {
-		a.contact = contact.NewService(a.alerts, contactPhones{cases: a.cases, staff: a.store.Staff},
-			a.smsSender, a.store.Cases, a.now, log.With("component", "contact"))
+		a.contact = contact.NewService(contact.Deps{Alerts: a.alerts, Cases: a.cases, People: people{store: a.store.Staff, staff: a.staff},
+			Dialer: a.smsSender, Audit: a.store.Cases, Now: a.now, Logger: log.With("component", "contact")})
 	}
 	if err := a.buildRecords(); err != nil {
 		return nil, err

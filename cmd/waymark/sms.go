@@ -5,11 +5,9 @@ import (
 	"log/slog"
 
 	"waymark/config"
-	"waymark/contact"
 	"waymark/pii"
 	"waymark/server"
 	"waymark/sms"
-	"waymark/store"
 )
 
 // newSMSSender is Twilio's outbound side (pages, texts to survivors,
@@ -68,26 +66,4 @@ func (a *app) buildSMSHooks(sender *sms.Sender) (*server.SMS, error) {
 		}}
 	}
 	return hooks, nil
-}
-
-// contactPhones finds the two numbers of a call or text through Waymark.
-type contactPhones struct {
-	cases interface {
-		ContactPhone(ctx context.Context, caseID string) (pii.Phone, error)
-	}
-	staff *store.Staff
-}
-
-var _ contact.Phones = contactPhones{}
-
-func (c contactPhones) ContactPhone(ctx context.Context, caseID string) (pii.Phone, error) {
-	return c.cases.ContactPhone(ctx, caseID)
-}
-
-func (c contactPhones) StaffPhone(ctx context.Context, staffID string) (pii.Phone, error) {
-	acc, err := c.staff.StaffByID(ctx, staffID)
-	if err != nil {
-		return pii.Phone{}, err
-	}
-	return acc.Phone, nil
 }
