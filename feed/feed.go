@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"waymark/signpost"
+	"waymark/signpost/oruk"
 )
 
 // ErrFeed wraps every error that makes a whole feed unusable.
@@ -46,10 +47,10 @@ type Client struct {
 
 // Result is a whole feed as read.
 type Result struct {
-	Base  string                // the API base the feed was read from
-	Pages int                   // pages read
-	Items []signpost.ImportItem // one per service listed, in order
-	IDs   map[string]bool       // every id the feed listed, good or bad
+	Base  string            // the API base the feed was read from
+	Pages int               // pages read
+	Items []oruk.ImportItem // one per service listed, in order
+	IDs   map[string]bool   // every id the feed listed, good or bad
 }
 
 // Base returns the API base of a feed URL: the URL without a trailing
@@ -157,8 +158,8 @@ func (c *Client) Fetch(ctx context.Context, rawURL string) (Result, error) {
 		fresh := 0
 		for i, id := range p.ids {
 			if id == "" {
-				res.Items = append(res.Items, signpost.ImportItem{Index: len(res.Items),
-					Err: fmt.Errorf("%w: page %d item %d: no id", signpost.ErrORUK, page, i)})
+				res.Items = append(res.Items, oruk.ImportItem{Index: len(res.Items),
+					Err: fmt.Errorf("%w: page %d item %d: no id", oruk.ErrFormat, page, i)})
 				continue
 			}
 			if !res.IDs[id] {
@@ -178,24 +179,24 @@ func (c *Client) Fetch(ctx context.Context, rawURL string) (Result, error) {
 		var notFound *statusError
 		switch {
 		case errors.As(err, &notFound) && notFound.code == http.StatusNotFound:
-			res.Items = append(res.Items, signpost.ImportItem{Index: len(res.Items), ID: id,
-				Err: fmt.Errorf("%w: listed but not found (404)", signpost.ErrORUK)})
+			res.Items = append(res.Items, oruk.ImportItem{Index: len(res.Items), ID: id,
+				Err: fmt.Errorf("%w: listed but not found (404)", oruk.ErrFormat)})
 			continue
 		case err != nil:
 			return Result{}, fmt.Errorf("%w: service %s: %w", ErrFeed, id, err)
 		}
-		items, err := signpost.DecodeORUK(bytes.NewReader(body))
+		items, err := oruk.Decode(bytes.NewReader(body))
 		switch {
 		case err != nil:
-			res.Items = append(res.Items, signpost.ImportItem{Index: len(res.Items), ID: id, Err: err})
+			res.Items = append(res.Items, oruk.ImportItem{Index: len(res.Items), ID: id, Err: err})
 		case len(items) != 1:
-			res.Items = append(res.Items, signpost.ImportItem{Index: len(res.Items), ID: id,
-				Err: fmt.Errorf("%w: /services/%s holds %d records, not one", signpost.ErrORUK, id, len(items))})
+			res.Items = append(res.Items, oruk.ImportItem{Index: len(res.Items), ID: id,
+				Err: fmt.Errorf("%w: /services/%s holds %d records, not one", oruk.ErrFormat, id, len(items))})
 		default:
 			it := items[0]
 			it.Index = len(res.Items)
 			if it.Err == nil && !strings.EqualFold(signpost.ORUKID(it.Service.ID), signpost.ORUKID(id)) && it.Service.ID != id {
-				it.Service, it.Err = nil, fmt.Errorf("%w: /services/%s answered another service", signpost.ErrORUK, id)
+				it.Service, it.Err = nil, fmt.Errorf("%w: /services/%s answered another service", oruk.ErrFormat, id)
 			}
 			if it.ID == "" {
 				it.ID = id

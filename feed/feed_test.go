@@ -75,11 +75,11 @@ func TestFetchTimesOut(t *testing.T) {
 
 // The official UK example, served as a one-page feed, comes back whole.
 func TestFetchOfficialExample(t *testing.T) {
-	full, err := os.ReadFile(filepath.Join("..", "signpost", "testdata", "oruk", "uk-profile-3.0_service_full.json"))
+	full, err := os.ReadFile(filepath.Join("..", "signpost", "oruk", "testdata", "oruk", "uk-profile-3.0_service_full.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	list, err := os.ReadFile(filepath.Join("..", "signpost", "testdata", "oruk", "uk-profile-3.0_service_list.json"))
+	list, err := os.ReadFile(filepath.Join("..", "signpost", "oruk", "testdata", "oruk", "uk-profile-3.0_service_list.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

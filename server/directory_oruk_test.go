@@ -15,14 +15,15 @@ import (
 	"waymark/internal/orukschema"
 	"waymark/postcode"
 	"waymark/signpost"
+	"waymark/signpost/oruk"
 )
 
 // orukIndex is the seeds, a refuge given an address, and the official UK
 // and HSDS 3.0 examples as imported.
 func orukIndex(t *testing.T) *signpost.Index {
 	t.Helper()
-	seed, _ := signpost.Seed()
-	demo, _ := signpost.DemoSeed()
+	seed, _ := oruk.Seed()
+	demo, _ := oruk.DemoSeed()
 	services := append(seed, demo...)
 	services = append(services, signpost.Service{
 		ID: "hidden-refuge", Name: "Hidden Refuge", ConfidentialAddress: true,
@@ -32,14 +33,14 @@ func orukIndex(t *testing.T) *signpost.Index {
 			Address: &signpost.Address{Line1: "99 Secret Lane", City: "Southampton", PostalCode: "SO14 7DU"}}},
 	})
 	for _, name := range []string{"uk-profile-3.0_service_full.json", "hsds-3.0_service_full.json"} {
-		b, err := os.ReadFile(filepath.Join("..", "signpost", "testdata", "oruk", name))
+		b, err := os.ReadFile(filepath.Join("..", "signpost", "oruk", "testdata", "oruk", name))
 		if err != nil {
 			t.Fatal(err)
 		}
 		if strings.HasPrefix(name, "hsds") { // both examples use one id
 			b = []byte(strings.ReplaceAll(string(b), "ac148810-d857-441c-9679-408f346de14b", "0f5a3c59-5b0a-4b53-8a8e-6a2bdc7f0c11"))
 		}
-		items, err := signpost.DecodeORUK(strings.NewReader(string(b)))
+		items, err := oruk.Decode(strings.NewReader(string(b)))
 		if err != nil || items[0].Err != nil {
 			t.Fatalf("%s: %v %v", name, err, items)
 		}
@@ -209,7 +210,7 @@ func termID(t *testing.T, ix *signpost.Index, id, term string) string {
 		t.Fatalf("no service %s", id)
 	}
 	var b strings.Builder
-	if err := signpost.EncodeORUKService(&b, svc); err != nil {
+	if err := oruk.EncodeService(&b, svc); err != nil {
 		t.Fatal(err)
 	}
 	var o struct {

@@ -13,7 +13,7 @@ import (
 
 	"waymark/pii"
 	"waymark/server/directory"
-	"waymark/signpost"
+	"waymark/signpost/lookup"
 	"waymark/sms"
 )
 
@@ -130,19 +130,19 @@ func (s *server) smsDirectory() http.Handler {
 		}
 		outcome := "answered"
 		var text string
-		l, err := signpost.ParseLookup(in.Body.Reveal())
+		l, err := lookup.Parse(in.Body.Reveal())
 		ix := directory.Current(s.Directory)
 		switch {
 		case err != nil:
-			outcome, text = "help", signpost.SMSHelp
+			outcome, text = "help", lookup.SMSHelp
 		case ix == nil:
 			outcome, text = "unavailable", directoryUnavailable
 		default:
 			res, err := ix.Search(l.Query, s.Now())
 			if err != nil {
-				outcome, text = "help", signpost.SMSHelp
+				outcome, text = "help", lookup.SMSHelp
 			} else {
-				text = signpost.FormatLookupSMS(l, res, 2)
+				text = lookup.FormatSMS(l, res, 2)
 			}
 		}
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), directoryAnswerTimeout)

@@ -15,6 +15,8 @@ import (
 	"waymark/pii"
 	"waymark/postcode"
 	"waymark/signpost"
+	"waymark/signpost/lookup"
+	"waymark/signpost/oruk"
 	"waymark/sms"
 )
 
@@ -34,11 +36,11 @@ func newDirectorySMSEnv(t *testing.T) (*smsEnv, *testenv.FakeTwilio) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	national, err := signpost.Seed()
+	national, err := oruk.Seed()
 	if err != nil {
 		t.Fatal(err)
 	}
-	demo, err := signpost.DemoSeed()
+	demo, err := oruk.DemoSeed()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +91,7 @@ func TestSMSDirectoryAnswersOnlyTheSignpostingNumber(t *testing.T) {
 	for i, tt := range []struct{ body, want string }{
 		{"SO14 refuge", "SO14 refuge: "},
 		{"Cardiff men", "Men's Advice Line 0808 801 0327"},
-		{"what is this", signpost.SMSHelp},
+		{"what is this", lookup.SMSHelp},
 	} {
 		status, _, b := e.signed(t, "/sms/directory", directoryForm(smsStranger, tt.body, smsDirectoryTo))
 		if status != http.StatusOK || string(b) != empty {

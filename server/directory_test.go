@@ -11,17 +11,18 @@ import (
 
 	"waymark/postcode"
 	"waymark/signpost"
+	"waymark/signpost/oruk"
 )
 
 // directoryServer builds just enough of a server for the directory
 // handlers, around an index of the seeds plus a refuge given an address.
 func directoryServer(t *testing.T) (*server, *signpost.Index) {
 	t.Helper()
-	seed, err := signpost.Seed()
+	seed, err := oruk.Seed()
 	if err != nil {
 		t.Fatal(err)
 	}
-	demo, err := signpost.DemoSeed()
+	demo, err := oruk.DemoSeed()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +116,7 @@ func TestDirectoryServiceHTTP(t *testing.T) {
 			t.Errorf("service JSON contains %q: %s", leak, rec.Body)
 		}
 	}
-	items, err := signpost.DecodeORUK(rec.Body)
+	items, err := oruk.Decode(rec.Body)
 	if err != nil || len(items) != 1 || items[0].Err != nil || items[0].ID != "hidden-refuge" {
 		t.Errorf("service JSON does not read back as ORUK: %v %+v", err, items)
 	}

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -70,6 +71,19 @@ func generateDirectory(pc *postcode.Directory, n int) []Service {
 		out = append(out, s)
 	}
 	return out
+}
+
+// pcOnce shares the postcode directory between tests; postcode.Load keeps
+// no state of its own.
+var pcOnce = sync.OnceValues(postcode.Load)
+
+func testPostcodes(t testing.TB) *postcode.Directory {
+	t.Helper()
+	d, err := pcOnce()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
 }
 
 // validSectors lists the data's sectors that ParseArea accepts (not the

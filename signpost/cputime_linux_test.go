@@ -1,4 +1,4 @@
-package signpost
+package signpost_test
 
 import (
 	"syscall"

@@ -98,7 +98,7 @@ func NewIndex(services []Service, pc *postcode.Directory, hol Holidays) *Index {
 		e := ix.newEntry(s)
 		ix.entries[i] = e
 		id := int32(i)
-		if !isUUID(s.ID) {
+		if !IsUUID(s.ID) {
 			ix.byORUK[ORUKID(s.ID)] = id
 		}
 		if e.national {

@@ -1,4 +1,4 @@
-package signpost
+package signpost_test
 
 import (
 	"context"
@@ -6,22 +6,24 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"waymark/signpost"
 )
 
 // fakeDirectory is an in-memory DirectoryStore.
 type fakeDirectory struct {
 	mu       sync.Mutex
-	services []Service
+	services []signpost.Service
 	version  int64
 	loads    int
 	fail     error
 }
 
-func (f *fakeDirectory) LoadDirectory(context.Context) ([]Service, int64, error) {
+func (f *fakeDirectory) LoadDirectory(context.Context) ([]signpost.Service, int64, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.loads++
-	return append([]Service(nil), f.services...), f.version, f.fail
+	return append([]signpost.Service(nil), f.services...), f.version, f.fail
 }
 
 func (f *fakeDirectory) DirectoryVersion(context.Context) (int64, error) {
@@ -30,7 +32,7 @@ func (f *fakeDirectory) DirectoryVersion(context.Context) (int64, error) {
 	return f.version, f.fail
 }
 
-func (f *fakeDirectory) set(services []Service) {
+func (f *fakeDirectory) set(services []signpost.Service) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.services = services
@@ -40,7 +42,7 @@ func (f *fakeDirectory) set(services []Service) {
 func TestLive(t *testing.T) {
 	seed := allSeeds(t)
 	src := &fakeDirectory{}
-	live := NewLive(src, testPostcodes(t), mustHolidays(t))
+	live := signpost.NewLive(src, testPostcodes(t), mustHolidays(t))
 	if live.Index() != nil {
 		t.Fatal("index before Refresh")
 	}

@@ -1,4 +1,4 @@
-package signpost
+package signpost_test
 
 import (
 	"math/rand/v2"
@@ -8,11 +8,14 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"waymark/signpost"
+	"waymark/signpost/oruk"
 )
 
 type benchFixture struct {
-	ix      *Index
-	queries map[string][]Query
+	ix      *signpost.Index
+	queries map[string][]signpost.Query
 }
 
 var benchOnce sync.Once
@@ -21,29 +24,30 @@ var bench benchFixture
 func benchSetup(b *testing.B) benchFixture {
 	benchOnce.Do(func() {
 		pc := testPostcodes(b)
-		national, err := Seed()
+		national, err := oruk.Seed()
 		if err != nil {
 			b.Fatal(err)
 		}
-		svcs := append(generateDirectory(pc, 50_000), national...)
+		svcs := append(signpost.GenerateDirectory(pc, 50_000), national...)
 		start := time.Now()
-		bench.ix = NewIndex(svcs, pc, mustHolidays(b))
+		bench.ix = signpost.NewIndex(svcs, pc, mustHolidays(b))
 		b.Logf("NewIndex over %d services: %v", bench.ix.Len(), time.Since(start))
 
 		rng := rand.New(rand.NewPCG(7, 8))
-		sectors := validSectors(pc)
-		q := map[string][]Query{}
+		categories := signpost.Categories()
+		sectors := signpost.ValidSectors(pc)
+		q := map[string][]signpost.Query{}
 		for range 2000 {
 			sec := sectors[rng.IntN(len(sectors))]
 			pt, _ := pc.Sector(sec)
 			cat := categories[rng.IntN(len(categories))]
-			q["postcode+category"] = append(q["postcode+category"], Query{Near: sec, Categories: []Category{cat}})
-			q["postcode+open_now"] = append(q["postcode+open_now"], Query{Near: strings.Fields(sec)[0], OpenNow: true})
+			q["postcode+category"] = append(q["postcode+category"], signpost.Query{Near: sec, Categories: []signpost.Category{cat}})
+			q["postcode+open_now"] = append(q["postcode+open_now"], signpost.Query{Near: strings.Fields(sec)[0], OpenNow: true})
 			lat, lon := pt.Lat+0.003, pt.Lon-0.004
-			q["point+language"] = append(q["point+language"], Query{Lat: &lat, Lon: &lon, Language: "ur"})
-			q["postcode+text"] = append(q["postcode+text"], Query{Near: sec, Text: []string{"refuge", "counselling support", "legal advice", "young"}[rng.IntN(4)]})
-			q["text only"] = append(q["text only"], Query{Text: []string{"harbour refuge", "counselling", "wellbeing", "legal advice"}[rng.IntN(4)]})
-			q["postcode+refuge 50km"] = append(q["postcode+refuge 50km"], Query{Near: sec, Categories: []Category{CategoryRefuge}, RadiusKm: 50})
+			q["point+language"] = append(q["point+language"], signpost.Query{Lat: &lat, Lon: &lon, Language: "ur"})
+			q["postcode+text"] = append(q["postcode+text"], signpost.Query{Near: sec, Text: []string{"refuge", "counselling support", "legal advice", "young"}[rng.IntN(4)]})
+			q["text only"] = append(q["text only"], signpost.Query{Text: []string{"harbour refuge", "counselling", "wellbeing", "legal advice"}[rng.IntN(4)]})
+			q["postcode+refuge 50km"] = append(q["postcode+refuge 50km"], signpost.Query{Near: sec, Categories: []signpost.Category{signpost.CategoryRefuge}, RadiusKm: 50})
 		}
 		for _, k := range []string{"postcode+category", "postcode+open_now", "point+language", "postcode+text", "text only", "postcode+refuge 50km"} {
 			q["mixed"] = append(q["mixed"], q[k]...)

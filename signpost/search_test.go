@@ -1,4 +1,4 @@
-package signpost
+package signpost_test
 
 import (
 	"errors"
@@ -12,6 +12,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"waymark/postcode"
+
+	"waymark/signpost"
+	"waymark/signpost/oruk"
 )
 
 // pcOnce shares the postcode directory between tests; postcode.Load keeps
@@ -27,12 +30,45 @@ func testPostcodes(t testing.TB) *postcode.Directory {
 	return d
 }
 
-func seedIndex(t testing.TB, extra ...Service) *Index {
+func seedIndex(t testing.TB, extra ...signpost.Service) *signpost.Index {
 	t.Helper()
-	return NewIndex(append(allSeeds(t), extra...), testPostcodes(t), mustHolidays(t))
+	return signpost.NewIndex(append(allSeeds(t), extra...), testPostcodes(t), mustHolidays(t))
 }
 
 func fptr(f float64) *float64 { return &f }
+
+func mustHolidays(t testing.TB) signpost.Holidays {
+	t.Helper()
+	h, err := signpost.DefaultHolidays()
+	if err != nil {
+		t.Fatalf("DefaultHolidays: %v", err)
+	}
+	return h
+}
+
+// allSeeds returns the national and the demo seed.
+func allSeeds(t testing.TB) []signpost.Service {
+	t.Helper()
+	national, err := oruk.Seed()
+	if err != nil {
+		t.Fatalf("Seed: %v", err)
+	}
+	demo, err := oruk.DemoSeed()
+	if err != nil {
+		t.Fatalf("DemoSeed: %v", err)
+	}
+	return append(national, demo...)
+}
+
+func fields(ps []signpost.FieldProblem) []string {
+	var out []string
+	for _, p := range ps {
+		out = append(out, p.Field)
+	}
+	return out
+}
+
+func cats(c ...signpost.Category) []signpost.Category { return c }
 
 var (
 	tuesdayMorning = time.Date(2026, 3, 3, 11, 0, 0, 0, time.UTC)  // 11:00 GMT
@@ -42,14 +78,14 @@ var (
 
 func TestSearchBehaviour(t *testing.T) {
 	ix := seedIndex(t)
-	ids := func(res Results) []string {
+	ids := func(res signpost.Results) []string {
 		var out []string
 		for _, r := range res.Results {
 			out = append(out, r.ID)
 		}
 		return out
 	}
-	search := func(q Query, at time.Time) Results {
+	search := func(q signpost.Query, at time.Time) signpost.Results {
 		t.Helper()
 		res, err := ix.Search(q, at)
 		if err != nil {
@@ -59,7 +95,7 @@ func TestSearchBehaviour(t *testing.T) {
 	}
 
 	// Filters combine: category and language and distance.
-	res := search(Query{Near: "SO14 7DU", Categories: []Category{CategoryOutreach}, Language: "pl"}, tuesdayMorning)
+	res := search(signpost.Query{Near: "SO14 7DU", Categories: []signpost.Category{signpost.CategoryOutreach}, Language: "pl"}, tuesdayMorning)
 	if got := ids(res); len(got) == 0 || got[0] != "demo-saheli-siostry" {
 		t.Errorf("outreach in Polish: %v", got)
 	}
@@ -69,7 +105,7 @@ func TestSearchBehaviour(t *testing.T) {
 		}
 	}
 	// Open now at 00:30 on a Sunday: the overnight line and 24/7 services only.
-	res = search(Query{Near: "SO14 7DU", OpenNow: true}, springNight)
+	res = search(signpost.Query{Near: "SO14 7DU", OpenNow: true}, springNight)
 	for _, r := range res.Results {
 		if !r.OpenNow {
 			t.Errorf("open_now returned closed %s", r.ID)
@@ -79,17 +115,17 @@ func TestSearchBehaviour(t *testing.T) {
 		t.Errorf("open now at night: %v", got)
 	}
 	// Radius: a small radius drops further services but keeps those that cover the area.
-	small := ids(search(Query{Near: "SO14 7DU", RadiusKm: 1, Limit: 50}, tuesdayMorning))
+	small := ids(search(signpost.Query{Near: "SO14 7DU", RadiusKm: 1, Limit: 50}, tuesdayMorning))
 	if contains(small, "demo-pride-path") || !contains(small, "demo-safe-at-home") || !contains(small, "demo-bargate-outreach") {
 		t.Errorf("radius 1 km: %v", small)
 	}
 	// Limit is honoured and national services fill the rest.
-	res = search(Query{Near: "SO14 7DU", Categories: []Category{CategoryLegal}, Limit: 3}, tuesdayMorning)
+	res = search(signpost.Query{Near: "SO14 7DU", Categories: []signpost.Category{signpost.CategoryLegal}, Limit: 3}, tuesdayMorning)
 	if len(res.Results) != 3 || res.Results[0].ID != "demo-solent-family-law" || !res.Results[1].National {
 		t.Errorf("legal, limit 3: %v", ids(res))
 	}
 	// Ranking: distance first.
-	res = search(Query{Near: "SO14 7DU", Limit: 50}, tuesdayMorning)
+	res = search(signpost.Query{Near: "SO14 7DU", Limit: 50}, tuesdayMorning)
 	last := -1.0
 	for _, r := range res.Results {
 		if r.DistanceKm != nil {
@@ -100,47 +136,47 @@ func TestSearchBehaviour(t *testing.T) {
 		}
 	}
 	// Audience men excludes women-only services.
-	for _, r := range search(Query{Near: "SO14", Audience: []Audience{AudienceMen}, Limit: 50}, tuesdayMorning).Results {
-		if r.Eligibility.Gender == GenderWomen {
+	for _, r := range search(signpost.Query{Near: "SO14", Audience: []signpost.Audience{signpost.AudienceMen}, Limit: 50}, tuesdayMorning).Results {
+		if r.Eligibility.Gender == signpost.GenderWomen {
 			t.Errorf("audience men returned women-only %s", r.ID)
 		}
 	}
 	// Text matches word prefixes, case-insensitively, all words.
-	if got := ids(search(Query{Text: "SANCTUARY sch"}, tuesdayMorning)); len(got) == 0 || got[0] != "demo-safe-at-home" {
+	if got := ids(search(signpost.Query{Text: "SANCTUARY sch"}, tuesdayMorning)); len(got) == 0 || got[0] != "demo-safe-at-home" {
 		t.Errorf("text search: %v", got)
 	}
-	if got := ids(search(Query{Text: "sanctuary zebra"}, tuesdayMorning)); len(got) != 0 {
+	if got := ids(search(signpost.Query{Text: "sanctuary zebra"}, tuesdayMorning)); len(got) != 0 {
 		t.Errorf("text with an unmatched word: %v", got)
 	}
 	// Northern Ireland: nation-wide services that serve NI, with a note.
-	res = search(Query{Near: "BT48 6"}, tuesdayMorning)
-	if len(res.Notes) != 1 || res.Notes[0] != NoteNorthernIreland {
+	res = search(signpost.Query{Near: "BT48 6"}, tuesdayMorning)
+	if len(res.Notes) != 1 || res.Notes[0] != signpost.NoteNorthernIreland {
 		t.Errorf("NI notes %v", res.Notes)
 	}
 	for _, r := range res.Results {
-		if !r.National || !containsNation(r.Nations, NorthernIreland) {
+		if !r.National || !containsNation(r.Nations, signpost.NorthernIreland) {
 			t.Errorf("NI result %s serves %v", r.ID, r.Nations)
 		}
 	}
 	// Scotland gets Scotland's line, not England's.
-	got := ids(search(Query{Near: "EH1", Categories: []Category{CategoryRefuge}}, tuesdayMorning))
+	got := ids(search(signpost.Query{Near: "EH1", Categories: []signpost.Category{signpost.CategoryRefuge}}, tuesdayMorning))
 	if !contains(got, "scotland-da-fm-helpline") || contains(got, "national-da-helpline") {
 		t.Errorf("Edinburgh refuge: %v", got)
 	}
 	// Vacancy reports older than a day are stale.
-	for _, r := range search(Query{Near: "SO15", Categories: []Category{CategoryRefuge}}, tuesdayMorning).Results {
+	for _, r := range search(signpost.Query{Near: "SO15", Categories: []signpost.Category{signpost.CategoryRefuge}}, tuesdayMorning).Results {
 		if r.Vacancies != nil && !r.Vacancies.Stale {
 			t.Errorf("%s vacancy from %s not stale in March", r.ID, r.Vacancies.UpdatedAt)
 		}
 	}
-	fresh := search(Query{Near: "SO15", Categories: []Category{CategoryRefuge}}, time.Date(2026, 1, 14, 12, 0, 0, 0, time.UTC))
+	fresh := search(signpost.Query{Near: "SO15", Categories: []signpost.Category{signpost.CategoryRefuge}}, time.Date(2026, 1, 14, 12, 0, 0, 0, time.UTC))
 	if v := fresh.Results[0].Vacancies; fresh.Results[0].ID != "demo-solent-harbour-refuge" || v == nil || v.Stale {
 		t.Errorf("fresh vacancy: %+v", fresh.Results[0])
 	}
 	// Results are copies: changing one does not change the index.
-	res = search(Query{Near: "SO14 7DU", Limit: 1}, tuesdayMorning)
+	res = search(signpost.Query{Near: "SO14 7DU", Limit: 1}, tuesdayMorning)
 	res.Results[0].Phones[0].Number = "changed"
-	if again := search(Query{Near: "SO14 7DU", Limit: 1}, tuesdayMorning); again.Results[0].Phones[0].Number == "changed" {
+	if again := search(signpost.Query{Near: "SO14 7DU", Limit: 1}, tuesdayMorning); again.Results[0].Phones[0].Number == "changed" {
 		t.Error("a result shares memory with the index")
 	}
 }
@@ -154,7 +190,7 @@ func contains(ids []string, id string) bool {
 	return false
 }
 
-func containsNation(ns []Nation, n Nation) bool {
+func containsNation(ns []signpost.Nation, n signpost.Nation) bool {
 	for _, x := range ns {
 		if x == n {
 			return true
@@ -165,9 +201,9 @@ func containsNation(ns []Nation, n Nation) bool {
 
 func TestSearchRejectsBadQuery(t *testing.T) {
 	ix := seedIndex(t)
-	_, err := ix.Search(Query{Near: "nowhere", Limit: 99}, tuesdayMorning)
-	var ve *ValidationError
-	if !errors.As(err, &ve) || !errors.Is(err, ErrInvalid) {
+	_, err := ix.Search(signpost.Query{Near: "nowhere", Limit: 99}, tuesdayMorning)
+	var ve *signpost.ValidationError
+	if !errors.As(err, &ve) || !errors.Is(err, signpost.ErrInvalid) {
 		t.Fatalf("error = %v", err)
 	}
 	if diff := cmp.Diff([]string{"near", "limit"}, fields(ve.Problems)); diff != "" {
@@ -181,38 +217,38 @@ func TestSearchRejectsBadQuery(t *testing.T) {
 func TestParseQuery(t *testing.T) {
 	tests := []struct {
 		qs     string
-		want   Query
+		want   signpost.Query
 		fields []string
 	}{
-		{"near=SO14+7DU&category=refuge,IDVA&open_now=true&limit=5", Query{Near: "SO14 7DU", Categories: []Category{CategoryRefuge, CategoryIDVAISVA}, OpenNow: true, Limit: 5}, nil},
-		{"lat=50.9&lon=-1.4&radius_km=10&language=UR&audience=women&audience=nrpf&q=refuge", Query{Lat: fptr(50.9), Lon: fptr(-1.4), RadiusKm: 10, Language: "ur", Audience: []Audience{AudienceWomen, AudienceNRPF}, Text: "refuge"}, nil},
-		{"", Query{}, nil},
-		{"near=SO14&lat=50.9&lon=-1.4", Query{Near: "SO14", Lat: fptr(50.9), Lon: fptr(-1.4)}, []string{"near"}},
-		{"near=123", Query{Near: "123"}, []string{"near"}},
-		{"lat=100&lon=-1.4", Query{Lat: fptr(100), Lon: fptr(-1.4)}, []string{"lat"}},
-		{"lat=50.9", Query{Lat: fptr(50.9)}, []string{"lon"}},
-		{"lat=abc&lon=1", Query{Lon: fptr(1)}, []string{"lat"}},
-		{"radius_km=500", Query{RadiusKm: 500}, []string{"radius_km"}},
-		{"radius_km=0", Query{}, []string{"radius_km"}},
-		{"radius_km=-1", Query{RadiusKm: -1}, []string{"radius_km"}},
-		{"radius_km=NaN", Query{}, []string{"radius_km"}},
-		{"category=refuge,astrology", Query{Categories: []Category{CategoryRefuge, "astrology"}}, []string{"category"}},
-		{"language=klingon", Query{Language: "klingon"}, []string{"language"}},
-		{"audience=aliens", Query{Audience: []Audience{"aliens"}}, []string{"audience"}},
-		{"open_now=maybe", Query{}, []string{"open_now"}},
-		{"limit=0", Query{}, []string{"limit"}},
-		{"limit=51", Query{Limit: 51}, []string{"limit"}},
-		{"limit=ten", Query{}, []string{"limit"}},
-		{"q=" + strings.Repeat("a", 201), Query{Text: strings.Repeat("a", 201)}, []string{"q"}},
-		{"nearr=SO14", Query{}, []string{"nearr"}},
-		{"near=SO14&near=SO15", Query{Near: "SO14"}, []string{"near"}},
+		{"near=SO14+7DU&category=refuge,IDVA&open_now=true&limit=5", signpost.Query{Near: "SO14 7DU", Categories: []signpost.Category{signpost.CategoryRefuge, signpost.CategoryIDVAISVA}, OpenNow: true, Limit: 5}, nil},
+		{"lat=50.9&lon=-1.4&radius_km=10&language=UR&audience=women&audience=nrpf&q=refuge", signpost.Query{Lat: fptr(50.9), Lon: fptr(-1.4), RadiusKm: 10, Language: "ur", Audience: []signpost.Audience{signpost.AudienceWomen, signpost.AudienceNRPF}, Text: "refuge"}, nil},
+		{"", signpost.Query{}, nil},
+		{"near=SO14&lat=50.9&lon=-1.4", signpost.Query{Near: "SO14", Lat: fptr(50.9), Lon: fptr(-1.4)}, []string{"near"}},
+		{"near=123", signpost.Query{Near: "123"}, []string{"near"}},
+		{"lat=100&lon=-1.4", signpost.Query{Lat: fptr(100), Lon: fptr(-1.4)}, []string{"lat"}},
+		{"lat=50.9", signpost.Query{Lat: fptr(50.9)}, []string{"lon"}},
+		{"lat=abc&lon=1", signpost.Query{Lon: fptr(1)}, []string{"lat"}},
+		{"radius_km=500", signpost.Query{RadiusKm: 500}, []string{"radius_km"}},
+		{"radius_km=0", signpost.Query{}, []string{"radius_km"}},
+		{"radius_km=-1", signpost.Query{RadiusKm: -1}, []string{"radius_km"}},
+		{"radius_km=NaN", signpost.Query{}, []string{"radius_km"}},
+		{"category=refuge,astrology", signpost.Query{Categories: []signpost.Category{signpost.CategoryRefuge, "astrology"}}, []string{"category"}},
+		{"language=klingon", signpost.Query{Language: "klingon"}, []string{"language"}},
+		{"audience=aliens", signpost.Query{Audience: []signpost.Audience{"aliens"}}, []string{"audience"}},
+		{"open_now=maybe", signpost.Query{}, []string{"open_now"}},
+		{"limit=0", signpost.Query{}, []string{"limit"}},
+		{"limit=51", signpost.Query{Limit: 51}, []string{"limit"}},
+		{"limit=ten", signpost.Query{}, []string{"limit"}},
+		{"q=" + strings.Repeat("a", 201), signpost.Query{Text: strings.Repeat("a", 201)}, []string{"q"}},
+		{"nearr=SO14", signpost.Query{}, []string{"nearr"}},
+		{"near=SO14&near=SO15", signpost.Query{Near: "SO14"}, []string{"near"}},
 	}
 	for _, tt := range tests {
 		v, err := url.ParseQuery(tt.qs)
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, probs := ParseQuery(v)
+		got, probs := signpost.ParseQuery(v)
 		if diff := cmp.Diff(tt.want, got); diff != "" {
 			t.Errorf("ParseQuery(%q) (-want +got):\n%s", tt.qs, diff)
 		}
@@ -232,7 +268,7 @@ func FuzzParseQuery(f *testing.F) {
 		if err != nil {
 			return
 		}
-		q, probs := ParseQuery(v)
+		q, probs := signpost.ParseQuery(v)
 		res, err := ix.Search(q, tuesdayMorning)
 		if (len(probs) == 0) != (err == nil) {
 			// ParseQuery may find problems Search cannot see (unknown
@@ -242,7 +278,7 @@ func FuzzParseQuery(f *testing.F) {
 			}
 			return
 		}
-		if err == nil && len(res.Results) > max(q.Limit, DefaultLimit) {
+		if err == nil && len(res.Results) > max(q.Limit, signpost.DefaultLimit) {
 			t.Fatalf("%d results for limit %d", len(res.Results), q.Limit)
 		}
 	})
@@ -252,7 +288,7 @@ func FuzzParseQuery(f *testing.F) {
 // find nothing while the category found the perpetrator lines.
 func TestSearchEverydayWords(t *testing.T) {
 	ix := seedIndex(t)
-	ids := func(q Query) []string {
+	ids := func(q signpost.Query) []string {
 		t.Helper()
 		res, err := ix.Search(q, tuesdayMorning)
 		if err != nil {
@@ -264,9 +300,9 @@ func TestSearchEverydayWords(t *testing.T) {
 		}
 		return out
 	}
-	byCategory := ids(Query{Categories: cats(CategoryPerpetratorProgramme), Limit: 50})
+	byCategory := ids(signpost.Query{Categories: cats(signpost.CategoryPerpetratorProgramme), Limit: 50})
 	for _, text := range []string{"perpetrator", "I want to change", "perpetrator programme"} {
-		got := ids(Query{Text: text, Limit: 50})
+		got := ids(signpost.Query{Text: text, Limit: 50})
 		if len(got) == 0 || !cmp.Equal(got, byCategory) {
 			t.Errorf("text %q finds %v; the category finds %v", text, got, byCategory)
 		}
@@ -281,16 +317,16 @@ func TestSearchEverydayWords(t *testing.T) {
 		{"forced marriage", "karma-nirvana"},
 		{"stalking", "national-stalking-helpline"},
 	} {
-		if got := ids(Query{Text: tt.text, Limit: 50}); !slices.Contains(got, tt.want) {
+		if got := ids(signpost.Query{Text: tt.text, Limit: 50}); !slices.Contains(got, tt.want) {
 			t.Errorf("text %q finds %v, not %s", tt.text, got, tt.want)
 		}
 	}
 	// Nothing local near the postcode: the national services it promises.
-	res, err := ix.Search(Query{Near: "CF10 1AA", Text: "perpetrator"}, tuesdayMorning)
+	res, err := ix.Search(signpost.Query{Near: "CF10 1AA", Text: "perpetrator"}, tuesdayMorning)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Results) == 0 || !res.Results[0].National || !slices.Contains(res.Notes, NoteNoLocal) {
+	if len(res.Results) == 0 || !res.Results[0].National || !slices.Contains(res.Notes, signpost.NoteNoLocal) {
 		t.Errorf("perpetrator near CF10: %+v", res)
 	}
 }

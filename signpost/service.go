@@ -9,7 +9,7 @@ import (
 // Service is one entry in the directory, aligned with the Open Referral UK
 // (HSDS 3.0) service record and extended where domestic-abuse work needs it.
 // Its JSON form is Waymark's own storage format; Open Referral UK JSON is
-// produced by EncodeORUK and read by DecodeORUK.
+// produced by oruk.Encode and read by oruk.Decode.
 //
 // A Service that has passed Validate is normalised: strings trimmed, codes
 // lower-cased, districts upper-cased, schedules in canonical form, and a
@@ -175,11 +175,6 @@ type Organisation struct {
 	URI         string          `json:"uri,omitempty"`
 	ParentID    string          `json:"parent_id,omitempty"`
 	Identifiers []OrgIdentifier `json:"identifiers,omitempty"`
-}
-
-func (o *Organisation) empty() bool {
-	return o.ID == "" && o.Name == "" && o.Description == "" && o.URL == "" && o.Email == "" &&
-		o.Logo == "" && o.URI == "" && o.ParentID == "" && len(o.Identifiers) == 0
 }
 
 // OrgIdentifier is an organisation's number in a register ("GB-CHC",

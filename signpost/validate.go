@@ -178,7 +178,7 @@ func validateService(s *Service, p *problems) {
 }
 
 // assignIDs gives every sub-record without an id the stable UUID that
-// the export would give it (the same derivation, keepID), so that what is
+// the export would give it (the same derivation, ORUKRecordID), so that what is
 // stored, exported and imported again stays the same record.
 func assignIDs(s *Service) {
 	if s.ID == "" {
@@ -634,6 +634,19 @@ func validateHours(p *problems, h *Hours) {
 	for i := range h.Schedules {
 		validateSchedule(p, fmt.Sprintf("schedules[%d]", i), &h.Schedules[i])
 	}
+}
+
+// ValidateSchedule checks and normalises one schedule as Validate does,
+// naming its fields under path ("schedules[2]"): the Open Referral UK
+// import checks each schedule by its place in the record, before any
+// schedule is dropped.
+func ValidateSchedule(path string, s *Schedule) (warnings []FieldProblem, err error) {
+	var p problems
+	validateSchedule(&p, path, s)
+	if len(p.hard) > 0 {
+		return p.soft, &ValidationError{What: "schedule", Problems: p.hard}
+	}
+	return p.soft, nil
 }
 
 // validateSchedule checks one schedule and puts it in canonical form

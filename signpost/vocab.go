@@ -215,8 +215,13 @@ func ValidLanguage(code string) bool {
 	return false
 }
 
-// languageNames maps common English language names to codes, for ORUK
-// records that give a name but no code. Never mutated.
+// LanguageByName returns the ISO 639 code of a common English language
+// name ("Urdu", "British Sign Language"), or "" for a name it does not
+// know: Open Referral UK records often give a name but no code.
+func LanguageByName(name string) string { return languageNames[normTerm(name)] }
+
+// languageNames maps common English language names to codes. Never
+// mutated.
 var languageNames = map[string]string{
 	"english": "en", "welsh": "cy", "scottish-gaelic": "gd", "gaelic": "gd", "irish": "ga",
 	"urdu": "ur", "punjabi": "pa", "bengali": "bn", "gujarati": "gu", "hindi": "hi",
@@ -228,28 +233,4 @@ var languageNames = map[string]string{
 	"british-sign-language": "bfi", "bsl": "bfi", "vietnamese": "vi", "tagalog": "tl",
 	"swahili": "sw", "yoruba": "yo", "igbo": "ig", "nepali": "ne", "hungarian": "hu",
 	"czech": "cs", "slovak": "sk", "latvian": "lv", "german": "de", "greek": "el",
-}
-
-// categoryInfo gives each category the label and description an Open
-// Referral UK taxonomy term needs (the profile requires both). Never
-// mutated.
-var categoryInfo = map[Category]struct{ label, description string }{
-	CategoryHelpline:             {"Helpline", "A telephone, text or online chat line giving support, information and referral."},
-	CategoryRefuge:               {"Refuge", "Safe emergency accommodation for people fleeing domestic abuse, reached through a gateway contact."},
-	CategoryIDVAISVA:             {"IDVA / ISVA", "Independent domestic or sexual violence advisers supporting people at high risk through safety planning and the justice system."},
-	CategoryOutreach:             {"Outreach", "Community-based support for people experiencing domestic abuse who are not in refuge."},
-	CategoryPerpetratorProgramme: {"Perpetrator programme", "Programmes and advice for people who use abusive behaviour and want to change."},
-	CategoryChildrenYoungPeople:  {"Children and young people", "Support for children and young people affected by domestic abuse."},
-	CategoryMaleVictims:          {"Male victims", "Support for men experiencing domestic abuse."},
-	CategoryLGBT:                 {"LGBT+", "Support for lesbian, gay, bisexual, trans and queer people experiencing abuse."},
-	CategoryForcedMarriageHonour: {"Forced marriage and honour-based abuse", "Support for people at risk of forced marriage or so-called honour-based abuse."},
-	CategorySexualViolence:       {"Sexual violence", "Support after rape, sexual assault or sexual abuse."},
-	CategorySanctuaryScheme:      {"Sanctuary scheme", "Security measures that let people at risk stay safely in their own home."},
-	CategoryLegal:                {"Legal", "Legal advice and help with protective orders."},
-	CategoryHousing:              {"Housing", "Housing advice and homelessness help."},
-	CategoryMentalHealth:         {"Mental health", "Emotional and mental health support."},
-	CategorySubstanceUse:         {"Substance use", "Support with alcohol or drug use."},
-	CategoryEmergency:            {"Emergency", "Emergency services and ways to reach them silently."},
-	CategoryDomesticAbuse:        {"Domestic abuse", "Services open to any domestic-abuse need."},
-	CategoryStalking:             {"Stalking", "Support and advice for people being stalked or harassed."},
 }

@@ -180,3 +180,23 @@ func (q Query) interpret() (Query, string) {
 	}
 	return q, "Read \"" + strings.Join(r.Matched, "\", \"") + "\" as: " + strings.Join(parts, ", ") + "."
 }
+
+// MatchesWords reports whether every word of text (as search tokenizes
+// it) starts a word of the service's name, short name, description or
+// organisation: the ORUK API's "search" parameter.
+func (s *Service) MatchesWords(text string) bool {
+	have := uniqueWords(s.Name, s.ShortName, s.Description, s.Organisation.Name, s.AlternateName)
+	for _, w := range tokenize(text) {
+		found := false
+		for _, h := range have {
+			if h == w || (len(w) >= 3 && strings.HasPrefix(h, w)) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}

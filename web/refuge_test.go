@@ -20,7 +20,7 @@ func TestCoordinatorRefuge(t *testing.T) {
 	s := newStack(t)
 	// The fictional Southampton directory: two refuges with reports from
 	// January.
-	s.admin(t, nil, "directory", "import", filepath.Join(moduleRoot(t), "signpost", "seed", "demo.json"))
+	s.admin(t, nil, "directory", "import", filepath.Join(moduleRoot(t), "signpost", "oruk", "seed", "demo.json"))
 	ada := s.addAccount(t, "ada", "Ada Achebe", "admin", "north")
 	rosa := s.addAccount(t, "rosa", "Rosa Reid", "refuge", "north")
 	hana := s.addAccount(t, "hana", "Hana Hill", "helpline", "north")

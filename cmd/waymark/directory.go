@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"waymark/signpost"
+	"waymark/signpost/oruk"
 	"waymark/store"
 )
 
@@ -71,7 +72,7 @@ func directoryImport(ctx context.Context, c *cli, args []string) error {
 		defer f.Close()
 		in = f
 	}
-	items, err := signpost.DecodeORUK(in)
+	items, err := oruk.Decode(in)
 	if err != nil {
 		return &exitError{code: 2, err: fmt.Errorf("waymark directory import: %w", err)}
 	}
@@ -158,7 +159,7 @@ func directoryExport(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return fmt.Errorf("waymark directory export: %w", err)
 	}
-	if err := signpost.EncodeORUK(c.stdout, services); err != nil {
+	if err := oruk.Encode(c.stdout, services); err != nil {
 		return fmt.Errorf("waymark directory export: %w", err)
 	}
 	fmt.Fprintf(c.stderr, "exported %d services\n", len(services))
@@ -256,7 +257,7 @@ func seedDirectory(ctx context.Context, st *store.Directory, withDemo bool) erro
 	if !withDemo || v != 0 {
 		return nil
 	}
-	demo, err := signpost.DemoSeed()
+	demo, err := oruk.DemoSeed()
 	if err != nil {
 		return err
 	}
@@ -269,7 +270,7 @@ func seedDirectory(ctx context.Context, st *store.Directory, withDemo bool) erro
 // are never touched, and a hidden national service stays hidden. It
 // returns how many were added or updated.
 func mergeNational(ctx context.Context, st *store.Directory) (int, error) {
-	national, err := signpost.Seed()
+	national, err := oruk.Seed()
 	if err != nil {
 		return 0, err
 	}
@@ -304,7 +305,7 @@ func putAll(ctx context.Context, st *store.Directory, services []signpost.Servic
 
 // nationalIDs is the set of shipped national service ids.
 func nationalIDs() (map[string]bool, error) {
-	national, err := signpost.Seed()
+	national, err := oruk.Seed()
 	if err != nil {
 		return nil, err
 	}

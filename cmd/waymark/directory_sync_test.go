@@ -85,7 +85,7 @@ const (
 
 func exampleJSON(t *testing.T, name string) string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "..", "signpost", "testdata", "oruk", name))
+	b, err := os.ReadFile(filepath.Join("..", "..", "signpost", "oruk", "testdata", "oruk", name))
 	if err != nil {
 		t.Fatal(err)
 	}

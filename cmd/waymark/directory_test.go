@@ -15,6 +15,7 @@ import (
 	"waymark/config"
 	"waymark/internal/testenv"
 	"waymark/signpost"
+	"waymark/signpost/oruk"
 )
 
 // directoryRun runs `waymark directory ...` as main would once run.go
@@ -38,7 +39,7 @@ func TestDirectoryImportExport(t *testing.T) {
 	env["WAYMARK_PUBLIC_URL"] = "https://waymark.example"
 
 	// The Open Referral UK examples import with warnings and exit 0.
-	example := filepath.Join("..", "..", "signpost", "testdata", "oruk", "uk-profile-3.0_service_full.json")
+	example := filepath.Join("..", "..", "signpost", "oruk", "testdata", "oruk", "uk-profile-3.0_service_full.json")
 	out, errOut, err := directoryRun(t, env, "", "import", example)
 	if err != nil {
 		t.Fatalf("import example: %v\n%s%s", err, out, errOut)
@@ -51,12 +52,12 @@ func TestDirectoryImportExport(t *testing.T) {
 
 	// A page from standard input with one bad record: the rest import, the
 	// bad one is named with its reason, exit 1.
-	demo, err := signpost.DemoSeed()
+	demo, err := oruk.DemoSeed()
 	if err != nil {
 		t.Fatal(err)
 	}
 	var page bytes.Buffer
-	if err := signpost.EncodeORUK(&page, demo); err != nil {
+	if err := oruk.Encode(&page, demo); err != nil {
 		t.Fatal(err)
 	}
 	input := strings.Replace(page.String(), `"opens_at": "09:00:00"`, `"opens_at": "25:00:00"`, 1)
@@ -81,7 +82,7 @@ func TestDirectoryImportExport(t *testing.T) {
 	}
 	// 14 local services and the shipped national ones, merged in by the
 	// import: importing a local file never loses the national lines.
-	national, _ := signpost.Seed()
+	national, _ := oruk.Seed()
 	if !strings.Contains(errOut, fmt.Sprintf("exported %d services", 14+len(national))) {
 		t.Errorf("export stderr: %q", errOut)
 	}
@@ -126,8 +127,8 @@ func TestStartDirectorySeedsAnEmptyDirectory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	national, _ := signpost.Seed()
-	demo, _ := signpost.DemoSeed()
+	national, _ := oruk.Seed()
+	demo, _ := oruk.DemoSeed()
 	if got := live.Index().Len(); got != len(national)+len(demo) {
 		t.Errorf("seeded index holds %d services, want %d", got, len(national)+len(demo))
 	}
@@ -154,9 +155,9 @@ func TestNationalLinesSurviveALocalImport(t *testing.T) {
 	env := keyEnv()
 	env["WAYMARK_REDIS_URL"] = r.URL()
 	env["WAYMARK_PUBLIC_URL"] = "https://waymark.example"
-	local := filepath.Join("..", "..", "signpost", "testdata", "oruk", "uk-profile-3.0_service_full.json")
+	local := filepath.Join("..", "..", "signpost", "oruk", "testdata", "oruk", "uk-profile-3.0_service_full.json")
 	out, _, err := directoryRun(t, env, "", "import", local)
-	national, _ := signpost.Seed()
+	national, _ := oruk.Seed()
 	if want := fmt.Sprintf("national services: %d shipped, %d brought up to date", len(national), len(national)); err != nil || !strings.Contains(out, want) {
 		t.Fatalf("import: %v\n%s", err, out)
 	}

@@ -1,5 +1,5 @@
 // Package orukschema validates JSON against the Open Referral UK profile's
-// compiled schemas vendored in signpost/testdata/oruk-schema (see the
+// compiled schemas vendored in signpost/oruk/testdata/oruk-schema (see the
 // NOTICE there for their source commit and licence). Tests use it to check
 // Waymark's exports and ORUK API answers; nothing in the server does.
 //
@@ -37,7 +37,7 @@ type Schemas struct {
 // the module.
 func Dir() string {
 	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..", "signpost", "testdata", "oruk-schema")
+	return filepath.Join(filepath.Dir(file), "..", "..", "signpost", "oruk", "testdata", "oruk-schema")
 }
 
 // Load compiles service.json and service_list.json, failing tb if they

@@ -10,6 +10,7 @@ import (
 
 	"waymark/problem"
 	"waymark/signpost"
+	"waymark/signpost/oruk"
 )
 
 // The Open Referral UK API (WAYMARK_ORUK_API): GET /oruk/services and GET
@@ -120,7 +121,7 @@ func (s *Handlers) ORUKServices(dir func() *signpost.Index) http.Handler {
 				return false
 			case search != "" && !svc.MatchesWords(search):
 				return false
-			case term != "" && !svc.HasTaxonomyTerm(term):
+			case term != "" && !oruk.HasTaxonomyTerm(svc, term):
 				return false
 			// ORUK: services whose minimum age is at least the value, and
 			// whose maximum age is at most it.
@@ -136,7 +137,7 @@ func (s *Handlers) ORUKServices(dir func() *signpost.Index) http.Handler {
 		}
 		services, total := ix.Select(keep, (page-1)*perPage, perPage)
 		var buf bytes.Buffer
-		if err := signpost.EncodeORUKPage(&buf, services, signpost.Page{Number: page, Size: perPage, Total: total}, full); err != nil {
+		if err := oruk.EncodePage(&buf, services, oruk.Page{Number: page, Size: perPage, Total: total}, full); err != nil {
 			s.Out.Error(w, r, err)
 			return
 		}
@@ -160,7 +161,7 @@ func (s *Handlers) ORUKService(dir func() *signpost.Index) http.Handler {
 			return
 		}
 		var buf bytes.Buffer
-		if err := signpost.EncodeORUKService(&buf, svc); err != nil {
+		if err := oruk.EncodeService(&buf, svc); err != nil {
 			s.Out.Error(w, r, err)
 			return
 		}

@@ -14,6 +14,7 @@ import (
 	"waymark/problem"
 	"waymark/records"
 	"waymark/signpost"
+	"waymark/signpost/oruk"
 )
 
 // ErrNotReady answers directory routes before the first index is
@@ -129,7 +130,7 @@ func (s *Handlers) Service(dir func() *signpost.Index) http.Handler {
 			return
 		}
 		var buf bytes.Buffer
-		if err := signpost.EncodeORUKService(&buf, svc); err != nil {
+		if err := oruk.EncodeService(&buf, svc); err != nil {
 			s.Out.Error(w, r, err)
 			return
 		}

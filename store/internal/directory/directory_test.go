@@ -12,6 +12,7 @@ import (
 	"waymark/postcode"
 	"waymark/problem"
 	"waymark/signpost"
+	"waymark/signpost/oruk"
 	"waymark/store/internal/kv"
 )
 
@@ -22,11 +23,11 @@ func TestDirectory(t *testing.T) {
 	if v, err := s.DirectoryVersion(ctx); err != nil || v != 0 {
 		t.Fatalf("empty version = %d, %v", v, err)
 	}
-	seed, err := signpost.Seed()
+	seed, err := oruk.Seed()
 	if err != nil {
 		t.Fatal(err)
 	}
-	demo, err := signpost.DemoSeed()
+	demo, err := oruk.DemoSeed()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +142,7 @@ func TestDirectoryLive(t *testing.T) {
 	if err := live.Refresh(ctx); err != nil {
 		t.Fatal(err)
 	}
-	demo, _ := signpost.DemoSeed()
+	demo, _ := oruk.DemoSeed()
 	if _, err := other.PutServices(ctx, demo); err != nil {
 		t.Fatal(err)
 	}

@@ -23,7 +23,7 @@ import (
 	"waymark/config"
 	"waymark/internal/randid"
 	"waymark/problem"
-	"waymark/signpost"
+	"waymark/signpost/oruk"
 	"waymark/sms"
 	"waymark/staff"
 	"waymark/wallclock"
@@ -160,11 +160,11 @@ func Seed(ctx context.Context, d Deps, base string) (*World, error) {
 	// serve seeds the directory (national helplines, and the fictional
 	// local directory for the demo) before this runs; count it for the
 	// welcome.
-	national, err := signpost.Seed()
+	national, err := oruk.Seed()
 	if err != nil {
 		return nil, err
 	}
-	local, err := signpost.DemoSeed()
+	local, err := oruk.DemoSeed()
 	if err != nil {
 		return nil, err
 	}

@@ -1,4 +1,4 @@
-package signpost
+package lookup
 
 import (
 	"bytes"
@@ -8,35 +8,75 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"waymark/postcode"
+	"waymark/signpost"
+	"waymark/signpost/oruk"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden")
+
+// pcOnce shares the postcode directory between tests; postcode.Load keeps
+// no state of its own.
+var pcOnce = sync.OnceValues(postcode.Load)
+
+// seedIndex indexes the national and demo seeds, and extra.
+func seedIndex(t testing.TB, extra ...signpost.Service) *signpost.Index {
+	t.Helper()
+	pc, err := pcOnce()
+	if err != nil {
+		t.Fatal(err)
+	}
+	hol, err := signpost.DefaultHolidays()
+	if err != nil {
+		t.Fatalf("DefaultHolidays: %v", err)
+	}
+	national, err := oruk.Seed()
+	if err != nil {
+		t.Fatalf("Seed: %v", err)
+	}
+	demo, err := oruk.DemoSeed()
+	if err != nil {
+		t.Fatalf("DemoSeed: %v", err)
+	}
+	return signpost.NewIndex(append(append(national, demo...), extra...), pc, hol)
+}
+
+func fptr(f float64) *float64 { return &f }
+
+func cats(c ...signpost.Category) []signpost.Category { return c }
+func auds(a ...signpost.Audience) []signpost.Audience { return a }
+
+var (
+	tuesdayMorning = time.Date(2026, 3, 3, 11, 0, 0, 0, time.UTC)  // 11:00 GMT
+	springNight    = time.Date(2026, 3, 29, 0, 30, 0, 0, time.UTC) // 00:30 GMT, Sunday, clocks go forward at 01:00
+	easterMonday   = time.Date(2026, 4, 6, 10, 0, 0, 0, time.UTC)  // 11:00 BST
+)
 
 func TestSearchGolden(t *testing.T) {
 	ix := seedIndex(t)
 	tests := []struct {
 		name string
-		q    Query
+		q    signpost.Query
 		at   time.Time
 	}{
-		{"refuge_near_SO14_7DU", Query{Near: "SO14 7DU", Categories: []Category{CategoryRefuge}}, tuesdayMorning},
-		{"near_SO14_7DU", Query{Near: "SO14 7DU"}, tuesdayMorning},
-		{"open_now_spring_night", Query{Near: "SO14 7DU", OpenNow: true}, springNight},
-		{"urdu_near_point", Query{Lat: fptr(50.92), Lon: fptr(-1.40), Language: "ur"}, tuesdayMorning},
-		{"text_lgbt_anywhere", Query{Text: "LGBT"}, tuesdayMorning},
-		{"northern_ireland", Query{Near: "BT1 5GS", Categories: []Category{CategoryHelpline}}, tuesdayMorning},
-		{"unknown_area", Query{Near: "YY99 9ZZ", Categories: []Category{CategoryRefuge}}, tuesdayMorning},
-		{"men_easter_monday", Query{Near: "SO14", Audience: []Audience{AudienceMen}, Categories: []Category{CategoryMaleVictims, CategoryDomesticAbuse}}, easterMonday},
-		{"outside_idva_area", Query{Near: "SO50", Categories: []Category{CategoryIDVAISVA}}, tuesdayMorning},
-		{"edinburgh", Query{Near: "EH1 1", Categories: []Category{CategoryRefuge}}, tuesdayMorning},
-		{"perpetrator_programme", Query{Near: "SO15", Categories: []Category{CategoryPerpetratorProgramme}, Limit: 3}, tuesdayMorning},
-		{"wales_nrpf", Query{Near: "CF10", Audience: []Audience{AudienceNRPF}}, tuesdayMorning},
+		{"refuge_near_SO14_7DU", signpost.Query{Near: "SO14 7DU", Categories: []signpost.Category{signpost.CategoryRefuge}}, tuesdayMorning},
+		{"near_SO14_7DU", signpost.Query{Near: "SO14 7DU"}, tuesdayMorning},
+		{"open_now_spring_night", signpost.Query{Near: "SO14 7DU", OpenNow: true}, springNight},
+		{"urdu_near_point", signpost.Query{Lat: fptr(50.92), Lon: fptr(-1.40), Language: "ur"}, tuesdayMorning},
+		{"text_lgbt_anywhere", signpost.Query{Text: "LGBT"}, tuesdayMorning},
+		{"northern_ireland", signpost.Query{Near: "BT1 5GS", Categories: []signpost.Category{signpost.CategoryHelpline}}, tuesdayMorning},
+		{"unknown_area", signpost.Query{Near: "YY99 9ZZ", Categories: []signpost.Category{signpost.CategoryRefuge}}, tuesdayMorning},
+		{"men_easter_monday", signpost.Query{Near: "SO14", Audience: []signpost.Audience{signpost.AudienceMen}, Categories: []signpost.Category{signpost.CategoryMaleVictims, signpost.CategoryDomesticAbuse}}, easterMonday},
+		{"outside_idva_area", signpost.Query{Near: "SO50", Categories: []signpost.Category{signpost.CategoryIDVAISVA}}, tuesdayMorning},
+		{"edinburgh", signpost.Query{Near: "EH1 1", Categories: []signpost.Category{signpost.CategoryRefuge}}, tuesdayMorning},
+		{"perpetrator_programme", signpost.Query{Near: "SO15", Categories: []signpost.Category{signpost.CategoryPerpetratorProgramme}, Limit: 3}, tuesdayMorning},
+		{"wales_nrpf", signpost.Query{Near: "CF10", Audience: []signpost.Audience{signpost.AudienceNRPF}}, tuesdayMorning},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -62,12 +102,12 @@ func TestSearchGolden(t *testing.T) {
 	}
 }
 
-func renderResults(q Query, at time.Time, res Results) string {
+func renderResults(q signpost.Query, at time.Time, res signpost.Results) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "query: %+v\n", struct {
 		Near, Language, Text string
-		Categories           []Category
-		Audience             []Audience
+		Categories           []signpost.Category
+		Audience             []signpost.Audience
 		OpenNow              bool
 		Limit                int
 		Point                bool
@@ -109,20 +149,20 @@ func mustLondon() *time.Location {
 // A confidential refuge's address never appears in a search answer, its
 // JSON or its SMS rendering, whatever the record it was built from held.
 func TestSearchConfidentialRefuge(t *testing.T) {
-	secret := Service{
+	secret := signpost.Service{
 		ID: "secret-refuge", Name: "Quiet Harbour Refuge", ConfidentialAddress: true,
-		Categories: []Category{CategoryRefuge}, Gateway: &Gateway{Name: "Gateway", Phone: "0808 157 0999"},
-		Hours: Hours{Open247: true},
-		Locations: []Location{{Name: "Hidden House", Description: "Blue door", District: "SO14",
+		Categories: []signpost.Category{signpost.CategoryRefuge}, Gateway: &signpost.Gateway{Name: "Gateway", Phone: "0808 157 0999"},
+		Hours: signpost.Hours{Open247: true},
+		Locations: []signpost.Location{{Name: "Hidden House", Description: "Blue door", District: "SO14",
 			Point:   &postcode.Point{Lat: 50.9087123, Lon: -1.4041123},
-			Address: &Address{Line1: "99 Hidden Lane", City: "Southampton", PostalCode: "SO14 7DU"}}},
+			Address: &signpost.Address{Line1: "99 Hidden Lane", City: "Southampton", PostalCode: "SO14 7DU"}}},
 	}
 	ix := seedIndex(t, secret)
-	for _, q := range []Query{
-		{Near: "SO14 7DU", Categories: []Category{CategoryRefuge}},
+	for _, q := range []signpost.Query{
+		{Near: "SO14 7DU", Categories: []signpost.Category{signpost.CategoryRefuge}},
 		{Near: "SO14 7DU"},
-		{Lat: fptr(50.9087), Lon: fptr(-1.4041), Categories: []Category{CategoryRefuge}},
-		{Near: "SO15", Categories: []Category{CategoryRefuge}, RadiusKm: 200},
+		{Lat: fptr(50.9087), Lon: fptr(-1.4041), Categories: []signpost.Category{signpost.CategoryRefuge}},
+		{Near: "SO15", Categories: []signpost.Category{signpost.CategoryRefuge}, RadiusKm: 200},
 		{Text: "quiet harbour"},
 	} {
 		res, err := ix.Search(q, tuesdayMorning)
@@ -159,7 +199,7 @@ func TestSearchConfidentialRefuge(t *testing.T) {
 		t.Fatal("Service(secret-refuge) not found")
 	}
 	var buf bytes.Buffer
-	if err := EncodeORUKService(&buf, s); err != nil {
+	if err := oruk.EncodeService(&buf, s); err != nil {
 		t.Fatal(err)
 	}
 	js, _ := json.Marshal(s)

@@ -1,7 +1,9 @@
-package signpost
+package lookup
 
 import (
 	"strings"
+
+	"waymark/signpost"
 )
 
 // SMS sizes in GSM-7 characters: one segment, and each segment of a
@@ -29,7 +31,7 @@ func smsLimit(maxSegments int) int {
 // A confidential service is given with its gateway number only. Characters
 // outside the GSM-7 alphabet are replaced or dropped so that the message
 // never silently switches to UCS-2 and a third of the length.
-func formatSMS(prefix string, results Results, limit int) string {
+func formatSMS(prefix string, results signpost.Results, limit int) string {
 	var open, other []string
 	seen := map[string]bool{}
 	for _, r := range results.Results {
@@ -73,7 +75,7 @@ func renderSMS(open, other []string) string {
 	return strings.Join(parts, " ")
 }
 
-func smsEntry(r Result) (string, bool) {
+func smsEntry(r signpost.Result) (string, bool) {
 	name := r.ShortName
 	if name == "" {
 		name = r.Name
@@ -87,11 +89,11 @@ func smsEntry(r Result) (string, bool) {
 		}
 		contact = "via " + r.Gateway.Phone
 	default:
-		for _, want := range []PhoneType{PhoneVoice, PhoneText} {
+		for _, want := range []signpost.PhoneType{signpost.PhoneVoice, signpost.PhoneText} {
 			for _, ph := range r.Phones {
 				if ph.Type == want && contact == "" {
 					contact = ph.Number
-					if want == PhoneText {
+					if want == signpost.PhoneText {
 						contact = "text " + ph.Number
 					}
 				}

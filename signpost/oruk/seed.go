@@ -1,9 +1,11 @@
-package signpost
+package oruk
 
 import (
 	"bytes"
 	_ "embed"
 	"fmt"
+
+	"waymark/signpost"
 )
 
 // The seed directories, in Waymark's Open Referral UK form (a /services
@@ -19,22 +21,22 @@ var (
 // Seed returns the UK national services Waymark ships with, loaded when
 // the directory is empty. Entries whose hours nobody has confirmed have
 // Hours.Unverified set; entries to be checked again have Reverify set.
-func Seed() ([]Service, error) { return decodeSeed("national", nationalSeed) }
+func Seed() ([]signpost.Service, error) { return decodeSeed("national", nationalSeed) }
 
 // DemoSeed returns a fictional local directory for Southampton (SO14–SO19)
 // for the demo. Every record has Example set and says so in its
 // description; its phone numbers are from Ofcom's ranges reserved for
 // drama.
-func DemoSeed() ([]Service, error) { return decodeSeed("demo", demoSeed) }
+func DemoSeed() ([]signpost.Service, error) { return decodeSeed("demo", demoSeed) }
 
 // decodeSeed is strict: a seed record that is rejected or loses a field is
 // a bug in the seed, not something to import around.
-func decodeSeed(name string, data []byte) ([]Service, error) {
-	items, err := DecodeORUK(bytes.NewReader(data))
+func decodeSeed(name string, data []byte) ([]signpost.Service, error) {
+	items, err := Decode(bytes.NewReader(data))
 	if err != nil {
 		return nil, fmt.Errorf("signpost: %s seed: %w", name, err)
 	}
-	out := make([]Service, 0, len(items))
+	out := make([]signpost.Service, 0, len(items))
 	for _, it := range items {
 		if it.Err != nil {
 			return nil, fmt.Errorf("signpost: %s seed: record %s: %w", name, it.ID, it.Err)

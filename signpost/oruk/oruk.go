@@ -1,4 +1,4 @@
-package signpost
+package oruk
 
 import (
 	"bufio"
@@ -9,26 +9,28 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	"waymark/signpost"
 )
 
-// ErrORUK reports input that is not Open Referral UK JSON at all. Problems
+// ErrFormat reports input that is not Open Referral UK JSON at all. Problems
 // with single records are reported per ImportItem instead.
-var ErrORUK = errors.New("signpost: oruk")
+var ErrFormat = errors.New("signpost: oruk")
 
-// MaxImportBytes bounds what DecodeORUK reads: about 100 times the largest
+// MaxImportBytes bounds what Decode reads: about 100 times the largest
 // UK directory, and small enough to hold in memory.
 const MaxImportBytes = 256 << 20
 
 // ImportItem is the outcome of one record of an import.
 type ImportItem struct {
-	Index    int            // position in the input, from 0
-	ID       string         // the record's id ("" when it has none; x_waymark.id when it gives one)
-	Service  *Service       // the validated service; nil when rejected
-	Warnings []FieldProblem // fields dropped from an otherwise good record
-	Err      error          // why the record was rejected; nil when imported
+	Index    int                     // position in the input, from 0
+	ID       string                  // the record's id ("" when it has none; x_waymark.id when it gives one)
+	Service  *signpost.Service       // the validated service; nil when rejected
+	Warnings []signpost.FieldProblem // fields dropped from an otherwise good record
+	Err      error                   // why the record was rejected; nil when imported
 }
 
-// DecodeORUK reads Open Referral UK (HSDS 3.0) JSON: a single service
+// Decode reads Open Referral UK (HSDS 3.0) JSON: a single service
 // object, a /services page (items under "contents", or "content" as the
 // older ORUK API spelled it, with either style of paging keys, which are
 // ignored: one page is one input), a bare JSON array of services, or
@@ -39,17 +41,17 @@ type ImportItem struct {
 // Waymark-specific fields travel in extension fields named x_waymark
 // (on the service) and x_waymark_* (on locations, schedules and service
 // areas); other ORUK consumers ignore them.
-func DecodeORUK(r io.Reader) ([]ImportItem, error) {
+func Decode(r io.Reader) ([]ImportItem, error) {
 	data, err := io.ReadAll(io.LimitReader(r, MaxImportBytes+1))
 	if err != nil {
-		return nil, fmt.Errorf("%w: read: %w", ErrORUK, err)
+		return nil, fmt.Errorf("%w: read: %w", ErrFormat, err)
 	}
 	if len(data) > MaxImportBytes {
-		return nil, fmt.Errorf("%w: input larger than %d bytes", ErrORUK, MaxImportBytes)
+		return nil, fmt.Errorf("%w: input larger than %d bytes", ErrFormat, MaxImportBytes)
 	}
 	data = bytes.TrimSpace(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")))
 	if len(data) == 0 {
-		return nil, fmt.Errorf("%w: empty input", ErrORUK)
+		return nil, fmt.Errorf("%w: empty input", ErrFormat)
 	}
 	records, err := splitRecords(data)
 	if err != nil {
@@ -76,7 +78,7 @@ func splitRecords(data []byte) ([]record, error) {
 		case '{':
 			var top map[string]json.RawMessage
 			if err := json.Unmarshal(data, &top); err != nil {
-				return nil, fmt.Errorf("%w: %w", ErrORUK, err)
+				return nil, fmt.Errorf("%w: %w", ErrFormat, err)
 			}
 			items, ok := top["contents"]
 			if !ok {
@@ -86,11 +88,11 @@ func splitRecords(data []byte) ([]record, error) {
 				return []record{{raw: data}}, nil
 			}
 			if t := bytes.TrimSpace(items); len(t) == 0 || t[0] != '[' {
-				return nil, fmt.Errorf("%w: page contents is not an array", ErrORUK)
+				return nil, fmt.Errorf("%w: page contents is not an array", ErrFormat)
 			}
 			return arrayRecords(items)
 		}
-		return nil, fmt.Errorf("%w: expected a service, a page of services or newline-delimited services", ErrORUK)
+		return nil, fmt.Errorf("%w: expected a service, a page of services or newline-delimited services", ErrFormat)
 	}
 	// Several values: newline-delimited JSON, one service a line. A line
 	// that does not parse is rejected on its own.
@@ -106,20 +108,20 @@ func splitRecords(data []byte) ([]record, error) {
 			continue
 		}
 		if !json.Valid(b) || b[0] != '{' {
-			recs = append(recs, record{err: fmt.Errorf("%w: line %d: not a JSON object", ErrORUK, line)})
+			recs = append(recs, record{err: fmt.Errorf("%w: line %d: not a JSON object", ErrFormat, line)})
 			continue
 		}
 		valid++
 		recs = append(recs, record{raw: append(json.RawMessage(nil), b...)})
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrORUK, err)
+		return nil, fmt.Errorf("%w: %w", ErrFormat, err)
 	}
 	if valid == 0 {
 		// Not NDJSON either: say what is wrong with it as one document.
 		var v any
 		err := json.Unmarshal(data, &v)
-		return nil, fmt.Errorf("%w: not JSON: %w", ErrORUK, err)
+		return nil, fmt.Errorf("%w: not JSON: %w", ErrFormat, err)
 	}
 	return recs, nil
 }
@@ -127,7 +129,7 @@ func splitRecords(data []byte) ([]record, error) {
 func arrayRecords(data []byte) ([]record, error) {
 	var raws []json.RawMessage
 	if err := json.Unmarshal(data, &raws); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrORUK, err)
+		return nil, fmt.Errorf("%w: %w", ErrFormat, err)
 	}
 	recs := make([]record, len(raws))
 	for i, r := range raws {
@@ -146,7 +148,7 @@ func decodeRecord(i int, rec record) ImportItem {
 		ID any `json:"id"`
 	}
 	if err := json.Unmarshal(rec.raw, &head); err != nil {
-		item.Err = fmt.Errorf("%w: record %d: not a JSON object", ErrORUK, i)
+		item.Err = fmt.Errorf("%w: record %d: not a JSON object", ErrFormat, i)
 		return item
 	}
 	switch id := head.ID.(type) {
@@ -157,7 +159,7 @@ func decodeRecord(i int, rec record) ImportItem {
 	}
 	var o orukService
 	if err := json.Unmarshal(rec.raw, &o); err != nil {
-		item.Err = fmt.Errorf("%w: record %d: %w", ErrORUK, i, err)
+		item.Err = fmt.Errorf("%w: record %d: %w", ErrFormat, i, err)
 		return item
 	}
 	s, p := fromORUK(&o)
@@ -167,10 +169,10 @@ func decodeRecord(i int, rec record) ImportItem {
 	}
 	if len(p.hard) > 0 {
 		item.Warnings = p.soft
-		item.Err = &ValidationError{What: "service", Problems: p.hard}
+		item.Err = &signpost.ValidationError{What: "service", Problems: p.hard}
 		return item
 	}
-	warnings, err := Validate(&s)
+	warnings, err := signpost.Validate(&s)
 	item.Warnings = append(p.soft, warnings...)
 	if err != nil {
 		item.Err = err
@@ -180,10 +182,10 @@ func decodeRecord(i int, rec record) ImportItem {
 	return item
 }
 
-// EncodeORUK writes services as one Open Referral UK /services page (HSDS
+// Encode writes services as one Open Referral UK /services page (HSDS
 // 3.0 paging keys, all items on page 1, each a full service), indented for
 // people to read. A page rather than NDJSON because it is what ORUK
-// consumers expect from GET /services, and DecodeORUK reads it back to the
+// consumers expect from GET /services, and Decode reads it back to the
 // same services.
 //
 // The output is exact Open Referral UK: every object holds only the UK
@@ -193,7 +195,7 @@ func decodeRecord(i int, rec record) ImportItem {
 // Confidential services are written through a path that is handed only
 // their postcode districts: no address, coordinates or location name can
 // be written for them, whatever the Service value holds.
-func EncodeORUK(w io.Writer, services []Service) error {
+func Encode(w io.Writer, services []signpost.Service) error {
 	return encodeJSON(w, newPage(services, Page{Number: 1, Size: len(services), Total: len(services)}, true), "  ")
 }
 
@@ -203,29 +205,18 @@ type Page struct {
 	Number, Size, Total int
 }
 
-// EncodeORUKPage writes services as page p of an Open Referral UK
+// EncodePage writes services as page p of an Open Referral UK
 // /services listing. With full false each item holds only the one-to-one
 // fields of the UK profile's service_list schema (and the organisation),
 // as GET /services answers; with full true each item is a whole service.
-func EncodeORUKPage(w io.Writer, services []Service, p Page, full bool) error {
+func EncodePage(w io.Writer, services []signpost.Service, p Page, full bool) error {
 	return encodeJSON(w, newPage(services, p, full), "")
 }
 
-// EncodeORUKService writes one service in Open Referral UK shape, as
+// EncodeService writes one service in Open Referral UK shape, as
 // GET /oruk/services/{id} and GET /v1/directory/services/{id} answer it.
-func EncodeORUKService(w io.Writer, s Service) error {
+func EncodeService(w io.Writer, s signpost.Service) error {
 	return encodeJSON(w, toORUK(&s), "")
-}
-
-// ORUKID returns the id a service has in Open Referral UK: its own id when
-// that is a UUID (as every imported service's is), otherwise a UUID
-// derived from it (Waymark's shipped services have readable ids such as
-// "national-da-helpline"; the readable id travels in x_waymark.id).
-func ORUKID(id string) string {
-	if isUUID(id) {
-		return strings.ToLower(id)
-	}
-	return subID("", "service/"+id)
 }
 
 func encodeJSON(w io.Writer, v any, indent string) error {
@@ -233,12 +224,12 @@ func encodeJSON(w io.Writer, v any, indent string) error {
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", indent)
 	if err := enc.Encode(v); err != nil {
-		return fmt.Errorf("%w: encode: %w", ErrORUK, err)
+		return fmt.Errorf("%w: encode: %w", ErrFormat, err)
 	}
 	return nil
 }
 
-func newPage(services []Service, p Page, full bool) orukPage {
+func newPage(services []signpost.Service, p Page, full bool) orukPage {
 	size := max(p.Size, 1)
 	pages := (p.Total + size - 1) / size
 	page := orukPage{
@@ -256,10 +247,10 @@ func newPage(services []Service, p Page, full bool) orukPage {
 	return page
 }
 
-// HasTaxonomyTerm reports whether the service carries the taxonomy term
+// HasTaxonomyTerm reports whether service s carries the taxonomy term
 // with ORUK id id: one of its categories (as the export writes them) or a
 // term kept from an import.
-func (s *Service) HasTaxonomyTerm(id string) bool {
+func HasTaxonomyTerm(s *signpost.Service, id string) bool {
 	id = strings.ToLower(strings.TrimSpace(id))
 	for _, c := range s.Categories {
 		if subID("", "taxonomy/"+string(c)) == id {
@@ -272,24 +263,4 @@ func (s *Service) HasTaxonomyTerm(id string) bool {
 		}
 	}
 	return false
-}
-
-// MatchesWords reports whether every word of text (as search tokenizes
-// it) starts a word of the service's name, short name, description or
-// organisation: the ORUK API's "search" parameter.
-func (s *Service) MatchesWords(text string) bool {
-	have := uniqueWords(s.Name, s.ShortName, s.Description, s.Organisation.Name, s.AlternateName)
-	for _, w := range tokenize(text) {
-		found := false
-		for _, h := range have {
-			if h == w || (len(w) >= 3 && strings.HasPrefix(h, w)) {
-				found = true
-				break
-			}
-		}
-		if !found {
-			return false
-		}
-	}
-	return true
 }

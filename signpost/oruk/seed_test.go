@@ -1,4 +1,4 @@
-package signpost
+package oruk
 
 import (
 	"encoding/csv"
@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"waymark/signpost"
 )
 
 // The national seed carries every row of the helplines file
@@ -29,7 +31,7 @@ func TestSeedMatchesHelplines(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	byID := map[string]Service{}
+	byID := map[string]signpost.Service{}
 	for _, s := range seed {
 		byID[s.ID] = s
 	}
@@ -56,7 +58,7 @@ func TestSeedMatchesHelplines(t *testing.T) {
 			t.Errorf("%s: hours kept as text only but not marked unverified", id)
 		}
 		for _, c := range strings.Split(cats, ";") {
-			if !s.Has(Category(c)) {
+			if !s.Has(signpost.Category(c)) {
 				t.Errorf("%s: lacks category %s", id, c)
 			}
 		}
@@ -141,7 +143,7 @@ func TestDemoSeed(t *testing.T) {
 				t.Errorf("%s: confidential without a gateway", s.ID)
 			}
 			for _, l := range s.Locations {
-				if !reflect.DeepEqual(l, Location{District: l.District}) {
+				if !reflect.DeepEqual(l, signpost.Location{District: l.District}) {
 					t.Errorf("%s: confidential location holds %+v", s.ID, l)
 				}
 			}
@@ -151,13 +153,13 @@ func TestDemoSeed(t *testing.T) {
 				*n++
 			}
 		}
-		count(&idva, s.Has(CategoryIDVAISVA))
-		count(&outreach, s.Has(CategoryOutreach))
+		count(&idva, s.Has(signpost.CategoryIDVAISVA))
+		count(&outreach, s.Has(signpost.CategoryOutreach))
 		count(&respect, s.RespectAccredited)
-		count(&children, s.Has(CategoryChildrenYoungPeople))
-		count(&lgbt, s.Has(CategoryLGBT))
-		count(&urdu, contains(s.Languages, "ur"))
-		count(&polish, contains(s.Languages, "pl"))
+		count(&children, s.Has(signpost.CategoryChildrenYoungPeople))
+		count(&lgbt, s.Has(signpost.CategoryLGBT))
+		count(&urdu, slices.Contains(s.Languages, "ur"))
+		count(&polish, slices.Contains(s.Languages, "pl"))
 	}
 	if confidential != 2 || idva == 0 || outreach == 0 || respect == 0 || children == 0 || lgbt == 0 || urdu == 0 || polish == 0 {
 		t.Errorf("demo lacks a kind of service: confidential=%d idva=%d outreach=%d respect=%d children=%d lgbt=%d urdu=%d polish=%d",

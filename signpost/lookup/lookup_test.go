@@ -1,4 +1,4 @@
-package signpost
+package lookup
 
 import (
 	"slices"
@@ -6,36 +6,38 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"waymark/signpost"
 )
 
 func TestParseLookup(t *testing.T) {
 	tests := []struct {
 		text, near, place string
-		cats              []Category
-		aud               []Audience
+		cats              []signpost.Category
+		aud               []signpost.Audience
 	}{
-		{"SO14 refuge", "SO14", "SO14", cats(CategoryRefuge), nil},
-		{"refuge so147du", "SO14 7DU", "SO14 7DU", cats(CategoryRefuge), nil},
-		{"Cardiff men", "CF10", "Cardiff", cats(CategoryMaleVictims), auds(AudienceMen)},
-		{"need somewhere safe near LS1 tonight pls", "LS1", "LS1", cats(CategoryRefuge), nil},
-		{"milton keynes LGBT", "MK9", "Milton Keynes", cats(CategoryLGBT), auds(AudienceLGBT)},
-		{"perpetrator", "", "", cats(CategoryPerpetratorProgramme), nil},
-		{"SO14 7", "SO14 7", "SO14 7", cats(CategoryDomesticAbuse, CategoryRefuge, CategoryOutreach, CategoryIDVAISVA), nil},
+		{"SO14 refuge", "SO14", "SO14", cats(signpost.CategoryRefuge), nil},
+		{"refuge so147du", "SO14 7DU", "SO14 7DU", cats(signpost.CategoryRefuge), nil},
+		{"Cardiff men", "CF10", "Cardiff", cats(signpost.CategoryMaleVictims), auds(signpost.AudienceMen)},
+		{"need somewhere safe near LS1 tonight pls", "LS1", "LS1", cats(signpost.CategoryRefuge), nil},
+		{"milton keynes LGBT", "MK9", "Milton Keynes", cats(signpost.CategoryLGBT), auds(signpost.AudienceLGBT)},
+		{"perpetrator", "", "", cats(signpost.CategoryPerpetratorProgramme), nil},
+		{"SO14 7", "SO14 7", "SO14 7", cats(signpost.CategoryDomesticAbuse, signpost.CategoryRefuge, signpost.CategoryOutreach, signpost.CategoryIDVAISVA), nil},
 	}
 	for _, tt := range tests {
-		l, err := ParseLookup(tt.text)
+		l, err := Parse(tt.text)
 		if err != nil {
-			t.Errorf("ParseLookup(%q): %v", tt.text, err)
+			t.Errorf("Parse(%q): %v", tt.text, err)
 			continue
 		}
 		if l.Query.Near != tt.near || l.Place != tt.place || !slices.Equal(l.Query.Categories, tt.cats) || !slices.Equal(l.Query.Audience, tt.aud) {
-			t.Errorf("ParseLookup(%q) = near %q place %q %v %v; want %q %q %v %v", tt.text, l.Query.Near, l.Place,
+			t.Errorf("Parse(%q) = near %q place %q %v %v; want %q %q %v %v", tt.text, l.Query.Near, l.Place,
 				l.Query.Categories, l.Query.Audience, tt.near, tt.place, tt.cats, tt.aud)
 		}
 	}
-	for _, bad := range []string{"", "hello", "?", "what is this", strings.Repeat("a ", MaxLookupLen)} {
-		if _, err := ParseLookup(bad); err != ErrLookup {
-			t.Errorf("ParseLookup(%q) = %v, want ErrLookup", bad, err)
+	for _, bad := range []string{"", "hello", "?", "what is this", strings.Repeat("a ", MaxLen)} {
+		if _, err := Parse(bad); err != ErrNotUnderstood {
+			t.Errorf("Parse(%q) = %v, want ErrNotUnderstood", bad, err)
 		}
 	}
 }
@@ -50,7 +52,7 @@ func TestLookupAnswersFitTwoSegments(t *testing.T) {
 	for _, at := range []struct{ name string }{{"tuesday"}, {"night"}, {"easter"}} {
 		now := map[string]time.Time{"tuesday": tuesdayMorning, "night": springNight, "easter": easterMonday}[at.name]
 		for _, text := range texts {
-			l, err := ParseLookup(text)
+			l, err := Parse(text)
 			if err != nil {
 				t.Fatalf("%q: %v", text, err)
 			}
@@ -58,7 +60,7 @@ func TestLookupAnswersFitTwoSegments(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%q: %v", text, err)
 			}
-			ans := FormatLookupSMS(l, res, 2)
+			ans := FormatSMS(l, res, 2)
 			if n := gsmLen(ans); n > 2*smsSegment || n == 0 {
 				t.Errorf("%s %q: %d GSM-7 characters: %s", at.name, text, n, ans)
 			}
@@ -81,10 +83,10 @@ func FuzzParseLookup(f *testing.F) {
 	}
 	ix := seedIndex(f)
 	f.Fuzz(func(t *testing.T, text string) {
-		l, err := ParseLookup(text)
+		l, err := Parse(text)
 		if err != nil {
-			if err != ErrLookup {
-				t.Fatalf("error %v is not ErrLookup", err)
+			if err != ErrNotUnderstood {
+				t.Fatalf("error %v is not ErrNotUnderstood", err)
 			}
 			return
 		}
@@ -96,7 +98,7 @@ func FuzzParseLookup(f *testing.F) {
 			// A place that parses but the search refuses is a parser bug.
 			t.Fatalf("%q: search refuses %+v: %v", text, l.Query, err)
 		}
-		if ans := FormatLookupSMS(l, res, 2); gsmLen(ans) > 2*smsSegment {
+		if ans := FormatSMS(l, res, 2); gsmLen(ans) > 2*smsSegment {
 			t.Fatalf("%q: answer of %d characters", text, gsmLen(ans))
 		}
 	})

@@ -1,4 +1,4 @@
-package signpost
+package lookup
 
 import (
 	"errors"
@@ -6,6 +6,7 @@ import (
 	"unicode"
 
 	"waymark/postcode"
+	"waymark/signpost"
 )
 
 // A text to the signposting number (WAYMARK_TWILIO_DIRECTORY_NUMBER) is a
@@ -14,19 +15,19 @@ import (
 // men", "need somewhere safe near LS1", "perpetrator". Either half may be
 // missing; a text with neither is not understood and gets SMSHelp.
 
-// ErrLookup means a text held no place and no need Waymark understands.
-var ErrLookup = errors.New("signpost: lookup not understood")
+// ErrNotUnderstood means a text held no place and no need Waymark understands.
+var ErrNotUnderstood = errors.New("signpost: lookup not understood")
 
-// MaxLookupLen bounds a lookup text: a few concatenated SMS segments.
-const MaxLookupLen = 480
+// MaxLen bounds a lookup text: a few concatenated SMS segments.
+const MaxLen = 480
 
 // SMSHelp is the one short, neutral answer to a text that is not
 // understood: how to ask, and 999 (one GSM-7 segment).
 const SMSHelp = "Text a postcode or town and what you need, e.g. SO14 refuge or Cardiff men. In danger now, call 999."
 
-// Lookup is a signposting text, understood.
-type Lookup struct {
-	Query Query
+// Request is a signposting text, understood.
+type Request struct {
+	Query signpost.Query
 	// Place is the place as understood, for the answer: "SO14 7DU",
 	// "SO14", "Cardiff"; empty when none was given.
 	Place string
@@ -34,19 +35,19 @@ type Lookup struct {
 	Needs []string
 }
 
-// ParseLookup reads a signposting text. Words that are neither a place
+// Parse reads a signposting text. Words that are neither a place
 // nor a recognised need are ignored rather than matched literally: a text
 // is short and typed in a hurry, and "tonight" or "pls" must not filter
 // every service out.
-func ParseLookup(text string) (Lookup, error) {
-	if len(text) > MaxLookupLen {
-		return Lookup{}, ErrLookup
+func Parse(text string) (Request, error) {
+	if len(text) > MaxLen {
+		return Request{}, ErrNotUnderstood
 	}
 	words := strings.FieldsFunc(text, func(r rune) bool {
 		return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '+' && r != '\''
 	})
 	used := make([]bool, len(words))
-	var l Lookup
+	var l Request
 	// A postcode, sector or district: one word with a digit ("SO14",
 	// "so147du"), or two ("SO14 7DU", "SO14 7").
 	for i := 0; i < len(words) && l.Place == ""; i++ {
@@ -91,14 +92,14 @@ func ParseLookup(text string) (Lookup, error) {
 			rest = append(rest, w)
 		}
 	}
-	r := ReadText(strings.Join(rest, " "))
+	r := signpost.ReadText(strings.Join(rest, " "))
 	l.Query.Categories, l.Query.Audience, l.Needs = r.Categories, r.Audience, r.Matched
 	if l.Place == "" && len(l.Needs) == 0 {
-		return Lookup{}, ErrLookup
+		return Request{}, ErrNotUnderstood
 	}
 	if len(l.Query.Categories) == 0 {
 		// A place alone: the services for domestic abuse in general.
-		l.Query.Categories = []Category{CategoryDomesticAbuse, CategoryRefuge, CategoryOutreach, CategoryIDVAISVA}
+		l.Query.Categories = []signpost.Category{signpost.CategoryDomesticAbuse, signpost.CategoryRefuge, signpost.CategoryOutreach, signpost.CategoryIDVAISVA}
 	}
 	return l, nil
 }
@@ -122,13 +123,13 @@ func townName(lower string) string {
 	return strings.Join(words, " ")
 }
 
-// FormatLookupSMS answers a lookup within maxSegments GSM-7 segments:
+// FormatSMS answers a lookup within maxSegments GSM-7 segments:
 // where and what it understood, then the services as formatSMS lists them,
 // then, when it fits and no emergency line is already listed, how to reach
 // the police in danger. For example:
 //
 //	SO14 refuge: Open now: Itchen Haven Refuge via 0808 157 0102 (24h); Nat. DA Helpline 0808 2000 247 (24h). In danger: 999.
-func FormatLookupSMS(l Lookup, results Results, maxSegments int) string {
+func FormatSMS(l Request, results signpost.Results, maxSegments int) string {
 	head := l.Place
 	if len(l.Needs) > 0 {
 		if head != "" {

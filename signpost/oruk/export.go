@@ -1,23 +1,25 @@
-package signpost
+package oruk
 
 import (
 	"fmt"
 	"strings"
+
+	"waymark/signpost"
 )
 
-// Export: a Service in the UK profile's shape, for EncodeORUK and the
+// Export: a Service in the UK profile's shape, for Encode and the
 // ORUK API. Confidential services go through confidentialLocations only.
 
 // toORUK maps s to its UK profile record.
-func toORUK(s *Service) orukService {
-	oid := ORUKID(s.ID)
+func toORUK(s *signpost.Service) orukService {
+	oid := signpost.ORUKID(s.ID)
 	o := orukService{
 		ID: oid, Name: s.Name, Description: s.Description, URL: s.URL, Email: s.Email,
 		Status: string(s.Status), Fees: s.Fees, Accreditations: s.Accreditations,
 		AssuredDate: s.LastVerified, AssurerEmail: s.AssurerEmail, Alert: s.Alert, LastModified: s.LastModified,
 	}
 	if o.Status == "" {
-		o.Status = string(StatusActive)
+		o.Status = string(signpost.StatusActive)
 	}
 	if s.Eligibility.MinAge > 0 {
 		o.MinimumAge = num(float64(s.Eligibility.MinAge))
@@ -25,7 +27,7 @@ func toORUK(s *Service) orukService {
 	if s.Eligibility.MaxAge > 0 {
 		o.MaximumAge = num(float64(s.Eligibility.MaxAge))
 	}
-	if org := &s.Organisation; !org.empty() && org.Name != "" {
+	if org := &s.Organisation; org.Name != "" {
 		oo := &orukOrganization{
 			ID: keepID(org.ID, "", "organization/"+firstNonEmpty(org.ID, org.Name)), Name: org.Name,
 			Description: org.Description, Email: org.Email, Website: org.URL, Logo: org.Logo, URI: org.URI,
@@ -34,10 +36,10 @@ func toORUK(s *Service) orukService {
 			// Required by the profile; Waymark often knows only the name.
 			oo.Description = org.Name
 		}
-		if org.ID != "" && !isUUID(org.ID) {
+		if org.ID != "" && !signpost.IsUUID(org.ID) {
 			oo.Waymark = &orukOrgWaymark{ID: org.ID}
 		}
-		if isUUID(org.ParentID) {
+		if signpost.IsUUID(org.ParentID) {
 			oo.ParentID = strings.ToLower(org.ParentID)
 		}
 		for i, id := range org.Identifiers {
@@ -101,7 +103,7 @@ func toORUK(s *Service) orukService {
 			ID: keepID(t.ID, s.ID, fmt.Sprintf("terms/%d", i)), Name: firstNonEmpty(t.Name, t.Term, t.Code),
 			Description: t.Description, Taxonomy: t.Taxonomy, TermURI: t.TermURI, Term: t.Term, XCode: t.Code,
 		}
-		if isUUID(t.ParentID) {
+		if signpost.IsUUID(t.ParentID) {
 			ot.ParentID = strings.ToLower(t.ParentID)
 		}
 		o.Attributes = append(o.Attributes, orukAttribute{
@@ -124,7 +126,7 @@ func toORUK(s *Service) orukService {
 	if len(s.Area.Records) > 0 {
 		x.AreaDescription = s.Area.Description
 	}
-	if e := s.Eligibility; e.Gender != GenderAny || e.AcceptsChildren || e.ChildrenMaxAge > 0 || e.NRPF || e.WheelchairAccess || e.Description != "" {
+	if e := s.Eligibility; e.Gender != signpost.GenderAny || e.AcceptsChildren || e.ChildrenMaxAge > 0 || e.NRPF || e.WheelchairAccess || e.Description != "" {
 		x.Eligibility = &orukEligibility{Gender: e.Gender, AcceptsChildren: e.AcceptsChildren, ChildrenMaxAge: e.ChildrenMaxAge,
 			NRPF: e.NRPF, WheelchairAccess: e.WheelchairAccess, Description: e.Description}
 	}
@@ -137,7 +139,7 @@ func toORUK(s *Service) orukService {
 
 // orukAreas writes the imported service areas as they came, with Waymark's
 // districts and circle on the first; or one area made from Waymark's own.
-func orukAreas(s *Service) []orukServiceArea {
+func orukAreas(s *signpost.Service) []orukServiceArea {
 	a := s.Area
 	var out []orukServiceArea
 	for i, r := range a.Records {
@@ -150,7 +152,7 @@ func orukAreas(s *Service) []orukServiceArea {
 		}
 		out = append(out, oa)
 	}
-	if len(out) == 0 && (!a.empty() || a.Description != "") {
+	if len(out) == 0 && (len(a.Districts) > 0 || a.Centre != nil || a.Description != "") {
 		out = []orukServiceArea{{ID: subID(s.ID, "service_areas/0"), Name: a.Description, ServiceArea: a.Description}}
 	}
 	if len(out) > 0 {
@@ -176,7 +178,7 @@ func orukClock(s string) string {
 	return s
 }
 
-func locationDistricts(ls []Location) []string {
+func locationDistricts(ls []signpost.Location) []string {
 	var ds []string
 	for _, l := range ls {
 		if l.District != "" {
@@ -201,7 +203,7 @@ func confidentialLocations(serviceID string, districts []string) []orukSAL {
 	return out
 }
 
-func publicLocations(serviceID string, ls []Location) []orukSAL {
+func publicLocations(serviceID string, ls []signpost.Location) []orukSAL {
 	var out []orukSAL
 	for i, l := range ls {
 		ol := &orukLocation{
@@ -220,7 +222,7 @@ func publicLocations(serviceID string, ls []Location) []orukSAL {
 				AddressType: firstNonEmpty(a.Type, "physical"),
 			}
 			if oa.StateProvince == "" {
-				oa.StateProvince = nationName(NationOfDistrict(l.District))
+				oa.StateProvince = nationName(signpost.NationOfDistrict(l.District))
 			}
 			if oa.Address1 == "" || oa.City == "" || oa.PostalCode == "" || oa.StateProvince == "" {
 				ol.PartAddress = &oa
@@ -240,16 +242,40 @@ func publicLocations(serviceID string, ls []Location) []orukSAL {
 }
 
 // nationName is a nation as an address's state_province spells it.
-func nationName(n Nation) string {
+func nationName(n signpost.Nation) string {
 	switch n {
-	case England:
+	case signpost.England:
 		return "England"
-	case Wales:
+	case signpost.Wales:
 		return "Wales"
-	case Scotland:
+	case signpost.Scotland:
 		return "Scotland"
-	case NorthernIreland:
+	case signpost.NorthernIreland:
 		return "Northern Ireland"
 	}
 	return ""
+}
+
+// categoryInfo gives each category the label and description an Open
+// Referral UK taxonomy term needs (the profile requires both). Never
+// mutated.
+var categoryInfo = map[signpost.Category]struct{ label, description string }{
+	signpost.CategoryHelpline:             {"Helpline", "A telephone, text or online chat line giving support, information and referral."},
+	signpost.CategoryRefuge:               {"Refuge", "Safe emergency accommodation for people fleeing domestic abuse, reached through a gateway contact."},
+	signpost.CategoryIDVAISVA:             {"IDVA / ISVA", "Independent domestic or sexual violence advisers supporting people at high risk through safety planning and the justice system."},
+	signpost.CategoryOutreach:             {"Outreach", "Community-based support for people experiencing domestic abuse who are not in refuge."},
+	signpost.CategoryPerpetratorProgramme: {"Perpetrator programme", "Programmes and advice for people who use abusive behaviour and want to change."},
+	signpost.CategoryChildrenYoungPeople:  {"Children and young people", "Support for children and young people affected by domestic abuse."},
+	signpost.CategoryMaleVictims:          {"Male victims", "Support for men experiencing domestic abuse."},
+	signpost.CategoryLGBT:                 {"LGBT+", "Support for lesbian, gay, bisexual, trans and queer people experiencing abuse."},
+	signpost.CategoryForcedMarriageHonour: {"Forced marriage and honour-based abuse", "Support for people at risk of forced marriage or so-called honour-based abuse."},
+	signpost.CategorySexualViolence:       {"Sexual violence", "Support after rape, sexual assault or sexual abuse."},
+	signpost.CategorySanctuaryScheme:      {"Sanctuary scheme", "Security measures that let people at risk stay safely in their own home."},
+	signpost.CategoryLegal:                {"Legal", "Legal advice and help with protective orders."},
+	signpost.CategoryHousing:              {"Housing", "Housing advice and homelessness help."},
+	signpost.CategoryMentalHealth:         {"Mental health", "Emotional and mental health support."},
+	signpost.CategorySubstanceUse:         {"Substance use", "Support with alcohol or drug use."},
+	signpost.CategoryEmergency:            {"Emergency", "Emergency services and ways to reach them silently."},
+	signpost.CategoryDomesticAbuse:        {"Domestic abuse", "Services open to any domestic-abuse need."},
+	signpost.CategoryStalking:             {"Stalking", "Support and advice for people being stalked or harassed."},
 }

@@ -1,4 +1,4 @@
-package signpost
+package oruk
 
 import (
 	"bytes"
@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"waymark/internal/orukschema"
+	"waymark/signpost"
 )
 
 // TestExportMatchesUKProfile validates the export of every shipped seed
@@ -26,7 +27,7 @@ func TestExportMatchesUKProfile(t *testing.T) {
 		t.Fatalf("%d seed services, want at least 31", len(services))
 	}
 	var page bytes.Buffer
-	if err := EncodeORUK(&page, services); err != nil {
+	if err := Encode(&page, services); err != nil {
 		t.Fatal(err)
 	}
 	total := 0
@@ -36,7 +37,7 @@ func TestExportMatchesUKProfile(t *testing.T) {
 	}
 	for _, s := range services {
 		var b bytes.Buffer
-		if err := EncodeORUKService(&b, s); err != nil {
+		if err := EncodeService(&b, s); err != nil {
 			t.Fatal(err)
 		}
 		for _, v := range sch.Service(b.Bytes()) {
@@ -45,7 +46,7 @@ func TestExportMatchesUKProfile(t *testing.T) {
 		}
 	}
 	var list bytes.Buffer
-	if err := EncodeORUKPage(&list, services[:5], Page{Number: 2, Size: 5, Total: len(services)}, false); err != nil {
+	if err := EncodePage(&list, services[:5], Page{Number: 2, Size: 5, Total: len(services)}, false); err != nil {
 		t.Fatal(err)
 	}
 	for _, v := range sch.Page(list.Bytes(), false) {
@@ -70,11 +71,11 @@ func TestRewriteSeeds(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		items, err := DecodeORUK(bytes.NewReader(b))
+		items, err := Decode(bytes.NewReader(b))
 		if err != nil {
 			t.Fatal(err)
 		}
-		var services []Service
+		var services []signpost.Service
 		for _, it := range items {
 			if it.Err != nil {
 				t.Fatalf("%s: %s: %v", name, it.ID, it.Err)
@@ -82,7 +83,7 @@ func TestRewriteSeeds(t *testing.T) {
 			services = append(services, *it.Service)
 		}
 		var out bytes.Buffer
-		if err := EncodeORUK(&out, services); err != nil {
+		if err := Encode(&out, services); err != nil {
 			t.Fatal(err)
 		}
 		if err := os.WriteFile(path, out.Bytes(), 0o644); err != nil {
@@ -125,7 +126,7 @@ func TestImportRoundTripOfficialExamples(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			items, err := DecodeORUK(bytes.NewReader(raw))
+			items, err := Decode(bytes.NewReader(raw))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -134,7 +135,7 @@ func TestImportRoundTripOfficialExamples(t *testing.T) {
 			}
 			it := items[0]
 			var out bytes.Buffer
-			if err := EncodeORUKService(&out, *it.Service); err != nil {
+			if err := EncodeService(&out, *it.Service); err != nil {
 				t.Fatal(err)
 			}
 			for _, v := range sch.Service(out.Bytes()) {
@@ -217,11 +218,11 @@ func leafValues(path string, v any) []leaf {
 }
 
 // warnedFor finds the warning naming path or one of its parents.
-func warnedFor(path string, ws []FieldProblem) (FieldProblem, bool) {
+func warnedFor(path string, ws []signpost.FieldProblem) (signpost.FieldProblem, bool) {
 	for _, w := range ws {
 		if path == w.Field || strings.HasPrefix(path, w.Field+".") || strings.HasPrefix(path, w.Field+"[") {
 			return w, true
 		}
 	}
-	return FieldProblem{}, false
+	return signpost.FieldProblem{}, false
 }

@@ -1,4 +1,4 @@
-package signpost
+package oruk
 
 import (
 	"encoding/json"

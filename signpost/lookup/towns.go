@@ -1,4 +1,4 @@
-package signpost
+package lookup
 
 // towns maps UK towns and cities people name in a text to a central
 // postcode district, so that "Cardiff men" searches near CF10. The

@@ -1,40 +1,64 @@
-package signpost
+package oruk
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"strings"
 
 	"waymark/postcode"
+	"waymark/signpost"
 )
 
-// Import: an ORUK record mapped to a Service, for DecodeORUK. Problems are
+// Import: an ORUK record mapped to a Service, for Decode. Problems are
 // named by the record's ORUK field paths.
 
+// problems collects what is wrong with one record, named by its ORUK
+// field paths: a hard problem rejects the record, a soft one drops a
+// field.
+type problems struct {
+	hard, soft []signpost.FieldProblem
+}
+
+func (p *problems) warn(field, format string, args ...any) {
+	p.soft = append(p.soft, signpost.FieldProblem{Field: field, Problem: fmt.Sprintf(format, args...)})
+}
+
+// schedule checks one schedule as signpost.Validate does, named by its
+// place in the record, before any schedule is dropped.
+func (p *problems) schedule(path string, s *signpost.Schedule) {
+	warnings, err := signpost.ValidateSchedule(path, s)
+	p.soft = append(p.soft, warnings...)
+	var ve *signpost.ValidationError
+	if errors.As(err, &ve) {
+		p.hard = append(p.hard, ve.Problems...)
+	}
+}
+
 // fromORUK maps a decoded ORUK service to a Service, with problems named by
-// their ORUK field paths. Validate runs afterwards for the rest.
-func fromORUK(o *orukService) (Service, problems) {
+// their ORUK field paths. signpost.Validate runs afterwards for the rest.
+func fromORUK(o *orukService) (signpost.Service, problems) {
 	var p problems
 	x := o.Waymark
 	if x == nil {
 		x = &orukWaymark{}
 	}
-	s := Service{
+	s := signpost.Service{
 		ID: o.ID, Name: o.Name, ShortName: x.ShortName, Description: o.Description,
-		Status: Status(o.Status), URL: o.URL, Email: o.Email,
+		Status: signpost.Status(o.Status), URL: o.URL, Email: o.Email,
 		RespectAccredited: x.RespectAccredited, ConfidentialAddress: x.ConfidentialAddress,
 		Gateway: x.Gateway, Nations: x.Nations,
 		Vacancies: x.Vacancies, LastVerified: x.LastVerified, Sources: x.Sources,
 		VerificationNote: x.VerificationNote, Reverify: x.Reverify, Example: x.Example,
 	}
 	if x.ID != "" {
-		if ORUKID(x.ID) == strings.ToLower(strings.TrimSpace(o.ID)) {
+		if signpost.ORUKID(x.ID) == strings.ToLower(strings.TrimSpace(o.ID)) {
 			s.ID = x.ID
 		} else {
 			p.warn("x_waymark.id", "does not match the record's id; the record's id is used")
 		}
 	}
-	s.Exchange = Exchange{
+	s.Exchange = signpost.Exchange{
 		AlternateName: firstNonEmpty(o.AlternateName, x.AlternateName), Alert: o.Alert, Fees: o.Fees,
 		FeesDescription: firstNonEmpty(o.FeesDescription, x.FeesDescription), Accreditations: o.Accreditations,
 		AssurerEmail: o.AssurerEmail, LastModified: o.LastModified,
@@ -46,7 +70,7 @@ func fromORUK(o *orukService) (Service, problems) {
 		s.LastVerified = o.AssuredDate
 	}
 	if org := o.Organization; org != nil {
-		s.Organisation = Organisation{
+		s.Organisation = signpost.Organisation{
 			ID: org.ID, Name: org.Name, Description: org.Description, URL: org.Website, Email: org.Email,
 			Logo: org.Logo, URI: org.URI, ParentID: org.ParentID,
 		}
@@ -60,14 +84,14 @@ func fromORUK(o *orukService) (Service, problems) {
 			s.Organisation.Description = "" // what toORUK writes when it knows none
 		}
 		for _, id := range org.Identifiers {
-			s.Organisation.Identifiers = append(s.Organisation.Identifiers, OrgIdentifier(id))
+			s.Organisation.Identifiers = append(s.Organisation.Identifiers, signpost.OrgIdentifier(id))
 		}
 	}
 	if x.Phones != nil {
 		s.Phones = x.Phones
 	} else {
 		for _, ph := range o.Phones {
-			phone := Phone{ID: ph.ID, Number: strings.Trim(ph.Number, "\"' "), Extension: string(ph.Extension), Type: PhoneType(ph.Type), Description: ph.Description}
+			phone := signpost.Phone{ID: ph.ID, Number: strings.Trim(ph.Number, "\"' "), Extension: string(ph.Extension), Type: signpost.PhoneType(ph.Type), Description: ph.Description}
 			for _, l := range ph.Languages {
 				phone.Languages = append(phone.Languages, languageCode(l))
 			}
@@ -84,7 +108,7 @@ func fromORUK(o *orukService) (Service, problems) {
 		}
 		matched := false
 		for _, term := range []string{t.Term, firstNonEmpty(t.Code, t.XCode), t.Name} {
-			if c, ok := ParseCategory(term); ok {
+			if c, ok := signpost.ParseCategory(term); ok {
 				s.Categories = append(s.Categories, c)
 				matched = true
 				break
@@ -93,7 +117,7 @@ func fromORUK(o *orukService) (Service, problems) {
 		if matched && t.Taxonomy == categoryTaxonomy {
 			continue
 		}
-		s.Terms = append(s.Terms, Term{
+		s.Terms = append(s.Terms, signpost.Term{
 			AttributeID: a.ID, LinkType: a.LinkType, ID: t.ID, Code: firstNonEmpty(t.Code, t.XCode), Name: t.Name,
 			Description: t.Description, ParentID: t.ParentID, Taxonomy: t.Taxonomy, TermURI: t.TermURI, Term: t.Term,
 		})
@@ -119,7 +143,7 @@ func fromORUK(o *orukService) (Service, problems) {
 				s.Area.Centre, s.Area.RadiusKm = a.Centre, a.RadiusKm
 			}
 		}
-		rec := AreaRecord{
+		rec := signpost.AreaRecord{
 			ID: a.ID, Name: a.Name, Description: firstNonEmpty(a.Description, a.XDescription), Text: a.ServiceArea,
 			Extent: a.Extent, ExtentType: a.ExtentType, URI: a.URI,
 		}
@@ -139,7 +163,7 @@ func fromORUK(o *orukService) (Service, problems) {
 	}
 	s.Area.Description = firstNonEmpty(x.AreaDescription, strings.Join(descs, "; "))
 
-	s.Hours = Hours{Open247: x.Open247, BankHolidays: x.BankHolidays, Unverified: x.HoursUnverified, Text: x.HoursText}
+	s.Hours = signpost.Hours{Open247: x.Open247, BankHolidays: x.BankHolidays, Unverified: x.HoursUnverified, Text: x.HoursText}
 	for i, sc := range o.Schedules {
 		path := fmt.Sprintf("schedules[%d]", i)
 		if sc.Generated {
@@ -150,7 +174,7 @@ func fromORUK(o *orukService) (Service, problems) {
 			s.Hours.Unverified = true
 			continue
 		}
-		ours := Schedule{
+		ours := signpost.Schedule{
 			ID: sc.ID, ByDay: sc.ByDay, ByMonthDay: sc.ByMonthDay, DTStart: sc.DTStart,
 			OpensAt: sc.OpensAt, ClosesAt: sc.ClosesAt, Overnight: sc.Overnight,
 			BankHoliday: sc.BankHoliday, ValidFrom: sc.ValidFrom, ValidTo: sc.ValidTo, Description: sc.Description,
@@ -159,7 +183,7 @@ func fromORUK(o *orukService) (Service, problems) {
 		if strings.TrimSpace(sc.ByDay) == "" && (sc.OpensAt != "" || sc.ClosesAt != "") {
 			p.warn(path+".byday", "missing; taken as every day")
 		}
-		validateSchedule(&p, path, &ours)
+		p.schedule(path, &ours)
 		s.Hours.Schedules = append(s.Hours.Schedules, ours)
 	}
 
@@ -177,10 +201,10 @@ func fromORUK(o *orukService) (Service, problems) {
 	}
 
 	for _, f := range o.Funding {
-		s.Funding = append(s.Funding, Funding(f))
+		s.Funding = append(s.Funding, signpost.Funding(f))
 	}
 	for i, c := range o.CostOptions {
-		co := CostOption{
+		co := signpost.CostOption{
 			ID: c.ID, ValidFrom: c.ValidFrom, ValidTo: c.ValidTo, Option: c.Option,
 			Currency: firstNonEmpty(c.Currency, c.XCurrency), AmountDescription: c.AmountDescription,
 		}
@@ -195,7 +219,7 @@ func fromORUK(o *orukService) (Service, problems) {
 		s.CostOptions = append(s.CostOptions, co)
 	}
 	for _, c := range o.Contacts {
-		s.Contacts = append(s.Contacts, Contact(c))
+		s.Contacts = append(s.Contacts, signpost.Contact(c))
 	}
 
 	s.Eligibility.MinAge = mapAge(&p, "minimum_age", o.MinimumAge)
@@ -214,8 +238,8 @@ func fromORUK(o *orukService) (Service, problems) {
 	return s, p
 }
 
-func mapLocation(p *problems, path string, ol *orukLocation) Location {
-	l := Location{
+func mapLocation(p *problems, path string, ol *orukLocation) signpost.Location {
+	l := signpost.Location{
 		ID: ol.ID, Type: ol.LocationType, Name: ol.Name, Description: ol.Description, District: ol.District,
 		ExternalID: ol.ExternalID, ExternalIDType: ol.ExternalIDType,
 	}
@@ -269,7 +293,7 @@ func mapLocation(p *problems, path string, ol *orukLocation) Location {
 	}
 	if ai >= 0 {
 		a := addrs[ai]
-		addr := Address{
+		addr := signpost.Address{
 			ID: a.ID, Attention: a.Attention, Line1: a.Address1, Line2: firstNonEmpty(a.Address2, a.XAddress2), City: a.City,
 			Region: a.Region, StateProvince: a.StateProvince, PostalCode: a.PostalCode, Country: a.Country, Type: a.AddressType,
 		}
@@ -283,22 +307,22 @@ func mapLocation(p *problems, path string, ol *orukLocation) Location {
 		if pc, err := postcode.Parse(addr.PostalCode); district == "" && err == nil {
 			district = pc.District()
 		}
-		if addr.StateProvince != "" && addr.StateProvince == nationName(NationOfDistrict(district)) {
+		if addr.StateProvince != "" && addr.StateProvince == nationName(signpost.NationOfDistrict(district)) {
 			addr.StateProvince = "" // the nation toORUK writes from the postcode
 		}
 		l.Address = &addr
 	}
 	for _, ac := range ol.Accessibility {
-		l.Accessibility = append(l.Accessibility, Accessibility(ac))
+		l.Accessibility = append(l.Accessibility, signpost.Accessibility(ac))
 	}
 	return l
 }
 
 func languageCode(l orukLanguage) string {
-	if c := strings.ToLower(strings.TrimSpace(l.Code)); ValidLanguage(c) {
+	if c := strings.ToLower(strings.TrimSpace(l.Code)); signpost.ValidLanguage(c) {
 		return c
 	}
-	return languageNames[normTerm(l.Name)]
+	return signpost.LanguageByName(l.Name)
 }
 
 func mapAge(p *problems, field string, f *flexNumber) int {

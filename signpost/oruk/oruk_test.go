@@ -1,4 +1,4 @@
-package signpost
+package oruk
 
 import (
 	"bytes"
@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"waymark/postcode"
+	"waymark/signpost"
 )
 
 func decodeFile(t *testing.T, path string) []ImportItem {
@@ -22,11 +23,19 @@ func decodeFile(t *testing.T, path string) []ImportItem {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	items, err := DecodeORUK(f)
+	items, err := Decode(f)
 	if err != nil {
-		t.Fatalf("DecodeORUK(%s): %v", path, err)
+		t.Fatalf("Decode(%s): %v", path, err)
 	}
 	return items
+}
+
+func fields(ps []signpost.FieldProblem) []string {
+	var out []string
+	for _, p := range ps {
+		out = append(out, p.Field)
+	}
+	return out
 }
 
 // The Open Referral UK examples must import: their impossible coordinates
@@ -63,7 +72,7 @@ func TestDecodeORUKExamples(t *testing.T) {
 			if len(s.Locations) != 1 || s.Locations[0].Point != nil || s.Locations[0].Name != "MyCity Civic Center" {
 				t.Errorf("%s: location %+v", name, s.Locations)
 			}
-			want := []Schedule{{ID: "48102e86-bb50-41c4-8f1e-e269368c41d1", ByDay: "TH,FR", ByMonthDay: "2,3,4", DTStart: "2005-01-01",
+			want := []signpost.Schedule{{ID: "48102e86-bb50-41c4-8f1e-e269368c41d1", ByDay: "TH,FR", ByMonthDay: "2,3,4", DTStart: "2005-01-01",
 				OpensAt: "10:00", ClosesAt: "18:00", ValidFrom: "2005-01-01", ValidTo: "2005-01-01",
 				Description:   "The service is available from 10 am to 6pm weekdays. The service is not available on public holidays.",
 				Link:          "http://example.com",
@@ -104,9 +113,9 @@ func TestDecodeORUKShapes(t *testing.T) {
 		{"byte order mark", "\xef\xbb\xbf" + svc("a"), []string{"a"}, nil},
 	}
 	for _, tt := range tests {
-		items, err := DecodeORUK(strings.NewReader(tt.in))
+		items, err := Decode(strings.NewReader(tt.in))
 		if err != nil {
-			t.Errorf("%s: DecodeORUK error %v", tt.name, err)
+			t.Errorf("%s: Decode error %v", tt.name, err)
 			continue
 		}
 		var ids, rejected []string
@@ -139,16 +148,16 @@ func TestDecodeORUKShapes(t *testing.T) {
 
 func TestDecodeORUKRejectionNamesField(t *testing.T) {
 	in := `{"id":"x","name":"X","schedules":[{"byday":"MO","opens_at":"09:00","closes_at":"08:00"}]}`
-	items, err := DecodeORUK(strings.NewReader(in))
+	items, err := Decode(strings.NewReader(in))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var ve *ValidationError
+	var ve *signpost.ValidationError
 	if !errors.As(items[0].Err, &ve) || ve.Problems[0].Field != "schedules[0].closes_at" {
 		t.Fatalf("error = %v, want one naming schedules[0].closes_at", items[0].Err)
 	}
 	in = `{"id":"x","name":"X","schedules":[{"freq":"MONTHLY","byday":"1MO","opens_at":"09:00","closes_at":"10:00"},{"byday":"TU","opens_at":"09:00","closes_at":"10:00"}]}`
-	items, _ = DecodeORUK(strings.NewReader(in))
+	items, _ = Decode(strings.NewReader(in))
 	if items[0].Err != nil || !items[0].Service.Hours.Unverified || len(items[0].Service.Hours.Schedules) != 1 {
 		t.Errorf("monthly schedule: %+v", items[0])
 	}
@@ -159,13 +168,13 @@ func TestDecodeORUKRejectionNamesField(t *testing.T) {
 
 func TestDecodeORUKWholeInputErrors(t *testing.T) {
 	for _, in := range []string{"", "   ", "not json", `"a string"`, `{"contents": 5}`, "{\n\"id\": \"a\",\n", "42"} {
-		if items, err := DecodeORUK(strings.NewReader(in)); !errors.Is(err, ErrORUK) {
-			t.Errorf("DecodeORUK(%q) = %v, %v; want ErrORUK", in, items, err)
+		if items, err := Decode(strings.NewReader(in)); !errors.Is(err, ErrFormat) {
+			t.Errorf("Decode(%q) = %v, %v; want ErrFormat", in, items, err)
 		}
 	}
 }
 
-func allSeeds(t testing.TB) []Service {
+func allSeeds(t testing.TB) []signpost.Service {
 	t.Helper()
 	national, err := Seed()
 	if err != nil {
@@ -178,13 +187,13 @@ func allSeeds(t testing.TB) []Service {
 	return append(national, demo...)
 }
 
-func importAll(t *testing.T, r *bytes.Buffer) []Service {
+func importAll(t *testing.T, r *bytes.Buffer) []signpost.Service {
 	t.Helper()
-	items, err := DecodeORUK(r)
+	items, err := Decode(r)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out []Service
+	var out []signpost.Service
 	for _, it := range items {
 		if it.Err != nil {
 			t.Fatalf("record %s: %v %v", it.ID, it.Err, it.Warnings)
@@ -208,50 +217,50 @@ func TestORUKRoundTrip(t *testing.T) {
 		first = append(first, *decodeFile(t, filepath.Join("testdata", "oruk", name))[0].Service)
 	}
 	first[len(first)-1].ID = "list-copy" // the two examples share an id
-	full := Service{
-		ID: "every-field", Name: "Every Field", ShortName: "Every", Description: "All of it.", Status: StatusTemporarilyClosed,
-		Organisation: Organisation{ID: "org-1", Name: "Org", Description: "An org", URL: "https://example.org", Email: "org@example.org",
+	full := signpost.Service{
+		ID: "every-field", Name: "Every Field", ShortName: "Every", Description: "All of it.", Status: signpost.StatusTemporarilyClosed,
+		Organisation: signpost.Organisation{ID: "org-1", Name: "Org", Description: "An org", URL: "https://example.org", Email: "org@example.org",
 			Logo: "https://example.org/logo.png", URI: "https://example.org/org", ParentID: "cd09a387-91f4-4555-94ec-e799c35344cd",
-			Identifiers: []OrgIdentifier{{Scheme: "GB-CHC", Type: "Charity number", Identifier: "123"}}},
-		Categories: []Category{CategoryPerpetratorProgramme, CategoryLGBT}, RespectAccredited: true,
-		Phones: []Phone{{Number: "023 8049 6999", Extension: "12", Type: PhoneVoice, Description: "Main", Languages: []string{"cy"}},
-			{Number: "07700 900999", Type: PhoneText}, {Number: "0808 157 0999", Type: PhoneTextphone}},
+			Identifiers: []signpost.OrgIdentifier{{Scheme: "GB-CHC", Type: "Charity number", Identifier: "123"}}},
+		Categories: []signpost.Category{signpost.CategoryPerpetratorProgramme, signpost.CategoryLGBT}, RespectAccredited: true,
+		Phones: []signpost.Phone{{Number: "023 8049 6999", Extension: "12", Type: signpost.PhoneVoice, Description: "Main", Languages: []string{"cy"}},
+			{Number: "07700 900999", Type: signpost.PhoneText}, {Number: "0808 157 0999", Type: signpost.PhoneTextphone}},
 		URL: "https://example.org/svc", Email: "svc@example.org",
-		Locations: []Location{{Name: "Hall", Description: "Back door", Point: &postcode.Point{Lat: 50.91, Lon: -1.41},
-			Address:    &Address{Line1: "1 Road", Line2: "Flat 2", City: "Southampton", Region: "Hampshire", PostalCode: "SO14 7DU", Country: "UK", Attention: "Reception"},
+		Locations: []signpost.Location{{Name: "Hall", Description: "Back door", Point: &postcode.Point{Lat: 50.91, Lon: -1.41},
+			Address:    &signpost.Address{Line1: "1 Road", Line2: "Flat 2", City: "Southampton", Region: "Hampshire", PostalCode: "SO14 7DU", Country: "UK", Attention: "Reception"},
 			ExternalID: "10092008082", ExternalIDType: "UPRN",
-			Accessibility: []Accessibility{{Description: "Ramp", Details: "At the side", URL: "https://example.org/access"}}},
-			{Name: "PO box", Type: "postal", Address: &Address{Line1: "PO Box 1", City: "Cardiff", PostalCode: "CF10 1AA"}}},
-		Area:    ServiceArea{Districts: []string{"SO14", "SO15"}, Centre: &postcode.Point{Lat: 50.9, Lon: -1.4}, RadiusKm: 12.5, Description: "Around"},
-		Nations: []Nation{England, Wales},
-		Hours: Hours{Schedules: []Schedule{
+			Accessibility: []signpost.Accessibility{{Description: "Ramp", Details: "At the side", URL: "https://example.org/access"}}},
+			{Name: "PO box", Type: "postal", Address: &signpost.Address{Line1: "PO Box 1", City: "Cardiff", PostalCode: "CF10 1AA"}}},
+		Area:    signpost.ServiceArea{Districts: []string{"SO14", "SO15"}, Centre: &postcode.Point{Lat: 50.9, Lon: -1.4}, RadiusKm: 12.5, Description: "Around"},
+		Nations: []signpost.Nation{signpost.England, signpost.Wales},
+		Hours: signpost.Hours{Schedules: []signpost.Schedule{
 			{ByDay: "MO,WE", OpensAt: "09:00", ClosesAt: "17:30", ValidFrom: "2026-01-01", ValidTo: "2026-12-31", Description: "Days",
 				ByMonthDay: "1,-1", DTStart: "2026-01-01", Link: "https://example.org/book", AttendingType: "in person", Notes: "Knock"},
 			{ByDay: "FR,SA", OpensAt: "22:00", ClosesAt: "02:00", Overnight: true},
 			{ByDay: "MO,TU,WE,TH,FR,SA,SU", OpensAt: "10:00", ClosesAt: "12:00", BankHoliday: true},
-		}, BankHolidays: BankHolidaysClosed, Unverified: true, Text: "Days and nights"},
+		}, BankHolidays: signpost.BankHolidaysClosed, Unverified: true, Text: "Days and nights"},
 		Languages: []string{"en", "bfi"}, Interpreting: true,
-		Eligibility:  Eligibility{Gender: GenderMen, MinAge: 16, MaxAge: 99, AcceptsChildren: true, ChildrenMaxAge: 10, NRPF: true, WheelchairAccess: true, Description: "Men"},
-		Referral:     Referral{Self: true, Professional: true, Description: "Ring us"},
-		Vacancies:    &Vacancies{Count: 2, UpdatedAt: time.Date(2026, 2, 1, 8, 30, 0, 0, time.UTC), Note: "Two rooms"},
+		Eligibility:  signpost.Eligibility{Gender: signpost.GenderMen, MinAge: 16, MaxAge: 99, AcceptsChildren: true, ChildrenMaxAge: 10, NRPF: true, WheelchairAccess: true, Description: "Men"},
+		Referral:     signpost.Referral{Self: true, Professional: true, Description: "Ring us"},
+		Vacancies:    &signpost.Vacancies{Count: 2, UpdatedAt: time.Date(2026, 2, 1, 8, 30, 0, 0, time.UTC), Note: "Two rooms"},
 		LastVerified: "2026-01-20", Sources: []string{"https://example.org/a", "phone call"}, VerificationNote: "Rang them", Reverify: true, Example: true,
-		Exchange: Exchange{
+		Exchange: signpost.Exchange{
 			AlternateName: "EF", Alert: "Closed on Friday", Fees: "None", FeesDescription: "Free", Accreditations: "Respect",
 			AssurerEmail: "check@example.org", LastModified: "2026-01-20T10:00:00.5Z", WaitTime: "A week", Licenses: "None",
 			InterpretationServices: "Language Line",
-			Funding:                []Funding{{ID: "1f2df32c-bf08-4b8e-bd6f-e834014b19bc", Source: "Council"}},
-			CostOptions:            []CostOption{{ValidFrom: "2026-01-01", Option: "Group", Currency: "GBP", Amount: func() *float64 { v := 0.0; return &v }(), AmountDescription: "free"}},
-			Contacts:               []Contact{{Name: "Duty worker", Title: "Coordinator"}},
-			Terms:                  []Term{{Name: "Domestic abuse support", Taxonomy: "lga", Code: "DA1", Description: "LGA term", TermURI: "https://example.org/t"}},
+			Funding:                []signpost.Funding{{ID: "1f2df32c-bf08-4b8e-bd6f-e834014b19bc", Source: "Council"}},
+			CostOptions:            []signpost.CostOption{{ValidFrom: "2026-01-01", Option: "Group", Currency: "GBP", Amount: func() *float64 { v := 0.0; return &v }(), AmountDescription: "free"}},
+			Contacts:               []signpost.Contact{{Name: "Duty worker", Title: "Coordinator"}},
+			Terms:                  []signpost.Term{{Name: "Domestic abuse support", Taxonomy: "lga", Code: "DA1", Description: "LGA term", TermURI: "https://example.org/t"}},
 		},
 	}
-	if w, err := Validate(&full); err != nil || len(w) > 0 {
+	if w, err := signpost.Validate(&full); err != nil || len(w) > 0 {
 		t.Fatalf("full record: %v %v", w, err)
 	}
 	first = append(first, full)
 
 	var buf bytes.Buffer
-	if err := EncodeORUK(&buf, first); err != nil {
+	if err := Encode(&buf, first); err != nil {
 		t.Fatal(err)
 	}
 	second := importAll(t, &buf)
@@ -259,7 +268,7 @@ func TestORUKRoundTrip(t *testing.T) {
 		t.Errorf("round trip (-first +second):\n%s", diff)
 	}
 	buf.Reset()
-	if err := EncodeORUK(&buf, nil); err != nil {
+	if err := Encode(&buf, nil); err != nil {
 		t.Fatal(err)
 	}
 	if got := importAll(t, &buf); len(got) != 0 {
@@ -270,17 +279,17 @@ func TestORUKRoundTrip(t *testing.T) {
 // The confidential address never reaches an export, even when a Service
 // value that skipped Validate holds one.
 func TestORUKExportOmitsConfidentialAddress(t *testing.T) {
-	s := Service{
-		ID: "refuge", Name: "Refuge", ConfidentialAddress: true, Gateway: &Gateway{Phone: "0808 157 0101"},
-		Locations: []Location{{Name: "Secret House", Description: "By the park", District: "SO15",
+	s := signpost.Service{
+		ID: "refuge", Name: "Refuge", ConfidentialAddress: true, Gateway: &signpost.Gateway{Phone: "0808 157 0101"},
+		Locations: []signpost.Location{{Name: "Secret House", Description: "By the park", District: "SO15",
 			Point:   &postcode.Point{Lat: 50.9171234, Lon: -1.4261234},
-			Address: &Address{Line1: "12 Secret Road", City: "Southampton", PostalCode: "SO15 2ZZ"}}},
+			Address: &signpost.Address{Line1: "12 Secret Road", City: "Southampton", PostalCode: "SO15 2ZZ"}}},
 	}
 	var buf bytes.Buffer
-	if err := EncodeORUK(&buf, []Service{s}); err != nil {
+	if err := Encode(&buf, []signpost.Service{s}); err != nil {
 		t.Fatal(err)
 	}
-	if err := EncodeORUKService(&buf, s); err != nil {
+	if err := EncodeService(&buf, s); err != nil {
 		t.Fatal(err)
 	}
 	for _, leak := range []string{"Secret", "12 ", "SO15 2ZZ", "50.917", "-1.426", "park", "latitude", "addresses"} {
@@ -296,7 +305,7 @@ func TestORUKExportOmitsConfidentialAddress(t *testing.T) {
 func TestEncodeORUKServiceShape(t *testing.T) {
 	s := allSeeds(t)[0]
 	var buf bytes.Buffer
-	if err := EncodeORUKService(&buf, s); err != nil {
+	if err := EncodeService(&buf, s); err != nil {
 		t.Fatal(err)
 	}
 	var m map[string]any
@@ -312,10 +321,10 @@ func TestEncodeORUKServiceShape(t *testing.T) {
 	if _, ok := m["phones"]; ok {
 		t.Error("service JSON has phones, which the UK profile removed")
 	}
-	if x, _ := m["x_waymark"].(map[string]any); x["phones"] == nil || x["id"] != s.ID || m["id"] != ORUKID(s.ID) {
+	if x, _ := m["x_waymark"].(map[string]any); x["phones"] == nil || x["id"] != s.ID || m["id"] != signpost.ORUKID(s.ID) {
 		t.Errorf("x_waymark lacks the phones or the readable id: %v", x)
 	}
-	items, err := DecodeORUK(&buf)
+	items, err := Decode(&buf)
 	if err != nil || len(items) != 1 || !cmp.Equal(*items[0].Service, s) {
 		t.Errorf("single service does not re-import: %v %v", err, items)
 	}
@@ -331,11 +340,13 @@ func FuzzDecodeORUK(f *testing.F) {
 	f.Add([]byte(`{"id":"a","name":"A","schedules":[{"byday":"MO","opens_at":"22:00","closes_at":"02:00","x_waymark_overnight":true}]}` + "\n" + `{"id":"b"}`))
 	f.Add([]byte(`{"content":[{"id":"c","name":"C","x_waymark":{"confidential_address":true},"service_at_locations":[{"location":{"latitude":"50.9","longitude":"-1.4","x_waymark_district":"so15"}}]}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		items, err := DecodeORUK(bytes.NewReader(data))
+		items, err := Decode(bytes.NewReader(data))
 		if err != nil {
 			return
 		}
-		var good []Service
+		// A second decoding gives copies that share no memory with the first.
+		copies, _ := Decode(bytes.NewReader(data))
+		var good []signpost.Service
 		for _, it := range items {
 			if (it.Err == nil) == (it.Service == nil) {
 				t.Fatalf("item %d: service %v, err %v", it.Index, it.Service != nil, it.Err)
@@ -352,18 +363,18 @@ func FuzzDecodeORUK(f *testing.F) {
 				}
 			}
 			// A validated service validates again without change.
-			again := cloneService(s)
-			if _, err := Validate(&again); err != nil {
+			again := *copies[it.Index].Service
+			if _, err := signpost.Validate(&again); err != nil {
 				t.Fatalf("validated service fails again: %v", err)
 			}
 			good = append(good, s)
 		}
 		// What imports, exports and re-imports.
 		var buf bytes.Buffer
-		if err := EncodeORUK(&buf, good); err != nil {
+		if err := Encode(&buf, good); err != nil {
 			t.Fatal(err)
 		}
-		back, err := DecodeORUK(&buf)
+		back, err := Decode(&buf)
 		if err != nil {
 			t.Fatalf("re-import: %v", err)
 		}

@@ -1,9 +1,7 @@
-package signpost
+package oruk
 
 import (
 	"bytes"
-	"crypto/sha1"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -11,6 +9,7 @@ import (
 	"strings"
 
 	"waymark/postcode"
+	"waymark/signpost"
 )
 
 // The Open Referral UK JSON shape as Waymark reads and writes it: the
@@ -142,8 +141,8 @@ type orukSchedule struct {
 	Notes         string      `json:"notes,omitempty"`
 	Overnight     bool        `json:"x_waymark_overnight,omitempty"`
 	BankHoliday   bool        `json:"x_waymark_bank_holiday,omitempty"`
-	// Generated marks the schedule EncodeORUK writes for a 24/7 service so
-	// that plain ORUK consumers see the hours; DecodeORUK skips it.
+	// Generated marks the schedule Encode writes for a 24/7 service so
+	// that plain ORUK consumers see the hours; Decode skips it.
 	Generated bool `json:"x_waymark_generated,omitempty"`
 }
 
@@ -250,43 +249,43 @@ type orukTaxonomyTerm struct {
 // orukWaymark carries what the UK profile has no field for.
 type orukWaymark struct {
 	// ID is the service's Waymark id when it is not a UUID (the ORUK id is
-	// then derived from it: ORUKID).
-	ID                  string           `json:"id,omitempty"`
-	ShortName           string           `json:"short_name,omitempty"`
-	AlternateName       string           `json:"alternate_name,omitempty"`
-	Phones              []Phone          `json:"phones,omitempty"`
-	Languages           []string         `json:"languages,omitempty"`
-	Interpreting        bool             `json:"interpreting,omitempty"`
-	InterpretationText  string           `json:"interpretation_services,omitempty"`
-	FeesDescription     string           `json:"fees_description,omitempty"`
-	WaitTime            string           `json:"wait_time,omitempty"`
-	Licenses            string           `json:"licenses,omitempty"`
-	RespectAccredited   bool             `json:"respect_accredited,omitempty"`
-	ConfidentialAddress bool             `json:"confidential_address,omitempty"`
-	Gateway             *Gateway         `json:"gateway,omitempty"`
-	Nations             []Nation         `json:"nations,omitempty"`
-	Open247             bool             `json:"open_24_7,omitempty"`
-	BankHolidays        BankHolidayRule  `json:"bank_holidays,omitempty"`
-	HoursUnverified     bool             `json:"hours_unverified,omitempty"`
-	HoursText           string           `json:"hours_text,omitempty"`
-	Eligibility         *orukEligibility `json:"eligibility,omitempty"`
-	Referral            *orukReferral    `json:"referral,omitempty"`
-	AreaDescription     string           `json:"service_area_description,omitempty"`
-	Vacancies           *Vacancies       `json:"vacancies,omitempty"`
-	LastVerified        string           `json:"last_verified,omitempty"`
-	Sources             []string         `json:"sources,omitempty"`
-	VerificationNote    string           `json:"verification_note,omitempty"`
-	Reverify            bool             `json:"reverify,omitempty"`
-	Example             bool             `json:"example,omitempty"`
+	// then derived from it: signpost.ORUKID).
+	ID                  string                   `json:"id,omitempty"`
+	ShortName           string                   `json:"short_name,omitempty"`
+	AlternateName       string                   `json:"alternate_name,omitempty"`
+	Phones              []signpost.Phone         `json:"phones,omitempty"`
+	Languages           []string                 `json:"languages,omitempty"`
+	Interpreting        bool                     `json:"interpreting,omitempty"`
+	InterpretationText  string                   `json:"interpretation_services,omitempty"`
+	FeesDescription     string                   `json:"fees_description,omitempty"`
+	WaitTime            string                   `json:"wait_time,omitempty"`
+	Licenses            string                   `json:"licenses,omitempty"`
+	RespectAccredited   bool                     `json:"respect_accredited,omitempty"`
+	ConfidentialAddress bool                     `json:"confidential_address,omitempty"`
+	Gateway             *signpost.Gateway        `json:"gateway,omitempty"`
+	Nations             []signpost.Nation        `json:"nations,omitempty"`
+	Open247             bool                     `json:"open_24_7,omitempty"`
+	BankHolidays        signpost.BankHolidayRule `json:"bank_holidays,omitempty"`
+	HoursUnverified     bool                     `json:"hours_unverified,omitempty"`
+	HoursText           string                   `json:"hours_text,omitempty"`
+	Eligibility         *orukEligibility         `json:"eligibility,omitempty"`
+	Referral            *orukReferral            `json:"referral,omitempty"`
+	AreaDescription     string                   `json:"service_area_description,omitempty"`
+	Vacancies           *signpost.Vacancies      `json:"vacancies,omitempty"`
+	LastVerified        string                   `json:"last_verified,omitempty"`
+	Sources             []string                 `json:"sources,omitempty"`
+	VerificationNote    string                   `json:"verification_note,omitempty"`
+	Reverify            bool                     `json:"reverify,omitempty"`
+	Example             bool                     `json:"example,omitempty"`
 }
 
 type orukEligibility struct {
-	Gender           Gender `json:"gender,omitempty"`
-	AcceptsChildren  bool   `json:"accepts_children,omitempty"`
-	ChildrenMaxAge   int    `json:"children_max_age,omitempty"`
-	NRPF             bool   `json:"nrpf,omitempty"`
-	WheelchairAccess bool   `json:"wheelchair_access,omitempty"`
-	Description      string `json:"description,omitempty"`
+	Gender           signpost.Gender `json:"gender,omitempty"`
+	AcceptsChildren  bool            `json:"accepts_children,omitempty"`
+	ChildrenMaxAge   int             `json:"children_max_age,omitempty"`
+	NRPF             bool            `json:"nrpf,omitempty"`
+	WheelchairAccess bool            `json:"wheelchair_access,omitempty"`
+	Description      string          `json:"description,omitempty"`
 }
 
 type orukReferral struct {
@@ -352,56 +351,12 @@ func (f flexNumber) MarshalJSON() ([]byte, error) {
 
 func num(v float64) *flexNumber { return &flexNumber{v: v} }
 
-// subID gives sub-records (phones, schedules, locations) stable UUIDs
-// (version 5, SHA-1 of the service id and the path), as HSDS asks for ids
-// and Waymark keeps none for them.
-func subID(serviceID, path string) string {
-	h := sha1.Sum([]byte("waymark/" + serviceID + "/" + path))
-	h[6] = h[6]&0x0f | 0x50
-	h[8] = h[8]&0x3f | 0x80
-	var b [36]byte
-	hex.Encode(b[0:8], h[0:4])
-	b[8] = '-'
-	hex.Encode(b[9:13], h[4:6])
-	b[13] = '-'
-	hex.Encode(b[14:18], h[6:8])
-	b[18] = '-'
-	hex.Encode(b[19:23], h[8:10])
-	b[23] = '-'
-	hex.Encode(b[24:36], h[10:16])
-	return string(b[:])
-}
-
 // categoryTaxonomy names Waymark's vocabulary in exported attributes.
 const categoryTaxonomy = "waymark-signposting"
 
-// isUUID reports whether s is a UUID in its 8-4-4-4-12 hex spelling, as
-// the UK profile's "uuid" format asks.
-func isUUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
-				return false
-			}
-		}
-	}
-	return true
-}
+// subID and keepID are signpost's derivation of ORUK ids (ORUKRecordID),
+// under the names the mapping reads best with: subID for a record Waymark
+// writes itself, keepID for one that may have kept its own UUID.
+func subID(serviceID, path string) string { return signpost.ORUKRecordID("", serviceID, path) }
 
-// keepID returns id when it is a UUID, else a stable one derived from the
-// service and the record's path.
-func keepID(id, serviceID, path string) string {
-	if isUUID(id) {
-		return strings.ToLower(id)
-	}
-	return subID(serviceID, path)
-}
+func keepID(id, serviceID, path string) string { return signpost.ORUKRecordID(id, serviceID, path) }
