@@ -14,6 +14,3 @@ var veil = base32.NewEncoding("bcdfghjkmnpqrstwxzBCDFGHJKMNPQRS").WithPadding(ba
 // Veil encodes b for an answer of the app listener (the app's unv
 // reverses it).
 func Veil(b []byte) string { return veil.EncodeToString(b) }
-
-// Unveil reverses Veil.
-func Unveil(s string) ([]byte, error) { return veil.DecodeString(s) }

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"waymark/disguise"
+	"waymark/disguise/phonetest"
 	"waymark/internal/randid"
 	"waymark/postcode"
 	"waymark/server/appapi"
@@ -84,7 +84,7 @@ func decodeV(t *testing.T, b []byte, into any) {
 	if err := json.Unmarshal(b, &env); err != nil {
 		t.Fatalf("answer %s: %v", b, err)
 	}
-	raw, err := disguise.Unveil(env.V)
+	raw, err := phonetest.Unveil(env.V)
 	if err != nil {
 		t.Fatalf("v: %v", err)
 	}

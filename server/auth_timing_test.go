@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"waymark/staff"
+	"waymark/staff/stafftest"
 )
 
 // TestLoginTimingKnownVersusUnknown: a failed sign-in takes the same time
@@ -63,5 +64,5 @@ func loginMedian(ds []time.Duration) time.Duration {
 }
 
 // withArgon2 uses production-strength (or other) password hashing instead
-// of staff.TestParams; the timing test needs it.
+// of stafftest.Params; the timing test needs it.
 func withArgon2(p staff.Params) envOption { return func(o *envOptions) { o.argon2 = p } }

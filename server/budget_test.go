@@ -15,6 +15,7 @@ import (
 	"waymark/postcode"
 	"waymark/seal"
 	"waymark/staff"
+	"waymark/staff/stafftest"
 	"waymark/store"
 )
 
@@ -102,7 +103,7 @@ func TestAnswerWithinBudgetWhileRedisIsSlow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := staff.NewService(staff.Options{Store: st, Argon2: staff.TestParams(), Districts: districts, Logger: discard()})
+	svc, err := staff.NewService(staff.Options{Store: st, Argon2: stafftest.Params(), Districts: districts, Logger: discard()})
 	if err != nil {
 		t.Fatal(err)
 	}

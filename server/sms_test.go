@@ -25,6 +25,7 @@ import (
 	"waymark/seal"
 	"waymark/sms"
 	"waymark/staff"
+	"waymark/staff/stafftest"
 )
 
 // The SMS suite: Twilio's webhooks against the real handler, real services
@@ -127,7 +128,7 @@ func newSMSEnv(t *testing.T, opts ...smsOption) *smsEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env.Staff, err = staff.NewService(staff.Options{Store: env.Store, Now: env.Clock.Now, Argon2: staff.TestParams(), Districts: dir, Logger: logger})
+	env.Staff, err = staff.NewService(staff.Options{Store: env.Store, Now: env.Clock.Now, Argon2: stafftest.Params(), Districts: dir, Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,6 +21,7 @@ import (
 	"waymark/seal"
 	"waymark/server/respond"
 	"waymark/staff"
+	"waymark/staff/stafftest"
 	"waymark/store"
 )
 
@@ -82,7 +83,7 @@ func withInsecureCookies() envOption { return func(o *envOptions) { o.insecureCo
 // and the HTTP server; everything stops when t ends.
 func newTestEnv(t *testing.T, opts ...envOption) *testEnv {
 	t.Helper()
-	o := envOptions{argon2: staff.TestParams()}
+	o := envOptions{argon2: stafftest.Params()}
 	for _, f := range opts {
 		f(&o)
 	}

@@ -41,14 +41,6 @@ func DefaultParams() Params {
 	return Params{Memory: 19 * 1024, Time: 2, Threads: 1, SaltLen: 16, KeyLen: 32}
 }
 
-// TestParams are stafftest.Params, for the tests outside this package
-// that have not moved to stafftest yet.
-//
-// Deprecated: use stafftest.Params.
-func TestParams() Params {
-	return Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32, Cheap: true}
-}
-
 // check reports whether p is at least DefaultParams, or Cheap in a test.
 func (p Params) check() error {
 	if p.Cheap {

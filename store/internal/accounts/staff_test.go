@@ -17,6 +17,7 @@ import (
 	"waymark/pii"
 	"waymark/problem"
 	"waymark/staff"
+	"waymark/staff/stafftest"
 )
 
 func staffAccount(t *testing.T, username string, phone string) *staff.Account {
@@ -25,7 +26,7 @@ func staffAccount(t *testing.T, username string, phone string) *staff.Account {
 		ID: randid.New("s_", 20), Username: username, DisplayName: "Sam Okafor",
 		Roles: []staff.Role{staff.RoleResponder, staff.RoleCaseworker}, Teams: []string{"south"},
 		Created:      time.UnixMilli(time.Now().UnixMilli()),
-		PasswordHash: staff.Secret(staff.HashPassword("correct horse battery", staff.TestParams())),
+		PasswordHash: staff.Secret(staff.HashPassword("correct horse battery", stafftest.Params())),
 		TOTPSecret:   "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP",
 		TOTPStep:     100,
 	}
