@@ -419,7 +419,7 @@ type Commit struct {
 	// Retention is the alert retention in force, for trimming indexes.
 	Retention time.Duration
 	// GuardPolicies commits a new alert only if the policy set snapshotted
-	// into it is still the team's version in the store (PolicyGuard);
+	// into it is still the team's version in the store (Store.Policies);
 	// otherwise the commit is stale and decided again.
 	GuardPolicies bool
 }

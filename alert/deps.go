@@ -112,7 +112,6 @@ type Metrics interface {
 // but nobody is paged (the state machine's own tests).
 type EscalationDeps struct {
 	Store    EscalationStore
-	Policies oncall.PolicySource
 	Rotas    oncall.RotaSource
 	People   oncall.People
 	Presence oncall.Presence

@@ -9,57 +9,24 @@ import (
 	"waymark/oncall"
 )
 
-// The intake's fast path. A signal is decided on three things read from
+// The intake's one path. A signal is decided on three things read from
 // the store: the case's record (team, risk, owner, PIN hashes), the case's
 // alert state, and the team's escalation policies. Read one after the
-// other they cost a round trip each before the commit; here the store
-// reads the record in the same round trip as the state, and the policies
-// come from memory with the commit guarding their version, so a signal
-// costs one read and one commit. Both are optional capabilities of the
-// Store: with a store that has neither, the intake reads as before.
+// other they would cost a round trip each before the commit; instead the
+// store reads the record in the same round trip as the state (DecideCase
+// fills CaseState.Record), and the policies come from memory with the
+// commit guarding their version (Commit.GuardPolicies), so a signal costs
+// one read and one commit.
 
-// CaseRecordReader is implemented by a Store whose DecideCase fills
-// CaseState.Record: the case's plain fields, read in the same round trip
-// as its alert state (nil when the case does not exist).
-type CaseRecordReader interface {
-	ReadsCaseRecord()
-}
-
-// PolicyGuard is implemented by a Store whose commit of a new alert is
-// refused as stale (and decided again) when the team's stored policy set
-// is no longer the version snapshotted into the alert (Alert.Policy,
-// Version 0 for a team that set none). With it the intake keeps each
-// team's policies in memory and still never raises an alert under
-// policies that were replaced before it was stored.
-type PolicyGuard interface {
-	GuardsPolicyVersions()
-}
-
-// RecordFacts is implemented by a CaseSource that decides a case's facts
-// (expiry, PIN check) from a record the store already read.
-type RecordFacts interface {
-	// FactsFrom is CaseSource.Facts on rec; nil rec is ErrNotFound.
-	FactsFrom(ctx context.Context, rec *casework.Case, pin string) (CaseFacts, PIN, error)
-}
-
-// intakeFacts returns the case's facts and, when pin is not nil, what the
-// PIN was (PINNone for an empty one: both comparisons still run).
+// intakeFacts returns the case's facts, decided on rec, the record the
+// store read with the case's state, and, when pin is not nil, what the PIN
+// was (PINNone for an empty one: both comparisons still run).
 func (s *Service) intakeFacts(ctx context.Context, rec *casework.Case, caseID string, pin *string) (CaseFacts, PIN, error) {
 	p := ""
 	if pin != nil {
 		p = *pin
 	}
-	var (
-		facts CaseFacts
-		got   PIN
-		err   error
-	)
-	rf, ok := s.cases.(RecordFacts)
-	if _, reads := s.store.(CaseRecordReader); ok && reads {
-		facts, got, err = rf.FactsFrom(ctx, rec, p)
-	} else {
-		facts, got, err = s.cases.Facts(ctx, caseID, p)
-	}
+	facts, got, err := s.cases.FactsFrom(ctx, caseID, rec, p)
 	if err != nil {
 		return CaseFacts{}, PINNone, err
 	}
@@ -69,16 +36,12 @@ func (s *Service) intakeFacts(ctx context.Context, rec *casework.Case, caseID st
 	return facts, got, nil
 }
 
-// intakePolicies returns team's policy set for raising. When the policy
-// source is the store itself and the store guards policy versions, the
-// set comes from memory (fresh reads it anew) and guard says the commit
-// must check its version; otherwise it is read every time.
+// intakePolicies returns team's policy set for raising and whether the
+// commit must guard its version. With escalation wired the set comes from
+// memory (fresh reads it anew) and the commit checks its version; without
+// it every alert follows the defaults.
 func (s *Service) intakePolicies(ctx context.Context, team string, fresh bool) (ps *oncall.PolicySet, guard bool, err error) {
-	if s.esc == nil || s.esc.Policies == nil || team == "" {
-		ps, err = s.policies(ctx, team)
-		return ps, false, err
-	}
-	if _, ok := s.store.(PolicyGuard); !ok || any(s.esc.Policies) != any(s.store) {
+	if s.esc == nil || team == "" {
 		ps, err = s.policies(ctx, team)
 		return ps, false, err
 	}
@@ -99,7 +62,7 @@ func (s *Service) intakePolicies(ctx context.Context, team string, fresh bool) (
 const maxCachedTeams = 4096
 
 // policyCache holds the last policy set read per team. Entries are never
-// trusted blindly: a new alert's commit checks the version (PolicyGuard).
+// trusted blindly: a new alert's commit checks the version (GuardPolicies).
 type policyCache struct {
 	mu sync.Mutex
 	m  map[string]*oncall.PolicySet

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"waymark/casework"
+	"waymark/oncall"
 	"waymark/pii"
 )
 
@@ -39,6 +40,12 @@ func newMemStore() *memStore {
 }
 
 var _ Store = (*memStore)(nil)
+
+// Policies finds no team's policies: every alert follows the defaults, so
+// the version a commit guards (Commit.GuardPolicies) never changes.
+func (m *memStore) Policies(ctx context.Context, team string) (*oncall.PolicySet, error) {
+	return nil, nil
+}
 
 func (m *memStore) copyAlert(id string) *Alert {
 	a, ok := m.alerts[id]
@@ -259,6 +266,11 @@ func (f *fakeCases) Facts(ctx context.Context, caseID, pin string) (CaseFacts, P
 		risk = casework.RiskMedium
 	}
 	return CaseFacts{ID: caseID, Team: "south", Risk: risk, Owner: "s_owner"}, p, nil
+}
+
+// FactsFrom answers as Facts: memStore reads no case records.
+func (f *fakeCases) FactsFrom(ctx context.Context, caseID string, rec *casework.Case, pin string) (CaseFacts, PIN, error) {
+	return f.Facts(ctx, caseID, pin)
 }
 
 func (f *fakeCases) Brief(ctx context.Context, caseID string) (*CaseBrief, error) {

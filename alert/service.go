@@ -10,6 +10,7 @@ import (
 
 	"waymark/casework"
 	"waymark/internal/randid"
+	"waymark/oncall"
 	"waymark/pii"
 	"waymark/problem"
 	"waymark/staff"
@@ -20,10 +21,16 @@ import (
 // read, let the rules decide, and commit in one atomic step only if nothing
 // read has changed meanwhile (retrying otherwise).
 type Store interface {
+	// Policies reads a team's policy set (nil when it set none). A new
+	// alert's commit with Commit.GuardPolicies is refused as stale (and
+	// decided again) when the team's stored set is no longer the version
+	// snapshotted into the alert, so the intake may keep sets in memory.
+	oncall.PolicySource
 	// DecideSender is DecideCase for a number on no case: the open alert
 	// its last text (within window) raised or joined is the state's Open.
 	DecideSender(ctx context.Context, sender pii.Phone, window time.Duration, decide func(CaseState) (*Commit, error)) (Result, error)
-	// DecideCase reads a case's open and last alert and check-in state
+	// DecideCase reads a case's open and last alert and check-in state,
+	// and the case's plain record (CaseState.Record), in one round trip
 	// (nothing for caseID ""), calls decide, and commits what it returns.
 	// A nil Commit changes nothing.
 	DecideCase(ctx context.Context, caseID string, decide func(CaseState) (*Commit, error)) (Result, error)
@@ -71,6 +78,10 @@ type CaseSource interface {
 	// (so which matched costs no time to tell). ErrNotFound when the case
 	// does not exist.
 	Facts(ctx context.Context, caseID, pin string) (CaseFacts, PIN, error)
+	// FactsFrom is Facts decided on rec, the case's record the store read
+	// with its alert state (CaseState.Record; nil when the case does not
+	// exist), so the intake reads nothing more.
+	FactsFrom(ctx context.Context, caseID string, rec *casework.Case, pin string) (CaseFacts, PIN, error)
 	// Brief returns the responder's view of a case.
 	Brief(ctx context.Context, caseID string) (*CaseBrief, error)
 	// FlagReview flags the case for a caseworker's review.
@@ -92,9 +103,7 @@ func (s casesSource) Facts(ctx context.Context, caseID, pin string) (CaseFacts, 
 	return s.check(c, pin)
 }
 
-// FactsFrom is Facts on a record the store read with the case's alert
-// state (CaseState.Record); nil means the case does not exist.
-func (s casesSource) FactsFrom(ctx context.Context, c *casework.Case, pin string) (CaseFacts, PIN, error) {
+func (s casesSource) FactsFrom(ctx context.Context, caseID string, c *casework.Case, pin string) (CaseFacts, PIN, error) {
 	if c == nil || !casework.ValidCaseID(c.ID) {
 		return CaseFacts{}, PINNone, casework.ErrNotFound
 	}

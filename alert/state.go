@@ -71,8 +71,8 @@ type CaseState struct {
 	// (nil: the defaults).
 	Policies *oncall.PolicySet
 	// Record is the case's plain fields as the store read them with the
-	// rest, for a store that does (CaseRecordReader); nil otherwise, and
-	// when the case does not exist. The service turns it into Case.
+	// rest; nil when the case does not exist. The service turns it into
+	// Case.
 	Record *casework.Case
 }
 

@@ -24,10 +24,10 @@ func (s *Service) receiptWait() time.Duration {
 // policies reads the team's policy set to snapshot into a new alert; the
 // defaults when it set none.
 func (s *Service) policies(ctx context.Context, team string) (*oncall.PolicySet, error) {
-	if s.esc == nil || s.esc.Policies == nil || team == "" {
+	if s.esc == nil || team == "" {
 		return oncall.DefaultPolicies(), nil
 	}
-	ps, err := s.esc.Policies.Policies(ctx, team)
+	ps, err := s.store.Policies(ctx, team)
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ import (
 
 	"waymark/alert"
 	"waymark/audit"
+	"waymark/oncall"
 	"waymark/store"
 )
 
@@ -24,6 +25,12 @@ type testStore struct {
 	*store.Hub
 	*store.WebPush
 	*store.SMSStatuses
+}
+
+// Policies reads through the on-call aggregate; Alerts reads the same sets
+// for the intake (alert.Store).
+func (s *testStore) Policies(ctx context.Context, team string) (*oncall.PolicySet, error) {
+	return s.OnCall.Policies(ctx, team)
 }
 
 func newTestStore(db *store.DB) *testStore {

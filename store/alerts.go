@@ -31,18 +31,13 @@ import (
 // fence — and a retry or a concurrent duplicate changes nothing.
 // docs/decisions.md says why Lua and not MULTI/EXEC.
 
-var (
-	_ alert.Store            = (*Alerts)(nil)
-	_ alert.CaseRecordReader = (*Alerts)(nil)
-	_ alert.PolicyGuard      = (*Alerts)(nil)
-)
+var _ alert.Store = (*Alerts)(nil)
 
-// ReadsCaseRecord says DecideCase fills CaseState.Record.
-func (s *Alerts) ReadsCaseRecord() {}
-
-// GuardsPolicyVersions says a new alert's commit checks the version of the
-// policy set snapshotted into it.
-func (s *Alerts) GuardsPolicyVersions() {}
+// Policies reads a team's policy set: the version a guarded commit checks
+// (alert.Commit.GuardPolicies) is that of the set read here.
+func (s *Alerts) Policies(ctx context.Context, team string) (*oncall.PolicySet, error) {
+	return (&OnCall{s.conn}).Policies(ctx, team)
+}
 
 // Plain fields of the alert hash. case, team, state, owner, priority and
 // raised_at are read by other parts of Waymark (cases, the hub, reports).
@@ -163,7 +158,7 @@ func (s *conn) readCase(ctx context.Context, caseID string) (*caseRead, error) {
 	ciCmd := pipe.HGetAll(ctx, s.k.checkins(caseID))
 	dkCmd := pipe.Get(ctx, s.k.caseDataKey(caseID))
 	// The case's plain fields ride along: the intake decides on them, and
-	// reading them here saves it a round trip (alert.CaseRecordReader).
+	// reading them here saves it a round trip (alert.Store.DecideCase).
 	metaCmd := pipe.HMGet(ctx, s.k.CaseRecord(caseID), metaFields...)
 	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
 		return nil, s.Wrap("read case alerts", err)

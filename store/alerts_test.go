@@ -42,6 +42,10 @@ func (c alertCases) Facts(ctx context.Context, caseID, pin string) (alert.CaseFa
 	return alert.CaseFacts{ID: caseID, Team: "south", Risk: risk}, p, nil
 }
 
+func (c alertCases) FactsFrom(ctx context.Context, caseID string, rec *casework.Case, pin string) (alert.CaseFacts, alert.PIN, error) {
+	return c.Facts(ctx, caseID, pin)
+}
+
 func (c alertCases) Brief(ctx context.Context, caseID string) (*alert.CaseBrief, error) {
 	f, _, _ := c.Facts(ctx, caseID, "")
 	return &alert.CaseBrief{CaseFacts: f}, nil

@@ -275,7 +275,7 @@ func (s *conn) addAlert(p *commitProg, c *alert.Commit, a *alert.Alert, z sealer
 	}
 	if c.Created && c.GuardPolicies && a.Policy != nil && a.Policy.Team != "" {
 		// The snapshot must be the team's policy set in force as this
-		// lands: the intake may have it from memory (alert.PolicyGuard).
+		// lands: the intake may have it from memory (alert.Commit.GuardPolicies).
 		// Version 0 is a team that set none, whose hash has no version.
 		ver := ""
 		if a.Policy.Version != 0 {

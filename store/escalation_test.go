@@ -41,6 +41,10 @@ func (c escCases) Facts(ctx context.Context, caseID, pin string) (alert.CaseFact
 	return alert.CaseFacts{ID: caseID, Team: "south", Risk: risk, Owner: "s_owner"}, alert.PINWrong, nil
 }
 
+func (c escCases) FactsFrom(ctx context.Context, caseID string, rec *casework.Case, pin string) (alert.CaseFacts, alert.PIN, error) {
+	return c.Facts(ctx, caseID, pin)
+}
+
 func (c escCases) Brief(ctx context.Context, caseID string) (*alert.CaseBrief, error) {
 	f, _, _ := c.Facts(ctx, caseID, "")
 	return &alert.CaseBrief{CaseFacts: f, Excluded: c.excluded}, nil
@@ -235,7 +239,7 @@ func newEscEnv(t *testing.T, cases escCases) *escEnv {
 		}
 	}
 	e.deps = alert.EscalationDeps{
-		Store: ae.s, Policies: ae.s, Rotas: ae.s, People: e.people, Presence: e.presence, Receipts: ae.s,
+		Store: ae.s, Rotas: ae.s, People: e.people, Presence: e.presence, Receipts: ae.s,
 		Pager: e.pager, Statuses: e.statuses, Fallback: oncall.Fallback{Phone: fb, Name: "Out of hours"}, Tick: time.Second,
 		Consumer: "test-a", ClaimIdle: 10 * time.Second,
 	}
@@ -246,7 +250,7 @@ func newEscEnv(t *testing.T, cases escCases) *escEnv {
 // escService builds another instance's service on st.
 func (e *escEnv) escService(st *testStore, cases escCases, consumer string) *alert.Service {
 	d := e.deps
-	d.Store, d.Policies, d.Rotas, d.Receipts, d.Consumer = st, st, st, st, consumer
+	d.Store, d.Rotas, d.Receipts, d.Consumer = st, st, st, consumer
 	return alert.NewService(st, cases, alert.Config{TriageTeam: "triage", Escalation: &d}, e.clk.Now, nil)
 }
 

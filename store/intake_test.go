@@ -13,7 +13,7 @@ import (
 )
 
 // TestRaiseSnapshotsPoliciesInForce: the intake keeps each team's policy
-// set in memory (alert.PolicyGuard), yet an alert is never stored under a
+// set in memory (alert.Commit.GuardPolicies), yet an alert is never stored under a
 // set that was replaced before it landed: the commit checks the version,
 // and the retry reads the policies afresh.
 func TestRaiseSnapshotsPoliciesInForce(t *testing.T) {
@@ -43,7 +43,7 @@ func TestRaiseSnapshotsPoliciesInForce(t *testing.T) {
 }
 
 // TestDecideCaseReadsTheRecord: the case's plain fields come with its
-// alert state, in the same read (alert.CaseRecordReader).
+// alert state, in the same read (alert.Store.DecideCase).
 func TestDecideCaseReadsTheRecord(t *testing.T) {
 	e := newEscEnv(t, escCases{})
 	ctx := context.Background()

@@ -12,6 +12,7 @@ import (
 	"waymark/alert"
 	"waymark/audit"
 	"waymark/internal/testenv"
+	"waymark/oncall"
 	"waymark/problem"
 	"waymark/seal"
 	"waymark/store/internal/kv"
@@ -180,6 +181,12 @@ type testStore struct {
 	*Hub
 	*WebPush
 	*SMSStatuses
+}
+
+// Policies reads through the on-call aggregate; Alerts reads the same sets
+// for the intake (alert.Store).
+func (s *testStore) Policies(ctx context.Context, team string) (*oncall.PolicySet, error) {
+	return s.OnCall.Policies(ctx, team)
 }
 
 // newTestSet wraps db for a test.

@@ -100,7 +100,6 @@ func (a *app) buildEscalation() (*alert.EscalationDeps, error) {
 	host, _ := os.Hostname()
 	d := &alert.EscalationDeps{
 		Store:    a.store.Outbox,
-		Policies: a.store.OnCall,
 		Rotas:    a.store.OnCall,
 		People:   pp,
 		Presence: pr,
