@@ -122,8 +122,13 @@ type Signal struct {
 // Duress reports whether the signal carries duress: a duress PIN or word.
 func (s Signal) Duress() bool { return s.PIN == PINDuress || s.DuressWord }
 
-// Validate checks the signal's shape; problems name the JSON fields of the
-// app API. It never echoes a value.
+// Validate checks the domain's rules for a signal, whatever its intake:
+// it has a route (a case or a team), a known source and kind, what its
+// kind needs, no more than a phone can send, a dedupe key and a time.
+// Problems name the signal's own fields; each intake has already checked
+// its request's fields under the names its callers know (the app API's at
+// the HTTP edge), so a problem here is an intake's bug. It never echoes a
+// value.
 func (s Signal) Validate() error {
 	inv := &problem.Invalid{}
 	if !s.Source.Valid() {
@@ -132,7 +137,7 @@ func (s Signal) Validate() error {
 	switch s.Kind {
 	case KindPanic, KindCheckin, KindCancel, KindLocation, KindMessage, KindMissed, KindSchedule, KindSettings:
 	default:
-		inv.Add("kind", "must be one of: panic, checkin, cancel, location, message")
+		inv.Add("kind", "unknown kind")
 	}
 	if s.CaseID == "" && s.Team == "" {
 		inv.Add("case", "a signal needs a case or a team to route to")
@@ -156,13 +161,17 @@ func (s Signal) Validate() error {
 		inv.Add("media", "must count 0 to 10 attachments")
 	}
 	if s.DedupeKey == "" {
-		inv.Add("request_id", "is required")
+		inv.Add("dedupe_key", "is required")
 	}
 	if s.At.IsZero() {
 		inv.Add("at", "is required")
 	}
 	if s.Schedule != nil {
-		s.Schedule.Validate(inv)
+		sub := &problem.Invalid{}
+		s.Schedule.Validate(sub)
+		if sub.Err() != nil {
+			inv.Add("schedule", "is not a valid check-in schedule")
+		}
 	}
 	return inv.Err()
 }
