@@ -277,7 +277,7 @@ func (s *Cases) applyPINs(c *Case, ch pinChange, create bool, inv *problem.Inval
 		case f.v == nil && create:
 			inv.Add(f.name, "is required")
 			ok = false
-		case f.v != nil && !validPIN(*f.v):
+		case f.v != nil && !ValidPIN(*f.v):
 			inv.Add(f.name, "must be 4 to 8 digits")
 			ok = false
 		}
@@ -310,9 +310,9 @@ func (s *Cases) applyPINs(c *Case, ch pinChange, create bool, inv *problem.Inval
 	}
 }
 
-// validPIN is seal.ValidPIN, restated so the domain does not need the
-// sealing package: 4 to 8 ASCII digits.
-func validPIN(pin string) bool {
+// ValidPIN reports whether pin has the shape of a case's PIN: 4 to 8
+// ASCII digits.
+func ValidPIN(pin string) bool {
 	if len(pin) < 4 || len(pin) > 8 {
 		return false
 	}

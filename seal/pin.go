@@ -62,19 +62,6 @@ func fit(stored, zero []byte) []byte {
 	return zero
 }
 
-// ValidPIN reports whether pin is 4 to 8 ASCII digits.
-func ValidPIN(pin string) bool {
-	if len(pin) < 4 || len(pin) > 8 {
-		return false
-	}
-	for i := 0; i < len(pin); i++ {
-		if pin[i] < '0' || pin[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
-
 // String returns a redacted form.
 func (k *PINKey) String() string { return "seal.PINKey{[redacted]}" }
 

@@ -61,19 +61,3 @@ func TestPINHash(t *testing.T) {
 		t.Error("NewPINKey accepted a 31-byte key")
 	}
 }
-
-func TestValidPIN(t *testing.T) {
-	tests := []struct {
-		pin  string
-		want bool
-	}{
-		{"1234", true}, {"12345678", true}, {"0000", true},
-		{"123", false}, {"123456789", false}, {"", false},
-		{"12a4", false}, {"12 34", false}, {"١٢٣٤", false}, {"-123", false},
-	}
-	for _, tt := range tests {
-		if got := ValidPIN(tt.pin); got != tt.want {
-			t.Errorf("ValidPIN(%q) = %v, want %v", tt.pin, got, tt.want)
-		}
-	}
-}

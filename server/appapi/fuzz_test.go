@@ -8,8 +8,8 @@ import (
 	"testing"
 
 	"waymark/alert"
+	"waymark/casework"
 	"waymark/problem"
-	"waymark/seal"
 	"waymark/server/respond"
 )
 
@@ -50,7 +50,7 @@ func FuzzAppSignal(f *testing.F) {
 		if !alert.ValidAppKind(in.Kind) {
 			t.Fatalf("accepted kind %q", in.Kind)
 		}
-		if in.PIN != "" && !seal.ValidPIN(in.PIN) {
+		if in.PIN != "" && !casework.ValidPIN(in.PIN) {
 			t.Fatal("accepted a malformed PIN")
 		}
 		if (in.Kind == alert.KindCheckin || in.Kind == alert.KindCancel) && in.PIN == "" {

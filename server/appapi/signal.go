@@ -12,7 +12,6 @@ import (
 	"waymark/casework"
 	"waymark/pii"
 	"waymark/problem"
-	"waymark/seal"
 	"waymark/server/respond"
 )
 
@@ -224,7 +223,7 @@ func checkAppRequestID(inv *problem.Invalid, id string, required bool) {
 }
 
 func checkAppPIN(inv *problem.Invalid, pin string) {
-	if !seal.ValidPIN(pin) {
+	if !casework.ValidPIN(pin) {
 		inv.Add("pin", "must be 4 to 8 digits")
 	}
 }
