@@ -16,12 +16,12 @@ func TestMissedCheckinRaisesOneAlertAndPauses(t *testing.T) {
 	if err := h.svc.App(ctx, caseA, AppSignal{RequestID: "sched-abcdefghijklmn", Kind: KindSchedule, PIN: "1111", Schedule: sched}); err != nil {
 		t.Fatal(err)
 	}
-	h.clk.Add(69 * time.Minute)
+	h.clk.Advance(69 * time.Minute)
 	h.tick()
 	if len(h.st.alerts) != 0 {
 		t.Fatal("alert raised before due plus grace")
 	}
-	h.clk.Add(time.Minute)
+	h.clk.Advance(time.Minute)
 	h.tick()
 	h.tick()
 	a := h.open(caseA)
@@ -37,7 +37,7 @@ func TestMissedCheckinRaisesOneAlertAndPauses(t *testing.T) {
 	}
 	// Paused: hours later nothing more is raised.
 	for range 10 {
-		h.clk.Add(time.Hour)
+		h.clk.Advance(time.Hour)
 		h.tick()
 	}
 	if n := len(h.st.alerts); n != 1 {

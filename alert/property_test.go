@@ -88,7 +88,7 @@ func randomOp(r *rand.Rand, h *harness, n int) op {
 		}
 		return op{name: fmt.Sprintf("advance %v and tick", d), closes: "expire",
 			run: func(ctx context.Context, h *harness) error {
-				h.clk.Add(d)
+				h.clk.Advance(d)
 				_, err := h.svc.Tick(ctx)
 				return err
 			}}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -12,45 +11,22 @@ import (
 
 	"waymark/casework"
 	"waymark/internal/randid"
+	"waymark/internal/testclock"
 	"waymark/pii"
 	"waymark/problem"
 	"waymark/staff"
 )
 
-// clock is a settable test clock.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
-
 type harness struct {
 	t     *testing.T
 	st    *memStore
 	cases *fakeCases
-	clk   *clock
+	clk   *testclock.Clock
 	svc   *Service
 }
 
 func newHarness(t *testing.T) *harness {
-	h := &harness{t: t, st: newMemStore(), cases: &fakeCases{}, clk: &clock{t: london("2026-11-23 10:00")}}
+	h := &harness{t: t, st: newMemStore(), cases: &fakeCases{}, clk: testclock.New(london("2026-11-23 10:00"))}
 	h.svc = NewService(h.st, h.cases, Config{TriageTeam: "triage"}, h.clk.Now, nil)
 	return h
 }
@@ -154,7 +130,7 @@ func TestCancelWindow(t *testing.T) {
 			h.cases.risk = tc.risk
 			h.app(caseA, KindPanic, "")
 			id := h.st.open[caseA]
-			h.clk.Add(tc.after)
+			h.clk.Advance(tc.after)
 			h.app(caseA, KindCancel, tc.pin)
 			a, _ := h.st.Alert(context.Background(), id)
 			if a.State != tc.wantState || a.Open() != tc.wantOpen || a.Class != tc.wantClass {
@@ -265,12 +241,12 @@ func TestAckTimeoutWarnsThenLapses(t *testing.T) {
 	if err := h.svc.Ack(ctx, responder("s_one"), id); err != nil {
 		t.Fatal(err)
 	}
-	h.clk.Add(14 * time.Minute)
+	h.clk.Advance(14 * time.Minute)
 	h.tick()
 	if a := h.open(caseA); a.State != StateAcknowledged || !a.Esc.Warned.IsZero() {
 		t.Fatalf("after 14 min: %s warned %v, want acknowledged, not warned", a.State, a.Esc.Warned)
 	}
-	h.clk.Add(2 * time.Minute)
+	h.clk.Advance(2 * time.Minute)
 	h.tick()
 	a := h.open(caseA)
 	if a.State != StateAcknowledged || a.Owner != "s_one" || a.Esc.Warned.IsZero() {
@@ -279,7 +255,7 @@ func TestAckTimeoutWarnsThenLapses(t *testing.T) {
 	if a.Fences[TimerStep] != "" {
 		t.Error("a claimed alert has an escalation step")
 	}
-	h.clk.Add(ClaimLapseGrace)
+	h.clk.Advance(ClaimLapseGrace)
 	h.tick()
 	a = h.open(caseA)
 	if a.State != StateRaised || a.Owner != "" || a.Esc.Lapsed.IsZero() {
@@ -299,20 +275,20 @@ func TestWorkingAndNotesRenew(t *testing.T) {
 	if err := h.svc.Ack(ctx, p, id); err != nil {
 		t.Fatal(err)
 	}
-	h.clk.Add(10 * time.Minute)
+	h.clk.Advance(10 * time.Minute)
 	if err := h.svc.Working(ctx, p, id); err != nil {
 		t.Fatal(err)
 	}
-	h.clk.Add(10 * time.Minute)
+	h.clk.Advance(10 * time.Minute)
 	if err := h.svc.Note(ctx, p, id, pii.NewText("called police")); err != nil {
 		t.Fatal(err)
 	}
-	h.clk.Add(10 * time.Minute)
+	h.clk.Advance(10 * time.Minute)
 	h.tick()
 	if a := h.open(caseA); a.State != StateWorking || a.Owner != "s_one" {
 		t.Fatalf("after notes: %s %q, want working by s_one", a.State, a.Owner)
 	}
-	h.clk.Add(10 * time.Minute)
+	h.clk.Advance(10 * time.Minute)
 	h.tick()
 	a := h.open(caseA)
 	if a.State != StateWorking || a.Owner != "s_one" {
@@ -328,7 +304,7 @@ func TestWorkingAndNotesRenew(t *testing.T) {
 	}
 	// Still nothing from the owner within the grace: the claim lapses,
 	// back to the queue, escalating again at once.
-	h.clk.Add(ClaimLapseGrace)
+	h.clk.Advance(ClaimLapseGrace)
 	h.tick()
 	a = h.open(caseA)
 	if a.State != StateRaised || a.Owner != "" || a.Esc.Lapsed.IsZero() {
@@ -350,16 +326,16 @@ func TestWorkingWithdrawsTheWarning(t *testing.T) {
 	if err := h.svc.Ack(ctx, p, id); err != nil {
 		t.Fatal(err)
 	}
-	h.clk.Add(16 * time.Minute)
+	h.clk.Advance(16 * time.Minute)
 	h.tick()
 	if a := h.open(caseA); a.Esc.Warned.IsZero() || a.Owner != "s_one" {
 		t.Fatalf("after the timeout: warned %v owner %q, want warned and still s_one's", a.Esc.Warned, a.Owner)
 	}
-	h.clk.Add(time.Minute)
+	h.clk.Advance(time.Minute)
 	if err := h.svc.Working(ctx, p, id); err != nil {
 		t.Fatal(err)
 	}
-	h.clk.Add(ClaimLapseGrace + time.Minute)
+	h.clk.Advance(ClaimLapseGrace + time.Minute)
 	h.tick()
 	if a := h.open(caseA); a.Owner != "s_one" || a.State != StateWorking || !a.Esc.Warned.IsZero() {
 		t.Errorf("after working and the old grace: %s owner %q warned %v, want still s_one's, working", a.State, a.Owner, a.Esc.Warned)
@@ -461,7 +437,7 @@ func TestMessageExpires(t *testing.T) {
 	h.svc.App(context.Background(), caseA, AppSignal{RequestID: "r1-abcdefghijklmnop", Kind: KindMessage, Message: pii.NewText("are you there")})
 	id := h.st.open[caseA]
 	for range 200 {
-		h.clk.Add(30 * time.Minute)
+		h.clk.Advance(30 * time.Minute)
 		h.tick()
 	}
 	a, _ := h.st.Alert(context.Background(), id)
