@@ -399,20 +399,6 @@ func (v *ChainVerifier) Head() (hash string, n int64) { return v.prev, v.n }
 // must be MAC'd under.
 func (v *ChainVerifier) Keys() []string { return slices.Clone(v.keys) }
 
-// VerifyChain checks a whole chain; nil means it verifies.
-func VerifyChain(key []byte, cp *Checkpoint, entries []ChainEntry, retired ...[]byte) *Break {
-	v, b := NewChainVerifier(key, cp, retired...)
-	if b != nil {
-		return b
-	}
-	for _, e := range entries {
-		if b := v.Next(e, nil); b != nil {
-			return b
-		}
-	}
-	return nil
-}
-
 // --- attestation for third parties -----------------------------------------
 
 // SigningKey derives the deployment's Ed25519 audit signing key from
