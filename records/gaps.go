@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"waymark/staff"
-	"waymark/wallclock"
 )
 
 // Rota gaps and unmet directory searches, for the commissioners' report.
@@ -30,6 +29,11 @@ import (
 // whose areas cover the searched district; "" when none does) and category
 // code: nothing of the search itself is kept.
 
+// The report's counters are named by the functions below (and by
+// CountFields); BuildReport reads them back. The samplers pass typed values
+// (a team, a slot, a time, categories) and the store names the counters
+// they add to.
+
 // GapField is the report counter of a team's sampled gap seconds on a
 // London day (YYYY-MM-DD).
 func GapField(day, team string) string { return "g|" + day + "|" + team }
@@ -42,9 +46,6 @@ func GapAlertsField(day, team string) string { return "ga|" + day + "|" + team }
 // on a London day.
 func UnmetField(day, area, category string) string { return "u|" + day + "|" + area + "|" + category }
 
-// londonDay is t's London date, YYYY-MM-DD.
-func londonDay(t time.Time) string { return t.In(wallclock.London()).Format(time.DateOnly) }
-
 // GapSlot is one sampled slot in which a team had nobody on call as
 // primary.
 type GapSlot struct {
@@ -54,16 +55,17 @@ type GapSlot struct {
 
 // GapStore keeps the sampled gaps. Package store implements it.
 type GapStore interface {
-	// CountGapSlot adds the slot's length in seconds to field, once per
-	// (team, slot start) however many samplers call it; true if this call
-	// counted it.
-	CountGapSlot(ctx context.Context, team string, slot GapSlot, field string) (bool, error)
+	// CountGapSlot adds the slot's length in seconds to the team's gap
+	// counter of the slot's London day (GapField), once per (team, slot
+	// start) however many samplers call it; true if this call counted it.
+	CountGapSlot(ctx context.Context, team string, slot GapSlot) (bool, error)
 	// PendingGapSlots lists the team's counted gap slots that ended at or
 	// before now and whose alerts are not counted yet (up to a week back).
 	PendingGapSlots(ctx context.Context, team string, now time.Time) ([]GapSlot, error)
-	// CountGapAlerts adds n to field once per (team, slot start); true if
-	// this call counted it.
-	CountGapAlerts(ctx context.Context, team string, slot GapSlot, n int64, field string) (bool, error)
+	// CountGapAlerts adds n to the team's counter of alerts during gaps on
+	// the slot's London day (GapAlertsField) once per (team, slot start);
+	// true if this call counted it.
+	CountGapAlerts(ctx context.Context, team string, slot GapSlot, n int64) (bool, error)
 	// RealAlertsRaised counts the team's real (not practice or drill)
 	// alerts raised in [from, to).
 	RealAlertsRaised(ctx context.Context, team string, from, to time.Time) (int64, error)
@@ -139,7 +141,7 @@ func (g *GapSampler) Sample(ctx context.Context) (GapSample, error) {
 			continue
 		}
 		if !on {
-			counted, err := g.o.Store.CountGapSlot(ctx, team, slot, GapField(londonDay(slot.Start), team))
+			counted, err := g.o.Store.CountGapSlot(ctx, team, slot)
 			if err != nil {
 				keep(err)
 				continue
@@ -159,7 +161,7 @@ func (g *GapSampler) Sample(ctx context.Context) (GapSample, error) {
 				keep(err)
 				break
 			}
-			counted, err := g.o.Store.CountGapAlerts(ctx, team, p, n, GapAlertsField(londonDay(p.Start), team))
+			counted, err := g.o.Store.CountGapAlerts(ctx, team, p, n)
 			if err != nil {
 				keep(err)
 				break
@@ -212,8 +214,9 @@ func UnmetArea(district string, teams []staff.Team) string {
 
 // UnmetStore counts unmet searches. Package store implements it.
 type UnmetStore interface {
-	// CountUnmet adds one to each field.
-	CountUnmet(ctx context.Context, fields []string) error
+	// CountUnmet adds one to the unmet-search counter (UnmetField) of
+	// each category in area on at's London day.
+	CountUnmet(ctx context.Context, at time.Time, area string, categories []string) error
 }
 
 // maxUnmetCategories bounds how many counters one search can touch.
@@ -223,23 +226,18 @@ const maxUnmetCategories = 8
 // categories and found no service in reach in area (a team id, or "").
 // Only the London day, the area and the category codes are kept.
 func (r *Records) CountUnmetSearch(ctx context.Context, at time.Time, area string, categories []string) error {
-	us, ok := r.st.(UnmetStore)
-	if !ok {
-		return errors.New("alert: this store does not count unmet searches")
-	}
-	day := londonDay(at)
-	var fields []string
+	var cats []string
 	for _, c := range categories {
-		if c == "" || strings.ContainsAny(c, "|\x00") || len(c) > 40 || slices.Contains(fields, UnmetField(day, area, c)) {
+		if c == "" || strings.ContainsAny(c, "|\x00") || len(c) > 40 || slices.Contains(cats, c) {
 			continue
 		}
-		fields = append(fields, UnmetField(day, area, c))
-		if len(fields) == maxUnmetCategories {
+		cats = append(cats, c)
+		if len(cats) == maxUnmetCategories {
 			break
 		}
 	}
-	if len(fields) == 0 || strings.ContainsAny(area, "|\x00") {
+	if len(cats) == 0 || strings.ContainsAny(area, "|\x00") {
 		return nil
 	}
-	return us.CountUnmet(ctx, fields)
+	return r.st.CountUnmet(ctx, at, area, cats)
 }

@@ -165,6 +165,7 @@ type Filer interface {
 
 // RecordStore is what Records needs from Redis.
 type RecordStore interface {
+	UnmetStore
 	// CountSignInFailure adds f.Count (at least 1) failed sign-ins to f's
 	// window; ClaimSignInFailures removes and returns the counts of every
 	// window that started before before, each once across instances.

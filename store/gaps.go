@@ -10,6 +10,7 @@ import (
 
 	"waymark/records"
 	"waymark/store/internal/kv"
+	"waymark/wallclock"
 )
 
 // Rota gaps and unmet searches (alert/gaps.go): counters in the report
@@ -48,15 +49,19 @@ func (s *conn) countOnce(ctx context.Context, team string, start time.Time, memb
 	return added == 1, nil
 }
 
-// CountGapSlot adds the slot's seconds to field once per (team, start).
-func (s *Gaps) CountGapSlot(ctx context.Context, team string, slot records.GapSlot, field string) (bool, error) {
+// CountGapSlot adds the slot's seconds to the team's gap counter of the
+// slot's London day once per (team, start).
+func (s *Gaps) CountGapSlot(ctx context.Context, team string, slot records.GapSlot) (bool, error) {
+	field := records.GapField(wallclock.Day(slot.Start), team)
 	secs := int64(slot.Length / time.Second)
 	member := "g:" + strconv.FormatInt(slot.Start.Unix(), 10) + ":" + strconv.FormatInt(secs, 10)
 	return s.countOnce(ctx, team, slot.Start, member, field, secs)
 }
 
-// CountGapAlerts adds n to field once per (team, slot start).
-func (s *Gaps) CountGapAlerts(ctx context.Context, team string, slot records.GapSlot, n int64, field string) (bool, error) {
+// CountGapAlerts adds n to the team's counter of alerts during gaps on the
+// slot's London day once per (team, slot start).
+func (s *Gaps) CountGapAlerts(ctx context.Context, team string, slot records.GapSlot, n int64) (bool, error) {
+	field := records.GapAlertsField(wallclock.Day(slot.Start), team)
 	return s.countOnce(ctx, team, slot.Start, "a:"+strconv.FormatInt(slot.Start.Unix(), 10), field, n)
 }
 
@@ -126,13 +131,21 @@ func (s *Gaps) RealAlertsRaised(ctx context.Context, team string, from, to time.
 	return n, nil
 }
 
-// CountUnmet adds one to each unmet-search counter, in one round trip.
-func (s *Gaps) CountUnmet(ctx context.Context, fields []string) error {
+// CountUnmet is Gaps.CountUnmet for the records service, which counts the
+// unmet directory searches (records.RecordStore).
+func (s *Records) CountUnmet(ctx context.Context, at time.Time, area string, categories []string) error {
+	return (&Gaps{s.conn}).CountUnmet(ctx, at, area, categories)
+}
+
+// CountUnmet adds one to the unmet-search counter of each category in
+// area on at's London day, in one round trip.
+func (s *Gaps) CountUnmet(ctx context.Context, at time.Time, area string, categories []string) error {
 	ctx, cancel := kv.Bounded(ctx)
 	defer cancel()
+	day := wallclock.Day(at)
 	_, err := s.RDB.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
-		for _, f := range fields {
-			pipe.HIncrBy(ctx, s.k.reportCounts(), f, 1)
+		for _, c := range categories {
+			pipe.HIncrBy(ctx, s.k.reportCounts(), records.UnmetField(day, area, c), 1)
 		}
 		return nil
 	})

@@ -183,6 +183,11 @@ type testStore struct {
 	*SMSStatuses
 }
 
+// CountUnmet counts through the gaps aggregate (Records does the same).
+func (s *testStore) CountUnmet(ctx context.Context, at time.Time, area string, categories []string) error {
+	return s.Gaps.CountUnmet(ctx, at, area, categories)
+}
+
 // Policies reads through the on-call aggregate; Alerts reads the same sets
 // for the intake (alert.Store).
 func (s *testStore) Policies(ctx context.Context, team string) (*oncall.PolicySet, error) {

@@ -109,3 +109,6 @@ func ParseClock(s string) (int, error) {
 	}
 	return h*60 + m, nil
 }
+
+// Day is t's date in London, YYYY-MM-DD: the day Waymark counts it under.
+func Day(t time.Time) string { return t.In(London()).Format(time.DateOnly) }
