@@ -15,24 +15,13 @@ import (
 	"waymark/problem"
 )
 
-// This file is escalation: who is paged when, through which channel, and
-// how the outbox turns queued pages into texts and calls. The decisions
+// This file is escalation: who is paged when, and through which channel;
+// package outbox turns the queued pages into texts and calls. The decisions
 // are pure Rules methods (Escalate, OnDeliver, OnPageResult, HandOver,
 // Return, Rearm); the Service methods around them read what the decisions
 // need (the policy snapshot, the rota, presence, receipts) and run them
 // through the store's read-decide-commit, so every step, every queued page
 // and every fall-through commits atomically with the alert it belongs to.
-
-// Errors a Pager returns.
-var (
-	// ErrPageRefused is a final refusal: the number unsubscribed (Twilio
-	// 21610), cannot take texts, or the request was rejected. Retrying
-	// cannot help; the next channel is tried at once.
-	ErrPageRefused = errors.New("alert: page refused")
-	// ErrPageUndelivered means the provider could not be reached, or kept
-	// failing, until the page's budget ran out.
-	ErrPageUndelivered = fmt.Errorf("alert: page undelivered: %w", problem.ErrUnavailable)
-)
 
 // Event types escalation adds.
 const (
@@ -653,30 +642,6 @@ func howText(cs []oncall.Channel) string {
 		out[i] = string(c)
 	}
 	return strings.Join(out, ", then ")
-}
-
-// PageText is the text of a page. It names the team and nothing about the
-// survivor (discretion rule 4). A drill's page says DRILL first and last,
-// so nobody mistakes it for a real alert nor a real one for a drill.
-func PageText(team string, fallback bool, mode Mode) string {
-	text := "Waymark: urgent alert for team " + team + ". Open the dashboard."
-	if fallback {
-		text = "Waymark: an urgent alert for team " + team + " has had no answer from its on-call staff. Please follow your Waymark out-of-hours procedure."
-	}
-	if l := mode.Label(); l != "" {
-		text = l + ". " + text + " This is a " + l + "."
-	}
-	return text
-}
-
-// VoiceWords are what a voice page says: the text page's neutral words,
-// naming the team and nothing about the survivor, and how to take it.
-// The pager says them inside a gather for the one key that counts.
-func VoiceWords(team string, fallback bool, mode Mode) string {
-	if fallback {
-		return PageText(team, fallback, mode) + " Press 1 to confirm you have it."
-	}
-	return PageText(team, fallback, mode) + " Press 1 to take this alert."
 }
 
 // levelOf is the risk level whose policy an alert follows: duress is

@@ -177,8 +177,8 @@ func (s *Service) plan(ctx context.Context, a *Alert, now time.Time) (Plan, erro
 		for _, ch := range step.How {
 			switch {
 			case ch == oncall.ChannelDashboard && present[id]:
-			case ch.Phone() && !pp.Phone.IsZero() && d.Pager != nil:
-			case ch == oncall.ChannelWebPush && d.WebPush != nil:
+			case ch.Phone() && !pp.Phone.IsZero() && d.PhonePages:
+			case ch == oncall.ChannelWebPush && d.WebPush:
 			default:
 				continue
 			}
@@ -189,7 +189,7 @@ func (s *Service) plan(ctx context.Context, a *Alert, now time.Time) (Plan, erro
 	if withFallback && d.Fallback.Set() {
 		var via []oncall.Channel
 		for _, ch := range step.How {
-			if ch.Phone() && d.Pager != nil {
+			if ch.Phone() && d.PhonePages {
 				via = append(via, ch)
 			}
 		}
@@ -228,8 +228,9 @@ func (s *Service) runDeliver(ctx context.Context, t Timer, now time.Time) error 
 	return err
 }
 
-// pageResult reports a page's outcome to its alert.
-func (s *Service) pageResult(ctx context.Context, res PageResult) error {
+// PageResult takes a page's outcome to its alert (the outbox reports
+// each page it handled).
+func (s *Service) PageResult(ctx context.Context, res PageResult) error {
 	_, err := s.store.DecideAlert(ctx, res.Page.Alert, func(a *Alert) (*Commit, error) {
 		return s.cfg.Rules.OnPageResult(a, res, s.receiptWait(), s.now()), nil
 	})

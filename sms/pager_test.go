@@ -8,6 +8,7 @@ import (
 
 	"waymark/alert"
 	"waymark/internal/testenv"
+	"waymark/outbox"
 )
 
 // down is Twilio answering 503 n times: enough to outlast a test's
@@ -28,9 +29,9 @@ func TestPager(t *testing.T) {
 		want   []error
 	}{
 		{"sent", nil, nil},
-		{"unsubscribed", []testenv.Reply{{Status: 400, Code: testenv.TwilioUnsubscribed}}, []error{alert.ErrPageRefused, ErrUnsubscribed}},
-		{"bad number", []testenv.Reply{{Status: 400, Code: testenv.TwilioInvalidTo}}, []error{alert.ErrPageRefused, ErrBadNumber}},
-		{"down", down(40), []error{alert.ErrPageUndelivered, ErrUndelivered}},
+		{"unsubscribed", []testenv.Reply{{Status: 400, Code: testenv.TwilioUnsubscribed}}, []error{outbox.ErrPageRefused, ErrUnsubscribed}},
+		{"bad number", []testenv.Reply{{Status: 400, Code: testenv.TwilioInvalidTo}}, []error{outbox.ErrPageRefused, ErrBadNumber}},
+		{"down", down(40), []error{outbox.ErrPageUndelivered, ErrUndelivered}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -39,7 +40,7 @@ func TestPager(t *testing.T) {
 			s, _ := newTestSender(t, f, func(c *SenderConfig) { c.MinBackoff, c.MaxBackoff = 20*time.Millisecond, 40*time.Millisecond })
 			ctx, cancel := context.WithTimeout(context.Background(), 150*time.Millisecond)
 			defer cancel()
-			err := Pager{Sender: s}.Text(ctx, mustPhone(t, responder), ResponderPage("South"))
+			_, err := Pager{Sender: s}.Text(ctx, mustPhone(t, responder), outbox.PageText("South", false, alert.ModeReal))
 			if len(tc.want) == 0 && err != nil {
 				t.Fatalf("Text = %v", err)
 			}
@@ -52,7 +53,7 @@ func TestPager(t *testing.T) {
 	}
 	f := testenv.StartTwilio(t)
 	s, _ := newTestSender(t, f, nil)
-	if _, err := (Pager{Sender: s}).Call(context.Background(), mustPhone(t, responder), ResponderPage("South")); err != nil || len(f.Calls()) != 1 {
+	if _, err := (Pager{Sender: s}).Call(context.Background(), mustPhone(t, responder), outbox.VoiceWords("South", false, alert.ModeReal)); err != nil || len(f.Calls()) != 1 {
 		t.Errorf("Call = %v, %d calls", err, len(f.Calls()))
 	}
 }

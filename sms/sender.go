@@ -145,17 +145,6 @@ func NewSender(cfg SenderConfig) (*Sender, error) {
 	return &Sender{cfg: cfg, transport: base, log: cfg.Logger}, nil
 }
 
-// ResponderPage is the text of a page: it names the team and nothing about
-// the survivor (discretion rule 4).
-func ResponderPage(team string) string {
-	return "Waymark: urgent alert for team " + team + ". Open the dashboard."
-}
-
-// PageResponder texts a responder's phone the standard page for team.
-func (s *Sender) PageResponder(ctx context.Context, to pii.Phone, team string) (string, error) {
-	return s.Send(ctx, Page{To: to, Body: ResponderPage(team)})
-}
-
 // TextSurvivor texts a survivor from the survivor number only, and only
 // when the alert's contact verdict allows contact now and the case allows
 // texts. body is the case's agreed wording.
@@ -217,8 +206,8 @@ func (s *Sender) Send(ctx context.Context, p Page) (string, error) {
 }
 
 // Call places a voice page to a responder's phone, or the fallback's,
-// that says words (see VoicePage; they must say nothing about the
-// survivor) and asks for a press of 1. The press comes back to
+// that says words (see outbox.VoiceWords; they must say nothing about
+// the survivor) and asks for a press of 1. The press comes back to
 // POST /sms/voice/answer and the call's outcome to POST /sms/voice/status
 // under the public URL.
 func (s *Sender) Call(ctx context.Context, to pii.Phone, words string) (string, error) {

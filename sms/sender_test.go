@@ -11,8 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"waymark/alert"
 	"waymark/casework"
 	"waymark/internal/testenv"
+	"waymark/outbox"
 	"waymark/pii"
 	"waymark/problem"
 )
@@ -128,7 +130,7 @@ func TestSendPage(t *testing.T) {
 	hosts := &hostRecorder{next: f.Transport()}
 	s, logs := newTestSender(t, f, func(c *SenderConfig) { c.Transport = hosts })
 
-	sid, err := s.PageResponder(context.Background(), mustPhone(t, responder), "South")
+	sid, err := pageSouth(context.Background(), s, mustPhone(t, responder))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,7 +191,7 @@ func TestSendRetries(t *testing.T) {
 			s, logs := newTestSender(t, f, func(c *SenderConfig) { c.AttemptTimeout = 200 * time.Millisecond })
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
-			sid, err := s.PageResponder(ctx, mustPhone(t, responder), "South")
+			sid, err := pageSouth(ctx, s, mustPhone(t, responder))
 			if err != nil {
 				t.Fatalf("PageResponder = %v", err)
 			}
@@ -220,7 +222,7 @@ func TestSendFinalErrors(t *testing.T) {
 			f := testenv.StartTwilio(t)
 			f.Script(testenv.Reply{Status: 400, Code: tc.code})
 			s, logs := newTestSender(t, f, nil)
-			_, err := s.PageResponder(context.Background(), mustPhone(t, responder), "South")
+			_, err := pageSouth(context.Background(), s, mustPhone(t, responder))
 			if !errors.Is(err, tc.want) {
 				t.Fatalf("err = %v, want %v", err, tc.want)
 			}
@@ -237,7 +239,7 @@ func TestSendFinalErrors(t *testing.T) {
 func TestSendBadCredentialsRefusedBeforeSending(t *testing.T) {
 	f := testenv.StartTwilio(t)
 	s, _ := newTestSender(t, f, func(c *SenderConfig) { c.AuthToken = "not-alphanumeric!" })
-	_, err := s.PageResponder(context.Background(), mustPhone(t, responder), "South")
+	_, err := pageSouth(context.Background(), s, mustPhone(t, responder))
 	if !errors.Is(err, ErrRejected) {
 		t.Fatalf("err = %v, want ErrRejected", err)
 	}
@@ -257,7 +259,7 @@ func TestSendGivesUpAtDeadline(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	_, err := s.PageResponder(ctx, mustPhone(t, responder), "South")
+	_, err := pageSouth(ctx, s, mustPhone(t, responder))
 	if !errors.Is(err, ErrUndelivered) || !errors.Is(err, problem.ErrUnavailable) {
 		t.Fatalf("err = %v, want ErrUndelivered", err)
 	}
@@ -276,7 +278,7 @@ func TestSendHangsUntilDeadline(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 250*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	_, err := s.PageResponder(ctx, mustPhone(t, responder), "South")
+	_, err := pageSouth(ctx, s, mustPhone(t, responder))
 	if !errors.Is(err, ErrUndelivered) {
 		t.Fatalf("err = %v, want ErrUndelivered", err)
 	}
@@ -343,7 +345,7 @@ func TestSendMessagingService(t *testing.T) {
 	f := testenv.StartTwilio(t)
 	mg := "MG" + strings.Repeat("ab", 16)
 	s, _ := newTestSender(t, f, func(c *SenderConfig) { c.From = ""; c.MessagingServiceSID = mg })
-	if _, err := s.PageResponder(context.Background(), mustPhone(t, responder), "South"); err != nil {
+	if _, err := pageSouth(context.Background(), s, mustPhone(t, responder)); err != nil {
 		t.Fatal(err)
 	}
 	r := f.Messages()[0]
@@ -355,7 +357,7 @@ func TestSendMessagingService(t *testing.T) {
 func TestCall(t *testing.T) {
 	f := testenv.StartTwilio(t)
 	s, logs := newTestSender(t, f, nil)
-	words := ResponderPage("South") + " Press 1 to take this alert."
+	words := outbox.VoiceWords("South", false, alert.ModeReal)
 	sid, err := s.Call(context.Background(), mustPhone(t, responder), words)
 	if err != nil {
 		t.Fatal(err)
@@ -423,4 +425,9 @@ func TestNewSenderNeedsCredentials(t *testing.T) {
 	if _, err := NewSender(SenderConfig{AccountSID: "AC1", AuthToken: "x", APIURL: "ftp://x"}); !errors.Is(err, ErrNotConfigured) {
 		t.Errorf("NewSender with a bad API URL = %v, want ErrNotConfigured", err)
 	}
+}
+
+// pageSouth sends the page text for team South, as the outbox would.
+func pageSouth(ctx context.Context, s *Sender, to pii.Phone) (string, error) {
+	return s.Send(ctx, Page{To: to, Body: outbox.PageText("South", false, alert.ModeReal)})
 }

@@ -10,6 +10,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/twilio/twilio-go/client"
+
+	"waymark/alert"
+	"waymark/outbox"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -257,7 +260,7 @@ func TestTwiMLGolden(t *testing.T) {
 	}{
 		{"reply-empty.xml", string(Reply(""))},
 		{"reply-neutral.xml", string(Reply("Thanks & see you <soon>"))},
-		{"voice-page.xml", voicePage(t, ResponderPage("South")+" Press 1 to take this alert.", "https://waymark.example.org/sms/voice/answer")},
+		{"voice-page.xml", voicePage(t, outbox.VoiceWords("South", false, alert.ModeReal), "https://waymark.example.org/sms/voice/answer")},
 		{"voice-answer.xml", voiceAnswer(t, "Thank you. The alert is yours & nobody else's.")},
 		{"masked-call.xml", maskedCall(t, "+447700900600", "+447700900555")},
 	}

@@ -17,6 +17,7 @@ import (
 	"waymark/internal/testclock"
 	"waymark/internal/testenv"
 	"waymark/oncall"
+	"waymark/outbox"
 	"waymark/pii"
 	"waymark/problem"
 	"waymark/staff"
@@ -155,12 +156,7 @@ func (f *fakePager) do(kind string, to pii.Phone) error {
 	return nil
 }
 
-func (f *fakePager) Text(ctx context.Context, to pii.Phone, body string) error {
-	_, err := f.TextID(ctx, to, body)
-	return err
-}
-
-func (f *fakePager) TextID(ctx context.Context, to pii.Phone, body string) (string, error) {
+func (f *fakePager) Text(ctx context.Context, to pii.Phone, body string) (string, error) {
 	if strings.Contains(body, "+44") {
 		panic("page text carries a phone number")
 	}
@@ -219,6 +215,10 @@ type escEnv struct {
 	statuses *fakeStatuses
 	start    time.Time
 	deps     alert.EscalationDeps
+	// pages wires each instance's outbox; runners are the outboxes of
+	// the instances escService built.
+	pages   outbox.Options
+	runners map[*alert.Service]*outbox.Runner
 }
 
 const fallbackPhone = "+447700900099"
@@ -240,18 +240,24 @@ func newEscEnv(t *testing.T, cases escCases) *escEnv {
 	}
 	e.deps = alert.EscalationDeps{
 		Store: ae.s, Rotas: ae.s, People: e.people, Presence: e.presence, Receipts: ae.s,
-		Pager: e.pager, Statuses: e.statuses, Fallback: oncall.Fallback{Phone: fb, Name: "Out of hours"}, Tick: time.Second,
-		Consumer: "test-a", ClaimIdle: 10 * time.Second,
+		PhonePages: true, Statuses: e.statuses, Fallback: oncall.Fallback{Phone: fb, Name: "Out of hours"}, Tick: time.Second,
 	}
+	e.pages = outbox.Options{People: e.people, Pager: e.pager, Statuses: e.statuses, Fallback: e.deps.Fallback,
+		ClaimIdle: 10 * time.Second, Now: ae.clk.Now}
+	e.runners = map[*alert.Service]*outbox.Runner{}
 	e.svc = e.escService(ae.s, cases, "test-a")
 	return e
 }
 
-// escService builds another instance's service on st.
+// escService builds another instance's service on st, and its outbox.
 func (e *escEnv) escService(st *testStore, cases escCases, consumer string) *alert.Service {
 	d := e.deps
-	d.Store, d.Rotas, d.Receipts, d.Consumer = st, st, st, consumer
-	return alert.NewService(st, cases, alert.Config{TriageTeam: "triage", Escalation: &d}, e.clk.Now, nil)
+	d.Store, d.Rotas, d.Receipts = st, st, st
+	svc := alert.NewService(st, cases, alert.Config{TriageTeam: "triage", Escalation: &d}, e.clk.Now, nil)
+	o := e.pages
+	o.Store, o.Alerts, o.Consumer = st, svc, consumer
+	e.runners[svc] = outbox.New(o)
+	return svc
 }
 
 // fullRota puts s_prim, s_sec and s_duty on call around the clock.
@@ -303,7 +309,7 @@ func (e *escEnv) run(d, tick time.Duration, svcs ...*alert.Service) {
 				if err != nil {
 					e.t.Fatalf("tick: %v", err)
 				}
-				if _, err := s.PumpOutbox(context.Background()); err != nil {
+				if _, err := e.runners[s].Pump(context.Background()); err != nil {
 					e.t.Fatalf("pump: %v", err)
 				}
 				if n == 0 {
@@ -463,7 +469,7 @@ func TestSenderRechecksTheClaim(t *testing.T) {
 	if err := e.svc.Ack(context.Background(), who("s_prim"), id); err != nil {
 		t.Fatal(err)
 	}
-	if n, err := e.svc.PumpOutbox(context.Background()); err != nil || n != 2 {
+	if n, err := e.runners[e.svc].Pump(context.Background()); err != nil || n != 2 {
 		t.Fatalf("pump = %d, %v", n, err)
 	}
 	if got := e.pager.pages(); len(got) != 0 {
@@ -534,8 +540,8 @@ func TestFallThroughChannels(t *testing.T) {
 		{Whom: []string{"oncall:primary", "oncall:secondary"}, How: []string{"sms", "voice"}, Wait: "10m"},
 		{Whom: []string{"fallback"}, How: []string{"voice"}, Wait: "10m"},
 	}}})
-	e.pager.script["sms s_prim"] = []error{fmt.Errorf("%w: 21610", alert.ErrPageRefused)}
-	e.pager.script["sms s_sec"] = []error{fmt.Errorf("%w: 500s", alert.ErrPageUndelivered)}
+	e.pager.script["sms s_prim"] = []error{fmt.Errorf("%w: 21610", outbox.ErrPageRefused)}
+	e.pager.script["sms s_sec"] = []error{fmt.Errorf("%w: 500s", outbox.ErrPageUndelivered)}
 	id := e.raise()
 	e.run(sec(5), time.Second)
 	want := []sent{{0, "voice", "s_prim"}, {0, "voice", "s_sec"}}
@@ -939,8 +945,8 @@ func TestFailedPageMovesToNextStep(t *testing.T) {
 		{Whom: []string{"oncall:secondary"}, How: []string{"sms", "voice"}, Wait: "10m"},
 		{Whom: []string{"fallback"}, How: []string{"voice"}, Wait: "10m"},
 	}}})
-	e.pager.script["sms s_prim"] = []error{fmt.Errorf("%w: 21610", alert.ErrPageRefused)}
-	e.pager.script["sms s_sec"] = []error{fmt.Errorf("%w: 21610", alert.ErrPageRefused)}
+	e.pager.script["sms s_prim"] = []error{fmt.Errorf("%w: 21610", outbox.ErrPageRefused)}
+	e.pager.script["sms s_sec"] = []error{fmt.Errorf("%w: 21610", outbox.ErrPageRefused)}
 	id := e.raise()
 	e.run(sec(3), time.Second)
 	var got []sent

@@ -14,6 +14,7 @@ import (
 	"waymark/internal/randid"
 	"waymark/internal/testenv"
 	"waymark/oncall"
+	"waymark/outbox"
 )
 
 // queuePage commits a raised alert with one page, as a step would, and
@@ -60,10 +61,10 @@ func TestOutboxLifecycle(t *testing.T) {
 		t.Errorf("a page handed out twice: %v", again)
 	}
 	p := got[0]
-	if c, err := e.s.BeginPage(ctx, p, "b"); err != nil || c != alert.PageLost {
+	if c, err := e.s.BeginPage(ctx, p, "b"); err != nil || c != outbox.PageLost {
 		t.Errorf("BeginPage by another consumer = %s, %v; want lost", c, err)
 	}
-	if c, err := e.s.BeginPage(ctx, p, "a"); err != nil || c != alert.PageGo {
+	if c, err := e.s.BeginPage(ctx, p, "a"); err != nil || c != outbox.PageGo {
 		t.Errorf("BeginPage = %s, %v; want go", c, err)
 	}
 	if ok, err := e.s.RefreshPage(ctx, p, "a"); err != nil || !ok {
@@ -92,7 +93,7 @@ func TestOutboxDropsPagesOfClaimedAlerts(t *testing.T) {
 	stale.Token = "zzzz"
 	got, _ := e.s.ReadPages(ctx, "a", 10, 0)
 	stale.ID = got[0].ID
-	if c, err := e.s.BeginPage(ctx, stale, "a"); err != nil || c != alert.PageDrop {
+	if c, err := e.s.BeginPage(ctx, stale, "a"); err != nil || c != outbox.PageDrop {
 		t.Errorf("BeginPage with an old token = %s, %v; want drop", c, err)
 	}
 	pg2, a2 := queuePage(t, e)
@@ -101,7 +102,7 @@ func TestOutboxDropsPagesOfClaimedAlerts(t *testing.T) {
 	if err := e.svc.Ack(ctx, who("s_one"), a2.ID); err != nil {
 		t.Fatal(err)
 	}
-	if c, err := e.s.BeginPage(ctx, pg2, "a"); err != nil || c != alert.PageDrop {
+	if c, err := e.s.BeginPage(ctx, pg2, "a"); err != nil || c != outbox.PageDrop {
 		t.Errorf("BeginPage of a claimed alert = %s, %v; want drop", c, err)
 	}
 	if n := e.s.RDB.XLen(ctx, e.s.k.Outbox()).Val(); n != 0 {
@@ -137,10 +138,10 @@ func TestOutboxTakeover(t *testing.T) {
 	if ok, err := e.s.RefreshPage(ctx, got[0], "dead"); err != nil || ok {
 		t.Errorf("the old consumer's refresh = %v, %v; want false", ok, err)
 	}
-	if c, _ := e.s.BeginPage(ctx, got[0], "dead"); c != alert.PageLost {
+	if c, _ := e.s.BeginPage(ctx, got[0], "dead"); c != outbox.PageLost {
 		t.Errorf("the old consumer's check = %s, want lost", c)
 	}
-	if c, _ := e.s.BeginPage(ctx, taken[0], "live"); c != alert.PageGo {
+	if c, _ := e.s.BeginPage(ctx, taken[0], "live"); c != outbox.PageGo {
 		t.Errorf("the new consumer's check = %s, want go", c)
 	}
 }

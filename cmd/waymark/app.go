@@ -18,6 +18,7 @@ import (
 	"waymark/config"
 	"waymark/contact"
 	"waymark/oncall"
+	"waymark/outbox"
 	"waymark/postcode"
 	"waymark/push"
 	"waymark/records"
@@ -58,6 +59,9 @@ type app struct {
 	webPush *push.WebPush
 	// oncall manages rotas and escalation policies (policy.go).
 	oncall *oncall.OnCall
+	// pages wires the outbox's page runner; startEscalation adds the
+	// pager and web push (policy.go).
+	pages outbox.Options
 	// records hands closing records off, keeps retention, the audit chain,
 	// exports and the report (records.go).
 	records *records.Records

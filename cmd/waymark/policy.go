@@ -16,6 +16,7 @@ import (
 	"waymark/alert"
 	"waymark/internal/randid"
 	"waymark/oncall"
+	"waymark/outbox"
 	"waymark/pii"
 	"waymark/push"
 	"waymark/sms"
@@ -97,24 +98,38 @@ func (a *app) buildEscalation() (*alert.EscalationDeps, error) {
 	pp := people{store: a.store.Staff, staff: a.staff}
 	pr := presence{store: a.store.Hub}
 	a.oncall = oncall.NewOnCall(a.store.OnCall, pp, pr, fb, a.now)
-	host, _ := os.Hostname()
+	metrics := newEscalationMetrics(a.registry, a.store)
+	pages := a.cfg.TwilioAccountSID != "" && a.smsSender != nil // the sender is built before
 	d := &alert.EscalationDeps{
-		Store:    a.store.Outbox,
-		Rotas:    a.store.OnCall,
-		People:   pp,
-		Presence: pr,
-		Receipts: a.store.Hub,
-		Metrics:  newEscalationMetrics(a.registry, a.store),
-		Fallback: fb,
-		Tick:     time.Second,
-		Consumer: fmt.Sprintf("%s.%d.%s", host, os.Getpid(), randid.New("", 6)),
+		Store:      a.store.Outbox,
+		Rotas:      a.store.OnCall,
+		People:     pp,
+		Presence:   pr,
+		Receipts:   a.store.Hub,
+		PhonePages: pages,
+		WebPush:    a.webPush != nil,
+		Metrics:    metrics,
+		Fallback:   fb,
+		Tick:       time.Second,
 	}
-	if a.cfg.TwilioAccountSID != "" && a.smsSender != nil {
-		d.Pager = pager{a: a} // pages through a.smsSender, built before
+	host, _ := os.Hostname()
+	// The service the outbox reports to is added by startEscalation: it is
+	// built after this.
+	a.pages = outbox.Options{
+		Store:    a.store.Outbox,
+		People:   pp,
+		Fallback: fb,
+		Metrics:  metrics,
+		Consumer: fmt.Sprintf("%s.%d.%s", host, os.Getpid(), randid.New("", 6)),
+		Logger:   a.log.With("component", "alerts"),
+	}
+	if pages {
 		d.Statuses = smsStatuses{s: a.store.SMSStatuses}
+		a.pages.Pager = sms.Pager{Sender: a.smsSender}
+		a.pages.Statuses = smsStatuses{s: a.store.SMSStatuses}
 	}
 	if a.webPush != nil {
-		d.WebPush = webPusher{wp: a.webPush, subs: webPushSubs{a.store.WebPush}}
+		a.pages.WebPush = webPusher{wp: a.webPush, subs: webPushSubs{a.store.WebPush}}
 	}
 	return d, nil
 }
@@ -130,7 +145,10 @@ func (a *app) startEscalation(ctx context.Context) func() {
 	if a.cfg.TwilioAccountSID == "" {
 		a.log.Warn("Twilio is not configured: escalation pages by dashboard only; text and voice steps fall through")
 	}
-	go func() { a.alerts.RunOutbox(ctx); done <- struct{}{} }()
+	o := a.pages
+	o.Alerts, o.Now = a.alerts, a.now
+	runner := outbox.New(o)
+	go func() { runner.Run(ctx); done <- struct{}{} }()
 	holder := randid.New("i", 12)
 	beat := heartbeat(a.cfg.AuditorHeartbeatURL)
 	go func() { a.alerts.RunAuditor(ctx, a.cfg.AuditorInterval, holder, beat); done <- struct{}{} }()
@@ -162,26 +180,6 @@ func heartbeat(url string) func(context.Context) error {
 	}
 }
 
-// pager sends pages through the SMS helper's Twilio sender.
-type pager struct{ a *app }
-
-var _ alert.TextIDPager = pager{}
-
-func (p pager) Text(ctx context.Context, to pii.Phone, body string) error {
-	_, err := p.TextID(ctx, to, body)
-	return err
-}
-
-// TextID sends a text and returns Twilio's id for it.
-func (p pager) TextID(ctx context.Context, to pii.Phone, body string) (string, error) {
-	s := p.a.smsSender
-	if s == nil {
-		return "", fmt.Errorf("%w: twilio not configured", alert.ErrPageRefused)
-	}
-	sid, err := s.Send(ctx, sms.Page{To: to, Body: body})
-	return sid, pageError(err)
-}
-
 // smsStatuses reads the delivery reports the SMS webhooks store.
 type smsStatuses struct{ s *store.SMSStatuses }
 
@@ -196,17 +194,6 @@ func (st smsStatuses) Undelivered(ctx context.Context, sid string) (bool, error)
 		return false, err
 	}
 	return s.State == "undelivered" || s.State == "failed", nil
-}
-
-// Call places a voice page that says words and asks for a press of 1,
-// and returns Twilio's id for the call.
-func (p pager) Call(ctx context.Context, to pii.Phone, words string) (string, error) {
-	s := p.a.smsSender
-	if s == nil {
-		return "", fmt.Errorf("%w: twilio not configured", alert.ErrPageRefused)
-	}
-	sid, err := s.Call(ctx, to, words)
-	return sid, pageError(err)
 }
 
 // webPusher sends Web Push pages through the sender to the store's
@@ -227,24 +214,11 @@ func (w webPusher) Push(ctx context.Context, staffID, team, label string) error 
 	n, err := w.wp.Notify(ctx, w.subs, staffID, payload)
 	switch {
 	case err != nil:
-		return fmt.Errorf("%w: web push failed", alert.ErrPageUndelivered)
+		return fmt.Errorf("%w: web push failed", outbox.ErrPageUndelivered)
 	case n == 0:
-		return fmt.Errorf("%w: no web push subscription", alert.ErrPageRefused)
+		return fmt.Errorf("%w: no web push subscription", outbox.ErrPageRefused)
 	}
 	return nil
-}
-
-// pageError maps the sender's errors (which carry Twilio codes, never
-// numbers) onto escalation's two kinds.
-func pageError(err error) error {
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, sms.ErrUnsubscribed), errors.Is(err, sms.ErrBadNumber), errors.Is(err, sms.ErrRejected),
-		errors.Is(err, sms.ErrNotAllowed), errors.Is(err, sms.ErrNotConfigured):
-		return fmt.Errorf("%w: %v", alert.ErrPageRefused, err)
-	}
-	return fmt.Errorf("%w: %v", alert.ErrPageUndelivered, err)
 }
 
 // escalationMetrics are escalation's Prometheus metrics (docs/operations.md

@@ -14,6 +14,7 @@ import (
 
 	"waymark/alert"
 	"waymark/oncall"
+	"waymark/outbox"
 	"waymark/store/internal/kv"
 )
 
@@ -30,9 +31,13 @@ import (
 // to keys.outboxDead(), trimmed to about 10,000 entries. Entries hold ids,
 // channel names and times only: never a phone number.
 
-var _ alert.EscalationStore = (*Store)(nil)
+var (
+	_ alert.EscalationStore = (*Store)(nil)
+	_ outbox.Store          = (*Store)(nil)
+)
 
-// Store is escalation's store (alert.EscalationStore).
+// Store is escalation's store: the outbox stream (outbox.Store) and the
+// auditor's lease (alert.EscalationStore).
 type Store struct {
 	*kv.Conn
 	k keyspace
@@ -191,7 +196,7 @@ return 'go'
 // BeginPage is the check just before a page is sent: consumer still holds
 // it, and its alert is still raised, unclaimed and under its token. It
 // refreshes the claim; a page whose alert moved on is removed.
-func (s *Store) BeginPage(ctx context.Context, p alert.Page, consumer string) (alert.PageCheck, error) {
+func (s *Store) BeginPage(ctx context.Context, p alert.Page, consumer string) (outbox.PageCheck, error) {
 	ctx, cancel := kv.Bounded(ctx)
 	defer cancel()
 	res, err := beginPageScript.Run(ctx, s.RDB, []string{s.k.Outbox(), s.k.AlertRecord(p.Alert)},
@@ -201,11 +206,11 @@ func (s *Store) BeginPage(ctx context.Context, p alert.Page, consumer string) (a
 	}
 	switch res {
 	case "go":
-		return alert.PageGo, nil
+		return outbox.PageGo, nil
 	case "drop":
-		return alert.PageDrop, nil
+		return outbox.PageDrop, nil
 	case "lost":
-		return alert.PageLost, nil
+		return outbox.PageLost, nil
 	}
 	return "", fmt.Errorf("store: begin page: unexpected reply %q", res)
 }
