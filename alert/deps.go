@@ -20,24 +20,11 @@ type SMSStatuses interface {
 	Undelivered(ctx context.Context, sid string) (bool, error)
 }
 
-// EscalationStore is the auditor's lease and the timers it checks.
-// Package store implements it.
-type EscalationStore interface {
-	// HoldLease takes or keeps the named lease for holder until ttl from
-	// now; false when someone else holds it.
-	HoldLease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error)
-	// TimerFences returns, for each target id, the fence of its pending
-	// timer of kind (absent when it has none).
-	TimerFences(ctx context.Context, kind TimerKind, targets []string) (map[string]string, error)
-}
-
 // Metrics counts what escalation does. cmd/waymark implements it with
 // Prometheus; nil counts nothing.
 type Metrics interface {
 	Step(fallback bool)
 	Page(ch oncall.Channel, outcome PageOutcome)
-	Repaired(what string)
-	Audited(repairs int, err error)
 	Returned()
 	// Raised counts a new alert by what raised it (never by class: the
 	// operator listener is private, but the fewer ways a duress signal
@@ -51,7 +38,6 @@ type Metrics interface {
 // run on the policy waits and announce themselves on the events stream,
 // but nobody is paged (the state machine's own tests).
 type EscalationDeps struct {
-	Store    EscalationStore
 	Rotas    oncall.RotaSource
 	People   oncall.People
 	Presence oncall.Presence
@@ -83,8 +69,6 @@ type nopMetrics struct{}
 
 func (nopMetrics) Step(bool)                        {}
 func (nopMetrics) Page(oncall.Channel, PageOutcome) {}
-func (nopMetrics) Repaired(string)                  {}
-func (nopMetrics) Audited(int, error)               {}
 func (nopMetrics) Returned()                        {}
 func (nopMetrics) Raised(Source)                    {}
 func (nopMetrics) Lapsed()                          {}

@@ -66,7 +66,7 @@ func newOncallEnv(t *testing.T) *oncallEnv {
 	people := testPeople{st: env.Store, staff: env.Staff}
 	oc := oncall.NewOnCall(env.Store, people, nil, oncall.Fallback{}, env.Clock.Now)
 	svc := alert.NewService(env.Store, alert.CasesSource(env.Cases), alert.Config{TriageTeam: "north",
-		Escalation: &alert.EscalationDeps{Store: env.Store, Rotas: env.Store, People: people, Receipts: env.Store}},
+		Escalation: &alert.EscalationDeps{Rotas: env.Store, People: people, Receipts: env.Store}},
 		env.Clock.Now, discard())
 	h := publicHandler(Deps{Logger: discard(), Now: env.Clock.Now, Staff: env.Staff, Cases: env.Cases, Alerts: svc, OnCall: oc})
 	srv := httptest.NewTLSServer(h)

@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"waymark/alert"
+	"waymark/auditor"
 	"waymark/casework"
 	"waymark/internal/testclock"
 	"waymark/internal/testenv"
@@ -239,7 +240,7 @@ func newEscEnv(t *testing.T, cases escCases) *escEnv {
 		}
 	}
 	e.deps = alert.EscalationDeps{
-		Store: ae.s, Rotas: ae.s, People: e.people, Presence: e.presence, Receipts: ae.s,
+		Rotas: ae.s, People: e.people, Presence: e.presence, Receipts: ae.s,
 		PhonePages: true, Statuses: e.statuses, Fallback: oncall.Fallback{Phone: fb, Name: "Out of hours"}, Tick: time.Second,
 	}
 	e.pages = outbox.Options{People: e.people, Pager: e.pager, Statuses: e.statuses, Fallback: e.deps.Fallback,
@@ -252,12 +253,17 @@ func newEscEnv(t *testing.T, cases escCases) *escEnv {
 // escService builds another instance's service on st, and its outbox.
 func (e *escEnv) escService(st *testStore, cases escCases, consumer string) *alert.Service {
 	d := e.deps
-	d.Store, d.Rotas, d.Receipts = st, st, st
+	d.Rotas, d.Receipts = st, st
 	svc := alert.NewService(st, cases, alert.Config{TriageTeam: "triage", Escalation: &d}, e.clk.Now, nil)
 	o := e.pages
 	o.Store, o.Alerts, o.Consumer = st, svc, consumer
 	e.runners[svc] = outbox.New(o)
 	return svc
+}
+
+// auditor is an auditor of the first instance's alerts.
+func (e *escEnv) auditor() *auditor.Auditor {
+	return auditor.New(auditor.Options{Alerts: e.s, Store: e.s, Rules: e.svc.Rules(), Now: e.clk.Now})
 }
 
 // fullRota puts s_prim, s_sec and s_duty on call around the clock.
@@ -661,17 +667,17 @@ func TestAuditorRearms(t *testing.T) {
 	id := e.raise()
 	e.run(sec(1), time.Second)
 	ctx := context.Background()
-	if n, err := e.svc.Audit(ctx); err != nil || n != 0 {
+	if n, err := e.auditor().Audit(ctx); err != nil || n != 0 {
 		t.Fatalf("audit of a healthy alert = %d, %v", n, err)
 	}
 	// Lose the step (as a bug or a botched restore would).
 	step := alert.Timer{Kind: alert.TimerStep, Target: id}.ID()
 	e.s.RDB.ZRem(ctx, e.s.k.Schedule(), step)
 	e.s.RDB.Del(ctx, e.s.k.ScheduleEntry(step))
-	if n, err := e.svc.Audit(ctx); err != nil || n != 1 {
+	if n, err := e.auditor().Audit(ctx); err != nil || n != 1 {
 		t.Fatalf("audit = %d, %v; want one repair", n, err)
 	}
-	if n, err := e.svc.Audit(ctx); err != nil || n != 0 {
+	if n, err := e.auditor().Audit(ctx); err != nil || n != 0 {
 		t.Fatalf("second audit = %d, %v; want none", n, err)
 	}
 	before := len(e.pager.pages())

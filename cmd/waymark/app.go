@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"waymark/alert"
+	"waymark/auditor"
 	"waymark/casework"
 	"waymark/config"
 	"waymark/contact"
@@ -62,6 +63,8 @@ type app struct {
 	// pages wires the outbox's page runner; startEscalation adds the
 	// pager and web push (policy.go).
 	pages outbox.Options
+	// audits wires the auditor; startEscalation adds the alert rules.
+	audits auditor.Options
 	// records hands closing records off, keeps retention, the audit chain,
 	// exports and the report (records.go).
 	records *records.Records

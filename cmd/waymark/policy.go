@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"waymark/alert"
+	"waymark/auditor"
 	"waymark/internal/randid"
 	"waymark/oncall"
 	"waymark/outbox"
@@ -101,7 +102,6 @@ func (a *app) buildEscalation() (*alert.EscalationDeps, error) {
 	metrics := newEscalationMetrics(a.registry, a.store)
 	pages := a.cfg.TwilioAccountSID != "" && a.smsSender != nil // the sender is built before
 	d := &alert.EscalationDeps{
-		Store:      a.store.Outbox,
 		Rotas:      a.store.OnCall,
 		People:     pp,
 		Presence:   pr,
@@ -123,6 +123,8 @@ func (a *app) buildEscalation() (*alert.EscalationDeps, error) {
 		Consumer: fmt.Sprintf("%s.%d.%s", host, os.Getpid(), randid.New("", 6)),
 		Logger:   a.log.With("component", "alerts"),
 	}
+	a.audits = auditor.Options{Alerts: a.store.Alerts, Store: a.store.Outbox, Metrics: metrics,
+		Logger: a.log.With("component", "alerts")}
 	if pages {
 		d.Statuses = smsStatuses{s: a.store.SMSStatuses}
 		a.pages.Pager = sms.Pager{Sender: a.smsSender}
@@ -151,7 +153,10 @@ func (a *app) startEscalation(ctx context.Context) func() {
 	go func() { runner.Run(ctx); done <- struct{}{} }()
 	holder := randid.New("i", 12)
 	beat := heartbeat(a.cfg.AuditorHeartbeatURL)
-	go func() { a.alerts.RunAuditor(ctx, a.cfg.AuditorInterval, holder, beat); done <- struct{}{} }()
+	ao := a.audits
+	ao.Rules, ao.Now = a.alerts.Rules(), a.now
+	aud := auditor.New(ao)
+	go func() { aud.Run(ctx, a.cfg.AuditorInterval, holder, beat); done <- struct{}{} }()
 	return func() { cancel(); <-done; <-done }
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"waymark/alert"
+	"waymark/auditor"
 	"waymark/oncall"
 	"waymark/outbox"
 	"waymark/store/internal/kv"
@@ -32,12 +33,12 @@ import (
 // channel names and times only: never a phone number.
 
 var (
-	_ alert.EscalationStore = (*Store)(nil)
-	_ outbox.Store          = (*Store)(nil)
+	_ auditor.Store = (*Store)(nil)
+	_ outbox.Store  = (*Store)(nil)
 )
 
 // Store is escalation's store: the outbox stream (outbox.Store) and the
-// auditor's lease (alert.EscalationStore).
+// auditor's lease (auditor.Store).
 type Store struct {
 	*kv.Conn
 	k keyspace
