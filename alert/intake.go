@@ -21,17 +21,17 @@ import (
 // intakeFacts returns the case's facts, decided on rec, the record the
 // store read with the case's state, and, when pin is not nil, what the PIN
 // was (PINNone for an empty one: both comparisons still run).
-func (s *Service) intakeFacts(ctx context.Context, rec *casework.Case, caseID string, pin *string) (CaseFacts, PIN, error) {
+func (s *Service) intakeFacts(ctx context.Context, rec *casework.Case, caseID string, pin *string) (casework.CaseFacts, casework.PIN, error) {
 	p := ""
 	if pin != nil {
 		p = *pin
 	}
 	facts, got, err := s.cases.FactsFrom(ctx, caseID, rec, p)
 	if err != nil {
-		return CaseFacts{}, PINNone, err
+		return casework.CaseFacts{}, casework.PINNone, err
 	}
 	if p == "" {
-		got = PINNone
+		got = casework.PINNone
 	}
 	return facts, got, nil
 }

@@ -253,29 +253,29 @@ type fakeCases struct {
 	flagged  map[string]bool
 }
 
-func (f *fakeCases) Facts(ctx context.Context, caseID, pin string) (CaseFacts, PIN, error) {
-	p := PINWrong
+func (f *fakeCases) Facts(ctx context.Context, caseID, pin string) (casework.CaseFacts, casework.PIN, error) {
+	p := casework.PINWrong
 	switch pin {
 	case "1111":
-		p = PINReal
+		p = casework.PINReal
 	case "2222":
-		p = PINDuress
+		p = casework.PINDuress
 	}
 	risk := f.risk
 	if risk == "" {
 		risk = casework.RiskMedium
 	}
-	return CaseFacts{ID: caseID, Team: "south", Risk: risk, Owner: "s_owner"}, p, nil
+	return casework.CaseFacts{ID: caseID, Team: "south", Risk: risk, Owner: "s_owner"}, p, nil
 }
 
 // FactsFrom answers as Facts: memStore reads no case records.
-func (f *fakeCases) FactsFrom(ctx context.Context, caseID string, rec *casework.Case, pin string) (CaseFacts, PIN, error) {
+func (f *fakeCases) FactsFrom(ctx context.Context, caseID string, rec *casework.Case, pin string) (casework.CaseFacts, casework.PIN, error) {
 	return f.Facts(ctx, caseID, pin)
 }
 
-func (f *fakeCases) Brief(ctx context.Context, caseID string) (*CaseBrief, error) {
+func (f *fakeCases) Brief(ctx context.Context, caseID string) (*casework.CaseBrief, error) {
 	facts, _, _ := f.Facts(ctx, caseID, "")
-	return &CaseBrief{
+	return &casework.CaseBrief{
 		CaseFacts: facts,
 		Alias:     pii.NewText("Robin"),
 		Children:  casework.Children{Count: f.children},

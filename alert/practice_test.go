@@ -17,11 +17,11 @@ var practiceT0 = time.Date(2026, 11, 22, 14, 0, 0, 0, time.UTC)
 // practiceCase is a case whose caseworker opened a ten-minute practice
 // window at practiceT0.
 func practiceCase() CaseState {
-	return CaseState{Case: CaseFacts{ID: "c_practiceabcdefghijk", Team: "north", Risk: casework.RiskMedium, Owner: practiceBy,
+	return CaseState{Case: casework.CaseFacts{ID: "c_practiceabcdefghijk", Team: "north", Risk: casework.RiskMedium, Owner: practiceBy,
 		Practice: casework.PracticeWindow{Until: practiceT0.Add(10 * time.Minute), By: practiceBy}}}
 }
 
-func appSignal(kind Kind, pin PIN, at time.Time) Signal {
+func appSignal(kind Kind, pin casework.PIN, at time.Time) Signal {
 	return Signal{Source: SourceApp, Kind: kind, CaseID: "c_practiceabcdefghijk", PIN: pin, At: at, DedupeKey: "app:x"}
 }
 
@@ -44,14 +44,14 @@ func TestPracticeDecidesNewAlerts(t *testing.T) {
 		window   bool // keep the case's window
 		practice bool
 	}{
-		{"panic inside the window", appSignal(KindPanic, PINNone, practiceT0.Add(time.Minute)), true, true},
+		{"panic inside the window", appSignal(KindPanic, casework.PINNone, practiceT0.Add(time.Minute)), true, true},
 		{"message inside the window", Signal{Source: SourceSMS, Kind: KindMessage, CaseID: "c_practiceabcdefghijk", At: practiceT0.Add(time.Minute), DedupeKey: "sms:x"}, true, true},
-		{"panic a moment before the window ends", appSignal(KindPanic, PINNone, practiceT0.Add(10*time.Minute-time.Millisecond)), true, true},
-		{"panic as the window ends", appSignal(KindPanic, PINNone, practiceT0.Add(10*time.Minute)), true, false},
-		{"panic outside the window", appSignal(KindPanic, PINNone, practiceT0.Add(31*time.Minute)), true, false},
-		{"panic with no window", appSignal(KindPanic, PINNone, practiceT0.Add(time.Minute)), false, false},
-		{"duress PIN inside the window", appSignal(KindPanic, PINDuress, practiceT0.Add(time.Minute)), true, false},
-		{"check-in with the duress PIN inside the window", appSignal(KindCheckin, PINDuress, practiceT0.Add(time.Minute)), true, false},
+		{"panic a moment before the window ends", appSignal(KindPanic, casework.PINNone, practiceT0.Add(10*time.Minute-time.Millisecond)), true, true},
+		{"panic as the window ends", appSignal(KindPanic, casework.PINNone, practiceT0.Add(10*time.Minute)), true, false},
+		{"panic outside the window", appSignal(KindPanic, casework.PINNone, practiceT0.Add(31*time.Minute)), true, false},
+		{"panic with no window", appSignal(KindPanic, casework.PINNone, practiceT0.Add(time.Minute)), false, false},
+		{"duress PIN inside the window", appSignal(KindPanic, casework.PINDuress, practiceT0.Add(time.Minute)), true, false},
+		{"check-in with the duress PIN inside the window", appSignal(KindCheckin, casework.PINDuress, practiceT0.Add(time.Minute)), true, false},
 		{"duress word inside the window", Signal{Source: SourceSMS, Kind: KindPanic, CaseID: "c_practiceabcdefghijk", DuressWord: true, At: practiceT0.Add(time.Minute), DedupeKey: "sms:y"}, true, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -111,7 +111,7 @@ func TestWrongPINLimitIsNeverPractice(t *testing.T) {
 	r := DefaultRules()
 	st := practiceCase()
 	st.Checkins = &casework.Checkins{WrongPINs: r.WrongPINLimit - 1}
-	c, err := r.OnSignal(st, appSignal(KindCancel, PINWrong, practiceT0.Add(time.Minute)))
+	c, err := r.OnSignal(st, appSignal(KindCancel, casework.PINWrong, practiceT0.Add(time.Minute)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +124,7 @@ func TestWrongPINLimitIsNeverPractice(t *testing.T) {
 // hand it back.
 func openPractice(t *testing.T, r Rules) *Alert {
 	t.Helper()
-	c, err := r.OnSignal(practiceCase(), appSignal(KindPanic, PINNone, practiceT0.Add(time.Minute)))
+	c, err := r.OnSignal(practiceCase(), appSignal(KindPanic, casework.PINNone, practiceT0.Add(time.Minute)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,9 +141,9 @@ func TestPracticeTurnsReal(t *testing.T) {
 		sig  Signal
 		real bool
 	}{
-		{"another panic inside the window stays practice", appSignal(KindPanic, PINNone, practiceT0.Add(2*time.Minute)), false},
-		{"duress inside the window", appSignal(KindPanic, PINDuress, practiceT0.Add(2*time.Minute)), true},
-		{"a panic after the window ended", appSignal(KindPanic, PINNone, practiceT0.Add(11*time.Minute)), true},
+		{"another panic inside the window stays practice", appSignal(KindPanic, casework.PINNone, practiceT0.Add(2*time.Minute)), false},
+		{"duress inside the window", appSignal(KindPanic, casework.PINDuress, practiceT0.Add(2*time.Minute)), true},
+		{"a panic after the window ended", appSignal(KindPanic, casework.PINNone, practiceT0.Add(11*time.Minute)), true},
 		{"a message after the window ended", Signal{Source: SourceSMS, Kind: KindMessage, CaseID: "c_practiceabcdefghijk", At: practiceT0.Add(40 * time.Minute), DedupeKey: "sms:z"}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

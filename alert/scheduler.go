@@ -41,7 +41,7 @@ func (s *Service) runTimer(ctx context.Context, t Timer, now time.Time) error {
 	var err error
 	switch t.Kind {
 	case TimerCheckin:
-		var facts CaseFacts
+		var facts casework.CaseFacts
 		facts, _, err = s.cases.Facts(ctx, t.Target, "")
 		if err != nil {
 			break

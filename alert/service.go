@@ -54,103 +54,21 @@ type Store interface {
 	FinishTimer(ctx context.Context, t Timer) error
 }
 
-// CaseBrief is what a responder sees of a case on an alert: never code
-// words, PINs or the phone number, which it does not even hold.
-type CaseBrief struct {
-	CaseFacts
-	Alias         pii.Text
-	RiskDate      time.Time
-	MARAC         casework.MARAC
-	Children      casework.Children
-	Communication casework.Communication
-	ResponsePlan  pii.Text
-	Contact       casework.ContactPlan
-	// Excluded are staff ids who must never see the case.
-	Excluded []string
-	// Review is the case's review flag.
-	Review bool
-}
-
 // CaseSource is what alerts need from the cases service.
 type CaseSource interface {
 	// Facts returns what raising needs about a case and checks pin
 	// against its real and duress PINs, always computing both comparisons
 	// (so which matched costs no time to tell). ErrNotFound when the case
 	// does not exist.
-	Facts(ctx context.Context, caseID, pin string) (CaseFacts, PIN, error)
+	Facts(ctx context.Context, caseID, pin string) (casework.CaseFacts, casework.PIN, error)
 	// FactsFrom is Facts decided on rec, the case's record the store read
 	// with its alert state (CaseState.Record; nil when the case does not
 	// exist), so the intake reads nothing more.
-	FactsFrom(ctx context.Context, caseID string, rec *casework.Case, pin string) (CaseFacts, PIN, error)
+	FactsFrom(ctx context.Context, caseID string, rec *casework.Case, pin string) (casework.CaseFacts, casework.PIN, error)
 	// Brief returns the responder's view of a case.
-	Brief(ctx context.Context, caseID string) (*CaseBrief, error)
+	Brief(ctx context.Context, caseID string) (*casework.CaseBrief, error)
 	// FlagReview flags the case for a caseworker's review.
 	FlagReview(ctx context.Context, caseID string) error
-}
-
-// CasesSource adapts the cases service to what alerts need.
-func CasesSource(c *casework.Cases) CaseSource { return casesSource{c} }
-
-type casesSource struct{ c *casework.Cases }
-
-func (s casesSource) Facts(ctx context.Context, caseID, pin string) (CaseFacts, PIN, error) {
-	// The plain fields hold everything raising needs: no data key is
-	// unwrapped and nothing sealed is opened.
-	c, err := s.c.LoadMeta(ctx, caseID)
-	if err != nil {
-		return CaseFacts{}, PINNone, err
-	}
-	return s.check(c, pin)
-}
-
-func (s casesSource) FactsFrom(ctx context.Context, caseID string, c *casework.Case, pin string) (CaseFacts, PIN, error) {
-	if c == nil || !casework.ValidCaseID(c.ID) {
-		return CaseFacts{}, PINNone, casework.ErrNotFound
-	}
-	if err := s.c.DecideExpiry(ctx, c); err != nil {
-		return CaseFacts{}, PINNone, err
-	}
-	return s.check(c, pin)
-}
-
-func (s casesSource) check(c *casework.Case, pin string) (CaseFacts, PIN, error) {
-	// Check even an empty PIN: every path costs the same.
-	isReal, isDuress := s.c.CheckPIN(c, pin)
-	p := PINWrong
-	switch {
-	case isDuress:
-		p = PINDuress
-	case isReal:
-		p = PINReal
-	}
-	return FactsOf(c), p, nil
-}
-
-func FactsOf(c *casework.Case) CaseFacts {
-	return CaseFacts{ID: c.ID, Team: c.Team, Risk: c.Risk, Owner: c.Owner, Expired: c.Expired, Practice: c.Practice}
-}
-
-func (s casesSource) Brief(ctx context.Context, caseID string) (*CaseBrief, error) {
-	c, err := s.c.Load(ctx, caseID)
-	if err != nil {
-		return nil, err
-	}
-	return &CaseBrief{
-		CaseFacts:     FactsOf(c),
-		Alias:         c.Alias,
-		RiskDate:      c.RiskDate,
-		MARAC:         c.MARAC,
-		Children:      c.Children,
-		Communication: c.Communication,
-		ResponsePlan:  c.ResponsePlan,
-		Contact:       c.Contact,
-		Excluded:      slices.Clone(c.Excluded),
-		Review:        c.Review,
-	}, nil
-}
-
-func (s casesSource) FlagReview(ctx context.Context, caseID string) error {
-	return s.c.FlagReview(ctx, caseID)
 }
 
 // Config tunes a Service.
@@ -262,7 +180,7 @@ func (s *Service) raise(ctx context.Context, sig Signal, pin *string) (Result, e
 // raiseSeen is raise, telling seen (when not nil) what the decision read:
 // the case's state and what its PIN turned out to be. It may be called
 // more than once (a retried decision); the last call stands.
-func (s *Service) raiseSeen(ctx context.Context, sig Signal, pin *string, seen func(CaseState, PIN)) (Result, error) {
+func (s *Service) raiseSeen(ctx context.Context, sig Signal, pin *string, seen func(CaseState, casework.PIN)) (Result, error) {
 	if err := sig.Validate(); err != nil {
 		return Result{}, err
 	}
@@ -379,20 +297,20 @@ func (s *Service) App(ctx context.Context, caseID string, in AppSignal) error {
 // wrong PIN answers not ok and counts as wrong. A repeated request id
 // answers not ok and changes nothing. pin says which PIN it was, for the
 // caller's own use; the survivor's phone must not learn it.
-func (s *Service) AppSettings(ctx context.Context, caseID string, in AppSignal) (sched *casework.Schedule, pin PIN, err error) {
+func (s *Service) AppSettings(ctx context.Context, caseID string, in AppSignal) (sched *casework.Schedule, pin casework.PIN, err error) {
 	in.Kind = KindSettings
 	defer s.pinFloor(ctx, in.PIN)()
 	var (
-		got PIN
+		got casework.PIN
 		ci  *casework.Checkins
 	)
-	res, err := s.raiseSeen(ctx, s.appSignal(caseID, in), &in.PIN, func(st CaseState, p PIN) {
+	res, err := s.raiseSeen(ctx, s.appSignal(caseID, in), &in.PIN, func(st CaseState, p casework.PIN) {
 		got, ci = p, st.Checkins
 	})
 	if err != nil || res.Duplicate {
-		return nil, PINNone, err
+		return nil, casework.PINNone, err
 	}
-	if got != PINReal && got != PINDuress {
+	if got != casework.PINReal && got != casework.PINDuress {
 		return nil, got, nil
 	}
 	if ci != nil && ci.Active {
@@ -427,7 +345,7 @@ func (s *Service) SetSchedule(ctx context.Context, p *staff.Principal, caseID st
 		Source:    SourceApp,
 		Kind:      KindSchedule,
 		CaseID:    caseID,
-		PIN:       PINReal, // a caseworker's hand, not a PIN: trusted as the real one
+		PIN:       casework.PINReal, // a caseworker's hand, not a PIN: trusted as the real one
 		At:        s.now(),
 		DedupeKey: "staff:" + caseID + "." + randid.Token(18),
 		Schedule:  sched,
@@ -441,7 +359,7 @@ func (s *Service) SetSchedule(ctx context.Context, p *staff.Principal, caseID st
 
 // mayView reports whether p may see alerts of the case: a responder or
 // caseworker of the alert's team, not excluded from the case.
-func mayView(p *staff.Principal, a *Alert, brief *CaseBrief) bool {
+func mayView(p *staff.Principal, a *Alert, brief *casework.CaseBrief) bool {
 	if a.Mode == ModePractice {
 		// A practice alert is its caseworker's alone.
 		return p != nil && a.Only != "" && p.StaffID == a.Only
@@ -454,7 +372,7 @@ func mayView(p *staff.Principal, a *Alert, brief *CaseBrief) bool {
 
 // brief reads the case of an alert; nil for an unknown sender or an erased
 // case (its alert then shows no case detail).
-func (s *Service) brief(ctx context.Context, a *Alert) (*CaseBrief, error) {
+func (s *Service) brief(ctx context.Context, a *Alert) (*casework.CaseBrief, error) {
 	if a.CaseID == "" {
 		return nil, nil
 	}
@@ -484,7 +402,7 @@ func (s *Service) List(ctx context.Context, p *staff.Principal, state string) ([
 // case's brief (nil for an unknown sender or an erased case).
 type Listed struct {
 	Alert *Alert
-	Case  *CaseBrief
+	Case  *casework.CaseBrief
 }
 
 // ListBriefs is List with each alert's case brief, for the dashboard.
@@ -513,7 +431,7 @@ func (s *Service) ListBriefs(ctx context.Context, p *staff.Principal, state stri
 	default:
 		return nil, errBadState()
 	}
-	briefs := map[string]*CaseBrief{}
+	briefs := map[string]*casework.CaseBrief{}
 	out := make([]Listed, 0, len(all))
 	for _, a := range all {
 		if !p.InTeam(a.Team) {
@@ -538,7 +456,7 @@ func (s *Service) ListBriefs(ctx context.Context, p *staff.Principal, state stri
 type View struct {
 	Alert *Alert
 	// Case is nil for an unknown sender or an erased case.
-	Case    *CaseBrief
+	Case    *casework.CaseBrief
 	Verdict casework.Verdict
 	// Review says the case is flagged for review by repeated accidental
 	// or suspected-third-party outcomes.
@@ -580,11 +498,11 @@ func (s *Service) Get(ctx context.Context, p *staff.Principal, id string) (*View
 
 // act runs one responder action on an alert p may see (a caseworker's
 // own practice alert counts).
-func (s *Service) act(ctx context.Context, p *staff.Principal, id string, decide func(a *Alert, b *CaseBrief, now time.Time) (*Commit, error)) error {
+func (s *Service) act(ctx context.Context, p *staff.Principal, id string, decide func(a *Alert, b *casework.CaseBrief, now time.Time) (*Commit, error)) error {
 	if p == nil {
 		return casework.ErrNotFound
 	}
-	var brief *CaseBrief
+	var brief *casework.CaseBrief
 	var briefCase string
 	_, err := s.store.DecideAlert(ctx, id, func(a *Alert) (*Commit, error) {
 		if a.CaseID != briefCase || brief == nil {
@@ -617,14 +535,14 @@ func actor(p *staff.Principal) Actor {
 // Ack claims an alert for p; the first claim wins, and anyone else gets a
 // *problem.Claimed naming who has it.
 func (s *Service) Ack(ctx context.Context, p *staff.Principal, id string) error {
-	return s.act(ctx, p, id, func(a *Alert, _ *CaseBrief, now time.Time) (*Commit, error) {
+	return s.act(ctx, p, id, func(a *Alert, _ *casework.CaseBrief, now time.Time) (*Commit, error) {
 		return s.cfg.Rules.Ack(a, actor(p), now)
 	})
 }
 
 // Working marks p's alert as being worked on.
 func (s *Service) Working(ctx context.Context, p *staff.Principal, id string) error {
-	return s.act(ctx, p, id, func(a *Alert, _ *CaseBrief, now time.Time) (*Commit, error) {
+	return s.act(ctx, p, id, func(a *Alert, _ *casework.CaseBrief, now time.Time) (*Commit, error) {
 		return s.cfg.Rules.Working(a, actor(p), now)
 	})
 }
@@ -633,21 +551,21 @@ func (s *Service) Working(ctx context.Context, p *staff.Principal, id string) er
 // or sent the agreed text (EntryTexted): a timeline line, and progress on
 // p's claim. ErrNotOwner unless p holds the claim.
 func (s *Service) Contacted(ctx context.Context, p *staff.Principal, id string, how EntryType) error {
-	return s.act(ctx, p, id, func(a *Alert, _ *CaseBrief, now time.Time) (*Commit, error) {
+	return s.act(ctx, p, id, func(a *Alert, _ *casework.CaseBrief, now time.Time) (*Commit, error) {
 		return s.cfg.Rules.Contacted(a, actor(p), how, now)
 	})
 }
 
 // Note adds p's note to an alert.
 func (s *Service) Note(ctx context.Context, p *staff.Principal, id string, text pii.Text) error {
-	return s.act(ctx, p, id, func(a *Alert, _ *CaseBrief, now time.Time) (*Commit, error) {
+	return s.act(ctx, p, id, func(a *Alert, _ *casework.CaseBrief, now time.Time) (*Commit, error) {
 		return s.cfg.Rules.Note(a, actor(p), text, now)
 	})
 }
 
 // Resolve closes an alert with an outcome.
 func (s *Service) Resolve(ctx context.Context, p *staff.Principal, id string, res Resolution) error {
-	err := s.act(ctx, p, id, func(a *Alert, b *CaseBrief, now time.Time) (*Commit, error) {
+	err := s.act(ctx, p, id, func(a *Alert, b *casework.CaseBrief, now time.Time) (*Commit, error) {
 		children := 0
 		if b != nil {
 			children = b.Children.Count

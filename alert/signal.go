@@ -56,18 +56,6 @@ func ValidAppKind(k Kind) bool {
 	return false
 }
 
-// PIN is what the PIN check said about the PIN a signal carried.
-type PIN int
-
-// PIN check results. Every PIN check computes both comparisons
-// (seal.PINKey.Check), so which of these it is costs no time to learn.
-const (
-	PINNone   PIN = iota // no PIN sent
-	PINReal              // the survivor's own PIN
-	PINDuress            // the duress PIN: looks like success, raises the alarm
-	PINWrong             // neither
-)
-
 // Signal is one input from a survivor or about one: an SMS code word, an app
 // button, a location fix, a check-in, a missed check-in.
 type Signal struct {
@@ -80,7 +68,7 @@ type Signal struct {
 	// alert always goes to the case's team.
 	Team string
 	// PIN is the result of checking the PIN the signal carried.
-	PIN PIN
+	PIN casework.PIN
 	// DuressWord is set when an SMS carried a duress code word.
 	DuressWord bool
 	// Unconfirmed is set when an SMS only nearly matched a code word: it
@@ -120,7 +108,7 @@ type Signal struct {
 }
 
 // Duress reports whether the signal carries duress: a duress PIN or word.
-func (s Signal) Duress() bool { return s.PIN == PINDuress || s.DuressWord }
+func (s Signal) Duress() bool { return s.PIN == casework.PINDuress || s.DuressWord }
 
 // Validate checks the domain's rules for a signal, whatever its intake:
 // it has a route (a case or a team), a known source and kind, what its

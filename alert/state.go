@@ -45,22 +45,9 @@ func DefaultRules() Rules {
 	}
 }
 
-// CaseFacts is what deciding on a signal needs to know about its case.
-type CaseFacts struct {
-	ID    string
-	Team  string
-	Risk  casework.Risk
-	Owner string // caseworker who owns the case
-	// Expired says the case is past its expiry: its signals still raise
-	// alerts, flagged so a caseworker renews or closes it.
-	Expired bool
-	// Practice is the case's practice window (zero if none).
-	Practice casework.PracticeWindow
-}
-
 // CaseState is what a signal for a case is decided on, read in one go.
 type CaseState struct {
-	Case CaseFacts
+	Case casework.CaseFacts
 	// Open is the case's open (live) alert, nil if none.
 	Open *Alert
 	// Last is the case's most recent alert, nil if none; it may be Open.
@@ -107,13 +94,13 @@ func (r Rules) OnSignal(st CaseState, sig Signal) (*Commit, error) {
 		return nil, err
 	}
 	needsPIN := sig.Kind == KindCheckin || sig.Kind == KindCancel || sig.Kind == KindSchedule || sig.Kind == KindSettings
-	if needsPIN && sig.PIN == PINNone {
+	if needsPIN && sig.PIN == casework.PINNone {
 		if sig.Source == SourceApp {
 			return nil, errNeedPIN()
 		}
 		// An SMS check-in word without its PIN proves nothing: it counts
 		// as a wrong PIN (recorded; repeated ones reach a human).
-		sig.PIN = PINWrong
+		sig.PIN = casework.PINWrong
 	}
 	if st.Open != nil && !st.Open.State.Live() {
 		st.Open = nil
@@ -121,10 +108,10 @@ func (r Rules) OnSignal(st CaseState, sig Signal) (*Commit, error) {
 	c := &Commit{DedupeKey: sig.DedupeKey, EventRetention: r.EventRetention, Retention: r.Retention}
 	now := sig.At
 
-	if needsPIN && sig.PIN == PINWrong {
+	if needsPIN && sig.PIN == casework.PINWrong {
 		return r.wrongPIN(c, st, sig)
 	}
-	if sig.PIN == PINReal || sig.PIN == PINDuress {
+	if sig.PIN == casework.PINReal || sig.PIN == casework.PINDuress {
 		// Either PIN proves the survivor's hand; the counter restarts.
 		if st.Checkins != nil && st.Checkins.WrongPINs != 0 {
 			c.Checkins = st.Checkins.Clone()
@@ -322,7 +309,7 @@ func lateWords(d time.Duration) string {
 func signalDetail(sig Signal) string {
 	d := string(sig.Kind) + " via " + string(sig.Source)
 	switch {
-	case sig.PIN == PINDuress:
+	case sig.PIN == casework.PINDuress:
 		d += " with the duress PIN"
 	case sig.DuressWord:
 		d += " with a duress word"
@@ -421,7 +408,7 @@ func (r Rules) wrongPIN(c *Commit, st CaseState, sig Signal) (*Commit, error) {
 		c.Events = append(c.Events, r.event(EventJoined, a, now))
 	case r.WrongPINLimit > 0 && ci.WrongPINs == r.WrongPINLimit:
 		msg := sig
-		msg.Kind, msg.PIN, msg.Message = KindMessage, PINNone, pii.Text{}
+		msg.Kind, msg.PIN, msg.Message = KindMessage, casework.PINNone, pii.Text{}
 		// Someone may be trying PINs on the survivor's phone: never
 		// practice.
 		cs := st.Case

@@ -79,7 +79,7 @@ func (s *Service) plan(ctx context.Context, a *Alert, now time.Time) (Plan, erro
 	}
 	d := s.esc
 	p.Tracked = true
-	var brief *CaseBrief
+	var brief *casework.CaseBrief
 	if a.CaseID != "" {
 		b, err := s.brief(ctx, a)
 		if err != nil {

@@ -117,7 +117,7 @@ func TestContact(t *testing.T) {
 				State: alert.StateAcknowledged, Owner: tc.owner}
 			v := &alert.View{Alert: a}
 			if tc.plan != nil {
-				v.Case = &alert.CaseBrief{Contact: *tc.plan}
+				v.Case = &casework.CaseBrief{Contact: *tc.plan}
 			}
 			al, d, au := &fakeAlerts{view: v, now: tc.at}, &fakeDialer{}, &fakeAudit{}
 			ph := fakePhones{staff: tc.staffPhone}
@@ -164,7 +164,7 @@ func TestContact(t *testing.T) {
 func TestContactBadInput(t *testing.T) {
 	a := &alert.Alert{ID: "a_alertalertalertalert", CaseID: "c_casecasecasecasecase", Class: alert.ClassPanic, State: alert.StateResolved, Owner: owner}
 	plan := casework.ContactPlan{Windows: evenings, Channels: casework.Channels{Call: true, SMS: true}, OpeningLine: pii.NewText("Hi")}
-	al, d, au := &fakeAlerts{view: &alert.View{Alert: a, Case: &alert.CaseBrief{Contact: plan}}, now: monday1830}, &fakeDialer{}, &fakeAudit{}
+	al, d, au := &fakeAlerts{view: &alert.View{Alert: a, Case: &casework.CaseBrief{Contact: plan}}, now: monday1830}, &fakeDialer{}, &fakeAudit{}
 	responder, _ := pii.ParsePhone("+447700900101", "GB")
 	ph := fakePhones{staff: responder}
 	s := NewService(Deps{Alerts: al, Cases: ph, People: ph, Dialer: d, Audit: au, Now: func() time.Time { return monday1830 }})

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"waymark/alert"
+	"waymark/casework"
 	"waymark/pii"
 )
 
@@ -58,7 +59,7 @@ func TestClosingRecordLeavesOutLocations(t *testing.T) {
 			{Seq: 4, At: at.Add(2 * time.Minute), Type: alert.EntryNote, By: "s_a", ByName: "Ash", Text: pii.NewText("spoke to her")},
 			{Seq: 5, At: at.Add(3 * time.Minute), Type: alert.EntryResolved, By: "s_a", ByName: "Ash", Detail: "outcome: safe"},
 		}}
-	r := BuildClosingRecord(a, &alert.CaseBrief{Alias: pii.NewText("Wren")}, at.Add(time.Hour))
+	r := BuildClosingRecord(a, &casework.CaseBrief{Alias: pii.NewText("Wren")}, at.Add(time.Hour))
 	body := string(r.JSON())
 	if strings.Contains(body, "50.9") || !strings.Contains(body, "spoke to her") || r.RecordID != "a_x.2" || r.Alias != "Wren" {
 		t.Errorf("record: %s", body)

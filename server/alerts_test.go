@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"waymark/alert"
+	"waymark/casework"
 	"waymark/internal/randid"
 	"waymark/postcode"
 	"waymark/staff"
@@ -65,7 +66,7 @@ func newAlertEnv(t *testing.T) *alertEnv {
 	t.Helper()
 	env := newTestEnv(t)
 	e := &alertEnv{testEnv: env}
-	e.Alerts = alert.NewService(env.Store, alert.CasesSource(env.Cases), alert.Config{TriageTeam: "triage"}, env.Clock.Now, discard())
+	e.Alerts = alert.NewService(env.Store, casework.NewSource(env.Cases), alert.Config{TriageTeam: "triage"}, env.Clock.Now, discard())
 	dir, err := postcode.Load()
 	if err != nil {
 		t.Fatal(err)

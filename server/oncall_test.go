@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"waymark/alert"
+	"waymark/casework"
 	"waymark/oncall"
 	"waymark/problem"
 	"waymark/staff"
@@ -65,7 +66,7 @@ func newOncallEnv(t *testing.T) *oncallEnv {
 	env := newTestEnv(t)
 	people := testPeople{st: env.Store, staff: env.Staff}
 	oc := oncall.NewOnCall(env.Store, people, nil, oncall.Fallback{}, env.Clock.Now)
-	svc := alert.NewService(env.Store, alert.CasesSource(env.Cases), alert.Config{TriageTeam: "north",
+	svc := alert.NewService(env.Store, casework.NewSource(env.Cases), alert.Config{TriageTeam: "north",
 		Escalation: &alert.EscalationDeps{Rotas: env.Store, People: people, Receipts: env.Store}},
 		env.Clock.Now, discard())
 	h := publicHandler(Deps{Logger: discard(), Now: env.Clock.Now, Staff: env.Staff, Cases: env.Cases, Alerts: svc, OnCall: oc})

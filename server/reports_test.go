@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"waymark/alert"
 	"waymark/audit"
+	"waymark/casework"
 	"waymark/postcode"
 	"waymark/records"
 	"waymark/staff"
@@ -29,7 +29,7 @@ type recordsEnv struct {
 func newRecordsEnv(t *testing.T) *recordsEnv {
 	t.Helper()
 	a := newAlertEnv(t)
-	recs, err := records.NewRecords(records.RecordsOptions{Store: a.Store, Cases: alert.CasesSource(a.Cases), Case: a.Cases,
+	recs, err := records.NewRecords(records.RecordsOptions{Store: a.Store, Cases: casework.NewSource(a.Cases), Case: a.Cases,
 		AuditKey: a.Store.AuditKey(), Now: a.Clock.Now, Logger: discard()})
 	if err != nil {
 		t.Fatal(err)

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"waymark/alert"
+	"waymark/casework"
 	"waymark/records"
 	"waymark/server/directory"
 	"waymark/staff"
@@ -25,7 +25,7 @@ func TestUnmetDirectorySearchIsCounted(t *testing.T) {
 	if _, err := env.Staff.AddTeam(ctx, staff.Team{ID: "highland", Name: "Highland", Areas: []string{"IV1", "IV2"}}); err != nil {
 		t.Fatal(err)
 	}
-	recs, err := records.NewRecords(records.RecordsOptions{Store: env.Store, Cases: alert.CasesSource(env.Cases),
+	recs, err := records.NewRecords(records.RecordsOptions{Store: env.Store, Cases: casework.NewSource(env.Cases),
 		AuditKey: env.Store.AuditKey(), Now: env.Clock.Now, Logger: discard()})
 	if err != nil {
 		t.Fatal(err)

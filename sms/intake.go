@@ -11,6 +11,7 @@ import (
 
 	"waymark/alert"
 	"waymark/casework"
+	alertcasework "waymark/casework"
 	"waymark/codeword"
 	"waymark/pii"
 	"waymark/postcode"
@@ -196,11 +197,11 @@ func (i *Intake) forCase(ctx context.Context, c *casework.Case, in Inbound) erro
 		isReal, isDuress := i.cfg.Cases.CheckPIN(c, match.PIN)
 		switch {
 		case isDuress:
-			sig.PIN = alert.PINDuress
+			sig.PIN = alertcasework.PINDuress
 		case isReal:
-			sig.PIN = alert.PINReal
+			sig.PIN = alertcasework.PINReal
 		default:
-			sig.PIN = alert.PINWrong
+			sig.PIN = alertcasework.PINWrong
 		}
 	}
 	switch match.Kind {

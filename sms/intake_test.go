@@ -14,6 +14,7 @@ import (
 
 	"waymark/alert"
 	"waymark/casework"
+	alertcasework "waymark/casework"
 	"waymark/codeword"
 	"waymark/pii"
 	"waymark/postcode"
@@ -85,7 +86,7 @@ func (f *fakeAlerts) List(context.Context, *staff.Principal, string) ([]*alert.A
 func (f *fakeAlerts) Get(_ context.Context, _ *staff.Principal, id string) (*alert.View, error) {
 	for _, a := range f.open {
 		if a.ID == id {
-			return &alert.View{Alert: a, Case: &alert.CaseBrief{Alias: pii.NewText(f.aliases[id])}}, nil
+			return &alert.View{Alert: a, Case: &alertcasework.CaseBrief{Alias: pii.NewText(f.aliases[id])}}, nil
 		}
 	}
 	return nil, casework.ErrNotFound
@@ -173,7 +174,7 @@ type sigView struct {
 	Kind        alert.Kind
 	Case        string
 	Team        string
-	PIN         alert.PIN
+	PIN         alertcasework.PIN
 	Duress      bool
 	Located     bool
 	Sender      bool
@@ -210,13 +211,13 @@ func TestIntakeDecisions(t *testing.T) {
 		{"duress word", survivor, "blue umbrella", OutcomeCase,
 			[]sigView{{Kind: alert.KindPanic, Case: "c_south", Duress: true, Dedupe: caseKey, Verbatim: true}}},
 		{"check-in", survivor, "OK 2468", OutcomeCase,
-			[]sigView{{Kind: alert.KindCheckin, Case: "c_south", PIN: alert.PINReal, Dedupe: caseKey, Verbatim: true}}},
+			[]sigView{{Kind: alert.KindCheckin, Case: "c_south", PIN: alertcasework.PINReal, Dedupe: caseKey, Verbatim: true}}},
 		{"check-in duress PIN", survivor, "ok 9753", OutcomeCase,
-			[]sigView{{Kind: alert.KindCheckin, Case: "c_south", PIN: alert.PINDuress, Dedupe: caseKey, Verbatim: true}}},
+			[]sigView{{Kind: alert.KindCheckin, Case: "c_south", PIN: alertcasework.PINDuress, Dedupe: caseKey, Verbatim: true}}},
 		{"check-in wrong PIN", survivor, "ok 1111", OutcomeCase,
-			[]sigView{{Kind: alert.KindCheckin, Case: "c_south", PIN: alert.PINWrong, Dedupe: caseKey, Verbatim: true}}},
+			[]sigView{{Kind: alert.KindCheckin, Case: "c_south", PIN: alertcasework.PINWrong, Dedupe: caseKey, Verbatim: true}}},
 		{"check-in then code word", survivor, "OK 9753 silver teapot", OutcomeCase,
-			[]sigView{{Kind: alert.KindPanic, Case: "c_south", PIN: alert.PINDuress, Dedupe: caseKey, Verbatim: true}}},
+			[]sigView{{Kind: alert.KindPanic, Case: "c_south", PIN: alertcasework.PINDuress, Dedupe: caseKey, Verbatim: true}}},
 		{"message with postcode", survivor, "at mum's, SO15 2AB", OutcomeCase,
 			[]sigView{{Kind: alert.KindMessage, Case: "c_south", Located: true, Dedupe: caseKey, Verbatim: true}}},
 		{"carrier keyword", survivor, "HELP", OutcomeCase,

@@ -14,6 +14,7 @@ import (
 
 	"waymark/alert"
 	"waymark/casework"
+	alertcasework "waymark/casework"
 	"waymark/internal/randid"
 	"waymark/internal/testclock"
 	"waymark/internal/testenv"
@@ -27,28 +28,28 @@ import (
 // with PIN 1111 real and 2222 duress.
 type alertCases struct{ risk casework.Risk }
 
-func (c alertCases) Facts(ctx context.Context, caseID, pin string) (alert.CaseFacts, alert.PIN, error) {
-	p := alert.PINWrong
+func (c alertCases) Facts(ctx context.Context, caseID, pin string) (alertcasework.CaseFacts, alertcasework.PIN, error) {
+	p := alertcasework.PINWrong
 	switch pin {
 	case "1111":
-		p = alert.PINReal
+		p = alertcasework.PINReal
 	case "2222":
-		p = alert.PINDuress
+		p = alertcasework.PINDuress
 	}
 	risk := c.risk
 	if risk == "" {
 		risk = casework.RiskMedium
 	}
-	return alert.CaseFacts{ID: caseID, Team: "south", Risk: risk}, p, nil
+	return alertcasework.CaseFacts{ID: caseID, Team: "south", Risk: risk}, p, nil
 }
 
-func (c alertCases) FactsFrom(ctx context.Context, caseID string, rec *casework.Case, pin string) (alert.CaseFacts, alert.PIN, error) {
+func (c alertCases) FactsFrom(ctx context.Context, caseID string, rec *casework.Case, pin string) (alertcasework.CaseFacts, alertcasework.PIN, error) {
 	return c.Facts(ctx, caseID, pin)
 }
 
-func (c alertCases) Brief(ctx context.Context, caseID string) (*alert.CaseBrief, error) {
+func (c alertCases) Brief(ctx context.Context, caseID string) (*alertcasework.CaseBrief, error) {
 	f, _, _ := c.Facts(ctx, caseID, "")
-	return &alert.CaseBrief{CaseFacts: f}, nil
+	return &alertcasework.CaseBrief{CaseFacts: f}, nil
 }
 
 func (c alertCases) FlagReview(ctx context.Context, caseID string) error { return nil }

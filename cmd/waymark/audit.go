@@ -13,9 +13,9 @@ import (
 	"strings"
 	"time"
 
-	"waymark/alert"
 	"waymark/audit"
 	"waymark/casefile"
+	"waymark/casework"
 	"waymark/records"
 	"waymark/store"
 )
@@ -50,7 +50,7 @@ func (a *app) buildRecords() error {
 	// rotates the chain (alert/audit.go).
 	recs := store.NewRecords(a.store.DB, retired)
 	a.records, err = records.NewRecords(records.RecordsOptions{
-		Store: recs, Cases: alert.CasesSource(a.cases), Case: a.cases, Filer: filer,
+		Store: recs, Cases: casework.NewSource(a.cases), Case: a.cases, Filer: filer,
 		AuditKey: recs.AuditKey(), RetiredAuditKeys: retired, Retention: cfg.RetentionAlerts, AuditRetention: cfg.RetentionAudit,
 		Now: a.now, Logger: a.log.With("component", "records"),
 	})

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"waymark/alert"
+	"waymark/casework"
 	"waymark/disguise"
 	"waymark/problem"
 	"waymark/server/directory"
@@ -114,7 +115,7 @@ func (s *Handlers) Open() http.Handler {
 			s.error(w, r, err)
 			return
 		}
-		v := appSettingsView{OK: pin == alert.PINReal || pin == alert.PINDuress}
+		v := appSettingsView{OK: pin == casework.PINReal || pin == casework.PINDuress}
 		if v.OK {
 			v.WindowS = int(s.Alerts.Rules().CancelWindow / time.Second)
 			if sched != nil {
@@ -147,7 +148,7 @@ func (s *Handlers) Forget() http.Handler {
 		// The answer goes out first, the same for every PIN, so its time
 		// does not tell the real PIN from the duress one.
 		s.appAccepted(w)
-		if pin != alert.PINReal {
+		if pin != casework.PINReal {
 			return
 		}
 		http.NewResponseController(w).Flush()
