@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"waymark/casework"
@@ -242,7 +241,7 @@ func (r Rules) Escalate(a *Alert, t Timer, p Plan, now time.Time) *Commit {
 		esc.FallbackAt = now
 	}
 	esc.Targets = nil
-	detail := fmt.Sprintf("escalation step %d: %s by %s", n.Step, whomText(p.Step.Whom), howText(p.Step.How))
+	detail := fmt.Sprintf("escalation step %d: %s", n.Step, p.Step)
 	if p.Tracked {
 		detail += fmt.Sprintf(" (%d to page)", len(p.Recipients))
 	}
@@ -626,22 +625,6 @@ func (r Rules) HandOver(a *Alert, from, to Actor, note pii.Text, now time.Time) 
 	c.Alert = n
 	c.Events = append(c.Events, r.event(EventHandedOver, n, now))
 	return c, nil
-}
-
-func whomText(ws []oncall.Whom) string {
-	out := make([]string, len(ws))
-	for i, w := range ws {
-		out[i] = string(w)
-	}
-	return strings.Join(out, " and ")
-}
-
-func howText(cs []oncall.Channel) string {
-	out := make([]string, len(cs))
-	for i, c := range cs {
-		out[i] = string(c)
-	}
-	return strings.Join(out, ", then ")
 }
 
 // levelOf is the risk level whose policy an alert follows: duress is

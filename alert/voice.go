@@ -67,20 +67,7 @@ func (n Names) whom(who string) string {
 // pageLine says in plain words what became of a page: "Texted Ruth
 // Okafor — delivered", "Rang the 24/7 fallback — no answer".
 func pageLine(ch oncall.Channel, whom, result string) string {
-	var did string
-	switch ch {
-	case oncall.ChannelSMS:
-		did = "Texted " + whom
-	case oncall.ChannelVoice:
-		did = "Rang " + whom
-	case oncall.ChannelWebPush:
-		did = "Sent a notification to " + whom
-	case oncall.ChannelDashboard:
-		did = "Showed it on the dashboard of " + whom
-	default:
-		did = "Paged " + whom
-	}
-	return did + " \u2014 " + result
+	return ch.Did(whom) + " \u2014 " + result
 }
 
 // nextWay is what happens to a recipient moved on from a failed page.
@@ -88,7 +75,7 @@ func nextWay(tg Target) string {
 	if tg.State == TargetFailed {
 		return "; no other way to reach them"
 	}
-	return "; trying " + channelWords(tg.Channel) + " now"
+	return "; trying " + tg.Channel.Noun() + " now"
 }
 
 // failPage moves on a recipient whose page failed (refused, undelivered,
@@ -104,22 +91,6 @@ func (r Rules) failPage(c *Commit, a *Alert, esc *Escalation, tg Target, now tim
 	}
 	tg = r.advance(c, a, esc, tg, now, r.stepWait(a))
 	return tg, nextWay(tg)
-}
-
-// channelWords names a channel as the timeline says it.
-func channelWords(ch oncall.Channel) string {
-	switch ch {
-	case oncall.ChannelSMS:
-		return "a text"
-	case oncall.ChannelVoice:
-		return "a call"
-	case oncall.ChannelWebPush:
-		return "a notification"
-	case oncall.ChannelDashboard:
-		return "the dashboard"
-	default:
-		return string(ch)
-	}
 }
 
 // sentTarget is the index of the recipient waiting on the page the

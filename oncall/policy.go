@@ -33,8 +33,39 @@ func (c Channel) Valid() bool {
 	return c == ChannelDashboard || c == ChannelSMS || c == ChannelVoice || c == ChannelWebPush
 }
 
-// phone reports whether c needs a phone number.
+// Phone reports whether c needs a phone number.
 func (c Channel) Phone() bool { return c == ChannelSMS || c == ChannelVoice }
+
+// Noun names a page through c in a sentence: "a text", "a call".
+func (c Channel) Noun() string {
+	switch c {
+	case ChannelSMS:
+		return "a text"
+	case ChannelVoice:
+		return "a call"
+	case ChannelWebPush:
+		return "a notification"
+	case ChannelDashboard:
+		return "the dashboard"
+	}
+	return string(c)
+}
+
+// Did says in plain words that whom was paged through c: "Texted Ruth
+// Okafor", "Rang the 24/7 fallback".
+func (c Channel) Did(whom string) string {
+	switch c {
+	case ChannelSMS:
+		return "Texted " + whom
+	case ChannelVoice:
+		return "Rang " + whom
+	case ChannelWebPush:
+		return "Sent a notification to " + whom
+	case ChannelDashboard:
+		return "Showed it on the dashboard of " + whom
+	}
+	return "Paged " + whom
+}
 
 // Whom names who a step pages.
 type Whom string
@@ -79,6 +110,20 @@ type Step struct {
 	// call not taken): try the same person's next channel (the default),
 	// or leave them for the next step.
 	Unreached Unreached `json:"if_unreached,omitempty"`
+}
+
+// String says whom the step pages and how: "primary and secondary by
+// dashboard, then sms".
+func (s Step) String() string {
+	whom := make([]string, len(s.Whom))
+	for i, w := range s.Whom {
+		whom[i] = string(w)
+	}
+	how := make([]string, len(s.How))
+	for i, c := range s.How {
+		how[i] = string(c)
+	}
+	return strings.Join(whom, " and ") + " by " + strings.Join(how, ", then ")
 }
 
 // Unreached is what a step does when a page to one of its people fails.
