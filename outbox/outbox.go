@@ -220,9 +220,8 @@ func (r *Runner) Run(ctx context.Context) error {
 			pruned = now
 			r.pruneConsumers(ctx)
 		}
-		stale, err1 := d.store.ClaimStalePages(ctx, d.consumer, d.claimIdle, d.workers)
-		fresh, err2 := d.store.ReadPages(ctx, d.consumer, d.workers, time.Second)
-		if err := errors.Join(err1, err2); err != nil {
+		pages, err := r.Take(ctx, d.workers, time.Second)
+		if err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
@@ -233,7 +232,7 @@ func (r *Runner) Run(ctx context.Context) error {
 			continue
 		}
 		wait = backoffWaiter()
-		for _, p := range append(stale, fresh...) {
+		for _, p := range pages {
 			mu.Lock()
 			if busy[p.ID] {
 				mu.Unlock()
@@ -249,7 +248,7 @@ func (r *Runner) Run(ctx context.Context) error {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				r.sendPage(ctx, p)
+				r.Send(ctx, p)
 				mu.Lock()
 				delete(busy, p.ID)
 				mu.Unlock()
@@ -260,27 +259,14 @@ func (r *Runner) Run(ctx context.Context) error {
 	return nil
 }
 
-// Pump runs one pass of the outbox without waiting: it takes over
-// stale pages, reads the new ones and sends each in turn. Tests drive the
-// outbox with it against an injected clock; Run is the loop.
-func (r *Runner) Pump(ctx context.Context) (int, error) {
-	d := r
-	if err := d.store.EnsureOutbox(ctx); err != nil {
-		return 0, err
-	}
-	stale, err := d.store.ClaimStalePages(ctx, d.consumer, d.claimIdle, 100)
-	if err != nil {
-		return 0, err
-	}
-	fresh, err := d.store.ReadPages(ctx, d.consumer, 100, 0)
-	if err != nil {
-		return 0, err
-	}
-	all := append(stale, fresh...)
-	for _, p := range all {
-		r.sendPage(ctx, p)
-	}
-	return len(all), nil
+// Take hands this instance up to n pages: those another consumer left
+// idle for ClaimIdle (it died or froze), then new ones, waiting up to
+// block for some. Run takes and sends in a loop; tests take and send step
+// by step against an injected clock.
+func (r *Runner) Take(ctx context.Context, n int, block time.Duration) ([]alert.Page, error) {
+	stale, err1 := r.store.ClaimStalePages(ctx, r.consumer, r.claimIdle, n)
+	fresh, err2 := r.store.ReadPages(ctx, r.consumer, n, block)
+	return append(stale, fresh...), errors.Join(err1, err2)
 }
 
 // backoffWaiter waits 100 ms, doubling to 2 s, between failed attempts.
@@ -299,11 +285,11 @@ func backoffWaiter() func(ctx context.Context) bool {
 	}
 }
 
-// sendPage handles one page: checks it is still wanted just before sending,
-// sends it within its budget while keeping the claim fresh, and reports
-// the outcome to the alert. A page it loses to another consumer (this
+// Send handles one page Take handed out: it checks the page is still
+// wanted just before sending, sends it within its budget while keeping
+// the claim fresh, and reports the outcome to the alert. A page it loses to another consumer (this
 // instance froze) is left alone: it sends nothing stale.
-func (r *Runner) sendPage(ctx context.Context, p alert.Page) {
+func (r *Runner) Send(ctx context.Context, p alert.Page) {
 	d := r
 	log := r.log.With("alert", p.Alert, "page", p.Ref, "channel", string(p.Channel), "to", p.Who)
 	now := r.now()
