@@ -8,34 +8,18 @@ import (
 	"strings"
 
 	"waymark/casework"
+	"waymark/oncall"
 	"waymark/pii"
 	"waymark/problem"
 	"waymark/staff"
 )
-
-// Handover is one claimed alert handed to a colleague when going off duty.
-type Handover struct {
-	Alert string
-	// To is the colleague's username or staff id.
-	To   string
-	Note pii.Text
-}
-
-// HandoverResult says what became of one of the claims of someone going
-// off duty.
-type HandoverResult struct {
-	Alert string `json:"alert"`
-	// To is the new owner's staff id; empty when it was returned.
-	To       string `json:"to,omitempty"`
-	Returned bool   `json:"returned"`
-}
 
 // GoOffDuty ends p's duty: each of their claimed or working alerts named
 // in hs passes to the named colleague with the note; every other one
 // returns to the queue at once, loudly (an event, a log line, a count).
 // Every hand-over is checked before anything changes: a bad one refuses
 // the whole request.
-func (s *Service) GoOffDuty(ctx context.Context, p *staff.Principal, hs []Handover) ([]HandoverResult, error) {
+func (s *Service) GoOffDuty(ctx context.Context, p *staff.Principal, hs []oncall.Handover) ([]oncall.HandoverResult, error) {
 	if p == nil || !p.Has(staff.RoleResponder) {
 		return nil, casework.ErrForbidden
 	}
@@ -108,7 +92,7 @@ func (s *Service) GoOffDuty(ctx context.Context, p *staff.Principal, hs []Handov
 	for _, h := range hs {
 		notes[h.Alert] = h.Note
 	}
-	var out []HandoverResult
+	var out []oncall.HandoverResult
 	var errs []error
 	for _, id := range order {
 		if who, ok := to[id]; ok {
@@ -119,7 +103,7 @@ func (s *Service) GoOffDuty(ctx context.Context, p *staff.Principal, hs []Handov
 				errs = append(errs, err)
 				continue
 			}
-			out = append(out, HandoverResult{Alert: id, To: who.ID})
+			out = append(out, oncall.HandoverResult{Alert: id, To: who.ID})
 			continue
 		}
 		_, err := s.store.DecideAlert(ctx, id, func(a *Alert) (*Commit, error) {
@@ -134,7 +118,7 @@ func (s *Service) GoOffDuty(ctx context.Context, p *staff.Principal, hs []Handov
 		}
 		s.metrics().Returned()
 		s.log.Warn("alert returned to the queue: its owner went off duty without handing it over", "alert", id, "staff", p.StaffID)
-		out = append(out, HandoverResult{Alert: id, Returned: true})
+		out = append(out, oncall.HandoverResult{Alert: id, Returned: true})
 	}
 	return out, errors.Join(errs...)
 }

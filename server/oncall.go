@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"time"
 
-	"waymark/alert"
 	"waymark/casework"
 	"waymark/oncall"
 	"waymark/pii"
@@ -149,7 +148,7 @@ type handoverRequest struct {
 }
 
 type handoverResponse struct {
-	Results []alert.HandoverResult `json:"results"`
+	Results []oncall.HandoverResult `json:"results"`
 }
 
 // goOffDuty is POST /v1/handover: the responder goes off duty, handing
@@ -162,9 +161,9 @@ func (s *server) goOffDuty() http.Handler {
 			s.error(w, r, err)
 			return
 		}
-		hs := make([]alert.Handover, len(req.Handovers))
+		hs := make([]oncall.Handover, len(req.Handovers))
 		for i, h := range req.Handovers {
-			hs[i] = alert.Handover{Alert: h.Alert, To: h.To, Note: pii.NewText(h.Note)}
+			hs[i] = oncall.Handover{Alert: h.Alert, To: h.To, Note: pii.NewText(h.Note)}
 		}
 		res, err := s.Alerts.GoOffDuty(r.Context(), principal(r), hs)
 		if err != nil {
@@ -172,7 +171,7 @@ func (s *server) goOffDuty() http.Handler {
 			return
 		}
 		if res == nil {
-			res = []alert.HandoverResult{}
+			res = []oncall.HandoverResult{}
 		}
 		s.json(w, r, http.StatusOK, handoverResponse{Results: res})
 	})

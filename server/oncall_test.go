@@ -166,7 +166,7 @@ func TestHandoverRoute(t *testing.T) {
 	if st != 200 {
 		t.Fatalf("hand-over = %d %s", st, body)
 	}
-	var res struct{ Results []alert.HandoverResult }
+	var res struct{ Results []oncall.HandoverResult }
 	json.Unmarshal(body, &res)
 	if len(res.Results) != 2 {
 		t.Fatalf("results %+v", res.Results)

@@ -740,13 +740,13 @@ func TestGoOffDuty(t *testing.T) {
 	// Refusals change nothing.
 	for _, tc := range []struct {
 		name string
-		hs   []alert.Handover
+		hs   []oncall.Handover
 	}{
-		{"no note", []alert.Handover{{Alert: keep, To: "sec"}}},
-		{"to self", []alert.Handover{{Alert: keep, To: "prim", Note: pii.NewText("x")}}},
-		{"to a caseworker", []alert.Handover{{Alert: keep, To: "owner", Note: pii.NewText("x")}}},
-		{"to nobody", []alert.Handover{{Alert: keep, To: "zed", Note: pii.NewText("x")}}},
-		{"not mine", []alert.Handover{{Alert: "a_nosuchalert", To: "sec", Note: pii.NewText("x")}}},
+		{"no note", []oncall.Handover{{Alert: keep, To: "sec"}}},
+		{"to self", []oncall.Handover{{Alert: keep, To: "prim", Note: pii.NewText("x")}}},
+		{"to a caseworker", []oncall.Handover{{Alert: keep, To: "owner", Note: pii.NewText("x")}}},
+		{"to nobody", []oncall.Handover{{Alert: keep, To: "zed", Note: pii.NewText("x")}}},
+		{"not mine", []oncall.Handover{{Alert: "a_nosuchalert", To: "sec", Note: pii.NewText("x")}}},
 	} {
 		var inv *problem.Invalid
 		if _, err := e.svc.GoOffDuty(ctx, prim, tc.hs); !errors.As(err, &inv) {
@@ -757,13 +757,13 @@ func TestGoOffDuty(t *testing.T) {
 		t.Fatalf("a refused hand-over changed the alert: owner %q", a.Owner)
 	}
 	before := len(e.pager.pages())
-	res, err := e.svc.GoOffDuty(ctx, prim, []alert.Handover{{Alert: keep, To: "sec", Note: pii.NewText("called her back at 10:05")}})
+	res, err := e.svc.GoOffDuty(ctx, prim, []oncall.Handover{{Alert: keep, To: "sec", Note: pii.NewText("called her back at 10:05")}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	slices.SortFunc(res, func(a, b alert.HandoverResult) int { return strings.Compare(a.Alert, b.Alert) })
-	want := []alert.HandoverResult{{Alert: keep, To: "s_sec"}, {Alert: drop, Returned: true}}
-	slices.SortFunc(want, func(a, b alert.HandoverResult) int { return strings.Compare(a.Alert, b.Alert) })
+	slices.SortFunc(res, func(a, b oncall.HandoverResult) int { return strings.Compare(a.Alert, b.Alert) })
+	want := []oncall.HandoverResult{{Alert: keep, To: "s_sec"}, {Alert: drop, Returned: true}}
+	slices.SortFunc(want, func(a, b oncall.HandoverResult) int { return strings.Compare(a.Alert, b.Alert) })
 	if diff := cmp.Diff(want, res); diff != "" {
 		t.Errorf("results (-want +got):\n%s", diff)
 	}
