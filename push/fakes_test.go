@@ -346,3 +346,10 @@ func closeCode(t *testing.T, c *Client) int {
 		}
 	}
 }
+
+// Connected returns how many sockets this instance holds.
+func (h *Hub) Connected() int {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return len(h.all)
+}

@@ -646,13 +646,6 @@ func (h *Hub) keepPresence(ctx context.Context) {
 	}
 }
 
-// Connected returns how many sockets this instance holds.
-func (h *Hub) Connected() int {
-	h.mu.RLock()
-	defer h.mu.RUnlock()
-	return len(h.all)
-}
-
 // snapshotFrame is the snapshot message for id.
 func snapshotFrame(id string, alerts json.RawMessage) []byte {
 	if len(alerts) == 0 {

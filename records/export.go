@@ -441,15 +441,6 @@ type ChainReport struct {
 	Checkpoint *audit.Checkpoint
 }
 
-// VerifyAudit checks the whole audit chain from its checkpoint, with the
-// current key and the retired ones (RecordsOptions.RetiredAuditKeys). A
-// broken chain is a *Break (naming the first bad entry); any other error
-// is a failure to read it.
-func (r *Records) VerifyAudit(ctx context.Context) (ChainReport, error) {
-	rep, err := r.VerifyAuditKeys(ctx, r.o.RetiredAuditKeys)
-	return rep.ChainReport, err
-}
-
 // PublicKey is the deployment's audit signing public key, as published.
 func (r *Records) PublicKey() string {
 	return audit.PublicKeyString(audit.SigningKey(r.key).Public().(ed25519.PublicKey))

@@ -141,7 +141,7 @@ func TestAlertRecordRoutes(t *testing.T) {
 			t.Errorf("audit lacks %q:\n%s", want, all)
 		}
 	}
-	if _, err := e.Records.VerifyAudit(ctx); err != nil {
+	if _, err := e.Records.VerifyAuditKeys(ctx, nil); err != nil {
 		t.Errorf("audit chain: %v", err)
 	}
 }
@@ -224,7 +224,7 @@ func TestFailedSignInsSummarised(t *testing.T) {
 	if n, err := e.Records.FlushSignInFailures(ctx); n != 0 || err != nil {
 		t.Errorf("second flush = %d, %v; want nothing left", n, err)
 	}
-	if _, err := e.Records.VerifyAudit(ctx); err != nil {
+	if _, err := e.Records.VerifyAuditKeys(ctx, nil); err != nil {
 		t.Errorf("audit chain: %v", err)
 	}
 }

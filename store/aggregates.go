@@ -182,11 +182,6 @@ func (s *DB) Rotate(ctx context.Context, progress func(done, total int)) (Rotate
 	return rotation.New(s.Conn).Rotate(ctx, progress)
 }
 
-// SealedByKey counts sealed values by key-encryption key id.
-func (s *DB) SealedByKey(ctx context.Context) (map[string]int, error) {
-	return rotation.New(s.Conn).SealedByKey(ctx)
-}
-
 // FormatRemaining renders a rotation's Remaining as "k1=0 k2=3".
 func FormatRemaining(remaining map[string]int, ids []string) string {
 	return rotation.FormatRemaining(remaining, ids)

@@ -94,13 +94,13 @@ func TestAuditVerifyNamesTheEditedEntry(t *testing.T) {
 			e := newAlertEnv(t, testenv.RedisOptions{})
 			recs := newRecords(t, e, nil, time.Hour*24)
 			appendN(t, e.s, 6, "c_abcdefghijklmnopqrst")
-			rep, err := recs.VerifyAudit(context.Background())
+			rep, err := recs.VerifyAuditKeys(context.Background(), nil)
 			if err != nil || rep.Entries != 6 || rep.FirstSeq != 1 || rep.LastSeq != 6 {
 				t.Fatalf("untouched chain: %+v, %v", rep, err)
 			}
 			msgs, _ := e.s.RDB.XRange(context.Background(), e.s.k.audit(), "-", "+").Result()
 			rewriteStream(t, e.s, tc.edit)
-			_, err = recs.VerifyAudit(context.Background())
+			_, err = recs.VerifyAuditKeys(context.Background(), nil)
 			var b *audit.Break
 			if !errors.As(err, &b) {
 				t.Fatalf("verify after %s = %v, want a break", tc.name, err)
@@ -134,7 +134,7 @@ func TestAuditConcurrentAppendsStayOneChain(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	rep, err := newRecords(t, e, nil, 24*time.Hour).VerifyAudit(context.Background())
+	rep, err := newRecords(t, e, nil, 24*time.Hour).VerifyAuditKeys(context.Background(), nil)
 	if err != nil || rep.Entries != 200 || rep.LastSeq != 200 {
 		t.Fatalf("verify = %+v, %v; want 200 chained entries", rep, err)
 	}
@@ -163,7 +163,7 @@ func TestAuditHeavyContentionLosesNothing(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	rep, err := newRecords(t, e, nil, 24*time.Hour).VerifyAudit(context.Background())
+	rep, err := newRecords(t, e, nil, 24*time.Hour).VerifyAuditKeys(context.Background(), nil)
 	if err != nil || rep.Entries != writers*each || rep.LastSeq != writers*each {
 		t.Fatalf("verify = %+v, %v; want %d chained entries", rep, err, writers*each)
 	}
@@ -191,7 +191,7 @@ func TestAuditTrimKeepsAVerifiableCheckpoint(t *testing.T) {
 	if err != nil || n != 4 {
 		t.Fatalf("trim = %d, %v; want 4", n, err)
 	}
-	rep, err := recs.VerifyAudit(ctx)
+	rep, err := recs.VerifyAuditKeys(ctx, nil)
 	if err != nil || rep.FirstSeq != 5 || rep.Checkpoint == nil || rep.Checkpoint.Seq != 4 {
 		t.Fatalf("verify after trim = %+v, %v", rep, err)
 	}
@@ -200,7 +200,7 @@ func TestAuditTrimKeepsAVerifiableCheckpoint(t *testing.T) {
 	if n, err := e.s.TrimAudit(ctx, start.Add(9*day), isHeld); err != nil || n != 2 {
 		t.Fatalf("trim up to a held entry = %d, %v; want 2", n, err)
 	}
-	if rep, err := recs.VerifyAudit(ctx); err != nil || rep.FirstSeq != 7 {
+	if rep, err := recs.VerifyAuditKeys(ctx, nil); err != nil || rep.FirstSeq != 7 {
 		t.Fatalf("verify = %+v, %v; want to start at the held entry, seq 7", rep, err)
 	}
 	// A forged checkpoint is a break.
@@ -208,7 +208,7 @@ func TestAuditTrimKeepsAVerifiableCheckpoint(t *testing.T) {
 		t.Fatal(err)
 	}
 	var b *audit.Break
-	if _, err := recs.VerifyAudit(ctx); !errors.As(err, &b) || !strings.Contains(b.Problem, "checkpoint") {
+	if _, err := recs.VerifyAuditKeys(ctx, nil); !errors.As(err, &b) || !strings.Contains(b.Problem, "checkpoint") {
 		t.Errorf("verify with a forged checkpoint = %v", err)
 	}
 }

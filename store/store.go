@@ -192,9 +192,6 @@ func newStore(rdb redis.UniversalClient, o Options) *DB {
 	return &DB{&conn{Conn: &kv.Conn{RDB: rdb, Prefix: k.p, Now: now, Log: log, Crypto: o.Crypto, OnError: o.OnError}, k: k}}
 }
 
-// Embedded reports whether this store runs on the in-process server.
-func (s *DB) Embedded() bool { return s.embedded != nil }
-
 // EmbeddedAddr is the loopback address of the in-process server, or "".
 func (s *DB) EmbeddedAddr() string {
 	if s.embedded == nil {
