@@ -1,18 +1,11 @@
 package directory
 
 import (
-	"context"
-	"log/slog"
-	"regexp"
-	"strings"
 	"testing"
-	"time"
-
-	"github.com/redis/go-redis/v9"
 
 	"waymark/internal/testenv"
-	"waymark/seal"
 	"waymark/store/internal/kv"
+	"waymark/store/internal/kvtest"
 )
 
 // newTestStore connects a directory to a private real redis-server.
@@ -24,51 +17,9 @@ func newTestStore(t *testing.T, opts testenv.RedisOptions) (*Store, *testenv.Red
 	return New(c), r
 }
 
-// testConn connects to url as package store would, with crypto.
+// testConn, testCrypto and checkKeyNames are kvtest's.
 func testConn(t *testing.T, url string, crypto kv.Crypto) *kv.Conn {
-	t.Helper()
-	o, err := redis.ParseURL(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rdb := redis.NewClient(o)
-	t.Cleanup(func() { rdb.Close() })
-	return &kv.Conn{RDB: rdb, Prefix: "wm:{test}:", Now: time.Now, Log: slog.New(slog.DiscardHandler), Crypto: crypto}
+	return kvtest.Conn(t, url, crypto)
 }
-
-// testCrypto makes fresh keys for one test.
-func testCrypto(t *testing.T) kv.Crypto {
-	t.Helper()
-	kr, err := seal.NewKeyring([]seal.Key{{ID: "k1", Secret: seal.NewRandomKey()}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ix, err := seal.NewIndex(seal.NewRandomKey(), 8)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return kv.Crypto{Keyring: kr, Index: ix, TagKey: seal.NewRandomKey()}
-}
-
-var digitRun = regexp.MustCompile(`[0-9]{7,}`)
-
-// checkKeyNames runs after every test: no key name may hold a run of
-// seven or more digits (a phone number or a date would) and every key
-// carries the tenant's prefix.
-func checkKeyNames(t *testing.T, c *kv.Conn) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	iter := c.RDB.Scan(ctx, 0, "*", 1000).Iterator()
-	for iter.Next(ctx) {
-		key := iter.Val()
-		if digitRun.MatchString(key) {
-			t.Errorf("redis key %q holds a run of 7+ digits", key)
-		}
-		if !strings.HasPrefix(key, c.Prefix) {
-			t.Errorf("redis key %q lacks the tenant prefix %q", key, c.Prefix)
-		}
-	}
-	// A stopped redis cannot be scanned; that is not this check's business.
-	_ = iter.Err()
-}
+func testCrypto(t *testing.T) kv.Crypto      { return kvtest.Crypto(t) }
+func checkKeyNames(t *testing.T, c *kv.Conn) { kvtest.CheckKeyNames(t, c) }
