@@ -81,14 +81,6 @@ func TestScheduleChangeWithDuressPIN(t *testing.T) {
 	}
 }
 
-func utc(s string) time.Time {
-	t, err := time.Parse("2006-01-02 15:04", s)
-	if err != nil {
-		panic(err)
-	}
-	return t
-}
-
 func london(s string) time.Time {
 	t, err := time.ParseInLocation("2006-01-02 15:04", s, wallclock.London())
 	if err != nil {

@@ -14,7 +14,6 @@ import (
 	"waymark/alert"
 	"waymark/audit"
 	"waymark/casework"
-	alertcasework "waymark/casework"
 	"waymark/pii"
 	"waymark/problem"
 	"waymark/staff"
@@ -157,7 +156,7 @@ func (r *Records) ExportCase(ctx context.Context, p *staff.Principal, caseID str
 	if err != nil {
 		return err
 	}
-	brief := &alertcasework.CaseBrief{CaseFacts: alertcasework.FactsOf(c), Alias: c.Alias, MARAC: c.MARAC}
+	brief := &casework.CaseBrief{CaseFacts: casework.FactsOf(c), Alias: c.Alias, MARAC: c.MARAC}
 	for _, id := range alertIDs {
 		a, err := r.st.Alert(ctx, id)
 		if errors.Is(err, casework.ErrNotFound) {

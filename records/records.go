@@ -13,7 +13,6 @@ import (
 	"waymark/alert"
 	"waymark/audit"
 	"waymark/casework"
-	alertcasework "waymark/casework"
 	"waymark/staff"
 )
 
@@ -31,7 +30,7 @@ func NeedsHandoff(a *alert.Alert, newEntries int) bool {
 // PossibleRepeat reports whether an alert raised at `at` on a case with brief
 // b is a possible repeat: the case was referred to MARAC within the 12
 // months before (SafeLives' definition of a repeat incident).
-func PossibleRepeat(b *alertcasework.CaseBrief, at time.Time) bool {
+func PossibleRepeat(b *casework.CaseBrief, at time.Time) bool {
 	if b == nil || !b.MARAC.Referred || b.MARAC.Date.IsZero() {
 		return false
 	}
@@ -110,7 +109,7 @@ var staffActions = map[alert.EntryType]bool{
 
 // BuildClosingRecord assembles a's closing record at now. b is the case's
 // brief (nil for an unknown sender or an erased case).
-func BuildClosingRecord(a *alert.Alert, b *alertcasework.CaseBrief, now time.Time) ClosingRecord {
+func BuildClosingRecord(a *alert.Alert, b *casework.CaseBrief, now time.Time) ClosingRecord {
 	rev := max(a.Record.Rev, 1)
 	r := ClosingRecord{
 		Format: RecordFormat, RecordID: a.ID + "." + strconv.Itoa(rev), Revision: rev,
@@ -471,7 +470,7 @@ func problemText(err error) string {
 	return s
 }
 
-func (r *Records) brief(ctx context.Context, a *alert.Alert) (*alertcasework.CaseBrief, error) {
+func (r *Records) brief(ctx context.Context, a *alert.Alert) (*casework.CaseBrief, error) {
 	if a.CaseID == "" {
 		return nil, nil
 	}

@@ -6,7 +6,6 @@ import (
 
 	"waymark/alert"
 	"waymark/casework"
-	alertcasework "waymark/casework"
 	"waymark/pii"
 	"waymark/postcode"
 	"waymark/records"
@@ -158,7 +157,7 @@ func alertStatus(a *alert.Alert) string {
 	return string(a.State)
 }
 
-func alertSummaryOf(a *alert.Alert, b *alertcasework.CaseBrief) alertSummary {
+func alertSummaryOf(a *alert.Alert, b *casework.CaseBrief) alertSummary {
 	v := alertSummary{
 		ID: a.ID, CaseID: a.CaseID, Team: a.Team, State: string(a.State), Status: alertStatus(a),
 		Class: a.Class.String(), Duress: a.Duress(), Priority: int(a.Priority), Risk: string(a.Risk),

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"waymark/staff"
-	"waymark/staff/stafftest"
 )
 
 // TestLoginTimingKnownVersusUnknown: a failed sign-in takes the same time

@@ -20,7 +20,6 @@ import (
 
 	"waymark/alert"
 	"waymark/casework"
-	alertcasework "waymark/casework"
 	"waymark/pii"
 	"waymark/postcode"
 	"waymark/seal"
@@ -138,7 +137,7 @@ func newSMSEnv(t *testing.T, opts ...smsOption) *smsEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.Alerts = alert.NewService(env.Store, alertcasework.NewSource(env.Cases), alert.Config{TriageTeam: "triage"}, env.Clock.Now, logger)
+	e.Alerts = alert.NewService(env.Store, casework.NewSource(env.Cases), alert.Config{TriageTeam: "triage"}, env.Clock.Now, logger)
 	e.Intake, err = sms.NewIntake(sms.IntakeConfig{
 		Cases: env.Cases, Alerts: e.Alerts, Staff: env.Staff, Postcodes: dir,
 		TriageTeam: "triage", CodeWords: []string{smsDeployWord}, Now: env.Clock.Now, Logger: logger,

@@ -73,7 +73,6 @@ func cats(c ...signpost.Category) []signpost.Category { return c }
 var (
 	tuesdayMorning = time.Date(2026, 3, 3, 11, 0, 0, 0, time.UTC)  // 11:00 GMT
 	springNight    = time.Date(2026, 3, 29, 0, 30, 0, 0, time.UTC) // 00:30 GMT, Sunday, clocks go forward at 01:00
-	easterMonday   = time.Date(2026, 4, 6, 10, 0, 0, 0, time.UTC)  // 11:00 BST
 )
 
 func TestSearchBehaviour(t *testing.T) {

@@ -11,7 +11,6 @@ import (
 
 	"waymark/alert"
 	"waymark/casework"
-	alertcasework "waymark/casework"
 	"waymark/codeword"
 	"waymark/pii"
 	"waymark/postcode"
@@ -197,11 +196,11 @@ func (i *Intake) forCase(ctx context.Context, c *casework.Case, in Inbound) erro
 		isReal, isDuress := i.cfg.Cases.CheckPIN(c, match.PIN)
 		switch {
 		case isDuress:
-			sig.PIN = alertcasework.PINDuress
+			sig.PIN = casework.PINDuress
 		case isReal:
-			sig.PIN = alertcasework.PINReal
+			sig.PIN = casework.PINReal
 		default:
-			sig.PIN = alertcasework.PINWrong
+			sig.PIN = casework.PINWrong
 		}
 	}
 	switch match.Kind {

@@ -14,7 +14,6 @@ import (
 
 	"waymark/alert"
 	"waymark/casework"
-	alertcasework "waymark/casework"
 	"waymark/codeword"
 	"waymark/pii"
 	"waymark/postcode"
@@ -86,7 +85,7 @@ func (f *fakeAlerts) List(context.Context, *staff.Principal, string) ([]*alert.A
 func (f *fakeAlerts) Get(_ context.Context, _ *staff.Principal, id string) (*alert.View, error) {
 	for _, a := range f.open {
 		if a.ID == id {
-			return &alert.View{Alert: a, Case: &alertcasework.CaseBrief{Alias: pii.NewText(f.aliases[id])}}, nil
+			return &alert.View{Alert: a, Case: &casework.CaseBrief{Alias: pii.NewText(f.aliases[id])}}, nil
 		}
 	}
 	return nil, casework.ErrNotFound
@@ -174,7 +173,7 @@ type sigView struct {
 	Kind        alert.Kind
 	Case        string
 	Team        string
-	PIN         alertcasework.PIN
+	PIN         casework.PIN
 	Duress      bool
 	Located     bool
 	Sender      bool
@@ -211,13 +210,13 @@ func TestIntakeDecisions(t *testing.T) {
 		{"duress word", survivor, "blue umbrella", OutcomeCase,
 			[]sigView{{Kind: alert.KindPanic, Case: "c_south", Duress: true, Dedupe: caseKey, Verbatim: true}}},
 		{"check-in", survivor, "OK 2468", OutcomeCase,
-			[]sigView{{Kind: alert.KindCheckin, Case: "c_south", PIN: alertcasework.PINReal, Dedupe: caseKey, Verbatim: true}}},
+			[]sigView{{Kind: alert.KindCheckin, Case: "c_south", PIN: casework.PINReal, Dedupe: caseKey, Verbatim: true}}},
 		{"check-in duress PIN", survivor, "ok 9753", OutcomeCase,
-			[]sigView{{Kind: alert.KindCheckin, Case: "c_south", PIN: alertcasework.PINDuress, Dedupe: caseKey, Verbatim: true}}},
+			[]sigView{{Kind: alert.KindCheckin, Case: "c_south", PIN: casework.PINDuress, Dedupe: caseKey, Verbatim: true}}},
 		{"check-in wrong PIN", survivor, "ok 1111", OutcomeCase,
-			[]sigView{{Kind: alert.KindCheckin, Case: "c_south", PIN: alertcasework.PINWrong, Dedupe: caseKey, Verbatim: true}}},
+			[]sigView{{Kind: alert.KindCheckin, Case: "c_south", PIN: casework.PINWrong, Dedupe: caseKey, Verbatim: true}}},
 		{"check-in then code word", survivor, "OK 9753 silver teapot", OutcomeCase,
-			[]sigView{{Kind: alert.KindPanic, Case: "c_south", PIN: alertcasework.PINDuress, Dedupe: caseKey, Verbatim: true}}},
+			[]sigView{{Kind: alert.KindPanic, Case: "c_south", PIN: casework.PINDuress, Dedupe: caseKey, Verbatim: true}}},
 		{"message with postcode", survivor, "at mum's, SO15 2AB", OutcomeCase,
 			[]sigView{{Kind: alert.KindMessage, Case: "c_south", Located: true, Dedupe: caseKey, Verbatim: true}}},
 		{"carrier keyword", survivor, "HELP", OutcomeCase,

@@ -14,7 +14,6 @@ import (
 
 	"waymark/alert"
 	"waymark/casework"
-	alertcasework "waymark/casework"
 	"waymark/internal/randid"
 	"waymark/internal/testclock"
 	"waymark/internal/testenv"
@@ -28,28 +27,28 @@ import (
 // with PIN 1111 real and 2222 duress.
 type alertCases struct{ risk casework.Risk }
 
-func (c alertCases) Facts(ctx context.Context, caseID, pin string) (alertcasework.CaseFacts, alertcasework.PIN, error) {
-	p := alertcasework.PINWrong
+func (c alertCases) Facts(ctx context.Context, caseID, pin string) (casework.CaseFacts, casework.PIN, error) {
+	p := casework.PINWrong
 	switch pin {
 	case "1111":
-		p = alertcasework.PINReal
+		p = casework.PINReal
 	case "2222":
-		p = alertcasework.PINDuress
+		p = casework.PINDuress
 	}
 	risk := c.risk
 	if risk == "" {
 		risk = casework.RiskMedium
 	}
-	return alertcasework.CaseFacts{ID: caseID, Team: "south", Risk: risk}, p, nil
+	return casework.CaseFacts{ID: caseID, Team: "south", Risk: risk}, p, nil
 }
 
-func (c alertCases) FactsFrom(ctx context.Context, caseID string, rec *casework.Case, pin string) (alertcasework.CaseFacts, alertcasework.PIN, error) {
+func (c alertCases) FactsFrom(ctx context.Context, caseID string, rec *casework.Case, pin string) (casework.CaseFacts, casework.PIN, error) {
 	return c.Facts(ctx, caseID, pin)
 }
 
-func (c alertCases) Brief(ctx context.Context, caseID string) (*alertcasework.CaseBrief, error) {
+func (c alertCases) Brief(ctx context.Context, caseID string) (*casework.CaseBrief, error) {
 	f, _, _ := c.Facts(ctx, caseID, "")
-	return &alertcasework.CaseBrief{CaseFacts: f}, nil
+	return &casework.CaseBrief{CaseFacts: f}, nil
 }
 
 func (c alertCases) FlagReview(ctx context.Context, caseID string) error { return nil }

@@ -15,7 +15,6 @@ import (
 	"waymark/alert"
 	"waymark/auditor"
 	"waymark/casework"
-	alertcasework "waymark/casework"
 	"waymark/internal/testclock"
 	"waymark/internal/testenv"
 	"waymark/oncall"
@@ -36,21 +35,21 @@ type escCases struct {
 	excluded []string
 }
 
-func (c escCases) Facts(ctx context.Context, caseID, pin string) (alertcasework.CaseFacts, alertcasework.PIN, error) {
+func (c escCases) Facts(ctx context.Context, caseID, pin string) (casework.CaseFacts, casework.PIN, error) {
 	risk := c.risk
 	if risk == "" {
 		risk = casework.RiskHigh
 	}
-	return alertcasework.CaseFacts{ID: caseID, Team: "south", Risk: risk, Owner: "s_owner"}, alertcasework.PINWrong, nil
+	return casework.CaseFacts{ID: caseID, Team: "south", Risk: risk, Owner: "s_owner"}, casework.PINWrong, nil
 }
 
-func (c escCases) FactsFrom(ctx context.Context, caseID string, rec *casework.Case, pin string) (alertcasework.CaseFacts, alertcasework.PIN, error) {
+func (c escCases) FactsFrom(ctx context.Context, caseID string, rec *casework.Case, pin string) (casework.CaseFacts, casework.PIN, error) {
 	return c.Facts(ctx, caseID, pin)
 }
 
-func (c escCases) Brief(ctx context.Context, caseID string) (*alertcasework.CaseBrief, error) {
+func (c escCases) Brief(ctx context.Context, caseID string) (*casework.CaseBrief, error) {
 	f, _, _ := c.Facts(ctx, caseID, "")
-	return &alertcasework.CaseBrief{CaseFacts: f, Excluded: c.excluded}, nil
+	return &casework.CaseBrief{CaseFacts: f, Excluded: c.excluded}, nil
 }
 
 func (c escCases) FlagReview(ctx context.Context, caseID string) error { return nil }

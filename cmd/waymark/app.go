@@ -16,7 +16,6 @@ import (
 	"waymark/alert"
 	"waymark/auditor"
 	"waymark/casework"
-	alertcasework "waymark/casework"
 	"waymark/config"
 	"waymark/contact"
 	"waymark/oncall"
@@ -169,7 +168,7 @@ func buildApp(ctx context.Context, cfg *config.Config, log *slog.Logger, embedde
 	if err != nil {
 		return nil, err
 	}
-	a.alerts = alert.NewService(a.store.Alerts, alertcasework.NewSource(a.cases), alert.Config{
+	a.alerts = alert.NewService(a.store.Alerts, casework.NewSource(a.cases), alert.Config{
 		Rules: alert.Rules{CancelWindow: cfg.CancelWindow, AckTimeout: cfg.AckTimeout,
 			Retention: cfg.RetentionAlerts, EventRetention: cfg.RetentionEvents},
 		TriageTeam: cfg.TriageTeam,

@@ -34,9 +34,6 @@ func newTestStore(t *testing.T, opts testenv.RedisOptions) (*testStore, *testenv
 	return newTestSet(c), r
 }
 
-// swapCrypto changes the keys of every view of the connection at once.
-func (s *testStore) swapCrypto(k kv.Crypto) { s.conn.Conn.Crypto = k }
-
 // testConn, testCrypto and checkKeyNames are kvtest's.
 func testConn(t *testing.T, url string, crypto kv.Crypto) *kv.Conn {
 	return kvtest.Conn(t, url, crypto)
