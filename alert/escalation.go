@@ -431,18 +431,24 @@ func (r Rules) fallThrough(c *Commit, a *Alert, now time.Time) {
 // timeline says why in plain words. A report about a text the alert no
 // longer waits on changes nothing (nil).
 func (r Rules) OnTextFailed(a *Alert, sid, why string, names Names, wait time.Duration, now time.Time) *Commit {
-	hit := sentTarget(a, sid, oncall.ChannelSMS)
-	if hit < 0 {
+	return r.onSentFailed(a, oncall.ChannelSMS, sid, "not delivered ("+why+")", names, wait, now)
+}
+
+// onSentFailed moves on at once the recipient of the page sid, sent
+// through ch, that the provider reported as failed (result says how, in
+// plain words); nil when the alert no longer waits on that page.
+func (r Rules) onSentFailed(a *Alert, ch oncall.Channel, sid, result string, names Names, wait time.Duration, now time.Time) *Commit {
+	i := sentTarget(a, sid, ch)
+	if i < 0 {
 		return nil
 	}
-	esc := a.Esc.clone()
 	c := &Commit{EventRetention: r.EventRetention, Retention: r.Retention}
 	n := a.clone()
-	tg := esc.Targets[hit]
+	esc := n.Esc.clone()
+	tg := esc.Targets[i]
 	var next string
-	esc.Targets[hit], next = r.failPage(c, n, &esc, tg, now)
-	r.entry(c, n, Entry{At: now, Type: EntryDelivery, By: BySystem,
-		Detail: pageLine(oncall.ChannelSMS, names.whom(tg.Who), "not delivered ("+why+")"+next)})
+	esc.Targets[i], next = r.failPage(c, n, &esc, tg, now)
+	r.entry(c, n, Entry{At: now, Type: EntryDelivery, By: BySystem, Detail: pageLine(ch, names.whom(tg.Who), result+next)})
 	n.Esc = esc
 	r.armDeliver(c, n, wait)
 	r.fallThrough(c, n, now)
@@ -456,9 +462,18 @@ func (r Rules) OnTextFailed(a *Alert, sid, why string, names Names, wait time.Du
 // after accepting it (sid is its id, why says it in plain words): its
 // recipient's next channel is tried at once. Unknown alerts are ignored.
 func (s *Service) TextFailed(ctx context.Context, alertID, sid, why string) error {
+	return s.sentFailed(ctx, alertID, oncall.ChannelSMS, PageUndelivered, func(a *Alert, names Names) *Commit {
+		return s.cfg.Rules.OnTextFailed(a, sid, why, names, s.receiptWait(), s.now())
+	})
+}
+
+// sentFailed decides a provider's late report of a failed page for
+// alertID and counts it as outcome when it moved someone on. Unknown
+// alerts are ignored.
+func (s *Service) sentFailed(ctx context.Context, alertID string, ch oncall.Channel, outcome PageOutcome, decide func(*Alert, Names) *Commit) error {
 	moved := false
 	_, err := s.store.DecideAlert(ctx, alertID, func(a *Alert) (*Commit, error) {
-		c := s.cfg.Rules.OnTextFailed(a, sid, why, s.names(ctx, a), s.receiptWait(), s.now())
+		c := decide(a, s.names(ctx, a))
 		moved = c != nil
 		return c, nil
 	})
@@ -466,7 +481,7 @@ func (s *Service) TextFailed(ctx context.Context, alertID, sid, why string) erro
 		return nil
 	}
 	if err == nil && moved {
-		s.metrics().Page(oncall.ChannelSMS, PageUndelivered)
+		s.metrics().Page(ch, outcome)
 	}
 	return err
 }

@@ -153,25 +153,7 @@ func (r Rules) OnCallPressed(a *Alert, sid string, by Actor, wait time.Duration,
 // or the callee did not press 1 (why says which, in plain words). A
 // report about a call the alert no longer waits on changes nothing (nil).
 func (r Rules) OnCallUnanswered(a *Alert, sid, why string, names Names, wait time.Duration, now time.Time) *Commit {
-	i := sentTarget(a, sid, oncall.ChannelVoice)
-	if i < 0 {
-		return nil
-	}
-	c := &Commit{EventRetention: r.EventRetention, Retention: r.Retention}
-	n := a.clone()
-	esc := n.Esc.clone()
-	tg := esc.Targets[i]
-	var next string
-	esc.Targets[i], next = r.failPage(c, n, &esc, tg, now)
-	r.entry(c, n, Entry{At: now, Type: EntryDelivery, By: BySystem,
-		Detail: pageLine(oncall.ChannelVoice, names.whom(tg.Who), why+next)})
-	n.Esc = esc
-	r.armDeliver(c, n, wait)
-	r.fallThrough(c, n, now)
-	n.UpdatedAt = now
-	c.Alert = n
-	c.Events = append(c.Events, r.event(EventEscalated, n, now))
-	return c
+	return r.onSentFailed(a, oncall.ChannelVoice, sid, why, names, wait, now)
 }
 
 // OnTextDelivered notes on the timeline that a text page reached its
@@ -256,19 +238,9 @@ func (s *Service) CallPressed(ctx context.Context, alertID, sid string) (CallAns
 // not taken (why says how, in plain words): its recipient's next channel
 // is tried at once. Unknown alerts and calls are ignored.
 func (s *Service) CallUnanswered(ctx context.Context, alertID, sid, why string) error {
-	moved := false
-	_, err := s.store.DecideAlert(ctx, alertID, func(a *Alert) (*Commit, error) {
-		c := s.cfg.Rules.OnCallUnanswered(a, sid, why, s.names(ctx, a), s.receiptWait(), s.now())
-		moved = c != nil
-		return c, nil
+	return s.sentFailed(ctx, alertID, oncall.ChannelVoice, PageUnanswered, func(a *Alert, names Names) *Commit {
+		return s.cfg.Rules.OnCallUnanswered(a, sid, why, names, s.receiptWait(), s.now())
 	})
-	if errors.Is(err, casework.ErrNotFound) {
-		return nil
-	}
-	if err == nil && moved {
-		s.metrics().Page(oncall.ChannelVoice, PageUnanswered)
-	}
-	return err
 }
 
 // TextDelivered notes that the text page sid, sent for alertID, was
