@@ -21,6 +21,7 @@ import (
 	"waymark/problem"
 	"waymark/seal"
 	"waymark/staff"
+	"waymark/store/internal/kvtest"
 )
 
 // alertCases is a CaseSource for store tests: every case is in team south
@@ -218,29 +219,7 @@ func TestRaiseLeavesNoPlaintext(t *testing.T) {
 }
 
 // dumpAll returns every key, field and value in the tenant, concatenated.
-func dumpAll(t *testing.T, s *testStore) []byte {
-	t.Helper()
-	ctx := context.Background()
-	var b bytes.Buffer
-	for _, k := range s.RDB.Keys(ctx, "*").Val() {
-		b.WriteString(k + "\n")
-		switch s.RDB.Type(ctx, k).Val() {
-		case "string":
-			b.WriteString(s.RDB.Get(ctx, k).Val())
-		case "hash":
-			for f, v := range s.RDB.HGetAll(ctx, k).Val() {
-				b.WriteString(f + "=" + v + "\n")
-			}
-		case "zset":
-			b.WriteString(strings.Join(s.RDB.ZRange(ctx, k, 0, -1).Val(), "\n"))
-		case "stream":
-			for _, m := range s.RDB.XRange(ctx, k, "-", "+").Val() {
-				fmt.Fprintln(&b, m.Values)
-			}
-		}
-	}
-	return b.Bytes()
-}
+func dumpAll(t *testing.T, s *testStore) []byte { return kvtest.Dump(t, s.RDB) }
 
 func TestRaiseConcurrentRetriesMakeOneAlert(t *testing.T) {
 	e := newAlertEnv(t, testenv.RedisOptions{})

@@ -1,10 +1,6 @@
 package accounts
 
 import (
-	"bytes"
-	"context"
-	"fmt"
-	"strings"
 	"testing"
 
 	"waymark/internal/testenv"
@@ -42,26 +38,4 @@ func testCrypto(t *testing.T) kv.Crypto      { return kvtest.Crypto(t) }
 func checkKeyNames(t *testing.T, c *kv.Conn) { kvtest.CheckKeyNames(t, c) }
 
 // dumpAll returns every key, field and value in the tenant, concatenated.
-func dumpAll(t *testing.T, s *testStore) []byte {
-	t.Helper()
-	ctx := context.Background()
-	var b bytes.Buffer
-	for _, k := range s.RDB.Keys(ctx, "*").Val() {
-		b.WriteString(k + "\n")
-		switch s.RDB.Type(ctx, k).Val() {
-		case "string":
-			b.WriteString(s.RDB.Get(ctx, k).Val())
-		case "hash":
-			for f, v := range s.RDB.HGetAll(ctx, k).Val() {
-				b.WriteString(f + "=" + v + "\n")
-			}
-		case "zset":
-			b.WriteString(strings.Join(s.RDB.ZRange(ctx, k, 0, -1).Val(), "\n"))
-		case "stream":
-			for _, m := range s.RDB.XRange(ctx, k, "-", "+").Val() {
-				fmt.Fprintln(&b, m.Values)
-			}
-		}
-	}
-	return b.Bytes()
-}
+func dumpAll(t *testing.T, s *testStore) []byte { return kvtest.Dump(t, s.RDB) }

@@ -4,7 +4,9 @@
 package kvtest
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
 	"regexp"
 	"strings"
@@ -65,4 +67,30 @@ func CheckKeyNames(t testing.TB, c *kv.Conn) {
 	}
 	// A stopped redis cannot be scanned; that is not this check's business.
 	_ = iter.Err()
+}
+
+// Dump returns every key, field and value in Redis, concatenated, for
+// tests that look for a secret in the clear.
+func Dump(t testing.TB, rdb redis.UniversalClient) []byte {
+	t.Helper()
+	ctx := context.Background()
+	var b bytes.Buffer
+	for _, k := range rdb.Keys(ctx, "*").Val() {
+		b.WriteString(k + "\n")
+		switch rdb.Type(ctx, k).Val() {
+		case "string":
+			b.WriteString(rdb.Get(ctx, k).Val())
+		case "hash":
+			for f, v := range rdb.HGetAll(ctx, k).Val() {
+				b.WriteString(f + "=" + v + "\n")
+			}
+		case "zset":
+			b.WriteString(strings.Join(rdb.ZRange(ctx, k, 0, -1).Val(), "\n"))
+		case "stream":
+			for _, m := range rdb.XRange(ctx, k, "-", "+").Val() {
+				fmt.Fprintln(&b, m.Values)
+			}
+		}
+	}
+	return b.Bytes()
 }
