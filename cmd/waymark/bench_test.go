@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -80,4 +81,80 @@ func TestBenchSummary(t *testing.T) {
 		t.Errorf("no disk line in the output:\n%s", out)
 	}
 	t.Logf("bench took %v:\n%s", time.Since(start), out)
+}
+
+// lastJSON is a bench output's summary line.
+func lastJSON(t *testing.T, out string) map[string]any {
+	t.Helper()
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	var sum map[string]any
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &sum); err != nil {
+		t.Fatalf("last line is not one JSON object: %v\n%s", err, out)
+	}
+	return sum
+}
+
+// TestBenchTwilio runs the Twilio scenario small: every signed text is
+// answered 200 by Waymark (so its signature held) and by the trivial
+// handler, each raises a panic that reaches the team, and the summary
+// has the scenario's fields.
+func TestBenchTwilio(t *testing.T) {
+	testenv.RequireBinary(t, "redis-server", "apt-get install -y redis-server")
+	out, errOut, err := staffRun(t, map[string]string{}, "", "bench",
+		"--twilio", "--responders", "2", "--rate", "20", "--duration", "1s", "--settle", "0s")
+	if err != nil {
+		t.Fatalf("bench: %v\n%s\n%s", err, out, errOut)
+	}
+	sum := lastJSON(t, out)
+	if sum["scenario"] != "twilio" || sum["lost"] != 0.0 || sum["errors"] != 0.0 || sum["delivered"] != 40.0 {
+		t.Errorf("scenario %v lost %v errors %v delivered %v, want twilio, 0, 0, 40", sum["scenario"], sum["lost"], sum["errors"], sum["delivered"])
+	}
+	for _, k := range []string{"twilio_answer_p50_ms", "twilio_answer_p99_ms", "twilio_trivial_p50_ms", "twilio_trivial_p99_ms", "twilio_p99_ratio"} {
+		if v, _ := sum[k].(float64); v <= 0 {
+			t.Errorf("%s = %v, want a positive figure", k, sum[k])
+		}
+	}
+	tr, _ := sum["trivial"].(map[string]any)
+	if steps, _ := tr["steps"].([]any); len(steps) != 1 || steps[0].(map[string]any)["errors"] != 0.0 || steps[0].(map[string]any)["requests"] != 20.0 {
+		t.Errorf("trivial handler steps: %v", tr["steps"])
+	}
+}
+
+// TestBenchRampSVG runs a two-step ramp with both floors and --svg: the
+// chart is written and holds the three series. The p99 limit is a
+// minute: only an error or a loss fails a step here (no timing asserted).
+func TestBenchRampSVG(t *testing.T) {
+	testenv.RequireBinary(t, "redis-server", "apt-get install -y redis-server")
+	path := filepath.Join(t.TempDir(), "ramp.svg")
+	out, errOut, err := staffRun(t, map[string]string{}, "", "bench",
+		"--ramp", "--ramp-rates", "10,20", "--ramp-step", "1s", "--ramp-limit", "1m", "--floor", "durable", "--svg", path, "--settle", "0s")
+	if err != nil {
+		t.Fatalf("bench: %v\n%s\n%s", err, out, errOut)
+	}
+	sum := lastJSON(t, out)
+	if sum["max_rate"] != 20.0 || sum["durable_floor_ramp_per_s"] != 20.0 || sum["floor_max_rate"] != 20.0 {
+		t.Errorf("max rates %v %v %v, want 20 each", sum["max_rate"], sum["durable_floor_ramp_per_s"], sum["floor_max_rate"])
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"waymark", "floor", "durable"} {
+		if !strings.Contains(string(b), `data-target="`+name+`"`) {
+			t.Errorf("chart lacks the %s series", name)
+		}
+	}
+}
+
+// TestBenchRefusals: flags that cannot go together exit 2 and run nothing.
+func TestBenchRefusals(t *testing.T) {
+	for _, args := range [][]string{
+		{"--twilio", "--ramp"},
+		{"--svg", filepath.Join(t.TempDir(), "x.svg")},
+	} {
+		out, errOut, err := staffRun(t, map[string]string{}, "", append([]string{"bench"}, args...)...)
+		if exitCode(err) != 2 || strings.Contains(out, "seeded") {
+			t.Errorf("bench %v: exit %d (%v), want 2 before anything runs\n%s%s", args, exitCode(err), err, out, errOut)
+		}
+	}
 }

@@ -44,6 +44,8 @@ type Flags struct {
 	settle     time.Duration
 	cpuprofile string
 	serverProf string
+	twilio     bool
+	svg        string
 }
 
 // Define defines the flags on fs.
@@ -63,10 +65,12 @@ func (b *Flags) Define(fs *flag.FlagSet) {
 	fs.DurationVar(&b.settle, "settle", 3*time.Second, "wait after connecting before reading idle memory")
 	fs.StringVar(&b.cpuprofile, "cpuprofile", "", "write the bench process's own CPU profile (the load generator) to this file")
 	fs.StringVar(&b.serverProf, "server-profile", "", "directory for the child server's CPU profile (cpu.pprof) and allocation profile (allocs.pprof), written when it stops")
+	fs.BoolVar(&b.twilio, "twilio", false, "the Twilio inbound-SMS scenario: each alert is a text to POST /sms/inbound, signed as Twilio signs it, from a case's phone with its code word; a trivial handler (reads the form, answers empty TwiML) takes the same texts in the same run; summary adds twilio_answer_p50_ms, twilio_answer_p99_ms, twilio_trivial_p50_ms, twilio_trivial_p99_ms, twilio_p99_ratio (use --rate 500)")
+	fs.StringVar(&b.svg, "svg", "", "with --ramp: write an SVG chart of p50 and p99 latency against rate, Waymark beside the floors run, to this file")
 }
 
 // Usage is the synopsis after "waymark " for -h.
-const Usage = "bench [--responders N] [--teams T] [--rate R] [--duration D] [--floor [durable]] [--ramp] [--target URL] [flags]"
+const Usage = "bench [--responders N] [--teams T] [--rate R] [--duration D] [--floor [durable]] [--ramp [--svg FILE]] [--twilio] [--target URL] [flags]"
 
 // floorFlag is --floor: "" (none), "nothing" (bare --floor: the hub that
 // stores nothing) or "durable" (both floors). It is a boolean flag, so
@@ -171,6 +175,12 @@ func Run(ctx context.Context, d Deps, bf Flags, env *Env) error {
 	if d.Config.RedisURL == "" {
 		return usageError("waymark bench: needs WAYMARK_REDIS_URL (Sentinel and Cluster are not supported by the bench)")
 	}
+	if bf.twilio && (bf.ramp || bf.target != "") {
+		return usageError("waymark bench: --twilio runs at one --rate against its own child server (not with --ramp or --target)")
+	}
+	if bf.svg != "" && !bf.ramp {
+		return usageError("waymark bench: --svg draws a --ramp")
+	}
 	rates, err := bf.rates()
 	if err != nil {
 		return err
@@ -217,6 +227,12 @@ type bench struct {
 	f     Flags
 	env   *Env
 	epoch time.Time
+	// childEnv is added to the server child's environment.
+	childEnv []string
+	// The --twilio scenario's account, signed texts and trivial handler.
+	twilioToken, twilioSID string
+	shots                  []twilioShot
+	trivial                *benchReport
 }
 
 // benchReport is one target's figures.
@@ -230,9 +246,17 @@ type benchReport struct {
 }
 
 func (b *bench) run(ctx context.Context, rates []float64) error {
+	if b.f.twilio {
+		b.twilioSetup()
+	}
 	wm, err := b.waymark(ctx, rates)
 	if err != nil {
 		return err
+	}
+	if b.f.twilio {
+		if b.trivial, err = b.trivialRun(ctx, rates); err != nil {
+			return err
+		}
 	}
 	var fl, dfl *benchReport
 	if b.f.floor != "" {
@@ -244,6 +268,12 @@ func (b *bench) run(ctx context.Context, rates []float64) error {
 		if dfl, err = b.floorRun(ctx, rates, true); err != nil {
 			return err
 		}
+	}
+	if b.f.svg != "" {
+		if err := writeRampSVG(b.f.svg, wm, fl, dfl, b.f.rampLimit); err != nil {
+			return err
+		}
+		fmt.Fprintf(b.d.Stdout, "# ramp chart written to %s\n", b.f.svg)
 	}
 	return b.summary(wm, fl, dfl)
 }
@@ -266,6 +296,11 @@ func (b *bench) waymark(ctx context.Context, rates []float64) (*benchReport, err
 	}
 	t := seed.target(b, base, pid)
 	t.redisPID = b.env.redisPID
+	if b.f.twilio {
+		if err := b.twilioTarget(t, seed); err != nil {
+			return nil, err
+		}
+	}
 	return b.drive(ctx, t, rates)
 }
 
@@ -449,6 +484,9 @@ func (b *bench) summary(wm, fl, dfl *benchReport) error {
 		if b.f.ramp {
 			out["durable_floor_ramp_per_s"] = dfl.MaxRate
 		}
+	}
+	if b.f.twilio {
+		twilioSummary(out, wm, b.trivial)
 	}
 	line, err := json.Marshal(out)
 	if err != nil {

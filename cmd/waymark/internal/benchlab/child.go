@@ -20,13 +20,17 @@ import (
 	"waymark/store"
 )
 
-// ServeFloor is `waymark bench floor [durable]`, a floor's child process:
-// a floor.Floor on a free loopback port until ctx ends; durable, on
-// Waymark's Redis (WAYMARK_REDIS_URL, WAYMARK_TENANT in getenv, which the
-// parent sets). Loopback only: the floor has no authentication.
+// ServeFloor is `waymark bench floor [durable|twilio]`, a floor's child
+// process: a floor.Floor on a free loopback port until ctx ends; durable,
+// on Waymark's Redis (WAYMARK_REDIS_URL, WAYMARK_TENANT in getenv, which
+// the parent sets); twilio, the trivial webhook handler of --twilio.
+// Loopback only: the floor has no authentication.
 func ServeFloor(ctx context.Context, getenv func(string) string, stdout io.Writer, args []string) error {
-	h := floor.New()
-	if len(args) > 0 && args[0] == "durable" {
+	var h http.Handler = floor.New()
+	switch {
+	case len(args) > 0 && args[0] == "twilio":
+		h = trivialWebhook()
+	case len(args) > 0 && args[0] == "durable":
 		// The parent passes its Redis settings, already checked; the
 		// floor needs no keys (it seals nothing).
 		st, err := store.Open(store.Options{Tenant: getenv("WAYMARK_TENANT"), URL: getenv("WAYMARK_REDIS_URL"),
@@ -36,8 +40,9 @@ func ServeFloor(ctx context.Context, getenv func(string) string, stdout io.Write
 			return err
 		}
 		defer st.Close()
-		h = floor.NewDurable(floorLog{store.NewHub(st)})
-		go h.Run(ctx)
+		d := floor.NewDurable(floorLog{store.NewHub(st)})
+		go d.Run(ctx)
+		h = d
 	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -86,7 +91,7 @@ func (b *bench) startServer(ctx context.Context) (*benchServer, error) {
 			env = append(env, k+"="+v)
 		}
 	}
-	return b.startChild(ctx, args, "serve", env)
+	return b.startChild(ctx, args, "serve", append(env, b.childEnv...))
 }
 
 // startChild runs this binary with args and env (nothing else of the
