@@ -9,8 +9,6 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/twilio/twilio-go/client"
-
 	"waymark/sms"
 )
 
@@ -51,11 +49,12 @@ func (b *bench) twilioSetup() {
 }
 
 // twilioShots signs one inbound text per seeded case, as Twilio signs
-// them, and checks each with twilio-go's own request validator before
-// any is sent: a text the real validator would refuse is the bench's
-// error, not Waymark's.
+// them, and checks each before any is sent by reading its body back as
+// the server does and verifying it with sms.Verifier, whose last word is
+// twilio-go's own request validator: a text the real validator would
+// refuse is the bench's error, not Waymark's.
 func (b *bench) twilioShots(s *benchSeed) ([]twilioShot, error) {
-	v := client.NewRequestValidator(b.twilioToken)
+	v := sms.NewVerifier(twilioPublicURL, b.twilioToken)
 	u := twilioPublicURL + "/sms/inbound"
 	run := randHex(8)
 	out := make([]twilioShot, len(s.cases))
@@ -72,7 +71,8 @@ func (b *bench) twilioShots(s *benchSeed) ([]twilioShot, error) {
 		}
 		body := sms.EncodeForm(form)
 		sig := sms.Sign(b.twilioToken, u, form)
-		if !v.ValidateBody(u, []byte(body), sig) {
+		back, err := sms.ReadForm(strings.NewReader(body))
+		if err != nil || !v.Verify("/sms/inbound", "", back, sig) {
 			return nil, fmt.Errorf("waymark bench: twilio-go refuses the bench's signature of text %d", i)
 		}
 		out[i] = twilioShot{body: body, sig: sig}
