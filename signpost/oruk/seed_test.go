@@ -71,13 +71,22 @@ func TestSeedMatchesHelplines(t *testing.T) {
 	added := []string{"ask-for-ani", "999-bsl", "emergency-sms", "clares-law",
 		"national-stalking-helpline", "hourglass-helpline", "signhealth-domestic-abuse", "womens-aid-live-chat",
 		"southall-black-sisters", "respect-phoneline-partners", "operation-encompass"}
-	for i, id := range added {
+	for _, id := range added {
 		s, ok := byID[id]
 		if !ok || !s.Reverify || !s.National() {
 			t.Errorf("%s: missing, or not marked for re-verification", id)
 		}
-		if i >= 4 && !slices.ContainsFunc(s.Sources, func(u string) bool { return strings.HasPrefix(u, "https://") }) {
+		if !slices.ContainsFunc(s.Sources, func(u string) bool { return strings.HasPrefix(u, "https://") }) {
 			t.Errorf("%s: no public source", id)
+		}
+	}
+	// Each category is said once: no untyped term repeats a category the
+	// service already carries (an export would list it twice).
+	for _, s := range seed {
+		for _, term := range s.Terms {
+			if c, ok := signpost.ParseCategory(term.Name); ok && s.Has(c) {
+				t.Errorf("%s: term %q repeats its category %s", s.ID, term.Name, c)
+			}
 		}
 	}
 	if s := byID["operation-encompass"]; !strings.Contains(s.Description, "Clare's Law") || !strings.Contains(s.Description, "school") {
