@@ -310,8 +310,12 @@ func uniqueWords(texts ...string) []string {
 	return out
 }
 
+// apostrophes are dropped before words are split, so that "Clare's Law"
+// and "clares law" are the same words (and "men's" still starts with "men").
+var apostrophes = strings.NewReplacer("'", "", "\u2019", "")
+
 func tokenize(s string) []string {
-	return strings.FieldsFunc(strings.ToLower(s), func(r rune) bool {
+	return strings.FieldsFunc(strings.ToLower(apostrophes.Replace(s)), func(r rune) bool {
 		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
 	})
 }

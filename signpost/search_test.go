@@ -315,6 +315,20 @@ func TestSearchEverydayWords(t *testing.T) {
 		{"children", "childline"},
 		{"forced marriage", "karma-nirvana"},
 		{"stalking", "national-stalking-helpline"},
+		// The coverage a helpline worker expects, by the words they use.
+		{"stalked", "national-stalking-helpline"},
+		{"older", "hourglass-helpline"},
+		{"elderly", "hourglass-helpline"},
+		{"deaf", "signhealth-domestic-abuse"},
+		{"BSL", "signhealth-domestic-abuse"},
+		{"live chat", "womens-aid-live-chat"},
+		{"asian women", "southall-black-sisters"},
+		{"black women", "southall-black-sisters"},
+		{"my partner is a perpetrator", "respect-phoneline-partners"},
+		{"Clare's Law", "clares-law"},
+		{"clares law", "clares-law"},
+		{"school", "operation-encompass"},
+		{"men's", "mens-advice-line"},
 	} {
 		if got := ids(signpost.Query{Text: tt.text, Limit: 50}); !slices.Contains(got, tt.want) {
 			t.Errorf("text %q finds %v, not %s", tt.text, got, tt.want)

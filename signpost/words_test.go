@@ -23,6 +23,11 @@ func TestReadText(t *testing.T) {
 		{"somewhere safe tonight", cats(CategoryRefuge), nil, "tonight"},
 		{"deaf BSL", nil, auds(AudienceDeaf), ""},
 		{"Hourglass", nil, nil, "hourglass"},
+		// An apostrophe does not split a word, and the possessive still reads.
+		{"men's refuge", cats(CategoryMaleVictims, CategoryRefuge), auds(AudienceMen), ""},
+		{"women’s aid", nil, auds(AudienceWomen), "aid"},
+		{"children's services", cats(CategoryChildrenYoungPeople), nil, ""},
+		{"Clare's Law", nil, nil, "clares law"},
 	}
 	for _, tt := range tests {
 		r := ReadText(tt.text)
