@@ -18,8 +18,8 @@ import (
 	"waymark/signpost/oruk"
 )
 
-// orukIndex is the seeds, a refuge given an address, and the official UK
-// and HSDS 3.0 examples as imported.
+// orukIndex is the seeds, a refuge given an address, three unpublished
+// services, and the official UK and HSDS 3.0 examples as imported.
 func orukIndex(t *testing.T) *signpost.Index {
 	t.Helper()
 	seed, _ := oruk.Seed()
@@ -32,6 +32,18 @@ func orukIndex(t *testing.T) *signpost.Index {
 			Point:   &postcode.Point{Lat: 50.9087123, Lon: -1.4041123},
 			Address: &signpost.Address{Line1: "99 Secret Lane", City: "Southampton", PostalCode: "SO14 7DU"}}},
 	})
+	// Unpublished services: never served, listed or found by id.
+	for _, st := range []signpost.Status{signpost.StatusInactive, signpost.StatusDefunct, signpost.StatusTemporarilyClosed} {
+		u := signpost.Service{
+			ID: "unpublished-" + strings.ReplaceAll(string(st), " ", "-"), Name: "Unpublished Service", Status: st,
+			Categories: []signpost.Category{signpost.CategoryHelpline}, Nations: []signpost.Nation{signpost.England},
+			Phones: []signpost.Phone{{Number: "0808 157 0998", Type: signpost.PhoneVoice}},
+		}
+		if _, err := signpost.Validate(&u); err != nil { // kept out for its status, not for being invalid
+			t.Fatal(err)
+		}
+		services = append(services, u)
+	}
 	for _, name := range []string{"uk-profile-3.0_service_full.json", "hsds-3.0_service_full.json"} {
 		b, err := os.ReadFile(filepath.Join("..", "signpost", "oruk", "testdata", "oruk", name))
 		if err != nil {
@@ -60,7 +72,8 @@ func orukIndex(t *testing.T) *signpost.Index {
 // TestORUKAPIAnswersMatchUKProfile: every page of GET /oruk/services (list
 // items and full=true) and every GET /oruk/services/{id} validates against
 // the UK profile's compiled schemas, with no violation; the examples keep
-// their ids; a refuge's address never appears.
+// their ids; a refuge's address never appears, nor does an inactive,
+// defunct or temporarily closed service.
 func TestORUKAPIAnswersMatchUKProfile(t *testing.T) {
 	s, _ := directoryServer(t)
 	ix := orukIndex(t)
@@ -71,7 +84,7 @@ func TestORUKAPIAnswersMatchUKProfile(t *testing.T) {
 		if rec.Code != http.StatusOK || rec.Header().Get("Access-Control-Allow-Origin") != "*" {
 			t.Fatalf("%s: %d %q %s", url, rec.Code, rec.Header().Get("Access-Control-Allow-Origin"), rec.Body)
 		}
-		for _, leak := range []string{"Secret", "SO14 7DU", "50.9087"} {
+		for _, leak := range []string{"Secret", "SO14 7DU", "50.9087", "Unpublished", "0808 157 0998"} {
 			if strings.Contains(rec.Body.String(), leak) {
 				t.Errorf("%s holds %q", url, leak)
 			}
@@ -197,8 +210,13 @@ func TestORUKAPIFiltersAndErrors(t *testing.T) {
 			t.Errorf("%s: %d, want 422", url, rec.Code)
 		}
 	}
-	if rec := serveDirectory(s, ix, "GET /oruk/services/{id}", s.dir.ORUKService, "/oruk/services/nope"); rec.Code != http.StatusNotFound {
-		t.Errorf("unknown id: %d", rec.Code)
+	for _, id := range []string{"nope", "unpublished-inactive", "unpublished-defunct", "unpublished-temporarily-closed", signpost.ORUKID("unpublished-inactive")} {
+		if rec := serveDirectory(s, ix, "GET /oruk/services/{id}", s.dir.ORUKService, "/oruk/services/"+id); rec.Code != http.StatusNotFound {
+			t.Errorf("%s: %d, want 404", id, rec.Code)
+		}
+	}
+	if n := count("/oruk/services?search=unpublished"); n != 0 {
+		t.Errorf("search=unpublished lists %d", n)
 	}
 }
 

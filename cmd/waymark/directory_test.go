@@ -209,3 +209,88 @@ func TestNationalLinesSurviveALocalImport(t *testing.T) {
 		t.Errorf("show: %v %q", err, out)
 	}
 }
+
+// TestNationalLinesUpdatedOnUpgrade: a directory written by an older
+// release (a national line with an old number, one missing, one hidden, a
+// local service an operator added) is started by this release: the old
+// number is replaced by the shipped one, the missing line is back, the
+// hidden one stays out of search and the ORUK API, and the local service
+// is untouched.
+func TestNationalLinesUpdatedOnUpgrade(t *testing.T) {
+	r := testenv.StartRedis(t, testenv.RedisOptions{})
+	env := keyEnv()
+	env["WAYMARK_REDIS_URL"] = r.URL()
+	env["WAYMARK_PUBLIC_URL"] = "https://waymark.example"
+	cfg, err := config.Load(nil, func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	a, err := buildApp(ctx, cfg, slog.New(slog.DiscardHandler), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.close()
+	st := a.store.Directory
+	if _, err := startDirectory(ctx, a, false); err != nil {
+		t.Fatal(err)
+	}
+
+	// What an older release left behind.
+	national, _ := oruk.Seed()
+	var stalking signpost.Service
+	for _, s := range national {
+		if s.ID == "national-stalking-helpline" {
+			stalking = s
+		}
+	}
+	shipped := stalking.Phones[0].Number
+	old := stalking
+	old.Phones = []signpost.Phone{{Number: "0808 157 0997", Type: signpost.PhoneVoice}}
+	old.Description = "An older release's words."
+	local := signpost.Service{ID: "local-council-idva", Name: "Council IDVA Service", Status: signpost.StatusActive,
+		Categories: []signpost.Category{signpost.CategoryIDVAISVA}, Area: signpost.ServiceArea{Districts: []string{"SO14"}},
+		Phones: []signpost.Phone{{Number: "023 8049 6998", Type: signpost.PhoneVoice}}}
+	if err := putAll(ctx, st, []signpost.Service{old, local}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.DeleteService(ctx, "hourglass-helpline"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.SetServiceHidden(ctx, "samaritans", true); err != nil {
+		t.Fatal(err)
+	}
+
+	// This release starts.
+	live, err := startDirectory(ctx, a, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix := live.Index()
+	if s, ok := ix.Service("national-stalking-helpline"); !ok || s.Phones[0].Number != shipped || s.Description != stalking.Description {
+		t.Errorf("the old national line was not brought up to date: %+v", s)
+	}
+	if _, ok := ix.Service("hourglass-helpline"); !ok {
+		t.Error("a national line missing from the older directory is not back")
+	}
+	if _, ok := ix.ORUKService("samaritans"); ok {
+		t.Error("a hidden national line is served after an upgrade")
+	}
+	if _, ok := ix.ORUKService(signpost.ORUKID("samaritans")); ok {
+		t.Error("a hidden national line is served by its ORUK id after an upgrade")
+	}
+	if s, ok := ix.Service("local-council-idva"); !ok || s.Phones[0].Number != "023 8049 6998" {
+		t.Errorf("the operator's local service changed: %+v %v", s, ok)
+	}
+	res, err := ix.Search(signpost.Query{Near: "SO14 7DU", Text: "idva", Limit: 50}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Results) == 0 || res.Results[0].ID != "local-council-idva" {
+		t.Errorf("the local service is not found near SO14: %+v", res.Results)
+	}
+	if hidden, _ := st.HiddenServices(ctx); !slices.Equal(hidden, []string{"samaritans"}) {
+		t.Errorf("hidden after the upgrade: %v", hidden)
+	}
+}
