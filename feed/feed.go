@@ -4,11 +4,12 @@
 // the records to signpost's importer. It is an adapter: the only place
 // Waymark makes HTTP requests to other directories.
 //
-// A feed is read completely before anything is stored: a page that fails,
-// times out or answers something that is not a page stops the read with an
-// error, so a broken feed changes nothing. A single broken record is not a
-// broken feed: it comes back as an ImportItem with its error, and the rest
-// still import.
+// A feed is read completely before anything is stored: a page or a
+// service that fails, times out or answers something that is not ORUK
+// JSON stops the read with an error, so a broken feed changes nothing. A
+// single broken record (ORUK JSON that fails validation, or a listed
+// service that answers 404) is not a broken feed: it comes back as an
+// ImportItem with its error, and the rest still import.
 package feed
 
 import (
@@ -188,7 +189,9 @@ func (c *Client) Fetch(ctx context.Context, rawURL string) (Result, error) {
 		items, err := oruk.Decode(bytes.NewReader(body))
 		switch {
 		case err != nil:
-			res.Items = append(res.Items, oruk.ImportItem{Index: len(res.Items), ID: id, Err: err})
+			// Not ORUK JSON at all (an HTML error page behind a 200, a
+			// cut-off answer): the feed is broken, not the record.
+			return Result{}, fmt.Errorf("%w: service %s: %w", ErrFeed, id, err)
 		case len(items) != 1:
 			res.Items = append(res.Items, oruk.ImportItem{Index: len(res.Items), ID: id,
 				Err: fmt.Errorf("%w: /services/%s holds %d records, not one", oruk.ErrFormat, id, len(items))})

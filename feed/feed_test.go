@@ -73,6 +73,43 @@ func TestFetchTimesOut(t *testing.T) {
 	}
 }
 
+// A service that answers something that is not ORUK JSON (an HTML page
+// behind a 200, an answer cut off) breaks the feed: an error and no items.
+// A service whose JSON fails validation is one broken record.
+func TestFetchGarbageServiceBreaksTheFeed(t *testing.T) {
+	for _, tt := range []struct {
+		answer string
+		broken bool // the whole feed
+	}{
+		{"<html>Sign in</html>", true},
+		{`{"id":"b","name":"B",`, true},
+		{`{"contents":5}`, true},
+		{`{"id":"b","status":"active"}`, false},
+	} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			switch r.URL.Path {
+			case "/services":
+				w.Write([]byte(`{"total_pages":1,"contents":[{"id":"a"},{"id":"b"}]}`))
+			case "/services/a":
+				w.Write([]byte(`{"id":"a","name":"A","status":"active"}`))
+			default:
+				w.Write([]byte(tt.answer))
+			}
+		}))
+		res, err := (&Client{}).Fetch(context.Background(), srv.URL)
+		srv.Close()
+		if tt.broken {
+			if !errors.Is(err, ErrFeed) || len(res.Items) != 0 {
+				t.Errorf("%q: Fetch = %+v, %v; want ErrFeed and nothing", tt.answer, res, err)
+			}
+			continue
+		}
+		if err != nil || len(res.Items) != 2 || res.Items[0].Err != nil || res.Items[1].Err == nil || res.Items[1].ID != "b" {
+			t.Errorf("%q: Fetch = %+v, %v; want a, and b named broken", tt.answer, res, err)
+		}
+	}
+}
+
 // The official UK example, served as a one-page feed, comes back whole.
 func TestFetchOfficialExample(t *testing.T) {
 	full, err := os.ReadFile(filepath.Join("..", "signpost", "oruk", "testdata", "oruk", "uk-profile-3.0_service_full.json"))

@@ -31,7 +31,8 @@ func (r syncReport) String() string {
 // anywhere — a page, a timeout, an answer that is not ORUK — returns an
 // error before anything is stored. Broken records are reported to out and
 // skipped; a service the feed still lists but whose record is broken keeps
-// its stored version. Shipped national services are never replaced.
+// its stored version. Shipped national services are never replaced, and
+// are merged back as shipped after every sync that read its feed.
 func syncDirectory(ctx context.Context, st *store.Directory, client *feed.Client, url string, out io.Writer) (syncReport, error) {
 	res, err := client.Fetch(ctx, url)
 	if err != nil {
@@ -108,6 +109,13 @@ func syncDirectory(ctx context.Context, st *store.Directory, client *feed.Client
 		rep.retired++
 		fmt.Fprintf(out, "retired  %s: no longer in the feed\n", recordName(-1, s.ID))
 	}
+	// As after an import: the shipped national services are there, as
+	// shipped, whatever the feed held.
+	n, err := mergeNational(ctx, st)
+	if err != nil {
+		return rep, fmt.Errorf("national services: %w", err)
+	}
+	fmt.Fprintf(out, "national services: %d shipped, %d brought up to date\n", len(national), n)
 	return rep, nil
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -16,6 +17,8 @@ import (
 
 	"waymark/config"
 	"waymark/internal/testenv"
+	"waymark/signpost"
+	"waymark/signpost/oruk"
 	"waymark/store"
 )
 
@@ -122,6 +125,10 @@ func TestDirectorySync(t *testing.T) {
 		!strings.Contains(out, "added    record (id "+hsdsID+")") {
 		t.Errorf("first sync report:\n%s", out)
 	}
+	// The first sync into an empty directory brings the national lines too.
+	if want := fmt.Sprintf("national services: %d shipped, %d brought up to date", len(nationalSeed(t)), len(nationalSeed(t))); !strings.Contains(out, want) {
+		t.Errorf("first sync report lacks %q:\n%s", want, out)
+	}
 	// HSDS's extras it cannot keep are named, not silently lost.
 	if !strings.Contains(out, "program: programs are not kept") {
 		t.Errorf("first sync does not name the dropped fields:\n%s", out)
@@ -142,6 +149,8 @@ func TestDirectorySync(t *testing.T) {
 		{"/api/services?page=2", "garbage"},
 		{"/api/services/" + hsdsID, "hang"},
 		{"/api/services/" + hsdsID, "500"},
+		{"/api/services/" + hsdsID, "garbage"},
+		{"/api/services?page=1", "hang"},
 	} {
 		f.set(func() {
 			f.fail = map[string]string{fault.path: fault.kind}
@@ -157,11 +166,27 @@ func TestDirectorySync(t *testing.T) {
 	}
 
 	// The feed changed: the UK service renamed, HSDS's gone, a broken
-	// record listed. The broken one is named; the rest applies.
+	// record listed, and a shipped national line with another number. The
+	// broken one is named, the national one skipped; the rest applies.
+	national := nationalSeed(t)
+	var dah signpost.Service
+	for _, s := range national {
+		if s.ID == "national-da-helpline" {
+			dah = s
+		}
+	}
+	shippedNumber := dah.Phones[0].Number
+	dah.Phones = []signpost.Phone{{Number: "0808 157 0996", Type: signpost.PhoneVoice}}
+	var dahJSON strings.Builder
+	if err := oruk.EncodeService(&dahJSON, dah); err != nil {
+		t.Fatal(err)
+	}
+	dahID := signpost.ORUKID("national-da-helpline")
 	f.set(func() {
 		f.fail = map[string]string{}
-		f.pages = [][]string{{ukID}, {badID}}
+		f.pages = [][]string{{ukID, dahID}, {badID}}
 		f.services[badID] = `{"id":"` + badID + `","status":"active"}`
+		f.services[dahID] = dahJSON.String()
 	})
 	out, _, err = directoryRun(t, env, "", "sync", feedURL)
 	if exitCode(err) != 1 {
@@ -171,7 +196,8 @@ func TestDirectorySync(t *testing.T) {
 		"rejected record (id " + badID + "): name: required",
 		"changed  record (id " + ukID + ")",
 		"retired  record (id " + hsdsID + ")",
-		"0 added, 1 changed, 0 unchanged, 1 retired; rejected 1",
+		"skipped  record (id national-da-helpline): a shipped national service, kept as shipped",
+		"0 added, 1 changed, 0 unchanged, 1 retired; rejected 1, skipped 1",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("changed-feed report lacks %q:\n%s", want, out)
@@ -180,6 +206,23 @@ func TestDirectorySync(t *testing.T) {
 	after := directoryState(t, st)
 	if len(after) != 1 || !strings.Contains(after[ukID], "Renamed Counselling") {
 		t.Errorf("after the changed feed: %v", after)
+	}
+	// No sync removed or changed a national line.
+	stored, _, err := st.LoadDirectory(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept := 0
+	for _, s := range stored {
+		if s.ID == "national-da-helpline" && s.Phones[0].Number != shippedNumber {
+			t.Errorf("a feed changed a national line's number to %s", s.Phones[0].Number)
+		}
+		if s.National() && s.Feed == "" {
+			kept++
+		}
+	}
+	if kept != len(national) {
+		t.Errorf("%d national lines after the syncs, want %d", kept, len(national))
 	}
 }
 
@@ -239,6 +282,15 @@ func TestScheduledDirectorySync(t *testing.T) {
 	if o := <-outcomes; o.err != nil || o.rep.changed != 1 {
 		t.Errorf("tick after the feed changed: %+v %v", o.rep, o.err)
 	}
+}
+
+func nationalSeed(t *testing.T) []signpost.Service {
+	t.Helper()
+	national, err := oruk.Seed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return national
 }
 
 func openTestStore(t *testing.T, env map[string]string) *store.Directory {
