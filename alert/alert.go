@@ -309,6 +309,7 @@ type Alert struct {
 	// OwnerName is the claimer's display name (sealed), for "claimed by".
 	OwnerName   string
 	RaisedAt    time.Time
+	PhoneAt     time.Time // the phone's own time for its first signal (app; shown, never used)
 	UpdatedAt   time.Time
 	AckedAt     time.Time
 	ActiveAt    time.Time // last ack, working mark or owner's note

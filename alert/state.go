@@ -220,6 +220,7 @@ func (r Rules) raise(c *Commit, st CaseState, sig Signal) {
 		Risk:     st.Case.Risk,
 		State:    StateRaised,
 		RaisedAt: now,
+		PhoneAt:  sig.SentAt,
 		Fences:   map[TimerKind]string{},
 		Sender:   sig.Sender,
 		Policy:   st.Policies,

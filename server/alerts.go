@@ -32,12 +32,17 @@ type alertSummary struct {
 	Risk     string `json:"risk,omitempty"`
 	Source   string `json:"source"`
 	// Mode is "practice" or "drill"; absent for a real alert.
-	Mode        string          `json:"mode,omitempty"`
-	Owner       *alertOwnerView `json:"owner,omitempty"`
-	FollowUp    bool            `json:"welfare_followup"`
-	RaisedAt    time.Time       `json:"raised_at"`
-	UpdatedAt   time.Time       `json:"updated_at,omitzero"`
-	CancelUntil time.Time       `json:"cancel_until,omitzero"`
+	Mode     string          `json:"mode,omitempty"`
+	Owner    *alertOwnerView `json:"owner,omitempty"`
+	FollowUp bool            `json:"welfare_followup"`
+	RaisedAt time.Time       `json:"raised_at"`
+	// PhoneRaisedAt is when the phone says it raised the alert, given only
+	// when the app's outbox held it a minute or more (no network): the
+	// dashboard shows "raised 14 min ago, arrived now". The phone's clock
+	// may be off, so it is shown, never used to decide anything.
+	PhoneRaisedAt time.Time `json:"phone_raised_at,omitzero"`
+	UpdatedAt     time.Time `json:"updated_at,omitzero"`
+	CancelUntil   time.Time `json:"cancel_until,omitzero"`
 	// ClaimLapsedAt is when the alert went back to the queue because its
 	// claim lapsed (the owner showed no progress); OwnerWarnedAt when the
 	// owner of a claim was warned that it will lapse.
@@ -163,6 +168,9 @@ func alertSummaryOf(a *alert.Alert, b *casework.CaseBrief) alertSummary {
 		Class: a.Class.String(), Duress: a.Duress(), Priority: int(a.Priority), Risk: string(a.Risk),
 		Source: string(a.Source), Mode: string(a.Mode), FollowUp: a.FollowUp, RaisedAt: a.RaisedAt, UpdatedAt: a.UpdatedAt,
 		CancelUntil: a.CancelUntil, ClaimLapsedAt: a.Esc.Lapsed, OwnerWarnedAt: a.Esc.Warned,
+	}
+	if held := a.RaisedAt.Sub(a.PhoneAt); !a.PhoneAt.IsZero() && held >= time.Minute && held <= alert.DedupeFor {
+		v.PhoneRaisedAt = a.PhoneAt
 	}
 	if a.Owner != "" {
 		v.Owner = &alertOwnerView{ID: a.Owner, Name: a.OwnerName}

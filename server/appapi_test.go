@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"waymark/alert"
 	"waymark/disguise/phonetest"
 	"waymark/internal/randid"
 	"waymark/postcode"
@@ -103,6 +104,10 @@ func TestAppPressIsAPanic(t *testing.T) {
 	open := e.openAlerts(t, e.responder)
 	if len(open) != 1 || open[0]["class"] != "panic" {
 		t.Fatalf("open alerts = %v, want one panic", open)
+	}
+	// The list gives the phone's time, for "raised 14 min ago, arrived now".
+	if at, _ := time.Parse(time.RFC3339, fmt.Sprint(open[0]["phone_raised_at"])); !at.Equal(e.Clock.Now().Add(-14 * time.Minute).Truncate(time.Second)) {
+		t.Errorf("phone_raised_at = %v, want %s", open[0]["phone_raised_at"], sent)
 	}
 	st, _, b := e.call(t, e.responder, "GET", "/v1/alerts/"+open[0]["id"].(string), nil)
 	if st != http.StatusOK {
@@ -436,5 +441,29 @@ func TestAppRefusedRequestLeavesNoUse(t *testing.T) {
 	}
 	if got := lastUsed(); !got.After(before) {
 		t.Errorf("an accepted request recorded no use (%v)", got)
+	}
+}
+
+// TestPhoneRaisedAt: the phone's own time is given only when its outbox
+// held the alert a minute or more; a phone clock ahead of the server, or
+// one so far behind that it cannot be a held signal, gives nothing.
+func TestPhoneRaisedAt(t *testing.T) {
+	now := time.Date(2026, 12, 7, 1, 30, 0, 0, time.UTC)
+	for _, c := range []struct {
+		name  string
+		phone time.Time
+		shown bool
+	}{
+		{"no phone time (a text)", time.Time{}, false},
+		{"sent at once", now.Add(-20 * time.Second), false},
+		{"held 14 min", now.Add(-14 * time.Minute), true},
+		{"held 2 days", now.Add(-alert.DedupeFor), true},
+		{"clock far behind", now.Add(-alert.DedupeFor - time.Minute), false},
+		{"clock ahead", now.Add(10 * time.Minute), false},
+	} {
+		v := alertSummaryOf(&alert.Alert{ID: "a_x", RaisedAt: now, PhoneAt: c.phone}, nil)
+		if got := !v.PhoneRaisedAt.IsZero(); got != c.shown || (got && !v.PhoneRaisedAt.Equal(c.phone)) {
+			t.Errorf("%s: phone_raised_at = %v", c.name, v.PhoneRaisedAt)
+		}
 	}
 }

@@ -63,8 +63,9 @@ const (
 	afOutcome     = "outcome"
 	afWrongPINs   = "wrong_pins"
 	afStep        = "step"
-	afMode        = "mode" // "" real, "practice" or "drill"
-	afOnly        = "only" // a practice alert's caseworker (staff id)
+	afMode        = "mode"     // "" real, "practice" or "drill"
+	afOnly        = "only"     // a practice alert's caseworker (staff id)
+	afPhoneAt     = "phone_at" // the phone's own time for its first signal
 	afFencePrefix = "f_"
 	// afPolicy is the team's policy set snapshotted when the alert was
 	// raised (JSON, written once); afEsc where its escalation stands
@@ -340,7 +341,7 @@ func (s *conn) alertFields(a *alert.Alert, z sealer) ([]any, error) {
 		afUpdatedAt, kv.MS(a.UpdatedAt), afAckedAt, kv.MS(a.AckedAt), afActiveAt, kv.MS(a.ActiveAt),
 		afClosedAt, kv.MS(a.ClosedAt), afCancelUntil, kv.MS(a.CancelUntil), afFollowUp, kv.Flag(a.FollowUp),
 		afOutcome, string(a.Outcome), afWrongPINs, a.WrongPINs, afStep, a.Step,
-		afMode, string(a.Mode), afOnly, a.Only,
+		afMode, string(a.Mode), afOnly, a.Only, afPhoneAt, kv.MS(a.PhoneAt),
 	}
 	ej, err := json.Marshal(a.Esc)
 	if err != nil {
@@ -409,6 +410,7 @@ func (s *conn) decodeAlert(id string, h map[string]string, z sealer) (*alert.Ale
 		State:       alert.State(h[afState]),
 		Owner:       h[afOwner],
 		RaisedAt:    kv.FromMS(h[afRaisedAt]),
+		PhoneAt:     kv.FromMS(h[afPhoneAt]),
 		UpdatedAt:   kv.FromMS(h[afUpdatedAt]),
 		AckedAt:     kv.FromMS(h[afAckedAt]),
 		ActiveAt:    kv.FromMS(h[afActiveAt]),

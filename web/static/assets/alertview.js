@@ -13,7 +13,7 @@
 import { api, APIError, message } from './api.js';
 import { h, clear, fill, $, field, showFieldErrors, announce, toast } from './dom.js';
 import { svgIcon } from './icons.js';
-import { modeTag } from './queue.js';
+import { held, modeTag } from './queue.js';
 import { KINDS, OUTCOMES, VERDICTS, age, clock, date, viewOf, stateText, commText, childrenText } from './model.js';
 
 // nextStep is the one thing to do now, for the verdict at this moment.
@@ -133,6 +133,7 @@ export class AlertView {
 
     fill(clear($('#alert-state', this.root)),
       h('span', {}, 'Raised ', h('time', { class: 'age', 'data-since': String(v.raisedAt) }, age(v.raisedAt)), ' ago'),
+      v.phoneAt ? [h('br'), h('span', {}, 'On the phone: ', held(v))] : null,
       h('br'),
       h('span', { class: v.owner ? 'claimed-by' : '', id: 'alert-claim' }, stateText(v, me)));
 

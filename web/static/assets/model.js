@@ -66,6 +66,8 @@ export function alertOf(a) {
     alias: a.alias || (a.case_id ? '' : a.mode === 'drill' ? 'Drill (no survivor)' : 'Unknown sender'),
     team: a.team || '',
     raisedAt: ms(a.raised_at),
+    // Only when the app's outbox held it a minute or more (no network).
+    phoneAt: ms(a.phone_raised_at),
     owner: a.owner ? a.owner.id : '',
     ownerName: a.owner ? (a.owner.name || '') : '',
     followUp: !!a.welfare_followup,
@@ -154,6 +156,18 @@ export function age(since, now = Date.now()) {
   const hh = Math.floor(m / 60);
   if (hh < 24) return `${hh} h ${m % 60} min`;
   return `${Math.floor(hh / 24)} d ${hh % 24} h`;
+}
+
+// heldWords says when the phone raised an alert its outbox held and when
+// it arrived: "raised 14 min ago, arrived now". The phone's clock may be
+// off; the words are shown, never used to decide anything.
+export function heldWords(phoneAt, arrivedAt, now = Date.now()) {
+  const ago = (t) => {
+    const m = Math.floor(Math.max(0, now - t) / 60000);
+    if (m < 1) return 'now';
+    return m < 60 ? `${m} min ago` : `${Math.floor(m / 60)} h ${m % 60} min ago`;
+  };
+  return `raised ${ago(phoneAt)}, arrived ${ago(arrivedAt)}`;
 }
 
 // ageWords is age for screen readers ("3 minutes ago").

@@ -8,7 +8,7 @@
 
 import { h, clear, $ } from './dom.js';
 import { svgIcon } from './icons.js';
-import { KINDS, SOURCES, VERDICTS, age, compare, overdue, stateText } from './model.js';
+import { KINDS, SOURCES, VERDICTS, age, compare, heldWords, overdue, stateText } from './model.js';
 
 export function renderQueue(app) {
   const list = $('#queue');
@@ -54,12 +54,21 @@ function item(app, a) {
     h('time', { class: 'age', 'data-since': String(a.raisedAt), datetime: new Date(a.raisedAt || 0).toISOString() }, age(a.raisedAt))),
   h('span', { class: 'facts-line' },
     h('span', { class: 'source', 'data-source': a.source || '' }, SOURCES[a.source] || 'Unknown source'),
+    held(a),
     v ? h('span', { class: `vtag ${v.cls}`, 'data-verdict': a.verdict }, svgIcon(v.icon), v.short) : null,
     h('span', { class: 'district' }, a.district ? `Near ${a.district}` : 'No location')),
   h('span', { class: 'meta' }, modeTag(a),
     h('span', { class: 'tag overdue-tag', hidden: !late }, svgIcon('clock'), 'Overdue'),
     status, risk, a.expiredCase ? h('span', { class: 'tag' }, 'Expired case') : null));
   return h('li', {}, btn);
+}
+
+// held says, for an alert the app's outbox held (no network), when the
+// phone raised it and when it arrived; tickAges keeps it current.
+export function held(a) {
+  if (!a.phoneAt) return null;
+  return h('span', { class: 'held', 'data-phone-at': String(a.phoneAt), 'data-arrived-at': String(a.raisedAt) },
+    heldWords(a.phoneAt, a.raisedAt));
 }
 
 // modeTag labels a drill or a practice alert, so nobody takes one for real
@@ -76,6 +85,9 @@ export function tickAges(root) {
   for (const t of root.querySelectorAll('time[data-since]')) {
     const s = Number(t.dataset.since);
     if (s) t.textContent = age(s, now);
+  }
+  for (const el of root.querySelectorAll('.held[data-phone-at]')) {
+    el.textContent = heldWords(Number(el.dataset.phoneAt), Number(el.dataset.arrivedAt), now);
   }
   for (const b of root.querySelectorAll('.qitem[data-overdue-at]:not(.overdue)')) {
     if (now >= Number(b.dataset.overdueAt)) {
