@@ -304,14 +304,14 @@ export class CasesView {
     const load = async () => {
       try {
         const v = await api('GET', `/v1/cases/${c.id}/checkins`);
-        if (!v.active) fill(state, 'No check-ins are set.');
+        if (!v.active) fill(clear(state), 'No check-ins are set.');
         else {
           const what = v.every_minutes ? `every ${v.every_minutes} minutes` : `daily at ${(v.times || []).join(', ')}`;
-          fill(state, `Check-ins ${what}, ${v.grace_minutes || 0} minutes\u2019 grace.` +
+          fill(clear(state), `Check-ins ${what}, ${v.grace_minutes || 0} minutes\u2019 grace.` +
             (v.paused ? ' Paused after a missed check-in until the survivor checks in.' : v.next_due ? ` Next due ${date(v.next_due)}.` : ''));
         }
       } catch (x) {
-        fill(state, message(x));
+        fill(clear(state), message(x));
       }
     };
     load();
