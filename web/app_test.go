@@ -310,4 +310,122 @@ func TestSurvivorApp(t *testing.T) {
 			t.Errorf("caseworker's alerts of the case: %v", a)
 		}
 	})
+
+	t.Run("the case screen: the device, a schedule set there, removed from the phone", func(t *testing.T) {
+		id, e := s.appCase(t, cw, "Casescreen", "+447700900410", "2580", "1470", nil)
+		ph := phonetest.Open(t, chrome, s.app, strings.TrimPrefix(e["link"], s.app), 1)
+		ph.WaitEnrolled(15 * time.Second)
+		b := openBrowser(t, chrome, s.direct, 1)
+		b.signIn(t, carol)
+		b.do(t, 10*time.Second, chromedp.WaitVisible(chromedp.ID("cases-title")))
+		b.do(t, 10*time.Second, chromedp.Evaluate[chromedp.Void](`location.hash = '#/cases/`+id+`'`))
+		b.waitJS(t, 10*time.Second, "the device on the case screen", `document.getElementById('cases-title')?.innerText === 'Casescreen' &&
+			document.querySelectorAll('#devices li').length === 1 && /^Enrolled /.test(document.querySelector('#devices li').innerText)`)
+
+		// The caseworker sets check-ins on the case screen; the phone's
+		// hidden settings then show the same schedule.
+		b.waitJS(t, 10*time.Second, "check-ins loaded", `!!document.getElementById('checkins-state') && document.getElementById('checkins-state').innerText !== 'Loading\u2026'`)
+		if st := eval[string](t, b, `document.getElementById('checkins-state').innerText`); st != "No check-ins are set." {
+			t.Errorf("check-ins before any are set: %q", st)
+		}
+		b.do(t, 10*time.Second,
+			chromedp.SetValue(chromedp.ID("ci-every"), "90"),
+			chromedp.Evaluate[chromedp.Void](`document.getElementById('ci-every').form.querySelector('button[type=submit]').click()`))
+		b.waitJS(t, 10*time.Second, "check-ins set", `(document.getElementById('checkins-state')?.innerText || '').startsWith('Check-ins every 90 minutes, 15 minutes\u2019 grace.')`)
+		st, body := s.call(t, cw, "GET", "/v1/cases/"+id+"/checkins", nil)
+		var ci struct {
+			Active       bool `json:"active"`
+			EveryMinutes int  `json:"every_minutes"`
+		}
+		json.Unmarshal(body, &ci)
+		if st != http.StatusOK || !ci.Active || ci.EveryMinutes != 90 {
+			t.Errorf("check-ins after the case screen set them: %d %s", st, body)
+		}
+		ph.Tap("AC 2 5 8 0")
+		ph.Hold("AC", func() { ph.Until(10*time.Second, "hidden settings", `!!document.getElementById('x')`) })
+		if got := phonetest.Eval[string](ph, `document.getElementById('xe').value`); got != "90" {
+			t.Errorf("the phone's settings show every %q minutes, want the case screen's 90", got)
+		}
+
+		// Forget this phone: the case screen says the app removed itself.
+		ph.Do(10*time.Second, chromedp.Click(chromedp.ID("xz")), chromedp.Click(chromedp.ID("xz")))
+		ph.Until(10*time.Second, "fresh calculator", `!document.getElementById('x') && !!document.querySelector('.calc')`)
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			b.do(t, 10*time.Second, chromedp.Reload())
+			b.waitJS(t, 10*time.Second, "case screen", `document.getElementById('cases-title')?.innerText === 'Casescreen' && !!document.querySelector('#devices li')`)
+			if eval[bool](t, b, `/^Removed from the phone /.test(document.querySelector('#devices li.device-removed')?.innerText || '')`) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("case screen devices: %q", eval[string](t, b, `document.getElementById('devices').innerText`))
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	})
+
+	t.Run("a press the outbox held: raised 14 min ago, arrived now", func(t *testing.T) {
+		// The phone's outbox held the press 14 minutes (no network); it
+		// arrives now with the time it was raised.
+		sv := s.seedCase(t, cw, "Heldpress", "+447700900411")
+		d := openBrowser(t, chrome, s.direct, 1)
+		d.signIn(t, alice)
+		d.liveReady(t, 10*time.Second)
+		s.signal(t, sv, map[string]any{"kind": "press", "raised_at": time.Now().Add(-14*time.Minute - 5*time.Second).UTC().Format(time.RFC3339)})
+		d.waitJS(t, 10*time.Second, "the card says both times", `[...document.querySelectorAll('#queue .qitem')].some((c) =>
+			c.querySelector('.alias')?.innerText === 'Heldpress' && c.querySelector('.held')?.innerText === 'raised 14 min ago, arrived now')`)
+		var id string
+		for _, a := range s.openAlerts(t, resp) {
+			if a["case_id"] == sv.CaseID {
+				id = a["id"].(string)
+				if a["phone_raised_at"] == nil {
+					t.Errorf("the alert lacks phone_raised_at: %v", a)
+				}
+			}
+		}
+		d.do(t, 10*time.Second, chromedp.Evaluate[chromedp.Void](`location.hash = '#/alert/`+id+`'`))
+		d.waitJS(t, 10*time.Second, "the alert view says both times", `(document.getElementById('alert-state')?.innerText || '').includes('On the phone: raised 14 min ago, arrived now')`)
+		s.close(t, resp, id)
+	})
+
+	t.Run("the network drops mid-request: the answer is lost, the repeat is one alert", func(t *testing.T) {
+		// The server has the press but its answer never reaches the phone;
+		// the press stays in the outbox and goes again, with the same
+		// request_id, when the network is back.
+		_, e := s.appCase(t, cw, "Midrequest", "+447700900412", "2468", "1357", nil)
+		px := newCutProxy(t)
+		px.Start(hostPort(s.app))
+		ph := phonetest.Open(t, chrome, px.URL(), "/#"+e["code"], 1)
+		ph.WaitEnrolled(15 * time.Second)
+		ph.Until(15*time.Second, "service worker", `navigator.serviceWorker.ready.then((r) => !!r.active)`)
+		ours := func() []map[string]any {
+			var out []map[string]any
+			for _, a := range s.openAlerts(t, resp) {
+				if a["alias"] == "Midrequest" {
+					out = append(out, a)
+				}
+			}
+			return out
+		}
+		px.Deafen()
+		ph.Hold("=", func() {
+			deadline := time.Now().Add(10 * time.Second)
+			for len(ours()) == 0 {
+				if time.Now().After(deadline) {
+					t.Fatal("the server never had the press")
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+		})
+		px.Cut()
+		ph.Until(10*time.Second, "press still in the outbox", `__idb('o').then((o) => o && JSON.stringify(o).includes('press'))`)
+		px.Restore()
+		phonetest.Eval[bool](ph, `dispatchEvent(new Event('online')) || true`)
+		ph.WaitOutboxEmpty(30 * time.Second)
+		got := ours()
+		if len(got) != 1 {
+			t.Fatalf("%d alerts after the repeat, want 1", len(got))
+		}
+		s.close(t, resp, got[0]["id"].(string))
+	})
 }

@@ -397,7 +397,9 @@ func (l *lockedBuffer) Tail(n int) string {
 // would; Restore lets them through again. Stall keeps every connection
 // open but passes no byte either way, as a network that drops packets
 // without closing anything (only missing heartbeats tell the page);
-// Resume lets bytes flow again on the same connections.
+// Resume lets bytes flow again on the same connections. Deafen lets
+// requests through but throws the answers away, as a network that drops
+// mid-request after the server has the request.
 type cutProxy struct {
 	l       net.Listener
 	backend string
@@ -405,6 +407,7 @@ type cutProxy struct {
 	mu      sync.Mutex
 	down    bool
 	stalled bool
+	deaf    bool
 	wake    *sync.Cond
 	conns   map[net.Conn]struct{}
 }
@@ -465,8 +468,8 @@ func (p *cutProxy) forward(c net.Conn) {
 	p.conns[c], p.conns[b] = struct{}{}, struct{}{}
 	p.mu.Unlock()
 	var wg sync.WaitGroup
-	wg.Go(func() { p.pipe(b, c); b.Close() })
-	wg.Go(func() { p.pipe(c, b); c.Close() })
+	wg.Go(func() { p.pipe(b, c, false); b.Close() })
+	wg.Go(func() { p.pipe(c, b, true); c.Close() })
 	wg.Wait()
 	p.mu.Lock()
 	delete(p.conns, c)
@@ -474,8 +477,9 @@ func (p *cutProxy) forward(c net.Conn) {
 	p.mu.Unlock()
 }
 
-// pipe copies src to dst, holding each chunk while the proxy is stalled.
-func (p *cutProxy) pipe(dst, src net.Conn) {
+// pipe copies src to dst, holding each chunk while the proxy is stalled
+// and dropping the server's answers while it is deaf.
+func (p *cutProxy) pipe(dst, src net.Conn, answers bool) {
 	buf := make([]byte, 32<<10)
 	for {
 		n, err := src.Read(buf)
@@ -484,7 +488,11 @@ func (p *cutProxy) pipe(dst, src net.Conn) {
 			for p.stalled {
 				p.wake.Wait()
 			}
+			drop := answers && p.deaf
 			p.mu.Unlock()
+			if drop {
+				continue
+			}
 			if _, werr := dst.Write(buf[:n]); werr != nil {
 				return
 			}
@@ -510,6 +518,13 @@ func (p *cutProxy) Resume() {
 	p.mu.Unlock()
 }
 
+// Deafen throws away every byte the server sends from now on, until Cut.
+func (p *cutProxy) Deafen() {
+	p.mu.Lock()
+	p.deaf = true
+	p.mu.Unlock()
+}
+
 // Cut drops every connection and refuses new ones.
 func (p *cutProxy) Cut() {
 	p.mu.Lock()
@@ -520,11 +535,11 @@ func (p *cutProxy) Cut() {
 	}
 }
 
-// Restore accepts connections again.
+// Restore accepts connections again, answers and all.
 func (p *cutProxy) Restore() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.down = false
+	p.down, p.deaf = false, false
 }
 
 // hostPort is the host:port of an http:// URL.
