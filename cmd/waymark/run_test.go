@@ -175,6 +175,30 @@ func TestServeAppListener(t *testing.T) {
 			}
 		}
 	}
+	// Oversized bodies: the app API answers 413, the app's files 405; in
+	// neither the body nor the headers is there a word that gives it away.
+	big := strings.Repeat("x", 100<<10)
+	for _, p := range []struct {
+		path string
+		want int
+	}{{"/v1/app/signal", http.StatusRequestEntityTooLarge}, {"/v1/app/enrol", http.StatusRequestEntityTooLarge}, {"/", http.StatusMethodNotAllowed}} {
+		resp, err := http.Post(app+p.path, "application/json", strings.NewReader(big))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		var head strings.Builder
+		resp.Header.Write(&head)
+		if resp.StatusCode != p.want {
+			t.Errorf("app listener POST %s with 100 KB = %d, want %d", p.path, resp.StatusCode, p.want)
+		}
+		for what, bytes := range map[string][]byte{"body": b, "headers": []byte(head.String())} {
+			if w, ok := disguise.Clean(bytes); !ok {
+				t.Errorf("app listener POST %s with 100 KB: %s hold %q", p.path, what, w)
+			}
+		}
+	}
 	code, appPage := getURL(t, app+"/")
 	_, dashboard := inst.get(t, "/")
 	if code != 200 || !strings.Contains(appPage, "<html") || appPage == dashboard || strings.Contains(appPage, "login-form") {
