@@ -4,6 +4,8 @@ import (
 	"context"
 	"net/http/httptest"
 	"slices"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -20,6 +22,8 @@ import (
 // service worker, the network goes away and each iteration reloads the
 // app, reporting when the first contentful paint happened and when the
 // calculator's keys were on screen (the page builds them), p50 and max.
+// It also counts the requests the page makes to any other origin, online
+// and offline (budget: zero; the CSP forbids them too).
 //
 //	go test -run '^$' -bench OfflineFirstPaint -benchtime 20x ./disguise/
 func BenchmarkOfflineFirstPaint(b *testing.B) {
@@ -35,12 +39,26 @@ func BenchmarkOfflineFirstPaint(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	run(chromedp.EmulateViewport(phonetest.W, phonetest.H, chromedp.EmulateMobile, chromedp.EmulateTouch),
-		chromedp.Navigate(srv.URL+"/"), chromedp.WaitVisible(chromedp.ID("d")),
-		chromedp.Poll[chromedp.Void](`navigator.serviceWorker.controller !== null`, chromedp.WithPollingTimeout(10*time.Second)))
 	if _, err := chromedp.Call(ctx, network.Enable, network.EnableParams{}); err != nil {
 		b.Fatal(err)
 	}
+	var mu sync.Mutex
+	var foreign []string
+	go func() {
+		for ev, err := range chromedp.Events(ctx, network.RequestWillBeSent) {
+			if err != nil {
+				return
+			}
+			if u := ev.Request.URL; !strings.HasPrefix(u, srv.URL+"/") && !strings.HasPrefix(u, "data:") && !strings.HasPrefix(u, "blob:") {
+				mu.Lock()
+				foreign = append(foreign, u)
+				mu.Unlock()
+			}
+		}
+	}()
+	run(chromedp.EmulateViewport(phonetest.W, phonetest.H, chromedp.EmulateMobile, chromedp.EmulateTouch),
+		chromedp.Navigate(srv.URL+"/"), chromedp.WaitVisible(chromedp.ID("d")),
+		chromedp.Poll[chromedp.Void](`navigator.serviceWorker.controller !== null`, chromedp.WithPollingTimeout(10*time.Second)))
 	if _, err := chromedp.Call(ctx, network.OverrideNetworkState, network.OverrideNetworkStateParams{Offline: true, DownloadThroughput: -1, UploadThroughput: -1}); err != nil {
 		b.Fatal(err)
 	}
@@ -71,4 +89,10 @@ func BenchmarkOfflineFirstPaint(b *testing.B) {
 	b.ReportMetric(fcp[len(fcp)-1], "fcp-max-ms")
 	b.ReportMetric(keys[len(keys)/2], "keys-p50-ms")
 	b.ReportMetric(keys[len(keys)-1], "keys-max-ms")
+	mu.Lock()
+	defer mu.Unlock()
+	b.ReportMetric(float64(len(foreign)), "third-party-requests")
+	if len(foreign) > 0 {
+		b.Errorf("requests to other origins: %v", foreign)
+	}
 }
