@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"waymark/config"
+	"waymark/internal/orukschema"
 	"waymark/internal/testenv"
 	"waymark/signpost"
 	"waymark/signpost/oruk"
@@ -86,6 +87,12 @@ func TestDirectoryImportExport(t *testing.T) {
 	if !strings.Contains(errOut, fmt.Sprintf("exported %d services", 14+len(national))) {
 		t.Errorf("export stderr: %q", errOut)
 	}
+	// What `waymark directory export` writes is a valid UK-profile page.
+	violations := orukschema.Load(t).Page([]byte(exported), true)
+	for _, v := range violations {
+		t.Errorf("export: %s", v)
+	}
+	t.Logf("waymark directory export: %d services, %d violations", 14+len(national), len(violations))
 	out, _, err = directoryRun(t, env, exported, "import", "-")
 	if err != nil || !strings.Contains(out, "0 new, 0 updated, 14 unchanged") || !strings.Contains(out, "skipped  record 1 (id 999-bsl): a shipped national service") {
 		t.Errorf("re-import of the export: %v\n%s", err, out)
