@@ -77,7 +77,7 @@ func directoryImport(ctx context.Context, c *cli, args []string) error {
 		return &exitError{code: 2, err: fmt.Errorf("waymark directory import: %w", err)}
 	}
 
-	national, err := nationalIDs()
+	national, shipped, err := nationalIDs()
 	if err != nil {
 		return err
 	}
@@ -92,7 +92,7 @@ func directoryImport(ctx context.Context, c *cli, args []string) error {
 			fmt.Fprintf(c.stdout, "rejected %s: %s\n", recordName(it.Index, it.ID), reason(it.Err))
 			continue
 		}
-		if national[it.Service.ID] {
+		if isNational(national, it.Service.ID) {
 			// The shipped version is merged back on every start and import.
 			fmt.Fprintf(c.stdout, "skipped  %s: a shipped national service, kept as shipped; to replace it, hide it (waymark directory hide ID) and import yours under another id\n", recordName(it.Index, it.ID))
 			continue
@@ -132,7 +132,7 @@ func directoryImport(ctx context.Context, c *cli, args []string) error {
 		if err != nil {
 			return fmt.Errorf("waymark directory import: national services: %w", err)
 		}
-		fmt.Fprintf(c.stdout, "national services: %d shipped, %d brought up to date\n", len(national), n)
+		fmt.Fprintf(c.stdout, "national services: %d shipped, %d brought up to date\n", shipped, n)
 	} else {
 		fmt.Fprintf(c.stdout, "dry run: %d valid, %d rejected; nothing stored\n", len(valid), rejected)
 	}
@@ -303,17 +303,26 @@ func putAll(ctx context.Context, st *store.Directory, services []signpost.Servic
 	return nil
 }
 
-// nationalIDs is the set of shipped national service ids.
-func nationalIDs() (map[string]bool, error) {
+// nationalIDs is the set of shipped national service ids, each under its
+// Waymark id and its ORUK id (a directory that re-publishes a national
+// line without Waymark's extension names it by the ORUK id), and how many
+// services are shipped.
+func nationalIDs() (map[string]bool, int, error) {
 	national, err := oruk.Seed()
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	ids := make(map[string]bool, len(national))
+	ids := make(map[string]bool, 2*len(national))
 	for _, s := range national {
 		ids[s.ID] = true
+		ids[signpost.ORUKID(s.ID)] = true
 	}
-	return ids, nil
+	return ids, len(national), nil
+}
+
+// isNational reports whether id names a shipped national service.
+func isNational(national map[string]bool, id string) bool {
+	return national[id] || national[strings.ToLower(id)]
 }
 
 // directoryHide is `waymark directory hide ID` and `waymark directory

@@ -42,7 +42,7 @@ func syncDirectory(ctx context.Context, st *store.Directory, client *feed.Client
 	// Services remember their feed without any password in its URL: the
 	// directory is stored as plain public data.
 	origin := feed.Redacted(res.Base)
-	national, err := nationalIDs()
+	national, shipped, err := nationalIDs()
 	if err != nil {
 		return rep, err
 	}
@@ -55,7 +55,7 @@ func syncDirectory(ctx context.Context, st *store.Directory, client *feed.Client
 		case it.Err != nil:
 			rep.rejected++
 			fmt.Fprintf(out, "rejected %s: %s\n", recordName(-1, it.ID), reason(it.Err))
-		case national[it.Service.ID]:
+		case isNational(national, it.Service.ID):
 			rep.skipped++
 			fmt.Fprintf(out, "skipped  %s: a shipped national service, kept as shipped\n", recordName(-1, it.ID))
 		default:
@@ -115,7 +115,7 @@ func syncDirectory(ctx context.Context, st *store.Directory, client *feed.Client
 	if err != nil {
 		return rep, fmt.Errorf("national services: %w", err)
 	}
-	fmt.Fprintf(out, "national services: %d shipped, %d brought up to date\n", len(national), n)
+	fmt.Fprintf(out, "national services: %d shipped, %d brought up to date\n", shipped, n)
 	return rep, nil
 }
 

@@ -182,11 +182,31 @@ func TestDirectorySync(t *testing.T) {
 		t.Fatal(err)
 	}
 	dahID := signpost.ORUKID("national-da-helpline")
+	// Another national line as a directory that re-publishes it without
+	// Waymark's extension would: by its ORUK id alone.
+	var sam signpost.Service
+	for _, s := range national {
+		if s.ID == "samaritans" {
+			sam = s
+		}
+	}
+	var samJSON strings.Builder
+	if err := oruk.EncodeService(&samJSON, sam); err != nil {
+		t.Fatal(err)
+	}
+	var samMap map[string]any
+	if err := json.Unmarshal([]byte(samJSON.String()), &samMap); err != nil {
+		t.Fatal(err)
+	}
+	delete(samMap, "x_waymark")
+	samPlain, _ := json.Marshal(samMap)
+	samID := signpost.ORUKID("samaritans")
 	f.set(func() {
 		f.fail = map[string]string{}
-		f.pages = [][]string{{ukID, dahID}, {badID}}
+		f.pages = [][]string{{ukID, dahID}, {badID, samID}}
 		f.services[badID] = `{"id":"` + badID + `","status":"active"}`
 		f.services[dahID] = dahJSON.String()
+		f.services[samID] = string(samPlain)
 	})
 	out, _, err = directoryRun(t, env, "", "sync", feedURL)
 	if exitCode(err) != 1 {
@@ -197,7 +217,8 @@ func TestDirectorySync(t *testing.T) {
 		"changed  record (id " + ukID + ")",
 		"retired  record (id " + hsdsID + ")",
 		"skipped  record (id national-da-helpline): a shipped national service, kept as shipped",
-		"0 added, 1 changed, 0 unchanged, 1 retired; rejected 1, skipped 1",
+		"skipped  record (id " + samID + "): a shipped national service, kept as shipped",
+		"0 added, 1 changed, 0 unchanged, 1 retired; rejected 1, skipped 2",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("changed-feed report lacks %q:\n%s", want, out)
@@ -315,7 +336,7 @@ func directoryState(t *testing.T, st *store.Directory) map[string]string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	national, _ := nationalIDs()
+	national, _, _ := nationalIDs()
 	out := map[string]string{}
 	for _, s := range services {
 		if national[s.ID] {
