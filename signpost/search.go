@@ -89,8 +89,8 @@ const (
 // then most recently verified; confidential services rank by their
 // district centroid and show no distance. When fewer than Limit local
 // services match, national services that fit the need follow, ordered by
-// open now, a direct category match, general domestic-abuse lines, then
-// most recently verified. A query with no place ranks every local service
+// open now, a direct category match, how many of the asked categories
+// they match, general domestic-abuse lines, then most recently verified. A query with no place ranks every local service
 // by open now and verification.
 func (ix *Index) Search(q Query, now time.Time) (Results, error) {
 	if probs := ValidateQuery(q); len(probs) > 0 {
@@ -480,6 +480,11 @@ func (s *searcher) nationalsFor() []cand {
 		}
 		if a.viaDA != b.viaDA {
 			return !a.viaDA
+		}
+		// More of the asked categories first: for "men", the Men's Advice
+		// Line (male victims and domestic abuse) before a general scheme.
+		if na, nb := bits.OnesCount32(a.catsHit), bits.OnesCount32(b.catsHit); na != nb {
+			return na > nb
 		}
 		ea, eb := &s.ix.entries[a.id], &s.ix.entries[b.id]
 		if da, db := ea.cats&daBit != 0, eb.cats&daBit != 0; da != db {

@@ -334,8 +334,26 @@ func TestSearchEverydayWords(t *testing.T) {
 			t.Errorf("text %q finds %v, not %s", tt.text, got, tt.want)
 		}
 	}
+	// Among national services, more of the asked categories first: men's
+	// domestic-abuse support (how the signposting number reads "men") puts
+	// the Men's Advice Line before a general scheme that is only domestic
+	// abuse.
+	// On a Sunday, when neither is open, so that opening hours do not decide.
+	sunday := time.Date(2026, 3, 8, 11, 0, 0, 0, time.UTC)
+	res, err := ix.Search(signpost.Query{Near: "SO14 7DU", Limit: 50, Categories: cats(signpost.CategoryMaleVictims, signpost.CategoryDomesticAbuse),
+		Audience: []signpost.Audience{signpost.AudienceMen}}, sunday)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var men []string
+	for _, r := range res.Results {
+		men = append(men, r.ID)
+	}
+	if a, b := slices.Index(men, "mens-advice-line"), slices.Index(men, "ask-for-ani"); a < 0 || (b >= 0 && b < a) {
+		t.Errorf("men near SO14: mens-advice-line at %d, ask-for-ani at %d: %v", a, b, men)
+	}
 	// Nothing local near the postcode: the national services it promises.
-	res, err := ix.Search(signpost.Query{Near: "CF10 1AA", Text: "perpetrator"}, tuesdayMorning)
+	res, err = ix.Search(signpost.Query{Near: "CF10 1AA", Text: "perpetrator"}, tuesdayMorning)
 	if err != nil {
 		t.Fatal(err)
 	}
