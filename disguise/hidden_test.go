@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
@@ -223,6 +224,34 @@ func TestHoldLocationRefused(t *testing.T) {
 	calls := p.api.wait(t, 10*time.Second, "later signal", func(c []call) bool { return len(signals(c, "")) >= 2 })
 	if n := len(signals(calls, "location")); n != 0 {
 		t.Errorf("%d locations sent with permission refused", n)
+	}
+	if got := p.Display(); got != "1234" {
+		t.Errorf("display = %q", got)
+	}
+}
+
+// TestHoldNoFix: with location allowed but no fix to be had (the phone
+// finds no position) the press still goes, no location follows, nothing
+// shows, and the app goes on working.
+func TestHoldNoFix(t *testing.T) {
+	chrome := testenv.StartChrome(t)
+	p := enrolled(t, chrome, "calculator", 1)
+	p.Permission(browser.PermissionSettingGranted)
+	// No coordinates: Chromium answers "position unavailable".
+	if _, err := chromedp.Call(p.Ctx, emulation.SetGeolocationOverride, emulation.SetGeolocationOverrideParams{}); err != nil {
+		t.Fatal(err)
+	}
+	p.Tap("AC 7")
+	p.Hold("=", func() {
+		p.api.wait(t, 10*time.Second, "press", func(c []call) bool { return len(signals(c, "press")) == 1 })
+	})
+	if got := p.Display(); got != "7" {
+		t.Errorf("display after the hold = %q, want 7 (unchanged)", got)
+	}
+	p.Tap("AC 1 2 3 4 =")
+	calls := p.api.wait(t, 10*time.Second, "later signal", func(c []call) bool { return len(signals(c, "")) >= 2 })
+	if n := len(signals(calls, "location")); n != 0 {
+		t.Errorf("%d locations sent with no fix", n)
 	}
 	if got := p.Display(); got != "1234" {
 		t.Errorf("display = %q", got)
