@@ -12,8 +12,10 @@ import (
 )
 
 // TestAPIDocErrorBodies: docs/api.yaml documents what every error answer
-// carries ({error, request_id}, as errors.go writes it), the 415 of every
-// route with a JSON body, and a security requirement on every operation
+// carries ({error, request_id}, as errors.go writes it), the 413 and 415
+// of every route with a JSON body, the 401 of every route that needs a
+// session or device token, the WebSocket's refused handshakes, a body for
+// every 2xx answer but 204, and a security requirement on every operation
 // (an empty list for the public ones); and every schema's required names
 // are properties it has (a YAML 1.1 tool once turned the Duty frame's "on"
 // into true).
@@ -50,8 +52,21 @@ func TestAPIDocErrorBodies(t *testing.T) {
 			rs, _ := op["responses"].(map[string]any)
 			if body, _ := op["requestBody"].(map[string]any); body != nil {
 				content, _ := body["content"].(map[string]any)
-				if _, ok := content["application/json"]; ok && rs["415"] == nil {
-					t.Errorf("%s takes JSON but documents no 415", name)
+				if _, ok := content["application/json"]; ok {
+					// respond.Decode answers both, on every JSON route.
+					for _, code := range []string{"413", "415"} {
+						if rs[code] == nil {
+							t.Errorf("%s takes JSON but documents no %s", name, code)
+						}
+					}
+				}
+			}
+			if needsCredential(op["security"]) && rs["401"] == nil {
+				t.Errorf("%s needs a session or device token but documents no 401", name)
+			}
+			for code, r := range rs {
+				if n, _ := strconv.Atoi(code); n >= 200 && n < 300 && n != 204 && resolve(r)["content"] == nil {
+					t.Errorf("%s: %s documents no content", name, code)
 				}
 			}
 			for code, r := range rs {
@@ -68,6 +83,17 @@ func TestAPIDocErrorBodies(t *testing.T) {
 					t.Errorf("%s: %s documents no Error body", name, code)
 				}
 			}
+		}
+	}
+	// A refused WebSocket handshake answers with the error body too
+	// (server.refuseSocket): not a WebSocket request, a foreign Origin, a
+	// hub that is not running.
+	ws, _ := paths["/v1/ws"].(map[string]any)
+	wsGet, _ := ws["get"].(map[string]any)
+	wsResponses, _ := wsGet["responses"].(map[string]any)
+	for _, code := range []string{"400", "403", "503"} {
+		if wsResponses[code] == nil {
+			t.Errorf("GET /v1/ws documents no %s", code)
 		}
 	}
 	schemas, _ := components["schemas"].(map[string]any)
@@ -89,4 +115,21 @@ func TestAPIDocErrorBodies(t *testing.T) {
 			}
 		}
 	}
+}
+
+// needsCredential reports whether an operation's security holds only
+// session or device requirements (no empty alternative): such a route
+// answers 401 without one. Twilio's signature is refused with 403.
+func needsCredential(security any) bool {
+	reqs, _ := security.([]any)
+	if len(reqs) == 0 {
+		return false
+	}
+	for _, r := range reqs {
+		m, _ := r.(map[string]any)
+		if m["session"] == nil && m["device"] == nil {
+			return false
+		}
+	}
+	return true
 }
