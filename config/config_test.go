@@ -728,6 +728,14 @@ func TestWarnings(t *testing.T) {
 			[]string{`WAYMARK_APP_URL: host "safe-help.example" contains "help", "safe", which can reveal what the app is for to anyone who sees the phone; use a neutral name`}},
 		{"neutral app host", env{"WAYMARK_APP_URL": "https://weather.example"}, nil},
 		{"no app url", env{}, nil},
+		// /metrics moves differently for duress and for enrolled numbers
+		// (issue 19): loopback is quiet, anything else is warned about.
+		{"metrics on loopback", env{"WAYMARK_METRICS_ADDR": "127.0.0.1:9464"}, nil},
+		{"metrics on localhost", env{"WAYMARK_METRICS_ADDR": "localhost:9464"}, nil},
+		{"metrics beyond loopback", env{"WAYMARK_METRICS_ADDR": "10.0.0.11:9464"},
+			[]string{"WAYMARK_METRICS_ADDR: /metrics is served beyond loopback; its counters move differently for duress and for enrolled numbers, so keep it to a private network"}},
+		{"metrics on every address", env{"WAYMARK_METRICS_ADDR": ":9464"},
+			[]string{"WAYMARK_METRICS_ADDR: /metrics is served beyond loopback; its counters move differently for duress and for enrolled numbers, so keep it to a private network"}},
 		{"insecure cookies", env{"WAYMARK_INSECURE_COOKIES": "true"},
 			[]string{"WAYMARK_INSECURE_COOKIES: session cookies are sent over plain http; development only"}},
 		{"ephemeral with real redis", realRedis().with(env{"WAYMARK_EPHEMERAL": "true"}),

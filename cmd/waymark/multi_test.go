@@ -91,6 +91,22 @@ func TestInstancesBehindNginx(t *testing.T) {
 		clients[name] = c
 	}
 
+	// /metrics is not reachable through the balancer (docs/operations.md
+	// proxies location / to the public listeners): its counters move for
+	// a duress check-in and a text from an enrolled number (issue 19).
+	// Each instance serves it on its own operator listener.
+	for i := range 3 {
+		code, body := getURL(t, lb+"/metrics")
+		if code != http.StatusNotFound || strings.Contains(body, "waymark_") {
+			t.Errorf("GET /metrics through nginx (try %d) = %d %.80q, want 404 without metrics", i+1, code, body)
+		}
+	}
+	for i, p := range procs {
+		if code, body := getURL(t, p.metrics+"/metrics"); code != http.StatusOK || !strings.Contains(body, "waymark_http_requests_total") {
+			t.Errorf("instance %d's operator /metrics = %d, want its metrics", i+1, code)
+		}
+	}
+
 	// Live sockets through nginx until every instance holds one.
 	var socks []*push.Client
 	for i := 0; ; i++ {
