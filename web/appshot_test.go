@@ -8,6 +8,7 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -20,12 +21,10 @@ import (
 // TestAppScreenshot renders, for the README, the survivor's calculator
 // beside a responder's dashboard the moment its hidden press arrives, both
 // at phone size, from a real serve (named as in the demo: Jay's phone,
-// Ruth Okafor on call). It only runs with -update and writes
-// docs/screenshots/app-and-dashboard.png.
+// Ruth Okafor on call). Without -update it checks that the screens show
+// what the README's caption says and writes nothing; with -update it
+// writes docs/screenshots/app-and-dashboard.png.
 func TestAppScreenshot(t *testing.T) {
-	if !*update {
-		t.Skip("writes docs/screenshots only with: go test -run TestAppScreenshot ./web/ -args -update")
-	}
 	chrome := testenv.StartChrome(t)
 	s := newStack(t)
 	ruth := s.addStaff(t, "ruth", "Ruth Okafor", "responder")
@@ -44,6 +43,18 @@ func TestAppScreenshot(t *testing.T) {
 		d.waitJS(t, 10*time.Second, "card", `document.querySelector('#queue .qitem.panic') !== null`)
 	})
 	p.Settle()
+	if got := p.Display(); got != "84" {
+		t.Errorf("the calculator shows %q after the press, want 84 (unchanged)", got)
+	}
+	card := eval[string](t, d, `document.querySelector('#queue .qitem.panic').innerText`)
+	for _, want := range []string{"Jay", "PANIC", "App", "Unclaimed", "Near SO"} {
+		if !strings.Contains(card, want) {
+			t.Errorf("the dashboard's card %q lacks %q", card, want)
+		}
+	}
+	if !*update {
+		return
+	}
 	phone, dash := p.Screenshot(), d.screenshot(t)
 	out := sideBySide(t, phone, dash)
 	dir := filepath.Join(moduleRoot(t), "docs", "screenshots")
