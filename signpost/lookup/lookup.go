@@ -148,8 +148,30 @@ func FormatSMS(l Request, results signpost.Results, maxSegments int) string {
 		return body
 	}
 	const danger = " In danger: 999."
-	if !strings.Contains(body, " 999") && gsmLen(body+danger) <= limit {
+	if !offers999(body) && gsmLen(body+danger) <= limit {
 		body += danger
 	}
 	return body
+}
+
+// offers999 reports whether an answer already gives 999 as a number of its
+// own ("Police 999", "emergencySMS text 999"), so that it is not said
+// twice; 999 inside another number ("0800 999 5428") does not count.
+func offers999(s string) bool {
+	digit := func(i int) bool { return i >= 0 && i < len(s) && s[i] >= '0' && s[i] <= '9' }
+	for i := 0; i < len(s); {
+		j := strings.Index(s[i:], "999")
+		if j < 0 {
+			return false
+		}
+		j += i
+		k := j + 3
+		before := j == 0 || (s[j-1] == ' ' && !digit(j-2)) || (s[j-1] != ' ' && !digit(j-1))
+		after := k == len(s) || (!digit(k) && !(s[k] == ' ' && digit(k+1)))
+		if before && after {
+			return true
+		}
+		i = j + 1
+	}
+	return false
 }

@@ -71,6 +71,35 @@ func TestListSMSFits(t *testing.T) {
 	}
 }
 
+// "In danger: 999." is left out only when the answer already gives 999 as
+// a number of its own, not when 999 is part of another number.
+func TestOffers999(t *testing.T) {
+	for s, want := range map[string]bool{
+		"Police 999.":                           true,
+		"Open now: Police 999 (24h); A 1.":      true,
+		"emergencySMS text 999 (24h)":           true,
+		"999":                                   true,
+		"Galop LGBT+ DA Helpline 0800 999 5428": false,
+		"Karma Nirvana 0800 5999 247":           false,
+		"A 0999 123":                            false,
+		"Line 01234 999":                        false,
+		"":                                      false,
+	} {
+		if got := offers999(s); got != want {
+			t.Errorf("offers999(%q) = %v, want %v", s, got, want)
+		}
+	}
+	l, err := Parse("SO14 refuge")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := signpost.Results{Results: []signpost.Result{{Name: "Galop", OpenNow: true, OpenKnown: true,
+		Phones: []signpost.Phone{{Number: "0800 999 5428", Type: signpost.PhoneVoice}}}}}
+	if got := FormatSMS(l, res, 2); !strings.HasSuffix(got, " In danger: 999.") {
+		t.Errorf("a number holding 999 stopped the danger line: %q", got)
+	}
+}
+
 func TestGSMLen(t *testing.T) {
 	for s, want := range map[string]int{"abc": 3, "€": 2, "[x]": 5, "£é": 2, "": 0} {
 		if got := gsmLen(s); got != want {
