@@ -4,6 +4,10 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"time"
+
+	"waymark/alert"
+	"waymark/casework"
 
 	"waymark/cmd/waymark/internal/benchlab"
 )
@@ -42,9 +46,18 @@ func benchCmd(ctx context.Context, c *cli, args []string) error {
 		Sessions: a.store.Staff,
 		Cases:    a.cases,
 		Alerts:   a.store.Alerts,
-		Now:      a.now,
-		Getenv:   c.getenv,
-		Stdout:   c.stdout,
+		Schedules: func(now func() time.Time) benchlab.Scheduler {
+			// The alert service serve builds, on the bench's clock.
+			return alert.NewService(a.store.Alerts, casework.NewSource(a.cases), alert.Config{
+				Rules: alert.Rules{CancelWindow: a.cfg.CancelWindow, AckTimeout: a.cfg.AckTimeout,
+					Retention: a.cfg.RetentionAlerts, EventRetention: a.cfg.RetentionEvents},
+				TriageTeam: a.cfg.TriageTeam,
+			}, now, a.log)
+		},
+		CheckinState: a.store.Alerts,
+		Now:          a.now,
+		Getenv:       c.getenv,
+		Stdout:       c.stdout,
 	}, bf, env))
 }
 

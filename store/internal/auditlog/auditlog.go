@@ -53,11 +53,14 @@ type Chain struct {
 	*kv.Conn
 	k       keyspace
 	retired [][]byte
+	// g is the group commit shared by every Chain on this connection
+	// (batch.go).
+	g *group
 }
 
 // New returns the audit trail over c with the retired audit keys.
 func New(c *kv.Conn, retired [][]byte) *Chain {
-	return &Chain{Conn: c, k: keyspace{p: c.Prefix}, retired: retired}
+	return &Chain{Conn: c, k: keyspace{p: c.Prefix}, retired: retired, g: groupOf(c)}
 }
 
 // auditRing is the current key and the retired ones; the key derived from
@@ -214,6 +217,12 @@ func (s *Chain) appendAudit(ctx context.Context, e audit.AuditEntry, retired [][
 		}
 		ce.ReasonDigest = audit.ReasonDigest(eid, reason)
 	}
+	return s.enqueue(ctx, &pendingAudit{ring: ring, key: key, kid: kid, ce: ce, sealed: sealed, done: make(chan error, 1)})
+}
+
+// appendOne appends one entry on its own, rotating the chain to kid first
+// when its head is under another key.
+func (s *Chain) appendOne(ctx context.Context, ring audit.AuditKeyring, key []byte, kid string, ce audit.ChainEntry, sealed []byte) error {
 	for attempt := 1; ; attempt++ {
 		head, err := s.RDB.HMGet(ctx, s.k.auditHead(), "seq", "h", "kid").Result()
 		if err != nil {

@@ -45,7 +45,12 @@ type Flags struct {
 	cpuprofile string
 	serverProf string
 	twilio     bool
-	svg        string
+	// --cases (cases.go)
+	cases       string
+	casesFrom   string
+	casesWindow time.Duration
+	signals     int
+	svg         string
 }
 
 // Define defines the flags on fs.
@@ -64,13 +69,17 @@ func (b *Flags) Define(fs *flag.FlagSet) {
 	fs.IntVar(&b.conns, "conns", 64, "keep-alive connections for the app API")
 	fs.DurationVar(&b.settle, "settle", 3*time.Second, "wait after connecting before reading idle memory")
 	fs.StringVar(&b.cpuprofile, "cpuprofile", "", "write the bench process's own CPU profile (the load generator) to this file")
+	fs.StringVar(&b.cases, "cases", "", "instead of alerts: enrol N cases (each with an app device and a check-in schedule) into the private Redis and report Redis memory per case, the enrolment rate, app-signal latency (--cases-signals at --rate) and the scheduler raising the missed check-ins of 10% of them due in one --cases-window; N,N,... runs each size in turn")
+	fs.StringVar(&b.casesFrom, "cases-from", "", "with --svg: draw from the JSON lines of earlier --cases runs in these comma-separated files (medians per size) instead of running")
+	fs.DurationVar(&b.casesWindow, "cases-window", time.Minute, "--cases: the window the due tenth's check-in alarms fall in")
+	fs.IntVar(&b.signals, "cases-signals", 2000, "--cases: app signals (panic, then cancelled) sent at --rate to measure their latency at that size")
 	fs.StringVar(&b.serverProf, "server-profile", "", "directory for the child server's CPU profile (cpu.pprof) and allocation profile (allocs.pprof), written when it stops")
 	fs.BoolVar(&b.twilio, "twilio", false, "the Twilio inbound-SMS scenario: each alert is a text to POST /sms/inbound, signed as Twilio signs it, from a case's phone with its code word; a trivial handler (reads the form, answers empty TwiML) takes the same texts in the same run; summary adds twilio_answer_p50_ms, twilio_answer_p99_ms, twilio_trivial_p50_ms, twilio_trivial_p99_ms, twilio_p99_ratio (use --rate 500)")
-	fs.StringVar(&b.svg, "svg", "", "with --ramp: write an SVG chart of p50 and p99 latency against rate, Waymark beside the floors run, to this file")
+	fs.StringVar(&b.svg, "svg", "", "with --ramp: write an SVG chart of p50 and p99 latency against rate, Waymark beside the floors run, to this file; with --cases or --cases-from: memory per case and check-in lateness against the number of cases")
 }
 
 // Usage is the synopsis after "waymark " for -h.
-const Usage = "bench [--responders N] [--teams T] [--rate R] [--duration D] [--floor [durable]] [--ramp [--svg FILE]] [--twilio] [--target URL] [flags]"
+const Usage = "bench [--responders N] [--teams T] [--rate R] [--duration D] [--floor [durable]] [--ramp [--svg FILE]] [--twilio] [--target URL] [flags]\n       waymark bench --cases N[,N...] [--teams T] [--svg FILE] [flags]\n       waymark bench --cases-from FILE[,FILE...] --svg FILE"
 
 // floorFlag is --floor: "" (none), "nothing" (bare --floor: the hub that
 // stores nothing) or "durable" (both floors). It is a boolean flag, so
@@ -117,7 +126,11 @@ type Deps struct {
 	Sessions Sessions
 	Cases    Cases
 	Alerts   Alerts
-	Now      func() time.Time
+	// Schedules sets check-in schedules through the alert service with
+	// the given clock, and CheckinState reads them back (--cases).
+	Schedules    func(now func() time.Time) Scheduler
+	CheckinState CheckinReader
+	Now          func() time.Time
 	// Getenv is the caller's own environment (the children get its PATH
 	// and nothing else of it).
 	Getenv func(string) string
@@ -169,6 +182,9 @@ func usageError(format string, a ...any) error {
 // none is configured. Loopback only; every process it starts it stops,
 // by PID. The last line of output is one JSON object.
 func Run(ctx context.Context, d Deps, bf Flags, env *Env) error {
+	if bf.casesFrom != "" || bf.cases != "" {
+		return runCasesFlags(ctx, d, bf, env)
+	}
 	if bf.responders < 0 || bf.teams < 1 || bf.rate < 0 || bf.conns < 1 || bf.duration <= 0 {
 		return usageError("waymark bench: --responders ≥ 0, --teams ≥ 1, --rate ≥ 0, --conns ≥ 1 and --duration > 0")
 	}
