@@ -195,7 +195,7 @@ func Run(ctx context.Context, d Deps, bf Flags, env *Env) error {
 		return usageError("waymark bench: --twilio runs at one --rate against its own child server (not with --ramp or --target)")
 	}
 	if bf.svg != "" && !bf.ramp {
-		return usageError("waymark bench: --svg draws a --ramp")
+		return usageError("waymark bench: --svg draws a --ramp, --cases or --cases-from")
 	}
 	rates, err := bf.rates()
 	if err != nil {
