@@ -16,6 +16,7 @@ type call struct {
 	Method, Path, Query, Auth string
 	Body                      map[string]any
 	Status                    int
+	At                        time.Time // when the fake received it
 }
 
 func (c call) kind() string { s, _ := c.Body["kind"].(string); return s }
@@ -134,7 +135,7 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	json.Unmarshal(raw, &body)
 	f.mu.Lock()
 	status, answer := f.answer(r, body)
-	f.calls = append(f.calls, call{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Auth: r.Header.Get("Authorization"), Body: body, Status: status})
+	f.calls = append(f.calls, call{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Auth: r.Header.Get("Authorization"), Body: body, Status: status, At: time.Now()})
 	close(f.changed)
 	f.changed = make(chan struct{})
 	f.mu.Unlock()

@@ -230,6 +230,31 @@ func TestHoldLocationRefused(t *testing.T) {
 	}
 }
 
+// TestHoldLocationFollows: after a press, with the app open on the
+// screen, a fresh location follows every 30 s, each carrying the press's
+// raised_at. (A lower bound on the gap between arrivals only: a timer
+// never fires early.)
+func TestHoldLocationFollows(t *testing.T) {
+	chrome := testenv.StartChrome(t)
+	p := enrolled(t, chrome, "calculator", 1)
+	p.AllowLocation(50.9097, -1.4044, 25)
+	p.Hold("=", func() {
+		p.api.wait(t, 10*time.Second, "press", func(c []call) bool { return len(signals(c, "press")) == 1 })
+	})
+	calls := p.api.wait(t, 60*time.Second, "second location", func(c []call) bool { return len(signals(c, "location")) >= 2 })
+	press, locs := signals(calls, "press")[0], signals(calls, "location")
+	for i, l := range locs[:2] {
+		if l.str("raised_at") != press.str("raised_at") {
+			t.Errorf("location %d raised_at %q, want the press's %q", i, l.str("raised_at"), press.str("raised_at"))
+		}
+	}
+	// The first send may lag its timer under load; 20 s still tells a
+	// 30 s timer from a resend.
+	if gap := locs[1].At.Sub(locs[0].At); gap < 20*time.Second {
+		t.Errorf("the second location came %v after the first, want about 30 s", gap)
+	}
+}
+
 // TestHoldNoFix: with location allowed but no fix to be had (the phone
 // finds no position) the press still goes, no location follows, nothing
 // shows, and the app goes on working.
