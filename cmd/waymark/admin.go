@@ -118,5 +118,14 @@ func adminError(cmd string, err error) error {
 		}
 		return &exitError{code: 2, err: fmt.Errorf("waymark %s:\n%s", cmd, strings.Join(lines, "\n"))}
 	}
+	if flag, ok := adminTakenFlags[cmd]; ok && errors.Is(err, problem.ErrConflict) {
+		// The store's own words name keys and wrapping; the operator needs
+		// only which flag to change. Nothing was written.
+		return &exitError{code: 1, err: fmt.Errorf("waymark %s:\n  --%s: is already taken; nothing was changed", cmd, flag)}
+	}
 	return fmt.Errorf("waymark %s: %w", cmd, err)
 }
+
+// adminTakenFlags names the flag whose value clashed when a command that
+// creates something is refused as a conflict.
+var adminTakenFlags = map[string]string{"staff add": "username", "team add": "id"}

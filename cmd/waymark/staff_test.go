@@ -64,7 +64,7 @@ func TestStaffAndTeamCLI(t *testing.T) {
 		t.Errorf("team with an unknown district: %v (exit %d)", err, exitCode(err))
 	}
 	_, _, err = staffRun(t, env, "", "team", "add", "--id", "south", "--name", "Again")
-	if exitCode(err) != 1 || !strings.Contains(err.Error(), "conflict") {
+	if exitCode(err) != 1 || !strings.Contains(err.Error(), "--id: is already taken") || strings.Contains(err.Error(), "store") {
 		t.Errorf("duplicate team: %v", err)
 	}
 	if out := mustRun("", "team", "list"); !regexp.MustCompile(`south\s+Southampton outreach\s+SO14,SO15`).MatchString(out) {
@@ -84,6 +84,13 @@ func TestStaffAndTeamCLI(t *testing.T) {
 	out = mustRun("", "staff", "add", "--username", "new.starter", "--role", "helpline")
 	if !regexp.MustCompile(`(?m)^setup_link=https://waymark\.example/setup#[A-Za-z0-9_-]{43}$`).MatchString(out) {
 		t.Errorf("staff add printed no setup link:\n%s", out)
+	}
+
+	// A taken username names the flag, not the store's words, and the
+	// first account is untouched.
+	_, _, err = staffRun(t, env, "another long password\n", "staff", "add", "--username", "SAM", "--role", "helpline", "--password-stdin")
+	if exitCode(err) != 1 || !strings.Contains(err.Error(), "--username: is already taken") || strings.Contains(err.Error(), "store") {
+		t.Errorf("taken username: exit %d: %v", exitCode(err), err)
 	}
 
 	// Bad input names each bad flag.
