@@ -427,9 +427,9 @@ func (b *bench) drive(ctx context.Context, t *benchTarget, rates []float64) (*be
 
 func (b *bench) printStep(name string, d time.Duration, r stepResult) {
 	fmt.Fprintf(b.d.Stdout, "%-8s %d responders/%d teams, %g alerts/s for %s: p50 %.2f p90 %.2f p99 %.2f max %.2f ms; "+
-		"fan-out p50 %.2f p99 %.2f ms; app answer p50 %.2f p99 %.2f ms; delivered %d/%d lost %d out-of-order %d duplicates %d errors %d",
+		"fan-out p50 %.2f p99 %.2f ms; app answer p50 %.2f p99 %.2f ms; delivered %d/%d lost %d out-of-order %d duplicates %d resumed %d errors %d",
 		name, b.f.responders, b.f.teams, r.Rate, d, r.P50, r.P90, r.P99, r.Max, r.FanoutP50, r.FanoutP99, r.AnswerP50, r.AnswerP99,
-		r.Delivered, r.Expected, r.Lost, r.OutOfOrder, r.Duplicates, r.Errors)
+		r.Delivered, r.Expected, r.Lost, r.OutOfOrder, r.Duplicates, r.Resumed, r.Errors)
 	if r.RSSMiB > 0 {
 		fmt.Fprintf(b.d.Stdout, "; server cpu %.0f%% rss %.1f MiB", r.CPU, r.RSSMiB)
 	}

@@ -55,7 +55,10 @@ type benchRec struct {
 // benchClient is one connected responder.
 type benchClient struct {
 	c    *push.Client
+	r    int
 	team int
+	// last is the id of the last event received, for a resume.
+	last string
 	mu   sync.Mutex
 	recs []benchRec
 	// err is how the socket ended, if it did while it should not have.
@@ -70,8 +73,12 @@ type benchRun struct {
 	clients  []*benchClient
 	received atomic.Int64
 	lost     atomic.Int64 // sockets lost during the run
-	stop     context.CancelFunc
-	wg       sync.WaitGroup
+	// resumed counts reconnections a hub asked for (too slow, or it
+	// could not serve): the responder resumes since its last event, as
+	// the dashboard does.
+	resumed atomic.Int64
+	stop    context.CancelFunc
+	wg      sync.WaitGroup
 }
 
 // connect opens n responders in teams (responder r is in team r%teams)
@@ -101,7 +108,7 @@ func connect(ctx context.Context, t *benchTarget, n, teams int, epoch time.Time)
 				break
 			}
 		}
-		run.clients[r] = &benchClient{c: c, team: r % teams}
+		run.clients[r] = &benchClient{c: c, r: r, team: r % teams}
 		return nil
 	})
 	if err != nil {
@@ -115,18 +122,49 @@ func connect(ctx context.Context, t *benchTarget, n, teams int, epoch time.Time)
 	return run, nil
 }
 
+// maxResumes bounds one responder's reconnections in a run.
+const maxResumes = 20
+
 // read records every raised event a responder gets until the run stops.
+// A socket the hub closes with "reconnect with since" (too slow, or it
+// could not serve) is reopened with a fresh ticket from the last event
+// received, as the dashboard does, at most maxResumes times; any other
+// end counts as a lost socket.
 func (run *benchRun) read(ctx context.Context, bc *benchClient) {
+	resumes := 0
 	for {
 		m, err := bc.c.Next(ctx)
 		if err != nil {
-			if ctx.Err() == nil {
-				bc.mu.Lock()
-				bc.err = err
-				bc.mu.Unlock()
-				run.lost.Add(1)
+			if ctx.Err() != nil {
+				return
 			}
+			var ce *push.CloseError
+			if errors.As(err, &ce) && (ce.Code == push.CloseTryAgain || ce.Code == push.CloseInternal) && resumes < maxResumes {
+				resumes++
+				c, rerr := run.resume(ctx, bc)
+				if ctx.Err() != nil {
+					if c != nil {
+						c.Close()
+					}
+					return
+				}
+				if rerr == nil {
+					bc.c.Close()
+					bc.mu.Lock()
+					bc.c = c
+					bc.mu.Unlock()
+					run.resumed.Add(1)
+					continue
+				}
+			}
+			bc.mu.Lock()
+			bc.err = err
+			bc.mu.Unlock()
+			run.lost.Add(1)
 			return
+		}
+		if m.Type == push.TypeEvent && m.Event != nil && m.Event.ID != "" {
+			bc.last = m.Event.ID
 		}
 		if m.Type != push.TypeEvent || m.Event == nil || m.Event.Type != alert.EventRaised {
 			continue
@@ -139,10 +177,24 @@ func (run *benchRun) read(ctx context.Context, bc *benchClient) {
 	}
 }
 
+// resume reopens bc's socket since its last event.
+func (run *benchRun) resume(ctx context.Context, bc *benchClient) (*push.Client, error) {
+	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	ticket, err := run.t.ticket(ctx, bc.r)
+	if err != nil {
+		return nil, err
+	}
+	return push.Dial(ctx, run.t.wsURL(bc.r), ticket, push.ClientOptions{Origin: run.t.origin, Since: bc.last, Receipts: true, Duty: true})
+}
+
 func (run *benchRun) closeAll() {
 	for _, bc := range run.clients {
 		if bc != nil {
-			bc.c.Close()
+			bc.mu.Lock()
+			c := bc.c
+			bc.mu.Unlock()
+			c.Close()
 		}
 	}
 }
@@ -175,6 +227,7 @@ type stepResult struct {
 	Lost       int     `json:"lost"`
 	OutOfOrder int     `json:"out_of_order"`
 	Duplicates int     `json:"duplicates"`
+	Resumed    int     `json:"resumed"`
 	P50        float64 `json:"p50_ms"`
 	P90        float64 `json:"p90_ms"`
 	P99        float64 `json:"p99_ms"`
@@ -260,6 +313,7 @@ func (run *benchRun) load(ctx context.Context, hc *http.Client, rate float64, d 
 		time.Sleep(20 * time.Millisecond) // polling a counter the readers bump
 	}
 	run.received.Store(0)
+	res.Resumed = int(run.resumed.Swap(0))
 	wall := time.Since(wall0)
 	if t.pid > 0 {
 		res.CPU = round1((procCPU(t.pid) - cpu0).Seconds() / wall.Seconds() * 100)
