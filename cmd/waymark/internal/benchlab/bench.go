@@ -414,6 +414,9 @@ func (b *bench) drive(ctx context.Context, t *benchTarget, rates []float64) (*be
 		res.Errors += int(run.lost.Swap(0))
 		rep.Steps = append(rep.Steps, res)
 		b.printStep(t.name, d, res)
+		if e := run.ended(); e != "" {
+			fmt.Fprintf(b.d.Stdout, "# %s: %s\n", t.name, e)
+		}
 		ok := res.Errors == 0 && res.Lost == 0 && res.P99 <= float64(b.f.rampLimit)/float64(time.Millisecond)
 		if b.f.ramp {
 			if !ok {

@@ -124,7 +124,7 @@ func connect(ctx context.Context, t *benchTarget, n, teams int, epoch time.Time)
 }
 
 // maxResumes bounds one responder's reconnections in a run.
-const maxResumes = 20
+const maxResumes = 200
 
 // read records every raised event a responder gets until the run stops.
 // A socket the hub closes with "reconnect with since" (too slow, or it
@@ -140,21 +140,32 @@ func (run *benchRun) read(ctx context.Context, bc *benchClient) {
 				return
 			}
 			var ce *push.CloseError
-			if errors.As(err, &ce) && (ce.Code == push.CloseTryAgain || ce.Code == push.CloseInternal) && resumes < maxResumes {
-				resumes++
-				c, rerr := run.resume(ctx, bc)
-				if ctx.Err() != nil {
-					if c != nil {
-						c.Close()
+			if errors.As(err, &ce) && (ce.Code == push.CloseTryAgain || ce.Code == push.CloseInternal) {
+				// A failed attempt (a dial or a ticket under load) is
+				// tried again after a pause; all count toward the bound.
+				resumed := false
+				for resumes < maxResumes && !resumed {
+					resumes++
+					c, rerr := run.resume(ctx, bc)
+					if ctx.Err() != nil {
+						if c != nil {
+							c.Close()
+						}
+						return
 					}
-					return
-				}
-				if rerr == nil {
+					if rerr != nil {
+						err = fmt.Errorf("resume: %w", rerr)
+						time.Sleep(100 * time.Millisecond) // pause before the next attempt
+						continue
+					}
 					bc.c.Close()
 					bc.mu.Lock()
 					bc.c = c
 					bc.mu.Unlock()
 					run.resumed.Add(1)
+					resumed = true
+				}
+				if resumed {
 					continue
 				}
 			}
@@ -201,6 +212,31 @@ func (run *benchRun) snapshot(bc *benchClient, m push.Message) {
 	}
 	bc.mu.Unlock()
 	run.received.Add(int64(len(open)))
+}
+
+// ended says how many responders' sockets ended for good and why (the
+// first reason seen, and how many share it), "" when none did.
+func (run *benchRun) ended() string {
+	n, first, same := 0, "", 0
+	for _, bc := range run.clients {
+		bc.mu.Lock()
+		err := bc.err
+		bc.mu.Unlock()
+		if err == nil {
+			continue
+		}
+		n++
+		if first == "" {
+			first = err.Error()
+		}
+		if err.Error() == first {
+			same++
+		}
+	}
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d responder sockets ended for good; %d of them: %s", n, same, first)
 }
 
 // resume reopens bc's socket since its last event.
