@@ -127,10 +127,11 @@ func connect(ctx context.Context, t *benchTarget, n, teams int, epoch time.Time)
 const maxResumes = 200
 
 // read records every raised event a responder gets until the run stops.
-// A socket the hub closes with "reconnect with since" (too slow, or it
-// could not serve) is reopened with a fresh ticket from the last event
-// received, as the dashboard does, at most maxResumes times; any other
-// end counts as a lost socket.
+// A socket that ends (the hub closes a slow reader with "reconnect with
+// since", or the connection breaks) is reopened with a fresh ticket from
+// the last event received, as the dashboard does, at most maxResumes
+// times; a refusal (close code 4000 and up) or running out of attempts
+// counts as a lost socket.
 func (run *benchRun) read(ctx context.Context, bc *benchClient) {
 	resumes := 0
 	for {
@@ -139,8 +140,12 @@ func (run *benchRun) read(ctx context.Context, bc *benchClient) {
 			if ctx.Err() != nil {
 				return
 			}
+			// Any end but the hub's refusal of the responder (codes
+			// 4000 and up: session ended, forbidden) is resumed, as the
+			// dashboard does: a slow reader may see its receipt's write
+			// fail before it reads the hub's close frame.
 			var ce *push.CloseError
-			if errors.As(err, &ce) && (ce.Code == push.CloseTryAgain || ce.Code == push.CloseInternal) {
+			if !errors.As(err, &ce) || ce.Code < 4000 {
 				// A failed attempt (a dial or a ticket under load) is
 				// tried again after a pause; all count toward the bound.
 				resumed := false
