@@ -1,8 +1,10 @@
 package alert
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"sync"
 	"time"
 
 	"waymark/casework"
@@ -20,20 +22,29 @@ func (s *Service) Tick(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	// Each commit is fenced and retried on conflict, as two instances' are:
+	// run 16 at once, so a burst waits for Redis, not one timer after another.
+	var mu sync.Mutex
 	var firstErr error
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 16)
 	for _, t := range timers {
-		if err := s.runTimer(ctx, t, now); err != nil {
-			// The lease brings the timer back: nothing is lost.
-			s.log.Warn("scheduler: timer failed; retried after its lease", "timer", t.ID(), "err", err)
-			if firstErr == nil {
-				firstErr = err
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			err := s.runTimer(ctx, t, now)
+			if err != nil {
+				// The lease brings the timer back: nothing is lost.
+				s.log.Warn("scheduler: timer failed; retried after its lease", "timer", t.ID(), "err", err)
+			} else {
+				err = s.store.FinishTimer(ctx, t)
 			}
-			continue
-		}
-		if err := s.store.FinishTimer(ctx, t); err != nil && firstErr == nil {
-			firstErr = err
-		}
+			mu.Lock()
+			firstErr = cmp.Or(firstErr, err)
+			mu.Unlock()
+		})
 	}
+	wg.Wait()
 	return len(timers), firstErr
 }
 
