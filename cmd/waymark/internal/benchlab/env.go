@@ -124,8 +124,12 @@ func startBenchRedis(ctx context.Context) (*benchRedis, error) {
 		return nil, err
 	}
 	sock := filepath.Join(dir, "redis.sock")
+	// No automatic AOF rewrite: one started by the seeding's growth ran
+	// during Waymark's steps (which come first) and never the floors',
+	// so the targets did not share the same disk.
 	cmd := exec.Command(path, "--port", "0", "--unixsocket", sock, "--unixsocketperm", "700", "--dir", dir,
-		"--appendonly", "yes", "--appendfsync", "always", "--save", "", "--daemonize", "no", "--logfile", filepath.Join(dir, "redis.log"))
+		"--appendonly", "yes", "--appendfsync", "always", "--auto-aof-rewrite-percentage", "0",
+		"--save", "", "--daemonize", "no", "--logfile", filepath.Join(dir, "redis.log"))
 	if err := cmd.Start(); err != nil {
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("waymark bench: start redis-server: %w", err)
