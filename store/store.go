@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -240,6 +241,8 @@ type ServerInfo struct {
 	Version     string
 	AppendOnly  bool
 	AppendFsync string
+	// UsedMemory is INFO memory's used_memory, in bytes.
+	UsedMemory int64
 }
 
 // Warnings lists what an operator should fix for alerts to survive a crash.
@@ -262,7 +265,7 @@ func (i ServerInfo) Warnings() []string {
 func (s *DB) Inspect(ctx context.Context) (ServerInfo, error) {
 	ctx, cancel := kv.Bounded(ctx)
 	defer cancel()
-	txt, err := s.RDB.Info(ctx, "server", "persistence").Result()
+	txt, err := s.RDB.Info(ctx, "server", "persistence", "memory").Result()
 	if err != nil {
 		if kv.IsUnavailable(err) {
 			return ServerInfo{}, s.Wrap("inspect", err)
@@ -280,6 +283,8 @@ func (s *DB) Inspect(ctx context.Context) (ServerInfo, error) {
 			info.Version = v
 		case "aof_enabled":
 			info.AppendOnly = v == "1"
+		case "used_memory":
+			info.UsedMemory, _ = strconv.ParseInt(v, 10, 64)
 		}
 	}
 	if res, err := s.RDB.ConfigGet(ctx, "appendfsync").Result(); err == nil {

@@ -55,9 +55,13 @@ func benchCmd(ctx context.Context, c *cli, args []string) error {
 			}, now, a.log)
 		},
 		CheckinState: a.store.Alerts,
-		Now:          a.now,
-		Getenv:       c.getenv,
-		Stdout:       c.stdout,
+		UsedMemory: func(ctx context.Context) (int64, error) {
+			info, err := a.store.DB.Inspect(ctx)
+			return info.UsedMemory, err
+		},
+		Now:    a.now,
+		Getenv: c.getenv,
+		Stdout: c.stdout,
 	}, bf, env))
 }
 

@@ -69,7 +69,7 @@ func (b *Flags) Define(fs *flag.FlagSet) {
 	fs.IntVar(&b.conns, "conns", 64, "keep-alive connections for the app API")
 	fs.DurationVar(&b.settle, "settle", 3*time.Second, "wait after connecting before reading idle memory")
 	fs.StringVar(&b.cpuprofile, "cpuprofile", "", "write the bench process's own CPU profile (the load generator) to this file")
-	fs.StringVar(&b.cases, "cases", "", "instead of alerts: enrol N cases (each with an app device and a check-in schedule) into the private Redis and report Redis memory per case, the enrolment rate, app-signal latency (--cases-signals at --rate) and the scheduler raising the missed check-ins of 10% of them due in one --cases-window; N,N,... runs each size in turn")
+	fs.StringVar(&b.cases, "cases", "", "instead of alerts: enrol N cases (each with an app device and a check-in schedule) into the private Redis and report Redis memory per case, the enrolment rate, app-signal latency (--cases-signals at --rate) and the scheduler raising the missed check-ins of 10% of them due in one --cases-window; several sizes are several runs (--cases-from draws them together)")
 	fs.StringVar(&b.casesFrom, "cases-from", "", "with --svg: draw from the JSON lines of earlier --cases runs in these comma-separated files (medians per size) instead of running")
 	fs.DurationVar(&b.casesWindow, "cases-window", time.Minute, "--cases: the window the due tenth's check-in alarms fall in")
 	fs.IntVar(&b.signals, "cases-signals", 2000, "--cases: app signals (panic, then cancelled) sent at --rate to measure their latency at that size")
@@ -79,7 +79,7 @@ func (b *Flags) Define(fs *flag.FlagSet) {
 }
 
 // Usage is the synopsis after "waymark " for -h.
-const Usage = "bench [--responders N] [--teams T] [--rate R] [--duration D] [--floor [durable]] [--ramp [--svg FILE]] [--twilio] [--target URL] [flags]\n       waymark bench --cases N[,N...] [--teams T] [--svg FILE] [flags]\n       waymark bench --cases-from FILE[,FILE...] --svg FILE"
+const Usage = "bench [--responders N] [--teams T] [--rate R] [--duration D] [--floor [durable]] [--ramp [--svg FILE]] [--twilio] [--target URL] [flags]\n       waymark bench --cases N [--teams T] [--svg FILE] [flags]\n       waymark bench --cases-from FILE[,FILE...] --svg FILE"
 
 // floorFlag is --floor: "" (none), "nothing" (bare --floor: the hub that
 // stores nothing) or "durable" (both floors). It is a boolean flag, so
@@ -130,7 +130,9 @@ type Deps struct {
 	// the given clock, and CheckinState reads them back (--cases).
 	Schedules    func(now func() time.Time) Scheduler
 	CheckinState CheckinReader
-	Now          func() time.Time
+	// UsedMemory is the Redis's INFO memory used_memory (--cases).
+	UsedMemory func(ctx context.Context) (int64, error)
+	Now        func() time.Time
 	// Getenv is the caller's own environment (the children get its PATH
 	// and nothing else of it).
 	Getenv func(string) string

@@ -13,8 +13,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"waymark/alert"
 	"waymark/casework"
 	"waymark/internal/randid"
@@ -83,24 +81,20 @@ type casesReport struct {
 	ServerRSSMiBAtSize float64 `json:"server_rss_mib,omitempty"`
 }
 
-// caseSizes parses --cases: one size or several, comma-separated.
-func (b *Flags) caseSizes() ([]int, error) {
-	var out []int
-	for f := range strings.SplitSeq(b.cases, ",") {
-		n, err := strconv.Atoi(strings.TrimSpace(f))
-		if err != nil || n < 10 || n > casesMax {
-			return nil, usageError("waymark bench: --cases: %q is not a number of cases from 10 to %d", f, casesMax)
-		}
-		out = append(out, n)
+// caseSize parses --cases: one size (several sizes are several runs, each
+// on its own fresh Redis; --cases-from draws them together).
+func (b *Flags) caseSize() (int, error) {
+	n, err := strconv.Atoi(strings.TrimSpace(b.cases))
+	if err != nil || n < 10 || n > casesMax {
+		return 0, usageError("waymark bench: --cases: %q is not a number of cases from 10 to %d", b.cases, casesMax)
 	}
-	return out, nil
+	return n, nil
 }
 
-// runCases is --cases: each size in turn on the private Redis, emptied
-// between sizes; one JSON line per size, and with several sizes a last
-// line holding them all. --svg draws them.
+// runCases is --cases: one size on the private Redis, one JSON line;
+// --svg draws it.
 func (b *bench) runCases(ctx context.Context) error {
-	sizes, err := b.f.caseSizes()
+	n, err := b.f.caseSize()
 	if err != nil {
 		return err
 	}
@@ -108,61 +102,25 @@ func (b *bench) runCases(ctx context.Context) error {
 		return usageError("waymark bench: --cases-window ≥ 1s, --cases-signals ≥ 0 and --rate > 0")
 	}
 	if b.env.redisPID == 0 {
-		return usageError("waymark bench: --cases enrols up to a million synthetic cases and empties its Redis between sizes: it runs only on the bench's own private redis-server (leave WAYMARK_REDIS_URL unset)")
+		return usageError("waymark bench: --cases enrols up to a million synthetic cases: it runs only on the bench's own private redis-server (leave WAYMARK_REDIS_URL unset)")
 	}
-	opt, err := redis.ParseURL(b.d.Config.RedisURL)
+	r, err := b.casesSize(ctx, n)
 	if err != nil {
 		return err
 	}
-	rdb := redis.NewClient(opt)
-	defer rdb.Close()
-	var reps []*casesReport
-	for k, n := range sizes {
-		if k > 0 {
-			// The private Redis is the bench's own: each size starts empty.
-			if err := rdb.FlushAll(ctx).Err(); err != nil {
-				return err
-			}
-		}
-		r, err := b.casesSize(ctx, rdb, n)
-		if err != nil {
-			return err
-		}
-		reps = append(reps, r)
-		line, _ := json.Marshal(r)
-		fmt.Fprintln(b.d.Stdout, string(line))
-	}
 	if b.f.svg != "" {
-		if err := writeCasesSVG(b.f.svg, reps); err != nil {
+		if err := writeCasesSVG(b.f.svg, []*casesReport{r}); err != nil {
 			return err
 		}
 		fmt.Fprintf(b.d.Stdout, "# wrote %s\n", b.f.svg)
 	}
-	if len(reps) > 1 {
-		line, _ := json.Marshal(map[string]any{"cases_runs": reps})
-		fmt.Fprintln(b.d.Stdout, string(line))
-	}
-	for _, r := range reps {
-		if r.CheckinRaised != r.CheckinDue || r.SignalErrors > 0 {
-			return fmt.Errorf("waymark bench: %d cases: %d of %d missed check-ins raised, %d signal errors",
-				r.N, r.CheckinRaised, r.CheckinDue, r.SignalErrors)
-		}
+	line, _ := json.Marshal(r)
+	fmt.Fprintln(b.d.Stdout, string(line))
+	if r.CheckinRaised != r.CheckinDue || r.SignalErrors > 0 {
+		return fmt.Errorf("waymark bench: %d cases: %d of %d missed check-ins raised, %d signal errors",
+			r.N, r.CheckinRaised, r.CheckinDue, r.SignalErrors)
 	}
 	return nil
-}
-
-// usedMemory is INFO memory's used_memory.
-func usedMemory(ctx context.Context, rdb *redis.Client) (int64, error) {
-	info, err := rdb.Info(ctx, "memory").Result()
-	if err != nil {
-		return 0, err
-	}
-	for line := range strings.SplitSeq(info, "\n") {
-		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "used_memory:"); ok {
-			return strconv.ParseInt(v, 10, 64)
-		}
-	}
-	return 0, errors.New("waymark bench: INFO memory has no used_memory")
 }
 
 // casePhone is the i-th case's number: the fictional ranges first, then
@@ -177,12 +135,12 @@ func casePhone(i int) string {
 }
 
 // casesSize enrols n cases and measures them.
-func (b *bench) casesSize(ctx context.Context, rdb *redis.Client, n int) (*casesReport, error) {
+func (b *bench) casesSize(ctx context.Context, n int) (*casesReport, error) {
 	d, f := b.d, b.f
 	rep := &casesReport{N: n, Teams: f.teams, CheckinWindow: f.casesWindow.Seconds(), CheckinGrace: casesDueGrace.Seconds(),
 		DiskFsyncP50: b.env.fsync[0], DiskFsyncP99: b.env.fsync[1]}
 	var err error
-	if rep.MemBefore, err = usedMemory(ctx, rdb); err != nil {
+	if rep.MemBefore, err = d.UsedMemory(ctx); err != nil {
 		return nil, err
 	}
 	teams := make([]string, f.teams)
@@ -264,7 +222,7 @@ func (b *bench) casesSize(ctx context.Context, rdb *redis.Client, n int) (*cases
 	}
 	rep.EnrolSeconds = round2(time.Since(start).Seconds())
 	rep.EnrolPerS = round1(float64(n) / time.Since(start).Seconds())
-	if rep.MemAfter, err = usedMemory(ctx, rdb); err != nil {
+	if rep.MemAfter, err = d.UsedMemory(ctx); err != nil {
 		return nil, err
 	}
 	rep.BytesPerCase = round1(float64(rep.MemAfter-rep.MemBefore) / float64(n))
