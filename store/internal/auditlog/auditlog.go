@@ -224,14 +224,10 @@ func (s *Chain) appendAudit(ctx context.Context, e audit.AuditEntry, retired [][
 // when its head is under another key.
 func (s *Chain) appendOne(ctx context.Context, ring audit.AuditKeyring, key []byte, kid string, ce audit.ChainEntry, sealed []byte) error {
 	for attempt := 1; ; attempt++ {
-		head, err := s.RDB.HMGet(ctx, s.k.auditHead(), "seq", "h", "kid").Result()
+		n, prevH, headKid, err := s.head(ctx)
 		if err != nil {
-			return s.Wrap("append audit", err)
+			return err
 		}
-		prevSeq, _ := head[0].(string)
-		prevH, _ := head[1].(string)
-		headKid, _ := head[2].(string)
-		n, _ := strconv.ParseInt(prevSeq, 10, 64)
 		if n > 0 && headKid == "" {
 			// A head written before key ids: find its key once.
 			if headKid, err = s.legacyHeadKey(ctx, ring); err != nil {
@@ -272,16 +268,37 @@ func (s *Chain) appendOne(ctx context.Context, ring audit.AuditKeyring, key []by
 			}
 			return nil
 		}
-		// Another writer moved the head. Retry until the deadline rather
-		// than after a fixed count, with a random pause that grows, so
-		// writers fall out of step: contention may cost time, never an
-		// audit entry.
-		pause := time.Duration(rand.Int64N(int64(min(attempt, 20))*int64(250*time.Microsecond)) + 1)
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("store: append audit: head kept moving until the deadline: %w", kv.ErrUnavailable)
-		case <-time.After(pause):
+		if err := staleWait(ctx, attempt); err != nil {
+			return err
 		}
+	}
+}
+
+// head reads the chain's head: the last entry's sequence number, its hash
+// and the id of the key it is MAC'd under (0, "", "" for an empty chain).
+func (s *Chain) head(ctx context.Context) (n int64, h, kid string, err error) {
+	v, err := s.RDB.HMGet(ctx, s.k.auditHead(), "seq", "h", "kid").Result()
+	if err != nil {
+		return 0, "", "", s.Wrap("append audit", err)
+	}
+	seq, _ := v[0].(string)
+	h, _ = v[1].(string)
+	kid, _ = v[2].(string)
+	n, _ = strconv.ParseInt(seq, 10, 64)
+	return n, h, kid, nil
+}
+
+// staleWait pauses after another writer moved the head. Writers retry
+// until the deadline rather than after a fixed count, with a random pause
+// that grows, so they fall out of step: contention may cost time, never
+// an audit entry.
+func staleWait(ctx context.Context, attempt int) error {
+	pause := time.Duration(rand.Int64N(int64(min(attempt, 20))*int64(250*time.Microsecond)) + 1)
+	select {
+	case <-ctx.Done():
+		return fmt.Errorf("store: append audit: head kept moving until the deadline: %w", kv.ErrUnavailable)
+	case <-time.After(pause):
+		return nil
 	}
 }
 

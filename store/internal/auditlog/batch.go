@@ -3,10 +3,8 @@ package auditlog
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"slices"
 	"sync"
-	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -143,15 +141,10 @@ func (s *Chain) appendBatch(ctx context.Context, batch []*pendingAudit) {
 func (s *Chain) appendChained(ctx context.Context, batch []*pendingAudit) error {
 	kid, key := batch[0].kid, batch[0].key
 	for attempt := 1; ; attempt++ {
-		head, err := s.RDB.HMGet(ctx, s.k.auditHead(), "seq", "h", "kid").Result()
+		n, prevH, headKid, err := s.head(ctx)
 		if err != nil {
-			return s.Wrap("append audit", err)
+			return err
 		}
-		prevSeq, _ := head[0].(string)
-		prevH, _ := head[1].(string)
-		headKid, _ := head[2].(string)
-		var n int64
-		fmt.Sscan(prevSeq, &n)
 		if n > 0 && headKid != kid {
 			var first error
 			for _, p := range batch {
@@ -179,11 +172,8 @@ func (s *Chain) appendChained(ctx context.Context, batch []*pendingAudit) error 
 		if res != "stale" {
 			return nil
 		}
-		pause := time.Duration(rand.Int64N(int64(min(attempt, 20))*int64(250*time.Microsecond)) + 1)
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("store: append audit: head kept moving until the deadline: %w", kv.ErrUnavailable)
-		case <-time.After(pause):
+		if err := staleWait(ctx, attempt); err != nil {
+			return err
 		}
 	}
 }

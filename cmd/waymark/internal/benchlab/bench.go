@@ -209,17 +209,11 @@ func Run(ctx context.Context, d Deps, bf Flags, env *Env) error {
 		fmt.Fprintf(d.Stdout, "# redis's disk: one fsync of a 600-byte append p50 %.2f p99 %.2f ms; with appendfsync always every alert waits for one\n", env.fsync[0], env.fsync[1])
 	}
 
-	if bf.cpuprofile != "" {
-		f, err := os.Create(bf.cpuprofile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	stopProfile, err := startCPUProfile(bf.cpuprofile)
+	if err != nil {
+		return err
 	}
+	defer stopProfile()
 	b := &bench{d: d, f: bf, env: env, epoch: time.Now()}
 	return b.run(ctx, rates)
 }
@@ -561,4 +555,24 @@ func post(ctx context.Context, hc *http.Client, url, bearer, body string) error 
 		return fmt.Errorf("status %d", resp.StatusCode)
 	}
 	return nil
+}
+
+// startCPUProfile writes the bench process's own CPU profile (the load
+// generator's) to path until stop; with no path it does nothing.
+func startCPUProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }

@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -160,28 +158,17 @@ func (b *bench) casesSize(ctx context.Context, n int) (*casesReport, error) {
 	// tenth case) with their daily schedule, on the real clock.
 	ids, tokens := make([]string, n), make([]string, n)
 	realSched := d.Schedules(time.Now)
-	alias, risk, pin, duress := "Bench case", "standard", benchPIN, benchDuressPIN
 	start := time.Now()
 	var done atomic.Int64
 	stopProgress := b.progress("enrolled", n, &done)
 	err = parallel(ctx, n, 64, func(ctx context.Context, i int) error {
-		team, phone := teams[i%f.teams], casePhone(i)
-		c, err := d.Cases.Create(ctx, p, casework.CaseInput{Phone: &phone, Alias: &alias, Team: &team, RiskLevel: &risk,
-			CodeWords: []string{"bluebell"}, PIN: &pin, DuressPIN: &duress})
+		id, token, err := enrolCase(ctx, d.Cases, p, i, teams[i%f.teams], casePhone(i))
 		if err != nil {
-			return fmt.Errorf("case %d: %w", i, err)
+			return err
 		}
-		e, err := d.Cases.IssueEnrolment(ctx, p, c.ID, casework.TechSafetyInput{})
-		if err != nil {
-			return fmt.Errorf("enrolment %d: %w", i, err)
-		}
-		token, _, err := d.Cases.Enrol(ctx, e.Code)
-		if err != nil {
-			return fmt.Errorf("enrol %d: %w", i, err)
-		}
-		ids[i], tokens[i] = c.ID, token
+		ids[i], tokens[i] = id, token
 		if i%10 != 0 {
-			if err := setSchedule(ctx, realSched, c.ID, casesRestEvery, casesRestGrace); err != nil {
+			if err := setSchedule(ctx, realSched, id, casesRestEvery, casesRestGrace); err != nil {
 				return fmt.Errorf("schedule %d: %w", i, err)
 			}
 		}
@@ -418,17 +405,11 @@ func runCasesFlags(ctx context.Context, d Deps, bf Flags, env *Env) error {
 	if env.fsync[1] > 0 {
 		fmt.Fprintf(d.Stdout, "# redis's disk: one fsync of a 600-byte append p50 %.2f p99 %.2f ms\n", env.fsync[0], env.fsync[1])
 	}
-	if bf.cpuprofile != "" {
-		f, err := os.Create(bf.cpuprofile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	stopProfile, err := startCPUProfile(bf.cpuprofile)
+	if err != nil {
+		return err
 	}
+	defer stopProfile()
 	b := &bench{d: d, f: bf, env: env, epoch: time.Now()}
 	return b.runCases(ctx)
 }

@@ -86,23 +86,12 @@ func (b *bench) seed(ctx context.Context, rates []float64) (*benchSeed, error) {
 	}
 	p := &staff.Principal{StaffID: cw.ID, Roles: cw.Roles, Teams: cw.Teams, Username: cw.Username}
 	s.cases = make([]benchCase, need)
-	alias, risk, pin, duress := "Bench case", "standard", benchPIN, benchDuressPIN
 	err = parallel(ctx, need, 16, func(ctx context.Context, i int) error {
-		team, phone := teams[i%f.teams], benchPhone(i)
-		c, err := d.Cases.Create(ctx, p, casework.CaseInput{Phone: &phone, Alias: &alias, Team: &team, RiskLevel: &risk,
-			CodeWords: []string{"bluebell"}, PIN: &pin, DuressPIN: &duress})
+		id, token, err := enrolCase(ctx, d.Cases, p, i, teams[i%f.teams], benchPhone(i))
 		if err != nil {
-			return fmt.Errorf("case %d: %w", i, err)
+			return err
 		}
-		e, err := d.Cases.IssueEnrolment(ctx, p, c.ID, casework.TechSafetyInput{})
-		if err != nil {
-			return fmt.Errorf("enrolment %d: %w", i, err)
-		}
-		token, _, err := d.Cases.Enrol(ctx, e.Code)
-		if err != nil {
-			return fmt.Errorf("enrol %d: %w", i, err)
-		}
-		s.cases[i] = benchCase{id: c.ID, team: i % f.teams, token: token}
+		s.cases[i] = benchCase{id: id, team: i % f.teams, token: token}
 		return nil
 	})
 	if err != nil {
@@ -189,3 +178,24 @@ func benchPhones() int { return 1000 * len(benchPhoneRanges) }
 
 // benchPhone is the i-th fictional number.
 func benchPhone(i int) string { return benchPhoneRanges[i/1000] + fmt.Sprintf("%03d", i%1000) }
+
+// enrolCase creates the i-th bench case in team, with its code word and
+// PINs, through the services the API uses, then issues its enrolment code
+// and redeems it as the app would: the case's id and its device token.
+func enrolCase(ctx context.Context, cs Cases, p *staff.Principal, i int, team, phone string) (id, token string, err error) {
+	alias, risk, pin, duress := "Bench case", "standard", benchPIN, benchDuressPIN
+	c, err := cs.Create(ctx, p, casework.CaseInput{Phone: &phone, Alias: &alias, Team: &team, RiskLevel: &risk,
+		CodeWords: []string{"bluebell"}, PIN: &pin, DuressPIN: &duress})
+	if err != nil {
+		return "", "", fmt.Errorf("case %d: %w", i, err)
+	}
+	e, err := cs.IssueEnrolment(ctx, p, c.ID, casework.TechSafetyInput{})
+	if err != nil {
+		return "", "", fmt.Errorf("enrolment %d: %w", i, err)
+	}
+	token, _, err = cs.Enrol(ctx, e.Code)
+	if err != nil {
+		return "", "", fmt.Errorf("enrol %d: %w", i, err)
+	}
+	return c.ID, token, nil
+}
