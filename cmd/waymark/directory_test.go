@@ -119,17 +119,7 @@ func TestStartDirectorySeedsAnEmptyDirectory(t *testing.T) {
 	env := keyEnv()
 	env["WAYMARK_REDIS_URL"] = r.URL()
 	env["WAYMARK_PUBLIC_URL"] = "https://waymark.example"
-	cfg, err := config.Load(nil, func(k string) string { return env[k] })
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	a, err := buildApp(ctx, cfg, slog.New(slog.DiscardHandler), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.close()
+	ctx, a := directoryApp(t, env)
 	live, err := startDirectory(ctx, a, true)
 	if err != nil {
 		t.Fatal(err)
@@ -168,17 +158,7 @@ func TestNationalLinesSurviveALocalImport(t *testing.T) {
 	if want := fmt.Sprintf("national services: %d shipped, %d brought up to date", len(national), len(national)); err != nil || !strings.Contains(out, want) {
 		t.Fatalf("import: %v\n%s", err, out)
 	}
-	cfg, err := config.Load(nil, func(k string) string { return env[k] })
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	a, err := buildApp(ctx, cfg, slog.New(slog.DiscardHandler), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.close()
+	ctx, a := directoryApp(t, env)
 	search := func() []string {
 		t.Helper()
 		live, err := startDirectory(ctx, a, false)
@@ -228,17 +208,7 @@ func TestNationalLinesUpdatedOnUpgrade(t *testing.T) {
 	env := keyEnv()
 	env["WAYMARK_REDIS_URL"] = r.URL()
 	env["WAYMARK_PUBLIC_URL"] = "https://waymark.example"
-	cfg, err := config.Load(nil, func(k string) string { return env[k] })
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	a, err := buildApp(ctx, cfg, slog.New(slog.DiscardHandler), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.close()
+	ctx, a := directoryApp(t, env)
 	st := a.store.Directory
 	if _, err := startDirectory(ctx, a, false); err != nil {
 		t.Fatal(err)
@@ -300,4 +270,22 @@ func TestNationalLinesUpdatedOnUpgrade(t *testing.T) {
 	if hidden, _ := st.HiddenServices(ctx); !slices.Equal(hidden, []string{"samaritans"}) {
 		t.Errorf("hidden after the upgrade: %v", hidden)
 	}
+}
+
+// directoryApp builds the app serve would build from env, for tests that
+// drive the directory's start directly; it is closed when the test ends.
+func directoryApp(t *testing.T, env map[string]string) (context.Context, *app) {
+	t.Helper()
+	cfg, err := config.Load(nil, func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	a, err := buildApp(ctx, cfg, slog.New(slog.DiscardHandler), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(a.close)
+	return ctx, a
 }
