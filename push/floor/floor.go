@@ -45,25 +45,36 @@ type floorConn struct {
 // follows to deliver them (the bench puts it on a Redis stream of the store).
 type Log interface {
 	Append(ctx context.Context, team, alertID string) error
-	Follow(ctx context.Context, fn func(team, alertID string)) error
+	// End is the position of the log's last entry.
+	End(ctx context.Context) (string, error)
+	// Follow calls fn for every entry after from, in order, until ctx
+	// ends, retrying what fails rather than skipping it.
+	Follow(ctx context.Context, from string, fn func(team, alertID string)) error
 }
 
 // NewDurable returns a floor hub that, like any durable hub at the
 // least, stores each alert in log before its 202 and delivers what log
-// holds (waymark bench --floor durable). Run must follow log.
+// holds (waymark bench --floor durable). Start it before serving it.
 func NewDurable(log Log) *Floor {
 	f := New()
 	f.log = log
 	return f
 }
 
-// Run delivers what a durable floor's log holds until ctx ends; it
-// returns at once for a floor that stores nothing.
-func (f *Floor) Run(ctx context.Context) error {
+// Start delivers what a durable floor's log holds from now on, in the
+// background until ctx ends; it does nothing for a floor that stores
+// nothing. It reads where the log ends before it returns: were that read
+// left to the background, alerts stored before it ran would be skipped.
+func (f *Floor) Start(ctx context.Context) error {
 	if f.log == nil {
 		return nil
 	}
-	return f.log.Follow(ctx, f.fanout)
+	from, err := f.log.End(ctx)
+	if err != nil {
+		return err
+	}
+	go f.log.Follow(ctx, from, f.fanout)
+	return nil
 }
 
 // New returns an empty floor hub that stores nothing.

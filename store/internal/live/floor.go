@@ -28,16 +28,31 @@ func (s *Store) FloorAppend(ctx context.Context, team, alertID string) error {
 	return s.Wrap("floor append", err)
 }
 
-// FloorFollow calls fn for every entry appended to the floor's stream from
-// now on, in order, until ctx ends.
-func (s *Store) FloorFollow(ctx context.Context, fn func(team, alertID string)) error {
-	last, err := s.floorEnd(ctx)
+// FloorEnd is the id of the floor stream's last entry ("0-0" when it is
+// empty): where a follower that must miss nothing appended from now on
+// starts. The floor reads it before it answers its first request, so no
+// alert it stores can fall before it.
+func (s *Store) FloorEnd(ctx context.Context) (string, error) {
+	ctx, cancel := kv.Bounded(ctx)
+	defer cancel()
+	res, err := s.RDB.XRevRangeN(ctx, s.k.benchFloor(), "+", "-", 1).Result()
 	if err != nil {
-		if ctx.Err() != nil {
-			return nil
-		}
-		return s.Wrap("floor follow", err)
+		return "", s.Wrap("floor end", err)
 	}
+	if len(res) == 0 {
+		return "0-0", nil
+	}
+	return res[0].ID, nil
+}
+
+// FloorFollow calls fn for every entry appended to the floor's stream
+// after the entry from (an id from FloorEnd), in order, until ctx ends. It
+// reads on from the last id it delivered, never from "$", which after a
+// blocking read that timed out would restart at the stream's new end and
+// skip what was appended in between; and a failed read is tried again
+// from there, so a fault delays entries but never skips them.
+func (s *Store) FloorFollow(ctx context.Context, from string, fn func(team, alertID string)) error {
+	last := from
 	for ctx.Err() == nil {
 		res, err := s.RDB.XRead(ctx, &redis.XReadArgs{Streams: []string{s.k.benchFloor(), last}, Count: 1000, Block: 2 * time.Second}).Result()
 		switch {
@@ -46,7 +61,13 @@ func (s *Store) FloorFollow(ctx context.Context, fn func(team, alertID string)) 
 		case ctx.Err() != nil:
 			return nil
 		case err != nil:
-			return s.Wrap("floor follow", err)
+			s.Log.Warn("bench floor: read failed; reading again", "err", err)
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(100 * time.Millisecond):
+			}
+			continue
 		}
 		for _, st := range res {
 			for _, m := range st.Messages {
@@ -58,18 +79,4 @@ func (s *Store) FloorFollow(ctx context.Context, fn func(team, alertID string)) 
 		}
 	}
 	return nil
-}
-
-// floorEnd is the id of the stream's last entry ("0-0" for an empty
-// stream): FloorFollow reads on from a named id, never from "$", which
-// after each blocking read that timed out would restart at the stream's
-// new end and skip whatever was appended in between.
-func (s *Store) floorEnd(ctx context.Context) (string, error) {
-	ctx, cancel := kv.Bounded(ctx)
-	defer cancel()
-	res, err := s.RDB.XRevRangeN(ctx, s.k.benchFloor(), "+", "-", 1).Result()
-	if err != nil || len(res) == 0 {
-		return "0-0", err
-	}
-	return res[0].ID, nil
 }

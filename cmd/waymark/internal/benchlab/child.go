@@ -41,7 +41,9 @@ func ServeFloor(ctx context.Context, getenv func(string) string, stdout io.Write
 		}
 		defer st.Close()
 		d := floor.NewDurable(floorLog{store.NewHub(st)})
-		go d.Run(ctx)
+		if err := d.Start(ctx); err != nil {
+			return err
+		}
 		h = d
 	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -187,8 +189,10 @@ func (f floorLog) Append(ctx context.Context, team, alertID string) error {
 	return f.h.FloorAppend(ctx, team, alertID)
 }
 
-func (f floorLog) Follow(ctx context.Context, fn func(team, alertID string)) error {
-	return f.h.FloorFollow(ctx, fn)
+func (f floorLog) End(ctx context.Context) (string, error) { return f.h.FloorEnd(ctx) }
+
+func (f floorLog) Follow(ctx context.Context, from string, fn func(team, alertID string)) error {
+	return f.h.FloorFollow(ctx, from, fn)
 }
 
 func (s *benchServer) stop() {
