@@ -157,14 +157,8 @@ func TestServeAppListener(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			b, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			var head strings.Builder
-			resp.Header.Write(&head)
-			for what, bytes := range map[string][]byte{"body": b, "headers": []byte(head.String())} {
-				if w, ok := disguise.Clean(bytes); !ok {
-					t.Errorf("app listener %s %s (%q): %s hold %q", p.method, p.path, body, what, w)
-				}
+			if what, w := revealingWord(resp); w != "" {
+				t.Errorf("app listener %s %s (%q): %s hold %q", p.method, p.path, body, what, w)
 			}
 			switch p.path {
 			case "/v1/auth/login", "/metrics", "/v1/alerts", "/sms/inbound", "/assets/app.js", "/healthz", "/v1/ws":
@@ -186,17 +180,11 @@ func TestServeAppListener(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		var head strings.Builder
-		resp.Header.Write(&head)
 		if resp.StatusCode != p.want {
 			t.Errorf("app listener POST %s with 100 KB = %d, want %d", p.path, resp.StatusCode, p.want)
 		}
-		for what, bytes := range map[string][]byte{"body": b, "headers": []byte(head.String())} {
-			if w, ok := disguise.Clean(bytes); !ok {
-				t.Errorf("app listener POST %s with 100 KB: %s hold %q", p.path, what, w)
-			}
+		if what, w := revealingWord(resp); w != "" {
+			t.Errorf("app listener POST %s with 100 KB: %s hold %q", p.path, what, w)
 		}
 	}
 	code, appPage := getURL(t, app+"/")
@@ -210,6 +198,23 @@ func TestServeAppListener(t *testing.T) {
 			t.Errorf("staff listener %s = %d, want 404", p, code)
 		}
 	}
+}
+
+// revealingWord reads and closes resp and names a word of the disguise's
+// list in its headers or body: which of the two, and the word ("" when
+// both are clean).
+func revealingWord(resp *http.Response) (what, word string) {
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	var head strings.Builder
+	resp.Header.Write(&head)
+	if w, ok := disguise.Clean([]byte(head.String())); !ok {
+		return "headers", w
+	}
+	if w, ok := disguise.Clean(b); !ok {
+		return "body", w
+	}
+	return "", ""
 }
 
 // b64 encodes a key as the settings take it.
