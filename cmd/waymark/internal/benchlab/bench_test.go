@@ -33,3 +33,41 @@ func TestBenchHelpers(t *testing.T) {
 		t.Error("stream positions compare wrongly")
 	}
 }
+
+// TestCasesSizeTheBlindIndex: --cases N configures the deployment for N
+// cases (WAYMARK_EXPECTED_CASES), unless the caller set it; a --cases that
+// is no number is left for the flag's own refusal.
+func TestCasesSizeTheBlindIndex(t *testing.T) {
+	caller := map[string]string{"WAYMARK_REDIS_URL": "redis://127.0.0.1:1"}
+	for _, c := range []struct {
+		args   []string
+		caller string
+		want   string
+	}{
+		{[]string{"--cases", "1000000", "--teams", "50"}, "", "1000000"},
+		{[]string{"-cases=20000"}, "", "20000"},
+		{[]string{"--cases", "100000"}, "250000", "250000"},
+		{[]string{"--cases", "100000", "--expected-cases", "7"}, "", ""},
+		{[]string{"--cases", "many"}, "", ""},
+		{[]string{"--responders", "1"}, "", ""},
+	} {
+		env := func(k string) string {
+			if k == "WAYMARK_EXPECTED_CASES" {
+				return c.caller
+			}
+			return caller[k]
+		}
+		e, cleanup, err := PrepareEnv(t.Context(), env, c.args)
+		cleanup()
+		if err != nil {
+			t.Fatalf("%v: %v", c.args, err)
+		}
+		want := c.want
+		if want == "" {
+			want = c.caller
+		}
+		if got := e.Get("WAYMARK_EXPECTED_CASES"); got != want {
+			t.Errorf("%v with the caller's %q: WAYMARK_EXPECTED_CASES = %q, want %q", c.args, c.caller, got, want)
+		}
+	}
+}

@@ -401,7 +401,7 @@ func runCasesFlags(ctx context.Context, d Deps, bf Flags, env *Env) error {
 		return usageError("waymark bench: --teams ≥ 1 and --conns ≥ 1")
 	}
 	raiseNoFile()
-	fmt.Fprintf(d.Stdout, "# tenant %s; redis %s\n", d.Config.Tenant, env.redisNote)
+	fmt.Fprintf(d.Stdout, "# tenant %s; redis %s; blind index sized for %d cases (WAYMARK_EXPECTED_CASES)\n", d.Config.Tenant, env.redisNote, d.Config.ExpectedCases)
 	if env.fsync[1] > 0 {
 		fmt.Fprintf(d.Stdout, "# redis's disk: one fsync of a 600-byte append p50 %.2f p99 %.2f ms\n", env.fsync[0], env.fsync[1])
 	}

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -104,7 +105,36 @@ func (e *Env) prepare(ctx context.Context, args []string) (func(), error) {
 	if !hasFlag("tenant") {
 		e.set["WAYMARK_TENANT"] = "bench-" + randid.New("", 8)
 	}
+	// --cases N sizes the blind index for N cases, as a deployment of
+	// that size is configured (WAYMARK_EXPECTED_CASES): left at the
+	// default 5,000, each phone lookup at a million cases would open a
+	// thousand candidates, and the bench would measure a misconfiguration.
+	// (A value that is no number is left for --cases to refuse.)
+	if n, err := strconv.Atoi(flagValue(args, "cases")); err == nil && n > 0 && e.base("WAYMARK_EXPECTED_CASES") == "" && !hasFlag("expected-cases") {
+		e.set["WAYMARK_EXPECTED_CASES"] = strconv.Itoa(n)
+	}
 	return cleanup, nil
+}
+
+// flagValue returns the value given to flag name in args ("--name V" or
+// "--name=V"), or "".
+func flagValue(args []string, name string) string {
+	for i, a := range args {
+		if !strings.HasPrefix(a, "-") {
+			continue
+		}
+		k, v, eq := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if k != name {
+			continue
+		}
+		if eq {
+			return v
+		}
+		if i+1 < len(args) {
+			return args[i+1]
+		}
+	}
+	return ""
 }
 
 // benchRedis is a redis-server child.
