@@ -43,6 +43,11 @@ func TestBenchCases(t *testing.T) {
 	if p50, p99, mx := num("checkin_late_p50_ms"), num("checkin_late_p99_ms"), num("checkin_late_max_ms"); p50 < 0 || p99 < p50 || mx < p99 {
 		t.Errorf("lateness p50 %v p99 %v max %v: never early, and ordered", p50, p99, mx)
 	}
+	// One responder per team is on duty on the dashboard and gets every
+	// raised alert of its team: the signals and the missed check-ins.
+	if num("responders_on_duty") != 3 || num("dashboard_raised_events") < num("signal_count")+num("checkin_raised") {
+		t.Errorf("on duty %v, raised events on the dashboard %v: want 3, and at least %v", r["responders_on_duty"], r["dashboard_raised_events"], num("signal_count")+num("checkin_raised"))
+	}
 	before, after := num("redis_used_memory_before_bytes"), num("redis_used_memory_after_bytes")
 	if after <= before || num("redis_bytes_per_case") <= 0 || num("enrol_per_s") <= 0 {
 		t.Errorf("memory %v → %v, %v per case; enrolment %v/s", before, after, r["redis_bytes_per_case"], r["enrol_per_s"])

@@ -55,7 +55,7 @@ type Flags struct {
 
 // Define defines the flags on fs.
 func (b *Flags) Define(fs *flag.FlagSet) {
-	fs.IntVar(&b.responders, "responders", 1, "responders connected over WebSocket, receipts on")
+	fs.IntVar(&b.responders, "responders", 1, "responders connected over WebSocket, on duty, receipts on (--cases: at least one per team)")
 	fs.IntVar(&b.teams, "teams", 1, "teams the responders and the alerts are spread over")
 	fs.Float64Var(&b.rate, "rate", 200, "app alerts per second, open loop (0: connect and measure idle memory only)")
 	fs.DurationVar(&b.duration, "duration", 20*time.Second, "how long to raise alerts")
@@ -69,7 +69,7 @@ func (b *Flags) Define(fs *flag.FlagSet) {
 	fs.IntVar(&b.conns, "conns", 64, "keep-alive connections for the app API")
 	fs.DurationVar(&b.settle, "settle", 3*time.Second, "wait after connecting before reading idle memory")
 	fs.StringVar(&b.cpuprofile, "cpuprofile", "", "write the bench process's own CPU profile (the load generator) to this file")
-	fs.StringVar(&b.cases, "cases", "", "instead of alerts: enrol N cases (each with an app device and a check-in schedule) into the private Redis and report Redis memory per case, the enrolment rate, app-signal latency (--cases-signals at --rate) and the scheduler raising the missed check-ins of 10% of them due in one --cases-window; several sizes are several runs (--cases-from draws them together)")
+	fs.StringVar(&b.cases, "cases", "", "instead of alerts: enrol N cases (each with an app device and a check-in schedule) into the private Redis, sized for N (WAYMARK_EXPECTED_CASES), with a responder of every team on duty on the dashboard, and report Redis memory per case, the enrolment rate, app-signal latency (--cases-signals at --rate) and the scheduler raising the missed check-ins of 10% of them due in one --cases-window; several sizes are several runs (--cases-from draws them together)")
 	fs.StringVar(&b.casesFrom, "cases-from", "", "with --svg: draw from the JSON lines of earlier --cases runs in these comma-separated files (medians per size) instead of running")
 	fs.DurationVar(&b.casesWindow, "cases-window", time.Minute, "--cases: the window the due tenth's check-in alarms fall in")
 	fs.IntVar(&b.signals, "cases-signals", 2000, "--cases: app signals (panic, then cancelled) sent at --rate to measure their latency at that size")

@@ -50,8 +50,13 @@ const (
 
 // casesReport is one size's figures (the summary's fields, all new).
 type casesReport struct {
-	N                 int     `json:"cases_n"`
-	Teams             int     `json:"cases_teams"`
+	N     int `json:"cases_n"`
+	Teams int `json:"cases_teams"`
+	// OnDuty responders (one per team at least) are on the dashboard, on
+	// duty, with receipts on, through the run; DashboardEvents counts the
+	// raised alerts they received.
+	OnDuty            int     `json:"responders_on_duty"`
+	DashboardEvents   int     `json:"dashboard_raised_events"`
 	MemBefore         int64   `json:"redis_used_memory_before_bytes"`
 	MemAfter          int64   `json:"redis_used_memory_after_bytes"`
 	BytesPerCase      float64 `json:"redis_bytes_per_case"`
@@ -153,6 +158,14 @@ func (b *bench) casesSize(ctx context.Context, n int) (*casesReport, error) {
 		return nil, fmt.Errorf("waymark bench: seed caseworker: %w", err)
 	}
 	p := &staff.Principal{StaffID: cw.ID, Roles: cw.Roles, Teams: cw.Teams, Username: cw.Username}
+	// Every team has someone on duty on the dashboard, as a deployment
+	// has: with nobody, each alert would walk its policy's steps to the
+	// fallback at once, which no staffed service does.
+	onDuty, err := b.seedResponders(ctx, randid.New("", 6), teams, max(f.responders, f.teams))
+	if err != nil {
+		return nil, err
+	}
+	rep.OnDuty = len(onDuty)
 
 	// Enrol: every case with its device; all but the due tenth (every
 	// tenth case) with their daily schedule, on the real clock.
@@ -222,6 +235,15 @@ func (b *bench) casesSize(ctx context.Context, n int) (*casesReport, error) {
 	}
 	defer child.stop()
 	pid := child.cmd.Process.Pid
+	run, err := connect(ctx, (&benchSeed{responders: onDuty}).target(b, child.base, pid), len(onDuty), f.teams, b.epoch)
+	if err != nil {
+		return nil, fmt.Errorf("waymark bench: connect the responders on duty: %w", err)
+	}
+	fmt.Fprintf(d.Stdout, "# %d responders on duty on the dashboard, %d teams\n", len(onDuty), f.teams)
+	defer func() {
+		run.close()
+		rep.DashboardEvents = int(run.received.Load())
+	}()
 	if err := b.casesSignals(ctx, rep, child.base, pid, ids, tokens); err != nil {
 		return nil, err
 	}

@@ -46,23 +46,11 @@ func (b *bench) seed(ctx context.Context, rates []float64) (*benchSeed, error) {
 			return nil, fmt.Errorf("waymark bench: add team: %w", err)
 		}
 	}
-	s := &benchSeed{responders: make([]staff.Principal, f.responders), caseIndex: map[string]int{}}
+	s := &benchSeed{caseIndex: map[string]int{}}
 	tag := randid.New("", 6)
-	err := parallel(ctx, f.responders, 32, func(ctx context.Context, r int) error {
-		acc, _, err := d.Staff.Add(ctx, staff.NewAccount{Username: "bench-" + tag + "-" + letters(r), Roles: []staff.Role{staff.RoleResponder}, Teams: []string{teams[r%f.teams]}})
-		if err != nil {
-			return err
-		}
-		sessTag := d.Sessions.SessionTag(staff.Secret(randid.Token(32)))
-		now := d.Now()
-		if err := d.Sessions.CreateSession(ctx, staff.Session{Tag: sessTag, StaffID: acc.ID, Created: now, Seen: now, AuthAt: now}, 12*time.Hour); err != nil {
-			return err
-		}
-		s.responders[r] = staff.Principal{StaffID: acc.ID, SessionTag: sessTag, Roles: acc.Roles, Teams: acc.Teams}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("waymark bench: seed responders: %w", err)
+	var err error
+	if s.responders, err = b.seedResponders(ctx, tag, teams, f.responders); err != nil {
+		return nil, err
 	}
 
 	// Cases: one per request of the largest step (a case has at most one
@@ -103,6 +91,30 @@ func (b *bench) seed(ctx context.Context, rates []float64) (*benchSeed, error) {
 	fmt.Fprintf(b.d.Stdout, "# seeded %d teams, %d responders, %d cases with app devices in %.1fs\n",
 		f.teams, f.responders, len(s.cases), time.Since(start).Seconds())
 	return s, nil
+}
+
+// seedResponders adds n responders, responder r in team r%len(teams),
+// each with a signed-in session.
+func (b *bench) seedResponders(ctx context.Context, tag string, teams []string, n int) ([]staff.Principal, error) {
+	d := b.d
+	out := make([]staff.Principal, n)
+	err := parallel(ctx, n, 32, func(ctx context.Context, r int) error {
+		acc, _, err := d.Staff.Add(ctx, staff.NewAccount{Username: "bench-" + tag + "-" + letters(r), Roles: []staff.Role{staff.RoleResponder}, Teams: []string{teams[r%len(teams)]}})
+		if err != nil {
+			return err
+		}
+		sessTag := d.Sessions.SessionTag(staff.Secret(randid.Token(32)))
+		now := d.Now()
+		if err := d.Sessions.CreateSession(ctx, staff.Session{Tag: sessTag, StaffID: acc.ID, Created: now, Seen: now, AuthAt: now}, 12*time.Hour); err != nil {
+			return err
+		}
+		out[r] = staff.Principal{StaffID: acc.ID, SessionTag: sessTag, Roles: acc.Roles, Teams: acc.Teams}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("waymark bench: seed responders: %w", err)
+	}
+	return out, nil
 }
 
 // target drives Waymark at base: tickets through the staff service,
