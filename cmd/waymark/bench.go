@@ -14,7 +14,7 @@ import (
 
 // benchCmd is `waymark bench` (the lab lives in internal/benchlab) and its
 // children: `waymark bench serve`, the server it measures, and
-// `waymark bench floor [durable]`, the floors it measures beside it.
+// `waymark bench floor [durable|twilio [durable]]`, the floors it measures beside it.
 func benchCmd(ctx context.Context, c *cli, args []string) error {
 	if len(args) > 0 {
 		switch args[0] {

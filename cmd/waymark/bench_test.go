@@ -96,7 +96,8 @@ func lastJSON(t *testing.T, out string) map[string]any {
 
 // TestBenchTwilio runs the Twilio scenario small: every signed text is
 // answered 200 by Waymark (so its signature held) and by the trivial
-// handler, each raises a panic that reaches the team, and the summary
+// handler and the durable webhook, each raises a panic that reaches the
+// team, and the summary
 // has the scenario's fields.
 func TestBenchTwilio(t *testing.T) {
 	testenv.RequireBinary(t, "redis-server", "apt-get install -y redis-server")
@@ -109,7 +110,8 @@ func TestBenchTwilio(t *testing.T) {
 	if sum["scenario"] != "twilio" || sum["lost"] != 0.0 || sum["errors"] != 0.0 || sum["delivered"] != 40.0 {
 		t.Errorf("scenario %v lost %v errors %v delivered %v, want twilio, 0, 0, 40", sum["scenario"], sum["lost"], sum["errors"], sum["delivered"])
 	}
-	for _, k := range []string{"twilio_answer_p50_ms", "twilio_answer_p99_ms", "twilio_trivial_p50_ms", "twilio_trivial_p99_ms", "twilio_p99_ratio"} {
+	for _, k := range []string{"twilio_answer_p50_ms", "twilio_answer_p99_ms", "twilio_trivial_p50_ms", "twilio_trivial_p99_ms", "twilio_p99_ratio",
+		"twilio_durable_p50_ms", "twilio_durable_p99_ms", "twilio_durable_p99_ratio"} {
 		if v, _ := sum[k].(float64); v <= 0 {
 			t.Errorf("%s = %v, want a positive figure", k, sum[k])
 		}
@@ -117,6 +119,12 @@ func TestBenchTwilio(t *testing.T) {
 	tr, _ := sum["trivial"].(map[string]any)
 	if steps, _ := tr["steps"].([]any); len(steps) != 1 || steps[0].(map[string]any)["errors"] != 0.0 || steps[0].(map[string]any)["requests"] != 20.0 {
 		t.Errorf("trivial handler steps: %v", tr["steps"])
+	}
+	// The durable webhook checks every signature: a refused one would be
+	// an error here.
+	du, _ := sum["durable_webhook"].(map[string]any)
+	if steps, _ := du["steps"].([]any); len(steps) != 1 || steps[0].(map[string]any)["errors"] != 0.0 || steps[0].(map[string]any)["requests"] != 20.0 {
+		t.Errorf("durable webhook steps: %v", du["steps"])
 	}
 }
 

@@ -74,7 +74,7 @@ func (b *Flags) Define(fs *flag.FlagSet) {
 	fs.DurationVar(&b.casesWindow, "cases-window", time.Minute, "--cases: the window the due tenth's check-in alarms fall in")
 	fs.IntVar(&b.signals, "cases-signals", 2000, "--cases: app signals (panic, then cancelled) sent at --rate to measure their latency at that size")
 	fs.StringVar(&b.serverProf, "server-profile", "", "directory for the child server's CPU profile (cpu.pprof) and allocation profile (allocs.pprof), written when it stops")
-	fs.BoolVar(&b.twilio, "twilio", false, "the Twilio inbound-SMS scenario: each alert is a text to POST /sms/inbound, signed as Twilio signs it, from a case's phone with its code word; a trivial handler (reads the form, answers empty TwiML) takes the same texts in the same run; summary adds twilio_answer_p50_ms, twilio_answer_p99_ms, twilio_trivial_p50_ms, twilio_trivial_p99_ms, twilio_p99_ratio (use --rate 500)")
+	fs.BoolVar(&b.twilio, "twilio", false, "the Twilio inbound-SMS scenario: each alert is a text to POST /sms/inbound, signed as Twilio signs it, from a case's phone with its code word; a trivial handler (reads the form, answers empty TwiML) and the webhook's durable floor (checks the signature, one XADD to the same Redis, then answers) take the same texts in the same run; summary adds twilio_answer_p50_ms, twilio_answer_p99_ms, twilio_trivial_p50_ms, twilio_trivial_p99_ms, twilio_p99_ratio, twilio_durable_p50_ms, twilio_durable_p99_ms, twilio_durable_p99_ratio (use --rate 500)")
 	fs.StringVar(&b.svg, "svg", "", "with --ramp: write an SVG chart of p50 and p99 latency against rate, Waymark beside the floors run, to this file; with --cases or --cases-from: memory per case and check-in lateness against the number of cases")
 }
 
@@ -244,7 +244,7 @@ type bench struct {
 	// The --twilio scenario's account, signed texts and trivial handler.
 	twilioToken, twilioSID string
 	shots                  []twilioShot
-	trivial                *benchReport
+	trivial, durableHook   *benchReport
 }
 
 // benchReport is one target's figures.
@@ -266,7 +266,10 @@ func (b *bench) run(ctx context.Context, rates []float64) error {
 		return err
 	}
 	if b.f.twilio {
-		if b.trivial, err = b.trivialRun(ctx, rates); err != nil {
+		if b.trivial, err = b.webhookRun(ctx, rates, false); err != nil {
+			return err
+		}
+		if b.durableHook, err = b.webhookRun(ctx, rates, true); err != nil {
 			return err
 		}
 	}
@@ -316,6 +319,18 @@ func (b *bench) waymark(ctx context.Context, rates []float64) (*benchReport, err
 	return b.drive(ctx, t, rates)
 }
 
+// redisEnv is what a durable floor's child needs to reach the bench's
+// Redis, in the bench's tenant.
+func (b *bench) redisEnv() []string {
+	env := []string{"WAYMARK_REDIS_URL=" + b.d.Config.RedisURL, "WAYMARK_TENANT=" + b.d.Config.Tenant}
+	for _, k := range []string{"WAYMARK_REDIS_USERNAME", "WAYMARK_REDIS_PASSWORD", "WAYMARK_REDIS_TLS", "WAYMARK_REDIS_TLS_CA_FILE"} {
+		if v := b.env.Get(k); v != "" {
+			env = append(env, k+"="+v)
+		}
+	}
+	return env
+}
+
 // floorRun measures a trivial hub, in a child process of its own like
 // Waymark, with the same client, rates and responders: one that stores
 // nothing, or (durable) one that appends each alert to Waymark's Redis
@@ -324,12 +339,7 @@ func (b *bench) floorRun(ctx context.Context, rates []float64, durable bool) (*b
 	args, env, name := []string{"bench", "floor"}, []string{"PATH=" + b.d.Getenv("PATH")}, "floor"
 	if durable {
 		args, name = append(args, "durable"), "durable"
-		env = append(env, "WAYMARK_REDIS_URL="+b.d.Config.RedisURL, "WAYMARK_TENANT="+b.d.Config.Tenant)
-		for _, k := range []string{"WAYMARK_REDIS_USERNAME", "WAYMARK_REDIS_PASSWORD", "WAYMARK_REDIS_TLS", "WAYMARK_REDIS_TLS_CA_FILE"} {
-			if v := b.env.Get(k); v != "" {
-				env = append(env, k+"="+v)
-			}
-		}
+		env = append(env, b.redisEnv()...)
 	}
 	child, err := b.startChild(ctx, args, strings.Join(args, " "), env)
 	if err != nil {
@@ -501,7 +511,7 @@ func (b *bench) summary(wm, fl, dfl *benchReport) error {
 		}
 	}
 	if b.f.twilio {
-		twilioSummary(out, wm, b.trivial)
+		twilioSummary(out, wm, b.trivial, b.durableHook)
 	}
 	line, err := json.Marshal(out)
 	if err != nil {

@@ -1,8 +1,14 @@
 package benchlab
 
 import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
+
+	"waymark/sms"
 )
 
 func TestBenchHelpers(t *testing.T) {
@@ -69,5 +75,36 @@ func TestCasesSizeTheBlindIndex(t *testing.T) {
 		if got := e.Get("WAYMARK_EXPECTED_CASES"); got != want {
 			t.Errorf("%v with the caller's %q: WAYMARK_EXPECTED_CASES = %q, want %q", c.args, c.caller, got, want)
 		}
+	}
+}
+
+type appended []string
+
+func (a *appended) Append(_ context.Context, _, id string) error { *a = append(*a, id); return nil }
+
+// TestDurableWebhookRefusals: the webhook's durable floor appends only a
+// text whose signature holds, and only the message's id.
+func TestDurableWebhookRefusals(t *testing.T) {
+	const token = "0123456789abcdef0123456789abcdef"
+	form := map[string]string{"From": "+447700900123", "Body": "bluebell", "MessageSid": "SM0001"}
+	var log appended
+	h := durableWebhook(sms.NewVerifier(twilioPublicURL, token), &log)
+	post := func(method, path, sig string) int {
+		r := httptest.NewRequest(method, path, strings.NewReader(sms.EncodeForm(form)))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		r.Header.Set(sms.SignatureHeader, sig)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		return w.Code
+	}
+	good := sms.Sign(token, twilioPublicURL+"/sms/inbound", form)
+	if got := post(http.MethodPost, "/sms/inbound", "forged"); got != http.StatusForbidden || len(log) != 0 {
+		t.Errorf("forged signature: %d, %d appended; want 403 and none", got, len(log))
+	}
+	if got := post(http.MethodGet, "/sms/inbound", good); got != http.StatusNotFound || len(log) != 0 {
+		t.Errorf("GET: %d, %d appended; want 404 and none", got, len(log))
+	}
+	if got := post(http.MethodPost, "/sms/inbound", good); got != http.StatusOK || len(log) != 1 || log[0] != "SM0001" {
+		t.Errorf("signed text: %d, appended %v; want 200 and the message id alone", got, log)
 	}
 }

@@ -17,25 +17,31 @@ import (
 
 	"waymark/push/floor"
 	"waymark/seal"
+	"waymark/sms"
 	"waymark/store"
 )
 
-// ServeFloor is `waymark bench floor [durable|twilio]`, a floor's child
+// ServeFloor is `waymark bench floor [durable|twilio [durable]]`, a floor's child
 // process: a floor.Floor on a free loopback port until ctx ends; durable,
 // on Waymark's Redis (WAYMARK_REDIS_URL, WAYMARK_TENANT in getenv, which
-// the parent sets); twilio, the trivial webhook handler of --twilio.
+// the parent sets); twilio, the trivial webhook handler of --twilio;
+// twilio durable, that scenario's durable webhook (also given
+// WAYMARK_PUBLIC_URL and WAYMARK_TWILIO_AUTH_TOKEN).
 // Loopback only: the floor has no authentication.
 func ServeFloor(ctx context.Context, getenv func(string) string, stdout io.Writer, args []string) error {
 	var h http.Handler = floor.New()
 	switch {
+	case len(args) > 1 && args[0] == "twilio" && args[1] == "durable":
+		st, err := floorStore(getenv)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		h = durableWebhook(sms.NewVerifier(getenv("WAYMARK_PUBLIC_URL"), getenv("WAYMARK_TWILIO_AUTH_TOKEN")), floorLog{store.NewHub(st)})
 	case len(args) > 0 && args[0] == "twilio":
 		h = trivialWebhook()
 	case len(args) > 0 && args[0] == "durable":
-		// The parent passes its Redis settings, already checked; the
-		// floor needs no keys (it seals nothing).
-		st, err := store.Open(store.Options{Tenant: getenv("WAYMARK_TENANT"), URL: getenv("WAYMARK_REDIS_URL"),
-			Username: getenv("WAYMARK_REDIS_USERNAME"), Password: getenv("WAYMARK_REDIS_PASSWORD"),
-			TLS: getenv("WAYMARK_REDIS_TLS") == "true", TLSCAFile: getenv("WAYMARK_REDIS_TLS_CA_FILE"), Now: time.Now})
+		st, err := floorStore(getenv)
 		if err != nil {
 			return err
 		}
@@ -55,6 +61,15 @@ func ServeFloor(ctx context.Context, getenv func(string) string, stdout io.Write
 	fmt.Fprintf(stdout, "listening on http://%s\n", l.Addr())
 	<-ctx.Done()
 	return srv.Close()
+}
+
+// floorStore opens the Redis a durable floor appends to. The parent
+// passes its Redis settings, already checked; a floor needs no keys (it
+// seals nothing).
+func floorStore(getenv func(string) string) (*store.DB, error) {
+	return store.Open(store.Options{Tenant: getenv("WAYMARK_TENANT"), URL: getenv("WAYMARK_REDIS_URL"),
+		Username: getenv("WAYMARK_REDIS_USERNAME"), Password: getenv("WAYMARK_REDIS_PASSWORD"),
+		TLS: getenv("WAYMARK_REDIS_TLS") == "true", TLSCAFile: getenv("WAYMARK_REDIS_TLS_CA_FILE"), Now: time.Now})
 }
 
 // benchServer is a child: `waymark bench serve` or a floor.

@@ -97,17 +97,24 @@ func (b *bench) twilioTarget(t *benchTarget, s *benchSeed) error {
 	return nil
 }
 
-// trivialRun drives the trivial handler with the same signed texts, at
-// the same rate, with no responders (it delivers nothing).
-func (b *bench) trivialRun(ctx context.Context, rates []float64) (*benchReport, error) {
-	child, err := b.startChild(ctx, []string{"bench", "floor", "twilio"}, "trivial webhook", []string{"PATH=" + b.d.Getenv("PATH")})
+// webhookRun drives the trivial handler, or (durable) the webhook's
+// durable floor, with the same signed texts, at the same rate, with no
+// responders (neither delivers anything).
+func (b *bench) webhookRun(ctx context.Context, rates []float64, durable bool) (*benchReport, error) {
+	args, name, env := []string{"bench", "floor", "twilio"}, "trivial", []string{"PATH=" + b.d.Getenv("PATH")}
+	if durable {
+		args, name = append(args, "durable"), "durable webhook"
+		env = append(env, "WAYMARK_TWILIO_AUTH_TOKEN="+b.twilioToken, "WAYMARK_PUBLIC_URL="+twilioPublicURL)
+		env = append(env, b.redisEnv()...)
+	}
+	child, err := b.startChild(ctx, args, name, env)
 	if err != nil {
 		return nil, err
 	}
 	defer child.stop()
 	base, shots := child.base, b.shots
 	t := &benchTarget{
-		name: "trivial", origin: base, base: base, pid: child.cmd.Process.Pid,
+		name: name, origin: base, base: base, pid: child.cmd.Process.Pid,
 		raise: func(ctx context.Context, hc *http.Client, i int) error {
 			return postForm(ctx, hc, base+"/sms/inbound", shots[i%len(shots)])
 		},
@@ -116,6 +123,42 @@ func (b *bench) trivialRun(ctx context.Context, rates []float64) (*benchReport, 
 	nb := *b
 	nb.f.responders = 0
 	return nb.drive(ctx, t, rates)
+}
+
+// durableWebhook is the webhook's durable floor: the least any webhook
+// that keeps what it is sent must do. It checks Twilio's signature as
+// Waymark does (sms.Verifier, whose last check is twilio-go's
+// validator), reads the form, and appends one entry (the message's id:
+// nothing the text says, nor its sender) to the same fsync-always Redis
+// with one XADD before it answers the same empty TwiML.
+func durableWebhook(v *sms.Verifier, log floorAppender) http.Handler {
+	reply := sms.Reply("")
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost || r.URL.Path != "/sms/inbound" {
+			http.NotFound(w, r)
+			return
+		}
+		form, err := sms.ReadForm(http.MaxBytesReader(w, r.Body, 64<<10))
+		if err != nil {
+			http.Error(w, "bad form", http.StatusBadRequest)
+			return
+		}
+		if !v.Verify(r.URL.Path, r.URL.RawQuery, form, r.Header.Get(sms.SignatureHeader)) {
+			http.Error(w, "forbidden", http.StatusForbidden)
+			return
+		}
+		if err := log.Append(r.Context(), "sms", form["MessageSid"]); err != nil {
+			http.Error(w, "unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		w.Header().Set("Content-Type", "text/xml; charset=utf-8")
+		w.Write(reply)
+	})
+}
+
+// floorAppender appends one entry to a durable floor's log.
+type floorAppender interface {
+	Append(ctx context.Context, team, id string) error
 }
 
 // trivialWebhook is the trivial handler: it reads the form as any form
@@ -155,12 +198,14 @@ func postForm(ctx context.Context, hc *http.Client, url string, sh twilioShot) e
 }
 
 // twilioSummary adds the scenario's figures to the summary: the
-// webhook's answer (text in → 200) and the trivial handler's, and the
-// ratio of their p99s (target ≤ 2).
-func twilioSummary(out map[string]any, wm, tr *benchReport) {
+// webhook's answer (text in → 200), the trivial handler's and the
+// durable floor's, and the ratios of their p99s to the trivial one's
+// (Waymark's target ≤ 2).
+func twilioSummary(out map[string]any, wm, tr, du *benchReport) {
 	out["scenario"] = "twilio"
 	out["twilio_answer_p50_ms"], out["twilio_answer_p99_ms"] = nil, nil
 	out["twilio_trivial_p50_ms"], out["twilio_trivial_p99_ms"], out["twilio_p99_ratio"] = nil, nil, nil
+	out["twilio_durable_p50_ms"], out["twilio_durable_p99_ms"], out["twilio_durable_p99_ratio"] = nil, nil, nil
 	if len(wm.Steps) > 0 {
 		s := wm.Steps[len(wm.Steps)-1]
 		out["twilio_answer_p50_ms"], out["twilio_answer_p99_ms"] = s.AnswerP50, s.AnswerP99
@@ -171,8 +216,17 @@ func twilioSummary(out map[string]any, wm, tr *benchReport) {
 	out["trivial"] = tr
 	s := tr.Steps[len(tr.Steps)-1]
 	out["twilio_trivial_p50_ms"], out["twilio_trivial_p99_ms"] = s.AnswerP50, s.AnswerP99
-	if w, ok := out["twilio_answer_p99_ms"].(float64); ok && s.AnswerP99 > 0 {
+	if s.AnswerP99 <= 0 {
+		return
+	}
+	if w, ok := out["twilio_answer_p99_ms"].(float64); ok {
 		out["twilio_p99_ratio"] = round2(w / s.AnswerP99)
+	}
+	if du != nil && len(du.Steps) > 0 {
+		out["durable_webhook"] = du
+		d := du.Steps[len(du.Steps)-1]
+		out["twilio_durable_p50_ms"], out["twilio_durable_p99_ms"] = d.AnswerP50, d.AnswerP99
+		out["twilio_durable_p99_ratio"] = round2(d.AnswerP99 / s.AnswerP99)
 	}
 }
 
