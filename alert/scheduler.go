@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"waymark/casework"
-	"waymark/oncall"
 )
 
 // Tick runs one pass of the scheduler: it claims the timers due now (each
@@ -52,19 +51,26 @@ func (s *Service) runTimer(ctx context.Context, t Timer, now time.Time) error {
 	var err error
 	switch t.Kind {
 	case TimerCheckin:
-		var facts casework.CaseFacts
-		facts, _, err = s.cases.Facts(ctx, t.Target, "")
-		if err != nil {
-			break
-		}
-		var pols *oncall.PolicySet
-		if pols, err = s.policies(ctx, facts.Team); err != nil {
-			break
-		}
+		// As the intake: the record comes with the state in one read, the
+		// policies from memory with their version guarded (intake.go).
+		attempt := 0
 		_, err = s.store.DecideCase(ctx, t.Target, func(st CaseState) (*Commit, error) {
-			st.Case = facts
-			st.Policies = pols
-			return s.cfg.Rules.OnCheckinTimer(st, t.Fence, now), nil
+			attempt++
+			facts, _, err := s.intakeFacts(ctx, st.Record, t.Target, nil)
+			if err != nil {
+				return nil, err
+			}
+			pols, guard, err := s.intakePolicies(ctx, facts.Team, attempt > 1)
+			if err != nil {
+				return nil, err
+			}
+			st.Case, st.Policies = facts, pols
+			c := s.cfg.Rules.OnCheckinTimer(st, t.Fence, now)
+			if c != nil {
+				c.GuardPolicies = guard
+				withExclusions(c, st.Record)
+			}
+			return c, nil
 		})
 	case TimerStep:
 		err = s.runStep(ctx, t, now)

@@ -1,6 +1,7 @@
 package alert
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -56,14 +57,11 @@ type Store interface {
 
 // CaseSource is what alerts need from the cases service.
 type CaseSource interface {
-	// Facts returns what raising needs about a case and checks pin
+	// FactsFrom returns what raising needs about a case, decided on rec,
+	// its record the store read with its alert state (CaseState.Record;
+	// nil, and ErrNotFound, when the case does not exist), and checks pin
 	// against its real and duress PINs, always computing both comparisons
-	// (so which matched costs no time to tell). ErrNotFound when the case
-	// does not exist.
-	Facts(ctx context.Context, caseID, pin string) (casework.CaseFacts, casework.PIN, error)
-	// FactsFrom is Facts decided on rec, the case's record the store read
-	// with its alert state (CaseState.Record; nil when the case does not
-	// exist), so the intake reads nothing more.
+	// (so which matched costs no time to tell).
 	FactsFrom(ctx context.Context, caseID string, rec *casework.Case, pin string) (casework.CaseFacts, casework.PIN, error)
 	// Brief returns the responder's view of a case.
 	Brief(ctx context.Context, caseID string) (*casework.CaseBrief, error)
@@ -199,10 +197,7 @@ func (s *Service) raiseSeen(ctx context.Context, sig Signal, pin *string, seen f
 				sig.PIN = p
 			}
 		}
-		team := st.Case.Team
-		if team == "" {
-			team = sig.Team
-		}
+		team := cmp.Or(st.Case.Team, sig.Team)
 		// A retry (something read changed meanwhile, perhaps the team's
 		// policies) reads the policies afresh.
 		pols, guard, err := s.intakePolicies(ctx, team, attempt > 1)

@@ -30,24 +30,6 @@ func (s *Cases) Load(ctx context.Context, id string) (*Case, error) {
 	return c, nil
 }
 
-// LoadMeta is Load without the sealed fields: team, risk, owner, excluded
-// staff, flags, timestamps and the PIN hashes, with expiry decided. It
-// unwraps no data key, so the app's hot path (a PIN check and routing) stays
-// one round trip cheaper. Alias, phone, words and notes are left zero.
-func (s *Cases) LoadMeta(ctx context.Context, id string) (*Case, error) {
-	if !ValidCaseID(id) {
-		return nil, ErrNotFound
-	}
-	c, err := s.st.LoadCaseMeta(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.DecideExpiry(ctx, c); err != nil {
-		return nil, err
-	}
-	return c, nil
-}
-
 // CasesByPhone returns every case enrolled with phone (two at most, linked),
 // each with its expiry decided: an expired case still resolves, so its
 // signals raise alerts flagged "expired case". A phone on no case, or on an

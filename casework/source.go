@@ -33,19 +33,10 @@ type Source struct{ c *Cases }
 // NewSource returns the cases service's Source.
 func NewSource(c *Cases) Source { return Source{c} }
 
-// Facts reads case caseID's plain fields and decides its facts and pin.
-func (s Source) Facts(ctx context.Context, caseID, pin string) (CaseFacts, PIN, error) {
-	// The plain fields hold everything raising needs: no data key is
-	// unwrapped and nothing sealed is opened.
-	c, err := s.c.LoadMeta(ctx, caseID)
-	if err != nil {
-		return CaseFacts{}, PINNone, err
-	}
-	return s.check(c, pin)
-}
-
-// FactsFrom is Facts decided on c, the record the store read with the
-// case's alert state (nil when the case does not exist).
+// FactsFrom decides the facts of a case and its pin on c, the record the
+// store read with the case's alert state (nil when the case does not
+// exist). The plain fields hold everything raising needs: no data key is
+// unwrapped and nothing sealed is opened.
 func (s Source) FactsFrom(ctx context.Context, caseID string, c *Case, pin string) (CaseFacts, PIN, error) {
 	if c == nil || !ValidCaseID(c.ID) {
 		return CaseFacts{}, PINNone, ErrNotFound

@@ -199,12 +199,12 @@ func TestCaseRoundTrip(t *testing.T) {
 	if got.Owner != e.worker.StaffID || got.Version != 1 || !got.MARAC.Referred || got.Risk != casework.RiskHigh {
 		t.Errorf("loaded owner/version/marac/risk = %s/%d/%v/%s", got.Owner, got.Version, got.MARAC.Referred, got.Risk)
 	}
-	meta, err := e.cases.LoadMeta(ctx, c.ID)
+	meta, err := e.s.LoadCaseMeta(ctx, c.ID)
 	if err != nil || meta.Team != "south" || !meta.Alias.IsZero() || !meta.Phone.IsZero() || len(meta.CodeWords) != 0 {
-		t.Errorf("LoadMeta = %v: want plain fields only", err)
+		t.Errorf("LoadCaseMeta = %v: want plain fields only", err)
 	}
 	if r, d := e.cases.CheckPIN(meta, canaryDuressPN); r || !d {
-		t.Error("LoadMeta lacks the PIN hashes")
+		t.Error("LoadCaseMeta lacks the PIN hashes")
 	}
 	isReal, isDuress := e.cases.CheckPIN(got, canaryPIN)
 	if !isReal || isDuress {
