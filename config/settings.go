@@ -70,7 +70,7 @@ func groups() []group {
 			{"Keys", "WAYMARK_KEYS", "", secret, "sealing keys id:base64,id:base64 (32 bytes each); the first is active"},
 			{"IndexKey", "WAYMARK_INDEX_KEY", "", secret, "blind-index key, base64, at least 32 bytes, unlike every other key"},
 			{"PINKey", "WAYMARK_PIN_KEY", "", secret, "PIN key, base64, at least 32 bytes, unlike the sealing keys"},
-			{"ExpectedCases", "WAYMARK_EXPECTED_CASES", "5000", plain, "expected number of enrolled cases; sizes the blind index: set it before the first enrolment (changed later, the phones already enrolled are no longer found)"},
+			{"ExpectedCases", "WAYMARK_EXPECTED_CASES", "5000", plain, "expected number of enrolled cases; sizes the blind index: set it before the first enrolment (a start at another width than the tenant's is refused)"},
 		}},
 		{"Twilio", []setting{
 			{"TwilioAccountSID", "WAYMARK_TWILIO_ACCOUNT_SID", "", plain, "account SID (AC + 32 hex digits)"},

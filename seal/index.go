@@ -105,6 +105,15 @@ func IndexBits(expectedCases int) int {
 	return min(max(b, MinIndexBits), MaxIndexBits)
 }
 
+// ExpectedCasesFor returns an expected number of cases that IndexBits
+// turns into bits (the smallest).
+func ExpectedCasesFor(bits int) int {
+	if bits <= MinIndexBits {
+		return 1
+	}
+	return 1 << (min(bits, 28) + 2)
+}
+
 // SparseWarning returns a warning for start-up logs when an index of bits
 // bits over expectedCases cases leaves fewer than four cases per bucket on
 // average (a leaked index key would then narrow a number to very few cases),

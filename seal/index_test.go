@@ -135,3 +135,13 @@ func TestSparseWarning(t *testing.T) {
 		}
 	}
 }
+
+// TestExpectedCasesFor: the advice the start-up refusal gives turns back
+// into the width it names.
+func TestExpectedCasesFor(t *testing.T) {
+	for bits := MinIndexBits; bits <= 24; bits++ {
+		if got := IndexBits(ExpectedCasesFor(bits)); got != bits {
+			t.Errorf("IndexBits(ExpectedCasesFor(%d) = %d) = %d", bits, ExpectedCasesFor(bits), got)
+		}
+	}
+}

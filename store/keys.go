@@ -37,6 +37,10 @@ func (k keyspace) casePhones(bucket string) string { return k.p + "case:phone:" 
 // caseExpiry orders case ids by expiry time (sorted set).
 func (k keyspace) caseExpiry() string { return k.p + "cases:expiry" }
 
+// indexWidth is the width in bits of the phone blind index the tenant's
+// buckets were made with (string), set by the first instance.
+func (k keyspace) indexWidth() string { return k.p + "index:width" }
+
 // phoneReviews orders the cases whose phone is held for an administrator's
 // review (it is on a case their caseworker may not see) by when it was held
 // (sorted set).

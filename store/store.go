@@ -28,6 +28,7 @@ import (
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
 
+	"waymark/seal"
 	"waymark/store/internal/kv"
 )
 
@@ -218,6 +219,28 @@ func (s *DB) Ping(ctx context.Context) error {
 		return s.Wrap("ping", err)
 	}
 	return nil
+}
+
+// IndexWidth keeps bits as the phone blind index's width when Redis holds
+// none yet, and returns the width Redis holds: the one every enrolled
+// phone's bucket was made with. A lookup at another width finds none of
+// them.
+func (s *DB) IndexWidth(ctx context.Context, bits int) (int, error) {
+	ctx, cancel := kv.Bounded(ctx)
+	defer cancel()
+	key := s.k.indexWidth()
+	if err := s.RDB.SetNX(ctx, key, bits, 0).Err(); err != nil {
+		return 0, s.Wrap("index width", err)
+	}
+	v, err := s.RDB.Get(ctx, key).Result()
+	if err != nil {
+		return 0, s.Wrap("index width", err)
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < seal.MinIndexBits || n > seal.MaxIndexBits {
+		return 0, fmt.Errorf("store: %s does not hold an index width", key)
+	}
+	return n, nil
 }
 
 // SetDriverLogger routes go-redis's own diagnostics (dial failures and the

@@ -135,6 +135,24 @@ func TestInspect(t *testing.T) {
 	}
 }
 
+// TestIndexWidth: the first width asked for is kept; a later one gets the
+// kept width back, and a damaged value is an error, not a width.
+func TestIndexWidth(t *testing.T) {
+	s, _ := newTestStore(t, testenv.RedisOptions{})
+	ctx := context.Background()
+	for _, bits := range []int{10, 17, 10} {
+		if got, err := s.IndexWidth(ctx, bits); err != nil || got != 10 {
+			t.Fatalf("IndexWidth(%d) = %d, %v; want the first, 10", bits, got, err)
+		}
+	}
+	if err := s.RDB.Set(ctx, s.k.indexWidth(), "wide", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.IndexWidth(ctx, 10); err == nil {
+		t.Errorf("IndexWidth over a damaged value = %d, want an error", got)
+	}
+}
+
 func TestEmbeddedAnswersWithoutInfo(t *testing.T) {
 	s, err := testOpenEmbedded(Options{Tenant: "demo"}, "127.0.0.1:0")
 	if err != nil {

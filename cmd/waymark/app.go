@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -33,14 +34,18 @@ import (
 // app is one running Waymark: its configuration, keys, store and metrics.
 // Subcommands build one, use what they need and close it.
 type app struct {
-	cfg      *config.Config
-	log      *slog.Logger
-	now      func() time.Time
-	keyring  *seal.Keyring
-	index    *seal.Index
-	pins     *seal.PINKey
-	store    *store.Set
-	registry *prometheus.Registry
+	cfg     *config.Config
+	log     *slog.Logger
+	now     func() time.Time
+	keyring *seal.Keyring
+	index   *seal.Index
+	// indexBits is index's width; indexOK, that Redis's agrees
+	// (checkIndexWidth).
+	indexBits int
+	indexOK   atomic.Bool
+	pins      *seal.PINKey
+	store     *store.Set
+	registry  *prometheus.Registry
 
 	postcodes *postcode.Directory
 	staff     *staff.Service
@@ -135,6 +140,10 @@ func buildApp(ctx context.Context, cfg *config.Config, log *slog.Logger, embedde
 		}
 		a.store = store.NewSet(db)
 		a.inspectRedis(ctx)
+		a.indexBits = bits
+		if err := a.checkIndexWidth(ctx); err != nil && !errors.Is(err, errIndexUnchecked) {
+			return nil, &exitError{code: 2, err: err}
+		}
 	}
 
 	if a.postcodes, err = postcode.Load(); err != nil {
@@ -216,12 +225,42 @@ func (a *app) inspectRedis(ctx context.Context) {
 	}
 }
 
-// ready is /readyz: Redis answers and the keys are loaded.
+// errIndexUnchecked: Redis was away, so the index width is not checked yet.
+var errIndexUnchecked = errors.New("blind index width not checked yet: redis not reachable")
+
+// checkIndexWidth compares the blind index width WAYMARK_EXPECTED_CASES
+// gives with the one the tenant's phones were indexed with (kept in Redis
+// by the first instance): at another width no enrolled phone is found, so
+// every text from a survivor would reach triage as a stranger's. Once it
+// matched it is not asked again.
+func (a *app) checkIndexWidth(ctx context.Context) error {
+	if a.indexBits == 0 || a.indexOK.Load() {
+		return nil
+	}
+	stored, err := a.store.DB.IndexWidth(ctx, a.indexBits)
+	if err != nil {
+		a.log.Warn("blind index width not checked: redis not reachable; /readyz fails until it is", "err", err)
+		return errIndexUnchecked
+	}
+	if stored != a.indexBits {
+		return fmt.Errorf("waymark: WAYMARK_EXPECTED_CASES gives the blind index %d bits, but this tenant's phones were indexed with %d: "+
+			"none of them would be found. Set WAYMARK_EXPECTED_CASES back to a value that gives %d bits, such as %d",
+			a.indexBits, stored, stored, seal.ExpectedCasesFor(stored))
+	}
+	a.indexOK.Store(true)
+	return nil
+}
+
+// ready is /readyz: Redis answers, the keys are loaded and the blind
+// index's width is the one the tenant's phones were indexed with.
 func (a *app) ready(ctx context.Context) error {
 	if a.keyring == nil {
 		return errors.New("keys not loaded")
 	}
-	return a.store.DB.Ping(ctx)
+	if err := a.store.DB.Ping(ctx); err != nil {
+		return err
+	}
+	return a.checkIndexWidth(ctx)
 }
 
 func (a *app) close() {
