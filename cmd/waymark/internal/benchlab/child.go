@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime/pprof"
+	"strconv"
 	"strings"
 	"time"
 
@@ -96,6 +97,8 @@ func (b *bench) startServer(ctx context.Context) (*benchServer, error) {
 		"WAYMARK_KEYS=" + strings.Join(keys, ","),
 		"WAYMARK_INDEX_KEY=" + base64.RawURLEncoding.EncodeToString(cfg.IndexKey),
 		"WAYMARK_PIN_KEY=" + base64.RawURLEncoding.EncodeToString(cfg.PINKey),
+		// The same blind index as the bench's enrolment (--cases sizes it).
+		"WAYMARK_EXPECTED_CASES=" + strconv.Itoa(cfg.ExpectedCases),
 		"WAYMARK_LOG_LEVEL=warn",
 		"WAYMARK_NO_FALLBACK_REASON=benchmark: nothing is paged",
 	}
