@@ -67,13 +67,8 @@ func PrepareEnv(ctx context.Context, getenv func(string) string, args []string) 
 func (e *Env) prepare(ctx context.Context, args []string) (func(), error) {
 	cleanup := func() {}
 	hasFlag := func(name string) bool {
-		for _, a := range args {
-			a = strings.TrimLeft(a, "-")
-			if a == name || strings.HasPrefix(a, name+"=") {
-				return true
-			}
-		}
-		return false
+		_, ok := findFlag(args, name)
+		return ok
 	}
 	if hasFlag("h") || hasFlag("help") {
 		return cleanup, nil
@@ -110,15 +105,16 @@ func (e *Env) prepare(ctx context.Context, args []string) (func(), error) {
 	// default 5,000, each phone lookup at a million cases would open a
 	// thousand candidates, and the bench would measure a misconfiguration.
 	// (A value that is no number is left for --cases to refuse.)
-	if n, err := strconv.Atoi(flagValue(args, "cases")); err == nil && n > 0 && e.base("WAYMARK_EXPECTED_CASES") == "" && !hasFlag("expected-cases") {
+	v, _ := findFlag(args, "cases")
+	if n, err := strconv.Atoi(v); err == nil && n > 0 && e.base("WAYMARK_EXPECTED_CASES") == "" && !hasFlag("expected-cases") {
 		e.set["WAYMARK_EXPECTED_CASES"] = strconv.Itoa(n)
 	}
 	return cleanup, nil
 }
 
-// flagValue returns the value given to flag name in args ("--name V" or
-// "--name=V"), or "".
-func flagValue(args []string, name string) string {
+// findFlag reports whether flag name is in args ("-name", "--name",
+// "--name=V" or "--name V") and the value given to it ("" for none).
+func findFlag(args []string, name string) (string, bool) {
 	for i, a := range args {
 		if !strings.HasPrefix(a, "-") {
 			continue
@@ -128,13 +124,14 @@ func flagValue(args []string, name string) string {
 			continue
 		}
 		if eq {
-			return v
+			return v, true
 		}
-		if i+1 < len(args) {
-			return args[i+1]
+		if i+1 < len(args) && !strings.HasPrefix(args[i+1], "-") {
+			return args[i+1], true
 		}
+		return "", true
 	}
-	return ""
+	return "", false
 }
 
 // benchRedis is a redis-server child.
